@@ -1,0 +1,46 @@
+# Strongroom — quick start: `make run` serves on http://127.0.0.1:4566, `make test` runs the suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DATA   ?= ./data
+PORT   ?= 4566
+PIP    := $(BIN)/python -m pip
+
+.PHONY: run test lint typecheck pytest system-deps clean install install-test
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(PIP) install -q -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(PIP) install -q -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	@test -f $(DATA)/root.key || $(BIN)/strongroom init --data-dir $(DATA)
+	$(BIN)/strongroom server --data-dir $(DATA) --port $(PORT)
+
+system-deps:
+	@scripts/system-deps.sh
+
+lint: install-test
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: install-test
+	$(BIN)/mypy
+
+pytest: install-test system-deps
+	$(BIN)/python -m pytest -q
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

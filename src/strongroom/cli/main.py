@@ -1,0 +1,191 @@
+"""``strongroom init | server | status``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from strongroom import __version__
+from strongroom.core.config import Config, load_config
+
+log = logging.getLogger("strongroom")
+
+
+def _config(args: argparse.Namespace) -> Config:
+    overrides = {k: v for k, v in vars(args).items() if k not in ("command", "func", "data_dir")}
+    return load_config(args.data_dir, **overrides)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from strongroom.iam.accounts import AccountDirectory
+    from strongroom.keyring.seal import FileSeal
+    from strongroom.server.admin import ADMIN_KEY_SETTING
+    from strongroom.store.engine import Store
+    from strongroom.store.settings import put_setting
+
+    config = _config(args)
+    data_dir = config.data_dir
+    store_was_new = not config.root_key_file.exists()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)
+    seal = FileSeal(config.root_key_file) if not store_was_new else FileSeal.create(config.root_key_file)
+    store = Store(config.effective_database_url())
+    try:
+        store.migrate()
+        directory = AccountDirectory(store, seal)
+        existing = directory.init_account()
+        if existing is not None:
+            print(f"{data_dir} is already initialised (account {existing}); nothing changed.")
+            return 0
+        account_id = directory.create_account(args.account_id, name="strongroom", is_init=True)
+        key = directory.create_access_key(account_id)
+        put_setting(store, ADMIN_KEY_SETTING, key.access_key_id)
+    finally:
+        store.dispose()
+    creds = config.credentials_file
+    fd = os.open(creds, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(
+            "[strongroom]\n"
+            f"aws_access_key_id = {key.access_key_id}\n"
+            f"aws_secret_access_key = {key.secret_access_key}\n"
+        )
+    os.chmod(creds, 0o600)
+    endpoint = f"http://{config.host}:{config.port}"
+    print(
+        f"Initialised {data_dir.resolve()}: account {account_id}, admin access key {key.access_key_id}.\n"
+        f"Credentials (profile 'strongroom') are in {creds.resolve()}. Use them with:\n\n"
+        f"  export AWS_SHARED_CREDENTIALS_FILE={creds.resolve()}\n"
+        f"  export AWS_PROFILE=strongroom AWS_DEFAULT_REGION={config.default_region}\n"
+        f"  export AWS_ENDPOINT_URL={endpoint}\n"
+        f"  aws sts get-caller-identity\n\n"
+        f"or pass --profile strongroom --endpoint-url {endpoint} to each aws command."
+    )
+    return 0
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from strongroom.server.app import StrongroomApp
+    from strongroom.server.logs import configure
+    from strongroom.server.runtime import NotInitialised, Runtime
+
+    config = _config(args)
+    configure(config.log_level)
+    if config.dev:
+        log.warning("DEV MODE: any access key and secret are accepted; never expose this server")
+    if config.test_mode:
+        log.warning("TEST MODE: /_strongroom/clock and /_strongroom/reset are enabled; never use in production")
+    try:
+        runtime = Runtime.open(config)
+    except NotInitialised as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    app = StrongroomApp(runtime)
+    log.info(
+        "starting",
+        extra={"host": config.host, "port": config.port, "database": _describe_db(config), "version": __version__},
+    )
+    try:
+        uvicorn.run(
+            app,
+            host=config.host,
+            port=config.port,
+            loop="uvloop",
+            http="httptools",
+            lifespan="on",
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=10,
+        )
+    finally:
+        runtime.close()
+    return 0
+
+
+def _describe_db(config: Config) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(config.effective_database_url()).render_as_string(hide_password=True)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from sqlalchemy import func, select
+
+    from strongroom.events.model import jobs
+    from strongroom.iam.model import access_keys, accounts
+    from strongroom.keyring.seal import FileSeal
+    from strongroom.store.engine import Store
+
+    config = _config(args)
+    print(f"strongroom {__version__}")
+    print(f"data dir:  {config.data_dir.resolve()}")
+    print(f"database:  {_describe_db(config)}")
+    if not config.root_key_file.exists():
+        print("seal:      not initialised (run strongroom init)")
+        return 1
+    seal = FileSeal(config.root_key_file)
+    print(f"seal:      {seal.name}, {'sealed' if seal.is_sealed else 'unsealed'}")
+    store = Store(config.effective_database_url())
+    try:
+        with store.read() as conn:
+            for label, table in (("accounts", accounts), ("access keys", access_keys), ("scheduled jobs", jobs)):
+                count = conn.execute(select(func.count()).select_from(table)).scalar_one()
+                print(f"{label + ':':<11}{count}")
+    except Exception as exc:  # the database may not be migrated yet
+        print(f"database unavailable: {exc.__class__.__name__}")
+        return 1
+    finally:
+        store.dispose()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="strongroom", description="AWS security services, self-hosted.")
+    parser.add_argument("--version", action="version", version=f"strongroom {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data-dir", default=None, help="data directory (env STRONGROOM_DATA_DIR; default ./data)")
+        p.add_argument("--database-url", default=None, help="SQLAlchemy URL; default: SQLite in the data dir")
+
+    p_init = sub.add_parser("init", help="create the data dir, the first account and an admin access key")
+    common(p_init)
+    p_init.add_argument("--account-id", default=None, help="12-digit id of the first account (random if omitted)")
+    p_init.set_defaults(func=cmd_init)
+
+    p_server = sub.add_parser("server", help="serve the AWS APIs")
+    common(p_server)
+    p_server.add_argument("--host", default=None, help="listen address (default 127.0.0.1)")
+    p_server.add_argument("--port", type=int, default=None, help="listen port (default 4566)")
+    p_server.add_argument("--dev", action="store_true", default=None, help="accept any credentials (unsafe)")
+    p_server.add_argument("--test-mode", action="store_true", default=None, help="enable clock/reset endpoints")
+    p_server.add_argument("--log-level", default=None)
+    p_server.set_defaults(func=cmd_server)
+
+    p_status = sub.add_parser("status", help="version, data dir, database, seal state, counts")
+    common(p_status)
+    p_status.set_defaults(func=cmd_status)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "init" and args.account_id is not None:
+        if not (len(args.account_id) == 12 and args.account_id.isdigit()):
+            print("--account-id must be 12 digits", file=sys.stderr)
+            return 2
+    code: int = args.func(args)
+    return code
+
+
+def _entry() -> None:  # pragma: no cover
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Tiny, dependency-free building blocks: errors, clock, ids, ARNs, config."""

@@ -1,0 +1,85 @@
+"""Server configuration: command-line flags over ``STRONGROOM_*`` environment variables over
+``DATA_DIR/strongroom.toml`` over defaults."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(slots=True)
+class Config:
+    data_dir: Path = Path("./data")
+    host: str = "127.0.0.1"
+    port: int = 4566
+    database_url: str | None = None  # None: SQLite file in the data dir
+    dev: bool = False  # accept any credentials (LocalStack-style); never in production
+    test_mode: bool = False  # clock and reset endpoints; never in production
+    log_level: str = "info"
+    scheduler_interval: float = 1.0
+    default_region: str = "us-east-1"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.data_dir / "credentials"
+
+    @property
+    def root_key_file(self) -> Path:
+        return self.data_dir / "root.key"
+
+    @property
+    def config_file(self) -> Path:
+        return self.data_dir / "strongroom.toml"
+
+    def effective_database_url(self) -> str:
+        from strongroom.store.engine import sqlite_url
+
+        return self.database_url or sqlite_url(self.data_dir.resolve())
+
+
+_BOOL_TRUE = {"1", "true", "yes", "on"}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kinds = {f.name: f.type for f in fields(Config)}
+    kind = str(kinds.get(name, "str"))
+    if "bool" in kind:
+        return value if isinstance(value, bool) else str(value).lower() in _BOOL_TRUE
+    if kind == "int":
+        return int(value)
+    if kind == "float":
+        return float(value)
+    if "Path" in kind:
+        return Path(value)
+    return value
+
+
+def load_config(data_dir: Path | str | None = None, **overrides: Any) -> Config:
+    """Build the configuration; ``overrides`` are the command-line values (None means not given)."""
+    known = {f.name for f in fields(Config)} - {"extra"}
+    values: dict[str, Any] = {}
+    env_dir = os.environ.get("STRONGROOM_DATA_DIR")
+    directory = Path(data_dir or env_dir or Config.data_dir)
+    toml_path = directory / "strongroom.toml"
+    extra: dict[str, Any] = {}
+    if toml_path.exists():
+        with toml_path.open("rb") as f:
+            for key, value in tomllib.load(f).items():
+                key = key.replace("-", "_")
+                if key in known:
+                    values[key] = _coerce(key, value)
+                else:
+                    extra[key] = value
+    for name in known:
+        env = os.environ.get("STRONGROOM_" + name.upper())
+        if env is not None:
+            values[name] = _coerce(name, env)
+    for name, value in overrides.items():
+        if value is not None and name in known:
+            values[name] = _coerce(name, value)
+    values["data_dir"] = directory
+    return Config(**values, extra=extra)

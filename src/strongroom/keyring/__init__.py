@@ -1,0 +1,1 @@
+"""Root of trust (the seal) and the wrapping of everything secret that is stored."""

@@ -1,0 +1,1 @@
+"""Generic AWS wire protocols, driven by botocore's service models."""

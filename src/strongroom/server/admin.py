@@ -1,0 +1,94 @@
+"""The server's own endpoints under ``/_strongroom/``: health, metrics, and the test-mode controls."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import orjson
+from sqlalchemy import delete
+
+from strongroom.core.clock import clock
+from strongroom.iam.model import access_keys, accounts
+from strongroom.protocol.http import HttpRequest, HttpResponse
+from strongroom.store.schema import all_tables
+from strongroom.store.settings import get_setting, put_setting
+
+if TYPE_CHECKING:
+    from strongroom.server.runtime import Runtime
+
+log = logging.getLogger("strongroom.admin")
+
+PREFIX = "/_strongroom/"
+ADMIN_KEY_SETTING = "admin_access_key_id"
+
+
+def _json(status: int, body: object) -> HttpResponse:
+    return HttpResponse(status, [("Content-Type", "application/json")], orjson.dumps(body))
+
+
+NOT_FOUND = _json(404, {"message": "Not Found"})
+
+
+def handle_admin(runtime: Runtime, request: HttpRequest, ready: bool) -> HttpResponse:
+    path = request.path[len(PREFIX) :].rstrip("/")
+    if path == "health" and request.method in ("GET", "HEAD"):
+        if not ready:
+            return _json(503, {"status": "starting"})
+        return _json(200, {"status": "ok", "sealed": runtime.seal.is_sealed})
+    if path == "metrics" and request.method == "GET":
+        return HttpResponse(200, [("Content-Type", "text/plain; version=0.0.4")], runtime.metrics.render())
+    if not runtime.config.test_mode:
+        return NOT_FOUND
+    if path == "clock" and request.method == "POST":
+        return _advance_clock(runtime, request)
+    if path == "clock" and request.method == "GET":
+        return _json(200, {"now": _iso(clock.now()), "offset": clock.offset})
+    if path == "reset" and request.method == "POST":
+        reset_state(runtime)
+        return _json(200, {"reset": True})
+    return NOT_FOUND
+
+
+def _advance_clock(runtime: Runtime, request: HttpRequest) -> HttpResponse:
+    try:
+        body = orjson.loads(request.body or b"{}")
+        seconds = float(body.get("advance", 0))
+    except (orjson.JSONDecodeError, TypeError, ValueError, AttributeError):
+        return _json(400, {"message": 'expected {"advance": SECONDS}'})
+    if seconds < 0:
+        return _json(400, {"message": "the clock only moves forward"})
+    from strongroom.events.scheduler import advance_clock
+
+    now = advance_clock(runtime.store, runtime.scheduler, seconds)
+    return _json(200, {"now": _iso(now)})
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def reset_state(runtime: Runtime) -> None:
+    """Wipe every table except the init account and its admin key, and every cache."""
+    keep_key = get_setting(runtime.store, ADMIN_KEY_SETTING)
+    metadata = all_tables()
+    with runtime.store.write() as conn:
+        for table in reversed(metadata.sorted_tables):
+            stmt = delete(table)
+            if table is accounts:
+                stmt = stmt.where(accounts.c.is_init.is_(False))
+            elif table is access_keys:
+                stmt = stmt.where(access_keys.c.access_key_id != (keep_key or ""))
+            elif table.name == "settings":
+                stmt = stmt.where(table.c.name != ADMIN_KEY_SETTING)
+            conn.execute(stmt)
+    clock.set_offset(0)
+    runtime.accounts.forget()
+    for provider in runtime.providers.all_providers():
+        reset = getattr(provider, "reset", None)
+        if callable(reset):
+            reset()
+    if keep_key:
+        put_setting(runtime.store, ADMIN_KEY_SETTING, keep_key)
+    log.warning("state reset (test mode)")

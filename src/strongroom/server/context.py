@@ -1,0 +1,53 @@
+"""What a provider knows about the request it serves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from strongroom.core.clock import clock
+
+if TYPE_CHECKING:
+    from strongroom.server.runtime import Runtime
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller, in the terms CloudTrail's userIdentity and IAM's evaluator use."""
+
+    type: str  # Root | IAMUser | AssumedRole | AWSService
+    account_id: str
+    arn: str
+    principal_id: str
+    access_key_id: str | None = None
+    user_name: str | None = None
+
+    @staticmethod
+    def root(account_id: str, access_key_id: str | None = None) -> Principal:
+        return Principal("Root", account_id, f"arn:aws:iam::{account_id}:root", account_id, access_key_id)
+
+
+@dataclass(slots=True)
+class RequestContext:
+    runtime: Runtime
+    request_id: str
+    service: str
+    operation: str
+    region: str
+    principal: Principal
+    source_ip: str = "127.0.0.1"
+    user_agent: str = ""
+    extras: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def account_id(self) -> str:
+        return self.principal.account_id
+
+    def now(self) -> datetime:
+        return clock.now()
+
+    def arn(self, service: str, resource: str, *, region: str | None = None, account: str | None = None) -> str:
+        reg = self.region if region is None else region
+        acct = self.account_id if account is None else account
+        return f"arn:aws:{service}:{reg}:{acct}:{resource}"

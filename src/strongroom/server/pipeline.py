@@ -1,0 +1,149 @@
+"""The request pipeline: route -> authenticate -> decode -> validate -> provider -> encode.
+
+Every failure on the way becomes the AWS error of the request's protocol; nothing escapes as a
+traceback. The pipeline is synchronous (providers use the synchronous SQLAlchemy API) and runs in the
+server's worker threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from botocore.model import OperationModel, ServiceModel
+
+from strongroom.core import ids
+from strongroom.core.errors import AwsError, InternalFailure, NotImplementedOperation
+from strongroom.iam import sigv4
+from strongroom.protocol.codecs import codec_for
+from strongroom.protocol.http import HttpRequest, HttpResponse
+from strongroom.protocol.router import Route, RoutingError, resolve
+from strongroom.protocol.validate import format_message, validation_errors
+from strongroom.server.context import Principal, RequestContext
+
+if TYPE_CHECKING:
+    from strongroom.server.runtime import Runtime
+
+log = logging.getLogger("strongroom.request")
+
+_VALIDATION_CODE = {"query": "ValidationError"}
+_DIGITS = frozenset("0123456789")
+
+
+class Pipeline:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        request_id = ids.request_id()
+        service: ServiceModel | None = None
+        operation: OperationModel | None = None
+        protocol = "json"
+        error_code: str | None = None
+        account: str | None = None
+        try:
+            route = resolve(self.runtime.catalog, request)
+            service, operation, protocol = route.service, route.operation, route.protocol
+            principal, region = self.authenticate(request, route)
+            account = principal.account_id
+            response = self.dispatch(request, route, principal, region, request_id)
+        except RoutingError as exc:
+            protocol, error_code = exc.protocol, exc.code
+            response = codec_for(exc.protocol).encode_error(exc.service or _fallback(self.runtime), None, exc, request_id)
+        except AwsError as exc:
+            error_code = exc.code
+            response = codec_for(protocol).encode_error(service or _fallback(self.runtime), operation, exc, request_id)
+        except Exception:
+            log.exception("internal error", extra={"request_id": request_id})
+            err = InternalFailure("We encountered an internal error. Please try again.")
+            error_code = err.code
+            response = codec_for(protocol).encode_error(service or _fallback(self.runtime), operation, err, request_id)
+        elapsed = time.perf_counter() - started
+        service_name = service.service_name if service else "unknown"
+        op_name = operation.name if operation else "unknown"
+        self.runtime.metrics.observe(service_name, op_name, response.status, elapsed, error_code)
+        log.info(
+            "request",
+            extra={
+                "request_id": request_id,
+                "service": service_name,
+                "operation": op_name,
+                "status": response.status,
+                "latency_ms": round(elapsed * 1000, 3),
+                "account": account,
+                "error": error_code,
+            },
+        )
+        return response
+
+    def authenticate(self, request: HttpRequest, route: Route) -> tuple[Principal, str]:
+        """Who is calling, and in which region. Raises the protocol's auth error."""
+        runtime = self.runtime
+        default_region = runtime.config.default_region
+        try:
+            info = sigv4.parse_credentials(request)
+        except sigv4.SigV4Error as exc:
+            raise sigv4.to_aws_error(exc.kind, route.protocol, str(exc)) from None
+        if info is None:
+            if route.operation.auth_type == "none" or route.operation.metadata.get("authtype") == "none":
+                account = runtime.accounts.init_account() or "000000000000"
+                return Principal("Anonymous", account, "", "anonymous"), default_region
+            raise sigv4.to_aws_error("missing_auth", route.protocol)
+        if runtime.config.dev:
+            return self._dev_principal(info.access_key_id), info.region
+        key = runtime.accounts.lookup(info.access_key_id)
+        if key is None or key.status != "Active":
+            raise sigv4.to_aws_error("unknown_key", route.protocol)
+        try:
+            sigv4.verify(request, info, key.secret_access_key)
+        except sigv4.SigV4Error as exc:
+            raise sigv4.to_aws_error(exc.kind, route.protocol, str(exc)) from None
+        if key.user_name is None:
+            return Principal.root(key.account_id, key.access_key_id), info.region
+        arn = f"arn:aws:iam::{key.account_id}:user/{key.user_name}"
+        return Principal("IAMUser", key.account_id, arn, key.access_key_id, key.access_key_id, key.user_name), info.region
+
+    def _dev_principal(self, access_key_id: str) -> Principal:
+        accounts = self.runtime.accounts
+        if len(access_key_id) == 12 and set(access_key_id) <= _DIGITS:
+            if not accounts.account_exists(access_key_id):
+                accounts.create_account(access_key_id, name=f"dev-{access_key_id}")
+            return Principal.root(access_key_id, access_key_id)
+        return Principal.root(accounts.init_account() or "000000000000", access_key_id)
+
+    def dispatch(
+        self, request: HttpRequest, route: Route, principal: Principal, region: str, request_id: str
+    ) -> HttpResponse:
+        codec = codec_for(route.protocol)
+        operation = route.operation
+        params = codec.decode(operation, request)
+        if operation.input_shape is not None:
+            errors = validation_errors(operation.input_shape, params)
+            if errors:
+                code = _VALIDATION_CODE.get(route.protocol, "ValidationException")
+                raise AwsError(format_message(errors), code=code, status=400)
+        service_name = route.service.service_name
+        handler = self.runtime.providers.handler(service_name, operation.name)
+        if handler is None:
+            raise NotImplementedOperation(
+                f"Strongroom does not implement {service_name}:{operation.name} yet", code="NotImplemented"
+            )
+        ctx = RequestContext(
+            runtime=self.runtime,
+            request_id=request_id,
+            service=service_name,
+            operation=operation.name,
+            region=region,
+            principal=principal,
+            source_ip=request.client_ip,
+            user_agent=request.headers.get("user-agent", ""),
+        )
+        output = handler(ctx, params) or {}
+        return codec.encode(operation, output, request_id)
+
+
+def _fallback(runtime: Runtime) -> ServiceModel:
+    """Errors that name no service still need a model to be encoded against."""
+    return runtime.catalog.service("kms")

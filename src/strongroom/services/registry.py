@@ -1,0 +1,54 @@
+"""Finds the provider method for an operation: ``services/<svc>/provider.py::Provider.<snake_case_op>``."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from strongroom.server.context import RequestContext
+    from strongroom.server.runtime import Runtime
+
+Handler = Callable[["RequestContext", dict[str, Any]], dict[str, Any] | None]
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def snake_case(operation: str) -> str:
+    """``CreateKey`` -> ``create_key``, ``GetSAMLProvider`` -> ``get_saml_provider``."""
+    return _CAMEL.sub("_", operation).lower()
+
+
+def package_name(service: str) -> str:
+    return service.replace("-", "_")
+
+
+class ProviderRegistry:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._providers: dict[str, object | None] = {}
+        self._handlers: dict[tuple[str, str], Handler | None] = {}
+
+    def provider(self, service: str) -> object | None:
+        if service not in self._providers:
+            try:
+                module = importlib.import_module(f"strongroom.services.{package_name(service)}.provider")
+            except ModuleNotFoundError as exc:
+                if exc.name and exc.name.startswith(f"strongroom.services.{package_name(service)}"):
+                    self._providers[service] = None
+                    return None
+                raise
+            self._providers[service] = module.Provider(self.runtime)
+        return self._providers[service]
+
+    def handler(self, service: str, operation: str) -> Handler | None:
+        key = (service, operation)
+        if key not in self._handlers:
+            provider = self.provider(service)
+            self._handlers[key] = getattr(provider, snake_case(operation), None) if provider else None
+        return self._handlers[key]
+
+    def all_providers(self) -> list[object]:
+        return [p for p in self._providers.values() if p is not None]

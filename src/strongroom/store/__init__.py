@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy Core engine, transactions and Alembic migrations (SQLite default, PostgreSQL)."""

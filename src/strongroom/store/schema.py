@@ -1,0 +1,33 @@
+"""The one MetaData every package declares its tables on.
+
+Each package owns its tables (``iam/model.py``, ``services/<svc>/model.py``, ...); no package reads
+another's. ``all_tables()`` imports every owner so Alembic and tests see the whole schema.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from sqlalchemy import MetaData
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+TABLE_OWNERS = (
+    "strongroom.store.settings",
+    "strongroom.iam.model",
+    "strongroom.events.model",
+)
+
+
+def all_tables() -> MetaData:
+    for module in TABLE_OWNERS:
+        importlib.import_module(module)
+    return metadata

@@ -1,0 +1,197 @@
+"""The server as users meet it: boto3 and the AWS CLI against a real process, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import botocore.config
+import pytest
+import urllib3
+from botocore.exceptions import ClientError
+
+from tests.support.server import ServerProcess, clean_env
+
+
+def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
+    err = exc.value.response["Error"]
+    return err["Code"], err.get("Message", ""), exc.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_get_caller_identity(server: ServerProcess) -> None:
+    ident = server.client("sts").get_caller_identity()
+    assert len(ident["Account"]) == 12
+    assert ident["Arn"] == f"arn:aws:iam::{ident['Account']}:root"
+    assert ident["UserId"] == ident["Account"]
+
+
+def test_aws_cli_v1_get_caller_identity(server: ServerProcess) -> None:
+    env = clean_env() | {
+        "AWS_SHARED_CREDENTIALS_FILE": str(server.data_dir / "credentials"),
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_CONFIG_FILE": "/dev/null",
+    }
+    cmd = [sys.executable, "-m", "awscli", "sts", "get-caller-identity", "--profile", "strongroom"]
+    res = subprocess.run([*cmd, "--endpoint-url", server.endpoint], capture_output=True, text=True, env=env, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert '"Arn": "arn:aws:iam::' in res.stdout
+
+
+def test_health_and_metrics(server: ServerProcess) -> None:
+    status, body = server.admin("GET", "health")
+    assert status == 200 and body["status"] == "ok"
+    server.client("sts").get_caller_identity()
+    status, metrics = server.admin("GET", "metrics")
+    assert status == 200
+    text = metrics.decode() if isinstance(metrics, bytes) else str(metrics)
+    assert 'strongroom_requests_total{operation="GetCallerIdentity",service="sts",status="200"}' in text
+    assert "strongroom_request_seconds_bucket" in text
+
+
+def test_unimplemented_operation_is_a_501_naming_it(server: ServerProcess) -> None:
+    with pytest.raises(ClientError) as exc:
+        server.client("guardduty").list_detectors()
+    code, message, status = error_of(exc)
+    assert (code, status) == ("NotImplemented", 501)
+    assert "guardduty:ListDetectors" in message
+
+
+@pytest.mark.parametrize(
+    ("service", "call", "kwargs"),
+    [
+        ("sts", "get_caller_identity", {}),
+        ("kms", "list_keys", {}),
+        ("lambda", "list_functions", {}),
+        ("acm-pca", "list_certificate_authorities", {}),
+    ],
+)
+def test_unknown_access_key(server: ServerProcess, service: str, call: str, kwargs: dict[str, Any]) -> None:
+    client = server.client(service, aws_access_key_id="AKIAIOSFODNN7EXAMPLE", aws_secret_access_key="x" * 40)
+    with pytest.raises(ClientError) as exc:
+        getattr(client, call)(**kwargs)
+    code, _, status = error_of(exc)
+    expected = "InvalidClientTokenId" if service == "sts" else "UnrecognizedClientException"
+    assert (code, status) == (expected, 403)
+
+
+@pytest.mark.parametrize(("service", "expected"), [("sts", "SignatureDoesNotMatch"), ("kms", "InvalidSignatureException")])
+def test_wrong_secret(server: ServerProcess, service: str, expected: str) -> None:
+    client = server.client(service, aws_secret_access_key="wrong" * 8)
+    with pytest.raises(ClientError) as exc:
+        client.get_caller_identity() if service == "sts" else client.list_keys()
+    code, _, status = error_of(exc)
+    assert (code, status) == (expected, 403)
+
+
+def test_presigned_url_is_verified(server: ServerProcess) -> None:
+    sts = server.client("sts")
+    url = sts.generate_presigned_url("get_caller_identity", ExpiresIn=60)
+    resp = urllib3.PoolManager().request("GET", url)
+    assert resp.status == 200 and b"<Arn>arn:aws:iam::" in resp.data
+    tampered = url.replace("X-Amz-Signature=", "X-Amz-Signature=0")
+    bad = urllib3.PoolManager().request("GET", tampered)
+    assert bad.status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in bad.data
+
+
+def test_unsigned_request_is_refused(server: ServerProcess) -> None:
+    resp = urllib3.PoolManager().request(
+        "POST",
+        server.endpoint + "/",
+        body=b"{}",
+        headers={"X-Amz-Target": "TrentService.ListKeys", "Content-Type": "application/x-amz-json-1.1"},
+    )
+    assert resp.status == 403
+    assert b"MissingAuthenticationToken" in resp.data
+
+
+def _signed_raw(server: ServerProcess, target: str, body: bytes, content_type: str) -> urllib3.BaseHTTPResponse:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    req = AWSRequest(
+        "POST", server.endpoint + "/", data=body, headers={"X-Amz-Target": target, "Content-Type": content_type}
+    )
+    SigV4Auth(Credentials(server.access_key, server.secret_key), "kms", "us-east-1").add_auth(req)
+    prepared = req.prepare()
+    return urllib3.PoolManager().request("POST", prepared.url, body=body, headers=dict(prepared.headers))
+
+
+def test_malformed_json_is_a_serialization_exception(server: ServerProcess) -> None:
+    resp = _signed_raw(server, "TrentService.ListKeys", b"{not json", "application/x-amz-json-1.1")
+    assert resp.status == 400 and b"SerializationException" in resp.data
+
+
+def test_unknown_target_is_an_unknown_operation(server: ServerProcess) -> None:
+    resp = _signed_raw(server, "TrentService.MakeCoffee", b"{}", "application/x-amz-json-1.1")
+    assert resp.status == 400 and b"UnknownOperationException" in resp.data
+
+
+def test_wrong_content_type_is_refused(server: ServerProcess) -> None:
+    resp = _signed_raw(server, "TrentService.ListKeys", b"{}", "text/plain")
+    assert resp.status in (400, 404) and b"UnknownOperationException" in resp.data
+
+
+def test_validation_uses_aws_wording(server: ServerProcess) -> None:
+    cfg = botocore.config.Config(parameter_validation=False, retries={"max_attempts": 1})
+    kms = server.client("kms", config=cfg)
+    with pytest.raises(ClientError) as exc:
+        kms.create_key(KeyUsage="BOGUS", Description="x" * 8193)
+    code, message, status = error_of(exc)
+    assert (code, status) == ("ValidationException", 400)
+    assert message.startswith("2 validation errors detected: ")
+    assert "at 'keyUsage' failed to satisfy constraint: Member must satisfy enum value set" in message
+    with pytest.raises(ClientError) as exc:
+        kms.describe_key()
+    assert error_of(exc)[1] == (
+        "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null"
+    )
+
+
+def test_query_validation_error_code(server: ServerProcess) -> None:
+    cfg = botocore.config.Config(parameter_validation=False, retries={"max_attempts": 1})
+    sts = server.client("sts", config=cfg)
+    with pytest.raises(ClientError) as exc:
+        sts.get_access_key_info(AccessKeyId="short")
+    code, _, status = error_of(exc)
+    assert (code, status) == ("ValidationError", 400)
+
+
+def test_test_mode_clock(server: ServerProcess) -> None:
+    status, before = server.admin("GET", "clock")
+    assert status == 200
+    body = server.advance(3600)
+    assert body["now"] > before["now"]
+
+
+def test_admin_endpoints_need_test_mode(make_server: Any) -> None:
+    srv = make_server()
+    srv.start()
+    assert srv.admin("POST", "clock", {"advance": 10})[0] == 404
+    assert srv.admin("POST", "reset")[0] == 404
+    assert srv.admin("GET", "health")[0] == 200
+
+
+def test_dev_mode_accepts_any_key(make_server: Any) -> None:
+    srv = make_server("--dev")
+    srv.start()
+    ident = srv.client("sts", aws_access_key_id="111122223333", aws_secret_access_key="anything").get_caller_identity()
+    assert ident["Account"] == "111122223333"
+    other = srv.client("sts", aws_access_key_id="whatever", aws_secret_access_key="x").get_caller_identity()
+    assert other["Account"] == srv.client("sts").get_caller_identity()["Account"]
+    assert "DEV MODE" in srv.logs()
+
+
+def test_logs_are_json_lines_with_request_fields(make_server: Any) -> None:
+    import orjson
+
+    srv = make_server()
+    srv.start()
+    srv.client("sts").get_caller_identity()
+    srv.stop()
+    lines = [orjson.loads(line) for line in srv.logs().splitlines() if line.startswith("{")]
+    requests = [entry for entry in lines if entry.get("msg") == "request"]
+    assert requests and requests[-1]["operation"] == "GetCallerIdentity"
+    assert {"request_id", "service", "status", "latency_ms"} <= set(requests[-1])
+    assert srv.secret_key not in srv.logs()

@@ -1,0 +1,127 @@
+"""Start the real server as a subprocess on a free port, the way users run it."""
+
+from __future__ import annotations
+
+import configparser
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.config
+import urllib3
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def strongroom(*args: str, env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "strongroom.cli.main", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, check=check, timeout=120)
+
+
+@dataclass
+class ServerProcess:
+    data_dir: Path
+    database_url: str | None = None
+    extra_args: list[str] = field(default_factory=list)
+    port: int = 0
+    proc: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+    access_key: str = ""
+    secret_key: str = ""
+    account_id: str = ""
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def init(self, account_id: str | None = None) -> str:
+        args = ["init", "--data-dir", str(self.data_dir)]
+        if self.database_url:
+            args += ["--database-url", self.database_url]
+        if account_id:
+            args += ["--account-id", account_id]
+        out = strongroom(*args).stdout
+        creds = configparser.ConfigParser()
+        creds.read(self.data_dir / "credentials")
+        self.access_key = creds["strongroom"]["aws_access_key_id"]
+        self.secret_key = creds["strongroom"]["aws_secret_access_key"]
+        return out
+
+    def start(self, timeout: float = 60) -> None:
+        self.port = self.port or free_port()
+        args = ["server", "--data-dir", str(self.data_dir), "--port", str(self.port), *self.extra_args]
+        if self.database_url:
+            args += ["--database-url", self.database_url]
+        self.log_path = self.data_dir / f"server-{self.port}.log"
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "strongroom.cli.main", *args], stdout=log, stderr=subprocess.STDOUT
+        )
+        http = urllib3.PoolManager()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.logs()}")
+            try:
+                if http.request("GET", self.endpoint + "/_strongroom/health", timeout=1, retries=False).status == 200:
+                    return
+            except urllib3.exceptions.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server did not become healthy:\n{self.logs()}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def logs(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
+
+    def client(self, service: str, region: str = "us-east-1", **kwargs: Any) -> Any:
+        cfg = botocore.config.Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=60)
+        kwargs.setdefault("aws_access_key_id", self.access_key)
+        kwargs.setdefault("aws_secret_access_key", self.secret_key)
+        return boto3.client(service, region_name=region, endpoint_url=self.endpoint, config=cfg, **kwargs)
+
+    def admin(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        import orjson
+
+        http = urllib3.PoolManager()
+        resp = http.request(
+            method, self.endpoint + "/_strongroom/" + path, body=None if body is None else orjson.dumps(body)
+        )
+        try:
+            data = orjson.loads(resp.data) if resp.data else None
+        except orjson.JSONDecodeError:
+            data = resp.data
+        return resp.status, data
+
+    def advance(self, seconds: float) -> Any:
+        status, body = self.admin("POST", "clock", {"advance": seconds})
+        assert status == 200, body
+        return body
+
+
+def clean_env() -> dict[str, str]:
+    """The environment without the developer's own AWS settings leaking into tests."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
