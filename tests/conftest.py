@@ -34,7 +34,9 @@ def database_url_for(backend: str, request: pytest.FixtureRequest) -> str | None
 
 
 @pytest.fixture(scope="session")
-def server(backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def server(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
     """One test-mode server per backend for the whole session; tests create uniquely named resources."""
     data_dir: Path = tmp_path_factory.mktemp(f"server-{backend}")
     srv = ServerProcess(data_dir, database_url_for(backend, request), ["--test-mode"])
@@ -49,7 +51,9 @@ def make_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[obje
     """Factory for tests that need their own server (flags, restarts, crashes); stopped at the end."""
     started: list[ServerProcess] = []
 
-    def factory(*extra: str, backend: str = "sqlite", init: bool = True, database_url: str | None = None) -> ServerProcess:
+    def factory(
+        *extra: str, backend: str = "sqlite", init: bool = True, database_url: str | None = None
+    ) -> ServerProcess:
         data_dir = tmp_path / f"srv{len(started)}"
         url = database_url if database_url is not None else database_url_for(backend, request)
         srv = ServerProcess(data_dir, url, list(extra))

@@ -8,14 +8,15 @@ server encoded. Random values come from the models (tests/support/shapegen.py).
 from __future__ import annotations
 
 import base64
+import copy
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import botocore.config
 import pytest
 from botocore.exceptions import ClientError
+from botocore.handlers import json_decode_policies
 
 from strongroom.core.errors import AwsError
 from strongroom.protocol.catalog import WIRED_SERVICES, default_catalog
@@ -44,18 +45,24 @@ class Echo:
 @pytest.fixture(scope="module")
 def echo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, Runtime, Echo]]:
     echo = Echo()
-    with inprocess_server(tmp_path_factory.mktemp("echo")) as (handle, runtime):
+    with inprocess_server(tmp_path_factory.mktemp("echo")) as (handle, runtime, app):
+        # shapegen ignores regex patterns; validation has its own sweep over every operation
+        app.pipeline.validate_input = False
         runtime.providers.handler = lambda service, operation: echo  # type: ignore[method-assign]
         yield handle, runtime, echo
 
 
-def normalize(value: Any, shape: Any = None) -> Any:
-    """Forms that are equal on the wire: datetimes at second precision, empty containers dropped."""
+def normalize(value: Any, lossy: bool = False) -> Any:
+    """Forms that are equal on the wire: datetimes at second precision, empty containers dropped.
+
+    ``lossy``: the query protocol cannot send an empty structure at all, not even as a list element.
+    """
     if isinstance(value, dict):
-        out = {k: normalize(v) for k, v in value.items()}
+        out = {k: normalize(v, lossy) for k, v in value.items()}
         return {k: v for k, v in out.items() if v is not None and v != {} and v != []}
     if isinstance(value, list):
-        return [normalize(v) for v in value]
+        items = [normalize(v, lossy) for v in value]
+        return [v for v in items if v != {}] if lossy else items
     if isinstance(value, datetime):
         return int(value.timestamp())
     if isinstance(value, float):
@@ -79,7 +86,9 @@ def _skip_reason(operation: Any) -> str | None:
         if shape is None:
             continue
         for member in shape.members.values():
-            if member.serialization.get("streaming") or getattr(member, "type_name", "") == "blob" and member.metadata.get("streaming"):
+            if member.serialization.get("streaming") or (
+                getattr(member, "type_name", "") == "blob" and member.metadata.get("streaming")
+            ):
                 return "streaming members"
     return None
 
@@ -110,6 +119,8 @@ def test_operation_round_trip(
     client = _client(handle, service, clients)
     for seed in SEEDS:
         params = operation_input(operation, seed)
+        if (service, operation_name) == ("events", "PutEvents"):
+            params.pop("EndpointId", None)  # global endpoints need SigV4a (awscrt); not served here
         reply = operation_output(operation, seed + 100)
         echo.received, echo.reply, echo.raise_error = None, reply, None
         response = getattr(client, snake_case(operation_name))(**params)
@@ -120,8 +131,19 @@ def test_operation_round_trip(
             # botocore fills idempotency tokens the caller left out
             assert operation.input_shape.members[name].metadata.get("idempotencyToken"), name
             del received[name]
-        assert normalize(received) == normalize(params)
-        assert normalize(response) == normalize(reply)
+        lossy = default_catalog().service(service).metadata["protocol"] == "query"
+        assert normalize(received, lossy) == normalize(params, lossy)
+        expected = copy.deepcopy(reply)
+        if service == "iam":
+            # botocore url-decodes and JSON-parses IAM policy documents; do the same to what we sent
+            json_decode_policies(expected, operation)
+        for name, member in operation.output_shape.members.items() if operation.output_shape else ():
+            if member.serialization.get("location") == "statusCode" and name not in reply:
+                response.pop(name, None)  # the HTTP status is always there
+            if operation.output_shape.serialization.get("payload") == name and name not in reply:
+                body = response.pop(name, b"")
+                assert (body.read() if hasattr(body, "read") else body) in (b"", None)  # absent payload: empty body
+        assert normalize(response) == normalize(expected)
 
 
 @pytest.mark.parametrize("service", WIRED_SERVICES)

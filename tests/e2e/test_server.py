@@ -71,22 +71,27 @@ def test_unknown_access_key(server: ServerProcess, service: str, call: str, kwar
     with pytest.raises(ClientError) as exc:
         getattr(client, call)(**kwargs)
     code, _, status = error_of(exc)
-    expected = "InvalidClientTokenId" if service == "sts" else "UnrecognizedClientException"
-    assert (code, status) == (expected, 403)
+    expected = {
+        "sts": ("InvalidClientTokenId", 403),
+        "lambda": ("UnrecognizedClientException", 403),
+    }.get(service, ("UnrecognizedClientException", 400))
+    assert (code, status) == expected
 
 
-@pytest.mark.parametrize(("service", "expected"), [("sts", "SignatureDoesNotMatch"), ("kms", "InvalidSignatureException")])
-def test_wrong_secret(server: ServerProcess, service: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("service", "expected"), [("sts", ("SignatureDoesNotMatch", 403)), ("kms", ("InvalidSignatureException", 400))]
+)
+def test_wrong_secret(server: ServerProcess, service: str, expected: tuple[str, int]) -> None:
     client = server.client(service, aws_secret_access_key="wrong" * 8)
     with pytest.raises(ClientError) as exc:
         client.get_caller_identity() if service == "sts" else client.list_keys()
     code, _, status = error_of(exc)
-    assert (code, status) == (expected, 403)
+    assert (code, status) == expected
 
 
 def test_presigned_url_is_verified(server: ServerProcess) -> None:
     sts = server.client("sts")
-    url = sts.generate_presigned_url("get_caller_identity", ExpiresIn=60)
+    url = sts.generate_presigned_url("get_caller_identity", ExpiresIn=60, HttpMethod="GET")
     resp = urllib3.PoolManager().request("GET", url)
     assert resp.status == 200 and b"<Arn>arn:aws:iam::" in resp.data
     tampered = url.replace("X-Amz-Signature=", "X-Amz-Signature=0")
@@ -101,7 +106,7 @@ def test_unsigned_request_is_refused(server: ServerProcess) -> None:
         body=b"{}",
         headers={"X-Amz-Target": "TrentService.ListKeys", "Content-Type": "application/x-amz-json-1.1"},
     )
-    assert resp.status == 403
+    assert resp.status in (400, 403)
     assert b"MissingAuthenticationToken" in resp.data
 
 

@@ -1,7 +1,6 @@
 """pytest fixtures for PostgreSQL: one server per session, one fresh database per test that asks for it.
 
-Use from a test module with ``postgres_url = fixtures_pg.postgres_url`` (a plain assignment registers the
-fixture without an unused-import lint), or list this module in the root conftest's ``pytest_plugins``.
+tests/conftest.py loads this module through ``pytest_plugins``, so every test can ask for ``postgres_url``.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from tests.support.server import ServerProcess, free_port
 
 
 @contextmanager
-def inprocess_server(data_dir: Path) -> Iterator[tuple[ServerProcess, Runtime]]:
+def inprocess_server(data_dir: Path) -> Iterator[tuple[ServerProcess, Runtime, StrongroomApp]]:
     handle = ServerProcess(data_dir)
     handle.init()
     handle.port = free_port()
@@ -38,7 +38,7 @@ def inprocess_server(data_dir: Path) -> Iterator[tuple[ServerProcess, Runtime]]:
             raise RuntimeError("in-process server did not start")
         time.sleep(0.02)
     try:
-        yield handle, runtime
+        yield handle, runtime, app
     finally:
         server.should_exit = True
         thread.join(15)

@@ -99,9 +99,10 @@ class ServerProcess:
 
     def client(self, service: str, region: str = "us-east-1", **kwargs: Any) -> Any:
         cfg = botocore.config.Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=60)
+        kwargs["config"] = cfg.merge(kwargs["config"]) if "config" in kwargs else cfg
         kwargs.setdefault("aws_access_key_id", self.access_key)
         kwargs.setdefault("aws_secret_access_key", self.secret_key)
-        return boto3.client(service, region_name=region, endpoint_url=self.endpoint, config=cfg, **kwargs)
+        return boto3.client(service, region_name=region, endpoint_url=self.endpoint, **kwargs)
 
     def admin(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         import orjson

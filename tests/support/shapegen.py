@@ -34,8 +34,8 @@ class ShapeGenerator:
             names = [self.rng.choice(names)] if names else []
         for name in names:
             member = shape.members[name]
-            if member.serialization.get("eventstream") or member.type_name == "structure" and member.metadata.get(
-                "eventstream"
+            if member.serialization.get("eventstream") or (
+                member.type_name == "structure" and member.metadata.get("eventstream")
             ):
                 continue
             if member.serialization.get("streaming") or member.metadata.get("streaming"):
@@ -50,10 +50,7 @@ class ShapeGenerator:
     def _list(self, shape: Any, depth: int, location: str | None) -> list[Any]:
         lo = shape.metadata.get("min", 0)
         hi = shape.metadata.get("max", 3)
-        if depth >= self.max_depth:
-            n = lo
-        else:
-            n = self.rng.randint(lo, max(lo, min(hi, lo + 3)))
+        n = lo if depth >= self.max_depth else self.rng.randint(lo, max(lo, min(hi, lo + 3)))
         return [self.value(shape.member, depth + 1, location=location) for _ in range(n)]
 
     def _map(self, shape: Any, depth: int, location: str | None) -> dict[str, Any]:
@@ -83,6 +80,8 @@ class ShapeGenerator:
         return "".join(self.rng.choice(alphabet) for _ in range(n))
 
     def _integer(self, shape: Any, depth: int, location: str | None) -> int:
+        if location == "statusCode":
+            return 200
         lo = int(shape.metadata.get("min", 0))
         hi = int(shape.metadata.get("max", lo + 1000))
         return self.rng.randint(lo, max(lo, hi))

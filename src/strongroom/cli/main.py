@@ -6,7 +6,6 @@ import argparse
 import logging
 import os
 import sys
-from pathlib import Path
 
 from strongroom import __version__
 from strongroom.core.config import Config, load_config
@@ -49,9 +48,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     fd = os.open(creds, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(
-            "[strongroom]\n"
-            f"aws_access_key_id = {key.access_key_id}\n"
-            f"aws_secret_access_key = {key.secret_access_key}\n"
+            f"[strongroom]\naws_access_key_id = {key.access_key_id}\naws_secret_access_key = {key.secret_access_key}\n"
         )
     os.chmod(creds, 0o600)
     endpoint = f"http://{config.host}:{config.port}"
@@ -175,10 +172,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "init" and args.account_id is not None:
-        if not (len(args.account_id) == 12 and args.account_id.isdigit()):
-            print("--account-id must be 12 digits", file=sys.stderr)
-            return 2
+    if (
+        args.command == "init"
+        and args.account_id is not None
+        and not (len(args.account_id) == 12 and args.account_id.isdigit())
+    ):
+        print("--account-id must be 12 digits", file=sys.stderr)
+        return 2
     code: int = args.func(args)
     return code
 

@@ -9,10 +9,12 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+DEFAULT_DATA_DIR = Path("./data")
+
 
 @dataclass(slots=True)
 class Config:
-    data_dir: Path = Path("./data")
+    data_dir: Path = DEFAULT_DATA_DIR
     host: str = "127.0.0.1"
     port: int = 4566
     database_url: str | None = None  # None: SQLite file in the data dir
@@ -63,7 +65,7 @@ def load_config(data_dir: Path | str | None = None, **overrides: Any) -> Config:
     known = {f.name for f in fields(Config)} - {"extra"}
     values: dict[str, Any] = {}
     env_dir = os.environ.get("STRONGROOM_DATA_DIR")
-    directory = Path(data_dir or env_dir or Config.data_dir)
+    directory = Path(data_dir or env_dir or DEFAULT_DATA_DIR)
     toml_path = directory / "strongroom.toml"
     extra: dict[str, Any] = {}
     if toml_path.exists():

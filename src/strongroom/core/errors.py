@@ -75,3 +75,8 @@ class NotImplementedOperation(AwsError):
 class UnknownOperation(AwsError):
     code = "UnknownOperationException"
     status = 400
+
+
+def error_class(code: str, status: int = 400) -> type[AwsError]:
+    """A named exception class for one of a service's modeled errors (``raise NotFoundException(msg)``)."""
+    return type(code, (AwsError,), {"code": code, "status": status, "sender_fault": status < 500})

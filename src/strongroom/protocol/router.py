@@ -99,7 +99,9 @@ def resolve(catalog: Catalog, request: HttpRequest) -> Route:
         m = _RPC_V2.match(request.path)
         service = catalog.by_target_prefix(m.group(1)) if m else None
         if m is None or service is None:
-            raise RoutingError("", code="UnknownOperationException", status=404, protocol="smithy-rpc-v2-cbor", service=None)
+            raise RoutingError(
+                "", code="UnknownOperationException", status=404, protocol="smithy-rpc-v2-cbor", service=None
+            )
         return Route(service, _operation(service, m.group(2), "smithy-rpc-v2-cbor"), "smithy-rpc-v2-cbor", region)
 
     signed_service = catalog.by_signing_name(scope[1]) if scope else None
@@ -129,6 +131,4 @@ def resolve(catalog: Catalog, request: HttpRequest) -> Route:
         )
 
     protocol = protocols_of(signed_service)[0] if signed_service is not None else "json"
-    raise RoutingError(
-        "", code="UnknownOperationException", status=400, protocol=protocol, service=signed_service
-    )
+    raise RoutingError("", code="UnknownOperationException", status=400, protocol=protocol, service=signed_service)

@@ -23,6 +23,9 @@ Conventions, each taken from real AWS responses:
   ``java.nio.HeapByteBuffer[pos=0 lim=N cap=N]``; lists and maps as Java's ``[a, b]`` / ``{k=v}``.
 * Sensitive members (or anything containing one) are never echoed: ``Value at 'plaintext' failed ...``.
 * Errors appear in model member order, depth first; AWS does not cap the count, neither do we.
+* Not from AWS (a decoder bug, not a client error, on AWS): a value of the wrong Python type gives
+  ``Member must be of type <type>``; a whole input that is not a dict is reported at path ``input``; a
+  union without exactly one member gives ``Member must have exactly one member set``.
 
 Each shape is compiled once into closures (cached on the botocore ``Shape`` object and per resolver), so the
 per-request cost is a few dict lookups and comparisons per member.
@@ -117,10 +120,6 @@ def _java(value: Any) -> str:
 def _error(value: Any, path: str, constraint: str, redact: bool) -> str:
     shown = "" if redact else f" '{_java(value)}'"
     return f"Value{shown} at '{path}' failed to satisfy constraint: {constraint}"
-
-
-def _num(bound: Any) -> str:
-    return str(bound)
 
 
 def _lower_first(name: str) -> str:
@@ -262,8 +261,8 @@ class _Compiler:
             enum_text = f"Member must satisfy enum value set: [{', '.join(enum)}]" if enum else ""
             lo_n = int(lo) if lo is not None and lo > 0 else None
             hi_n = int(hi) if hi is not None else None
-            lo_text = f"Member must have length greater than or equal to {_num(lo_n)}"
-            hi_text = f"Member must have length less than or equal to {_num(hi_n)}"
+            lo_text = f"Member must have length greater than or equal to {lo_n}"
+            hi_text = f"Member must have length less than or equal to {hi_n}"
             raw_pattern = meta.get("pattern") if kind == "string" else None
             compiled = _compile_pattern(raw_pattern) if raw_pattern else None
             pat_text = f"Member must satisfy regular expression pattern: {raw_pattern}"
@@ -312,8 +311,8 @@ class _Compiler:
 
         if kind in ("integer", "long", "float", "double"):
             integral = kind in ("integer", "long")
-            lo_text = f"Member must have value greater than or equal to {_num(lo)}"
-            hi_text = f"Member must have value less than or equal to {_num(hi)}"
+            lo_text = f"Member must have value greater than or equal to {lo}"
+            hi_text = f"Member must have value less than or equal to {hi}"
             if hi is not None:
                 constraints.append(hi_text)
             if lo is not None:

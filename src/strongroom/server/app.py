@@ -41,7 +41,7 @@ class StrongroomApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
-                    self.runtime.scheduler.start(self.runtime.config.scheduler_interval)
+                    self.runtime.scheduler.start()
                     self.ready = True
                     await send({"type": "lifespan.startup.complete"})
                 except Exception as exc:  # pragma: no cover - reported to uvicorn, which exits

@@ -14,11 +14,16 @@ class Metrics:
             "strongroom_requests", "API requests served", ["service", "operation", "status"], registry=self.registry
         )
         self.errors = Counter(
-            "strongroom_errors", "API requests answered with an error", ["service", "operation", "code"],
+            "strongroom_errors",
+            "API requests answered with an error",
+            ["service", "operation", "code"],
             registry=self.registry,
         )
         self.latency = Histogram(
-            "strongroom_request_seconds", "API request latency", ["service", "operation"], buckets=_BUCKETS,
+            "strongroom_request_seconds",
+            "API request latency",
+            ["service", "operation"],
+            buckets=_BUCKETS,
             registry=self.registry,
         )
 

@@ -36,12 +36,14 @@ class Runtime:
         self.providers = ProviderRegistry(self)
         from strongroom.events.scheduler import Scheduler
 
-        self.scheduler = Scheduler(self.store, self.node_id)
+        self.scheduler = Scheduler(self.store, self.node_id, interval=self.config.scheduler_interval)
 
     @staticmethod
     def open(config: Config, *, migrate: bool = True) -> Runtime:
         if not config.root_key_file.exists():
-            raise NotInitialised(f"{config.data_dir} is not initialised; run `strongroom init --data-dir {config.data_dir}`")
+            raise NotInitialised(
+                f"{config.data_dir} is not initialised; run `strongroom init --data-dir {config.data_dir}`"
+            )
         store = Store(config.effective_database_url())
         if migrate:
             store.migrate()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import importlib
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from botocore import xform_name
 
 if TYPE_CHECKING:
     from strongroom.server.context import RequestContext
@@ -13,12 +14,10 @@ if TYPE_CHECKING:
 
 Handler = Callable[["RequestContext", dict[str, Any]], dict[str, Any] | None]
 
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-
 
 def snake_case(operation: str) -> str:
-    """``CreateKey`` -> ``create_key``, ``GetSAMLProvider`` -> ``get_saml_provider``."""
-    return _CAMEL.sub("_", operation).lower()
+    """``CreateKey`` -> ``create_key``: the same name boto3 gives the client method."""
+    return str(xform_name(operation))
 
 
 def package_name(service: str) -> str:

@@ -71,12 +71,14 @@ class JsonDecoder:
         if kind == "list":
             if not isinstance(value, list):
                 raise self._wrong(shape, value, path, "a list")
-            member = shape.member  # type: ignore[attr-defined]
-            return [None if item is None else self._decode(member, item, f"{path}[{i}]") for i, item in enumerate(value)]
+            member = shape.member
+            return [
+                None if item is None else self._decode(member, item, f"{path}[{i}]") for i, item in enumerate(value)
+            ]
         if kind == "map":
             if not isinstance(value, dict):
                 raise self._wrong(shape, value, path, "a map")
-            value_shape = shape.value  # type: ignore[attr-defined]
+            value_shape = shape.value
             return {
                 str(k): (None if v is None else self._decode(value_shape, v, f"{path}.{k}")) for k, v in value.items()
             }
@@ -86,7 +88,7 @@ class JsonDecoder:
         if not isinstance(value, dict):
             raise self._wrong(shape, value, path, "a structure")
         out: dict[str, Any] = {}
-        for name, member in shape.members.items():  # type: ignore[attr-defined]
+        for name, member in shape.members.items():
             if skip_located and "location" in member.serialization:
                 continue
             raw = value.get(wire_name(name, member), _MISSING)
@@ -142,10 +144,10 @@ class JsonEncoder:
                 return plain(value)
             return self.encode_members(shape, value, skip_located=False)
         if kind == "list":
-            member = shape.member  # type: ignore[attr-defined]
+            member = shape.member
             return [None if item is None else self.encode(member, item) for item in value]
         if kind == "map":
-            value_shape = shape.value  # type: ignore[attr-defined]
+            value_shape = shape.value
             return {str(k): (None if v is None else self.encode(value_shape, v)) for k, v in value.items()}
         if kind == "timestamp":
             return values.format_timestamp(value, timestamp_format(shape, self.default_timestamp_format))
@@ -160,7 +162,7 @@ class JsonEncoder:
     def encode_members(self, shape: Shape, value: dict[str, Any], skip_located: bool) -> dict[str, Any]:
         """Members the model does not know are dropped: the wire carries only what clients can parse."""
         out: dict[str, Any] = {}
-        members = shape.members  # type: ignore[attr-defined]
+        members = shape.members
         for name, item in value.items():
             member = members.get(name)
             if member is None or item is None:
@@ -189,10 +191,10 @@ def plain(value: Any) -> Any:
 def error_body(service: ServiceModel, err: AwsError, encoder: JsonEncoder, skip_located: bool) -> dict[str, Any]:
     """``{"__type": code, "message": ...}`` plus the error shape's modeled members from ``err.fields``."""
     body: dict[str, Any] = {"__type": err.code}
-    shape = _error_shape(service, err.code)
+    shape = error_shape(service, err.code)
     fields = dict(err.fields)
     if shape is not None:
-        for name, member in shape.members.items():
+        for name in shape.members:
             if name.lower() == "message" and name not in fields and err.message:
                 fields[name] = err.message
         body.update(encoder.encode_members(shape, fields, skip_located))
@@ -205,7 +207,7 @@ def error_body(service: ServiceModel, err: AwsError, encoder: JsonEncoder, skip_
     return body
 
 
-def _error_shape(service: ServiceModel, code: str) -> Shape | None:
+def error_shape(service: ServiceModel, code: str) -> Shape | None:
     try:
         shape = service.shape_for_error_code(code)
     except Exception:  # a broken model must not turn an error response into a 500

@@ -11,7 +11,7 @@ import base64
 import binascii
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote
 
 import orjson
 from botocore.model import OperationModel, ServiceModel, Shape
@@ -24,6 +24,7 @@ from strongroom.protocol.codecs.json import (
     JsonEncoder,
     dump_json,
     error_body,
+    error_shape,
     load_json,
     serialization_error,
     timestamp_format,
@@ -60,6 +61,8 @@ def split_header_list(text: str) -> list[str]:
                 quoted = False
             else:
                 current.append(ch)
+        elif was_quoted and ch != ",":
+            pass  # whitespace between a closing quote and the next comma
         elif ch == '"' and not "".join(current).strip():
             quoted = True
             was_quoted = True
@@ -132,17 +135,15 @@ class RestJsonCodec:
             return {}
         return {label: unquote(m.group(i + 1)) for i, label in enumerate(template.labels)}
 
-    def _query_member(
-        self, member: Shape, key: str, query: list[tuple[str, str]], claimed: set[str], name: str
-    ) -> Any:
+    def _query_member(self, member: Shape, key: str, query: list[tuple[str, str]], claimed: set[str], name: str) -> Any:
         if member.type_name == "map":
-            value_shape: Shape = member.value  # type: ignore[attr-defined]
+            value_shape: Shape = member.value
             result: dict[str, Any] = {}
             for k, v in query:
                 if k in claimed:
                     continue
                 if value_shape.type_name == "list":
-                    item = self._text_value(value_shape.member, v, values.ISO8601, name)  # type: ignore[attr-defined]
+                    item = self._text_value(value_shape.member, v, values.ISO8601, name)
                     result.setdefault(k, []).append(item)
                 else:
                     result.setdefault(k, self._text_value(value_shape, v, values.ISO8601, name))
@@ -151,13 +152,13 @@ class RestJsonCodec:
         if not matches:
             return None
         if member.type_name == "list":
-            item_shape: Shape = member.member  # type: ignore[attr-defined]
+            item_shape: Shape = member.member
             return [self._text_value(item_shape, v, values.ISO8601, name) for v in matches]
         return self._text_value(member, matches[0], values.ISO8601, name)
 
     def _header_value(self, member: Shape, raw: str, name: str) -> Any:
         if member.type_name == "list":
-            item_shape: Shape = member.member  # type: ignore[attr-defined]
+            item_shape: Shape = member.member
             return [self._text_value(item_shape, item, values.RFC822, name) for item in split_header_list(raw)]
         if member.type_name == "string" and member.serialization.get("jsonvalue"):
             try:
@@ -189,7 +190,7 @@ class RestJsonCodec:
     def _decode_body(self, shape: Shape, body: bytes) -> dict[str, Any]:
         payload = shape.serialization.get("payload")
         if payload is not None:
-            member = shape.members[payload]  # type: ignore[attr-defined]
+            member = shape.members[payload]
             if member.type_name == "blob":
                 return {payload: bytes(body)} if body else {}
             if member.type_name == "string":
@@ -203,7 +204,7 @@ class RestJsonCodec:
                 return {}
             data = load_json(body)
             return {} if data is None else {payload: self._decoder.decode(member, data, payload)}
-        if not any("location" not in m.serialization for m in shape.members.values()):  # type: ignore[attr-defined]
+        if not any("location" not in m.serialization for m in shape.members.values()):
             return {}
         if not body.strip():
             return {}
@@ -227,20 +228,23 @@ class RestJsonCodec:
             body, content_type = self._encode_body(shape, output)
         if status in _NO_BODY_STATUS:
             body, content_type = b"", None
-        if content_type is not None:
+        # a member may itself be modeled as Content-Type (lambda's ResponseStreamContentType); it wins
+        if content_type is not None and not any(k.lower() == "content-type" for k, _ in headers):
             headers.append(("Content-Type", content_type))
         return HttpResponse(status, headers, body)
 
     @staticmethod
     def _status(shape: Shape, output: dict[str, Any], default: int) -> int:
-        for name, member in shape.members.items():  # type: ignore[attr-defined]
+        for name, member in shape.members.items():
             if member.serialization.get("location") == "statusCode" and output.get(name) is not None:
-                return int(output[name])
+                status = int(output[name])
+                # a provider bug must not produce an unparseable HTTP status line
+                return status if 100 <= status <= 599 else default
         return default
 
     def _located_headers(self, shape: Shape, data: dict[str, Any]) -> list[tuple[str, str]]:
         headers: list[tuple[str, str]] = []
-        for name, member in shape.members.items():  # type: ignore[attr-defined]
+        for name, member in shape.members.items():
             value = data.get(name)
             if value is None:
                 continue
@@ -251,14 +255,14 @@ class RestJsonCodec:
                     continue
                 headers.append((key, self._header_text(member, value)))
             elif location == "headers":
-                value_shape: Shape = member.value  # type: ignore[attr-defined]
+                value_shape: Shape = member.value
                 headers.extend((key + k, self._header_text(value_shape, v)) for k, v in value.items())
         return headers
 
     def _header_text(self, shape: Shape, value: Any) -> str:
         kind = shape.type_name
         if kind == "list":
-            item_shape: Shape = shape.member  # type: ignore[attr-defined]
+            item_shape: Shape = shape.member
             if item_shape.type_name == "string":
                 return ",".join(_escape_header_item(str(v)) for v in value if v is not None)
             return ",".join(self._header_text(item_shape, v) for v in value if v is not None)
@@ -277,7 +281,7 @@ class RestJsonCodec:
     def _encode_body(self, shape: Shape, output: dict[str, Any]) -> tuple[bytes, str | None]:
         payload = shape.serialization.get("payload")
         if payload is not None:
-            member = shape.members[payload]  # type: ignore[attr-defined]
+            member = shape.members[payload]
             value = output.get(payload)
             if member.type_name == "blob":
                 raw = b"" if value is None else (value.encode("utf-8") if isinstance(value, str) else bytes(value))
@@ -298,7 +302,7 @@ class RestJsonCodec:
             ("x-amzn-ErrorType", err.code),
             ("Content-Type", "application/json"),
         ]
-        shape = service.shape_for_error_code(err.code) if err.fields else None
+        shape = error_shape(service, err.code) if err.fields else None
         if shape is not None:
             headers.extend(self._located_headers(shape, err.fields))
         return HttpResponse(err.status, headers, dump_json(body))
