@@ -37,6 +37,7 @@ class Runtime:
         from strongroom.events.scheduler import Scheduler
 
         self.scheduler = Scheduler(self.store, self.node_id, interval=self.config.scheduler_interval)
+        self.providers.load_all(tuple(self.catalog.services))
 
     @staticmethod
     def open(config: Config, *, migrate: bool = True) -> Runtime:

@@ -49,5 +49,10 @@ class ProviderRegistry:
             self._handlers[key] = getattr(provider, snake_case(operation), None) if provider else None
         return self._handlers[key]
 
+    def load_all(self, services: tuple[str, ...]) -> None:
+        """Instantiate every provider now, so their scheduled jobs run before any request arrives."""
+        for service in services:
+            self.provider(service)
+
     def all_providers(self) -> list[object]:
         return [p for p in self._providers.values() if p is not None]

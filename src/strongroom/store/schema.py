@@ -24,6 +24,7 @@ TABLE_OWNERS = (
     "strongroom.store.settings",
     "strongroom.iam.model",
     "strongroom.events.model",
+    "strongroom.services.kms.model",
 )
 
 

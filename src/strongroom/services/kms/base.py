@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from strongroom.services.kms.errors import (
     DisabledException,
     DryRunOperationException,
+    InvalidMarkerException,
     KMSInvalidStateException,
     NotFoundException,
 )
@@ -78,14 +80,22 @@ def default_policy(account_id: str) -> str:
 
 
 class KmsBase:
-    """Shared state and helpers; the operation families (keys.py, crypto.py, ...) build on it."""
+    """Shared state and helpers; the operation families (keys.py, crypto.py, ...) build on it.
+
+    A family that needs time-driven work declares ``scheduled_jobs = {"kms-kind": "method_name"}``;
+    every declared handler is registered with the scheduler when the provider starts.
+    """
 
     runtime: Runtime
     keys: KeyStore
+    scheduled_jobs: ClassVar[dict[str, str]] = {}
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.keys = KeyStore(runtime.store, runtime.seal)
+        for cls in type(self).__mro__:
+            for kind, method in vars(cls).get("scheduled_jobs", {}).items():
+                runtime.scheduler.register(kind, getattr(self, method))
 
     def reset(self) -> None:
         """Test-mode reset: every cached key is gone with the tables."""
@@ -131,6 +141,20 @@ class KmsBase:
         record = self.find_key(ctx, key_ref, operation=operation)
         check_state(record, operation or ctx.operation)
         return record
+
+    # -- pagination ---------------------------------------------------------------------------------------
+
+    @staticmethod
+    def encode_marker(last: str) -> str:
+        """Markers are opaque to clients: base64 of the last item's sort key."""
+        return base64.urlsafe_b64encode(last.encode()).decode()
+
+    @staticmethod
+    def decode_marker(marker: str) -> str:
+        try:
+            return base64.urlsafe_b64decode(marker.encode()).decode()
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidMarkerException("The request contains an invalid marker.") from None
 
     # -- shapes -------------------------------------------------------------------------------------------
 
