@@ -167,6 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
     p_status = sub.add_parser("status", help="version, data dir, database, seal state, counts")
     common(p_status)
     p_status.set_defaults(func=cmd_status)
+
+    from strongroom.cli.events import register as register_events
+
+    register_events(sub, common)
+
+    from strongroom.cli.audit import add_audit_parser
+
+    add_audit_parser(sub, common)
     return parser
 
 

@@ -39,6 +39,10 @@ def handle_admin(runtime: Runtime, request: HttpRequest, ready: bool) -> HttpRes
         return _json(200, {"status": "ok", "sealed": runtime.seal.is_sealed})
     if path == "metrics" and request.method == "GET":
         return HttpResponse(200, [("Content-Type", "text/plain; version=0.0.4")], runtime.metrics.render())
+    if path.startswith("audit/"):
+        from strongroom.audit.http import handle_audit_admin
+
+        return handle_audit_admin(runtime, request, path) or NOT_FOUND
     if not runtime.config.test_mode:
         return NOT_FOUND
     if path == "clock" and request.method == "POST":

@@ -41,6 +41,7 @@ class StrongroomApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
+                    self.runtime.audit.start()
                     self.runtime.scheduler.start()
                     self.ready = True
                     await send({"type": "lifespan.startup.complete"})
@@ -51,6 +52,7 @@ class StrongroomApp:
                 self.ready = False
                 await asyncio.get_running_loop().run_in_executor(None, self.runtime.scheduler.stop)
                 self.executor.shutdown(wait=True)
+                await asyncio.get_running_loop().run_in_executor(None, self.runtime.audit.stop)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

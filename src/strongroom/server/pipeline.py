@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING
 
 from botocore.model import OperationModel, ServiceModel
 
+from strongroom.audit.pipeline import claimed_key, operation_hint
+from strongroom.audit.records import CallFacts
+from strongroom.audit.store import AuditUnavailable
+from strongroom.audit.store import internal_error as audit_internal_error
 from strongroom.core import ids
+from strongroom.core.clock import clock
 from strongroom.core.errors import AwsError, InternalFailure, NotImplementedOperation
 from strongroom.iam import sigv4
 from strongroom.protocol.codecs import codec_for
@@ -45,25 +50,45 @@ class Pipeline:
         protocol = "json"
         error_code: str | None = None
         account: str | None = None
+        facts = CallFacts(
+            request_id=request_id,
+            event_time=clock.now(),
+            source_ip=request.client_ip,
+            user_agent=request.headers.get("user-agent", ""),
+            tls_host=request.headers.get("host", "") if request.scheme == "https" else None,
+        )
         try:
             route = resolve(self.runtime.catalog, request)
             service, operation, protocol = route.service, route.operation, route.protocol
+            facts.service, facts.operation = service, operation
             principal, region = self.authenticate(request, route)
             account = principal.account_id
-            response = self.dispatch(request, route, principal, region, request_id)
+            facts.principal, facts.region = principal, region
+            response = self.dispatch(request, route, principal, region, request_id, facts)
         except RoutingError as exc:
             protocol, error_code = exc.protocol, exc.code
+            facts.service = exc.service
+            facts.error_code, facts.error_message = exc.code, exc.message
             response = codec_for(exc.protocol).encode_error(
                 exc.service or _fallback(self.runtime), None, exc, request_id
             )
         except AwsError as exc:
             error_code = exc.code
+            facts.error_code, facts.error_message = exc.code, exc.message
             response = codec_for(protocol).encode_error(service or _fallback(self.runtime), operation, exc, request_id)
         except Exception:
             log.exception("internal error", extra={"request_id": request_id})
             err = InternalFailure("We encountered an internal error. Please try again.")
             error_code = err.code
+            facts.error_code, facts.error_message = err.code, err.message
             response = codec_for(protocol).encode_error(service or _fallback(self.runtime), operation, err, request_id)
+        facts.status = response.status
+        if not self._audit(request, facts):
+            failure = audit_internal_error(service.service_name if service else "")
+            error_code = failure.code
+            response = codec_for(protocol).encode_error(
+                service or _fallback(self.runtime), operation, failure, request_id
+            )
         elapsed = time.perf_counter() - started
         service_name = service.service_name if service else "unknown"
         op_name = operation.name if operation else "unknown"
@@ -81,6 +106,23 @@ class Pipeline:
             },
         )
         return response
+
+    def _audit(self, request: HttpRequest, facts: CallFacts) -> bool:
+        """Record the call; False when a successful mutating call's record could not be made durable."""
+        if facts.principal is None:
+            claimed_key(self.runtime, request, facts)
+        if facts.operation is None:
+            facts.operation_hint = operation_hint(request)
+        try:
+            ticket = self.runtime.audit.record_call(facts)
+            if facts.error_code is None and ticket.records[0].get("readOnly") is False:
+                ticket.wait()  # fail closed: never acknowledge a change that has no record
+        except AuditUnavailable as exc:
+            log.error(
+                "audit record not stored; failing the call", extra={"request_id": facts.request_id, "error": str(exc)}
+            )
+            return facts.error_code is not None
+        return True
 
     def authenticate(self, request: HttpRequest, route: Route) -> tuple[Principal, str]:
         """Who is calling, and in which region. Raises the protocol's auth error."""
@@ -100,15 +142,24 @@ class Pipeline:
         key = runtime.accounts.lookup(info.access_key_id)
         if key is None or key.status != "Active":
             raise sigv4.to_aws_error("unknown_key", route.protocol)
+        # temporary credentials need their session token, and expire by the server clock
+        session_error = key.session_error(info.session_token, clock.time())
+        if session_error is not None:
+            raise sigv4.to_aws_error(session_error, route.protocol)
         try:
             sigv4.verify(request, info, key.secret_access_key)
         except sigv4.SigV4Error as exc:
             raise sigv4.to_aws_error(exc.kind, route.protocol, str(exc)) from None
-        if key.user_name is None:
+        runtime.accounts.touch(key, route.service.service_name, info.region)
+        if key.principal_type is None or key.principal_arn is None:
             return Principal.root(key.account_id, key.access_key_id), info.region
-        arn = f"arn:aws:iam::{key.account_id}:user/{key.user_name}"
         return Principal(
-            "IAMUser", key.account_id, arn, key.access_key_id, key.access_key_id, key.user_name
+            key.principal_type,
+            key.account_id,
+            key.principal_arn,
+            key.principal_id or key.access_key_id,
+            key.access_key_id,
+            key.user_name,
         ), info.region
 
     def _dev_principal(self, access_key_id: str) -> Principal:
@@ -120,11 +171,19 @@ class Pipeline:
         return Principal.root(accounts.init_account() or "000000000000", access_key_id)
 
     def dispatch(
-        self, request: HttpRequest, route: Route, principal: Principal, region: str, request_id: str
+        self,
+        request: HttpRequest,
+        route: Route,
+        principal: Principal,
+        region: str,
+        request_id: str,
+        facts: CallFacts | None = None,
     ) -> HttpResponse:
         codec = codec_for(route.protocol)
         operation = route.operation
         params = codec.decode(operation, request)
+        if facts is not None:
+            facts.params = params
         if self.validate_input and operation.input_shape is not None:
             errors = validation_errors(operation.input_shape, params)
             if errors:
@@ -147,6 +206,8 @@ class Pipeline:
             user_agent=request.headers.get("user-agent", ""),
         )
         output = handler(ctx, params) or {}
+        if facts is not None:
+            facts.output = output
         return codec.encode(operation, output, request_id)
 
 

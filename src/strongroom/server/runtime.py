@@ -37,6 +37,9 @@ class Runtime:
         from strongroom.events.scheduler import Scheduler
 
         self.scheduler = Scheduler(self.store, self.node_id, interval=self.config.scheduler_interval)
+        from strongroom.audit.store import AuditLog
+
+        self.audit = AuditLog(self)
         self.providers.load_all(tuple(self.catalog.services))
 
     @staticmethod
@@ -54,4 +57,5 @@ class Runtime:
 
     def close(self) -> None:
         self.scheduler.stop()
+        self.audit.stop()
         self.store.dispose()

@@ -25,6 +25,7 @@ TABLE_OWNERS = (
     "strongroom.iam.model",
     "strongroom.events.model",
     "strongroom.services.kms.model",
+    "strongroom.audit.model",
 )
 
 

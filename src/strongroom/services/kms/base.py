@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from sqlalchemy import select, update
+
+from strongroom.services.kms import model
 from strongroom.services.kms.errors import (
+    AccessDeniedException,
     DisabledException,
     DryRunOperationException,
     InvalidMarkerException,
@@ -14,7 +20,7 @@ from strongroom.services.kms.errors import (
     NotFoundException,
 )
 from strongroom.services.kms.keystore import KeyRecord, KeyStore
-from strongroom.services.kms.specs import KEY_SPECS, OPERATION_KIND, STATE_RULES
+from strongroom.services.kms.specs import AWS_MANAGED_KEY_DENIED, KEY_SPECS, OPERATION_KIND, STATE_RULES
 
 if TYPE_CHECKING:
     from strongroom.server.context import RequestContext
@@ -50,6 +56,9 @@ _STATE_MESSAGES = {
     "Creating": "{arn} is being created.",
     "Updating": "{arn} is being updated.",
 }
+
+
+KEY_USE_GRANULARITY = timedelta(minutes=1)
 
 
 def key_arn(account_id: str, region: str, key_id: str) -> str:
@@ -93,6 +102,7 @@ class KmsBase:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.keys = KeyStore(runtime.store, runtime.seal)
+        self._use_noted: dict[str, datetime] = {}  # key ARN -> when this node last wrote last_used_at
         for cls in type(self).__mro__:
             for kind, method in vars(cls).get("scheduled_jobs", {}).items():
                 runtime.scheduler.register(kind, getattr(self, method))
@@ -101,11 +111,42 @@ class KmsBase:
         """Test-mode reset: every cached key is gone with the tables."""
         self.keys.forget()
         self.keys._seen_seq = 0
+        self._use_noted.clear()
+
+    def note_key_use(self, ctx: RequestContext, record: KeyRecord) -> None:
+        """Keep ``last_used_at`` (GetKeyLastUsage) without a write per call: once per key per node per minute.
+
+        The cached record is updated in place, so the hot path still reads no row on a cache hit.
+        """
+        now = ctx.now()
+        last = self._use_noted.get(record.arn)
+        if last is not None and timedelta(0) <= now - last < KEY_USE_GRANULARITY:
+            return
+        self._use_noted[record.arn] = now
+        with self.runtime.store.write() as conn:
+            conn.execute(update(model.keys).where(model.keys.c.arn == record.arn).values(last_used_at=now))
+        with self.keys._lock:
+            cached = self.keys._records.get(record.arn)
+            if cached is not None:
+                self.keys._records[record.arn] = dataclasses.replace(cached, last_used_at=now)
 
     # -- finding keys -------------------------------------------------------------------------------------
 
     def find_key(self, ctx: RequestContext, key_ref: str, *, operation: str | None = None) -> KeyRecord:
-        """Resolve a key id, key ARN, alias name or alias ARN, as the operation allows."""
+        """Resolve a key id, key ARN, alias name or alias ARN, as the operation allows.
+
+        AWS managed keys refuse the operations their (AWS-owned) key policy never grants, before any state check.
+        """
+        record = self._resolve_key(ctx, key_ref, operation=operation)
+        op = operation or ctx.operation
+        if record.key_manager == "AWS" and op in AWS_MANAGED_KEY_DENIED:
+            raise AccessDeniedException(
+                f"User: {ctx.principal.arn} is not authorized to perform: kms:{op} on resource: {record.arn} "
+                f"because no resource-based policy allows the kms:{op} action"
+            )
+        return record
+
+    def _resolve_key(self, ctx: RequestContext, key_ref: str, *, operation: str | None = None) -> KeyRecord:
         op = operation or ctx.operation
         region, account = ctx.region, ctx.account_id
         ref = key_ref
@@ -197,7 +238,25 @@ class KmsBase:
                 meta["KeyAgreementAlgorithms"] = list(spec.key_agreement)
         if record.current_material_id and record.key_spec == "SYMMETRIC_DEFAULT":
             meta["CurrentKeyMaterialId"] = record.current_material_id
+        if record.multi_region:
+            meta["MultiRegionConfiguration"] = self.multi_region_configuration(record)
         return meta
+
+    def multi_region_configuration(self, record: KeyRecord) -> dict[str, Any]:
+        """Related multi-Region keys share account and key id across regions; ``primary_arn`` names the primary."""
+        with self.runtime.store.read() as conn:
+            rows = conn.execute(
+                select(model.keys.c.arn, model.keys.c.region)
+                .where(model.keys.c.account_id == record.account_id, model.keys.c.key_id == record.key_id)
+                .order_by(model.keys.c.region)
+            ).all()
+        primary = record.primary_arn or record.arn
+        primary_region = primary.split(":")[3]
+        return {
+            "MultiRegionKeyType": "PRIMARY" if primary == record.arn else "REPLICA",
+            "PrimaryKey": {"Arn": primary, "Region": primary_region},
+            "ReplicaKeys": [{"Arn": r.arn, "Region": r.region} for r in rows if r.arn != primary],
+        }
 
 
 def check_state(record: KeyRecord, operation: str) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from strongroom.core.errors import error_class
 
+# Not KMS model shapes, but what KMS answers: a key policy that denies (AccessDeniedException) and a
+# reserved alias/aws/ name (NotAuthorizedException).
+AccessDeniedException = error_class("AccessDeniedException")
 AlreadyExistsException = error_class("AlreadyExistsException")
 ConflictException = error_class("ConflictException")
 CustomKeyStoreNotFoundException = error_class("CustomKeyStoreNotFoundException")
@@ -28,6 +31,7 @@ KMSInvalidStateException = error_class("KMSInvalidStateException")
 KeyUnavailableException = error_class("KeyUnavailableException", 500)
 LimitExceededException = error_class("LimitExceededException")
 MalformedPolicyDocumentException = error_class("MalformedPolicyDocumentException")
+NotAuthorizedException = error_class("NotAuthorizedException")
 NotFoundException = error_class("NotFoundException")
 TagException = error_class("TagException")
 UnsupportedOperationException = error_class("UnsupportedOperationException")

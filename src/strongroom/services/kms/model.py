@@ -100,6 +100,10 @@ grants = Table(
     Column("constraints", Text, nullable=True),  # JSON object
     Column("token", String(512), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    # True when grantee_principal / retiring_principal name an AWS service principal (GranteeServicePrincipal,
+    # RetiringServicePrincipal) rather than an IAM ARN.
+    Column("grantee_is_service", Boolean, nullable=False, default=False),
+    Column("retiring_is_service", Boolean, nullable=False, default=False),
     Index("ix_kms_grants_key", "key_arn"),
 )
 
@@ -112,6 +116,16 @@ import_tokens = Table(
     Column("wrapping_key_spec", String(16), nullable=False),
     Column("private_key_sealed", LargeBinary, nullable=False),
     Column("expires_at", UtcDateTime(), nullable=False),
+)
+
+# Key policy bookkeeping beside kms_keys.policy (which the hot path reads): whether the caller bypassed the
+# lockout safety check, for the access-control evaluator, and when the policy last changed.
+policy_meta = Table(
+    "kms_key_policy_meta",
+    metadata,
+    Column("key_arn", String(256), ForeignKey("kms_keys.arn", ondelete="CASCADE"), primary_key=True),
+    Column("bypass_lockout_check", Boolean, nullable=False, default=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 # Every change that makes a cached key stale is appended here; each node polls it (<= 1 s) and drops

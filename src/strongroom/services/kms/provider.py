@@ -2,8 +2,26 @@
 
 from __future__ import annotations
 
+from strongroom.services.kms.aliases import AliasOperations
+from strongroom.services.kms.grants import GrantOperations
+from strongroom.services.kms.imports import ImportOperations
 from strongroom.services.kms.keys import KeyOperations
+from strongroom.services.kms.multiregion import MultiRegionOperations
+from strongroom.services.kms.policies import PolicyOperations
+from strongroom.services.kms.rotation import RotationOperations
+from strongroom.services.kms.signing import SigningOperations
+from strongroom.services.kms.tags import TagOperations
 
 
-class Provider(KeyOperations):
+class Provider(
+    KeyOperations,
+    AliasOperations,
+    TagOperations,
+    PolicyOperations,
+    SigningOperations,
+    RotationOperations,
+    ImportOperations,
+    MultiRegionOperations,
+    GrantOperations,
+):
     """Every KMS operation Strongroom serves; see docs/kms.md for what differs from AWS."""

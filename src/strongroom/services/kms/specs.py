@@ -180,3 +180,28 @@ OPERATION_KIND: dict[str, str] = {
     "CancelKeyDeletion": "cancel_deletion",
     **dict.fromkeys(("EnableKey", "DisableKey"), "enable_disable"),
 }
+
+# Operations the key policy of an AWS managed key never allows its account's principals: AWS services own
+# those keys, so users may read them but not change, rotate, tag, alias or delete them (AccessDeniedException).
+AWS_MANAGED_KEY_DENIED: frozenset[str] = frozenset(
+    {
+        "EnableKey",
+        "DisableKey",
+        "ScheduleKeyDeletion",
+        "CancelKeyDeletion",
+        "UpdateKeyDescription",
+        "PutKeyPolicy",
+        "TagResource",
+        "UntagResource",
+        "EnableKeyRotation",
+        "DisableKeyRotation",
+        "RotateKeyOnDemand",
+        "CreateAlias",
+        "UpdateAlias",
+        "GetParametersForImport",
+        "ImportKeyMaterial",
+        "DeleteImportedKeyMaterial",
+        "ReplicateKey",
+        "UpdatePrimaryRegion",
+    }
+)

@@ -80,6 +80,8 @@ def upgrade() -> None:
         sa.Column("constraints", sa.Text(), nullable=True),
         sa.Column("token", sa.String(length=512), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("grantee_is_service", sa.Boolean(), nullable=False),
+        sa.Column("retiring_is_service", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["key_arn"], ["kms_keys.arn"], name=op.f("fk_kms_grants_key_arn_kms_keys"), ondelete="CASCADE"
         ),
@@ -120,6 +122,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key_arn", "material_id", name=op.f("pk_kms_key_materials")),
     )
     op.create_table(
+        "kms_key_policy_meta",
+        sa.Column("key_arn", sa.String(length=256), nullable=False),
+        sa.Column("bypass_lockout_check", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["key_arn"], ["kms_keys.arn"], name=op.f("fk_kms_key_policy_meta_key_arn_kms_keys"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("key_arn", name=op.f("pk_kms_key_policy_meta")),
+    )
+    op.create_table(
         "kms_tags",
         sa.Column("key_arn", sa.String(length=256), nullable=False),
         sa.Column("tag_key", sa.String(length=128), nullable=False),
@@ -133,6 +145,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("kms_tags")
+    op.drop_table("kms_key_policy_meta")
     op.drop_table("kms_key_materials")
     op.drop_table("kms_import_tokens")
     with op.batch_alter_table("kms_grants", schema=None) as batch_op:

@@ -1,0 +1,103 @@
+"""The audit tables: event records, their resources (for LookupEvents), trails, delivered files, signing keys."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, LargeBinary, String, Table, Text
+
+from strongroom.store.schema import metadata
+from strongroom.store.types import UtcDateTime
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY (the rowid); PostgreSQL gets a 64-bit identity.
+_SEQ = BigInteger().with_variant(Integer(), "sqlite")
+
+events = Table(
+    "audit_events",
+    metadata,
+    Column("seq", _SEQ, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("account_id", String(12), nullable=True),  # NULL: a request that claimed no known account
+    Column("region", String(32), nullable=False),
+    Column("event_time", UtcDateTime(), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    Column("event_name", String(128), nullable=False),
+    Column("event_source", String(128), nullable=False),
+    Column("event_type", String(32), nullable=False),
+    Column("read_only", Boolean, nullable=False),
+    Column("username", String(256), nullable=True),
+    Column("access_key_id", String(128), nullable=True),
+    Column("record", Text, nullable=False),  # the CloudTrail record as JSON
+    Index("ix_audit_events_account_time", "account_id", "event_time"),
+    Index("ix_audit_events_account_seq", "account_id", "seq"),
+    Index("ix_audit_events_account_name", "account_id", "event_name"),
+    Index("ix_audit_events_account_user", "account_id", "username"),
+    Index("ix_audit_events_account_key", "account_id", "access_key_id"),
+)
+
+event_resources = Table(
+    "audit_event_resources",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("account_id", String(12), nullable=True),
+    Column("resource_type", String(128), nullable=True),
+    Column("resource_name", String(1024), nullable=False),
+    Index("ix_audit_event_resources_account_name", "account_id", "resource_name"),
+    Index("ix_audit_event_resources_account_type", "account_id", "resource_type"),
+)
+
+trails = Table(
+    "audit_trails",
+    metadata,
+    Column("arn", String(512), primary_key=True),
+    Column("account_id", String(12), nullable=False),
+    Column("region", String(32), nullable=False),  # home region
+    Column("name", String(128), nullable=False),
+    Column("s3_bucket_name", String(255), nullable=False),
+    Column("s3_key_prefix", String(1024), nullable=True),
+    Column("sns_topic_name", String(256), nullable=True),
+    Column("include_global_service_events", Boolean, nullable=False),
+    Column("is_multi_region_trail", Boolean, nullable=False),
+    Column("log_file_validation_enabled", Boolean, nullable=False),
+    Column("cloud_watch_logs_log_group_arn", String(1024), nullable=True),
+    Column("cloud_watch_logs_role_arn", String(1024), nullable=True),
+    Column("kms_key_id", String(2048), nullable=True),
+    Column("is_logging", Boolean, nullable=False),
+    Column("start_logging_time", UtcDateTime(), nullable=True),
+    Column("stop_logging_time", UtcDateTime(), nullable=True),
+    Column("latest_delivery_time", UtcDateTime(), nullable=True),
+    Column("latest_delivery_error", Text, nullable=True),
+    Column("latest_digest_delivery_time", UtcDateTime(), nullable=True),
+    Column("event_selectors", Text, nullable=True),  # JSON as PutEventSelectors stored it
+    Column("advanced_event_selectors", Text, nullable=True),
+    Column("insight_selectors", Text, nullable=True),
+    Column("tags", Text, nullable=False),  # JSON list of {"Key","Value"}
+    Column("cursor_seq", BigInteger, nullable=False),  # the last audit_events.seq considered for delivery
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_audit_trails_account_name", "account_id", "name", unique=True),
+)
+
+trail_files = Table(
+    "audit_trail_files",
+    metadata,
+    Column("trail_arn", String(512), primary_key=True),
+    Column("s3_object", String(1024), primary_key=True),
+    Column("kind", String(8), nullable=False),  # log | digest
+    Column("region", String(32), nullable=False),
+    Column("delivered_at", UtcDateTime(), nullable=False),
+    Column("hash_value", String(64), nullable=False),  # SHA-256 (hex) of the uncompressed content
+    Column("signature", String(1024), nullable=True),  # digests only
+    Column("oldest_event_time", UtcDateTime(), nullable=True),
+    Column("newest_event_time", UtcDateTime(), nullable=True),
+    Column("digested", Boolean, nullable=False),  # logs: listed in a digest already
+    Index("ix_audit_trail_files_trail_kind", "trail_arn", "kind", "region", "delivered_at"),
+)
+
+signing_keys = Table(
+    "audit_signing_keys",
+    metadata,
+    Column("fingerprint", String(32), primary_key=True),
+    Column("public_key", LargeBinary, nullable=False),  # DER PKCS#1 RSAPublicKey, as ListPublicKeys returns it
+    Column("sealed_private_key", LargeBinary, nullable=False),  # PKCS#8 DER wrapped under the root key
+    Column("valid_from", UtcDateTime(), nullable=False),
+    Column("valid_to", UtcDateTime(), nullable=True),
+)

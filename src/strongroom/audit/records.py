@@ -1,0 +1,575 @@
+"""CloudTrail event records (eventVersion 1.11) built from what the request pipeline knows.
+
+The record is what GuardDuty-like detection reads later, so it follows CloudTrail's schema member by member:
+camelCase member names, requestParameters walked through the operation's input shape, responseElements only for
+calls that change something (CloudTrail leaves them null for read-only calls), blobs omitted and every member that
+carries a secret omitted or replaced with ``HIDDEN_DUE_TO_SECURITY_REASONS``. Per-service rules that AWS applies on
+top (KMS's always-present ``encryptionAlgorithm``, ``keyId`` resolved on Decrypt, resources[]) are tables here.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.model import OperationModel, ServiceModel, Shape
+
+if TYPE_CHECKING:
+    from strongroom.server.context import Principal
+
+EVENT_VERSION = "1.11"
+HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
+_OMIT = object()
+_MAX_DEPTH = 24
+
+# Members whose values are secrets whatever the model says (lower-cased member names). Blobs are always omitted.
+SECRET_MEMBERS = frozenset(
+    {
+        "plaintext",
+        "secretstring",
+        "secretbinary",
+        "password",
+        "newpassword",
+        "oldpassword",
+        "privatekey",
+        "secretaccesskey",
+        "sessiontoken",
+        "passphrase",
+        "keystorepassword",
+        "granttokens",
+        "granttoken",
+        "samlassertion",
+        "webidentitytoken",
+        "tokencode",
+        "authenticationcode1",
+        "authenticationcode2",
+        "sshpublickeybody",
+        "privatekeypem",
+    }
+)
+# Secrets CloudTrail leaves out entirely rather than marking hidden.
+OMITTED_SECRETS = frozenset({"plaintext", "secretstring", "secretbinary", "privatekey", "secretaccesskey"})
+_SECRET_FRAGMENTS = ("password", "privatekey", "secretaccesskey", "sessiontoken", "passphrase")
+
+# Read-only operations beyond the name prefixes below, as CloudTrail marks them (KMS crypto ops are readOnly: true).
+READ_ONLY_OPERATIONS = frozenset(
+    {
+        "kms:Encrypt",
+        "kms:Decrypt",
+        "kms:ReEncrypt",
+        "kms:GenerateDataKey",
+        "kms:GenerateDataKeyWithoutPlaintext",
+        "kms:GenerateDataKeyPair",
+        "kms:GenerateDataKeyPairWithoutPlaintext",
+        "kms:GenerateRandom",
+        "kms:GenerateMac",
+        "kms:VerifyMac",
+        "kms:Sign",
+        "kms:Verify",
+        "kms:DeriveSharedSecret",
+        "kms:Decapsulate",
+        "sts:AssumeRole",
+        "sts:AssumeRoleWithSAML",
+        "sts:AssumeRoleWithWebIdentity",
+        "sts:GetSessionToken",
+        "sts:GetFederationToken",
+        "sts:DecodeAuthorizationMessage",
+        "secretsmanager:ValidateResourcePolicy",
+    }
+)
+READ_ONLY_PREFIXES = ("Describe", "Get", "List", "Lookup", "Search", "BatchGet", "Simulate", "Test", "Check")
+# Operations a read-only prefix would misclassify.
+MUTATING_OPERATIONS = frozenset({"iam:GenerateCredentialReport", "iam:GenerateServiceLastAccessedDetails"})
+
+# KMS operations that always record encryptionAlgorithm (SYMMETRIC_DEFAULT when the caller gave none).
+_KMS_DEFAULT_ALGORITHM = frozenset({"Encrypt", "Decrypt", "ReEncrypt"})
+
+# ARN service -> CloudFormation-style namespace CloudTrail uses in resources[].type.
+_ARN_NAMESPACE = {
+    "kms": "KMS",
+    "iam": "IAM",
+    "sts": "STS",
+    "secretsmanager": "SecretsManager",
+    "ssm": "SSM",
+    "events": "Events",
+    "acm": "CertificateManager",
+    "acm-pca": "ACMPCA",
+    "cloudtrail": "CloudTrail",
+    "lambda": "Lambda",
+    "s3": "S3",
+    "sns": "SNS",
+    "sqs": "SQS",
+    "logs": "Logs",
+}
+_KEY_ID = re.compile(r"^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
+
+
+@dataclass(slots=True)
+class ClaimedKey:
+    """Who owns an access key a request claimed but did not prove (never the secret)."""
+
+    access_key_id: str
+    account_id: str
+    principal_type: str | None
+    principal_arn: str | None
+    principal_id: str | None
+    user_name: str | None
+
+
+@dataclass(slots=True)
+class CallFacts:
+    """Everything the pipeline learned about one request, filled in as it goes."""
+
+    request_id: str
+    event_time: datetime
+    source_ip: str = "127.0.0.1"
+    user_agent: str = ""
+    service: ServiceModel | None = None
+    operation: OperationModel | None = None
+    operation_hint: str | None = None  # the name the request used when it did not route
+    principal: Principal | None = None
+    access_key_id: str | None = None  # claimed, when authentication failed
+    claimed: ClaimedKey | None = None
+    region: str | None = None
+    params: dict[str, Any] | None = None
+    output: dict[str, Any] | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    status: int = 200
+    tls_host: str | None = None  # set when served over TLS
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def event_name(self) -> str:
+        if self.operation is not None:
+            return str(self.operation.name)
+        return self.operation_hint or "Unknown"
+
+    @property
+    def service_name(self) -> str:
+        return str(self.service.service_name) if self.service is not None else "unknown"
+
+
+# -- small helpers --------------------------------------------------------------------------------------------
+
+
+def iso_time(moment: datetime) -> str:
+    """CloudTrail's eventTime: UTC to the second."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def java_time(moment: datetime) -> str:
+    """Timestamps inside request/response elements, as CloudTrail's Java serialiser writes them."""
+    moment = moment.astimezone(UTC)
+    hour = moment.hour % 12 or 12
+    return f"{moment:%b} {moment.day}, {moment.year}, {hour}:{moment:%M:%S} {'AM' if moment.hour < 12 else 'PM'}"
+
+
+def camel(name: str) -> str:
+    """``KeyId`` -> ``keyId``, ``ARN`` -> ``aRN`` is wrong, so a leading acronym is lowered whole."""
+    if not name:
+        return name
+    run = len(name) - len(name.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    if run <= 1 or run == len(name):
+        return name[:1].lower() + name[1:] if run < len(name) else name.lower()
+    return name[: run - 1].lower() + name[run - 1 :]
+
+
+def event_source(service: ServiceModel | None, fallback: str = "unknown") -> str:
+    if service is None:
+        return f"{fallback}.amazonaws.com"
+    prefix = service.metadata.get("signingName") or service.endpoint_prefix
+    return f"{prefix}.amazonaws.com"
+
+
+def is_read_only(service_name: str, operation_name: str) -> bool:
+    key = f"{service_name}:{operation_name}"
+    if key in READ_ONLY_OPERATIONS:
+        return True
+    if key in MUTATING_OPERATIONS:
+        return False
+    return operation_name.startswith(READ_ONLY_PREFIXES)
+
+
+def is_secret_member(name: str, shape: Shape | None) -> bool:
+    lowered = name.lower()
+    if lowered in SECRET_MEMBERS or any(f in lowered for f in _SECRET_FRAGMENTS):
+        return True
+    return bool(shape is not None and shape.metadata.get("sensitive"))
+
+
+# -- rendering shapes as CloudTrail does ------------------------------------------------------------------------
+
+
+def render(shape: Shape | None, value: Any, depth: int = 0) -> Any:
+    """A model value as CloudTrail writes it; ``_OMIT`` for what it leaves out."""
+    if value is None or depth > _MAX_DEPTH:
+        return None
+    if shape is None:
+        return _plain(value, depth)
+    kind = shape.type_name
+    if shape.metadata.get("sensitive"):  # a sensitive list member or map value, not only a structure member
+        return _OMIT if kind == "blob" else HIDDEN
+    if kind == "structure":
+        if not isinstance(value, dict):
+            return None
+        out: dict[str, Any] = {}
+        for name, member in shape.members.items():
+            if name not in value:
+                continue
+            if is_secret_member(name, member):
+                if member.type_name != "blob" and name.lower() not in OMITTED_SECRETS:
+                    out[camel(name)] = HIDDEN
+                continue
+            rendered = render(member, value[name], depth + 1)
+            if rendered is not _OMIT:
+                out[camel(name)] = rendered
+        return out
+    if kind == "list":
+        if not isinstance(value, list | tuple):
+            return None
+        items = [render(shape.member, item, depth + 1) for item in value]
+        return [i for i in items if i is not _OMIT]
+    if kind == "map":
+        if not isinstance(value, dict):
+            return None
+        rendered_map = {str(k): render(shape.value, v, depth + 1) for k, v in value.items()}
+        return {k: v for k, v in rendered_map.items() if v is not _OMIT}
+    if kind == "blob":
+        return _OMIT
+    if kind == "timestamp":
+        return java_time(value) if isinstance(value, datetime) else value
+    if isinstance(value, bytes | bytearray | memoryview):
+        return _OMIT
+    return value
+
+
+def _plain(value: Any, depth: int) -> Any:
+    """Values without a shape (never expected): keep scalars, drop bytes, recurse conservatively."""
+    if isinstance(value, bytes | bytearray | memoryview) or depth > _MAX_DEPTH:
+        return _OMIT
+    if isinstance(value, datetime):
+        return java_time(value)
+    if isinstance(value, dict):
+        return {
+            camel(str(k)): (HIDDEN if is_secret_member(str(k), None) else _plain(v, depth + 1))
+            for k, v in value.items()
+            if _plain(v, depth + 1) is not _OMIT
+        }
+    if isinstance(value, list | tuple):
+        return [_plain(v, depth + 1) for v in value if _plain(v, depth + 1) is not _OMIT]
+    return value
+
+
+# -- identities -------------------------------------------------------------------------------------------------
+
+
+def user_identity(principal: Principal) -> dict[str, Any]:
+    kind = principal.type
+    if kind == "Anonymous":
+        return {"type": "AWSAccount", "principalId": "", "accountId": "anonymous"}
+    if kind == "AWSService":
+        return {"type": "AWSService", "invokedBy": principal.principal_id or principal.arn}
+    identity: dict[str, Any] = {
+        "type": kind,
+        "principalId": principal.principal_id,
+        "arn": principal.arn,
+        "accountId": principal.account_id,
+    }
+    if principal.access_key_id:
+        identity["accessKeyId"] = principal.access_key_id
+    if kind == "IAMUser" and principal.user_name:
+        identity["userName"] = principal.user_name
+    if kind == "AssumedRole":
+        identity["sessionContext"] = _session_context(principal)
+    return identity
+
+
+def _session_context(principal: Principal) -> dict[str, Any]:
+    # arn:aws:sts::ACCT:assumed-role/ROLE/SESSION -> the role that issued the session
+    resource = principal.arn.split(":", 5)[-1]
+    parts = resource.split("/")
+    role_name = parts[1] if len(parts) >= 3 else ""
+    return {
+        "sessionIssuer": {
+            "type": "Role",
+            "principalId": principal.principal_id.split(":", 1)[0],
+            "arn": f"arn:aws:iam::{principal.account_id}:role/{role_name}",
+            "accountId": principal.account_id,
+            "userName": role_name,
+        },
+        "attributes": {"mfaAuthenticated": "false"},
+    }
+
+
+def claimed_identity(claimed: ClaimedKey | None, access_key_id: str | None) -> dict[str, Any]:
+    """The identity a failed request claimed; AWS records none of these, Strongroom records them for detection."""
+    if claimed is None:
+        identity: dict[str, Any] = {"type": "Unknown"}
+        if access_key_id:
+            identity["accessKeyId"] = access_key_id
+        return identity
+    account = claimed.account_id
+    kind = claimed.principal_type or "Root"
+    return {
+        "type": kind,
+        "principalId": claimed.principal_id or account,
+        "arn": claimed.principal_arn or f"arn:aws:iam::{account}:root",
+        "accountId": account,
+        "accessKeyId": claimed.access_key_id,
+        **({"userName": claimed.user_name} if kind == "IAMUser" and claimed.user_name else {}),
+    }
+
+
+def username_of(identity: dict[str, Any]) -> str | None:
+    """LookupEvents' Username: the user name, ``root``, or the role session name."""
+    kind = identity.get("type")
+    if kind == "Root":
+        return "root"
+    if kind == "IAMUser":
+        return identity.get("userName")
+    if kind == "AssumedRole":
+        arn = str(identity.get("arn", ""))
+        return arn.rsplit("/", 1)[-1] or None
+    return None
+
+
+# -- resources ---------------------------------------------------------------------------------------------------
+
+
+def resource_type(arn: str) -> str | None:
+    parts = arn.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return None
+    namespace = _ARN_NAMESPACE.get(parts[2], parts[2].title().replace("-", ""))
+    kind = re.split(r"[/:]", parts[5], maxsplit=1)[0]
+    return f"AWS::{namespace}::{''.join(p.title() for p in kind.split('-'))}"
+
+
+def _resource(arn: str, kind: str | None = None) -> dict[str, Any] | None:
+    parts = arn.split(":", 5)
+    if len(parts) < 6 or not arn.startswith("arn:"):
+        return None
+    entry: dict[str, Any] = {"accountId": parts[4] or None, "type": kind or resource_type(arn), "ARN": arn}
+    return {k: v for k, v in entry.items() if v is not None}
+
+
+def _kms_resources(facts: CallFacts, account: str, region: str) -> list[str]:
+    params, output = facts.params or {}, facts.output or {}
+    found: list[str] = []
+    meta = output.get("KeyMetadata")
+    if isinstance(meta, dict) and isinstance(meta.get("Arn"), str):
+        found.append(meta["Arn"])
+    for source, member in (
+        (output, "KeyId"),
+        (params, "KeyId"),
+        (params, "SourceKeyId"),
+        (params, "DestinationKeyId"),
+        (params, "TargetKeyId"),
+    ):
+        value = source.get(member)
+        if not isinstance(value, str):
+            continue
+        if value.startswith("arn:") and ":key/" in value:
+            found.append(value)
+        elif _KEY_ID.match(value):
+            found.append(f"arn:aws:kms:{region}:{account}:key/{value}")
+    return found
+
+
+def _cloudtrail_resources(facts: CallFacts, account: str, region: str) -> list[str]:
+    params, output = facts.params or {}, facts.output or {}
+    value = output.get("TrailARN") or params.get("Name") or params.get("TrailName") or params.get("ResourceId")
+    if not isinstance(value, str) or not value:
+        return []
+    if value.startswith("arn:"):
+        return [value]
+    return [f"arn:aws:cloudtrail:{region}:{account}:trail/{value}"]
+
+
+_RESOURCE_RULES: dict[str, Callable[[CallFacts, str, str], list[str]]] = {
+    "kms": _kms_resources,
+    "cloudtrail": _cloudtrail_resources,
+}
+
+
+def _generic_arns(values: Iterable[Any]) -> list[str]:
+    found: list[str] = []
+    for container in values:
+        if not isinstance(container, dict):
+            continue
+        for name, value in container.items():
+            if name.lower().endswith("arn") and isinstance(value, str) and value.startswith("arn:"):
+                found.append(value)
+    return found
+
+
+def resources_of(facts: CallFacts, account: str, region: str) -> list[dict[str, Any]]:
+    rule = _RESOURCE_RULES.get(facts.service_name)
+    arns = rule(facts, account, region) if rule is not None else _generic_arns((facts.output, facts.params))
+    unique: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for arn in arns:
+        entry = _resource(arn)
+        if entry is not None and arn not in seen:
+            seen.add(arn)
+            unique.append(entry)
+    return unique
+
+
+# -- per-service adjustments --------------------------------------------------------------------------------------
+
+
+def _kms_adjust(facts: CallFacts, request: dict[str, Any] | None, record: dict[str, Any]) -> None:
+    name = facts.event_name
+    if request is None:
+        return
+    if name in _KMS_DEFAULT_ALGORITHM:
+        member = "destinationEncryptionAlgorithm" if name == "ReEncrypt" else "encryptionAlgorithm"
+        request.setdefault(member, "SYMMETRIC_DEFAULT")
+    output = facts.output or {}
+    if name == "Decrypt" and "keyId" not in request and isinstance(output.get("KeyId"), str):
+        request["keyId"] = output["KeyId"]
+    if isinstance(output.get("KeyMaterialId"), str):
+        record["additionalEventData"] = {"keyMaterialId": output["KeyMaterialId"]}
+
+
+_ADJUST: dict[str, Callable[[CallFacts, dict[str, Any] | None, dict[str, Any]], None]] = {"kms": _kms_adjust}
+
+
+# -- the record ----------------------------------------------------------------------------------------------------
+
+
+def build_records(facts: CallFacts) -> list[dict[str, Any]]:
+    """The record of one API call; a second one (same sharedEventID) when it touched another account's resource."""
+    principal = facts.principal
+    if principal is not None:
+        identity = user_identity(principal)
+        account: str | None = principal.account_id
+    else:
+        identity = claimed_identity(facts.claimed, facts.access_key_id)
+        account = facts.claimed.account_id if facts.claimed is not None else None
+    region = facts.region or "us-east-1"
+    service_name = facts.service_name
+    read_only = is_read_only(service_name, facts.event_name)
+    failed = facts.error_code is not None
+    operation = facts.operation
+    request: Any = None
+    if facts.params is not None and operation is not None:
+        request = render(operation.input_shape, facts.params)
+        if request is _OMIT:
+            request = None
+    response: Any = None
+    if not failed and not read_only and facts.output and operation is not None and operation.output_shape is not None:
+        response = render(operation.output_shape, facts.output)
+        if response is _OMIT or response == {}:
+            response = None
+    record: dict[str, Any] = {
+        "eventVersion": EVENT_VERSION,
+        "userIdentity": identity,
+        "eventTime": iso_time(facts.event_time),
+        "eventSource": event_source(facts.service, service_name),
+        "eventName": facts.event_name,
+        "awsRegion": region,
+        "sourceIPAddress": facts.source_ip,
+        "userAgent": facts.user_agent,
+    }
+    if failed:
+        record["errorCode"] = facts.error_code
+        if facts.error_message:
+            record["errorMessage"] = facts.error_message
+    record["requestParameters"] = request if request else None
+    record["responseElements"] = response
+    adjust = _ADJUST.get(service_name)
+    if adjust is not None and isinstance(record["requestParameters"], dict):
+        adjust(facts, record["requestParameters"], record)
+    record["requestID"] = facts.request_id
+    record["eventID"] = str(uuid.uuid4())
+    record["readOnly"] = read_only
+    resources = resources_of(facts, account or "", region) if facts.error_code != "IncompleteSignature" else []
+    if resources:
+        record["resources"] = resources
+    record["eventType"] = "AwsApiCall"
+    record["managementEvent"] = True
+    record["recipientAccountId"] = account
+    record["eventCategory"] = "Management"
+    if facts.tls_host is not None:
+        record["tlsDetails"] = {"clientProvidedHostHeader": facts.tls_host}
+    others = sorted({r["accountId"] for r in resources if r.get("accountId") and r["accountId"] != account})
+    records = [record]
+    if others and account:
+        shared = str(uuid.uuid4())
+        record["sharedEventID"] = shared
+        for other in others:
+            copy = dict(record, eventID=str(uuid.uuid4()), recipientAccountId=other)
+            records.append(copy)
+    return records
+
+
+def minimal_record(facts: CallFacts) -> dict[str, Any]:
+    """What is recorded when building the full record failed: enough to see that the call happened."""
+    account = facts.principal.account_id if facts.principal else (facts.claimed.account_id if facts.claimed else None)
+    return {
+        "eventVersion": EVENT_VERSION,
+        "userIdentity": user_identity(facts.principal)
+        if facts.principal
+        else claimed_identity(facts.claimed, facts.access_key_id),
+        "eventTime": iso_time(facts.event_time),
+        "eventSource": event_source(facts.service, facts.service_name),
+        "eventName": facts.event_name,
+        "awsRegion": facts.region or "us-east-1",
+        "sourceIPAddress": facts.source_ip,
+        "userAgent": facts.user_agent,
+        **({"errorCode": facts.error_code, "errorMessage": facts.error_message} if facts.error_code else {}),
+        "requestParameters": None,
+        "responseElements": None,
+        "requestID": facts.request_id,
+        "eventID": str(uuid.uuid4()),
+        "readOnly": is_read_only(facts.service_name, facts.event_name),
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "recipientAccountId": account,
+        "eventCategory": "Management",
+    }
+
+
+def service_event_record(
+    service: str,
+    event_name: str,
+    account_id: str,
+    region: str,
+    resources: Iterable[str],
+    details: dict[str, Any] | None,
+    at: datetime,
+    read_only: bool = False,
+) -> dict[str, Any]:
+    """An AwsServiceEvent: something the server did on its own schedule (key deletion, rotation, expiry)."""
+    source = f"{service}.amazonaws.com"
+    entries = [e for e in (_resource(arn) for arn in resources) if e is not None]
+    record: dict[str, Any] = {
+        "eventVersion": EVENT_VERSION,
+        "userIdentity": {"type": "AWSService", "accountId": account_id, "invokedBy": source},
+        "eventTime": iso_time(at),
+        "eventSource": source,
+        "eventName": event_name,
+        "awsRegion": region,
+        "sourceIPAddress": source,
+        "userAgent": source,
+        "requestParameters": None,
+        "responseElements": None,
+        "eventID": str(uuid.uuid4()),
+        "readOnly": read_only,
+    }
+    if entries:
+        record["resources"] = entries
+    record["eventType"] = "AwsServiceEvent"
+    record["managementEvent"] = True
+    record["recipientAccountId"] = account_id
+    if details:
+        record["serviceEventDetails"] = _plain(details, 0)
+    record["eventCategory"] = "Management"
+    return record

@@ -1,0 +1,303 @@
+"""Durable, fail-closed storage of event records with group commit.
+
+Request threads hand their records to one writer thread and (for calls that changed something) wait until the
+batch holding theirs has committed; a mutating call is never acknowledged without its record. The writer takes
+whatever is queued each time it is free, so an idle server commits one record at once (no added delay) and a
+busy one commits many records per transaction — one fsync instead of one per call. Read-only calls do not wait
+but are recorded the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from strongroom.audit import model
+from strongroom.audit.records import (
+    CallFacts,
+    build_records,
+    minimal_record,
+    service_event_record,
+    username_of,
+)
+from strongroom.core.clock import clock
+from strongroom.core.errors import AwsError
+from strongroom.store.engine import Store
+
+if TYPE_CHECKING:
+    from strongroom.audit.trails import TrailDelivery
+    from strongroom.server.runtime import Runtime
+
+log = logging.getLogger("strongroom.audit")
+
+WAIT_SECONDS = 30.0
+MAX_BATCH = 1000
+
+# The "internal error" each service answers when its audit record cannot be stored (AWS's own 500s).
+_INTERNAL_ERRORS = {
+    "kms": ("KMSInternalException", "An internal error occurred. Please try again."),
+    "secretsmanager": ("InternalServiceError", "An error occurred on the server side."),
+    "ssm": ("InternalServerError", "An error occurred on the server side."),
+    "events": ("InternalException", "An internal error occurred. Please try again."),
+    "iam": ("ServiceFailure", "The request processing has failed because of an unknown error."),
+}
+
+
+class AuditUnavailable(Exception):
+    """The record could not be stored; the call it describes must fail."""
+
+
+def internal_error(service: str) -> AwsError:
+    code, message = _INTERNAL_ERRORS.get(service, ("InternalFailure", "We encountered an internal error."))
+    return AwsError(message, code=code, status=500, sender_fault=False)
+
+
+@dataclass(slots=True)
+class Ticket:
+    """One submission to the writer; ``wait`` returns once it is durable or raises ``AuditUnavailable``."""
+
+    events: list[dict[str, Any]]
+    resources: list[dict[str, Any]]
+    records: list[dict[str, Any]]
+    announce: bool = False
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+    def wait(self, timeout: float = WAIT_SECONDS) -> None:
+        if not self.done.wait(timeout):
+            raise AuditUnavailable("the audit record was not stored in time")
+        if self.error is not None:
+            raise AuditUnavailable(f"the audit record could not be stored: {type(self.error).__name__}")
+
+    @property
+    def event_id(self) -> str:
+        return str(self.records[0]["eventID"])
+
+
+def rows_for(
+    records: Iterable[dict[str, Any]], at: datetime | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The audit_events and audit_event_resources rows of some records (``recorded_at`` set at commit).
+
+    ``at`` is the precise event time (eventTime itself is to the second), which orders delivery around
+    StartLogging/StopLogging.
+    """
+    events: list[dict[str, Any]] = []
+    resources: list[dict[str, Any]] = []
+    for record in records:
+        identity = record.get("userIdentity") or {}
+        account = record.get("recipientAccountId")
+        event_time = at or datetime.fromisoformat(str(record["eventTime"]).replace("Z", "+00:00"))
+        events.append(
+            {
+                "event_id": record["eventID"],
+                "account_id": account,
+                "region": record.get("awsRegion") or "us-east-1",
+                "event_time": event_time,
+                "event_name": str(record.get("eventName", ""))[:128],
+                "event_source": str(record.get("eventSource", ""))[:128],
+                "event_type": record.get("eventType", "AwsApiCall"),
+                "read_only": bool(record.get("readOnly")),
+                "username": (username_of(identity) or None),
+                "access_key_id": identity.get("accessKeyId"),
+                "record": orjson.dumps(record).decode(),
+            }
+        )
+        for position, res in enumerate(record.get("resources") or []):
+            resources.append(
+                {
+                    "event_id": record["eventID"],
+                    "position": position,
+                    "account_id": account,
+                    "resource_type": res.get("type"),
+                    "resource_name": str(res.get("ARN", ""))[:1024],
+                }
+            )
+    return events, resources
+
+
+class GroupCommitWriter:
+    """One thread that commits queued records in batches."""
+
+    def __init__(self, store: Store, on_committed: Any = None) -> None:
+        self.store = store
+        self.on_committed = on_committed
+        self._queue: list[Ticket] = []
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self.batches = 0
+        self.records = 0
+        self.failures = 0
+
+    def start(self) -> None:
+        with self._cond:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._stopping = False
+            self._thread = threading.Thread(target=self._loop, name="audit-writer", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+        with self._cond:
+            self._thread = None
+
+    def submit(self, ticket: Ticket) -> Ticket:
+        with self._cond:
+            if self._thread is None or not self._thread.is_alive():
+                self._stopping = False
+                self._thread = threading.Thread(target=self._loop, name="audit-writer", daemon=True)
+                self._thread.start()
+            self._queue.append(ticket)
+            self._cond.notify()
+        return ticket
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopping:
+                    self._cond.wait()
+                if not self._queue:
+                    return
+                batch = self._queue[:MAX_BATCH]
+                del self._queue[:MAX_BATCH]
+            self._commit(batch)
+
+    def _commit(self, batch: list[Ticket]) -> None:
+        now = clock.now()
+        events = [dict(row, recorded_at=now) for t in batch for row in t.events]
+        resources = [row for t in batch for row in t.resources]
+        try:
+            with self.store.write() as conn:
+                if events:
+                    conn.execute(model.events.insert(), events)
+                if resources:
+                    conn.execute(model.event_resources.insert(), resources)
+        except Exception as exc:
+            self.failures += 1
+            log.error("could not store %d audit records: %s", len(events), type(exc).__name__)
+            for ticket in batch:
+                ticket.error = exc
+                ticket.done.set()
+            return
+        self.batches += 1
+        self.records += len(events)
+        for ticket in batch:
+            ticket.done.set()
+        if self.on_committed is not None:
+            for ticket in batch:
+                if ticket.announce:
+                    self.on_committed(ticket)
+
+
+class AuditLog:
+    """``runtime.audit``: records calls and service events, and owns trail delivery."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.writer = GroupCommitWriter(runtime.store, on_committed=self._announce)
+        self._announcer: ThreadPoolExecutor | None = None
+        self._announcer_lock = threading.Lock()
+        self._trails: TrailDelivery | None = None
+
+    @property
+    def trails(self) -> TrailDelivery:
+        if self._trails is None:
+            from strongroom.audit.trails import TrailDelivery
+
+            self._trails = TrailDelivery(self.runtime)
+        return self._trails
+
+    def start(self) -> None:
+        self.writer.start()
+        self.trails.register()
+
+    def stop(self) -> None:
+        self.writer.stop()
+        try:
+            self.trails.deliver(grace_seconds=0.0)
+        except Exception:
+            log.exception("final trail delivery failed")
+        with self._announcer_lock:
+            if self._announcer is not None:
+                self._announcer.shutdown(wait=True)
+                self._announcer = None
+
+    def flush(self) -> int:
+        """Deliver every stored record to the trails now; returns the number of log files written."""
+        return self.trails.deliver(grace_seconds=0.0)
+
+    # -- recording ------------------------------------------------------------------------------------------
+
+    def record_call(self, facts: CallFacts) -> Ticket:
+        """Queue the record(s) of one API call; the caller waits on the ticket when the call changed something."""
+        try:
+            records = build_records(facts)
+        except Exception:
+            log.exception("could not build the audit record of %s:%s", facts.service_name, facts.event_name)
+            records = [minimal_record(facts)]
+        events, resources = rows_for(records, facts.event_time)
+        first = records[0]
+        announce = facts.error_code is None and first.get("readOnly") is False and bool(first.get("recipientAccountId"))
+        return self.writer.submit(Ticket(events, resources, records, announce=announce))
+
+    def service_event(
+        self,
+        service: str,
+        event_name: str,
+        account_id: str,
+        region: str,
+        resources: Iterable[str] = (),
+        details: dict[str, Any] | None = None,
+        *,
+        at: datetime | None = None,
+        read_only: bool = False,
+        wait: bool = True,
+    ) -> str:
+        """Record an AwsServiceEvent (the server's own scheduled action); returns its eventID.
+
+        ``service`` is the short name (``kms``); with ``wait`` (the default) this returns only once the record is
+        durable and raises ``AuditUnavailable`` otherwise, so a scheduled job retries instead of acting unrecorded.
+        """
+        moment = at or clock.now()
+        record = service_event_record(service, event_name, account_id, region, resources, details, moment, read_only)
+        events, res = rows_for([record], moment)
+        ticket = self.writer.submit(Ticket(events, res, [record], announce=not read_only))
+        if wait:
+            ticket.wait()
+        return str(record["eventID"])
+
+    def _announce(self, ticket: Ticket) -> None:
+        """EventBridge's "AWS API Call via CloudTrail", off the request path and after the record is durable."""
+        try:
+            from strongroom.events import bus
+        except ImportError:
+            return
+        publish = getattr(bus, "publish_api_call_event", None)
+        if publish is None:
+            return
+        with self._announcer_lock:
+            if self._announcer is None:
+                self._announcer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-events")
+            executor = self._announcer
+        for record in ticket.records[:1]:
+            executor.submit(self._publish, publish, record)
+
+    def _publish(self, publish: Any, record: dict[str, Any]) -> None:
+        try:
+            publish(self.runtime, record)
+        except Exception:
+            log.exception("could not publish the API call event of %s", record.get("eventName"))

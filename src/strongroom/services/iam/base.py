@@ -1,0 +1,202 @@
+"""What every family of IAM operations shares: entity lookup, ARNs, pagination, tags."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import Connection, Table, delete, func, insert, select
+
+from strongroom.iam import directory as d
+from strongroom.iam.model import attachments, groups, roles, tags, users
+from strongroom.services.iam.errors import InvalidInput, LimitExceeded, NoSuchEntity
+
+if TYPE_CHECKING:
+    from strongroom.server.context import RequestContext
+    from strongroom.server.runtime import Runtime
+
+T = TypeVar("T")
+
+MAX_TAGS = 50
+MAX_ATTACHED = 10  # managed policies per user, group or role (AWS's default quota)
+
+
+@dataclass(frozen=True, slots=True)
+class EntityKind:
+    """Users, groups and roles handled alike by the attach/inline/tag operations."""
+
+    type: str  # user | group | role
+    table: Table
+    label: str  # as in AWS's messages: "user", "group", "role"
+    quota: str  # as in LimitExceeded messages: PoliciesPerUser ...
+
+
+ENTITY = {
+    "user": EntityKind("user", users, "user", "User"),
+    "group": EntityKind("group", groups, "group", "Group"),
+    "role": EntityKind("role", roles, "role", "Role"),
+}
+
+
+def entity_arn(account_id: str, kind: str, path: str, name: str) -> str:
+    return f"arn:aws:iam::{account_id}:{kind}{path}{name}"
+
+
+def no_such(kind: str, name: str) -> NoSuchEntity:
+    return NoSuchEntity(f"The {kind} with name {name} cannot be found.")
+
+
+def encode_marker(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"strongroom:{offset}".encode()).decode()
+
+
+def decode_marker(marker: str | None) -> int:
+    if not marker:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(marker.encode()).decode()
+        prefix, _, number = text.partition(":")
+        if prefix != "strongroom" or not number.isdigit():
+            raise ValueError(marker)
+        return int(number)
+    except (binascii.Error, ValueError, UnicodeError):
+        raise InvalidInput("Invalid Marker.") from None
+
+
+def page(request: dict[str, Any], items: Sequence[T], key: str) -> dict[str, Any]:
+    """IAM's Marker/MaxItems/IsTruncated pagination over an already ordered list."""
+    start = decode_marker(request.get("Marker"))
+    size = int(request.get("MaxItems") or 100)
+    chunk = list(items[start : start + size])
+    out: dict[str, Any] = {key: chunk, "IsTruncated": start + size < len(items)}
+    if out["IsTruncated"]:
+        out["Marker"] = encode_marker(start + size)
+    return out
+
+
+def tag_list(values: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in values.items()]
+
+
+def check_new_tags(new: list[dict[str, str]] | None) -> dict[str, str]:
+    """Tags as a dict, refusing keys that repeat regardless of case (as IAM does)."""
+    out: dict[str, str] = {}
+    seen: set[str] = set()
+    for tag in new or []:
+        lowered = tag["Key"].lower()
+        if lowered in seen:
+            raise InvalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+        seen.add(lowered)
+        out[tag["Key"]] = tag.get("Value", "")
+    if len(out) > MAX_TAGS:
+        raise LimitExceeded(f"The number of tags has reached the maximum limit of {MAX_TAGS}.")
+    return out
+
+
+def put_tags(conn: Connection, account_id: str, entity_type: str, entity_key: str, new: dict[str, str]) -> None:
+    current = d.entity_tags(conn, account_id, entity_type, entity_key)
+    merged_keys = {k.lower() for k in current} | {k.lower() for k in new}
+    if len(merged_keys) > MAX_TAGS:
+        raise LimitExceeded(f"The number of tags has reached the maximum limit of {MAX_TAGS}.")
+    where = (tags.c.account_id == account_id) & (tags.c.entity_type == entity_type) & (tags.c.entity_key == entity_key)
+    for key, value in new.items():
+        conn.execute(delete(tags).where(where & (tags.c.key_lower == key.lower())))
+        conn.execute(
+            insert(tags).values(
+                account_id=account_id,
+                entity_type=entity_type,
+                entity_key=entity_key,
+                key_lower=key.lower(),
+                tag_key=key,
+                tag_value=value,
+            )
+        )
+
+
+def remove_tags(conn: Connection, account_id: str, entity_type: str, entity_key: str, keys: list[str]) -> None:
+    lowered = [k.lower() for k in keys]
+    conn.execute(
+        delete(tags).where(
+            tags.c.account_id == account_id,
+            tags.c.entity_type == entity_type,
+            tags.c.entity_key == entity_key,
+            tags.c.key_lower.in_(lowered),
+        )
+    )
+
+
+def drop_all_tags(conn: Connection, account_id: str, entity_type: str, entity_key: str) -> None:
+    conn.execute(
+        delete(tags).where(
+            tags.c.account_id == account_id, tags.c.entity_type == entity_type, tags.c.entity_key == entity_key
+        )
+    )
+
+
+def attachment_count(conn: Connection, policy_arn: str) -> int:
+    return int(conn.execute(select(func.count()).where(attachments.c.policy_arn == policy_arn)).scalar() or 0)
+
+
+def boundary_count(conn: Connection, policy_arn: str) -> int:
+    total = 0
+    for table in (users, roles):
+        total += int(conn.execute(select(func.count()).where(table.c.permissions_boundary == policy_arn)).scalar() or 0)
+    return total
+
+
+def boundary_shape(arn: str | None) -> dict[str, str] | None:
+    if not arn:
+        return None
+    return {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn}
+
+
+class IamBase:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.directory = d.Directory(runtime.store)
+
+    def require_user(self, conn: Connection, ctx: RequestContext, name: str) -> d.UserRecord:
+        user = d.get_user(conn, ctx.account_id, name)
+        if user is None:
+            raise no_such("user", name)
+        return user
+
+    def require_group(self, conn: Connection, ctx: RequestContext, name: str) -> d.GroupRecord:
+        group = d.get_group(conn, ctx.account_id, name)
+        if group is None:
+            raise no_such("group", name)
+        return group
+
+    def require_role(self, conn: Connection, ctx: RequestContext, name: str) -> d.RoleRecord:
+        role = d.get_role(conn, ctx.account_id, name)
+        if role is None:
+            raise no_such("role", name)
+        return role
+
+    def require_entity(self, conn: Connection, ctx: RequestContext, kind: str, name: str) -> str:
+        """The entity's name as stored (its case), or NoSuchEntity."""
+        record: Any
+        if kind == "user":
+            record = self.require_user(conn, ctx, name)
+        elif kind == "group":
+            record = self.require_group(conn, ctx, name)
+        else:
+            record = self.require_role(conn, ctx, name)
+        return str(record.name)
+
+    def require_policy(self, conn: Connection, arn: str) -> d.PolicyRecord:
+        policy = d.get_policy(conn, arn)
+        if policy is None:
+            raise NoSuchEntity(f"Policy {arn} was not found.")
+        return policy
+
+    def require_attachable(self, conn: Connection, ctx: RequestContext, arn: str) -> d.PolicyRecord:
+        policy = d.get_policy(conn, arn)
+        if policy is None or policy.account_id != ctx.account_id:
+            if not arn.startswith("arn:aws:iam::"):
+                raise InvalidInput(f"ARN {arn} is not valid.")
+            raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
+        return policy
