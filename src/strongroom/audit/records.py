@@ -141,6 +141,7 @@ class CallFacts:
     error_message: str | None = None
     status: int = 200
     tls_host: str | None = None  # set when served over TLS
+    invoked_by: str | None = None  # e.g. "ssm.amazonaws.com" for a call one service made for its caller
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -449,6 +450,8 @@ def build_records(facts: CallFacts) -> list[dict[str, Any]]:
     principal = facts.principal
     if principal is not None:
         identity = user_identity(principal)
+        if facts.invoked_by is not None:
+            identity["invokedBy"] = facts.invoked_by
         account: str | None = principal.account_id
     else:
         identity = claimed_identity(facts.claimed, facts.access_key_id)

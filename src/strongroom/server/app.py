@@ -10,7 +10,6 @@ from typing import Any
 
 from strongroom.protocol.http import HttpRequest, HttpResponse
 from strongroom.server.admin import PREFIX, handle_admin
-from strongroom.server.pipeline import Pipeline
 from strongroom.server.runtime import Runtime
 
 log = logging.getLogger("strongroom.server")
@@ -25,7 +24,7 @@ MAX_BODY = 80 * 1024 * 1024  # Lambda zips arrive base64-encoded in the body
 class StrongroomApp:
     def __init__(self, runtime: Runtime, *, workers: int = 16) -> None:
         self.runtime = runtime
-        self.pipeline = Pipeline(runtime)
+        self.pipeline = runtime.pipeline
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="strongroom")
         self.ready = False
 

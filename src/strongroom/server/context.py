@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from strongroom.core.clock import clock
 
@@ -46,6 +46,10 @@ class RequestContext:
 
     def now(self) -> datetime:
         return clock.now()
+
+    def call(self, service: str, operation: str, params: dict[str, Any], *, via: str | None = None) -> dict[str, Any]:
+        """Call another service in-process as this request's caller (e.g. SSM -> KMS Encrypt)."""
+        return self.runtime.pipeline.call(self, service, operation, params, via=via or self.service)
 
     def arn(self, service: str, resource: str, *, region: str | None = None, account: str | None = None) -> str:
         reg = self.region if region is None else region

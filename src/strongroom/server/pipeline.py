@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.model import OperationModel, ServiceModel
 
@@ -205,10 +205,70 @@ class Pipeline:
             source_ip=request.client_ip,
             user_agent=request.headers.get("user-agent", ""),
         )
+        self.authorize(ctx, operation, params)
         output = handler(ctx, params) or {}
         if facts is not None:
             facts.output = output
         return codec.encode(operation, output, request_id)
+
+    def authorize(self, ctx: RequestContext, operation: OperationModel, params: dict[str, Any]) -> None:
+        """The access-control step: raises the service's AccessDenied error when policies do not allow."""
+
+    def call(
+        self, caller: RequestContext, service: str, operation_name: str, params: dict[str, Any], *, via: str
+    ) -> dict[str, Any]:
+        """A call one service makes to another on behalf of its caller (SSM or Secrets Manager to KMS).
+
+        It goes through the same validation, authorization and audit as an external call, as the caller,
+        with ``kms:ViaService``-style context (``ctx.extras["via_service"]``) and ``invokedBy`` in the
+        record. Errors are raised as the target service's exceptions for the calling provider to map.
+        """
+        model = self.runtime.catalog.service(service)
+        operation = model.operation_model(operation_name)
+        host = f"{via}.amazonaws.com"
+        facts = CallFacts(
+            request_id=ids.request_id(),
+            event_time=clock.now(),
+            source_ip=host,
+            user_agent=host,
+            service=model,
+            operation=operation,
+            principal=caller.principal,
+            region=caller.region,
+            params=params,
+            invoked_by=host,
+        )
+        called_via = [host, *caller.extras.get("called_via", [])]  # type: ignore[misc]
+        ctx = RequestContext(
+            runtime=self.runtime,
+            request_id=facts.request_id,
+            service=service,
+            operation=operation_name,
+            region=caller.region,
+            principal=caller.principal,
+            source_ip=host,
+            user_agent=host,
+            extras={"via_service": f"{via}.{caller.region}.amazonaws.com", "called_via": called_via},
+        )
+        try:
+            if operation.input_shape is not None:
+                errors = validation_errors(operation.input_shape, params)
+                if errors:
+                    raise AwsError(format_message(errors), code="ValidationException", status=400)
+            handler = self.runtime.providers.handler(service, operation_name)
+            if handler is None:
+                raise NotImplementedOperation(f"Strongroom does not implement {service}:{operation_name} yet")
+            self.authorize(ctx, operation, params)
+            output = handler(ctx, params) or {}
+            facts.output = output
+            return output
+        except AwsError as exc:
+            facts.error_code, facts.error_message, facts.status = exc.code, exc.message, exc.status
+            raise
+        finally:
+            ticket = self.runtime.audit.record_call(facts)
+            if facts.error_code is None and ticket.records[0].get("readOnly") is False:
+                ticket.wait()
 
 
 def _fallback(runtime: Runtime) -> ServiceModel:

@@ -40,6 +40,9 @@ class Runtime:
         from strongroom.audit.store import AuditLog
 
         self.audit = AuditLog(self)
+        from strongroom.server.pipeline import Pipeline
+
+        self.pipeline = Pipeline(self)
         self.providers.load_all(tuple(self.catalog.services))
 
     @staticmethod
