@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import keyword
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,9 @@ def snake_case(operation: str) -> str:
 
 
 def package_name(service: str) -> str:
-    return service.replace("-", "_")
+    """``acm-pca`` -> ``acm_pca``; ``lambda`` -> ``lambda_`` (a Python keyword cannot name a package)."""
+    name = service.replace("-", "_")
+    return name + "_" if keyword.iskeyword(name) else name
 
 
 class ProviderRegistry:
