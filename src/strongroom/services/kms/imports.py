@@ -17,10 +17,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap_with_padding
 from sqlalchemy import Connection, delete, select, update
 
+from strongroom.core.clock import clock
 from strongroom.events.scheduler import JobContext, JobResult
 from strongroom.keyring.seal import UnwrapError
 from strongroom.services.kms import materials as mat
-from strongroom.services.kms import model
+from strongroom.services.kms import model, notify
 from strongroom.services.kms.base import KmsBase, check_state
 from strongroom.services.kms.errors import (
     ExpiredImportTokenException,
@@ -399,8 +400,8 @@ class ImportOperations(KmsBase):
         return None
 
     def _emit_event(self, detail_type: str, record: KeyRecord, material_id: str) -> None:
-        """Hook for the EventBridge issue: AWS emits "KMS Imported Key Material Expiration" here. No-op for now."""
-        return None
+        """AWS records the expiry in CloudTrail and emits "KMS Imported Key Material Expiration"."""
+        notify.material_expired(self.runtime, record, material_id, record.valid_to or clock.now())
 
 
 def _matches_spec(key: Any, spec: str) -> bool:

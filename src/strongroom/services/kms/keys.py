@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from sqlalchemy import Connection, delete, select, update
 
 from strongroom.services.kms import materials as mat
-from strongroom.services.kms import model
+from strongroom.services.kms import model, notify
 from strongroom.services.kms.base import KmsBase, check_state, default_policy, key_arn
 from strongroom.services.kms.errors import (
     InvalidMarkerException,
@@ -319,6 +319,7 @@ class KeyOperations(KmsBase):
                 return JobResult.again(record.deletion_date)
             self.delete_key_rows(conn, record, job.now)
         self.keys.forget([a for a in (arn, record.primary_arn) if a] + [alias_scope(record.account_id, record.region)])
+        notify.key_deleted(self.runtime, record, record.deletion_date)
         return None
 
     def delete_key_rows(self, conn: Connection, record: KeyRecord, now: datetime) -> None:

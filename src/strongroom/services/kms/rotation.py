@@ -18,7 +18,7 @@ from sqlalchemy import Connection, func, select, update
 
 from strongroom.core.clock import clock
 from strongroom.events.scheduler import JobContext, JobResult
-from strongroom.services.kms import model
+from strongroom.services.kms import model, notify
 from strongroom.services.kms.base import KmsBase, check_state
 from strongroom.services.kms.errors import (
     ConflictException,
@@ -374,7 +374,12 @@ class RotationOperations(KmsBase):
             arns = self.rotate_in(conn, primary, "AUTOMATIC", due)
             next_at = due + timedelta(days=period)
             conn.execute(update(model.keys).where(model.keys.c.arn.in_(arns)).values(next_rotation_at=next_at))
+            rotated = [
+                KeyRecord.from_row(r) for r in conn.execute(select(model.keys).where(model.keys.c.arn.in_(arns)))
+            ]
         self.keys.forget(arns)
+        for record in rotated:
+            notify.key_rotated(self.runtime, record, record.current_material_id, due)
         return JobResult.again(next_at)
 
     def _run_managed_sweep(self, job: JobContext) -> JobResult | None:
