@@ -6,7 +6,7 @@ DATA   ?= ./data
 PORT   ?= 4566
 PIP    := $(BIN)/python -m pip
 
-.PHONY: run test lint typecheck pytest system-deps clean install install-test
+.PHONY: run test lint typecheck pytest system-deps clean install install-test bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ pytest: install-test system-deps
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck pytest
+
+# Strongroom vs moto_server vs the bare server stack, then memory; rewrites the table in docs/benchmarks.md.
+# wrk (Debian) is the load generator when it can be installed; otherwise bench/ falls back to its asyncio one.
+bench: install-test
+	$(PIP) install -q -e '.[test,bench]'
+	@command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } || true
+	$(BIN)/python -m bench.run --out docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

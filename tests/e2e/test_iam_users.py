@@ -142,6 +142,14 @@ def test_access_keys_authenticate_as_the_user(iam: Any, server: ServerProcess) -
     ident = sts.get_caller_identity()
     assert ident["Arn"] == arn and ident["UserId"].startswith("AIDA")
     own = server.client("iam", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+    # AWS requires iam:GetUser even for the caller's own user
+    self_only = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "iam:GetUser", "Resource": "arn:aws:iam::*:user/svc/${aws:username}"}
+        ],
+    }
+    iam.put_user_policy(UserName=user, PolicyName="self", PolicyDocument=json.dumps(self_only))
     assert own.get_user()["User"]["Arn"] == arn  # GetUser without a name describes the calling user
 
     last = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])
@@ -170,6 +178,7 @@ def test_access_keys_authenticate_as_the_user(iam: Any, server: ServerProcess) -
     with pytest.raises(ClientError) as exc:
         sts.get_caller_identity()
     assert error_of(exc)[0] == "InvalidClientTokenId"
+    iam.delete_user_policy(UserName=user, PolicyName="self")
     iam.delete_user(UserName=user)
 
 

@@ -224,6 +224,7 @@ def test_longest_period(kms: Any) -> None:
 def test_aws_managed_key_rotates_yearly(tmp_path: Path) -> None:
     """AWS managed keys come from services, so this test reaches into an in-process server to make one."""
     from strongroom.core.clock import clock
+    from strongroom.server.context import Principal, RequestContext
     from strongroom.services.kms.managed import aws_managed_key
     from tests.support.inprocess import inprocess_server
 
@@ -240,10 +241,20 @@ def test_aws_managed_key_rotates_yearly(tmp_path: Path) -> None:
                 with pytest.raises(ClientError) as exc:
                     call(KeyId=record.key_id)
                 assert error_code(exc) == "AccessDeniedException"
-            old = kms.encrypt(KeyId="alias/aws/secretsmanager", Plaintext=b"managed")["CiphertextBlob"]
+            # An AWS managed key's policy allows use only through its service (kms:ViaService), as on AWS: direct
+            # calls are denied, calls Secrets Manager makes on the caller's behalf are not.
+            with pytest.raises(ClientError) as exc:
+                kms.encrypt(KeyId="alias/aws/secretsmanager", Plaintext=b"managed")
+            assert error_code(exc) == "AccessDeniedException"
+            via = RequestContext(
+                runtime, "test", "secretsmanager", "PutSecretValue", "us-east-1", Principal.root(account)
+            )
+            old = via.call("kms", "Encrypt", {"KeyId": "alias/aws/secretsmanager", "Plaintext": b"managed"})[
+                "CiphertextBlob"
+            ]
             handle.advance(366 * DAY)
             rotations = kms.list_key_rotations(KeyId=record.key_id)["Rotations"]
             assert [r["RotationType"] for r in rotations] == ["AUTOMATIC"]
-            assert kms.decrypt(CiphertextBlob=old)["Plaintext"] == b"managed"
+            assert via.call("kms", "Decrypt", {"CiphertextBlob": old})["Plaintext"] == b"managed"
     finally:
         clock.set_offset(0)

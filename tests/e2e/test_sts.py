@@ -111,6 +111,9 @@ def test_trust_policy_and_external_id(server: ServerProcess, caller: dict[str, A
         403,
     )
     account = caller["Arn"].split(":")[4]
+    # A trust policy that names only the account delegates to IAM: the caller needs sts:AssumeRole itself (AWS).
+    allow = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
+    server.client("iam").put_user_policy(UserName=caller["Name"], PolicyName="assume", PolicyDocument=json.dumps(allow))
     guarded = _role(server, {"AWS": account}, condition={"StringEquals": {"sts:ExternalId": "secret-123"}})
     with pytest.raises(ClientError) as exc:
         sts.assume_role(RoleArn=guarded["Arn"], RoleSessionName="s1")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, LargeBinary, String, Table, Text
 
+from strongroom.keyring.registry import register_sealed_column
 from strongroom.store.schema import metadata
 from strongroom.store.types import UtcDateTime
 
@@ -101,3 +104,12 @@ signing_keys = Table(
     Column("valid_from", UtcDateTime(), nullable=False),
     Column("valid_to", UtcDateTime(), nullable=True),
 )
+
+
+def _signing_key_aad(row: Any) -> bytes:
+    from strongroom.audit.keys import _aad
+
+    return _aad(row.fingerprint)
+
+
+register_sealed_column(signing_keys, "sealed_private_key", _signing_key_aad)

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from botocore.model import OperationModel, ServiceModel, Shape
@@ -346,8 +347,13 @@ def resource_type(arn: str) -> str | None:
     parts = arn.split(":", 5)
     if len(parts) < 6 or parts[0] != "arn":
         return None
-    namespace = _ARN_NAMESPACE.get(parts[2], parts[2].title().replace("-", ""))
-    kind = re.split(r"[/:]", parts[5], maxsplit=1)[0]
+    return _type_name(parts[2], re.split(r"[/:]", parts[5], maxsplit=1)[0])
+
+
+@lru_cache(maxsize=1024)
+def _type_name(service: str, kind: str) -> str:
+    """``AWS::KMS::Key`` for (kms, key): one per service and resource kind, so cached (it is built per record)."""
+    namespace = _ARN_NAMESPACE.get(service, service.title().replace("-", ""))
     return f"AWS::{namespace}::{''.join(p.title() for p in kind.split('-'))}"
 
 

@@ -123,6 +123,13 @@ def rows_for(
     return events, resources
 
 
+def _unrecorded() -> Ticket:
+    """The ticket of a call that is not recorded (audit disabled for benchmarking): already done, nothing stored."""
+    ticket = Ticket([], [], [{}])
+    ticket.done.set()
+    return ticket
+
+
 class GroupCommitWriter:
     """One thread that commits queued records in batches."""
 
@@ -221,7 +228,14 @@ class AuditLog:
             self._trails = TrailDelivery(self.runtime)
         return self._trails
 
+    @property
+    def disabled(self) -> bool:
+        """STRONGROOM_BENCH_DISABLE_AUDIT: only to measure what the audit trail costs (bench/)."""
+        return bool(self.runtime.config.bench_disable_audit)
+
     def start(self) -> None:
+        if self.disabled:
+            log.warning("AUDIT DISABLED (bench_disable_audit): a benchmarking aid; no call is being recorded")
         self.writer.start()
         self.trails.register()
 
@@ -244,6 +258,8 @@ class AuditLog:
 
     def record_call(self, facts: CallFacts) -> Ticket:
         """Queue the record(s) of one API call; the caller waits on the ticket when the call changed something."""
+        if self.disabled:
+            return _unrecorded()
         try:
             records = build_records(facts)
         except Exception:
@@ -273,6 +289,8 @@ class AuditLog:
         durable and raises ``AuditUnavailable`` otherwise, so a scheduled job retries instead of acting unrecorded.
         """
         moment = at or clock.now()
+        if self.disabled:
+            return ""
         record = service_event_record(service, event_name, account_id, region, resources, details, moment, read_only)
         events, res = rows_for([record], moment)
         ticket = self.writer.submit(Ticket(events, res, [record], announce=not read_only))

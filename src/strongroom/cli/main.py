@@ -20,17 +20,23 @@ def _config(args: argparse.Namespace) -> Config:
 
 def cmd_init(args: argparse.Namespace) -> int:
     from strongroom.iam.accounts import AccountDirectory
-    from strongroom.keyring.seal import FileSeal
+    from strongroom.keyring.factory import create_seal
     from strongroom.server.admin import ADMIN_KEY_SETTING
     from strongroom.store.engine import Store
     from strongroom.store.settings import put_setting
 
     config = _config(args)
     data_dir = config.data_dir
-    store_was_new = not config.root_key_file.exists()
     data_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(data_dir, 0o700)
-    seal = FileSeal(config.root_key_file) if not store_was_new else FileSeal.create(config.root_key_file)
+    try:
+        seal = create_seal(config)
+    except Exception as exc:  # the configured seal cannot be created: say why, change nothing else
+        print(f"cannot create the seal: {exc}", file=sys.stderr)
+        return 2
+    if seal.is_sealed:
+        print(f"the seal is sealed ({seal.reason}); initialise with its key at hand", file=sys.stderr)
+        return 2
     store = Store(config.effective_database_url())
     try:
         store.migrate()
@@ -87,8 +93,20 @@ def cmd_server(args: argparse.Namespace) -> int:
         "starting",
         extra={"host": config.host, "port": config.port, "database": _describe_db(config), "version": __version__},
     )
+    tls_options: dict[str, object] = {}
+    server_tls = None
+    if config.tls:
+        from strongroom.services.acm.server_tls import ServerTls
+
+        server_tls = ServerTls(runtime.store, runtime.seal, config.data_dir, config.host, config.extra)
+        server_tls.issue()
+        tls_options = {
+            "ssl_certfile": str(server_tls.cert_file),
+            "ssl_keyfile": str(server_tls.key_file),
+            "ssl_keyfile_password": server_tls.password.decode(),
+        }
     try:
-        uvicorn.run(
+        uv_config = uvicorn.Config(
             app,
             host=config.host,
             port=config.port,
@@ -98,8 +116,15 @@ def cmd_server(args: argparse.Namespace) -> int:
             log_config=None,
             access_log=False,
             timeout_graceful_shutdown=10,
+            **tls_options,  # type: ignore[arg-type]
         )
+        uv_config.load()
+        if server_tls is not None and uv_config.ssl is not None:
+            server_tls.attach(uv_config.ssl)  # renewals reload this same context: no restart
+        uvicorn.Server(uv_config).run()
     finally:
+        if server_tls is not None:
+            server_tls.stop()
         runtime.close()
     return 0
 
@@ -113,20 +138,19 @@ def _describe_db(config: Config) -> str:
 def cmd_status(args: argparse.Namespace) -> int:
     from sqlalchemy import func, select
 
+    from strongroom.cli.seal import describe
     from strongroom.events.model import jobs
     from strongroom.iam.model import access_keys, accounts
-    from strongroom.keyring.seal import FileSeal
     from strongroom.store.engine import Store
 
     config = _config(args)
     print(f"strongroom {__version__}")
     print(f"data dir:  {config.data_dir.resolve()}")
     print(f"database:  {_describe_db(config)}")
-    if not config.root_key_file.exists():
-        print("seal:      not initialised (run strongroom init)")
+    seal_lines, initialised = describe(config)
+    print("\n".join(seal_lines))
+    if not initialised:
         return 1
-    seal = FileSeal(config.root_key_file)
-    print(f"seal:      {seal.name}, {'sealed' if seal.is_sealed else 'unsealed'}")
     store = Store(config.effective_database_url())
     try:
         with store.read() as conn:
@@ -162,17 +186,32 @@ def build_parser() -> argparse.ArgumentParser:
     p_server.add_argument("--dev", action="store_true", default=None, help="accept any credentials (unsafe)")
     p_server.add_argument("--test-mode", action="store_true", default=None, help="enable clock/reset endpoints")
     p_server.add_argument("--log-level", default=None)
+    p_server.add_argument("--tls", action="store_true", default=None, help="serve HTTPS (internal CA certificate)")
     p_server.set_defaults(func=cmd_server)
 
     p_status = sub.add_parser("status", help="version, data dir, database, seal state, counts")
     common(p_status)
+    p_status.add_argument("--port", type=int, default=None, help="the running server's port, for its seal state")
     p_status.set_defaults(func=cmd_status)
 
     from strongroom.cli.events import register as register_events
 
     register_events(sub, common)
 
+    from strongroom.cli.acm import register as register_acm
+
+    register_acm(sub, common)
+
+    from strongroom.cli.secrets import register as register_secrets
+
+    register_secrets(sub, common)
+
     from strongroom.cli.audit import add_audit_parser
+    from strongroom.cli.hsm import register as register_hsm
+    from strongroom.cli.seal import register as register_seal
+
+    register_seal(sub, common)
+    register_hsm(sub, common)
 
     add_audit_parser(sub, common)
     return parser

@@ -20,9 +20,13 @@ class Config:
     database_url: str | None = None  # None: SQLite file in the data dir
     dev: bool = False  # accept any credentials (LocalStack-style); never in production
     test_mode: bool = False  # clock and reset endpoints; never in production
+    tls: bool = False  # serve HTTPS with a certificate from the internal CA (see docs/configuration.md)
     log_level: str = "info"
     scheduler_interval: float = 1.0
     default_region: str = "us-east-1"
+    # Benchmarking aid only (bench/: audit-on vs audit-off figure): records no audit trail at all. Never set it
+    # on a server anyone relies on; the server logs a warning at start when it is on.
+    bench_disable_audit: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

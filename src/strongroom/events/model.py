@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, String, Table, Text, UniqueConstraint
 
+from strongroom.keyring.registry import register_sealed_column
 from strongroom.store.schema import metadata
 from strongroom.store.types import UtcDateTime
 
@@ -156,3 +157,5 @@ event_log = Table(
     Index("ix_events_log_name", "name", "seq"),
     UniqueConstraint("outbox_id", name="uq_events_log_outbox_id"),
 )
+
+register_sealed_column(connections, "auth_sealed", lambda row: str(row.arn).encode())

@@ -6,8 +6,11 @@ each table keys on ``name_key`` (the lower-cased name) and keeps the name as cre
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, LargeBinary, String, Table, Text
 
+from strongroom.keyring.registry import register_sealed_column
 from strongroom.store.schema import metadata
 from strongroom.store.types import UtcDateTime
 
@@ -175,3 +178,13 @@ sessions = Table(
     Column("expires_at", UtcDateTime(), nullable=False),
     Index("ix_iam_sessions_expires", "expires_at"),
 )
+
+
+def _access_key_aad(row: Any) -> bytes:
+    from strongroom.iam.accounts import _aad
+
+    return _aad(row.access_key_id)
+
+
+register_sealed_column(access_keys, "secret_sealed", _access_key_aad)
+register_sealed_column(sessions, "secret_sealed", _access_key_aad)

@@ -2,7 +2,9 @@
 
 A seal wraps and unwraps small secrets (key material, secret values) under the root key with
 AES-256-GCM, binding the record's identity as associated data so a blob cannot be moved to another
-record. Providers are interchangeable; a PKCS#11 one will do the same on a token.
+record. Providers are interchangeable: a key file (``FileSeal``), a passphrase (``PassphraseSeal``, the key
+derived with scrypt or Argon2id) and a PKCS#11 token (``Pkcs11Seal``, in keyring/hsm.py, whose root key
+never leaves the token). ``open_seal`` (keyring/factory.py) picks one from the configuration.
 """
 
 from __future__ import annotations
@@ -28,7 +30,13 @@ class UnwrapError(Exception):
 
 
 class Seal(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def reason(self) -> str:
+        """Why it is sealed ("" when unsealed), for status pages; never contains a secret."""
+        ...
 
     @property
     def is_sealed(self) -> bool: ...
@@ -42,6 +50,7 @@ class AesGcmSeal:
     """Wrapping with an in-memory root key; the providers differ only in where the key comes from."""
 
     name = "aes"
+    reason = ""
 
     def __init__(self, root_key: bytes | None = None) -> None:
         self._aead: AESGCM | None = AESGCM(root_key) if root_key is not None else None
@@ -77,6 +86,13 @@ class FileSeal(AesGcmSeal):
     def __init__(self, path: Path) -> None:
         self.path = path
         super().__init__(path.read_bytes() if path.exists() else None)
+        self.reason = "" if path.exists() else f"root key file {path} is missing"
+
+    def try_unseal(self, passphrase: str | None = None) -> bool:
+        if self._aead is None and self.path.exists():
+            self._aead = AESGCM(self.path.read_bytes())
+            self.reason = ""
+        return self._aead is not None
 
     @staticmethod
     def create(path: Path) -> FileSeal:

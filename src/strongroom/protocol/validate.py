@@ -34,6 +34,7 @@ per-request cost is a few dict lookups and comparisons per member.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from functools import lru_cache
@@ -54,6 +55,7 @@ ScalarCheck = Callable[[Any], tuple[str, ...] | None]
 ContainerCheck = Callable[[Any, str, list[str]], None]
 
 _CACHE_ATTR = "_strongroom_validator"
+_COMPILE_LOCK = threading.RLock()
 # Matching a pattern against a long string may backtrack badly; beyond this length a timeout applies.
 _REGEX_TIMEOUT_FROM = 256
 _REGEX_TIMEOUT_SECONDS = 0.05
@@ -69,8 +71,13 @@ def validation_errors(shape: Shape | None, params: Any) -> list[str]:
         return []
     check = shape.__dict__.get(_CACHE_ATTR)
     if check is None:
-        check = _Compiler.for_resolver(shape).container(shape, redact=False)
-        shape.__dict__[_CACHE_ATTR] = check
+        # One compilation at a time: a recursive structure is published half-built (its forwarding box still
+        # empty) while its members compile, and a concurrent first request must never run it.
+        with _COMPILE_LOCK:
+            check = shape.__dict__.get(_CACHE_ATTR)
+            if check is None:
+                check = _Compiler.for_resolver(shape).container(shape, redact=False)
+                shape.__dict__[_CACHE_ATTR] = check
     errors: list[str] = []
     check(params, "", errors)
     return errors

@@ -36,13 +36,28 @@ def handle_admin(runtime: Runtime, request: HttpRequest, ready: bool) -> HttpRes
     if path == "health" and request.method in ("GET", "HEAD"):
         if not ready:
             return _json(503, {"status": "starting"})
-        return _json(200, {"status": "ok", "sealed": runtime.seal.is_sealed})
+        return _json(200, {"status": "ok", "sealed": runtime.seal.is_sealed, "seal": _seal_status(runtime)})
+    if path == "unseal" and request.method == "POST":
+        from strongroom.keyring.unseal import handle_unseal
+
+        status, body = handle_unseal(
+            runtime.seal, request.client_ip, request.headers.get("content-type", ""), request.body
+        )
+        return _json(status, body)
     if path == "metrics" and request.method == "GET":
         return HttpResponse(200, [("Content-Type", "text/plain; version=0.0.4")], runtime.metrics.render())
     if path.startswith("audit/"):
         from strongroom.audit.http import handle_audit_admin
 
         return handle_audit_admin(runtime, request, path) or NOT_FOUND
+    if path.startswith("pca/"):
+        from strongroom.services.acm_pca.http import handle_pca_http
+
+        return handle_pca_http(runtime, request)
+    if path.startswith("lambda/code/"):
+        from strongroom.services.lambda_.code_url import serve_code
+
+        return serve_code(runtime, request, path)
     if not runtime.config.test_mode:
         return NOT_FOUND
     if path == "clock" and request.method == "POST":
@@ -53,6 +68,11 @@ def handle_admin(runtime: Runtime, request: HttpRequest, ready: bool) -> HttpRes
         reset_state(runtime)
         return _json(200, {"reset": True})
     return NOT_FOUND
+
+
+def _seal_status(runtime: Runtime) -> dict[str, object]:
+    status = getattr(runtime.seal, "status", None)
+    return dict(status()) if callable(status) else {"provider": runtime.seal.name, "sealed": runtime.seal.is_sealed}
 
 
 def _advance_clock(runtime: Runtime, request: HttpRequest) -> HttpResponse:

@@ -28,8 +28,57 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+_request_log = logging.getLogger("strongroom.request")
+_stream: Any = None  # the configured handler's stream; None until ``configure`` (tests, tools): plain logging
+
+
+def log_request(
+    request_id: str,
+    service: str,
+    operation: str,
+    status: int,
+    latency_ms: float,
+    account: str | None,
+    error: str | None,
+) -> None:
+    """The one line every API call writes, in JsonFormatter's format.
+
+    Written straight to the stream: this runs for every request, and a LogRecord (caller lookup, handler
+    lock, generic formatting) cost several times the line itself under load.
+    """
+    if not _request_log.isEnabledFor(logging.INFO):
+        return
+    fields = {
+        "request_id": request_id,
+        "service": service,
+        "operation": operation,
+        "status": status,
+        "latency_ms": latency_ms,
+        "account": account,
+        "error": error,
+    }
+    stream = _stream
+    if stream is None:
+        _request_log.info("request", extra=fields)
+        return
+    now = time.time()
+    entry = {
+        "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z",
+        "level": "info",
+        "logger": "strongroom.request",
+        "msg": "request",
+        **fields,
+    }
+    try:
+        stream.write(orjson.dumps(entry).decode() + "\n")
+    except (OSError, ValueError):  # a closed or broken stream must never fail the request
+        pass
+
+
 def configure(level: str = "info") -> None:
+    global _stream
     handler = logging.StreamHandler(sys.stderr)
+    _stream = handler.stream
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -21,11 +21,13 @@ from strongroom.core import ids
 from strongroom.core.clock import clock
 from strongroom.core.errors import AwsError, InternalFailure, NotImplementedOperation
 from strongroom.iam import sigv4
+from strongroom.keyring.factory import SEALED_MESSAGE, sealed_error_code
 from strongroom.protocol.codecs import codec_for
 from strongroom.protocol.http import HttpRequest, HttpResponse
 from strongroom.protocol.router import Route, RoutingError, resolve
 from strongroom.protocol.validate import format_message, validation_errors
 from strongroom.server.context import Principal, RequestContext
+from strongroom.server.logs import log_request
 
 if TYPE_CHECKING:
     from strongroom.server.runtime import Runtime
@@ -61,6 +63,8 @@ class Pipeline:
             route = resolve(self.runtime.catalog, request)
             service, operation, protocol = route.service, route.operation, route.protocol
             facts.service, facts.operation = service, operation
+            if self.runtime.seal.is_sealed:
+                raise sealed_error(service.service_name, protocol)
             principal, region = self.authenticate(request, route)
             account = principal.account_id
             facts.principal, facts.region = principal, region
@@ -93,18 +97,7 @@ class Pipeline:
         service_name = service.service_name if service else "unknown"
         op_name = operation.name if operation else "unknown"
         self.runtime.metrics.observe(service_name, op_name, response.status, elapsed, error_code)
-        log.info(
-            "request",
-            extra={
-                "request_id": request_id,
-                "service": service_name,
-                "operation": op_name,
-                "status": response.status,
-                "latency_ms": round(elapsed * 1000, 3),
-                "account": account,
-                "error": error_code,
-            },
-        )
+        log_request(request_id, service_name, op_name, response.status, round(elapsed * 1000, 3), account, error_code)
         return response
 
     def _audit(self, request: HttpRequest, facts: CallFacts) -> bool:
@@ -212,7 +205,16 @@ class Pipeline:
         return codec.encode(operation, output, request_id)
 
     def authorize(self, ctx: RequestContext, operation: OperationModel, params: dict[str, Any]) -> None:
-        """The access-control step: raises the service's AccessDenied error when policies do not allow."""
+        """The access-control step: raises the service's AccessDenied error when policies do not allow.
+
+        The authorizer (``iam/authorize.py``) is created on first use and keeps its caches for the process.
+        """
+        authorizer = self.__dict__.get("_authorizer")
+        if authorizer is None:
+            from strongroom.iam.authorize import Authorizer
+
+            authorizer = self.__dict__.setdefault("_authorizer", Authorizer(self.runtime))
+        authorizer.authorize(ctx, params)
 
     def call(
         self, caller: RequestContext, service: str, operation_name: str, params: dict[str, Any], *, via: str
@@ -274,3 +276,8 @@ class Pipeline:
 def _fallback(runtime: Runtime) -> ServiceModel:
     """Errors that name no service still need a model to be encoded against."""
     return runtime.catalog.service("kms")
+
+
+def sealed_error(service: str, protocol: str) -> AwsError:
+    """Every call while the root key is unavailable: nothing can be authenticated or unwrapped."""
+    return AwsError(SEALED_MESSAGE, code=sealed_error_code(service, protocol), status=503, sender_fault=False)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from strongroom.core.config import Config
 from strongroom.iam.accounts import AccountDirectory
-from strongroom.keyring.seal import FileSeal, Seal
+from strongroom.keyring.factory import is_initialised, open_seal
+from strongroom.keyring.seal import Seal
 from strongroom.protocol.catalog import Catalog, default_catalog
 from strongroom.server.metrics import Metrics
 from strongroom.services.registry import ProviderRegistry
@@ -47,14 +48,16 @@ class Runtime:
 
     @staticmethod
     def open(config: Config, *, migrate: bool = True) -> Runtime:
-        if not config.root_key_file.exists():
+        if not is_initialised(config):
             raise NotInitialised(
                 f"{config.data_dir} is not initialised; run `strongroom init --data-dir {config.data_dir}`"
             )
         store = Store(config.effective_database_url())
         if migrate:
             store.migrate()
-        seal = FileSeal(config.root_key_file)
+        seal = open_seal(config)
+        if seal.is_sealed:
+            log.warning("starting sealed", extra={"provider": seal.name, "reason": seal.reason})
         node_id = f"{socket.gethostname()}:{os.getpid()}"
         return Runtime(config, store, seal, AccountDirectory(store, seal), default_catalog(), Metrics(), node_id)
 

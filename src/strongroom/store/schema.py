@@ -26,6 +26,11 @@ TABLE_OWNERS = (
     "strongroom.events.model",
     "strongroom.services.kms.model",
     "strongroom.audit.model",
+    "strongroom.services.acm.model",
+    "strongroom.services.acm_pca.model",
+    "strongroom.services.lambda_.model",
+    "strongroom.services.ssm.model",
+    "strongroom.services.secretsmanager.model",
 )
 
 

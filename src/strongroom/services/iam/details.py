@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from strongroom.core.errors import NotImplementedOperation
 from strongroom.iam import directory as d
 from strongroom.iam.model import (
     attachments,
@@ -130,17 +129,6 @@ class DetailOperations(IamBase):
             "PermissionsBoundary": boundary_shape(user.permissions_boundary),
             "Tags": tag_list(d.entity_tags(conn, acct, "user", user.name.lower())),
         }
-
-    # The simulator needs the policy evaluator (src/strongroom/iam/policy/), which lands separately.
-    def simulate_principal_policy(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        raise NotImplementedOperation(
-            "Strongroom does not implement iam:SimulatePrincipalPolicy yet", code="NotImplemented"
-        )
-
-    def simulate_custom_policy(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        raise NotImplementedOperation(
-            "Strongroom does not implement iam:SimulateCustomPolicy yet", code="NotImplemented"
-        )
 
 
 def _inline(conn: Connection, account_id: str, kind: str, name: str) -> list[dict[str, str]]:

@@ -8,6 +8,7 @@ from strongroom.services.iam.details import DetailOperations
 from strongroom.services.iam.groups import GroupOperations
 from strongroom.services.iam.policies import PolicyOperations
 from strongroom.services.iam.roles import RoleOperations
+from strongroom.services.iam.simulate import SimulationOperations
 from strongroom.services.iam.users import UserOperations
 
 
@@ -19,5 +20,6 @@ class Provider(
     AttachmentOperations,
     AccessKeyOperations,
     DetailOperations,
+    SimulationOperations,
 ):
     """Every IAM operation Strongroom serves; see docs/iam.md for what differs from AWS."""

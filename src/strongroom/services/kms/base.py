@@ -225,7 +225,10 @@ class KmsBase:
             if record.valid_to is not None:
                 meta["ValidTo"] = record.valid_to
         if record.custom_key_store_id:
+            from strongroom.services.kms.custom_key_stores import store_metadata
+
             meta["CustomKeyStoreId"] = record.custom_key_store_id
+            meta.update(store_metadata(self.runtime, record))
         if spec is not None:
             usage = record.key_usage
             if usage == "ENCRYPT_DECRYPT":

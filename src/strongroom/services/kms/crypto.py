@@ -16,8 +16,8 @@ from strongroom.services.kms import asymmetric as asym
 from strongroom.services.kms import ciphertext as ct
 from strongroom.services.kms import materials as mat
 from strongroom.services.kms.base import KmsBase, check_state, dry_run
+from strongroom.services.kms.custom_key_stores import token_backend, token_random
 from strongroom.services.kms.errors import (
-    CustomKeyStoreNotFoundException,
     IncorrectKeyException,
     InvalidCiphertextException,
     InvalidKeyUsageException,
@@ -132,6 +132,9 @@ class CryptoOperations(KmsBase):
             if material_id is None:
                 raise KeyUnavailableException(f"{record.arn} has no key material available.")
             header = ct.Header(record.account_id, record.key_id, material_id)
+            backend = token_backend(self.runtime, record)
+            if backend is not None:  # custom key store: the token encrypts
+                return backend.seal(header, plaintext, context), material_id
             return ct.seal(header, self._material(record, material_id), plaintext, context), material_id
         private = mat.load_private_key(self._material(record))
         return private.public_key().encrypt(plaintext, asym.oaep(algorithm)), None
@@ -176,6 +179,9 @@ class CryptoOperations(KmsBase):
         check_state(record, operation)
         if record.key_spec != SYMMETRIC or record.key_usage != "ENCRYPT_DECRYPT":
             raise InvalidCiphertextException("")
+        backend = token_backend(self.runtime, record)
+        if backend is not None:  # custom key store: the token decrypts
+            return Opened(backend.open(blob, offset, context), record, SYMMETRIC, header.material_id)
         material = self.keys.material(record, header.material_id)
         if material is None:
             raise InvalidCiphertextException("")
@@ -338,6 +344,5 @@ class CryptoOperations(KmsBase):
             raise ValidationException("NumberOfBytes is required.")
         store_id = request.get("CustomKeyStoreId")
         if store_id:
-            # Strongroom has no custom key stores yet, so every id names one that does not exist.
-            raise CustomKeyStoreNotFoundException(f"Custom key store {store_id} does not exist.")
+            return {"Plaintext": token_random(self.runtime, ctx.account_id, ctx.region, store_id, count)}
         return {"Plaintext": os.urandom(count)}

@@ -93,7 +93,9 @@ class KeyOperations(KmsBase):
         if origin == "EXTERNAL_KEY_STORE" or request.get("XksKeyId"):
             raise UnsupportedOperationException("External key stores (XKS) are not supported by Strongroom.")
         if origin == "AWS_CLOUDHSM" or request.get("CustomKeyStoreId"):
-            raise UnsupportedOperationException("Custom key stores are not supported by Strongroom yet.")
+            from strongroom.services.kms.custom_key_stores import create_token_key
+
+            return {"KeyMetadata": self.key_metadata(create_token_key(self, ctx, request, spec, usage))}
         tags = request.get("Tags") or []
         check_tags(tags)
         policy = request.get("Policy") or default_policy(ctx.account_id)
@@ -317,6 +319,10 @@ class KeyOperations(KmsBase):
                 return None  # already deleted, or the deletion was cancelled
             if record.deletion_date > job.now:
                 return JobResult.again(record.deletion_date)
+            if record.origin == "AWS_CLOUDHSM":  # its material is an object on a custom key store's token
+                from strongroom.services.kms.custom_key_stores import destroy_token_key
+
+                destroy_token_key(self.runtime, record)
             self.delete_key_rows(conn, record, job.now)
         self.keys.forget([a for a in (arn, record.primary_arn) if a] + [alias_scope(record.account_id, record.region)])
         notify.key_deleted(self.runtime, record, record.deletion_date)

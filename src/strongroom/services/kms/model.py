@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -16,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from strongroom.keyring.registry import register_sealed_column
 from strongroom.store.schema import metadata
 from strongroom.store.types import UtcDateTime
 
@@ -137,3 +140,58 @@ changes = Table(
     Column("key_arn", String(256), nullable=False),
     Column("changed_at", UtcDateTime(), nullable=False),
 )
+
+
+def _material_aad(row: Any) -> bytes:
+    from strongroom.services.kms.keystore import material_aad
+
+    return material_aad(row.key_arn, row.material_id)
+
+
+def _import_token_aad(row: Any) -> bytes:
+    from strongroom.services.kms.imports import _wrapping_key_aad
+
+    return _wrapping_key_aad(row.token_id)
+
+
+register_sealed_column(materials, "sealed", _material_aad)
+register_sealed_column(import_tokens, "private_key_sealed", _import_token_aad)
+
+# Custom key stores of type AWS_CLOUDHSM, each backed by a PKCS#11 token that strongroom.toml names as a
+# "cluster" ([hsm.clusters.<CloudHsmClusterId>]). The crypto user's PIN (KeyStorePassword) is stored sealed.
+custom_key_stores = Table(
+    "kms_custom_key_stores",
+    metadata,
+    Column("custom_key_store_id", String(64), primary_key=True),
+    Column("account_id", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("name", String(256), nullable=False),
+    Column("store_type", String(32), nullable=False),
+    Column("cluster_id", String(24), nullable=False),
+    Column("trust_anchor", Text, nullable=False),
+    Column("password_sealed", LargeBinary, nullable=False),
+    Column("connection_state", String(16), nullable=False),
+    Column("connection_error_code", String(64), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("account_id", "region", "name", name="uq_kms_custom_key_stores_account_region_name"),
+)
+
+# KMS keys whose material is a non-extractable object on a custom key store's token (labelled with the key
+# id); no material row exists for them. ``prior_state`` remembers Enabled/Disabled while the store is
+# disconnected and the key shows Unavailable.
+hsm_keys = Table(
+    "kms_hsm_keys",
+    metadata,
+    Column("key_arn", String(256), ForeignKey("kms_keys.arn", ondelete="CASCADE"), primary_key=True),
+    Column("custom_key_store_id", String(64), nullable=False),
+    Column("object_label", String(128), nullable=False),
+    Column("prior_state", String(32), nullable=True),
+    Index("ix_kms_hsm_keys_store", "custom_key_store_id"),
+)
+
+
+def _store_password_aad(row: Any) -> bytes:
+    return f"kms:custom-key-store:{row.custom_key_store_id}".encode()
+
+
+register_sealed_column(custom_key_stores, "password_sealed", _store_password_aad)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from strongroom.services.kms.aliases import AliasOperations
+from strongroom.services.kms.custom_key_stores import CustomKeyStoreOperations
 from strongroom.services.kms.grants import GrantOperations
 from strongroom.services.kms.imports import ImportOperations
 from strongroom.services.kms.keys import KeyOperations
@@ -23,5 +24,6 @@ class Provider(
     ImportOperations,
     MultiRegionOperations,
     GrantOperations,
+    CustomKeyStoreOperations,
 ):
     """Every KMS operation Strongroom serves; see docs/kms.md for what differs from AWS."""

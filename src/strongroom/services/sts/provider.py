@@ -269,3 +269,33 @@ class Provider:
                 )
             )
         return {"AccessKeyId": key_id, "SecretAccessKey": secret, "SessionToken": token, "Expiration": expires}
+
+
+def issue_service_role_session(runtime: Runtime, role: RoleRecord, session_name: str, duration: int) -> dict[str, Any]:
+    """Temporary credentials of ``role`` for an AWS service acting as the role (Lambda's execution role).
+
+    No caller and no trust check here: the calling service verified that the role trusts it (e.g. the
+    ``lambda.amazonaws.com`` principal) when it was configured, as AWS does.
+    """
+    from strongroom.core.clock import clock
+
+    key_id, secret, token = ids.access_key_id("ASIA"), ids.secret_access_key(), _session_token()
+    now = clock.now().replace(microsecond=0)
+    expires = now + timedelta(seconds=min(duration, role.max_session_duration))
+    with runtime.store.write() as conn:
+        conn.execute(
+            insert(sessions).values(
+                access_key_id=key_id,
+                account_id=role.account_id,
+                secret_sealed=runtime.accounts.seal_secret(key_id, secret),
+                token_sha256=token_sha256(token),
+                kind="AssumedRole",
+                role_arn=role.arn,
+                role_id=role.role_id,
+                role_name=role.name,
+                session_name=session_name,
+                created_at=now,
+                expires_at=expires,
+            )
+        )
+    return {"AccessKeyId": key_id, "SecretAccessKey": secret, "SessionToken": token, "Expiration": expires}

@@ -1,20 +1,39 @@
 """Does a role's trust policy let this caller assume it?
 
-``trust_policy_allows`` is the hook the lead swaps for the policy evaluator (``strongroom.iam.policy``) once it
-lands. Until then it applies a deliberately conservative reading of the trust policy: an explicit Deny that
-matches wins; an Allow counts only if its action matches ``sts:AssumeRole``, its principal names the caller
-(its ARN, its role's ARN for a role session, its account id or account root, or ``*``), and every one of its
-conditions is one this reading understands and is satisfied. Unknown operators or keys never grant.
+``trust_policy_allows`` is the provider's hook; it now asks the policy evaluator (``strongroom.iam.policy``) whether
+the *trust policy's side* admits the caller: no Deny applies and an Allow names the caller, its role, its account
+or everyone, with every condition satisfied. The caller's own side (its identity policies allowing sts:AssumeRole,
+needed when the trust policy names only the account, and always across accounts) is decided by the request
+pipeline's authorization step before the provider runs (``services/sts/access.py``).
 """
 
 from __future__ import annotations
 
-import fnmatch
-import json
+import threading
 from dataclasses import dataclass, field
-from typing import Any
 
-_SUPPORTED_OPERATORS = frozenset({"StringEquals", "StringLike", "StringNotEquals", "StringEqualsIgnoreCase"})
+from strongroom.iam.policy import (
+    AuthorizationRequest,
+    MalformedPolicyDocumentError,
+    PolicyKind,
+    PrincipalInfo,
+    PrincipalType,
+    evaluate,
+    parse_policy,
+)
+
+# The pipeline's authorization step already evaluated this trust policy for this caller with the full request
+# context (which the provider's TrustRequest does not carry); it approves the pair for the provider call that
+# follows on the same thread, so the two evaluations can never disagree.
+_approved = threading.local()
+
+
+def approve(caller_arn: str | None, document: str | None) -> None:
+    _approved.value = (caller_arn, document) if caller_arn and document else None
+
+
+# Stands in for "the caller's own policies allow it" so that only the trust policy decides here.
+_ALLOW_ALL = parse_policy('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}')
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,83 +43,46 @@ class TrustRequest:
     caller_account: str
     caller_role_arn: str | None = None  # for an assumed-role caller: the role's own ARN
     context: dict[str, str] = field(default_factory=dict)  # condition keys, e.g. sts:ExternalId
+    role_arn: str = "*"
+    role_account: str | None = None
+
+
+def _caller_type(arn: str) -> PrincipalType:
+    if arn.endswith(":root"):
+        return PrincipalType.ROOT
+    if ":assumed-role/" in arn:
+        return PrincipalType.ASSUMED_ROLE
+    if ":federated-user/" in arn:
+        return PrincipalType.FEDERATED_USER
+    return PrincipalType.IAM_USER
 
 
 def trust_policy_allows(document: str, request: TrustRequest) -> bool:
+    if getattr(_approved, "value", None) == (request.caller_arn, document):
+        _approved.value = None
+        return True
     try:
-        policy = json.loads(document)
-    except ValueError:
+        trust = parse_policy(document, PolicyKind.TRUST)
+    except MalformedPolicyDocumentError:
         return False
-    statements = policy.get("Statement", []) if isinstance(policy, dict) else []
-    if isinstance(statements, dict):
-        statements = [statements]
-    allowed = False
-    for statement in statements:
-        if not isinstance(statement, dict) or not _matches(statement, request):
-            continue
-        if statement.get("Effect") == "Deny":
-            return False
-        if statement.get("Effect") == "Allow":
-            allowed = True
-    return allowed
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _matches(statement: dict[str, Any], request: TrustRequest) -> bool:
-    actions = _as_list(statement.get("Action"))
-    if not any(fnmatch.fnmatchcase(request.action.lower(), str(a).lower()) for a in actions):
-        return False
-    if not _principal_matches(statement.get("Principal"), request):
-        return False
-    return _conditions_hold(statement.get("Condition"), request)
-
-
-def _principal_matches(principal: Any, request: TrustRequest) -> bool:
-    if principal == "*":
-        return True
-    if not isinstance(principal, dict):
-        return False
-    names = {request.caller_arn, request.caller_account, f"arn:aws:iam::{request.caller_account}:root"}
-    if request.caller_role_arn:
-        names.add(request.caller_role_arn)
-    return any(p == "*" or p in names for p in _as_list(principal.get("AWS")))
-
-
-def _conditions_hold(condition: Any, request: TrustRequest) -> bool:
-    if condition is None:
-        return True
-    if not isinstance(condition, dict):
-        return False
-    for operator, block in condition.items():
-        if operator not in _SUPPORTED_OPERATORS or not isinstance(block, dict):
-            return False
-        for key, expected in block.items():
-            actual = request.context.get(key) if key in request.context else _lookup_ci(request.context, key)
-            values = [str(v) for v in _as_list(expected)]
-            if operator == "StringNotEquals":
-                if actual is not None and actual in values:
-                    return False
-                continue
-            if actual is None:
-                return False
-            if operator == "StringEquals" and actual not in values:
-                return False
-            if operator == "StringEqualsIgnoreCase" and actual.lower() not in {v.lower() for v in values}:
-                return False
-            if operator == "StringLike" and not any(fnmatch.fnmatchcase(actual, v) for v in values):
-                return False
-    return True
-
-
-def _lookup_ci(context: dict[str, str], key: str) -> str | None:
-    # condition key names are case-insensitive
-    lowered = key.lower()
-    for name, value in context.items():
-        if name.lower() == lowered:
-            return value
-    return None
+    ptype = _caller_type(request.caller_arn)
+    principal = PrincipalInfo(
+        arn=request.caller_arn,
+        account=request.caller_account,
+        type=ptype,
+        role_arn=request.caller_role_arn,
+        username=request.caller_arn.rsplit("/", 1)[-1] if ptype is PrincipalType.IAM_USER else None,
+    )
+    result = evaluate(
+        AuthorizationRequest(
+            principal=principal,
+            action=request.action,
+            resources=[request.role_arn],
+            context=dict(request.context),
+            identity_policies=[_ALLOW_ALL],
+            resource_policy=trust,
+            resource_account=request.role_account or request.caller_account,
+            resource_policy_required=True,
+        )
+    )
+    return result.allowed

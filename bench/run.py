@@ -1,0 +1,235 @@
+"""``make bench``: Strongroom against moto's server and the bare server stack, then memory, then the report.
+
+Run ``python -m bench.run --help``. ``run(Options(...))`` is the entry point the smoke test calls at tiny size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import memory
+from bench.load import Cell, Usage, default_generator, run_cell
+from bench.report import Report, render
+from bench.servers import Server, bare, moto, strongroom
+from bench.signing import Endpoint, signed_pool
+from bench.workloads import WORKLOADS, Workload, provider_missing
+
+
+@dataclass
+class Options:
+    seconds: float = 2.0
+    concurrency: tuple[int, ...] = (1, 8, 32, 64)
+    pool: int = 64
+    keys: int = 100_000
+    audit_records: int = 1_000_000
+    targets: tuple[str, ...] = ("strongroom", "moto", "bare")
+    workloads: tuple[str, ...] = ()  # name substrings; empty: all
+    generator: str = field(default_factory=default_generator)
+    workers: int = 1
+    log_level: str = "info"
+    audit_off: bool = True  # also measure Encrypt with the audit trail switched off
+    out: Path | None = None
+    work_dir: Path | None = None
+    verbose: bool = True
+
+
+def _say(options: Options, message: str) -> None:
+    if options.verbose:
+        print(message, file=sys.stderr, flush=True)
+
+
+def _selected(options: Options) -> list[Workload]:
+    if not options.workloads:
+        return list(WORKLOADS)
+    return [w for w in WORKLOADS if any(s.lower() in w.name.lower() for s in options.workloads)]
+
+
+def _measure(
+    options: Options, server: Server, workload: Workload, report_row: dict[int, Cell | str], usage: Usage
+) -> None:
+    endpoint = Endpoint(server.url, server.access_key, server.secret_key)
+    try:
+        calls = workload.setup(endpoint, options.pool)
+    except Exception as exc:  # the server does not support it: reported, not fatal
+        message = f"setup failed: {type(exc).__name__}: {str(exc)[:160]}"
+        for c in options.concurrency:
+            report_row[c] = message
+        _say(options, f"  {server.name} {workload.name}: {message}")
+        return
+    for concurrency in options.concurrency:
+        pool = signed_pool(endpoint, workload.service, calls)  # fresh signatures for every cell
+        cell = run_cell("127.0.0.1", server.port, pool, concurrency, options.seconds, usage, options.generator)
+        report_row[concurrency] = cell
+        _say(
+            options,
+            f"  {server.name:10} {workload.name:34} c={concurrency:<3} {cell.rps:8.0f} rps  "
+            f"p50 {cell.p50_ms:6.2f}  p99 {cell.p99_ms:6.2f}  p99.9 {cell.p999_ms:6.2f} ms  err {cell.errors}  "
+            f"cpu {cell.cpu_percent:4.0f}%  rss {cell.rss_mb:5.0f} MB",
+        )
+
+
+def _bench_target(options: Options, server: Server, report: Report, label: str) -> None:
+    server.start()
+    try:
+        usage = Usage(server.pid)
+        report.idle_rss[label] = usage.rss_mb()
+        table = report.results.setdefault(label, {})
+        for workload in _selected(options):
+            row: dict[int, Cell | str] = {}
+            table[workload.name] = row
+            if server.name == "strongroom" and provider_missing(workload):
+                for c in options.concurrency:
+                    row[c] = "not available yet"
+                continue
+            _measure(options, server, workload, row, usage)
+    finally:
+        server.stop()
+
+
+def _bare(options: Options, work: Path, report: Report) -> None:
+    server = bare(work, workers=options.workers)
+    server.start()
+    try:
+        usage = Usage(server.pid)
+        row: dict[int, Cell | str] = {}
+        report.results.setdefault("bare", {})["fixed body"] = row
+        endpoint = Endpoint(server.url, server.access_key, server.secret_key)
+        for concurrency in options.concurrency:
+            pool = signed_pool(endpoint, "kms", [("encrypt", {"KeyId": "k", "Plaintext": b"x" * 256})])
+            cell = run_cell("127.0.0.1", server.port, pool, concurrency, options.seconds, usage, options.generator)
+            row[concurrency] = cell
+            _say(options, f"  bare       fixed body c={concurrency:<3} {cell.rps:8.0f} rps  p99 {cell.p99_ms:.2f} ms")
+    finally:
+        server.stop()
+
+
+def _memory(options: Options, work: Path, report: Report) -> None:
+    """RSS of a server holding ``keys`` KMS keys, then after ``audit_records`` audit records."""
+    data = work / "memory"
+    server = strongroom(data, log_level="warning", workers=options.workers)  # runs `strongroom init`
+    api_keys = min(options.keys, 1000)
+    seeded = options.keys - api_keys
+    if seeded:
+        seconds = memory.seed_keys(data, seeded)
+        report.memory_notes.append(
+            f"{seeded:,} keys were created by the KMS provider's own create_key in a separate process before the "
+            f"server started ({seconds:.0f} s; SQLite synchronous=OFF, no audit records): the API path is "
+            "fsync-bound, see the API rate below"
+        )
+    server.start()
+    try:
+        usage = Usage(server.pid)
+        report.memory["idle"] = usage.rss_mb()
+        endpoint = Endpoint(server.url, server.access_key, server.secret_key)
+        seconds, failures = memory.create_keys(endpoint, server.port, api_keys)
+        report.memory_notes.append(
+            f"{api_keys:,} more CreateKey calls through the API at concurrency 32 took {seconds:.1f} s "
+            f"({api_keys / seconds:,.0f}/s, {len(failures)} failed{': ' + failures[0] if failures else ''})"
+        )
+        # one Encrypt workload so the audit trail holds real Encrypt records to clone
+        encrypt = WORKLOADS[0]
+        row: dict[int, Cell | str] = {}
+        quick = Options(seconds=1, concurrency=(8,), pool=8, generator=options.generator, verbose=False)
+        _measure(quick, server, encrypt, row, usage)
+        endpoint.client("kms").list_keys(Limit=1000)
+        report.memory["keys"] = memory.settle_rss(usage)
+        seconds, stored = memory.add_audit_records(data / "strongroom.db", options.audit_records)
+        report.memory_notes.append(
+            f"the audit trail was grown to {stored:,} records by cloning a real Encrypt record in SQL "
+            f"({seconds:.1f} s), next to the running server, which then served Encrypt for another second "
+            "and a LookupEvents call"
+        )
+        _measure(quick, server, encrypt, row, usage)  # keep recording with the trail that large
+        endpoint.client("cloudtrail").lookup_events(MaxResults=50)
+        report.memory["audit"] = memory.settle_rss(usage)
+        report.memory_counts = {"keys": _count(data, "kms_keys"), "audit": _count(data, "audit_events")}
+    finally:
+        server.stop()
+
+
+def _count(data: Path, table: str) -> int:
+    conn = sqlite3.connect(data / "strongroom.db", timeout=60)
+    try:
+        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def run(options: Options) -> Report:
+    """Run the whole benchmark; writes the markdown report to ``options.out`` when given."""
+    began = time.monotonic()
+    report = Report(options.generator, options.seconds, options.concurrency, options.workers, options.log_level)
+    with tempfile.TemporaryDirectory(prefix="strongroom-bench-", dir=options.work_dir) as tmp:
+        work = Path(tmp)
+        if "strongroom" in options.targets:
+            _say(options, "strongroom (SQLite, audit on)")
+            server = strongroom(work / "sr", log_level=options.log_level, workers=options.workers)
+            _bench_target(options, server, report, "strongroom")
+            if options.audit_off:
+                _say(options, "strongroom (SQLite, audit OFF - benchmarking aid)")
+                off = strongroom(work / "sr-off", audit=False, log_level=options.log_level, workers=options.workers)
+                saved = options.workloads
+                options.workloads = ("Encrypt",)
+                try:
+                    _bench_target(options, off, report, "strongroom-audit-off")
+                finally:
+                    options.workloads = saved
+        if "moto" in options.targets:
+            moto_server = moto(work)
+            if moto_server is None:
+                report.notes.append("moto_server is not installed (pip install -e '.[bench]'); no moto column")
+            else:
+                _say(options, "moto_server")
+                _bench_target(options, moto_server, report, "moto")
+        if "bare" in options.targets:
+            _say(options, "bare ASGI app")
+            _bare(options, work, report)
+        if options.keys or options.audit_records:
+            _say(options, f"memory: {options.keys:,} keys, {options.audit_records:,} audit records")
+            _memory(options, work, report)
+    report.elapsed = time.monotonic() - began
+    if options.out is not None:
+        options.out.write_text(render(report, options.out.read_text() if options.out.exists() else ""))
+        _say(options, f"wrote {options.out} in {report.elapsed:.0f} s")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--seconds", type=float, default=2.0, help="per measurement (default 2)")
+    parser.add_argument("--concurrency", default="1,8,32,64")
+    parser.add_argument("--keys", type=int, default=100_000)
+    parser.add_argument("--audit-records", type=int, default=1_000_000)
+    parser.add_argument("--targets", default="strongroom,moto,bare")
+    parser.add_argument("--workloads", default="", help="comma-separated name substrings (default: all)")
+    parser.add_argument("--generator", choices=("wrk", "python"), default=default_generator())
+    parser.add_argument("--workers", type=int, default=1, help="server processes (STRONGROOM_WORKERS)")
+    parser.add_argument("--log-level", default="info")
+    parser.add_argument("--no-audit-off", action="store_true")
+    parser.add_argument("--out", type=Path, default=None, help="write the markdown report here")
+    args = parser.parse_args(argv)
+    options = Options(
+        seconds=args.seconds,
+        concurrency=tuple(int(c) for c in args.concurrency.split(",")),
+        keys=args.keys,
+        audit_records=args.audit_records,
+        targets=tuple(t for t in args.targets.split(",") if t),
+        workloads=tuple(w for w in args.workloads.split(",") if w),
+        generator=args.generator,
+        workers=args.workers,
+        log_level=args.log_level,
+        audit_off=not args.no_audit_off,
+        out=args.out,
+    )
+    run(options)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

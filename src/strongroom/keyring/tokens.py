@@ -1,0 +1,209 @@
+"""PKCS#11 tokens (python-pkcs11): the HSM seal's root key and custom key stores' KMS keys live on one.
+
+Keys are created non-extractable and sensitive, so the token never hands out their bytes; every use is an
+AES-GCM operation performed by the token. A session is serialised by a lock because PKCS#11 sessions are
+not meant for concurrent use, and modules are loaded once per process (python-pkcs11 initialises a module
+once).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pkcs11
+from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
+from pkcs11 import exceptions as px
+from pkcs11.mechanisms import GCMParams
+
+NONCE = 12
+TAG_BITS = 128
+
+_modules: dict[str, Any] = {}
+_modules_lock = threading.Lock()
+
+# Why a token could not be used, in the words of AWS's ConnectionErrorCode where one fits.
+MODULE_NOT_FOUND = "CLUSTER_NOT_FOUND"
+TOKEN_NOT_FOUND = "CLUSTER_NOT_FOUND"
+INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+USER_LOCKED_OUT = "USER_LOCKED_OUT"
+INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+class TokenError(Exception):
+    """The token could not be reached or used; ``code`` is an AWS ConnectionErrorCode-style reason."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class TokenAuthError(Exception):
+    """An AES-GCM operation on the token failed authentication (wrong key, tampered data, wrong AAD)."""
+
+
+def load_module(path: str) -> Any:
+    with _modules_lock:
+        lib = _modules.get(path)
+        if lib is None:
+            if not Path(path).exists():
+                raise TokenError(MODULE_NOT_FOUND, f"PKCS#11 module {path} does not exist")
+            try:
+                lib = pkcs11.lib(path)
+            except (px.PKCS11Error, RuntimeError, OSError) as exc:
+                raise TokenError(MODULE_NOT_FOUND, f"PKCS#11 module {path} could not be loaded: {exc}") from exc
+            _modules[path] = lib
+        return lib
+
+
+def read_pin(pin_env: str | None, pin_file: str | None) -> str | None:
+    """The PIN from an environment variable or a file, never from the command line."""
+    if pin_env and os.environ.get(pin_env):
+        return os.environ[pin_env]
+    if pin_file and Path(pin_file).exists():
+        return Path(pin_file).read_text().strip()
+    return None
+
+
+@dataclass
+class TokenSession:
+    """One logged-in read/write session on a token."""
+
+    module: str
+    token_label: str
+    pin: str
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._session: Any = None
+        self._keys: dict[str, Any] = {}
+
+    def open(self) -> TokenSession:
+        lib = load_module(self.module)
+        try:
+            token = lib.get_token(token_label=self.token_label)
+        except (px.NoSuchToken, px.MultipleTokensReturned) as exc:
+            raise TokenError(TOKEN_NOT_FOUND, f"no single token labelled {self.token_label!r}") from exc
+        except px.PKCS11Error as exc:
+            raise TokenError(TOKEN_NOT_FOUND, f"token {self.token_label!r} unavailable: {type(exc).__name__}") from exc
+        try:
+            self._session = token.open(user_pin=self.pin, rw=True)
+        except px.PinIncorrect as exc:
+            raise TokenError(INVALID_CREDENTIALS, "the token rejected the PIN") from exc
+        except px.PinLocked as exc:
+            raise TokenError(USER_LOCKED_OUT, "the token's user PIN is locked") from exc
+        except px.UserAlreadyLoggedIn:
+            # Another session of this process is logged in to the token; PKCS#11 login is per application.
+            self._session = token.open(rw=True)
+        except px.PKCS11Error as exc:
+            raise TokenError(INTERNAL_ERROR, f"could not open a session: {type(exc).__name__}") from exc
+        return self
+
+    def close(self) -> None:
+        with self._lock:
+            if self._session is not None:
+                try:
+                    self._session.close()
+                except px.PKCS11Error:
+                    pass
+            self._session = None
+            self._keys.clear()
+
+    def _require(self) -> Any:
+        if self._session is None:
+            raise TokenError(INTERNAL_ERROR, "the token session is closed")
+        return self._session
+
+    def _key(self, label: str) -> Any:
+        key = self._keys.get(label)
+        if key is None:
+            try:
+                key = self._require().get_key(object_class=ObjectClass.SECRET_KEY, key_type=KeyType.AES, label=label)
+            except px.NoSuchKey as exc:
+                raise TokenError(INTERNAL_ERROR, f"no AES key labelled {label!r} on the token") from exc
+            except px.MultipleObjectsReturned as exc:
+                raise TokenError(INTERNAL_ERROR, f"several keys are labelled {label!r} on the token") from exc
+            self._keys[label] = key
+        return key
+
+    def has_key(self, label: str) -> bool:
+        with self._lock:
+            try:
+                self._key(label)
+            except TokenError:
+                return False
+            return True
+
+    def generate_key(self, label: str) -> None:
+        """A token-resident AES-256 key that can never leave the token."""
+        with self._lock:
+            try:
+                self._keys[label] = self._require().generate_key(
+                    KeyType.AES,
+                    256,
+                    label=label,
+                    store=True,
+                    template={
+                        Attribute.EXTRACTABLE: False,
+                        Attribute.SENSITIVE: True,
+                        Attribute.TOKEN: True,
+                        Attribute.PRIVATE: True,
+                        Attribute.ENCRYPT: True,
+                        Attribute.DECRYPT: True,
+                        Attribute.WRAP: False,
+                        Attribute.UNWRAP: False,
+                    },
+                )
+            except px.PKCS11Error as exc:
+                raise TokenError(INTERNAL_ERROR, f"could not generate a key: {type(exc).__name__}") from exc
+
+    def destroy_key(self, label: str) -> bool:
+        with self._lock:
+            session = self._require()
+            self._keys.pop(label, None)
+            found = False
+            for obj in session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.LABEL: label}):
+                obj.destroy()
+                found = True
+            return found
+
+    def encrypt(self, label: str, plaintext: bytes, aad: bytes) -> bytes:
+        """nonce || ciphertext || tag, AES-256-GCM computed by the token."""
+        nonce = os.urandom(NONCE)
+        with self._lock:
+            try:
+                body = self._key(label).encrypt(
+                    plaintext, mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(nonce, aad, TAG_BITS)
+                )
+            except px.PKCS11Error as exc:
+                raise TokenError(INTERNAL_ERROR, f"token encryption failed: {type(exc).__name__}") from exc
+        return nonce + bytes(body)
+
+    def decrypt(self, label: str, blob: bytes, aad: bytes) -> bytes:
+        if len(blob) < NONCE + TAG_BITS // 8:
+            raise TokenAuthError("blob too short")
+        with self._lock:
+            key = self._key(label)
+            try:
+                return bytes(
+                    key.decrypt(
+                        blob[NONCE:],
+                        mechanism=Mechanism.AES_GCM,
+                        mechanism_param=GCMParams(blob[:NONCE], aad, TAG_BITS),
+                    )
+                )
+            except (px.EncryptedDataInvalid, px.EncryptedDataLenRange, px.GeneralError) as exc:
+                # SoftHSM2 reports a GCM tag mismatch as CKR_GENERAL_ERROR.
+                raise TokenAuthError("token decryption failed authentication") from exc
+            except px.PKCS11Error as exc:
+                raise TokenError(INTERNAL_ERROR, f"token decryption failed: {type(exc).__name__}") from exc
+
+    def random(self, count: int) -> bytes:
+        with self._lock:
+            try:
+                return bytes(self._require().generate_random(count * 8))
+            except px.PKCS11Error as exc:
+                raise TokenError(INTERNAL_ERROR, f"token random failed: {type(exc).__name__}") from exc

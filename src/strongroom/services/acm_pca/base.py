@@ -1,0 +1,165 @@
+"""What every family of ACM PCA operations shares: finding CAs by ARN, state checks, public URLs, shapes."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from sqlalchemy import RowMapping, select, update
+
+from strongroom.services.acm_pca import keys, model
+from strongroom.services.acm_pca.errors import (
+    InvalidArnException,
+    InvalidStateException,
+    ResourceNotFoundException,
+)
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from strongroom.server.context import RequestContext
+    from strongroom.server.runtime import Runtime
+
+_CA_ARN = re.compile(r"^arn:aws[\w-]*:acm-pca:([a-z0-9-]+):(\d{12}):certificate-authority/([0-9a-f-]{36})$")
+_CERT_ARN = re.compile(
+    r"^arn:aws[\w-]*:acm-pca:([a-z0-9-]+):(\d{12}):certificate-authority/([0-9a-f-]{36})/certificate/([0-9a-f]+)$"
+)
+
+# Which CA states each operation accepts (AWS API reference, per operation); absent: any state.
+ALLOWED_STATES: dict[str, frozenset[str]] = {
+    "GetCertificateAuthorityCsr": frozenset({"PENDING_CERTIFICATE", "ACTIVE", "DISABLED", "EXPIRED"}),
+    "ImportCertificateAuthorityCertificate": frozenset({"PENDING_CERTIFICATE", "ACTIVE", "DISABLED", "EXPIRED"}),
+    "GetCertificateAuthorityCertificate": frozenset({"ACTIVE", "DISABLED", "EXPIRED"}),
+    "IssueCertificate": frozenset({"ACTIVE"}),
+    "GetCertificate": frozenset({"ACTIVE", "DISABLED", "EXPIRED", "PENDING_CERTIFICATE"}),
+    "RevokeCertificate": frozenset({"ACTIVE", "DISABLED", "EXPIRED"}),
+    "UpdateCertificateAuthority": frozenset({"ACTIVE", "DISABLED", "PENDING_CERTIFICATE", "EXPIRED"}),
+    "DeleteCertificateAuthority": frozenset({"PENDING_CERTIFICATE", "CREATING", "DISABLED", "EXPIRED", "FAILED"}),
+    "RestoreCertificateAuthority": frozenset({"DELETED"}),
+    "CreateCertificateAuthorityAuditReport": frozenset({"ACTIVE", "DISABLED", "EXPIRED"}),
+    "CreatePermission": frozenset({"ACTIVE", "DISABLED", "PENDING_CERTIFICATE", "EXPIRED", "CREATING", "FAILED"}),
+    "DeletePermission": frozenset({"ACTIVE", "DISABLED", "PENDING_CERTIFICATE", "EXPIRED", "CREATING", "FAILED"}),
+    "ListPermissions": frozenset({"ACTIVE", "DISABLED", "PENDING_CERTIFICATE", "EXPIRED", "CREATING", "FAILED"}),
+    "PutPolicy": frozenset({"ACTIVE", "DISABLED", "PENDING_CERTIFICATE", "EXPIRED", "CREATING", "FAILED"}),
+    "GetPolicy": frozenset({"ACTIVE", "DISABLED", "PENDING_CERTIFICATE", "EXPIRED", "CREATING", "FAILED"}),
+    "DeletePolicy": frozenset({"ACTIVE", "DISABLED", "PENDING_CERTIFICATE", "EXPIRED", "CREATING", "FAILED"}),
+    "TagCertificateAuthority": frozenset(
+        {"ACTIVE", "DISABLED", "PENDING_CERTIFICATE", "EXPIRED", "CREATING", "FAILED"}
+    ),
+    "UntagCertificateAuthority": frozenset(
+        {"ACTIVE", "DISABLED", "PENDING_CERTIFICATE", "EXPIRED", "CREATING", "FAILED"}
+    ),
+}
+
+
+def ca_id(arn: str) -> str:
+    return arn.rsplit("/", 1)[1]
+
+
+def parse_ca_arn(arn: str) -> tuple[str, str, str]:
+    """(region, account, CA id) of a CA ARN, or InvalidArnException."""
+    found = _CA_ARN.match(arn)
+    if found is None:
+        raise InvalidArnException(f"The ARN {arn} is not valid.")
+    return found.group(1), found.group(2), found.group(3)
+
+
+def parse_certificate_arn(arn: str) -> tuple[str, str]:
+    """(CA ARN, serial hex) of a certificate ARN."""
+    found = _CERT_ARN.match(arn)
+    if found is None:
+        raise InvalidArnException(f"The ARN {arn} is not valid.")
+    return arn.split("/certificate/", 1)[0], found.group(4)
+
+
+def public_base_url(runtime: Runtime) -> str:
+    """Where clients reach this server's CRLs and OCSP responder: ``pca_public_base_url`` or host:port."""
+    override = runtime.config.extra.get("pca_public_base_url")
+    if override:
+        return str(override).rstrip("/")
+    host = runtime.config.host
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{runtime.config.port}"
+
+
+def pca_dir(runtime: Runtime, key: str, default: str) -> Path:
+    configured = runtime.config.extra.get(key)
+    return Path(configured) if configured else runtime.config.data_dir / "pca" / default
+
+
+class PcaBase:
+    """Shared state and helpers; the operation families build on it.
+
+    A family that needs time-driven work declares ``scheduled_jobs = {"pca-kind": "method_name"}``.
+    """
+
+    runtime: Runtime
+    scheduled_jobs: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        for cls in type(self).__mro__:
+            for kind, method in vars(cls).get("scheduled_jobs", {}).items():
+                runtime.scheduler.register(kind, getattr(self, method))
+
+    # -- finding CAs ----------------------------------------------------------------------------------------
+
+    def load_ca(self, arn: str) -> RowMapping | None:
+        with self.runtime.store.read() as conn:
+            return conn.execute(select(model.authorities).where(model.authorities.c.arn == arn)).mappings().first()
+
+    def find_ca(self, ctx: RequestContext, arn: str, *, operation: str | None = None) -> RowMapping:
+        """The CA an operation names, checked against that operation's allowed states."""
+        region, _account, _ = parse_ca_arn(arn)
+        row = self.load_ca(arn) if region == ctx.region else None
+        if row is None:
+            raise ResourceNotFoundException(f"Could not find certificate authority {arn}.")
+        allowed = ALLOWED_STATES.get(operation or ctx.operation)
+        if allowed is not None and row["status"] not in allowed:
+            raise InvalidStateException(
+                f"The certificate authority {arn} is in the {row['status']} state and cannot perform this action."
+            )
+        return row
+
+    def ca_key(self, row: RowMapping) -> Any:
+        """The CA's private key, unsealed only for the moment it signs."""
+        return keys.load_private(self.runtime.seal.unwrap(row["sealed_key"], row["arn"].encode()))
+
+    def set_ca(self, arn: str, **values: Any) -> None:
+        with self.runtime.store.write() as conn:
+            conn.execute(update(model.authorities).where(model.authorities.c.arn == arn).values(**values))
+
+    # -- shapes ---------------------------------------------------------------------------------------------
+
+    def describe(self, row: RowMapping) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "Arn": row["arn"],
+            "OwnerAccount": row["account_id"],
+            "CreatedAt": row["created_at"],
+            "LastStateChangeAt": row["last_state_change_at"],
+            "Type": row["ca_type"],
+            "Status": row["status"],
+            "CertificateAuthorityConfiguration": json.loads(row["configuration"]),
+            "RevocationConfiguration": json.loads(row["revocation"]),
+            "KeyStorageSecurityStandard": row["key_storage"],
+            "UsageMode": row["usage_mode"],
+        }
+        if row["serial"]:
+            out["Serial"] = row["serial"]
+        if row["not_before"] is not None:
+            out["NotBefore"] = row["not_before"]
+            out["NotAfter"] = row["not_after"]
+        if row["failure_reason"]:
+            out["FailureReason"] = row["failure_reason"]
+        if row["status"] == "DELETED" and row["restorable_until"] is not None:
+            out["RestorableUntil"] = row["restorable_until"]
+        return out
+
+
+def state_change(status: str, now: datetime, **more: Any) -> dict[str, Any]:
+    return {"status": status, "last_state_change_at": now, **more}

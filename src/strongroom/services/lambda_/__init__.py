@@ -1,0 +1,1 @@
+"""AWS Lambda, the subset Secrets Manager rotation needs: Python functions run in their own processes."""

@@ -1,0 +1,58 @@
+"""The function's resource-based policy, for the access-control evaluator."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from strongroom.core.errors import AwsError
+from strongroom.services.lambda_ import model
+from strongroom.services.lambda_.records import LATEST, parse_function_name
+
+if TYPE_CHECKING:
+    from strongroom.iam.authorize import Check
+    from strongroom.server.context import RequestContext
+    from strongroom.server.runtime import Runtime
+
+
+def resource_policy(runtime: Runtime, arn: str) -> str | None:
+    """The policy AddPermission built for ``arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]``.
+
+    An unqualified ARN means $LATEST's (unqualified) policy; a version's ARN its own; anything else None.
+    """
+    parts = arn.split(":")
+    if len(parts) not in (7, 8) or parts[:3] != ["arn", "aws", "lambda"] or parts[5] != "function":
+        return None
+    version = parts[7] if len(parts) == 8 else LATEST
+    v = model.versions.c
+    with runtime.store.read() as conn:
+        return conn.execute(
+            select(v.policy).where(
+                v.account_id == parts[4], v.region == parts[3], v.name == parts[6], v.version == version
+            )
+        ).scalar()
+
+
+_ACTIONS = {"Invoke": "lambda:InvokeFunction", "InvokeWithResponseStream": "lambda:InvokeFunction"}
+
+
+def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
+    """Operations on a function are asked on its ARN (qualified when a version is named), so the function's
+    resource policy (AddPermission) takes part: that is how a service principal such as
+    ``secretsmanager.amazonaws.com`` may invoke a rotation function."""
+    from strongroom.iam.authorize import Check
+
+    name = params.get("FunctionName")
+    if not isinstance(name, str):
+        return None
+    qualifier = params.get("Qualifier")
+    try:
+        ref = parse_function_name(name, ctx.account_id, ctx.region, qualifier if isinstance(qualifier, str) else None)
+    except AwsError:
+        return None  # the provider answers the malformed name itself
+    arn = f"arn:aws:lambda:{ref.region}:{ref.account_id}:function:{ref.name}"
+    if ref.qualifier and ref.qualifier != LATEST:
+        arn += f":{ref.qualifier}"
+    action = _ACTIONS.get(ctx.operation, f"lambda:{ctx.operation}")
+    return [Check(action, arn, resource_account=ref.account_id)]

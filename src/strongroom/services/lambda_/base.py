@@ -1,0 +1,68 @@
+"""What every family of Lambda operations shares: resolving functions, storing packages, revision checks."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from sqlalchemy import Connection, delete, exists, insert, select
+
+from strongroom.core.clock import clock
+from strongroom.services.lambda_ import model
+from strongroom.services.lambda_.errors import PreconditionFailedException
+from strongroom.services.lambda_.records import FunctionRef, parse_function_name
+
+if TYPE_CHECKING:
+    from strongroom.server.context import RequestContext
+    from strongroom.server.runtime import Runtime
+    from strongroom.services.lambda_.runner import Runner
+
+
+def new_revision() -> str:
+    return str(uuid.uuid4())
+
+
+class LambdaBase:
+    """Shared state; families declare ``scheduled_jobs = {"kind": "method"}`` to be registered at start."""
+
+    runtime: Runtime
+    runner: Runner
+    scheduled_jobs: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, runtime: Runtime) -> None:
+        from strongroom.services.lambda_.runner import Runner
+
+        self.runtime = runtime
+        self.runner = Runner(runtime)
+        for cls in type(self).__mro__:
+            for kind, method in vars(cls).get("scheduled_jobs", {}).items():
+                runtime.scheduler.register(kind, getattr(self, method))
+
+    def reset(self) -> None:
+        """Test-mode reset: cached credentials belong to sessions that are gone."""
+        self.runner.forget()
+
+    @staticmethod
+    def ref(ctx: RequestContext, request: dict[str, Any], qualifier: str | None = None) -> FunctionRef:
+        return parse_function_name(request["FunctionName"], ctx.account_id, ctx.region, qualifier)
+
+    @staticmethod
+    def check_revision(current: str, request: dict[str, Any], api: str = "GetFunction") -> None:
+        wanted = request.get("RevisionId")
+        if wanted is not None and wanted != current:
+            raise PreconditionFailedException(
+                "The Revision Id provided does not match the latest Revision Id. "
+                f"Call the {api}/GetAlias API to retrieve the latest Revision Id"
+            )
+
+    @staticmethod
+    def store_code(conn: Connection, digest: str, data: bytes) -> None:
+        """Packages are content-addressed: a second function with the same zip shares the row."""
+        if conn.execute(select(model.code.c.sha256).where(model.code.c.sha256 == digest)).first() is None:
+            conn.execute(insert(model.code).values(sha256=digest, zip=data, size=len(data), created_at=clock.now()))
+
+    @staticmethod
+    def collect_code(conn: Connection) -> None:
+        """Drop packages no version refers to any more."""
+        used = exists().where(model.versions.c.code_sha256 == model.code.c.sha256)
+        conn.execute(delete(model.code).where(~used))

@@ -1,0 +1,1 @@
+"""AWS Secrets Manager: secrets encrypted through KMS, staging labels, rotation through Lambda, replication."""

@@ -1,0 +1,301 @@
+"""What every family of Secrets Manager operations shares: finding secrets, their records, labels and replicas."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import secrets as pyrandom
+import string
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.engine import Connection, Row
+
+from strongroom.core.clock import clock
+from strongroom.services.secretsmanager import model
+from strongroom.services.secretsmanager.errors import (
+    InvalidParameterException,
+    InvalidRequestException,
+    ResourceNotFoundException,
+)
+
+if TYPE_CHECKING:
+    from strongroom.server.context import RequestContext
+    from strongroom.server.runtime import Runtime
+
+CURRENT, PENDING, PREVIOUS = "AWSCURRENT", "AWSPENDING", "AWSPREVIOUS"
+MAX_VERSIONS = 100  # AWS keeps at most ~100 versions; older unlabeled ones are removed
+MAX_LABELS_PER_VERSION = 20
+NOT_FOUND = "Secrets Manager can't find the specified secret."
+MARKED_FOR_DELETION = "You can't perform this operation on the secret because it was marked for deletion."
+SERVICE_PRINCIPAL = "secretsmanager.amazonaws.com"
+_SUFFIX_ALPHABET = string.ascii_letters + string.digits
+
+
+def secret_arn(account_id: str, region: str, name: str, suffix: str | None = None) -> str:
+    """``arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX``: AWS appends six random characters."""
+    suffix = suffix or "".join(pyrandom.choice(_SUFFIX_ALPHABET) for _ in range(6))
+    return f"arn:aws:secretsmanager:{region}:{account_id}:secret:{name}-{suffix}"
+
+
+def arn_suffix(arn: str) -> str:
+    return arn.rsplit("-", 1)[1]
+
+
+def job_key(arn: str) -> str:
+    """Scheduler keys are short; an ARN may be 600 characters."""
+    return hashlib.sha256(arn.encode()).hexdigest()[:48]
+
+
+def iso_day(moment: datetime | None) -> datetime | None:
+    """LastAccessedDate is reported to the day, as AWS does."""
+    return None if moment is None else moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    account_id: str
+    region: str
+    name: str
+    arn: str
+    description: str | None
+    kms_key_id: str | None
+    tags: list[dict[str, str]]
+    created_at: datetime
+    last_changed_at: datetime
+    last_accessed_at: datetime | None
+    deletion_date: datetime | None
+    rotation_enabled: bool
+    rotation_lambda_arn: str | None
+    rotation_rules: dict[str, Any] | None
+    last_rotated_at: datetime | None
+    next_rotation_at: datetime | None
+    rotation_failed: bool
+    primary_region: str | None
+    replicas: list[dict[str, Any]]
+    policy: str | None
+
+    @staticmethod
+    def of(row: Row[Any]) -> Secret:
+        m = row._mapping
+        return Secret(
+            account_id=m["account_id"],
+            region=m["region"],
+            name=m["name"],
+            arn=m["arn"],
+            description=m["description"],
+            kms_key_id=m["kms_key_id"],
+            tags=json.loads(m["tags"] or "[]"),
+            created_at=m["created_at"],
+            last_changed_at=m["last_changed_at"],
+            last_accessed_at=m["last_accessed_at"],
+            deletion_date=m["deletion_date"],
+            rotation_enabled=bool(m["rotation_enabled"]),
+            rotation_lambda_arn=m["rotation_lambda_arn"],
+            rotation_rules=json.loads(m["rotation_rules"]) if m["rotation_rules"] else None,
+            last_rotated_at=m["last_rotated_at"],
+            next_rotation_at=m["next_rotation_at"],
+            rotation_failed=bool(m["rotation_failed"]),
+            primary_region=m["primary_region"],
+            replicas=json.loads(m["replicas"] or "[]"),
+            policy=m["policy"],
+        )
+
+    @property
+    def deleted(self) -> bool:
+        return self.deletion_date is not None
+
+    @property
+    def is_replica(self) -> bool:
+        return self.primary_region is not None
+
+    def row_values(self) -> dict[str, Any]:
+        values = dataclasses.asdict(self)
+        values["tags"] = json.dumps(self.tags)
+        values["rotation_rules"] = json.dumps(self.rotation_rules) if self.rotation_rules is not None else None
+        values["replicas"] = json.dumps(self.replicas)
+        return values
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    arn: str
+    version_id: str
+    stages: list[str]
+    created_at: datetime
+    last_accessed_at: datetime | None
+    kms_key_arn: str
+    data_key: bytes
+    blob: bytes
+    binary: bool
+    seq: int
+
+    @property
+    def empty(self) -> bool:
+        """A rotation's placeholder: RotateSecret creates the AWSPENDING version before createSecret fills it."""
+        return not self.blob
+
+    @staticmethod
+    def of(row: Row[Any]) -> Version:
+        m = row._mapping
+        return Version(
+            arn=m["arn"],
+            version_id=m["version_id"],
+            stages=json.loads(m["stages"]),
+            created_at=m["created_at"],
+            last_accessed_at=m["last_accessed_at"],
+            kms_key_arn=m["kms_key_arn"],
+            data_key=bytes(m["data_key"]),
+            blob=bytes(m["blob"]),
+            binary=bool(m["binary"]),
+            seq=int(m["seq"]),
+        )
+
+
+def find_secret(conn: Connection, account_id: str, region: str, secret_id: str) -> Secret | None:
+    """A secret by name, full ARN, or partial ARN (an ARN without the random suffix), as AWS resolves them."""
+    s = model.secrets.c
+    scope = (s.account_id == account_id) & (s.region == region)
+    if secret_id.startswith("arn:"):
+        row = conn.execute(select(model.secrets).where(scope & (s.arn == secret_id))).one_or_none()
+        if row is not None:
+            return Secret.of(row)
+        parts = secret_id.split(":", 6)
+        if len(parts) != 7 or parts[2] != "secretsmanager" or parts[5] != "secret":
+            return None
+        if parts[3] != region or parts[4] != account_id:
+            return None
+        secret_id = parts[6]
+    row = conn.execute(select(model.secrets).where(scope & (s.name == secret_id))).one_or_none()
+    return Secret.of(row) if row is not None else None
+
+
+def load_versions(conn: Connection, arn: str) -> list[Version]:
+    v = model.versions.c
+    return [Version.of(r) for r in conn.execute(select(model.versions).where(v.arn == arn).order_by(v.seq))]
+
+
+def version_stages(versions: list[Version]) -> dict[str, list[str]]:
+    return {v.version_id: v.stages for v in versions if v.stages}
+
+
+def move_labels(conn: Connection, arn: str, version_id: str, labels: list[str]) -> list[str]:
+    """Attach ``labels`` to ``version_id``, taking each from the version that had it.
+
+    Moving AWSCURRENT gives AWSPREVIOUS to the version it left, as AWS does. Returns the labels that moved to
+    the version (for ``Secret Label Updated``), AWSPENDING and AWSPREVIOUS excluded as AWS excludes them.
+    """
+    versions = {v.version_id: list(v.stages) for v in load_versions(conn, arn)}
+    moved: list[str] = []
+    for label in labels:
+        holder = next((vid for vid, st in versions.items() if label in st), None)
+        if holder == version_id:
+            continue
+        if holder is not None:
+            versions[holder].remove(label)
+        if label not in versions[version_id]:
+            versions[version_id].append(label)
+        if label == CURRENT and holder is not None:
+            for st in versions.values():
+                if PREVIOUS in st:
+                    st.remove(PREVIOUS)
+            versions[holder].append(PREVIOUS)
+        if label not in (PENDING, PREVIOUS):
+            moved.append(label)
+    if len(versions[version_id]) > MAX_LABELS_PER_VERSION:
+        from strongroom.services.secretsmanager.errors import LimitExceededException
+
+        raise LimitExceededException("You can attach at most 20 staging labels to a version of a secret.")
+    write_stages(conn, arn, versions)
+    return moved
+
+
+def write_stages(conn: Connection, arn: str, stages: dict[str, list[str]]) -> None:
+    v = model.versions.c
+    current = {ver.version_id: ver.stages for ver in load_versions(conn, arn)}
+    for vid, st in stages.items():
+        if current.get(vid) != st:
+            conn.execute(
+                update(model.versions).where((v.arn == arn) & (v.version_id == vid)).values(stages=json.dumps(st))
+            )
+
+
+def collect_garbage(conn: Connection, arn: str, now: datetime) -> None:
+    """Remove unlabeled versions beyond the 100 AWS keeps, oldest first, sparing those under a day old."""
+    versions = load_versions(conn, arn)
+    excess = len(versions) - MAX_VERSIONS
+    v = model.versions.c
+    for ver in versions:
+        if excess <= 0:
+            break
+        if not ver.stages and (now - ver.created_at).total_seconds() >= 86400:
+            conn.execute(delete(model.versions).where((v.arn == arn) & (v.version_id == ver.version_id)))
+            excess -= 1
+
+
+class SecretsBase:
+    """Shared state and helpers; the operation families (secrets.py, versions.py, ...) build on it.
+
+    A family that needs time-driven work declares ``scheduled_jobs = {"kind": "method_name"}``.
+    """
+
+    runtime: Runtime
+    scheduled_jobs: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        for cls in type(self).__mro__:
+            for kind, method in vars(cls).get("scheduled_jobs", {}).items():
+                runtime.scheduler.register(kind, getattr(self, method))
+
+    def now(self) -> datetime:
+        return clock.now()
+
+    # -- finding secrets ---------------------------------------------------------------------------------------
+
+    def secret(
+        self, ctx: RequestContext, secret_id: str | None, *, deleted_ok: bool = False, write: bool = False
+    ) -> Secret:
+        """The secret ``secret_id`` names in the caller's account and region, or AWS's error.
+
+        ``write`` refuses replicas (read-only until promoted) and secrets pending deletion.
+        """
+        if not secret_id:
+            raise InvalidParameterException("Invalid parameter: SecretId is required.")
+        with self.runtime.store.read() as conn:
+            found = find_secret(conn, ctx.account_id, ctx.region, secret_id)
+        if found is None:
+            raise ResourceNotFoundException(NOT_FOUND)
+        if found.deleted and not deleted_ok:
+            raise InvalidRequestException(MARKED_FOR_DELETION)
+        if write and found.is_replica:
+            raise InvalidRequestException(
+                f"Operation is not permitted on a read-only replica secret. Make the change on the primary "
+                f"secret in {found.primary_region}."
+            )
+        return found
+
+    def save(self, conn: Connection, secret: Secret) -> None:
+        s = model.secrets.c
+        values = secret.row_values()
+        conn.execute(update(model.secrets).where(s.arn == secret.arn).values(**values))
+
+    def touch_changed(self, conn: Connection, arn: str) -> None:
+        conn.execute(update(model.secrets).where(model.secrets.c.arn == arn).values(last_changed_at=self.now()))
+
+    # -- replicas -----------------------------------------------------------------------------------------------
+
+    def after_write(self, ctx: RequestContext, arn: str) -> None:
+        """Every write on a primary is followed by its replicas (see replication.py)."""
+        self.sync_replicas(ctx, arn)
+
+    def sync_replicas(self, ctx: RequestContext, arn: str) -> None:  # replication.py
+        raise NotImplementedError
+
+    def add_replicas(
+        self, ctx: RequestContext, arn: str, regions: list[dict[str, Any]], force: bool
+    ) -> list[dict[str, Any]]:  # replication.py
+        raise NotImplementedError

@@ -1,0 +1,275 @@
+"""What every family of Parameter Store operations shares: finding parameters, KMS, events, throughput."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from sqlalchemy import Connection, Row, select
+
+from strongroom.core import ids
+from strongroom.core.clock import clock
+from strongroom.core.errors import AwsError
+from strongroom.events.bus import publish
+from strongroom.services.ssm import model
+from strongroom.services.ssm.errors import (
+    AccessDeniedException,
+    InternalServerError,
+    InvalidKeyId,
+    InvalidNextToken,
+    ParameterNotFound,
+    ParameterVersionNotFound,
+    ThrottlingException,
+)
+from strongroom.services.ssm.rules import parameter_arn
+
+if TYPE_CHECKING:
+    from strongroom.server.context import RequestContext
+    from strongroom.server.runtime import Runtime
+
+log = logging.getLogger("strongroom.ssm")
+
+DEFAULT_KEY = "alias/aws/ssm"
+SOURCE = "aws.ssm"
+CHANGE_EVENT = "Parameter Store Change"
+POLICY_EVENT = "Parameter Store Policy Action"
+KMS_DENIED_ON_DECRYPT = (
+    "The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you "
+    "are not allowed to access."
+)
+# Config.extra keys (strongroom.toml): GetParameter* requests per second per account and region, off when unset.
+THROUGHPUT_SETTING = "ssm_throughput_limit"
+HIGH_THROUGHPUT_SETTING = "ssm_high_throughput_limit"
+THROTTLED_OPERATIONS = frozenset({"GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory"})
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A parameter as a request named it: owner, name and the optional ``:version`` / ``:label`` selector."""
+
+    account_id: str
+    region: str
+    name: str
+    selector: str | None = None
+
+    @property
+    def arn(self) -> str:
+        return parameter_arn(self.account_id, self.region, self.name)
+
+
+class SsmBase:
+    """Shared state and helpers; families declare ``scheduled_jobs = {kind: method}`` like KMS's do."""
+
+    runtime: Runtime
+    scheduled_jobs: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}  # (account, region) -> (tokens, at)
+        self._bucket_lock = threading.Lock()
+        for cls in type(self).__mro__:
+            for kind, method in vars(cls).get("scheduled_jobs", {}).items():
+                runtime.scheduler.register(kind, getattr(self, method))
+
+    def reset(self) -> None:
+        self._buckets.clear()
+
+    # -- names and rows -----------------------------------------------------------------------------------
+
+    def ref(self, ctx: RequestContext, raw: str) -> Ref:
+        """A name, ``name:selector`` or parameter ARN (possibly another account's, for shared parameters)."""
+        if not raw.startswith("arn:"):
+            name, _, selector = raw.partition(":")
+            if ":" in selector:
+                raise ParameterNotFound("")
+            return Ref(ctx.account_id, ctx.region, name, selector or None)
+        parts = raw.split(":", 5)
+        if len(parts) != 6 or parts[2] != "ssm" or not parts[5].startswith("parameter/"):
+            raise ParameterNotFound("")
+        region, account = parts[3] or ctx.region, parts[4] or ctx.account_id
+        path, _, selector = parts[5][len("parameter/") :].partition(":")
+        if ":" in selector:
+            raise ParameterNotFound("")
+        name = "/" + path if "/" in path else self._bare_or_slashed(account, region, path)
+        return Ref(account, region, name, selector or None)
+
+    def _bare_or_slashed(self, account: str, region: str, name: str) -> str:
+        """``parameter/x`` is the ARN of both ``x`` and ``/x``; whichever exists is meant."""
+        with self.runtime.store.read() as conn:
+            if self.row(conn, Ref(account, region, name)) is None:
+                return "/" + name if self.row(conn, Ref(account, region, "/" + name)) is not None else name
+        return name
+
+    @staticmethod
+    def row(conn: Connection, ref: Ref) -> Row[Any] | None:
+        p = model.parameters
+        return conn.execute(
+            select(p).where(p.c.account_id == ref.account_id, p.c.region == ref.region, p.c.name == ref.name)
+        ).one_or_none()
+
+    @staticmethod
+    def version_rows(conn: Connection, ref: Ref) -> list[Row[Any]]:
+        v = model.versions
+        return list(
+            conn.execute(
+                select(v)
+                .where(v.c.account_id == ref.account_id, v.c.region == ref.region, v.c.name == ref.name)
+                .order_by(v.c.version)
+            )
+        )
+
+    def require(self, conn: Connection, ref: Ref, message: str = "") -> Row[Any]:
+        row = self.row(conn, ref)
+        if row is None:
+            raise ParameterNotFound(message)
+        return row
+
+    def select_version(self, conn: Connection, ref: Ref) -> Row[Any]:
+        """The version a selector names (``:3`` or ``:label``), or the latest."""
+        current = self.require(conn, ref)
+        v = model.versions
+        where = [v.c.account_id == ref.account_id, v.c.region == ref.region, v.c.name == ref.name]
+        if ref.selector is None:
+            found = conn.execute(select(v).where(*where, v.c.version == current.version)).one_or_none()
+        elif ref.selector.isdigit():
+            found = conn.execute(select(v).where(*where, v.c.version == int(ref.selector))).one_or_none()
+            if found is None:
+                raise ParameterVersionNotFound(
+                    f"Systems Manager could not find version {ref.selector} of {ref.name}. Verify the version and "
+                    "try again."
+                )
+        else:
+            found = next((r for r in self.version_rows(conn, ref) if ref.selector in json.loads(r.labels)), None)
+            if found is None:
+                raise ParameterVersionNotFound(
+                    f"Systems Manager could not find label {ref.selector} of {ref.name}. Verify the label and try "
+                    "again."
+                )
+        if found is None:
+            raise ParameterNotFound("")
+        return found
+
+    def check_shared(self, ctx: RequestContext, ref: Ref) -> None:
+        """Another account's parameter is readable only when its resource policy names the caller's account."""
+        if ref.account_id == ctx.account_id:
+            return
+        from strongroom.services.ssm.access import shared_with
+
+        if not shared_with(self.runtime, ref.arn, ctx.account_id):
+            raise ParameterNotFound("")
+
+    # -- KMS ----------------------------------------------------------------------------------------------
+
+    def encrypt(self, ctx: RequestContext, arn: str, key_ref: str | None, plaintext: str) -> str:
+        """KMS Encrypt as the caller, bound to the parameter's ARN; returns the ciphertext as base64."""
+        key = key_ref
+        if key is None or key == DEFAULT_KEY:
+            from strongroom.services.kms.managed import aws_managed_key
+
+            account, region = arn.split(":")[4], arn.split(":")[3]
+            key = aws_managed_key(self.runtime, account, region, "ssm").arn
+        params = {"KeyId": key, "Plaintext": plaintext.encode(), "EncryptionContext": {"PARAMETER_ARN": arn}}
+        try:
+            out = ctx.call("kms", "Encrypt", params)
+        except AwsError as exc:
+            raise kms_error(exc, decrypting=False) from None
+        return base64.b64encode(out["CiphertextBlob"]).decode()
+
+    def decrypt(self, ctx: RequestContext, arn: str, stored: str) -> str:
+        try:
+            blob = base64.b64decode(stored, validate=True)
+        except binascii.Error:
+            raise InternalServerError("An error occurred on the server side.") from None
+        params = {"CiphertextBlob": blob, "EncryptionContext": {"PARAMETER_ARN": arn}}
+        try:
+            out = ctx.call("kms", "Decrypt", params)
+        except AwsError as exc:
+            raise kms_error(exc, decrypting=True) from None
+        return bytes(out["Plaintext"]).decode()
+
+    def value_of(self, ctx: RequestContext, arn: str, version: Row[Any], decrypt: bool) -> str:
+        if version.type == "SecureString" and decrypt:
+            return self.decrypt(ctx, arn, version.value)
+        return str(version.value)
+
+    # -- settings and throughput --------------------------------------------------------------------------
+
+    def setting(self, conn: Connection, account_id: str, region: str, setting_id: str, default: str) -> str:
+        s = model.service_settings
+        value = conn.execute(
+            select(s.c.value).where(s.c.account_id == account_id, s.c.region == region, s.c.setting_id == setting_id)
+        ).scalar_one_or_none()
+        return default if value is None else str(value)
+
+    def throttle(self, ctx: RequestContext) -> None:
+        """AWS's GetParameter* throughput quota, per account and region, when the operator configured one."""
+        extra = self.runtime.config.extra
+        limit = extra.get(THROUGHPUT_SETTING)
+        if not limit:
+            return
+        with self.runtime.store.read() as conn:
+            high = self.setting(
+                conn, ctx.account_id, ctx.region, "/ssm/parameter-store/high-throughput-enabled", "false"
+            )
+        if high == "true":
+            limit = extra.get(HIGH_THROUGHPUT_SETTING)
+            if not limit:
+                return
+        rate = float(limit)
+        now = clock.time()
+        with self._bucket_lock:
+            tokens, at = self._buckets.get((ctx.account_id, ctx.region), (rate, now))
+            tokens = min(rate, tokens + max(0.0, now - at) * rate)
+            if tokens < 1.0:
+                self._buckets[(ctx.account_id, ctx.region)] = (tokens, now)
+                raise ThrottlingException("Rate exceeded", QuotaCode="L-B5E7E2B0", ServiceCode="ssm")
+            self._buckets[(ctx.account_id, ctx.region)] = (tokens - 1.0, now)
+
+    # -- events -------------------------------------------------------------------------------------------
+
+    def announce(self, account_id: str, region: str, detail_type: str, detail: dict[str, Any], arn: str) -> None:
+        """Publish on the default bus; the change is done and audited, so a lost event must not undo it."""
+        try:
+            publish(self.runtime, account_id, region, SOURCE, detail_type, detail, [arn])
+        except Exception:
+            log.exception("could not publish %s event", detail_type)
+
+    def changed(self, ref: Ref, operation: str, parameter_type: str, description: str | None) -> None:
+        detail = {"operation": operation, "name": ref.name, "type": parameter_type, "description": description or ""}
+        self.announce(ref.account_id, ref.region, CHANGE_EVENT, detail, ref.arn)
+
+    # -- pagination ---------------------------------------------------------------------------------------
+
+    @staticmethod
+    def encode_token(last: str) -> str:
+        return base64.urlsafe_b64encode(json.dumps([last]).encode()).decode()
+
+    @staticmethod
+    def decode_token(token: str) -> str:
+        try:
+            value = json.loads(base64.urlsafe_b64decode(token.encode()))
+            if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
+                return value[0]
+        except (ValueError, binascii.Error):
+            pass
+        raise InvalidNextToken("The specified token isn't valid.")
+
+
+def kms_error(exc: AwsError, *, decrypting: bool) -> AwsError:
+    """KMS's answer as SSM relays it: the KMS message with KMS's code and request id appended."""
+    suffix = (
+        f" (Service: AWSKMS; Status Code: 400; Error Code: {exc.code}; Request ID: {ids.request_id()}; Proxy: null)"
+    )
+    if exc.code == "AccessDeniedException":
+        return AccessDeniedException((KMS_DENIED_ON_DECRYPT if decrypting else exc.message) + suffix)
+    if exc.code in ("NotFoundException", "DisabledException", "KMSInvalidStateException", "InvalidKeyUsageException"):
+        return InvalidKeyId(exc.message + suffix)
+    if exc.code in ("InvalidCiphertextException", "IncorrectKeyException"):
+        return InvalidKeyId(exc.message + suffix)
+    log.warning("unexpected KMS error %s", exc.code)
+    return InternalServerError("An error occurred on the server side.")

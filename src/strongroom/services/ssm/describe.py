@@ -1,0 +1,277 @@
+"""Listing parameters: DescribeParameters (metadata, every filter) and GetParametersByPath (values, by hierarchy)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Row, not_, select
+
+from strongroom.services.ssm import model, policies
+from strongroom.services.ssm.base import Ref
+from strongroom.services.ssm.errors import (
+    InvalidFilterKey,
+    InvalidFilterOption,
+    InvalidFilterValue,
+    ValidationException,
+)
+from strongroom.services.ssm.parameters import ParameterOperations
+from strongroom.services.ssm.rules import check_path
+
+if TYPE_CHECKING:
+    from strongroom.server.context import RequestContext
+
+DESCRIBE_PAGE = 50
+PATH_PAGE = 10
+_SCAN_BATCH = 200
+
+# Options each filter key accepts (AWS's ParameterStringFilter documentation); the first is the default.
+_OPTIONS = {
+    "Path": ("OneLevel", "Recursive"),
+    "Name": ("Equals", "BeginsWith", "Contains"),
+    "Label": ("Equals",),
+}
+_DEFAULT_OPTIONS = ("Equals", "BeginsWith")
+_ENUMS = {
+    "Type": ("String", "StringList", "SecureString"),
+    "Tier": ("Standard", "Advanced", "Intelligent-Tiering"),
+}
+_DESCRIBE_KEYS = "[Path, Name, Type, KeyId, Tier, DataType]"
+_BY_PATH_KEYS = ("Type", "KeyId", "Label")
+_RESERVED_PATH = (
+    'Filters for common parameters can\'t be prefixed with "aws" or "ssm" (case-insensitive). When using global '
+    "parameters, please specify within a global namespace."
+)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def validate_filters(filters: list[dict[str, Any]], *, by_path: bool) -> list[tuple[str, str, list[str]]]:
+    """Check ParameterFilters as AWS does; returns (key, option, values) with default options filled in."""
+    seen: set[str] = set()
+    out: list[tuple[str, str, list[str]]] = []
+    for item in filters:
+        key, values = item["Key"], list(item.get("Values") or [])
+        if by_path and key not in _BY_PATH_KEYS and not key.startswith("tag:"):
+            raise InvalidFilterKey(
+                f"The following filter key is not valid: {key}. Valid filter keys include: [Type, KeyId, Label]."
+            )
+        if not by_path and key == "Label":
+            raise InvalidFilterKey(
+                f"The following filter key is not valid: Label. Valid filter keys include: {_DESCRIBE_KEYS}."
+            )
+        if key in seen:
+            raise InvalidFilterKey(
+                f"The following filter is duplicated in the request: {key}. A request can contain only one "
+                "occurrence of a specific filter."
+            )
+        seen.add(key)
+        allowed = _OPTIONS.get(key, _DEFAULT_OPTIONS)
+        option = item.get("Option") or allowed[0]
+        if option not in allowed:
+            raise InvalidFilterOption(
+                f"The following filter option is not valid: {option}. Valid options include: [{', '.join(allowed)}]."
+            )
+        if not values and not key.startswith("tag:"):
+            raise InvalidFilterValue(f"The following filter values are missing : null for filter key {key}.")
+        for value in values:
+            if key in _ENUMS and value not in _ENUMS[key]:
+                raise InvalidFilterValue(
+                    f"The following filter value is not valid: {value}. Valid values include: "
+                    f"[{', '.join(_ENUMS[key])}]."
+                )
+            if key == "Path":
+                if value.lower().startswith(("/aws", "/ssm")):
+                    raise ValidationException(_RESERVED_PATH)
+                check_path(value)
+        out.append((key, option, values))
+    return out
+
+
+def _normal(name: str) -> str:
+    return "/" + name.lstrip("/")
+
+
+def matches(row: Row[Any], tags: dict[str, str], key: str, option: str, values: list[str]) -> bool:
+    """One ParameterFilter against a parameter's current state."""
+    if key == "Path":
+        name = _normal(row.name)
+        parent = name.rsplit("/", 1)[0] or "/"
+        for value in values:
+            base = "/" + value.strip("/") if value != "/" else "/"
+            if option == "OneLevel" and parent == base:
+                return True
+            if option == "Recursive" and (base == "/" or name.startswith(base + "/")):
+                return True
+        return False
+    if key.startswith("tag:"):
+        if key[4:] not in tags:
+            return False
+        subject: str | None = tags[key[4:]]
+        if not values:
+            return True
+    else:
+        columns = {"Name": "name", "Type": "type", "KeyId": "key_id", "Tier": "tier", "DataType": "data_type"}
+        subject = getattr(row, columns[key])
+    if subject is None:
+        return False
+    if key == "Name":
+        subject = _normal(subject)
+        if option != "Contains":
+            values = [_normal(v) for v in values]
+    if option == "Equals":
+        return subject in values
+    if option == "BeginsWith":
+        return any(subject.startswith(v) for v in values)
+    return any(v in subject for v in values)
+
+
+class ListingOperations(ParameterOperations):
+    def _tags_of(self, account: str, region: str, names: list[str]) -> dict[str, dict[str, str]]:
+        t = model.tags
+        out: dict[str, dict[str, str]] = {n: {} for n in names}
+        with self.runtime.store.read() as conn:
+            query = select(t).where(t.c.account_id == account, t.c.region == region, t.c.name.in_(names))
+            for tag in conn.execute(query):
+                out[tag.name][tag.tag_key] = tag.tag_value
+        return out
+
+    # -- DescribeParameters -------------------------------------------------------------------------------
+
+    def describe_parameters(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        legacy, filters = request.get("Filters") or [], request.get("ParameterFilters") or []
+        if legacy and filters:
+            raise ValidationException("You can use either Filters or ParameterFilters in a single request.")
+        checked = validate_filters(filters, by_path=False)
+        checked += [(f["Key"], "BeginsWith" if f["Key"] == "Name" else "Equals", list(f["Values"])) for f in legacy]
+        limit = int(request.get("MaxResults") or DESCRIBE_PAGE)
+        after = self.decode_token(request["NextToken"]) if request.get("NextToken") else None
+        if request.get("Shared"):
+            return self._describe_shared(ctx, checked)
+        p = model.parameters
+        page: list[dict[str, Any]] = []
+        last: str | None = after
+        while True:
+            query = select(p).where(p.c.account_id == ctx.account_id, p.c.region == ctx.region)
+            if last is not None:
+                query = query.where(p.c.name > last)
+            with self.runtime.store.read() as conn:
+                batch = list(conn.execute(query.order_by(p.c.name).limit(_SCAN_BATCH)))
+            if not batch:
+                return {"Parameters": page}
+            tags = self._tags_of(ctx.account_id, ctx.region, [r.name for r in batch]) if checked else {}
+            for row in batch:
+                last = row.name
+                if all(matches(row, tags.get(row.name, {}), *f) for f in checked):
+                    page.append(self.metadata(row))
+                    if len(page) == limit:
+                        more = row is not batch[-1] or len(batch) == _SCAN_BATCH
+                        return {"Parameters": page, **({"NextToken": self.encode_token(row.name)} if more else {})}
+            if len(batch) < _SCAN_BATCH:
+                return {"Parameters": page}
+
+    def _describe_shared(self, ctx: RequestContext, checked: list[tuple[str, str, list[str]]]) -> dict[str, Any]:
+        from strongroom.services.ssm.access import shared_arns
+
+        out = []
+        for arn in shared_arns(self.runtime, ctx.account_id):
+            ref = self.ref(ctx, arn)
+            with self.runtime.store.read() as conn:
+                row = self.row(conn, ref)
+            if row is not None and ref.account_id != ctx.account_id:
+                tags = self._tags_of(ref.account_id, ref.region, [row.name])
+                if all(matches(row, tags[row.name], *f) for f in checked):
+                    out.append({**self.metadata(row), "Name": row.arn})
+        return {"Parameters": out}
+
+    @staticmethod
+    def metadata(row: Row[Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "Name": row.name,
+            "ARN": row.arn,
+            "Type": row.type,
+            "LastModifiedDate": row.modified_at,
+            "LastModifiedUser": row.modified_user,
+            "Version": row.version,
+            "Tier": row.tier,
+            "Policies": policies.describe(json.loads(row.policies or "[]")),
+            "DataType": row.data_type,
+        }
+        if row.key_id:
+            out["KeyId"] = row.key_id
+        if row.description is not None:
+            out["Description"] = row.description
+        if row.allowed_pattern is not None:
+            out["AllowedPattern"] = row.allowed_pattern
+        return out
+
+    # -- GetParametersByPath ------------------------------------------------------------------------------
+
+    def get_parameters_by_path(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        self.throttle(ctx)
+        path, recursive = request["Path"], bool(request.get("Recursive"))
+        check_path(path)
+        checked = validate_filters(request.get("ParameterFilters") or [], by_path=True)
+        decrypt = bool(request.get("WithDecryption"))
+        limit = int(request.get("MaxResults") or PATH_PAGE)
+        after = self.decode_token(request["NextToken"]) if request.get("NextToken") else None
+        if self.is_public(path.rstrip("/") + "/"):
+            return self._public_by_path(ctx, path, recursive, checked, limit, after)
+        prefix = "/" if path == "/" else path.rstrip("/") + "/"
+        p = model.parameters
+        like = _escape_like(prefix) + "%"
+        query = select(p).where(
+            p.c.account_id == ctx.account_id, p.c.region == ctx.region, p.c.name.like(like, escape="\\")
+        )
+        if not recursive:
+            query = query.where(not_(p.c.name.like(like + "/%", escape="\\")))
+        if after is not None:
+            query = query.where(p.c.name > after)
+        with self.runtime.store.read() as conn:
+            candidates = list(conn.execute(query.order_by(p.c.name).limit(limit + 1)))
+        page = candidates[:limit]
+        labels = next((values for key, _, values in checked if key == "Label"), None)
+        plain = [f for f in checked if f[0] != "Label"]
+        tags = self._tags_of(ctx.account_id, ctx.region, [r.name for r in page]) if plain else {}
+        out: list[dict[str, Any]] = []
+        for row in page:
+            if not all(matches(row, tags.get(row.name, {}), *f) for f in plain):
+                continue
+            ref = Ref(ctx.account_id, ctx.region, row.name)
+            with self.runtime.store.read() as conn:
+                versions = self.version_rows(conn, ref)
+            if labels is None:
+                version = next(v for v in versions if v.version == row.version)
+            else:
+                labelled = [v for v in versions if set(json.loads(v.labels)) & set(labels)]
+                if not labelled:
+                    continue
+                version = labelled[-1]
+            out.append(self.view(ctx, ref, version, decrypt))
+        result: dict[str, Any] = {"Parameters": out}
+        if len(candidates) > limit:
+            result["NextToken"] = self.encode_token(page[-1].name)
+        return result
+
+    def _public_by_path(
+        self,
+        ctx: RequestContext,
+        path: str,
+        recursive: bool,
+        checked: list[tuple[str, str, list[str]]],
+        limit: int,
+        after: str | None,
+    ) -> dict[str, Any]:
+        names = [n for n in self.public_under(path, recursive) if after is None or n > after]
+        page = names[:limit]
+        out = []
+        for name in page:
+            entry = self.catalogue[name]
+            if all(key != "Type" or entry["Type"] in values for key, _, values in checked):
+                out.append(self.public_view(ctx, name, entry))
+        result: dict[str, Any] = {"Parameters": out}
+        if len(names) > limit:
+            result["NextToken"] = self.encode_token(page[-1])
+        return result

@@ -1,0 +1,231 @@
+"""Invoke: functions run in their own processes with the role's credentials, errors, timeouts, logs, Event."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from tests.e2e.test_lambda_functions import create, make_role
+from tests.support.server import ServerProcess
+
+CONTEXT_FN = """
+import os, sys
+def handler(event, context):
+    print("hello from the function")
+    return {
+        "event": event,
+        "name": context.function_name,
+        "version": context.function_version,
+        "arn": context.invoked_function_arn,
+        "memory": context.memory_limit_in_mb,
+        "request_id": context.aws_request_id,
+        "group": context.log_group_name,
+        "remaining": context.get_remaining_time_in_millis(),
+        "env": {k: os.environ.get(k) for k in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_LAMBDA_FUNCTION_NAME",
+                "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "MY_VAR", "AWS_ENDPOINT_URL",
+                "SECRETS_MANAGER_ENDPOINT")},
+        "has_session": bool(os.environ.get("AWS_SESSION_TOKEN")),
+        "pid": os.getpid(),
+    }
+"""
+
+CALLBACK_FN = """
+import os, boto3
+def handler(event, context):
+    sts = boto3.client("sts", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+    return sts.get_caller_identity()["Arn"]
+"""
+
+RAISING_FN = """
+def handler(event, context):
+    helper(event)
+
+def helper(event):
+    raise ValueError("boom: " + event["why"])
+"""
+
+SLEEPING_FN = """
+import os, subprocess, time
+def handler(event, context):
+    child = subprocess.Popen(["sleep", "60"])
+    with open(os.environ["PID_FILE"], "w") as f:
+        f.write(str(child.pid))
+    print("about to sleep", flush=True)
+    time.sleep(60)
+"""
+
+EVENT_FN = """
+import json, os
+def handler(event, context):
+    path = os.path.join(os.environ["OUT_DIR"], event["id"])
+    with open(path + ".tmp", "w") as f:
+        json.dump({"event": event, "request_id": context.aws_request_id}, f)
+    os.replace(path + ".tmp", path)
+"""
+
+
+@pytest.fixture(scope="module")
+def role(server: ServerProcess) -> str:
+    return make_role(server)
+
+
+def _payload(response: dict[str, object]) -> object:
+    return json.loads(response["Payload"].read())  # type: ignore[attr-defined]
+
+
+def test_request_response_context_and_environment(server: ServerProcess, role: str) -> None:
+    fn = create(server, role, CONTEXT_FN, MemorySize=256, Environment={"Variables": {"MY_VAR": "mine"}})
+    lam = server.client("lambda")
+    out = lam.invoke(FunctionName=fn["FunctionName"], Payload=json.dumps({"x": [1, 2]}))
+    assert out["StatusCode"] == 200 and "FunctionError" not in out and out["ExecutedVersion"] == "$LATEST"
+    body = _payload(out)
+    assert isinstance(body, dict)
+    assert body["event"] == {"x": [1, 2]} and body["name"] == fn["FunctionName"] and body["version"] == "$LATEST"
+    assert body["arn"] == fn["FunctionArn"] and body["memory"] == "256"
+    assert body["group"] == f"/aws/lambda/{fn['FunctionName']}" and 0 < body["remaining"] <= 3000
+    assert body["env"] == {
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_LAMBDA_FUNCTION_NAME": fn["FunctionName"],
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+        "MY_VAR": "mine",
+        "AWS_ENDPOINT_URL": server.endpoint,
+        "SECRETS_MANAGER_ENDPOINT": server.endpoint,
+    }
+    assert body["has_session"] and body["pid"] != server.proc.pid  # type: ignore[union-attr]
+    assert body["request_id"] == out["ResponseMetadata"]["RequestId"]
+    empty = lam.invoke(FunctionName=fn["FunctionArn"])
+    assert _payload(empty)["event"] == {}  # type: ignore[index]
+
+
+def test_function_calls_back_with_the_execution_roles_credentials(server: ServerProcess, role: str) -> None:
+    fn = create(server, role, CALLBACK_FN, Timeout=30)
+    started = time.monotonic()
+    out = server.client("lambda").invoke(FunctionName=fn["FunctionName"])
+    assert "FunctionError" not in out, out["Payload"].read()
+    role_name = role.rsplit("/", 1)[-1]
+    account = role.split(":")[4]
+    assert _payload(out) == f"arn:aws:sts::{account}:assumed-role/{role_name}/{fn['FunctionName']}"
+    assert time.monotonic() - started < 20
+
+
+def test_handler_exception_is_an_unhandled_function_error(server: ServerProcess, role: str) -> None:
+    fn = create(server, role, RAISING_FN)
+    out = server.client("lambda").invoke(
+        FunctionName=fn["FunctionName"], Payload=b'{"why": "bad input"}', LogType="Tail"
+    )
+    assert out["StatusCode"] == 200 and out["FunctionError"] == "Unhandled"
+    error = _payload(out)
+    assert isinstance(error, dict)
+    assert error["errorMessage"] == "boom: bad input" and error["errorType"] == "ValueError"
+    assert any("in helper" in line for line in error["stackTrace"]) and error["requestId"]
+    log = base64.b64decode(out["LogResult"]).decode()
+    assert "[ERROR] ValueError: boom: bad input" in log
+
+
+def test_import_and_handler_errors(server: ServerProcess, role: str) -> None:
+    lam = server.client("lambda")
+    broken = create(server, role, "import no_such_module_xyz\n")
+    error = _payload(lam.invoke(FunctionName=broken["FunctionName"]))
+    assert error["errorType"] == "Runtime.ImportModuleError"  # type: ignore[index]
+    missing = create(server, role, Handler="index.nothing")
+    error = _payload(lam.invoke(FunctionName=missing["FunctionName"]))
+    assert error["errorType"] == "Runtime.HandlerNotFound"  # type: ignore[index]
+    unmarshallable = create(server, role, "def handler(e, c):\n    return {1, 2}\n")
+    error = _payload(lam.invoke(FunctionName=unmarshallable["FunctionName"]))
+    assert error["errorType"] == "Runtime.MarshalError"  # type: ignore[index]
+
+
+def test_timeout_kills_the_process_group(server: ServerProcess, role: str, tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    fn = create(server, role, SLEEPING_FN, Timeout=1, Environment={"Variables": {"PID_FILE": str(pid_file)}})
+    started = time.monotonic()
+    out = server.client("lambda").invoke(FunctionName=fn["FunctionName"], LogType="Tail")
+    assert time.monotonic() - started < 10
+    assert out["FunctionError"] == "Unhandled"
+    error = _payload(out)
+    assert "Task timed out after 1.00 seconds" in error["errorMessage"]  # type: ignore[index]
+    log = base64.b64decode(out["LogResult"]).decode()
+    assert "about to sleep" in log and "Status: timeout" in log
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie whose parent has not reaped it is dead for our purpose
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def test_log_tail_is_the_last_4kb(server: ServerProcess, role: str) -> None:
+    source = "def handler(e, c):\n    for i in range(2000):\n        print('line', i)\n    return 'done'\n"
+    fn = create(server, role, source)
+    out = server.client("lambda").invoke(FunctionName=fn["FunctionName"], LogType="Tail")
+    raw = base64.b64decode(out["LogResult"])
+    assert len(raw) == 4096
+    log = raw.decode()
+    assert "line 1999" in log and "line 5\n" not in log
+    assert f"END RequestId: {out['ResponseMetadata']['RequestId']}" in log and "REPORT RequestId:" in log
+    assert "LogResult" not in server.client("lambda").invoke(FunctionName=fn["FunctionName"])
+
+
+def test_event_invocations_run_in_the_background(server: ServerProcess, role: str, tmp_path: Path) -> None:
+    fn = create(server, role, EVENT_FN, Environment={"Variables": {"OUT_DIR": str(tmp_path)}})
+    lam = server.client("lambda")
+    for i in range(3):
+        out = lam.invoke(FunctionName=fn["FunctionName"], InvocationType="Event", Payload=json.dumps({"id": f"e{i}"}))
+        assert out["StatusCode"] == 202 and out["Payload"].read() == b""
+    deadline = time.monotonic() + 20
+    while len(list(tmp_path.glob("e?"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    results = [json.loads((tmp_path / f"e{i}").read_text()) for i in range(3)]
+    assert [r["event"]["id"] for r in results] == ["e0", "e1", "e2"]
+
+
+def test_dry_run_and_bad_requests(server: ServerProcess, role: str) -> None:
+    fn = create(server, role)
+    lam = server.client("lambda")
+    out = lam.invoke(FunctionName=fn["FunctionName"], InvocationType="DryRun")
+    assert out["StatusCode"] == 204
+    with pytest.raises(ClientError) as exc:
+        lam.invoke(FunctionName=fn["FunctionName"], Payload=b"{not json")
+    assert exc.value.response["Error"]["Code"] == "InvalidRequestContentException"
+    with pytest.raises(ClientError) as exc:
+        lam.invoke(FunctionName=fn["FunctionName"], InvocationType="Event", Payload=b'"' + b"x" * (1024 * 1024) + b'"')
+    assert exc.value.response["Error"]["Code"] == "RequestTooLargeException"
+    raw = server.client("lambda", config=Config(parameter_validation=False))
+    with pytest.raises(ClientError) as exc:
+        raw.invoke(FunctionName=fn["FunctionName"], Qualifier="7")
+    assert exc.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as exc:
+        raw.invoke(FunctionName=f"arn:aws:lambda:eu-west-1:123456789012:function:{fn['FunctionName']}")
+    assert exc.value.response["Error"]["Code"] == "InvalidParameterValueException"
+
+
+def test_published_version_runs_its_own_code(server: ServerProcess, role: str) -> None:
+    lam = server.client("lambda")
+    fn = create(server, role, "def handler(e, c):\n    return 'one'\n", Publish=True)
+    from tests.e2e.test_lambda_functions import make_zip
+
+    lam.update_function_code(
+        FunctionName=fn["FunctionName"], ZipFile=make_zip("def handler(e, c):\n    return 'two'\n")
+    )
+    assert _payload(lam.invoke(FunctionName=fn["FunctionName"])) == "two"
+    first = lam.invoke(FunctionName=fn["FunctionName"], Qualifier="1")
+    assert _payload(first) == "one" and first["ExecutedVersion"] == "1"
