@@ -243,3 +243,36 @@ def test_event_bus_target_forwards_to_custom_bus(server: ServerProcess) -> None:
         events.remove_targets(Rule=inner, EventBusName=bus, Ids=["log"])
         events.delete_rule(Name=inner, EventBusName=bus)
         events.delete_event_bus(Name=bus)
+
+
+def test_kms_create_key_api_call_reaches_an_http_receiver(server: ServerProcess) -> None:
+    """The audit trail publishes every successful mutating call as "AWS API Call via CloudTrail"."""
+    events = server.client("events")
+    receiver = Receiver().start()
+    dest_arn, _ = _http_target(server, events, receiver.url)
+    rule = unique("apicall")
+    pattern = {
+        "source": ["aws.kms"],
+        "detail-type": ["AWS API Call via CloudTrail"],
+        "detail": {"eventSource": ["kms.amazonaws.com"], "eventName": ["CreateKey"]},
+    }
+    events.put_rule(Name=rule, EventPattern=json.dumps(pattern))
+    events.put_targets(Rule=rule, Targets=[{"Id": "http", "Arn": dest_arn}])
+    try:
+        key = server.client("kms").create_key(Description=rule)["KeyMetadata"]
+        server.client("kms").describe_key(KeyId=key["KeyId"])  # read-only: not published
+
+        def mine() -> list[Any]:
+            return [
+                b
+                for b in receiver.bodies("/hook")
+                if b["detail"].get("requestParameters", {}).get("description") == rule
+            ]
+
+        body = wait_for(mine, nudge=lambda: server.advance(0))[0]
+        assert body["detail"]["eventName"] == "CreateKey"
+        assert body["detail"]["responseElements"]["keyMetadata"]["keyId"] == key["KeyId"]
+        assert all(b["detail"]["eventName"] == "CreateKey" for b in receiver.bodies("/hook"))
+    finally:
+        receiver.stop()
+        events.remove_targets(Rule=rule, Ids=["http"])
