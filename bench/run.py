@@ -31,7 +31,7 @@ class Options:
     targets: tuple[str, ...] = ("strongroom", "moto", "bare")
     workloads: tuple[str, ...] = ()  # name substrings; empty: all
     generator: str = field(default_factory=default_generator)
-    workers: int = 1
+    workers: int = 2  # `strongroom server --workers 2`: both cores of the benchmark machine
     log_level: str = "info"
     audit_off: bool = True  # also measure Encrypt with the audit trail switched off
     out: Path | None = None
@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--targets", default="strongroom,moto,bare")
     parser.add_argument("--workloads", default="", help="comma-separated name substrings (default: all)")
     parser.add_argument("--generator", choices=("wrk", "python"), default=default_generator())
-    parser.add_argument("--workers", type=int, default=1, help="server processes (STRONGROOM_WORKERS)")
+    parser.add_argument("--workers", type=int, default=2, help="server processes (--workers; default 2)")
     parser.add_argument("--log-level", default="info")
     parser.add_argument("--no-audit-off", action="store_true")
     parser.add_argument("--out", type=Path, default=None, help="write the markdown report here")

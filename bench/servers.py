@@ -113,7 +113,7 @@ def strongroom(
     """Strongroom as users run it (``strongroom server``), SQLite in ``data_dir``.
 
     ``audit=False`` sets STRONGROOM_BENCH_DISABLE_AUDIT, a benchmarking aid that exists only to measure the
-    audit trail's cost; ``workers`` > 1 sets STRONGROOM_WORKERS (several processes on one socket).
+    audit trail's cost; ``workers`` is ``strongroom server --workers`` (several processes on one socket).
     """
     if init:
         access, secret = strongroom_init(data_dir)
@@ -124,9 +124,8 @@ def strongroom(
     env = {"STRONGROOM_LOG_LEVEL": log_level}
     if not audit:
         env["STRONGROOM_BENCH_DISABLE_AUDIT"] = "1"
-    if workers > 1:
-        env["STRONGROOM_WORKERS"] = str(workers)
     cmd = [_python(), "-m", "strongroom.cli.main", "server", "--data-dir", str(data_dir), "--port", "{port}"]
+    cmd += ["--workers", str(workers)]
     server = Server("strongroom", cmd, "/_strongroom/health", data_dir / "server.log", env, port=free_port())
     server.access_key, server.secret_key = access, secret
     return server

@@ -83,6 +83,11 @@ def cmd_server(args: argparse.Namespace) -> int:
         log.warning("DEV MODE: any access key and secret are accepted; never expose this server")
     if config.test_mode:
         log.warning("TEST MODE: /_strongroom/clock and /_strongroom/reset are enabled; never use in production")
+    if config.workers < 1:
+        print("--workers must be at least 1", file=sys.stderr)
+        return 2
+    if config.workers > 1:
+        return _serve_workers(config)
     try:
         runtime = Runtime.open(config)
     except NotInitialised as exc:
@@ -126,6 +131,57 @@ def cmd_server(args: argparse.Namespace) -> int:
         if server_tls is not None:
             server_tls.stop()
         runtime.close()
+    return 0
+
+
+def _serve_workers(config: Config) -> int:
+    """``--workers N``: migrate once here, then let uvicorn's supervisor run N full nodes on one socket."""
+    import uvicorn
+
+    from strongroom.keyring.factory import is_initialised
+    from strongroom.server.workers import export_config
+    from strongroom.store.engine import Store
+
+    if config.tls:
+        # Each worker would renew the shared certificate files with its own key password; not supported yet.
+        print("--tls cannot be combined with --workers > 1", file=sys.stderr)
+        return 2
+    if not is_initialised(config):
+        print(
+            f"{config.data_dir} is not initialised; run `strongroom init --data-dir {config.data_dir}`", file=sys.stderr
+        )
+        return 2
+    store = Store(config.effective_database_url())
+    try:
+        store.migrate()
+    finally:
+        store.dispose()
+    export_config(config)
+    log.info(
+        "starting",
+        extra={
+            "host": config.host,
+            "port": config.port,
+            "database": _describe_db(config),
+            "version": __version__,
+            "workers": config.workers,
+        },
+    )
+    # SIGTERM/SIGINT reach uvicorn's supervisor, which SIGTERMs every worker; each shuts down gracefully
+    # (lifespan: scheduler, in-flight requests, audit writer) and closes its own runtime.
+    uvicorn.run(
+        "strongroom.server.workers:create_app",
+        factory=True,
+        workers=config.workers,
+        host=config.host,
+        port=config.port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
     return 0
 
 
@@ -186,6 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_server.add_argument("--dev", action="store_true", default=None, help="accept any credentials (unsafe)")
     p_server.add_argument("--test-mode", action="store_true", default=None, help="enable clock/reset endpoints")
     p_server.add_argument("--log-level", default=None)
+    p_server.add_argument(
+        "--workers", type=int, default=None, help="server processes on one socket (env STRONGROOM_WORKERS; default 1)"
+    )
     p_server.add_argument("--tls", action="store_true", default=None, help="serve HTTPS (internal CA certificate)")
     p_server.set_defaults(func=cmd_server)
 

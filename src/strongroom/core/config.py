@@ -23,6 +23,8 @@ class Config:
     tls: bool = False  # serve HTTPS with a certificate from the internal CA (see docs/configuration.md)
     log_level: str = "info"
     scheduler_interval: float = 1.0
+    # Server processes on one socket (`--workers`); each is a full node, like several nodes on PostgreSQL.
+    workers: int = 1
     default_region: str = "us-east-1"
     # Benchmarking aid only (bench/: audit-on vs audit-off figure): records no audit trail at all. Never set it
     # on a server anyone relies on; the server logs a warning at start when it is on.

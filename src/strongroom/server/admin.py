@@ -63,7 +63,8 @@ def handle_admin(runtime: Runtime, request: HttpRequest, ready: bool) -> HttpRes
     if path == "clock" and request.method == "POST":
         return _advance_clock(runtime, request)
     if path == "clock" and request.method == "GET":
-        return _json(200, {"now": _iso(clock.now()), "offset": clock.offset})
+        # node: which `--workers` process answered, so tests can reach each one over its own connection
+        return _json(200, {"now": _iso(clock.now()), "offset": clock.offset, "node": runtime.node_id})
     if path == "reset" and request.method == "POST":
         reset_state(runtime)
         return _json(200, {"reset": True})

@@ -22,8 +22,10 @@ MAX_BODY = 80 * 1024 * 1024  # Lambda zips arrive base64-encoded in the body
 
 
 class StrongroomApp:
-    def __init__(self, runtime: Runtime, *, workers: int = 16) -> None:
+    def __init__(self, runtime: Runtime, *, workers: int = 16, owns_runtime: bool = False) -> None:
         self.runtime = runtime
+        # True in a `--workers` process, where nothing outside the app is left to close the runtime.
+        self.owns_runtime = owns_runtime
         self.pipeline = runtime.pipeline
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="strongroom")
         self.ready = False
@@ -52,6 +54,8 @@ class StrongroomApp:
                 await asyncio.get_running_loop().run_in_executor(None, self.runtime.scheduler.stop)
                 self.executor.shutdown(wait=True)
                 await asyncio.get_running_loop().run_in_executor(None, self.runtime.audit.stop)
+                if self.owns_runtime:
+                    await asyncio.get_running_loop().run_in_executor(None, self.runtime.close)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

@@ -28,8 +28,11 @@ def sqlite_url(data_dir: Path) -> str:
 class Store:
     """Transactions over one engine.
 
-    SQLite allows one writer at a time, so writes are serialised in-process with a lock (instead of
-    retrying on ``database is locked``); reads run concurrently thanks to WAL.
+    SQLite allows one writer at a time, so writes are serialised in-process with a lock (threads queue on it
+    instead of busy-waiting on ``database is locked``), and across processes (``--workers``) by starting every
+    write transaction with ``BEGIN IMMEDIATE``: the write lock is taken up front, so two processes'
+    read-then-write transactions wait for each other (busy_timeout) instead of failing to upgrade or
+    deadlocking. Reads run concurrently thanks to WAL.
     """
 
     def __init__(self, url: str) -> None:
@@ -48,6 +51,7 @@ class Store:
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -61,8 +65,10 @@ class Store:
             with self.engine.begin() as conn:
                 yield conn
             return
-        with self._write_lock, self.engine.begin() as conn:
-            yield conn
+        with self._write_lock, self.engine.connect() as conn:
+            conn.execution_options(**{_IMMEDIATE: True})
+            with conn.begin():
+                yield conn
 
     def migrate(self) -> None:
         from strongroom.store.migrate import upgrade
@@ -73,7 +79,12 @@ class Store:
         self.engine.dispose()
 
 
+_IMMEDIATE = "strongroom_sqlite_immediate"
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # pysqlite's own implicit (deferred, late) BEGIN is switched off: _sqlite_begin emits it instead.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     # FULL: an acknowledged write survives power loss, not only a process crash.
@@ -81,6 +92,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """SQLAlchemy's recipe for SQLite transactions: IMMEDIATE for ``Store.write()``, deferred otherwise."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_IMMEDIATE) else "BEGIN")
 
 
 def throwaway_engine(url: str) -> Engine:

@@ -1,0 +1,148 @@
+"""``strongroom server --workers 2``: several processes on one socket serve one consistent state."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from tests.support.server import ServerProcess
+
+
+def eventually(check: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+
+
+class Worker:
+    """One keep-alive connection, hence one worker process, sending signed requests by hand."""
+
+    def __init__(self, srv: ServerProcess) -> None:
+        self.srv = srv
+        self.conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+        self.node = self.admin("GET", "clock")["node"]
+
+    def admin(self, method: str, path: str, body: Any = None) -> Any:
+        self.conn.request(method, "/_strongroom/" + path, body=None if body is None else json.dumps(body))
+        resp = self.conn.getresponse()
+        data = resp.read()
+        assert resp.status == 200, data
+        return json.loads(data)
+
+    def kms(self, operation: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        request = AWSRequest(
+            method="POST",
+            url=f"{self.srv.endpoint}/",
+            data=json.dumps(params).encode(),
+            headers={"X-Amz-Target": f"TrentService.{operation}", "Content-Type": "application/x-amz-json-1.1"},
+        )
+        SigV4Auth(Credentials(self.srv.access_key, self.srv.secret_key), "kms", "us-east-1").add_auth(request)
+        self.conn.request("POST", "/", body=request.body, headers=dict(request.headers.items()))
+        resp = self.conn.getresponse()
+        return resp.status, json.loads(resp.read() or b"{}")
+
+
+def one_connection_per_worker(srv: ServerProcess, workers: int = 2) -> list[Worker]:
+    """New connections until each worker holds one (the kernel hands accepts to whichever worker is free)."""
+    found: dict[str, Worker] = {}
+    deadline = time.monotonic() + 20
+    while len(found) < workers:
+        assert time.monotonic() < deadline, f"reached only {sorted(found)}"
+        worker = Worker(srv)
+        if worker.node in found:
+            worker.conn.close()
+        else:
+            found[worker.node] = worker
+    return list(found.values())
+
+
+@pytest.fixture
+def two_workers(backend: str, make_server: Any) -> ServerProcess:
+    srv: ServerProcess = make_server("--test-mode", "--workers", "2", backend=backend)
+    srv.start()
+    return srv
+
+
+def test_concurrent_mixed_traffic_has_no_errors(two_workers: ServerProcess) -> None:
+    srv = two_workers
+    errors: list[str] = []
+    prefix = uuid.uuid4().hex[:8]
+
+    def client_loop(n: int) -> None:
+        kms, ssm = srv.client("kms"), srv.client("ssm")
+        try:
+            for i in range(8):
+                key = kms.create_key()["KeyMetadata"]["KeyId"]
+                blob = kms.encrypt(KeyId=key, Plaintext=b"p%d" % i)["CiphertextBlob"]
+                assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"p%d" % i
+                name = f"/workers/{prefix}/{n}/{i}"
+                ssm.put_parameter(Name=name, Value=f"v{i}", Type="String")
+                ssm.put_parameter(Name=name, Value=f"w{i}", Type="String", Overwrite=True)
+                assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == f"w{i}"
+        except Exception as exc:  # collected: a failure in a thread must fail the test
+            errors.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    listed = srv.client("ssm").get_parameters_by_path(Path=f"/workers/{prefix}", Recursive=True, MaxResults=10)
+    assert listed["Parameters"]
+    assert "database is locked" not in srv.logs()
+
+
+def test_a_disabled_key_is_refused_by_every_worker_within_a_second(two_workers: ServerProcess) -> None:
+    workers = one_connection_per_worker(two_workers)
+    key = two_workers.client("kms").create_key()["KeyMetadata"]["KeyId"]
+    for worker in workers:  # every worker has the key in its cache before it is disabled
+        status, body = worker.kms("Encrypt", {"KeyId": key, "Plaintext": "aGVsbG8="})
+        assert status == 200, body
+    workers[0].kms("DisableKey", {"KeyId": key})
+    for worker in workers:
+
+        def refused(worker: Worker = worker) -> bool:
+            status, body = worker.kms("Encrypt", {"KeyId": key, "Plaintext": "aGVsbG8="})
+            return status == 400 and body.get("__type", "").endswith("DisabledException")
+
+        eventually(refused, timeout=1.5)
+
+
+def test_the_clock_advance_reaches_every_worker(two_workers: ServerProcess) -> None:
+    workers = one_connection_per_worker(two_workers)
+    before = [float(w.admin("GET", "clock")["offset"]) for w in workers]
+    workers[0].admin("POST", "clock", {"advance": 3600})
+    for worker, was in zip(workers, before, strict=True):
+
+        def moved(worker: Worker = worker, was: float = was) -> bool:
+            return float(worker.admin("GET", "clock")["offset"]) >= was + 3600
+
+        eventually(moved, timeout=3)
+
+
+def test_sigterm_stops_every_worker(two_workers: ServerProcess) -> None:
+    import psutil
+
+    assert two_workers.proc is not None
+    parent = psutil.Process(two_workers.proc.pid)
+    children = parent.children(recursive=True)
+    assert len(children) >= 2  # the workers (and multiprocessing's resource tracker)
+    two_workers.proc.send_signal(signal.SIGTERM)
+    assert two_workers.proc.wait(20) == 0
+    _gone, alive = psutil.wait_procs(children, timeout=5)
+    assert alive == []
+    assert "Traceback" not in two_workers.logs()
