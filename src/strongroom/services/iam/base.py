@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import Connection, Table, delete, func, insert, select
 
 from strongroom.iam import directory as d
-from strongroom.iam.model import attachments, groups, roles, tags, users
-from strongroom.services.iam.errors import InvalidInput, LimitExceeded, NoSuchEntity
+from strongroom.iam.model import attachments, groups, inline_policies, roles, tags, users
+from strongroom.services.iam.errors import DeleteConflict, InvalidInput, LimitExceeded, NoSuchEntity
 
 if TYPE_CHECKING:
     from strongroom.server.context import RequestContext
@@ -134,6 +134,21 @@ def drop_all_tags(conn: Connection, account_id: str, entity_type: str, entity_ke
             tags.c.account_id == account_id, tags.c.entity_type == entity_type, tags.c.entity_key == entity_key
         )
     )
+
+
+def refuse_if_policies_remain(conn: Connection, account_id: str, entity_type: str, entity_key: str) -> None:
+    """AWS refuses to delete a user, group or role that still has inline or attached policies."""
+    for table, column, message in (
+        (inline_policies, inline_policies.c.policy_name, "must delete policies first"),
+        (attachments, attachments.c.policy_arn, "must detach all policies first"),
+    ):
+        remaining = conn.execute(
+            select(column).where(
+                table.c.account_id == account_id, table.c.entity_type == entity_type, table.c.entity_key == entity_key
+            )
+        ).first()
+        if remaining:
+            raise DeleteConflict(f"Cannot delete entity, {message}.")
 
 
 def attachment_count(conn: Connection, policy_arn: str) -> int:

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, insert, select, update
 from strongroom.core import ids
 from strongroom.iam import directory as d
 from strongroom.iam.model import attachments, group_members, groups, inline_policies, users
-from strongroom.services.iam.base import IamBase, entity_arn, page
+from strongroom.services.iam.base import IamBase, entity_arn, page, refuse_if_policies_remain
 from strongroom.services.iam.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded
 from strongroom.services.iam.users import user_shape
 
@@ -143,22 +143,7 @@ class GroupOperations(IamBase):
                 )
             ).first():
                 raise DeleteConflict("Cannot delete entity, must remove users from group first.")
-            if conn.execute(
-                select(inline_policies.c.policy_name).where(
-                    inline_policies.c.account_id == acct,
-                    inline_policies.c.entity_type == "group",
-                    inline_policies.c.entity_key == key,
-                )
-            ).first():
-                raise DeleteConflict("Cannot delete entity, must delete policies first.")
-            if conn.execute(
-                select(attachments.c.policy_arn).where(
-                    attachments.c.account_id == acct,
-                    attachments.c.entity_type == "group",
-                    attachments.c.entity_key == key,
-                )
-            ).first():
-                raise DeleteConflict("Cannot delete entity, must detach all policies first.")
+            refuse_if_policies_remain(conn, acct, "group", key)
             conn.execute(delete(groups).where(groups.c.account_id == acct, groups.c.name_key == key))
         return {}
 

@@ -8,7 +8,7 @@ from sqlalchemy import delete, insert, select, update
 
 from strongroom.core import ids
 from strongroom.iam import directory as d
-from strongroom.iam.model import attachments, inline_policies, roles
+from strongroom.iam.model import roles
 from strongroom.services.iam import documents
 from strongroom.services.iam.base import (
     IamBase,
@@ -18,10 +18,11 @@ from strongroom.services.iam.base import (
     entity_arn,
     page,
     put_tags,
+    refuse_if_policies_remain,
     remove_tags,
     tag_list,
 )
-from strongroom.services.iam.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded
+from strongroom.services.iam.errors import EntityAlreadyExists, LimitExceeded
 
 if TYPE_CHECKING:
     from strongroom.server.context import RequestContext
@@ -153,22 +154,7 @@ class RoleOperations(IamBase):
         with self.runtime.store.write() as conn:
             role = self.require_role(conn, ctx, request["RoleName"])
             key = role.name.lower()
-            if conn.execute(
-                select(inline_policies.c.policy_name).where(
-                    inline_policies.c.account_id == acct,
-                    inline_policies.c.entity_type == "role",
-                    inline_policies.c.entity_key == key,
-                )
-            ).first():
-                raise DeleteConflict("Cannot delete entity, must delete policies first.")
-            if conn.execute(
-                select(attachments.c.policy_arn).where(
-                    attachments.c.account_id == acct,
-                    attachments.c.entity_type == "role",
-                    attachments.c.entity_key == key,
-                )
-            ).first():
-                raise DeleteConflict("Cannot delete entity, must detach all policies first.")
+            refuse_if_policies_remain(conn, acct, "role", key)
             drop_all_tags(conn, acct, "role", key)
             conn.execute(delete(roles).where(roles.c.account_id == acct, roles.c.name_key == key))
         return {}

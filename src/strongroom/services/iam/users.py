@@ -17,6 +17,7 @@ from strongroom.services.iam.base import (
     entity_arn,
     page,
     put_tags,
+    refuse_if_policies_remain,
     remove_tags,
     tag_list,
 )
@@ -153,22 +154,7 @@ class UserOperations(IamBase):
                 )
             ).first():
                 raise DeleteConflict("Cannot delete entity, must delete access keys first.")
-            if conn.execute(
-                select(inline_policies.c.policy_name).where(
-                    inline_policies.c.account_id == acct,
-                    inline_policies.c.entity_type == "user",
-                    inline_policies.c.entity_key == key,
-                )
-            ).first():
-                raise DeleteConflict("Cannot delete entity, must delete policies first.")
-            if conn.execute(
-                select(attachments.c.policy_arn).where(
-                    attachments.c.account_id == acct,
-                    attachments.c.entity_type == "user",
-                    attachments.c.entity_key == key,
-                )
-            ).first():
-                raise DeleteConflict("Cannot delete entity, must detach all policies first.")
+            refuse_if_policies_remain(conn, acct, "user", key)
             if conn.execute(
                 select(group_members.c.group_key).where(
                     group_members.c.account_id == acct, group_members.c.user_key == key
