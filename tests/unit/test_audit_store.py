@@ -58,3 +58,43 @@ def test_a_failed_commit_fails_every_waiter(store: Store) -> None:
         writer.submit(duplicate).wait()
     assert writer.failures == 1
     writer.stop()
+
+
+def _stored(store: Store) -> int:
+    with store.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(model.events)).scalar_one())
+
+
+def test_read_only_records_linger_into_one_transaction_until_someone_waits(store: Store) -> None:
+    writer = GroupCommitWriter(store, linger=30.0)  # longer than the test: only a waiter can end the lingering
+    writer.start()
+    for _ in range(50):
+        ticket = _ticket()
+        ticket.awaited = False
+        writer.submit(ticket)
+    writer.submit(_ticket()).wait()  # a mutation's record: committed at once, with everything queued before it
+    assert writer.batches == 1
+    assert _stored(store) == 51
+    writer.stop()
+
+
+def test_drain_stores_lingering_records(store: Store) -> None:
+    writer = GroupCommitWriter(store, linger=30.0)
+    writer.start()
+    read_only = _ticket()
+    read_only.awaited = False
+    writer.submit(read_only)
+    writer.drain()
+    assert read_only.done.is_set()
+    assert _stored(store) == 1
+    writer.stop()
+
+
+def test_stopping_stores_lingering_records(store: Store) -> None:
+    writer = GroupCommitWriter(store, linger=30.0)
+    writer.start()
+    read_only = _ticket()
+    read_only.awaited = False
+    writer.submit(read_only)
+    writer.stop()
+    assert _stored(store) == 1

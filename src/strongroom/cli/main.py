@@ -71,11 +71,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_server(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from strongroom.server.app import StrongroomApp
     from strongroom.server.logs import configure
-    from strongroom.server.runtime import NotInitialised, Runtime
 
     config = _config(args)
     configure(config.log_level)
@@ -87,7 +83,12 @@ def cmd_server(args: argparse.Namespace) -> int:
         print("--workers must be at least 1", file=sys.stderr)
         return 2
     if config.workers > 1:
-        return _serve_workers(config)
+        return _serve_workers(config)  # before importing the server: the supervising parent stays small
+    import uvicorn
+
+    from strongroom.server.app import StrongroomApp
+    from strongroom.server.runtime import NotInitialised, Runtime
+
     try:
         runtime = Runtime.open(config)
     except NotInitialised as exc:
@@ -135,54 +136,14 @@ def cmd_server(args: argparse.Namespace) -> int:
 
 
 def _serve_workers(config: Config) -> int:
-    """``--workers N``: migrate once here, then let uvicorn's supervisor run N full nodes on one socket."""
-    import uvicorn
-
-    from strongroom.keyring.factory import is_initialised
-    from strongroom.server.workers import export_config
-    from strongroom.store.engine import Store
+    """``--workers N``: a small supervising parent and N full nodes, each on its own SO_REUSEPORT socket."""
+    from strongroom.server.workers import serve
 
     if config.tls:
         # Each worker would renew the shared certificate files with its own key password; not supported yet.
         print("--tls cannot be combined with --workers > 1", file=sys.stderr)
         return 2
-    if not is_initialised(config):
-        print(
-            f"{config.data_dir} is not initialised; run `strongroom init --data-dir {config.data_dir}`", file=sys.stderr
-        )
-        return 2
-    store = Store(config.effective_database_url())
-    try:
-        store.migrate()
-    finally:
-        store.dispose()
-    export_config(config)
-    log.info(
-        "starting",
-        extra={
-            "host": config.host,
-            "port": config.port,
-            "database": _describe_db(config),
-            "version": __version__,
-            "workers": config.workers,
-        },
-    )
-    # SIGTERM/SIGINT reach uvicorn's supervisor, which SIGTERMs every worker; each shuts down gracefully
-    # (lifespan: scheduler, in-flight requests, audit writer) and closes its own runtime.
-    uvicorn.run(
-        "strongroom.server.workers:create_app",
-        factory=True,
-        workers=config.workers,
-        host=config.host,
-        port=config.port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=10,
-    )
-    return 0
+    return serve(config)
 
 
 def _describe_db(config: Config) -> str:

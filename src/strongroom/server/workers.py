@@ -1,24 +1,44 @@
-"""``strongroom server --workers N``: several server processes on one socket, each a full node.
+"""``strongroom server --workers N``: N full server processes, each with its own socket on the same port.
 
-uvicorn's supervisor spawns the workers; each builds its own ``Runtime`` from the environment (the parent
-exports its resolved configuration as ``STRONGROOM_*`` variables), so each has its own caches (kept in step
-through the change logs, as between PostgreSQL nodes), its own scheduler (jobs run once through leases) and
-its own audit writer. SQLite serialises the workers' writes with ``BEGIN IMMEDIATE`` (see store/engine.py).
+Every worker binds the port with ``SO_REUSEPORT``, so the kernel spreads *connections* evenly over the
+workers (by a hash of the client's address and port). With one shared listening socket, as uvicorn's own
+supervisor has it, whichever worker is awake accepts a burst of connections, and a load of long-lived
+keep-alive connections could sit on one worker while the other idles.
+
+The parent only supervises and stays small (it never imports the server): it runs the migrations once in a
+child process, starts the workers, restarts one that dies, and passes SIGTERM/SIGINT on. Each worker builds
+its own ``Runtime`` from the environment (the parent exports its resolved configuration as ``STRONGROOM_*``
+variables), so each has its own caches (kept in step through the change logs, as between PostgreSQL nodes),
+its own scheduler (jobs run once through leases) and its own audit writer. SQLite serialises the workers'
+writes with ``BEGIN IMMEDIATE`` (see store/engine.py).
 """
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from dataclasses import fields
+from types import FrameType
 
 from strongroom.core.config import Config, load_config
 
+log = logging.getLogger("strongroom")
+
 # Exported only when set: a None database URL means "SQLite in the data dir", which the worker derives itself.
 _NOT_EXPORTED = {"extra", "data_dir", "workers"}
+_QUICK_DEATH_SECONDS = 5.0  # a worker that dies sooner than this after starting did not manage to start
+_MAX_QUICK_DEATHS = 5
+_STOP_SECONDS = 20.0
 
 
 def export_config(config: Config) -> None:
-    """Put the resolved configuration where the spawned workers' ``load_config()`` finds it first."""
+    """Put the resolved configuration where the workers' ``load_config()`` finds it first."""
     os.environ["STRONGROOM_DATA_DIR"] = str(config.data_dir.resolve())
     for f in fields(Config):
         if f.name in _NOT_EXPORTED:
@@ -31,13 +51,138 @@ def export_config(config: Config) -> None:
         os.environ["STRONGROOM_" + f.name.upper()] = str(value)
 
 
-def create_app() -> object:
-    """uvicorn's app factory, called once in every worker process."""
+def _address(host: str, port: int) -> tuple[socket.AddressFamily, tuple[str, int]]:
+    family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    return family, (str(address[0]), int(address[1]))
+
+
+def _port_is_free(host: str, port: int) -> bool:
+    """Bound without SO_REUSEPORT: fails if anything, another Strongroom included, serves the port already."""
+    family, address = _address(host, port)
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return False
+            raise
+    return True
+
+
+def serve(config: Config) -> int:
+    """The parent: migrate once, then run and watch ``config.workers`` workers until told to stop."""
+    if not hasattr(socket, "SO_REUSEPORT"):
+        print("--workers needs SO_REUSEPORT (Linux, BSD, macOS)", file=sys.stderr)
+        return 2
+    if not _port_is_free(config.host, config.port):
+        print(f"{config.host}:{config.port} is already in use", file=sys.stderr)
+        return 2
+    export_config(config)
+    migrated = subprocess.call([sys.executable, "-m", "strongroom.server.workers", "migrate"])
+    if migrated != 0:
+        return migrated
+    log.info("starting", extra={"host": config.host, "port": config.port, "workers": config.workers})
+    stopping = False
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    children: list[tuple[subprocess.Popen[bytes], float]] = [_spawn() for _ in range(config.workers)]
+    quick_deaths = 0
+    while not stopping:
+        time.sleep(0.2)
+        for i, (child, started) in enumerate(children):
+            if child.poll() is None or stopping:
+                continue
+            log.error("worker exited; starting another", extra={"pid": child.pid, "status": child.returncode})
+            if time.monotonic() - started < _QUICK_DEATH_SECONDS:
+                quick_deaths += 1
+                if quick_deaths >= _MAX_QUICK_DEATHS:
+                    log.error("workers keep failing to start; stopping")
+                    stopping = True
+                    break
+            children[i] = _spawn()
+    for child, _ in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)  # each shuts down gracefully: requests, scheduler, audit writer
+    deadline = time.monotonic() + _STOP_SECONDS
+    for child, _ in children:
+        try:
+            child.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+    return 0 if quick_deaths < _MAX_QUICK_DEATHS else 1
+
+
+def _spawn() -> tuple[subprocess.Popen[bytes], float]:
+    return subprocess.Popen([sys.executable, "-m", "strongroom.server.workers", "worker"]), time.monotonic()
+
+
+def _die_with_parent() -> None:
+    """A worker must not outlive its supervisor (kill -9 of the parent): Linux delivers SIGTERM to it then."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _migrate() -> int:
+    from strongroom.keyring.factory import is_initialised
+    from strongroom.server.logs import configure
+    from strongroom.store.engine import Store
+
+    config = load_config()
+    configure(config.log_level)
+    if not is_initialised(config):
+        print(
+            f"{config.data_dir} is not initialised; run `strongroom init --data-dir {config.data_dir}`", file=sys.stderr
+        )
+        return 2
+    store = Store(config.effective_database_url())
+    try:
+        store.migrate()
+    finally:
+        store.dispose()
+    return 0
+
+
+def _worker() -> int:
+    import uvicorn
+
     from strongroom.server.app import StrongroomApp
     from strongroom.server.logs import configure
     from strongroom.server.runtime import Runtime
 
+    _die_with_parent()
     config = load_config()
     configure(config.log_level)
-    runtime = Runtime.open(config, migrate=False)  # the parent migrated once, before any worker started
-    return StrongroomApp(runtime, owns_runtime=True)
+    family, address = _address(config.host, config.port)
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(address)
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    runtime = Runtime.open(config, migrate=False)  # the parent had the migrations run before any worker started
+    app = StrongroomApp(runtime, owns_runtime=True)
+    uv_config = uvicorn.Config(
+        app,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+    uvicorn.Server(uv_config).run(sockets=[sock])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit({"migrate": _migrate, "worker": _worker}[sys.argv[1]]())

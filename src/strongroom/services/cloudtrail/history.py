@@ -22,6 +22,7 @@ class HistoryOperations:
     runtime: Runtime
 
     def lookup_events(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        self.runtime.audit.drain()  # this node's read-only calls may still be lingering in the writer
         try:
             page = lookup_events(self.runtime.store, ctx.account_id, ctx.region, request)
         except LookupError_ as exc:
