@@ -16,7 +16,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, strongroom
 
 
 def eventually(check: Callable[[], bool], timeout: float) -> None:
@@ -56,7 +56,7 @@ class Worker:
 
 
 def one_connection_per_worker(srv: ServerProcess, workers: int = 2) -> list[Worker]:
-    """New connections until each worker holds one (the kernel hands accepts to whichever worker is free)."""
+    """New connections until each worker holds one (the kernel picks a worker by the client's address and port)."""
     found: dict[str, Worker] = {}
     deadline = time.monotonic() + 20
     while len(found) < workers:
@@ -146,3 +146,39 @@ def test_sigterm_stops_every_worker(two_workers: ServerProcess) -> None:
     _gone, alive = psutil.wait_procs(children, timeout=5)
     assert alive == []
     assert "Traceback" not in two_workers.logs()
+
+
+def test_connections_spread_over_the_workers(two_workers: ServerProcess) -> None:
+    """Each worker has its own SO_REUSEPORT socket: a batch of connections opened at once reaches both."""
+    connections = [Worker(two_workers) for _ in range(24)]  # all on one worker: probability 2**-23
+    nodes = {c.node for c in connections}
+    for c in connections:
+        c.conn.close()
+    assert len(nodes) == 2
+
+
+def test_a_second_server_on_a_served_port_is_refused(two_workers: ServerProcess) -> None:
+    """With SO_REUSEPORT a second server would silently share the port; the parent checks first."""
+    result = strongroom(
+        "server",
+        "--data-dir",
+        str(two_workers.data_dir),
+        "--port",
+        str(two_workers.port),
+        "--workers",
+        "2",
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "already in use" in result.stderr
+
+
+def test_workers_do_not_outlive_a_killed_parent(two_workers: ServerProcess) -> None:
+    import psutil
+
+    assert two_workers.proc is not None
+    children = psutil.Process(two_workers.proc.pid).children(recursive=True)
+    two_workers.proc.send_signal(signal.SIGKILL)
+    two_workers.proc.wait(10)
+    _gone, alive = psutil.wait_procs(children, timeout=15)
+    assert alive == []
