@@ -95,8 +95,12 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    """SQLAlchemy's recipe for SQLite transactions: IMMEDIATE for ``Store.write()``, deferred otherwise."""
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_IMMEDIATE) else "BEGIN")
+    """SQLAlchemy's recipe for SQLite transactions: IMMEDIATE for ``Store.write()``, deferred otherwise.
+
+    Sent to the driver directly: through ``exec_driver_sql`` it was a third of a typical read's cost.
+    """
+    immediate = conn.get_execution_options().get(_IMMEDIATE)
+    conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")  # type: ignore[union-attr]
 
 
 def throwaway_engine(url: str) -> Engine:

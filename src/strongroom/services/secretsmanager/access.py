@@ -4,27 +4,51 @@ Every operation that names a secret is checked as ``secretsmanager:<Operation>``
 secret's resource policy and its tags (``aws:ResourceTag/*``, ``secretsmanager:ResourceTag/*``) and
 ``secretsmanager:SecretId``; the rest (CreateSecret, ListSecrets, GetRandomPassword, BatchGetSecretValue) on
 ``*``. BatchGetSecretValue additionally checks GetSecretValue per secret (versions.py).
+
+For GetSecretValue the secret is read together with the wanted version, in one query, and handed to the
+operation through ``ctx.extras`` (see :func:`take_lookup`): the hot path reads the database once.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from strongroom.iam.authorize import Check, resource_tag_context
-from strongroom.services.secretsmanager import model
-from strongroom.services.secretsmanager.base import find_secret
+from strongroom.services.secretsmanager.base import POLICY_OF, Secret, ValueLookup, find_secret, lookup_value
 
 if TYPE_CHECKING:
     from strongroom.server.context import RequestContext
     from strongroom.server.runtime import Runtime
 
+_LOOKUP = "secretsmanager.value_lookup"  # ctx.extras key: the read made while authorizing GetSecretValue
+
 
 def resource_policy(runtime: Runtime, arn: str) -> str | None:
     """The resource policy attached to the secret ``arn`` (full ARN), or None."""
     with runtime.store.read() as conn:
-        return conn.execute(select(model.secrets.c.policy).where(model.secrets.c.arn == arn)).scalar()
+        policy: str | None = conn.execute(POLICY_OF, {"secret_arn": arn}).scalar()
+        return policy
+
+
+def take_lookup(ctx: RequestContext, secret_id: str, version_id: str | None, stage: str | None) -> ValueLookup | None:
+    """The read this request's authorization made for exactly this GetSecretValue, if any (used once)."""
+    found = ctx.extras.pop(_LOOKUP, None)
+    if not isinstance(found, ValueLookup):
+        return None
+    if (found.secret_id, found.version_id, found.stage) != (secret_id, version_id, stage):
+        return None
+    return found
+
+
+def _find(ctx: RequestContext, params: dict[str, Any], secret_id: str) -> Secret | None:
+    with ctx.runtime.store.read() as conn:
+        if ctx.operation != "GetSecretValue":
+            return find_secret(conn, ctx.account_id, ctx.region, secret_id)
+        found = lookup_value(
+            conn, ctx.account_id, ctx.region, secret_id, params.get("VersionId"), params.get("VersionStage")
+        )
+    ctx.extras[_LOOKUP] = found
+    return found.secret
 
 
 def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
@@ -32,8 +56,7 @@ def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
     secret_id = params.get("SecretId")
     if not isinstance(secret_id, str) or not secret_id:
         return [Check(action)]
-    with ctx.runtime.store.read() as conn:
-        secret = find_secret(conn, ctx.account_id, ctx.region, secret_id)
+    secret = _find(ctx, params, secret_id)
     if secret is None:
         name = secret_id.split(":secret:", 1)[-1]
         arn = f"arn:aws:secretsmanager:{ctx.region}:{ctx.account_id}:secret:{name}"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.engine import Connection, Row
 
 from strongroom.core.clock import clock
@@ -139,43 +139,117 @@ class Version:
         return not self.blob
 
     @staticmethod
-    def of(row: Row[Any]) -> Version:
+    def of(row: Row[Any], prefix: str = "") -> Version:
+        """A version from a row of ``versions`` (``prefix``: its columns' labels in a join, see VALUE_LOOKUP)."""
         m = row._mapping
         return Version(
-            arn=m["arn"],
-            version_id=m["version_id"],
-            stages=json.loads(m["stages"]),
-            created_at=m["created_at"],
-            last_accessed_at=m["last_accessed_at"],
-            kms_key_arn=m["kms_key_arn"],
-            data_key=bytes(m["data_key"]),
-            blob=bytes(m["blob"]),
-            binary=bool(m["binary"]),
-            seq=int(m["seq"]),
+            arn=m[prefix + "arn"],
+            version_id=m[prefix + "version_id"],
+            stages=json.loads(m[prefix + "stages"]),
+            created_at=m[prefix + "created_at"],
+            last_accessed_at=m[prefix + "last_accessed_at"],
+            kms_key_arn=m[prefix + "kms_key_arn"],
+            data_key=bytes(m[prefix + "data_key"]),
+            blob=bytes(m[prefix + "blob"]),
+            binary=bool(m[prefix + "binary"]),
+            seq=int(m[prefix + "seq"]),
         )
+
+
+# The hot statements are built once: SQLAlchemy memoises a statement's compiled-cache key on the object, so
+# reusing it (with bind parameters) skips rebuilding and re-keying the query on every call.
+_s, _v = model.secrets.c, model.versions.c
+_SCOPE = (_s.account_id == bindparam("account_id")) & (_s.region == bindparam("region"))
+_BY_ARN = _s.arn == bindparam("secret_key")
+_BY_NAME = _s.name == bindparam("secret_key")
+SECRET_BY_ARN = select(model.secrets).where(_SCOPE & _BY_ARN)
+SECRET_BY_NAME = select(model.secrets).where(_SCOPE & _BY_NAME)
+VERSIONS_OF = select(model.versions).where(_v.arn == bindparam("secret_arn")).order_by(_v.seq)
+POLICY_OF = select(_s.policy).where(_s.arn == bindparam("secret_arn"))
+_V = "v_"  # label prefix of the version columns in VALUE_LOOKUP
+
+
+def _value_lookup(by_arn: bool, by_version_id: bool) -> Any:
+    """A secret with, outer-joined, the version GetSecretValue asks for: by id, or by label (a superset: the
+    label's JSON form within the JSON label list, checked exactly in Python).
+
+    ``contains`` renders ``LIKE '%' || ? || '%'``: a bare ``LIKE ?`` would make SQLite re-prepare the statement
+    on every call (its LIKE optimisation depends on the bound pattern), which costs more than the query.
+    """
+    wanted = _v.version_id == bindparam("version_id") if by_version_id else _v.stages.contains(bindparam("stage_json"))
+    joined = model.secrets.outerjoin(model.versions, (_v.arn == _s.arn) & wanted)
+    labelled = [c.label(_V + c.name) for c in model.versions.c]
+    key = _BY_ARN if by_arn else _BY_NAME
+    return select(model.secrets, *labelled).select_from(joined).where(_SCOPE & key).order_by(_v.seq)
+
+
+VALUE_LOOKUP = {(a, b): _value_lookup(a, b) for a in (True, False) for b in (True, False)}
+
+
+def _partial_name(account_id: str, region: str, secret_id: str) -> str | None:
+    """The name a partial ARN (an ARN without the random suffix) means in this account and region, or None."""
+    parts = secret_id.split(":", 6)
+    if len(parts) != 7 or parts[2] != "secretsmanager" or parts[5] != "secret":
+        return None
+    if parts[3] != region or parts[4] != account_id:
+        return None
+    return parts[6]
 
 
 def find_secret(conn: Connection, account_id: str, region: str, secret_id: str) -> Secret | None:
     """A secret by name, full ARN, or partial ARN (an ARN without the random suffix), as AWS resolves them."""
-    s = model.secrets.c
-    scope = (s.account_id == account_id) & (s.region == region)
+    params = {"account_id": account_id, "region": region, "secret_key": secret_id}
     if secret_id.startswith("arn:"):
-        row = conn.execute(select(model.secrets).where(scope & (s.arn == secret_id))).one_or_none()
+        row = conn.execute(SECRET_BY_ARN, params).one_or_none()
         if row is not None:
             return Secret.of(row)
-        parts = secret_id.split(":", 6)
-        if len(parts) != 7 or parts[2] != "secretsmanager" or parts[5] != "secret":
+        name = _partial_name(account_id, region, secret_id)
+        if name is None:
             return None
-        if parts[3] != region or parts[4] != account_id:
-            return None
-        secret_id = parts[6]
-    row = conn.execute(select(model.secrets).where(scope & (s.name == secret_id))).one_or_none()
+        params["secret_key"] = name
+    row = conn.execute(SECRET_BY_NAME, params).one_or_none()
     return Secret.of(row) if row is not None else None
 
 
+@dataclass(frozen=True, slots=True)
+class ValueLookup:
+    """What GetSecretValue needs from the database, read in one query: the secret and its candidate versions.
+
+    ``candidates`` may miss the wanted version only in unusual cases (an odd label's JSON form); callers fall
+    back to every version then (see ``versions.py``).
+    """
+
+    secret_id: str
+    version_id: str | None
+    stage: str | None
+    secret: Secret | None
+    candidates: list[Version]
+
+
+def lookup_value(
+    conn: Connection, account_id: str, region: str, secret_id: str, version_id: str | None, stage: str | None
+) -> ValueLookup:
+    """The secret ``secret_id`` names (resolved as ``find_secret`` does) and the version(s) that may be wanted."""
+    params: dict[str, Any] = {"account_id": account_id, "region": region, "secret_key": secret_id}
+    if version_id:
+        params["version_id"] = version_id
+    else:
+        params["stage_json"] = json.dumps(stage or CURRENT)
+    by_arn = secret_id.startswith("arn:")
+    rows = conn.execute(VALUE_LOOKUP[by_arn, bool(version_id)], params).all()
+    if not rows and by_arn:
+        name = _partial_name(account_id, region, secret_id)
+        if name is not None:
+            params["secret_key"] = name
+            rows = conn.execute(VALUE_LOOKUP[False, bool(version_id)], params).all()
+    if not rows:
+        return ValueLookup(secret_id, version_id, stage, None, [])
+    candidates = [Version.of(r, _V) for r in rows if r._mapping[_V + "version_id"] is not None]
+    return ValueLookup(secret_id, version_id, stage, Secret.of(rows[0]), candidates)
+
+
 def load_versions(conn: Connection, arn: str) -> list[Version]:
-    v = model.versions.c
-    return [Version.of(r) for r in conn.execute(select(model.versions).where(v.arn == arn).order_by(v.seq))]
+    return [Version.of(r) for r in conn.execute(VERSIONS_OF, {"secret_arn": arn})]
 
 
 def version_stages(versions: list[Version]) -> dict[str, list[str]]:
@@ -267,6 +341,11 @@ class SecretsBase:
             raise InvalidParameterException("Invalid parameter: SecretId is required.")
         with self.runtime.store.read() as conn:
             found = find_secret(conn, ctx.account_id, ctx.region, secret_id)
+        return self.usable(found, deleted_ok=deleted_ok, write=write)
+
+    @staticmethod
+    def usable(found: Secret | None, *, deleted_ok: bool = False, write: bool = False) -> Secret:
+        """``found`` if the operation may use it, else AWS's error (see ``secret``)."""
         if found is None:
             raise ResourceNotFoundException(NOT_FOUND)
         if found.deleted and not deleted_ok:

@@ -6,28 +6,23 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from strongroom.core.errors import AwsError
 from strongroom.services.secretsmanager import events, model, values, writes
+from strongroom.services.secretsmanager.access import take_lookup
 from strongroom.services.secretsmanager.base import (
     CURRENT,
-    MARKED_FOR_DELETION,
-    NOT_FOUND,
     Secret,
     SecretsBase,
     Version,
-    find_secret,
     iso_day,
     load_versions,
+    lookup_value,
     move_labels,
     write_stages,
 )
-from strongroom.services.secretsmanager.errors import (
-    InvalidParameterException,
-    InvalidRequestException,
-    ResourceNotFoundException,
-)
+from strongroom.services.secretsmanager.errors import InvalidParameterException, ResourceNotFoundException
 from strongroom.services.secretsmanager.secrets import matches, page
 
 if TYPE_CHECKING:
@@ -57,6 +52,26 @@ def pick_version(versions: list[Version], version_id: str | None, stage: str | N
     return found
 
 
+def _fast_pick(candidates: list[Version], version_id: str | None, stage: str | None) -> Version | None:
+    """``pick_version`` over the candidates, or None when they cannot answer (the full read then decides)."""
+    if not candidates:
+        return None
+    try:
+        return pick_version(candidates, version_id, stage)
+    except ResourceNotFoundException:
+        return None
+
+
+_TOUCH_SECRET = (
+    update(model.secrets).where(model.secrets.c.arn == bindparam("b_arn")).values(last_accessed_at=bindparam("b_now"))
+)
+_TOUCH_VERSION = (
+    update(model.versions)
+    .where((model.versions.c.arn == bindparam("b_arn")) & (model.versions.c.version_id == bindparam("b_vid")))
+    .values(last_accessed_at=bindparam("b_now"))
+)
+
+
 class VersionOperations(SecretsBase):
     def put_secret_value(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         secret = self.secret(ctx, request.get("SecretId"), write=True)
@@ -75,12 +90,23 @@ class VersionOperations(SecretsBase):
         return {"ARN": secret.arn, "Name": secret.name, "VersionId": token, "VersionStages": stages}
 
     def read_value(
-        self, ctx: RequestContext, secret: Secret, version_id: str | None, stage: str | None
+        self,
+        ctx: RequestContext,
+        secret: Secret,
+        version_id: str | None,
+        stage: str | None,
+        candidates: list[Version] | None = None,
     ) -> dict[str, Any]:
-        """One secret's value as GetSecretValue answers it; notes the access (to the day, as AWS reports it)."""
-        with self.runtime.store.read() as conn:
-            versions = load_versions(conn, secret.arn)
-        version = pick_version(versions, version_id, stage)
+        """One secret's value as GetSecretValue answers it; notes the access (to the day, as AWS reports it).
+
+        ``candidates`` are the versions ``lookup_value`` read; when they do not answer, every version is read
+        so that the answer (or AWS's error) is the one ``pick_version`` gives.
+        """
+        version = _fast_pick(candidates or [], version_id, stage)
+        if version is None:
+            with self.runtime.store.read() as conn:
+                versions = load_versions(conn, secret.arn)
+            version = pick_version(versions, version_id, stage)
         plaintext = values.decrypt(ctx, version)
         self._note_access(ctx, secret, version)
         out: dict[str, Any] = {"ARN": secret.arn, "Name": secret.name, "VersionId": version.version_id}
@@ -93,22 +119,32 @@ class VersionOperations(SecretsBase):
         return out
 
     def _note_access(self, ctx: RequestContext, secret: Secret, version: Version) -> None:
+        """At most one write per secret and version per day: reads stay read-only transactions."""
         today = iso_day(ctx.now())
         if iso_day(secret.last_accessed_at) == today and iso_day(version.last_accessed_at) == today:
             return
-        now = ctx.now()
-        v = model.versions.c
+        params = {"b_arn": secret.arn, "b_vid": version.version_id, "b_now": ctx.now()}
         with self.runtime.store.write() as conn:
-            conn.execute(update(model.secrets).where(model.secrets.c.arn == secret.arn).values(last_accessed_at=now))
-            conn.execute(
-                update(model.versions)
-                .where((v.arn == secret.arn) & (v.version_id == version.version_id))
-                .values(last_accessed_at=now)
-            )
+            conn.execute(_TOUCH_SECRET, params)
+            conn.execute(_TOUCH_VERSION, params)
+
+    def _lookup(
+        self, ctx: RequestContext, secret_id: str, version_id: str | None, stage: str | None
+    ) -> tuple[Secret, list[Version]]:
+        """The secret (if GetSecretValue may read it) and candidate versions, read once per request."""
+        found = take_lookup(ctx, secret_id, version_id, stage)
+        if found is None:
+            with self.runtime.store.read() as conn:
+                found = lookup_value(conn, ctx.account_id, ctx.region, secret_id, version_id, stage)
+        return self.usable(found.secret), found.candidates
 
     def get_secret_value(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        secret = self.secret(ctx, request.get("SecretId"))
-        return self.read_value(ctx, secret, request.get("VersionId"), request.get("VersionStage"))
+        secret_id = request.get("SecretId")
+        if not secret_id:
+            raise InvalidParameterException("Invalid parameter: SecretId is required.")
+        version_id, stage = request.get("VersionId"), request.get("VersionStage")
+        secret, candidates = self._lookup(ctx, secret_id, version_id, stage)
+        return self.read_value(ctx, secret, version_id, stage, candidates)
 
     def batch_get_secret_value(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         ids, filters = request.get("SecretIdList"), request.get("Filters")
@@ -132,13 +168,9 @@ class VersionOperations(SecretsBase):
         for secret_id in ids or []:
             try:
                 self._authorize_get(ctx, secret_id)
-                with self.runtime.store.read() as conn:
-                    secret = find_secret(conn, ctx.account_id, ctx.region, secret_id)
-                if secret is None:
-                    raise ResourceNotFoundException(NOT_FOUND)
-                if secret.deleted:
-                    raise InvalidRequestException(MARKED_FOR_DELETION)
-                results.append(self.read_value(ctx, secret, None, None))
+                # the sub-context shares ctx.extras, so the read the check made is taken here (or redone)
+                secret, candidates = self._lookup(ctx, secret_id, None, None)
+                results.append(self.read_value(ctx, secret, None, None, candidates))
             except AwsError as exc:
                 errors.append({"SecretId": secret_id, "ErrorCode": exc.code, "Message": exc.message})
         out: dict[str, Any] = {"SecretValues": results, "Errors": errors}
