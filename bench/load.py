@@ -67,11 +67,22 @@ class Usage:
         return total
 
     def rss_mb(self) -> float:
+        """Resident memory summed over the processes: pages they share (code, libraries) count once each."""
         total = 0
         for proc in self._procs():
             try:
                 total += proc.memory_info().rss
             except psutil.NoSuchProcess:
+                pass
+        return total / (1024 * 1024)
+
+    def pss_mb(self) -> float:
+        """Proportional set size summed: a shared page counts 1/N in each of its N processes, once in total."""
+        total = 0
+        for proc in self._procs():
+            try:
+                total += getattr(proc.memory_full_info(), "pss", 0)
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
                 pass
         return total / (1024 * 1024)
 

@@ -102,9 +102,10 @@ def add_audit_records(db: Path, total: int) -> tuple[float, int]:
         conn.close()
 
 
-def settle_rss(usage: Usage, seconds: float = 1.0) -> float:
+def settle_rss(usage: Usage, seconds: float = 1.0) -> tuple[float, float]:
+    """(RSS, PSS) in MB once the server has had a moment to settle."""
     time.sleep(seconds)
-    return usage.rss_mb()
+    return usage.rss_mb(), usage.pss_mb()
 
 
 def seed_keys(data_dir: Path, count: int) -> float:

@@ -125,7 +125,7 @@ def _memory(options: Options, work: Path, report: Report) -> None:
     server.start()
     try:
         usage = Usage(server.pid)
-        report.memory["idle"] = usage.rss_mb()
+        report.memory["idle"], report.pss["idle"] = usage.rss_mb(), usage.pss_mb()
         endpoint = Endpoint(server.url, server.access_key, server.secret_key)
         seconds, failures = memory.create_keys(endpoint, server.port, api_keys)
         report.memory_notes.append(
@@ -138,7 +138,7 @@ def _memory(options: Options, work: Path, report: Report) -> None:
         quick = Options(seconds=1, concurrency=(8,), pool=8, generator=options.generator, verbose=False)
         _measure(quick, server, encrypt, row, usage)
         endpoint.client("kms").list_keys(Limit=1000)
-        report.memory["keys"] = memory.settle_rss(usage)
+        report.memory["keys"], report.pss["keys"] = memory.settle_rss(usage)
         seconds, stored = memory.add_audit_records(data / "strongroom.db", options.audit_records)
         report.memory_notes.append(
             f"the audit trail was grown to {stored:,} records by cloning a real Encrypt record in SQL "
@@ -147,7 +147,7 @@ def _memory(options: Options, work: Path, report: Report) -> None:
         )
         _measure(quick, server, encrypt, row, usage)  # keep recording with the trail that large
         endpoint.client("cloudtrail").lookup_events(MaxResults=50)
-        report.memory["audit"] = memory.settle_rss(usage)
+        report.memory["audit"], report.pss["audit"] = memory.settle_rss(usage)
         report.memory_counts = {"keys": _count(data, "kms_keys"), "audit": _count(data, "audit_events")}
     finally:
         server.stop()

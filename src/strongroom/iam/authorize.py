@@ -23,6 +23,7 @@ off for :data:`POLICY_TTL` seconds, so a write still in flight is never cached a
 
 from __future__ import annotations
 
+import functools
 import importlib
 import ipaddress
 import logging
@@ -168,6 +169,7 @@ def load_caller(directory: Directory, p: Principal) -> CallerPolicies:
 # --- condition keys ---------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)
 def _is_ip(value: str) -> bool:
     try:
         ipaddress.ip_address(value)

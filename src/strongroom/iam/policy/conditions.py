@@ -48,11 +48,24 @@ def normalize_context(raw: RawContext) -> dict[str, tuple[str, ...]]:
     """Lower-case key names (AWS matches them case-insensitively) and make every value a tuple of strings."""
     out: dict[str, tuple[str, ...]] = {}
     for key, value in raw.items():
-        if isinstance(value, (list, tuple)):
-            out[key.lower()] = MultiValue(_to_text(v) for v in value)
+        name = _LOWER.get(key)
+        if name is None:
+            name = key.lower()
+            if len(_LOWER) < _LOWER_MAX:
+                _LOWER[key] = name
+        if type(value) is str:  # by far the most common: skip the conversions
+            out[name] = (value,)
+        elif isinstance(value, (list, tuple)):
+            out[name] = MultiValue(_to_text(v) for v in value)
         else:
-            out[key.lower()] = (_to_text(value),)
+            out[name] = (_to_text(value),)
     return out
+
+
+# Every request evaluates the same few dozen key names; their lower-case forms are kept (bounded: names can
+# come from callers, e.g. encryption context keys).
+_LOWER: dict[str, str] = {}
+_LOWER_MAX = 4096
 
 
 # --- value conversions -------------------------------------------------------------------------------------------
