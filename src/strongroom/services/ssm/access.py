@@ -7,16 +7,22 @@ once per named parameter, ``ssm:GetParametersByPath`` on the path's ARN, Describ
 ``resource_policy(runtime, arn)`` merges the statements of every resource policy attached to a parameter (as
 PutResourcePolicy stores them) into one document, or returns None. ``shared_with`` is the narrow check the
 provider itself applies to cross-account reads until the evaluator takes resource policies into account.
+
+For GetParameter(s) on the caller's own names, the parameter's current version is read together with its
+resource policies, in one query, and handed to the operation through ``ctx.extras`` (see
+:func:`take_prefetched`): the hot path reads the database once.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 
 from strongroom.services.ssm import model
+from strongroom.services.ssm.base import CURRENT_ON, named
 
 if TYPE_CHECKING:
     from strongroom.iam.authorize import Check
@@ -37,19 +43,42 @@ _BY_NAMES = frozenset({"GetParameters", "DeleteParameters"})
 _TAGGING = frozenset({"AddTagsToResource", "RemoveTagsFromResource", "ListTagsForResource"})
 _RESOURCE_POLICY = frozenset({"PutResourcePolicy", "GetResourcePolicies", "DeleteResourcePolicy"})
 _SETTINGS = frozenset({"GetServiceSetting", "UpdateServiceSetting", "ResetServiceSetting"})
+# Names whose ARN has no account (see arn_for): public parameters and Secrets Manager references.
+_NOT_STORED = ("/aws/service/", "/aws/reference/")
+_PREFETCH = "ssm.prefetched_versions"  # ctx.extras key: {name: current version row or None}
+
+
+_rp = model.resource_policies
+# Built once: the one-ARN lookup runs on every authorization of a parameter operation.
+_ALL_POLICIES = select(_rp.c.resource_arn, _rp.c.policy).order_by(_rp.c.resource_arn, _rp.c.created_at)
+_POLICIES_OF = (
+    select(_rp.c.resource_arn, _rp.c.policy).where(_rp.c.resource_arn == bindparam("arn")).order_by(_rp.c.created_at)
+)
+
+
+# GetParameter(s)'s hot read: the current version with the resource policies of the ARN authorized, one row per
+# policy (or one with a NULL policy). Only the columns an answer needs (ParameterOperations.view).
+_v, _p = model.versions, model.parameters
+_CURRENT = (
+    select(_v.c.type, _v.c.value, _v.c.version, _v.c.modified_at, _v.c.data_type, _rp.c.policy)
+    .join(_p, CURRENT_ON)
+    .outerjoin(_rp, _rp.c.resource_arn == bindparam("arn"))
+    .where(*named(_p))
+    .order_by(_rp.c.created_at)
+)
 
 
 def _documents(runtime: Runtime, arn: str | None = None) -> list[tuple[str, dict[str, Any]]]:
-    rp = model.resource_policies
-    query = select(rp.c.resource_arn, rp.c.policy).order_by(rp.c.resource_arn, rp.c.created_at)
-    if arn is not None:
-        query = query.where(rp.c.resource_arn == arn)
     with runtime.store.read() as conn:
-        rows = list(conn.execute(query))
+        rows = list(conn.execute(_ALL_POLICIES) if arn is None else conn.execute(_POLICIES_OF, {"arn": arn}))
+    return _parsed((row.resource_arn, row.policy) for row in rows)
+
+
+def _parsed(rows: Iterable[tuple[str, str]]) -> list[tuple[str, dict[str, Any]]]:
     out = []
-    for row in rows:
+    for arn, policy in rows:
         try:
-            out.append((row.resource_arn, json.loads(row.policy)))
+            out.append((arn, json.loads(policy)))
         except ValueError:
             continue
     return out
@@ -61,7 +90,11 @@ def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def resource_policy(runtime: Runtime, arn: str) -> str | None:
-    statements = [s for _, document in _documents(runtime, arn) for s in _statements(document)]
+    return _merged(_documents(runtime, arn))
+
+
+def _merged(documents: list[tuple[str, dict[str, Any]]]) -> str | None:
+    statements = [s for _, document in documents for s in _statements(document)]
     if not statements:
         return None
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
@@ -108,10 +141,59 @@ def arn_for(ctx: RequestContext, raw: str) -> str:
     return f"arn:aws:ssm:{ctx.region}:{account}:parameter/{name.lstrip('/')}"
 
 
+def _prefetchable(raw: str) -> bool:
+    """A plain name of the caller's own stored parameter, latest version (the hot GetParameter* case)."""
+    return ":" not in raw and not raw.startswith(_NOT_STORED)
+
+
+def _read_checks(ctx: RequestContext, names: list[str]) -> list[Check]:
+    """GetParameter(s): the checks, reading each plain name's policies and current version in one read.
+
+    The versions go to the operation through ``ctx.extras`` (see :func:`take_prefetched`), so the hot path
+    runs one query instead of three, and authorizes and answers from the same row.
+    """
+    from strongroom.iam.authorize import Check
+
+    action = f"ssm:{ctx.operation}"
+    arns = {n: arn_for(ctx, n) for n in names}  # for plain names, the parameter row's ARN (parameter_arn)
+    plain = [n for n in names if _prefetchable(n)]
+    policies: dict[str, str | None] = {}
+    if plain:
+        found: dict[str, Row[Any] | None] = {}
+        with ctx.runtime.store.read() as conn:
+            for name in plain:
+                arn = arns[name]
+                key = {"k_account": ctx.account_id, "k_region": ctx.region, "k_name": name, "arn": arn}
+                rows: list[Row[Any]] = list(conn.execute(_CURRENT, key))
+                found[name] = rows[0] if rows else None
+                # No parameter, no joined row: its policies (normally none) are still what authorization sees.
+                texts = [r.policy for r in (rows or conn.execute(_POLICIES_OF, {"arn": arn}))]
+                policies[name] = _merged(_parsed((arn, text) for text in texts if text is not None))
+        ctx.extras[_PREFETCH] = found
+    return [
+        Check(action, arns[n], resource_policy=policies[n], lookup_resource_policy=False)
+        if n in policies
+        else Check(action, arns[n])
+        for n in names
+    ]
+
+
+def take_prefetched(ctx: RequestContext, raw: str) -> tuple[bool, Row[Any] | None]:
+    """``(True, version or None)`` when authorization already read ``raw``'s current version (used once)."""
+    found = ctx.extras.get(_PREFETCH)
+    if isinstance(found, dict) and raw in found:
+        return True, found.pop(raw)
+    return False, None
+
+
 def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
     from strongroom.iam.authorize import Check
 
     op, action = ctx.operation, f"ssm:{ctx.operation}"
+    if op == "GetParameter" and isinstance(params.get("Name"), str):
+        return _read_checks(ctx, [params["Name"]])
+    if op == "GetParameters" and isinstance(params.get("Names"), list):
+        return _read_checks(ctx, [n for n in dict.fromkeys(params["Names"]) if isinstance(n, str)])
     if op in _BY_NAME and isinstance(params.get("Name"), str):
         return [Check(action, arn_for(ctx, params["Name"]))]
     if op in _BY_NAMES and isinstance(params.get("Names"), list):

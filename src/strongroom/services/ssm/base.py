@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, and_, bindparam, select
 
 from strongroom.core import ids
 from strongroom.core.clock import clock
@@ -48,6 +48,36 @@ HIGH_THROUGHPUT_SETTING = "ssm_high_throughput_limit"
 THROTTLED_OPERATIONS = frozenset({"GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory"})
 
 
+def named(table: Any) -> tuple[Any, ...]:
+    """Match one parameter by the bind parameters of ``Ref.key``."""
+    return (
+        table.c.account_id == bindparam("k_account"),
+        table.c.region == bindparam("k_region"),
+        table.c.name == bindparam("k_name"),
+    )
+
+
+# The hot reads, built once: a reused statement keeps SQLAlchemy's compiled-cache key, which saves about half
+# the cost of a query that is rebuilt (select(...).where(...)) on every request.
+_p, _v, _s = model.parameters, model.versions, model.service_settings
+ROW = select(_p).where(*named(_p))
+VERSIONS = select(_v).where(*named(_v)).order_by(_v.c.version)
+VERSION = select(_v).where(*named(_v), _v.c.version == bindparam("k_version"))
+# A version row joined to its parameter row: the parameter's current version.
+CURRENT_ON = and_(
+    _p.c.account_id == _v.c.account_id,
+    _p.c.region == _v.c.region,
+    _p.c.name == _v.c.name,
+    _p.c.version == _v.c.version,
+)
+LATEST = select(_v).join(_p, CURRENT_ON).where(*named(_p))
+SETTING = select(_s.c.value).where(
+    _s.c.account_id == bindparam("k_account"),
+    _s.c.region == bindparam("k_region"),
+    _s.c.setting_id == bindparam("k_setting"),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Ref:
     """A parameter as a request named it: owner, name and the optional ``:version`` / ``:label`` selector."""
@@ -60,6 +90,11 @@ class Ref:
     @property
     def arn(self) -> str:
         return parameter_arn(self.account_id, self.region, self.name)
+
+    @property
+    def key(self) -> dict[str, Any]:
+        """The bind parameters of the module's prepared statements."""
+        return {"k_account": self.account_id, "k_region": self.region, "k_name": self.name}
 
 
 class SsmBase:
@@ -107,21 +142,11 @@ class SsmBase:
 
     @staticmethod
     def row(conn: Connection, ref: Ref) -> Row[Any] | None:
-        p = model.parameters
-        return conn.execute(
-            select(p).where(p.c.account_id == ref.account_id, p.c.region == ref.region, p.c.name == ref.name)
-        ).one_or_none()
+        return conn.execute(ROW, ref.key).one_or_none()
 
     @staticmethod
     def version_rows(conn: Connection, ref: Ref) -> list[Row[Any]]:
-        v = model.versions
-        return list(
-            conn.execute(
-                select(v)
-                .where(v.c.account_id == ref.account_id, v.c.region == ref.region, v.c.name == ref.name)
-                .order_by(v.c.version)
-            )
-        )
+        return list(conn.execute(VERSIONS, ref.key))
 
     def require(self, conn: Connection, ref: Ref, message: str = "") -> Row[Any]:
         row = self.row(conn, ref)
@@ -131,27 +156,26 @@ class SsmBase:
 
     def select_version(self, conn: Connection, ref: Ref) -> Row[Any]:
         """The version a selector names (``:3`` or ``:label``), or the latest."""
-        current = self.require(conn, ref)
-        v = model.versions
-        where = [v.c.account_id == ref.account_id, v.c.region == ref.region, v.c.name == ref.name]
         if ref.selector is None:
-            found = conn.execute(select(v).where(*where, v.c.version == current.version)).one_or_none()
-        elif ref.selector.isdigit():
-            found = conn.execute(select(v).where(*where, v.c.version == int(ref.selector))).one_or_none()
+            found = conn.execute(LATEST, ref.key).one_or_none()
             if found is None:
+                raise ParameterNotFound("")
+            return found
+        if ref.selector.isdigit():
+            found = conn.execute(VERSION, {**ref.key, "k_version": int(ref.selector)}).one_or_none()
+            if found is None:
+                self.require(conn, ref)  # versions exist only with their parameter: tell which one is missing
                 raise ParameterVersionNotFound(
                     f"Systems Manager could not find version {ref.selector} of {ref.name}. Verify the version and "
                     "try again."
                 )
-        else:
-            found = next((r for r in self.version_rows(conn, ref) if ref.selector in json.loads(r.labels)), None)
-            if found is None:
-                raise ParameterVersionNotFound(
-                    f"Systems Manager could not find label {ref.selector} of {ref.name}. Verify the label and try "
-                    "again."
-                )
+            return found
+        self.require(conn, ref)
+        found = next((r for r in self.version_rows(conn, ref) if ref.selector in json.loads(r.labels)), None)
         if found is None:
-            raise ParameterNotFound("")
+            raise ParameterVersionNotFound(
+                f"Systems Manager could not find label {ref.selector} of {ref.name}. Verify the label and try again."
+            )
         return found
 
     def check_shared(self, ctx: RequestContext, ref: Ref) -> None:
@@ -200,10 +224,8 @@ class SsmBase:
     # -- settings and throughput --------------------------------------------------------------------------
 
     def setting(self, conn: Connection, account_id: str, region: str, setting_id: str, default: str) -> str:
-        s = model.service_settings
-        value = conn.execute(
-            select(s.c.value).where(s.c.account_id == account_id, s.c.region == region, s.c.setting_id == setting_id)
-        ).scalar_one_or_none()
+        params = {"k_account": account_id, "k_region": region, "k_setting": setting_id}
+        value = conn.execute(SETTING, params).scalar_one_or_none()
         return default if value is None else str(value)
 
     def throttle(self, ctx: RequestContext) -> None:

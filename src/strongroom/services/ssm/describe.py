@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, not_, select
+from sqlalchemy import Connection, Row, Select, bindparam, not_, select
 
 from strongroom.services.ssm import model, policies
-from strongroom.services.ssm.base import Ref
+from strongroom.services.ssm.base import CURRENT_ON, Ref
 from strongroom.services.ssm.errors import (
     InvalidFilterKey,
     InvalidFilterOption,
@@ -42,6 +42,59 @@ _RESERVED_PATH = (
     'Filters for common parameters can\'t be prefixed with "aws" or "ssm" (case-insensitive). When using global '
     "parameters, please specify within a global namespace."
 )
+
+
+_p, _v, _t = model.parameters, model.versions, model.tags
+
+
+def _under(recursive: bool, paged: bool) -> Select[Any]:
+    """GetParametersByPath's candidates: names under a LIKE prefix, one level deep unless recursive."""
+    query = select(_p).where(
+        _p.c.account_id == bindparam("k_account"),
+        _p.c.region == bindparam("k_region"),
+        _p.c.name.like(bindparam("like"), escape="\\"),
+    )
+    if not recursive:
+        query = query.where(not_(_p.c.name.like(bindparam("deeper"), escape="\\")))
+    if paged:
+        query = query.where(_p.c.name > bindparam("after"))
+    return query.order_by(_p.c.name).limit(bindparam("limit"))
+
+
+# Built once (see base.py): keyed by (recursive, has NextToken).
+_UNDER = {(r, a): _under(r, a) for r in (True, False) for a in (True, False)}
+_V_IN_REGION = (_v.c.account_id == bindparam("k_account"), _v.c.region == bindparam("k_region"))
+_CURRENT_OF = select(_v).join(_p, CURRENT_ON).where(*_V_IN_REGION, _v.c.name.in_(bindparam("names", expanding=True)))
+_HISTORY_OF = (
+    select(_v).where(*_V_IN_REGION, _v.c.name.in_(bindparam("names", expanding=True))).order_by(_v.c.name, _v.c.version)
+)
+_TAGS_OF = select(_t).where(
+    _t.c.account_id == bindparam("k_account"),
+    _t.c.region == bindparam("k_region"),
+    _t.c.name.in_(bindparam("names", expanding=True)),
+)
+
+
+def _tags_in(conn: Connection, account: str, region: str, names: list[str]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {n: {} for n in names}
+    if names:
+        for tag in conn.execute(_TAGS_OF, {"k_account": account, "k_region": region, "names": names}):
+            out[tag.name][tag.tag_key] = tag.tag_value
+    return out
+
+
+def _versions_in(
+    conn: Connection, account: str, region: str, names: list[str], labels: list[str] | None
+) -> dict[str, Row[Any]]:
+    """The version to answer with for each name: the current one, or the newest carrying one of ``labels``."""
+    if not names:
+        return {}
+    params = {"k_account": account, "k_region": region, "names": names}
+    if labels is None:
+        return {v.name: v for v in conn.execute(_CURRENT_OF, params)}
+    wanted = set(labels)
+    # oldest first, so the newest labelled version of each parameter is the one kept
+    return {v.name: v for v in conn.execute(_HISTORY_OF, params) if wanted & set(json.loads(v.labels))}
 
 
 def _escape_like(text: str) -> str:
@@ -130,13 +183,8 @@ def matches(row: Row[Any], tags: dict[str, str], key: str, option: str, values: 
 
 class ListingOperations(ParameterOperations):
     def _tags_of(self, account: str, region: str, names: list[str]) -> dict[str, dict[str, str]]:
-        t = model.tags
-        out: dict[str, dict[str, str]] = {n: {} for n in names}
         with self.runtime.store.read() as conn:
-            query = select(t).where(t.c.account_id == account, t.c.region == region, t.c.name.in_(names))
-            for tag in conn.execute(query):
-                out[tag.name][tag.tag_key] = tag.tag_value
-        return out
+            return _tags_in(conn, account, region, names)
 
     # -- DescribeParameters -------------------------------------------------------------------------------
 
@@ -220,36 +268,22 @@ class ListingOperations(ParameterOperations):
         if self.is_public(path.rstrip("/") + "/"):
             return self._public_by_path(ctx, path, recursive, checked, limit, after)
         prefix = "/" if path == "/" else path.rstrip("/") + "/"
-        p = model.parameters
         like = _escape_like(prefix) + "%"
-        query = select(p).where(
-            p.c.account_id == ctx.account_id, p.c.region == ctx.region, p.c.name.like(like, escape="\\")
-        )
-        if not recursive:
-            query = query.where(not_(p.c.name.like(like + "/%", escape="\\")))
-        if after is not None:
-            query = query.where(p.c.name > after)
-        with self.runtime.store.read() as conn:
-            candidates = list(conn.execute(query.order_by(p.c.name).limit(limit + 1)))
-        page = candidates[:limit]
+        params: dict[str, Any] = {"k_account": ctx.account_id, "k_region": ctx.region, "like": like}
+        params.update(deeper=like + "/%", after=after, limit=limit + 1)
         labels = next((values for key, _, values in checked if key == "Label"), None)
         plain = [f for f in checked if f[0] != "Label"]
-        tags = self._tags_of(ctx.account_id, ctx.region, [r.name for r in page]) if plain else {}
-        out: list[dict[str, Any]] = []
-        for row in page:
-            if not all(matches(row, tags.get(row.name, {}), *f) for f in plain):
-                continue
-            ref = Ref(ctx.account_id, ctx.region, row.name)
-            with self.runtime.store.read() as conn:
-                versions = self.version_rows(conn, ref)
-            if labels is None:
-                version = next(v for v in versions if v.version == row.version)
-            else:
-                labelled = [v for v in versions if set(json.loads(v.labels)) & set(labels)]
-                if not labelled:
-                    continue
-                version = labelled[-1]
-            out.append(self.view(ctx, ref, version, decrypt))
+        with self.runtime.store.read() as conn:  # one read transaction for the page, its tags and its versions
+            candidates = list(conn.execute(_UNDER[recursive, after is not None], params))
+            page = candidates[:limit]
+            tags = _tags_in(conn, ctx.account_id, ctx.region, [r.name for r in page]) if plain else {}
+            chosen = [row.name for row in page if all(matches(row, tags.get(row.name, {}), *f) for f in plain)]
+            versions = _versions_in(conn, ctx.account_id, ctx.region, chosen, labels)
+        out = [
+            self.view(ctx, Ref(ctx.account_id, ctx.region, name), versions[name], decrypt)
+            for name in chosen
+            if name in versions  # none labelled as asked, or deleted meanwhile (PostgreSQL reads per statement)
+        ]
         result: dict[str, Any] = {"Parameters": out}
         if len(candidates) > limit:
             result["NextToken"] = self.encode_token(page[-1].name)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from strongroom.core.errors import AwsError
 from strongroom.services.ssm import model, policies
+from strongroom.services.ssm.access import take_prefetched
 from strongroom.services.ssm.base import DEFAULT_KEY, Ref, SsmBase
 from strongroom.services.ssm.errors import (
     HierarchyTypeMismatchException,
@@ -222,6 +223,11 @@ class ParameterOperations(PublicParameters, SsmBase):
 
     def parameter_view(self, ctx: RequestContext, raw: str, decrypt: bool) -> dict[str, Any]:
         """One parameter as GetParameter/GetParameters answer it (public, Secrets Manager reference or stored)."""
+        prefetched, version = take_prefetched(ctx, raw)
+        if prefetched:
+            if version is None:
+                raise ParameterNotFound("")
+            return self.view(ctx, Ref(ctx.account_id, ctx.region, raw), version, decrypt)
         ref = self.ref(ctx, raw)
         if self.is_public(ref.name):
             return self.public_parameter(ctx, ref)
