@@ -98,3 +98,36 @@ def test_stopping_stores_lingering_records(store: Store) -> None:
     writer.submit(read_only)
     writer.stop()
     assert _stored(store) == 1
+
+
+def test_callers_wait_when_the_writer_falls_behind(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Backpressure: the queue never grows past MAX_QUEUE, so neither does the process."""
+    from strongroom.audit import store as audit_store
+
+    monkeypatch.setattr(audit_store, "MAX_QUEUE", 4)
+    gate = threading.Event()
+    writer = GroupCommitWriter(store, linger=0.0)
+    real_commit = writer._commit
+
+    def slow_commit(batch: list[Ticket]) -> None:
+        gate.wait(30)
+        real_commit(batch)
+
+    monkeypatch.setattr(writer, "_commit", slow_commit)
+    writer.start()
+    writer.submit(_ticket())  # taken by the writer, which now hangs in its commit
+    while writer._queue:
+        pass
+    for _ in range(4):
+        ticket = _ticket()
+        ticket.awaited = False
+        writer.submit(ticket)
+    extra = threading.Thread(target=lambda: writer.submit(_ticket()).wait())
+    extra.start()
+    extra.join(0.3)
+    assert extra.is_alive()  # the fifth queued record waits for room
+    gate.set()
+    extra.join(30)
+    assert not extra.is_alive()
+    writer.stop()
+    assert _stored(store) == 6
