@@ -10,7 +10,6 @@ top (KMS's always-present ``encryptionAlgorithm``, ``keyId`` resolved on Decrypt
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +17,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from botocore.model import OperationModel, ServiceModel, Shape
+
+from strongroom.core import ids
 
 if TYPE_CHECKING:
     from strongroom.server.context import Principal
@@ -160,8 +161,19 @@ class CallFacts:
 
 
 def iso_time(moment: datetime) -> str:
-    """CloudTrail's eventTime: UTC to the second."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """CloudTrail's eventTime: UTC to the second (the last second's text is kept: most calls share it)."""
+    global _last_second
+    utc = moment.astimezone(UTC)
+    second = (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second)
+    cached = _last_second
+    if cached[0] == second:
+        return cached[1]
+    text = utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    _last_second = (second, text)
+    return text
+
+
+_last_second: tuple[tuple[int, ...], str] = ((), "")
 
 
 def java_time(moment: datetime) -> str:
@@ -497,7 +509,7 @@ def build_records(facts: CallFacts) -> list[dict[str, Any]]:
     if adjust is not None and isinstance(record["requestParameters"], dict):
         adjust(facts, record["requestParameters"], record)
     record["requestID"] = facts.request_id
-    record["eventID"] = str(uuid.uuid4())
+    record["eventID"] = ids.uuid4()
     record["readOnly"] = read_only
     resources = resources_of(facts, account or "", region) if facts.error_code != "IncompleteSignature" else []
     if resources:
@@ -511,10 +523,10 @@ def build_records(facts: CallFacts) -> list[dict[str, Any]]:
     others = sorted({r["accountId"] for r in resources if r.get("accountId") and r["accountId"] != account})
     records = [record]
     if others and account:
-        shared = str(uuid.uuid4())
+        shared = ids.uuid4()
         record["sharedEventID"] = shared
         for other in others:
-            copy = dict(record, eventID=str(uuid.uuid4()), recipientAccountId=other)
+            copy = dict(record, eventID=ids.uuid4(), recipientAccountId=other)
             records.append(copy)
     return records
 
@@ -537,7 +549,7 @@ def minimal_record(facts: CallFacts) -> dict[str, Any]:
         "requestParameters": None,
         "responseElements": None,
         "requestID": facts.request_id,
-        "eventID": str(uuid.uuid4()),
+        "eventID": ids.uuid4(),
         "readOnly": is_read_only(facts.service_name, facts.event_name),
         "eventType": "AwsApiCall",
         "managementEvent": True,
@@ -570,7 +582,7 @@ def service_event_record(
         "userAgent": source,
         "requestParameters": None,
         "responseElements": None,
-        "eventID": str(uuid.uuid4()),
+        "eventID": ids.uuid4(),
         "readOnly": read_only,
     }
     if entries:

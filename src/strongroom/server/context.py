@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from strongroom.core.clock import clock
@@ -24,7 +25,9 @@ class Principal:
     user_name: str | None = None
 
     @staticmethod
+    @lru_cache(maxsize=4096)
     def root(account_id: str, access_key_id: str | None = None) -> Principal:
+        # Immutable, and asked for on every root-signed request: one object per (account, key).
         return Principal("Root", account_id, f"arn:aws:iam::{account_id}:root", account_id, access_key_id)
 
 

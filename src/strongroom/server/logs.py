@@ -62,8 +62,12 @@ def log_request(
         _request_log.info("request", extra=fields)
         return
     now = time.time()
+    global _last_second
+    second = int(now)
+    if _last_second[0] != second:
+        _last_second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
     entry = {
-        "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z",
+        "ts": f"{_last_second[1]}.{int(now * 1000) % 1000:03d}Z",
         "level": "info",
         "logger": "strongroom.request",
         "msg": "request",
@@ -73,6 +77,9 @@ def log_request(
         stream.write(orjson.dumps(entry).decode() + "\n")
     except (OSError, ValueError):  # a closed or broken stream must never fail the request
         pass
+
+
+_last_second: tuple[int, str] = (-1, "")  # the timestamp text of the current second, shared by its lines
 
 
 def configure(level: str = "info") -> None:
