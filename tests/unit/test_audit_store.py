@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -131,3 +133,43 @@ def test_callers_wait_when_the_writer_falls_behind(store: Store, monkeypatch: py
     assert not extra.is_alive()
     writer.stop()
     assert _stored(store) == 6
+
+
+def test_bulk_insert_stores_what_sqlalchemy_stores(store: Store) -> None:
+    """The multi-row INSERT goes around SQLAlchemy's execution path but not around its type processing."""
+    from strongroom.audit.store import BulkInsert, _chunk_sizes
+
+    def rows(n: int) -> list[dict[str, Any]]:
+        records = [
+            {
+                "eventID": str(uuid.uuid4()),
+                "eventTime": "2025-01-01T00:00:00Z",
+                "recipientAccountId": "111122223333",
+                "readOnly": i % 2 == 0,
+                "eventName": "Encrypt",
+                "userIdentity": {"type": "Root", "accountId": "111122223333"},
+            }
+            for i in range(n)
+        ]
+        events, _ = rows_for(records, datetime(2025, 1, 1, 12, 30, 45, 123456, tzinfo=UTC))
+        return [dict(e, recorded_at=datetime(2025, 1, 2, tzinfo=UTC)) for e in events]
+
+    bulk, plain = rows(3), rows(3)
+    with store.write() as conn:
+        BulkInsert(model.events).execute(conn, bulk)
+        conn.execute(model.events.insert(), plain)
+    with store.read() as conn:
+        raw = {
+            r[0]: tuple(r[1:])
+            for r in conn.exec_driver_sql(
+                "SELECT event_id, event_time, recorded_at, read_only, record FROM audit_events"
+            )
+        }
+    for mine, theirs in zip(bulk, plain, strict=True):
+        assert raw[mine["event_id"]][:3] == raw[theirs["event_id"]][:3]
+    many = rows(2500)  # more than one statement's worth on old SQLite limits, several chunk sizes
+    with store.write() as conn:
+        BulkInsert(model.events).execute(conn, many)
+    assert _stored(store) == 2506
+    assert _chunk_sizes(2500, 2730) == [1024, 1024, 256, 128, 64, 4]
+    assert _chunk_sizes(5, 1) == [1, 1, 1, 1, 1]
