@@ -121,6 +121,7 @@ def cmd_server(args: argparse.Namespace) -> int:
             lifespan="on",
             log_config=None,
             access_log=False,
+            server_header=False,  # AWS does not announce its server software; neither do we
             timeout_graceful_shutdown=10,
             **tls_options,  # type: ignore[arg-type]
         )

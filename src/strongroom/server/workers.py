@@ -178,6 +178,7 @@ def _worker() -> int:
         lifespan="on",
         log_config=None,
         access_log=False,
+        server_header=False,
         timeout_graceful_shutdown=10,
     )
     uvicorn.Server(uv_config).run(sockets=[sock])
