@@ -10,22 +10,14 @@ import botocore.config
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.e2e.ssm_support import code_of, unique_name
 from tests.support.server import ServerProcess
 
 NO_VALIDATION = botocore.config.Config(parameter_validation=False)
 
 
 def unique(prefix: str = "/t") -> str:
-    return f"{prefix}/{uuid.uuid4().hex[:10]}"
-
-
-def code_of(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
-
-
-@pytest.fixture
-def ssm(server: ServerProcess) -> Any:
-    return server.client("ssm")
+    return unique_name(prefix)
 
 
 def test_create_read_overwrite(ssm: Any) -> None:

@@ -9,20 +9,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.e2e.ssm_support import code_of, unique_name
 from tests.support.server import ServerProcess
 
 
 def unique(prefix: str = "/rd") -> str:
-    return f"{prefix}/{uuid.uuid4().hex[:10]}"
-
-
-def code_of(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
-
-
-@pytest.fixture
-def ssm(server: ServerProcess) -> Any:
-    return server.client("ssm")
+    return unique_name(prefix)
 
 
 def _values(ssm: Any, base: str, name: str) -> tuple[str, str, str]:
