@@ -205,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_server.add_argument("--test-mode", action="store_true", default=None, help="enable clock/reset endpoints")
     p_server.add_argument("--log-level", default=None)
     p_server.add_argument(
-        "--workers", type=int, default=None, help="server processes on one socket (env STRONGROOM_WORKERS; default 1)"
+        "--workers", type=int, default=None, help="server processes on the port (env STRONGROOM_WORKERS; default 1)"
     )
     p_server.add_argument("--tls", action="store_true", default=None, help="serve HTTPS (internal CA certificate)")
     p_server.set_defaults(func=cmd_server)

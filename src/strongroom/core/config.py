@@ -23,7 +23,7 @@ class Config:
     tls: bool = False  # serve HTTPS with a certificate from the internal CA (see docs/configuration.md)
     log_level: str = "info"
     scheduler_interval: float = 1.0
-    # Server processes on one socket (`--workers`); each is a full node, like several nodes on PostgreSQL.
+    # Server processes on one port (`--workers`); each is a full node, like several nodes on PostgreSQL.
     workers: int = 1
     default_region: str = "us-east-1"
     # Benchmarking aid only (bench/: audit-on vs audit-off figure): records no audit trail at all. Never set it
