@@ -433,9 +433,11 @@ def resources_of(facts: CallFacts, account: str, region: str) -> list[dict[str, 
     unique: list[dict[str, Any]] = []
     seen: set[str] = set()
     for arn in arns:
+        if arn in seen:  # KMS names its key twice (the request's id, the response's ARN)
+            continue
+        seen.add(arn)
         entry = _resource(arn)
-        if entry is not None and arn not in seen:
-            seen.add(arn)
+        if entry is not None:
             unique.append(entry)
     return unique
 
