@@ -137,7 +137,7 @@ def test_callers_wait_when_the_writer_falls_behind(store: Store, monkeypatch: py
 
 def test_bulk_insert_stores_what_sqlalchemy_stores(store: Store) -> None:
     """The multi-row INSERT goes around SQLAlchemy's execution path but not around its type processing."""
-    from strongroom.audit.store import BulkInsert, _chunk_sizes
+    from strongroom.store.bulk import BulkInsert, _chunk_sizes
 
     def rows(n: int) -> list[dict[str, Any]]:
         records = [
