@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -78,10 +78,16 @@ class Ticket:
     records: list[dict[str, Any]]
     announce: bool = False
     awaited: bool = True  # someone waits for it: the writer commits without lingering
-    done: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event | None = None  # only what is awaited gets one: most records are read-only calls
     error: BaseException | None = None
 
+    def __post_init__(self) -> None:
+        if self.awaited and self.done is None:
+            self.done = threading.Event()
+
     def wait(self, timeout: float = WAIT_SECONDS) -> None:
+        if self.done is None:
+            raise RuntimeError("nobody waits for this ticket: it was submitted with awaited=False")
         if not self.done.wait(timeout):
             raise AuditUnavailable("the audit record was not stored in time")
         if self.error is not None:
@@ -135,10 +141,8 @@ def rows_for(
 
 
 def _unrecorded() -> Ticket:
-    """The ticket of a call that is not recorded (audit disabled for benchmarking): already done, nothing stored."""
-    ticket = Ticket([], [], [{}], awaited=False)
-    ticket.done.set()
-    return ticket
+    """The ticket of a call that is not recorded (audit disabled for benchmarking): nothing stored, nobody waits."""
+    return Ticket([], [], [{}], awaited=False)
 
 
 _EVENTS = BulkInsert(model.events)
@@ -207,7 +211,9 @@ class GroupCommitWriter:
 
     def drain(self) -> None:
         """Return once every record queued so far on this node is stored (or its commit failed)."""
-        self.submit(Ticket([], [], [{}])).done.wait(WAIT_SECONDS)
+        marker = self.submit(Ticket([], [], [{}]))
+        if marker.done is not None:
+            marker.done.wait(WAIT_SECONDS)
 
     def _loop(self) -> None:
         while True:
@@ -233,8 +239,7 @@ class GroupCommitWriter:
         events = [dict(row, recorded_at=now) for t in batch for row in t.events]
         resources = [row for t in batch for row in t.resources]
         if not events and not resources:  # only drain() markers
-            for ticket in batch:
-                ticket.done.set()
+            _release(batch)
             return
         try:
             with self.store.write() as conn:
@@ -245,16 +250,21 @@ class GroupCommitWriter:
             log.error("could not store %d audit records: %s", len(events), type(exc).__name__)
             for ticket in batch:
                 ticket.error = exc
-                ticket.done.set()
+            _release(batch)
             return
         self.batches += 1
         self.records += len(events)
-        for ticket in batch:
-            ticket.done.set()
+        _release(batch)
         if self.on_committed is not None:
             for ticket in batch:
                 if ticket.announce:
                     self.on_committed(ticket)
+
+
+def _release(batch: list[Ticket]) -> None:
+    for ticket in batch:
+        if ticket.done is not None:
+            ticket.done.set()
 
 
 class AuditLog:
