@@ -182,3 +182,32 @@ def test_workers_do_not_outlive_a_killed_parent(two_workers: ServerProcess) -> N
     two_workers.proc.wait(10)
     _gone, alive = psutil.wait_procs(children, timeout=15)
     assert alive == []
+
+
+def test_a_worker_that_dies_is_replaced(two_workers: ServerProcess) -> None:
+    import psutil
+
+    assert two_workers.proc is not None
+    parent = psutil.Process(two_workers.proc.pid)
+
+    def running_workers() -> list[psutil.Process]:
+        found = []
+        for child in parent.children():
+            try:
+                if "worker" in " ".join(child.cmdline()) and child.status() != psutil.STATUS_ZOMBIE:
+                    found.append(child)
+            except psutil.Error:  # exited between listing and asking
+                continue
+        return found
+
+    workers = running_workers()
+    assert len(workers) == 2
+    workers[0].kill()
+
+    def replaced() -> bool:
+        alive = running_workers()
+        return len(alive) == 2 and workers[0].pid not in {p.pid for p in alive}
+
+    eventually(replaced, timeout=20)
+    key = two_workers.client("kms").create_key()["KeyMetadata"]["KeyId"]  # and the port is served throughout
+    assert key
