@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -17,6 +17,7 @@ from strongroom.services.iam.errors import DeleteConflict, InvalidInput, LimitEx
 if TYPE_CHECKING:
     from strongroom.server.context import RequestContext
     from strongroom.server.runtime import Runtime
+    from strongroom.store.engine import Store
 
 T = TypeVar("T")
 
@@ -126,6 +127,30 @@ def remove_tags(conn: Connection, account_id: str, entity_type: str, entity_key:
             tags.c.key_lower.in_(lowered),
         )
     )
+
+
+# The tag trio (Tag*/Untag*/List*Tags) of every taggable entity: ``locate`` finds the entity inside the transaction
+# (raising NoSuchEntity as the operation words it) and returns the key its tags are stored under.
+Locate = Callable[[Connection], str]
+
+
+def tag_entity(store: Store, account_id: str, entity_type: str, locate: Locate, tags_: list[dict[str, str]]) -> None:
+    new = check_new_tags(tags_)
+    with store.write() as conn:
+        put_tags(conn, account_id, entity_type, locate(conn), new)
+
+
+def untag_entity(store: Store, account_id: str, entity_type: str, locate: Locate, keys: list[str]) -> None:
+    with store.write() as conn:
+        remove_tags(conn, account_id, entity_type, locate(conn), keys)
+
+
+def list_entity_tags(
+    store: Store, account_id: str, entity_type: str, locate: Locate, request: dict[str, Any]
+) -> dict[str, Any]:
+    with store.read() as conn:
+        found = d.entity_tags(conn, account_id, entity_type, locate(conn))
+    return page(request, tag_list(found), "Tags")
 
 
 def drop_all_tags(conn: Connection, account_id: str, entity_type: str, entity_key: str) -> None:

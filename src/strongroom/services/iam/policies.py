@@ -12,14 +12,17 @@ from strongroom.iam.model import policies, policy_versions
 from strongroom.services.iam import documents
 from strongroom.services.iam.base import (
     IamBase,
+    Locate,
     attachment_count,
     boundary_count,
     check_new_tags,
     drop_all_tags,
+    list_entity_tags,
     page,
     put_tags,
-    remove_tags,
+    tag_entity,
     tag_list,
+    untag_entity,
 )
 from strongroom.services.iam.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
 
@@ -247,20 +250,16 @@ class PolicyOperations(IamBase):
         return {}
 
     def tag_policy(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        new = check_new_tags(request["Tags"])
-        with self.runtime.store.write() as conn:
-            policy = self._own_policy(conn, ctx, request["PolicyArn"])
-            put_tags(conn, ctx.account_id, "policy", policy.arn, new)
+        tag_entity(self.runtime.store, ctx.account_id, "policy", self._policy_key(ctx, request), request["Tags"])
         return {}
 
     def untag_policy(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        with self.runtime.store.write() as conn:
-            policy = self._own_policy(conn, ctx, request["PolicyArn"])
-            remove_tags(conn, ctx.account_id, "policy", policy.arn, request["TagKeys"])
+        untag_entity(self.runtime.store, ctx.account_id, "policy", self._policy_key(ctx, request), request["TagKeys"])
         return {}
 
     def list_policy_tags(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        with self.runtime.store.read() as conn:
-            policy = self._own_policy(conn, ctx, request["PolicyArn"])
-            tags_ = d.entity_tags(conn, ctx.account_id, "policy", policy.arn)
-        return page(request, tag_list(tags_), "Tags")
+        return list_entity_tags(self.runtime.store, ctx.account_id, "policy", self._policy_key(ctx, request), request)
+
+    def _policy_key(self, ctx: RequestContext, request: dict[str, Any]) -> Locate:
+        """The policy the request names, as its tags are keyed (raising NoSuchEntity if there is none)."""
+        return lambda conn: self._own_policy(conn, ctx, request["PolicyArn"]).arn

@@ -12,15 +12,18 @@ from strongroom.iam.model import roles
 from strongroom.services.iam import documents
 from strongroom.services.iam.base import (
     IamBase,
+    Locate,
     boundary_shape,
     check_new_tags,
     drop_all_tags,
     entity_arn,
+    list_entity_tags,
     page,
     put_tags,
     refuse_if_policies_remain,
-    remove_tags,
+    tag_entity,
     tag_list,
+    untag_entity,
 )
 from strongroom.services.iam.errors import EntityAlreadyExists, LimitExceeded
 
@@ -160,20 +163,16 @@ class RoleOperations(IamBase):
         return {}
 
     def tag_role(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        new = check_new_tags(request["Tags"])
-        with self.runtime.store.write() as conn:
-            role = self.require_role(conn, ctx, request["RoleName"])
-            put_tags(conn, ctx.account_id, "role", role.name.lower(), new)
+        tag_entity(self.runtime.store, ctx.account_id, "role", self._role_key(ctx, request), request["Tags"])
         return {}
 
     def untag_role(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        with self.runtime.store.write() as conn:
-            role = self.require_role(conn, ctx, request["RoleName"])
-            remove_tags(conn, ctx.account_id, "role", role.name.lower(), request["TagKeys"])
+        untag_entity(self.runtime.store, ctx.account_id, "role", self._role_key(ctx, request), request["TagKeys"])
         return {}
 
     def list_role_tags(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        with self.runtime.store.read() as conn:
-            role = self.require_role(conn, ctx, request["RoleName"])
-            tags_ = d.entity_tags(conn, ctx.account_id, "role", role.name.lower())
-        return page(request, tag_list(tags_), "Tags")
+        return list_entity_tags(self.runtime.store, ctx.account_id, "role", self._role_key(ctx, request), request)
+
+    def _role_key(self, ctx: RequestContext, request: dict[str, Any]) -> Locate:
+        """The role the request names, as its tags are keyed (raising NoSuchEntity if there is none)."""
+        return lambda conn: self.require_role(conn, ctx, request["RoleName"]).name.lower()

@@ -11,15 +11,18 @@ from strongroom.iam import directory as d
 from strongroom.iam.model import access_keys, accounts, attachments, group_members, inline_policies, tags, users
 from strongroom.services.iam.base import (
     IamBase,
+    Locate,
     boundary_shape,
     check_new_tags,
     drop_all_tags,
     entity_arn,
+    list_entity_tags,
     page,
     put_tags,
     refuse_if_policies_remain,
-    remove_tags,
+    tag_entity,
     tag_list,
+    untag_entity,
 )
 from strongroom.services.iam.errors import DeleteConflict, EntityAlreadyExists, ValidationError
 
@@ -187,20 +190,16 @@ class UserOperations(IamBase):
         return {}
 
     def tag_user(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        new = check_new_tags(request["Tags"])
-        with self.runtime.store.write() as conn:
-            user = self.require_user(conn, ctx, request["UserName"])
-            put_tags(conn, ctx.account_id, "user", user.name.lower(), new)
+        tag_entity(self.runtime.store, ctx.account_id, "user", self._user_key(ctx, request), request["Tags"])
         return {}
 
     def untag_user(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        with self.runtime.store.write() as conn:
-            user = self.require_user(conn, ctx, request["UserName"])
-            remove_tags(conn, ctx.account_id, "user", user.name.lower(), request["TagKeys"])
+        untag_entity(self.runtime.store, ctx.account_id, "user", self._user_key(ctx, request), request["TagKeys"])
         return {}
 
     def list_user_tags(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        with self.runtime.store.read() as conn:
-            user = self.require_user(conn, ctx, request["UserName"])
-            tags_ = d.entity_tags(conn, ctx.account_id, "user", user.name.lower())
-        return page(request, tag_list(tags_), "Tags")
+        return list_entity_tags(self.runtime.store, ctx.account_id, "user", self._user_key(ctx, request), request)
+
+    def _user_key(self, ctx: RequestContext, request: dict[str, Any]) -> Locate:
+        """The user the request names, as its tags are keyed (raising NoSuchEntity if there is none)."""
+        return lambda conn: self.require_user(conn, ctx, request["UserName"]).name.lower()
