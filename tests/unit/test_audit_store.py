@@ -80,12 +80,18 @@ def test_read_only_records_linger_into_one_transaction_until_someone_waits(store
     writer.stop()
 
 
-def test_drain_stores_lingering_records(store: Store) -> None:
+def _lingering(store: Store) -> tuple[GroupCommitWriter, Ticket]:
+    """A writer that would linger longer than any test, holding one read-only record."""
     writer = GroupCommitWriter(store, linger=30.0)
     writer.start()
     read_only = _ticket()
     read_only.awaited = False
     writer.submit(read_only)
+    return writer, read_only
+
+
+def test_drain_stores_lingering_records(store: Store) -> None:
+    writer, read_only = _lingering(store)
     writer.drain()
     assert read_only.done.is_set()
     assert _stored(store) == 1
@@ -93,11 +99,7 @@ def test_drain_stores_lingering_records(store: Store) -> None:
 
 
 def test_stopping_stores_lingering_records(store: Store) -> None:
-    writer = GroupCommitWriter(store, linger=30.0)
-    writer.start()
-    read_only = _ticket()
-    read_only.awaited = False
-    writer.submit(read_only)
+    writer, _ = _lingering(store)
     writer.stop()
     assert _stored(store) == 1
 

@@ -23,13 +23,13 @@ from strongroom.events.scheduler import (
     Scheduler,
     advance_clock,
 )
-from strongroom.store.engine import Store, sqlite_url
+from strongroom.store.engine import Store
 from strongroom.store.settings import get_setting
+from tests.conftest import BACKENDS
 from tests.support.postgres import fresh_database
 from tests.support.scheduler_node import PROBE_KIND, PROBE_TABLE_DDL
 
 # ``postgres_url`` comes from tests/support/fixtures_pg.py, loaded by tests/conftest.py.
-BACKENDS = [b for b in os.environ.get("STRONGROOM_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAY = 86400.0
 
@@ -39,15 +39,6 @@ def _reset_clock() -> Iterator[None]:
     clock.set_offset(0.0)
     yield
     clock.set_offset(0.0)
-
-
-@pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    sqlite = request.param == "sqlite"
-    db = Store(sqlite_url(tmp_path) if sqlite else fresh_database(request.getfixturevalue("postgres_url")))
-    db.migrate()
-    yield db
-    db.dispose()
 
 
 class Recorder:

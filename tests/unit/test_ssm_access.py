@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -19,22 +16,11 @@ from strongroom.services.ssm.base import Ref, SsmBase
 from strongroom.services.ssm.describe import _versions_in
 from strongroom.services.ssm.errors import ParameterNotFound, ParameterVersionNotFound
 from strongroom.services.ssm.rules import parameter_arn
-from strongroom.store.engine import Store, sqlite_url
-from tests.support.postgres import fresh_database
+from strongroom.store.engine import Store
 
 # ``postgres_url`` comes from tests/support/fixtures_pg.py, loaded by tests/conftest.py.
-BACKENDS = [b for b in os.environ.get("STRONGROOM_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
 ACCOUNT, REGION = "111122223333", "us-east-1"
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
-
-
-@pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    sqlite = request.param == "sqlite"
-    db = Store(sqlite_url(tmp_path) if sqlite else fresh_database(request.getfixturevalue("postgres_url")))
-    db.migrate()
-    yield db
-    db.dispose()
 
 
 def _ctx(store: Store, operation: str) -> RequestContext:
