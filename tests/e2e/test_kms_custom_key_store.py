@@ -227,7 +227,7 @@ def test_custom_key_store_errors(hsm_server: ServerProcess) -> None:
         "CONNECTED"
     )
     with pytest.raises(ClientError) as err:
-        kms.create_key(Origin="AWS_CLOUDHSM", CustomKeyStoreId=wrong, KeySpec="RSA_2048")
+        kms.create_key(Origin="AWS_CLOUDHSM", CustomKeyStoreId=wrong, KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")
     assert code(err) == "UnsupportedOperationException"
     with pytest.raises(ClientError) as err:
         kms.create_key(Origin="AWS_CLOUDHSM", CustomKeyStoreId="cks-00000000000000000")
@@ -243,3 +243,66 @@ def test_custom_key_store_errors(hsm_server: ServerProcess) -> None:
     assert listed["Truncated"] is True and len(listed["CustomKeyStores"]) == 1
     rest = kms.describe_custom_key_stores(Marker=listed["NextMarker"])
     assert {s["CustomKeyStoreId"] for s in listed["CustomKeyStores"] + rest["CustomKeyStores"]} == {wrong, second}
+
+
+def test_password_is_checked_on_a_token_the_seal_is_logged_in_to(
+    make_server: Any, hsm: SoftHsm, monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    """PKCS#11 login is per process: with the seal logged in to the token, C_Login of the store's session
+    answers "already logged in" whatever the PIN. A wrong KeyStorePassword must still fail the connection."""
+    hsm.add_token("shared", PIN)
+    monkeypatch.setenv("STRONGROOM_HSM_PIN", PIN)
+    srv: ServerProcess = make_server("--test-mode", backend=backend, init=False)
+    srv.data_dir.mkdir(parents=True, exist_ok=True)
+    (srv.data_dir / "strongroom.toml").write_text(
+        f'[seal]\nprovider = "pkcs11"\nmodule = "{hsm.module}"\ntoken_label = "shared"\n'
+        'key_label = "strongroom-root"\npin_env = "STRONGROOM_HSM_PIN"\n'
+        f'[hsm.clusters.{CLUSTER}]\nmodule = "{hsm.module}"\ntoken_label = "shared"\n'
+        f'[hsm.clusters.{OTHER_CLUSTER}]\nmodule = "{hsm.module}"\ntoken_label = "shared"\n'
+    )
+    srv.init()
+    srv.start()
+    kms = srv.client("kms")
+    sealed_key = kms.create_key()["KeyMetadata"]["KeyId"]  # the seal is logged in to the token now
+    blob = kms.encrypt(KeyId=sealed_key, Plaintext=b"under the seal")["CiphertextBlob"]
+    anchor = trust_anchor()
+    store_id = kms.create_custom_key_store(
+        CustomKeyStoreName="shared-token",
+        CloudHsmClusterId=CLUSTER,
+        TrustAnchorCertificate=anchor,
+        KeyStorePassword="not-the-pin",
+    )["CustomKeyStoreId"]
+
+    kms.connect_custom_key_store(CustomKeyStoreId=store_id)
+    entry = kms.describe_custom_key_stores(CustomKeyStoreId=store_id)["CustomKeyStores"][0]
+    assert entry["ConnectionState"] == "FAILED" and entry["ConnectionErrorCode"] == "INVALID_CREDENTIALS"
+    with pytest.raises(ClientError) as err:
+        kms.create_key(Origin="AWS_CLOUDHSM", CustomKeyStoreId=store_id)
+    assert code(err) == "CustomKeyStoreInvalidStateException"
+    assert "not-the-pin" not in srv.logs()
+
+    # the failed check logged nothing out: the seal still works
+    assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"under the seal"
+
+    # the right password connects, on the token the seal shares
+    kms.disconnect_custom_key_store(CustomKeyStoreId=store_id)
+    kms.update_custom_key_store(CustomKeyStoreId=store_id, KeyStorePassword=PIN)
+    kms.connect_custom_key_store(CustomKeyStoreId=store_id)
+    entry = kms.describe_custom_key_stores(CustomKeyStoreId=store_id)["CustomKeyStores"][0]
+    assert entry["ConnectionState"] == "CONNECTED" and "ConnectionErrorCode" not in entry
+    key_id = kms.create_key(Origin="AWS_CLOUDHSM", CustomKeyStoreId=store_id)["KeyMetadata"]["KeyId"]
+    on_token = kms.encrypt(KeyId=key_id, Plaintext=b"on the token")["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=on_token)["Plaintext"] == b"on the token"
+
+    # a second store on the same token, while the first is connected: its wrong password fails too
+    other = kms.create_custom_key_store(
+        CustomKeyStoreName="shared-token-2",
+        CloudHsmClusterId=OTHER_CLUSTER,
+        TrustAnchorCertificate=anchor,
+        KeyStorePassword="still-not-the-pin",
+    )["CustomKeyStoreId"]
+    kms.connect_custom_key_store(CustomKeyStoreId=other)
+    entry = kms.describe_custom_key_stores(CustomKeyStoreId=other)["CustomKeyStores"][0]
+    assert entry["ConnectionState"] == "FAILED" and entry["ConnectionErrorCode"] == "INVALID_CREDENTIALS"
+    assert kms.decrypt(CiphertextBlob=on_token)["Plaintext"] == b"on the token"
+    assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"under the seal"

@@ -8,7 +8,10 @@ once).
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +42,54 @@ class TokenError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+# Checks a PIN with C_Login in a process of its own. PKCS#11 keeps the login state per application, so once
+# this process is logged in to a token (the seal, another store on the same token) C_Login answers
+# CKR_USER_ALREADY_LOGGED_IN whatever PIN it is given; a fresh process has no login and checks the PIN for
+# real, without logging the seal's sessions out. The PIN travels on stdin, never in argv or the environment.
+_PIN_CHECK = """
+import json, sys
+import pkcs11
+from pkcs11 import exceptions as px
+req = json.loads(sys.stdin.read())
+try:
+    token = pkcs11.lib(req["module"]).get_token(token_label=req["label"])
+    with token.open(user_pin=req["pin"]):
+        pass
+except px.PinIncorrect:
+    sys.exit(3)
+except px.PinLocked:
+    sys.exit(4)
+except (px.NoSuchToken, px.MultipleTokensReturned):
+    sys.exit(5)
+"""
+PIN_CHECK_TIMEOUT = 30.0
+_PIN_CHECK_CODES = {
+    3: (INVALID_CREDENTIALS, "the token rejected the PIN"),
+    4: (USER_LOCKED_OUT, "the token's user PIN is locked"),
+    5: (TOKEN_NOT_FOUND, "the token is no longer available"),
+}
+
+
+def check_pin_in_child(module: str, token_label: str, pin: str) -> None:
+    """Log in to the token with ``pin`` from a separate process; raises TokenError when the token refuses."""
+    request = json.dumps({"module": module, "label": token_label, "pin": pin})
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", "-c", _PIN_CHECK],
+            input=request,
+            capture_output=True,
+            text=True,
+            timeout=PIN_CHECK_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise TokenError(INTERNAL_ERROR, f"could not check the PIN: {type(exc).__name__}") from exc
+    if done.returncode == 0:
+        return
+    code, message = _PIN_CHECK_CODES.get(done.returncode, (INTERNAL_ERROR, "the PIN could not be checked"))
+    raise TokenError(code, message)
 
 
 class TokenAuthError(Exception):
@@ -96,7 +147,9 @@ class TokenSession:
         except px.PinLocked as exc:
             raise TokenError(USER_LOCKED_OUT, "the token's user PIN is locked") from exc
         except px.UserAlreadyLoggedIn:
-            # Another session of this process is logged in to the token; PKCS#11 login is per application.
+            # Another session of this process is logged in to the token (PKCS#11 login is per application),
+            # so C_Login checked nothing: check this PIN where no login exists yet before sharing that login.
+            check_pin_in_child(self.module, self.token_label, self.pin)
             self._session = token.open(rw=True)
         except px.PKCS11Error as exc:
             raise TokenError(INTERNAL_ERROR, f"could not open a session: {type(exc).__name__}") from exc

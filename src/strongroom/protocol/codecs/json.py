@@ -203,7 +203,10 @@ def error_body(service: ServiceModel, err: AwsError, encoder: JsonEncoder, skip_
     for key, item in fields.items():
         if item is not None:
             body.setdefault(key, plain(item))
-    body["message"] = err.message
+    if err.message:
+        # AWS omits the member for errors it sends without text (KMS's InvalidCiphertextException,
+        # KMSInvalidSignatureException, ...); botocore reads an absent message as "".
+        body["message"] = err.message
     return body
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -59,6 +60,10 @@ _STATE_MESSAGES = {
 
 
 KEY_USE_GRANULARITY = timedelta(minutes=1)
+
+# What a key id can look like: a UUID, or "mrk-" and 32 hex digits for a multi-Region key. Anything else is
+# not a key id at all, and AWS says so ("Invalid keyId 'x'") instead of "Key '<arn>' does not exist".
+_KEY_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}", re.IGNORECASE)
 
 
 def key_arn(account_id: str, region: str, key_id: str) -> str:
@@ -169,6 +174,8 @@ class KmsBase:
             if op not in ALIAS_ACCEPTED:
                 raise NotFoundException(f"Invalid keyId {key_ref}")
             return self._by_alias(account, region, ref, display=alias_arn(account, region, ref))
+        elif not _KEY_ID.fullmatch(ref):
+            raise NotFoundException(f"Invalid keyId '{key_ref}'")
         return self.keys.require(account, region, ref)
 
     def _by_alias(self, account: str, region: str, alias: str, *, display: str) -> KeyRecord:
@@ -220,8 +227,9 @@ class KmsBase:
             meta["DeletionDate"] = record.deletion_date
         if record.state in ("PendingDeletion", "PendingReplicaDeletion") and record.pending_window_days:
             meta["PendingDeletionWindowInDays"] = record.pending_window_days
-        if record.origin == "EXTERNAL":
-            meta["ExpirationModel"] = record.expiration_model or "KEY_MATERIAL_DOES_NOT_EXPIRE"
+        if record.origin == "EXTERNAL" and record.expiration_model:
+            # Set by an import and cleared with the material: a key waiting for material has no model (AWS).
+            meta["ExpirationModel"] = record.expiration_model
             if record.valid_to is not None:
                 meta["ValidTo"] = record.valid_to
         if record.custom_key_store_id:

@@ -28,6 +28,7 @@ from strongroom.services.kms.errors import (
     IncorrectKeyMaterialException,
     InvalidCiphertextException,
     InvalidImportTokenException,
+    KMSInvalidStateException,
     NotFoundException,
     UnsupportedOperationException,
     ValidationException,
@@ -185,6 +186,7 @@ class ImportOperations(KmsBase):
                     raise IncorrectKeyMaterialException(
                         "This key material is already associated with the KMS key; use EXISTING_KEY_MATERIAL."
                     )
+                self._no_pending_rotation(record, rows)
                 conn.execute(
                     model.materials.insert().values(
                         key_arn=record.arn,
@@ -216,6 +218,18 @@ class ImportOperations(KmsBase):
             self.keys.changed(conn, [record.arn])
         self.keys.forget([record.arn])
         return {"KeyId": record.arn, "KeyMaterialId": material_id}
+
+    @staticmethod
+    def _no_pending_rotation(record: KeyRecord, rows: Any) -> None:
+        """A key holds at most one material in PENDING_ROTATION: AWS lets you rotate it in (RotateKeyOnDemand) or
+        delete it and import different material in its place, not stack another behind it."""
+        current_seq = next((r.seq for r in rows if r.material_id == record.current_material_id), None)
+        pending = [r.material_id for r in rows if current_seq is not None and r.seq > current_seq]
+        if pending:
+            raise KMSInvalidStateException(
+                f"{record.arn} already has key material {pending[0]} in PENDING_ROTATION state. Rotate it in with "
+                "RotateKeyOnDemand or delete it with DeleteImportedKeyMaterial before importing new key material."
+            )
 
     @staticmethod
     def _incorrect_material() -> Exception:

@@ -58,13 +58,16 @@ def new_key_id(multi_region: bool) -> str:
 
 
 def _usage_for(spec: str, request: dict[str, Any]) -> str:
+    if not request.get("KeyUsage") and spec != "SYMMETRIC_DEFAULT":
+        # AWS's CreateKey: KeyUsage "is optional when you are creating a symmetric encryption KMS key;
+        # otherwise, it is required" -- even for specs that allow a single usage (HMAC, secp256k1, ...).
+        raise ValidationException(
+            "You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys."
+        )
     usage: str = request.get("KeyUsage") or DEFAULT_USAGE
     info = KEY_SPECS[spec]
     if usage in info.usages:
         return usage
-    if "KeyUsage" not in request and len(info.usages) == 1:
-        # A spec with a single usage (HMAC, secp256k1, Ed25519, ML-DSA) implies it.
-        return info.usages[0]
     if spec == "SYMMETRIC_DEFAULT":
         raise ValidationException(
             f"The operation failed because the KeyUsage value of the CMK is {usage}. "

@@ -108,7 +108,11 @@ class MultiRegionOperations(KmsBase):
         self.keys.forget([arn, primary.arn])
         replica = self.keys.by_arn(arn)
         assert replica is not None
-        return {"ReplicaKeyMetadata": self.key_metadata(replica), "ReplicaPolicy": policy, "ReplicaTags": tags}
+        metadata = self.key_metadata(replica)
+        # AWS answers while the replica is still Creating, before its key material is synchronized: its
+        # documented response has no CurrentKeyMaterialId (DescribeKey shows it once the replica is ready).
+        metadata.pop("CurrentKeyMaterialId", None)
+        return {"ReplicaKeyMetadata": metadata, "ReplicaPolicy": policy, "ReplicaTags": tags}
 
     def update_primary_region(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         primary = self._primary_key(ctx, request["KeyId"])

@@ -20,20 +20,21 @@ _MARKER_PREFIX = "tags:"
 
 
 def check_tag_keys(keys: list[str]) -> None:
-    """``aws:`` belongs to AWS: users can neither set nor remove such tags."""
+    """``aws:`` belongs to AWS (in any case): users can neither set nor remove such tags."""
     for key in keys:
         if key.lower().startswith("aws:"):
-            raise TagException("Tag keys beginning with 'aws:' are reserved for AWS use.")
+            raise TagException("Tags beginning with aws: are reserved")
 
 
 def check_tags(tags: list[dict[str, str]]) -> None:
-    """What TagResource and CreateKey reject before touching the key: reserved or repeated keys, too many."""
+    """What TagResource, CreateKey and ReplicateKey reject before touching the key, in AWS's order and words:
+    repeated keys, more tags in one request than a key may hold, reserved keys."""
     keys = [t["TagKey"] for t in tags]
-    check_tag_keys(keys)
     if len(set(keys)) != len(keys):
-        raise TagException("Duplicate tag keys are not allowed in a single request.")
+        raise TagException("Duplicate tag keys")
     if len(keys) > MAX_TAGS_PER_KEY:
-        raise LimitExceededException(f"A KMS key can have at most {MAX_TAGS_PER_KEY} tags.")
+        raise TagException("Too many tags")
+    check_tag_keys(keys)
 
 
 def write_tags(conn: Connection, key_arn: str, tags: list[dict[str, str]]) -> None:
