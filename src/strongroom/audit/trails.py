@@ -2,6 +2,8 @@
 
 A trail's S3BucketName is a directory: ``<trails base>/<bucket>/<S3 key>``, where the base is
 ``DATA_DIR/trails`` unless ``audit_trails_dir`` is set in strongroom.toml (or ``STRONGROOM_AUDIT_TRAILS_DIR``).
+The key holds the caller's S3KeyPrefix, so keys are mapped to paths by ``core.paths.key_parts`` (``..`` segments
+escaped) and written through ``core.paths``, which never leaves the base.
 The S3 object metadata CloudTrail puts on each digest (``signature``, ``signature-algorithm``) lives next to it in
 ``<digest key>.metadata.json``, since a directory has no object metadata.
 
@@ -30,6 +32,7 @@ from sqlalchemy import Row, and_, select, update
 
 from strongroom.audit import model
 from strongroom.audit.keys import ALGORITHM, SigningKeys
+from strongroom.core import paths
 from strongroom.core.clock import clock
 from strongroom.core.config import Config
 
@@ -127,16 +130,6 @@ def _advanced_match(selector: dict[str, Any], record: dict[str, Any]) -> bool:
     return True
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 class TrailDelivery:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -171,8 +164,9 @@ class TrailDelivery:
 
     # -- log files --------------------------------------------------------------------------------------------
 
-    def path_of(self, bucket: str, key: str) -> Path:
-        return self.base / bucket / key
+    def _write(self, bucket: str, key: str, data: bytes) -> Path:
+        """Store the object ``key`` of ``bucket``; core.paths keeps it under the base whatever the key holds."""
+        return paths.write_atomic(self.base, bucket, *paths.key_parts(key), data=data)
 
     def deliver(self, grace_seconds: float = GRACE_SECONDS) -> int:
         """Write every trail's new records into log files; returns how many files were written."""
@@ -219,13 +213,12 @@ class TrailDelivery:
             if selected(record, trail):
                 by_region[row.region if trail.is_multi_region_trail else trail.region].append(row)
         files: list[dict[str, Any]] = []
-        paths: list[Path] = []
+        written: list[str] = []
         for region, rows in sorted(by_region.items()):
             key = log_key(trail, region, now)
             content = b'{"Records":[' + b",".join(r.record.encode() for r in rows) + b"]}"
-            path = self.path_of(trail.s3_bucket_name, key)
-            _write_atomic(path, gzip.compress(content, mtime=0))
-            paths.append(path)
+            self._write(trail.s3_bucket_name, key, gzip.compress(content, mtime=0))
+            written.append(key)
             files.append(
                 {
                     "trail_arn": trail.arn,
@@ -254,8 +247,8 @@ class TrailDelivery:
             if moved and files:
                 conn.execute(model.trail_files.insert(), files)
         if not moved:
-            for path in paths:  # another node delivered these records first
-                path.unlink(missing_ok=True)
+            for key in written:  # another node delivered these records first
+                paths.remove(self.base, trail.s3_bucket_name, *paths.key_parts(key))
             return 0
         if len(events) == BATCH:
             with self.store.read() as conn:
@@ -335,10 +328,9 @@ class TrailDelivery:
         }
         content = orjson.dumps(digest)
         fingerprint, signature = self.keys.sign(signing_string(digest, content))
-        path = self.path_of(bucket, key)
-        _write_atomic(path, gzip.compress(content, mtime=0))
+        self._write(bucket, key, gzip.compress(content, mtime=0))
         meta = {"signature": signature.hex(), "signature-algorithm": ALGORITHM}
-        _write_atomic(path.with_name(path.name + ".metadata.json"), orjson.dumps(meta))
+        self._write(bucket, key + ".metadata.json", orjson.dumps(meta))
         with self.store.write() as conn:
             conn.execute(
                 tf.insert().values(

@@ -20,6 +20,7 @@ from typing import Any
 
 from strongroom.audit.keys import verify
 from strongroom.audit.trails import signing_string
+from strongroom.core import paths
 
 REQUIRED = (
     "digestPublicKeyFingerprint",
@@ -128,11 +129,32 @@ class Validator:
         self.keys = public_keys
         # What the server recorded delivering (key -> (kind, when)): finds files removed without a trace on disk.
         self.delivered = delivered or {}
-        self.root = base / trail.bucket
         self.prefix = f"{trail.prefix}/" if trail.prefix else ""
 
     def location(self, key: str) -> str:
         return f"s3://{self.trail.bucket}/{key}"
+
+    def path(self, key: str, bucket: str | None = None) -> Path | None:
+        """Where delivery stored ``key`` (mapped as trails.py maps it); None for a place outside the base."""
+        try:
+            return paths.confine(self.base, bucket or self.trail.bucket, *paths.key_parts(key))
+        except paths.PathEscapeError:
+            return None
+
+    def _exists(self, key: str) -> bool:
+        path = self.path(key)
+        return path is not None and path.exists()
+
+    def _keys_under(self, folder: str) -> list[str]:
+        """The keys of the ``.json.gz`` objects under the key prefix ``folder`` (which the server wrote).
+
+        Keys are rebuilt from ``folder`` rather than from the file's path, since the trail's prefix may hold
+        segments (``..``, ``//``) that are stored escaped or collapsed.
+        """
+        top = self.path(folder)
+        if top is None or not top.is_dir():
+            return []
+        return [f"{folder}/{p.relative_to(top).as_posix()}" for p in top.rglob("*.json.gz")]
 
     def validate(self, start: datetime, end: datetime | None = None) -> Report:
         end = end or datetime.now(UTC)
@@ -149,7 +171,7 @@ class Validator:
         reported = {f.location for f in report.findings}
         for key, (kind, when) in sorted(self.delivered.items(), key=lambda item: item[1][1]):
             where = self.location(key)
-            if where in reported or not start <= when <= end or (self.root / key).exists():
+            if where in reported or not start <= when <= end or self._exists(key):
                 continue
             label = "Digest file" if kind == "digest" else "Log file"
             report.findings.append(Finding(label, where, "INVALID: not found (missing; the server delivered it)"))
@@ -157,8 +179,8 @@ class Validator:
     # -- digests ---------------------------------------------------------------------------------------------
 
     def _regions(self) -> list[str]:
-        folder = self.root / f"{self.prefix}AWSLogs/{self.trail.account_id}/CloudTrail-Digest"
-        return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+        folder = self.path(f"{self.prefix}AWSLogs/{self.trail.account_id}/CloudTrail-Digest")
+        return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder and folder.is_dir() else []
 
     def _digest_keys(self, region: str, start: datetime, end: datetime) -> list[str]:
         acct, name, home = self.trail.account_id, self.trail.name, self.trail.region
@@ -168,8 +190,7 @@ class Validator:
             rf"{re.escape(home)}_\d{{8}}T\d{{6}}Z\.json\.gz$"
         )
         keys = []
-        for path in (self.root / folder).rglob("*.json.gz"):
-            key = path.relative_to(self.root).as_posix()
+        for key in self._keys_under(folder):
             if pattern.match(key) and start - timedelta(minutes=1) <= _key_date(key) <= end + timedelta(hours=1):
                 keys.append(key)
         return sorted(keys, key=_key_date)
@@ -219,7 +240,7 @@ class Validator:
                 key, successor = older, None
             else:
                 successor = digest
-                if not (self.root / previous).exists() and start <= last_start:
+                if not self._exists(previous) and start <= last_start:
                     report.findings.append(Finding("Digest file", self.location(previous), "INVALID: not found"))
                     report.findings.append(Finding("Chain", "", f"INVALID: chain broken before {self.location(key)}"))
                     key, successor = _older(keys, key), None
@@ -230,9 +251,9 @@ class Validator:
                         keys.sort(key=_key_date)
 
     def _load(self, key: str, report: Report) -> tuple[dict[str, Any], bytes, str] | None:
-        path = self.root / key
+        path = self.path(key)
         where = self.location(key)
-        if not path.exists():
+        if path is None or not path.exists():
             report.findings.append(Finding("Digest file", where, "INVALID: not found"))
             return None
         try:
@@ -300,8 +321,8 @@ class Validator:
         key = str(entry.get("s3Object"))
         bucket = str(entry.get("s3Bucket") or self.trail.bucket)
         where = f"s3://{bucket}/{key}"
-        path = self.base / bucket / key
-        if not path.exists():
+        path = self.path(key, bucket)
+        if path is None or not path.exists():
             report.findings.append(Finding("Log file", where, "INVALID: not found"))
             return
         try:
@@ -318,12 +339,8 @@ class Validator:
         """Log files delivered inside a digested period that no digest lists: planted, or their digest is gone."""
         if not covered:
             return
-        folder = self.root / f"{self.prefix}AWSLogs/{self.trail.account_id}/CloudTrail"
-        if not folder.is_dir():
-            return
         stamp = re.compile(r"_(\d{8}T\d{4})Z_[A-Za-z0-9]{16}\.json\.gz$")
-        for path in sorted(folder.rglob("*.json.gz")):
-            key = path.relative_to(self.root).as_posix()
+        for key in sorted(self._keys_under(f"{self.prefix}AWSLogs/{self.trail.account_id}/CloudTrail")):
             match = stamp.search(key)
             if key in listed or match is None:
                 continue

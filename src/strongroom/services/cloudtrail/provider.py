@@ -11,6 +11,7 @@ from sqlalchemy import Row, delete, func, select, update
 
 from strongroom.audit import model
 from strongroom.core.clock import clock
+from strongroom.core.s3names import bucket_name_error
 from strongroom.services.cloudtrail.errors import (
     CloudTrailARNInvalidException,
     InsightNotEnabledException,
@@ -19,6 +20,7 @@ from strongroom.services.cloudtrail.errors import (
     InvalidInsightSelectorsException,
     InvalidParameterCombinationException,
     InvalidS3BucketNameException,
+    InvalidS3PrefixException,
     InvalidTagParameterException,
     InvalidTrailNameException,
     MaximumNumberOfTrailsExceededException,
@@ -36,10 +38,10 @@ if TYPE_CHECKING:
 MAX_TRAILS_PER_REGION = 5
 MAX_TAGS = 50
 MAX_EVENT_SELECTORS = 5
+MAX_PREFIX_LENGTH = 200  # CreateTrail/UpdateTrail: "The maximum length is 200 characters."
 _TRAIL_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{1,126})[A-Za-z0-9]$")
 _ADJACENT = re.compile(r"[._-]{2}")
 _IP = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _TRAIL_ARN = re.compile(r"^arn:aws[a-z-]*:cloudtrail:([a-z0-9-]+):(\d{12}):trail/(.+)$")
 _READ_WRITE = ("ReadOnly", "WriteOnly", "All")
 _INSIGHT_TYPES = ("ApiCallRateInsight", "ApiErrorRateInsight")
@@ -72,8 +74,19 @@ def _check_name(name: str) -> None:
 
 
 def _check_bucket(bucket: str) -> None:
-    if not _BUCKET.match(bucket) or ".." in bucket or _IP.match(bucket):
+    # CloudTrail's naming page adds the label rule (no dash next to a period) to S3's general purpose rules.
+    if bucket_name_error(bucket, dns_labels=True) is not None:
         raise InvalidS3BucketNameException(f"Bucket name is not valid: {bucket}")
+
+
+def _check_prefix(prefix: str) -> None:
+    """Only the documented length: any string is an S3 key, so ``..`` or a leading ``/`` are accepted as on AWS
+    (trails.py maps such keys to paths inside the bucket's directory)."""
+    if len(prefix) > MAX_PREFIX_LENGTH:
+        raise InvalidS3PrefixException(
+            f"S3 key prefix too long. Maximum allowed length: {MAX_PREFIX_LENGTH} characters. "
+            f"Specified prefix length: {len(prefix)} characters."
+        )
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -150,6 +163,8 @@ class Provider(HistoryOperations):
         if "S3BucketName" in request:
             _check_bucket(request["S3BucketName"])
             values["s3_bucket_name"] = request["S3BucketName"]
+        if request.get("S3KeyPrefix"):
+            _check_prefix(request["S3KeyPrefix"])
         simple = {
             "S3KeyPrefix": "s3_key_prefix",
             "SnsTopicName": "sns_topic_name",
