@@ -70,7 +70,7 @@ def test_binary_values_limits_and_no_value(sm: Any) -> None:
     sm.put_secret_value(SecretId=name, SecretString="s" * 65536)
     with pytest.raises(ClientError) as exc:
         sm.create_secret(Name="bad name with spaces", SecretString="x")
-    assert code(exc) == "InvalidParameterException"
+    assert code(exc) == "ValidationException"
 
 
 def test_oversized_value_is_refused(server: ServerProcess) -> None:
@@ -100,7 +100,7 @@ def test_put_secret_value_labels_and_idempotency(sm: Any) -> None:
     assert sm.get_secret_value(SecretId=name, VersionStage="AWSPENDING")["SecretString"] == "three"
     with pytest.raises(ClientError) as exc:
         sm.get_secret_value(SecretId=name, VersionId=v1, VersionStage="AWSCURRENT")
-    assert code(exc) == "ResourceNotFoundException"
+    assert code(exc) == "InvalidRequestException"
     # UpdateSecretVersionStage: moving AWSCURRENT requires naming where it is, and leaves AWSPREVIOUS behind
     with pytest.raises(ClientError) as exc:
         sm.update_secret_version_stage(SecretId=name, VersionStage="AWSCURRENT", MoveToVersionId=pending)

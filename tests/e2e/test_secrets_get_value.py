@@ -77,8 +77,8 @@ def test_versions_by_id_and_label(sm: Any) -> None:
     with pytest.raises(ClientError) as exc:
         sm.get_secret_value(SecretId=name, VersionId=v1, VersionStage="AWSCURRENT")
     assert _error(exc) == (
-        "ResourceNotFoundException",
-        f"Secrets Manager can't find the specified secret value for VersionId: {v1} and staging label: AWSCURRENT",
+        "InvalidRequestException",
+        "You provided a VersionStage that is not associated to the provided VersionId.",
     )
     unknown = str(uuid.uuid4())
     with pytest.raises(ClientError) as exc:

@@ -3,7 +3,9 @@
 Every operation that names a secret is checked as ``secretsmanager:<Operation>`` on the secret's ARN, with the
 secret's resource policy and its tags (``aws:ResourceTag/*``, ``secretsmanager:ResourceTag/*``) and
 ``secretsmanager:SecretId``; the rest (CreateSecret, ListSecrets, GetRandomPassword, BatchGetSecretValue) on
-``*``. BatchGetSecretValue additionally checks GetSecretValue per secret (versions.py).
+``*``. BatchGetSecretValue additionally checks GetSecretValue per secret (versions.py). A full ARN of another
+account's secret is looked up in that account, and the check carries that account as the resource's, so only the
+secret's resource policy can let the caller in (a missing one is denied the same way).
 
 For GetSecretValue the secret is read together with the wanted version, in one query, and handed to the
 operation through ``ctx.extras`` (see :func:`take_lookup`): the hot path reads the database once.
@@ -14,7 +16,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from strongroom.iam.authorize import Check, resource_tag_context
-from strongroom.services.secretsmanager.base import POLICY_OF, Secret, ValueLookup, find_secret, lookup_value
+from strongroom.services.secretsmanager.base import (
+    POLICY_OF,
+    Secret,
+    ValueLookup,
+    arn_account,
+    check_secret_id,
+    find_secret,
+    lookup_value,
+)
 
 if TYPE_CHECKING:
     from strongroom.server.context import RequestContext
@@ -56,11 +66,22 @@ def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
     secret_id = params.get("SecretId")
     if not isinstance(secret_id, str) or not secret_id:
         return [Check(action)]
+    check_secret_id(secret_id)  # a malformed name is refused before anything is looked up or authorized
     secret = _find(ctx, params, secret_id)
     if secret is None:
         name = secret_id.split(":secret:", 1)[-1]
-        arn = f"arn:aws:secretsmanager:{ctx.region}:{ctx.account_id}:secret:{name}"
-        return [Check(action, arn, {"secretsmanager:SecretId": arn}, lookup_resource_policy=False)]
+        owner = arn_account(ctx.account_id, secret_id)
+        arn = f"arn:aws:secretsmanager:{ctx.region}:{owner}:secret:{name}"
+        # another account's missing secret is denied like an existing one without a policy: no existence oracle
+        return [
+            Check(
+                action,
+                arn,
+                {"secretsmanager:SecretId": arn},
+                resource_account=owner,
+                lookup_resource_policy=False,
+            )
+        ]
     tags = {t["Key"]: t.get("Value", "") for t in secret.tags}
     context: dict[str, Any] = {"secretsmanager:SecretId": secret.arn, **resource_tag_context(tags)}
     context.update({f"secretsmanager:ResourceTag/{k}": v for k, v in tags.items()})

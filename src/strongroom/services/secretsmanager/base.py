@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import secrets as pyrandom
 import string
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from strongroom.services.secretsmanager.errors import (
     InvalidParameterException,
     InvalidRequestException,
     ResourceNotFoundException,
+    ValidationException,
 )
 
 if TYPE_CHECKING:
@@ -33,6 +35,22 @@ NOT_FOUND = "Secrets Manager can't find the specified secret."
 MARKED_FOR_DELETION = "You can't perform this operation on the secret because it was marked for deletion."
 SERVICE_PRINCIPAL = "secretsmanager.amazonaws.com"
 _SUFFIX_ALPHABET = string.ascii_letters + string.digits
+VALID_NAME = re.compile(r"^[A-Za-z0-9/_+=.@\-!]+$")
+INVALID_NAME = (
+    "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!"
+)
+
+
+def check_name(name: str) -> None:
+    """AWS refuses a malformed name (as CreateSecret's Name or as a SecretId) before looking anything up."""
+    if not VALID_NAME.match(name):
+        raise ValidationException(INVALID_NAME)
+
+
+def check_secret_id(secret_id: str) -> None:
+    """A SecretId is a name or an ARN; ARNs (which contain ':') are resolved, not validated, as AWS does."""
+    if not secret_id.startswith("arn:"):
+        check_name(secret_id)
 
 
 def secret_arn(account_id: str, region: str, name: str, suffix: str | None = None) -> str:
@@ -77,10 +95,14 @@ class Secret:
     primary_region: str | None
     replicas: list[dict[str, Any]]
     policy: str | None
+    # AWS shows "Tags": [] once a secret has had tags and lost them all, and no Tags before it ever had any;
+    # stored as the JSON null for "never tagged".
+    tags_set: bool = False
 
     @staticmethod
     def of(row: Row[Any]) -> Secret:
         m = row._mapping
+        tags = json.loads(m["tags"] or "null")
         return Secret(
             account_id=m["account_id"],
             region=m["region"],
@@ -88,7 +110,7 @@ class Secret:
             arn=m["arn"],
             description=m["description"],
             kms_key_id=m["kms_key_id"],
-            tags=json.loads(m["tags"] or "[]"),
+            tags=tags or [],
             created_at=m["created_at"],
             last_changed_at=m["last_changed_at"],
             last_accessed_at=m["last_accessed_at"],
@@ -102,6 +124,7 @@ class Secret:
             primary_region=m["primary_region"],
             replicas=json.loads(m["replicas"] or "[]"),
             policy=m["policy"],
+            tags_set=tags is not None,
         )
 
     @property
@@ -114,7 +137,8 @@ class Secret:
 
     def row_values(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)
-        values["tags"] = json.dumps(self.tags)
+        del values["tags_set"]
+        values["tags"] = json.dumps(self.tags if self.tags or self.tags_set else None)
         values["rotation_rules"] = json.dumps(self.rotation_rules) if self.rotation_rules is not None else None
         values["replicas"] = json.dumps(self.replicas)
         return values
@@ -196,11 +220,20 @@ def _partial_name(account_id: str, region: str, secret_id: str) -> str | None:
     return parts[6]
 
 
+def arn_account(account_id: str, secret_id: str) -> str:
+    """The account a full ARN is looked up in: its own. Another account's secret is reached only by its full ARN
+    (its resource policy then decides); names and partial ARNs always mean the caller's account, as on AWS."""
+    parts = secret_id.split(":", 6)
+    if len(parts) == 7 and parts[2] == "secretsmanager" and parts[5] == "secret" and parts[4]:
+        return parts[4]
+    return account_id
+
+
 def find_secret(conn: Connection, account_id: str, region: str, secret_id: str) -> Secret | None:
     """A secret by name, full ARN, or partial ARN (an ARN without the random suffix), as AWS resolves them."""
     params = {"account_id": account_id, "region": region, "secret_key": secret_id}
     if secret_id.startswith("arn:"):
-        row = conn.execute(SECRET_BY_ARN, params).one_or_none()
+        row = conn.execute(SECRET_BY_ARN, {**params, "account_id": arn_account(account_id, secret_id)}).one_or_none()
         if row is not None:
             return Secret.of(row)
         name = _partial_name(account_id, region, secret_id)
@@ -236,7 +269,8 @@ def lookup_value(
     else:
         params["stage_json"] = json.dumps(stage or CURRENT)
     by_arn = secret_id.startswith("arn:")
-    rows = conn.execute(VALUE_LOOKUP[by_arn, bool(version_id)], params).all()
+    full = {**params, "account_id": arn_account(account_id, secret_id)} if by_arn else params
+    rows = conn.execute(VALUE_LOOKUP[by_arn, bool(version_id)], full).all()
     if not rows and by_arn:
         name = _partial_name(account_id, region, secret_id)
         if name is not None:
@@ -259,8 +293,9 @@ def version_stages(versions: list[Version]) -> dict[str, list[str]]:
 def move_labels(conn: Connection, arn: str, version_id: str, labels: list[str]) -> list[str]:
     """Attach ``labels`` to ``version_id``, taking each from the version that had it.
 
-    Moving AWSCURRENT gives AWSPREVIOUS to the version it left, as AWS does. Returns the labels that moved to
-    the version (for ``Secret Label Updated``), AWSPENDING and AWSPREVIOUS excluded as AWS excludes them.
+    Moving AWSCURRENT gives AWSPREVIOUS to the version it left (in place of an AWSPENDING it had), as AWS does.
+    Returns the labels that moved to the version (for ``Secret Label Updated``), AWSPENDING and AWSPREVIOUS
+    excluded as AWS excludes them.
     """
     versions = {v.version_id: list(v.stages) for v in load_versions(conn, arn)}
     moved: list[str] = []
@@ -276,6 +311,10 @@ def move_labels(conn: Connection, arn: str, version_id: str, labels: list[str]) 
             for st in versions.values():
                 if PREVIOUS in st:
                     st.remove(PREVIOUS)
+            # AWSPENDING on the AWSCURRENT version marks no rotation in progress; left behind on the version
+            # that becomes AWSPREVIOUS it would look like an unfinished rotation, so AWS drops it there.
+            if PENDING in versions[holder] and PENDING not in labels:
+                versions[holder].remove(PENDING)
             versions[holder].append(PREVIOUS)
         if label not in (PENDING, PREVIOUS):
             moved.append(label)
@@ -339,6 +378,7 @@ class SecretsBase:
         """
         if not secret_id:
             raise InvalidParameterException("Invalid parameter: SecretId is required.")
+        check_secret_id(secret_id)
         with self.runtime.store.read() as conn:
             found = find_secret(conn, ctx.account_id, ctx.region, secret_id)
         return self.usable(found, deleted_ok=deleted_ok, write=write)

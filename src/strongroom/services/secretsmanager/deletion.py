@@ -13,7 +13,7 @@ from sqlalchemy import delete
 
 from strongroom.events.scheduler import JobContext, JobResult
 from strongroom.services.secretsmanager import events, model
-from strongroom.services.secretsmanager.base import SecretsBase, find_secret, job_key
+from strongroom.services.secretsmanager.base import SecretsBase, check_secret_id, find_secret, job_key, secret_arn
 from strongroom.services.secretsmanager.errors import InvalidParameterException, InvalidRequestException
 
 if TYPE_CHECKING:
@@ -43,7 +43,14 @@ class DeletionOperations(SecretsBase):
             )
         if window is not None and not 7 <= int(window) <= 30:
             raise InvalidParameterException("The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).")
-        secret = self.secret(ctx, request.get("SecretId"), deleted_ok=force)
+        secret_id = request.get("SecretId")
+        if force and secret_id:
+            check_secret_id(secret_id)
+            with self.runtime.store.read() as conn:
+                found = find_secret(conn, ctx.account_id, ctx.region, secret_id)
+            if found is None:
+                return self._nothing_to_delete(ctx, secret_id)
+        secret = self.secret(ctx, secret_id, deleted_ok=force)
         if secret.is_replica:
             raise InvalidRequestException(
                 f"You can't delete a replica secret. Remove the Region {secret.region} from replication on the "
@@ -67,6 +74,15 @@ class DeletionOperations(SecretsBase):
             payload = {"arn": secret.arn, "account": secret.account_id, "region": secret.region}
             self.runtime.scheduler.schedule(DELETE_JOB, job_key(secret.arn), when, payload, conn)
         return {"ARN": secret.arn, "Name": secret.name, "DeletionDate": when}
+
+    def _nothing_to_delete(self, ctx: RequestContext, secret_id: str) -> dict[str, Any]:
+        """AWS answers a forced deletion of a secret that does not exist as if it had deleted it (so that retried
+        and scripted deletions succeed): an ARN (the one given, or one made for the name) and the deletion date."""
+        if secret_id.startswith("arn:"):
+            arn, name = secret_id, secret_id.split(":secret:", 1)[-1]
+        else:
+            arn, name = secret_arn(ctx.account_id, ctx.region, secret_id), secret_id
+        return {"ARN": arn, "Name": name, "DeletionDate": self.now()}
 
     def restore_secret(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         secret = self.secret(ctx, request.get("SecretId"), deleted_ok=True)

@@ -18,3 +18,5 @@ PreconditionNotMetException = error_class("PreconditionNotMetException")
 PublicPolicyException = error_class("PublicPolicyException")
 ResourceExistsException = error_class("ResourceExistsException")
 ResourceNotFoundException = error_class("ResourceNotFoundException")
+# Not a model shape either: AWS's answer to a malformed secret name (json protocol, HTTP 400).
+ValidationException = error_class("ValidationException")

@@ -126,6 +126,8 @@ class RotationOperations(SecretsBase):
         if pending is not None:
             raise InvalidRequestException(PREVIOUS_INCOMPLETE)
         token = str(request.get("ClientRequestToken") or uuid.uuid4())
+        with self.runtime.store.read() as conn:
+            labels_before = {v.version_id: list(v.stages) for v in load_versions(conn, secret.arn)}
         now = self.now()
         immediately = request.get("RotateImmediately", True) is not False
         nxt = next_rotation(rules, now)
@@ -148,9 +150,38 @@ class RotationOperations(SecretsBase):
             token = self.current_version(secret) or token
         try:
             self.run_rotation(ctx, secret.arn, lambda_arn, token, steps, caller_facing=True)
+        except AwsError:
+            # the function could not be invoked at all (missing, or the caller may not): AWS refuses such a
+            # RotateSecret without changing the secret, so the configuration and the placeholder are undone
+            self._undo_rotate(secret, labels_before)
+            raise
         finally:
             self.after_write(ctx, secret.arn)
         return {"ARN": secret.arn, "Name": secret.name, "VersionId": token}
+
+    def _undo_rotate(self, secret: Secret, labels: dict[str, list[str]]) -> None:
+        """Put back what RotateSecret changed before its function refused: rotation settings, versions, labels."""
+        with self.runtime.store.write() as conn:
+            conn.execute(
+                model.secrets.update()
+                .where(model.secrets.c.arn == secret.arn)
+                .values(
+                    rotation_enabled=secret.rotation_enabled,
+                    rotation_lambda_arn=secret.rotation_lambda_arn,
+                    rotation_rules=json.dumps(secret.rotation_rules) if secret.rotation_rules else None,
+                    next_rotation_at=secret.next_rotation_at,
+                    rotation_failed=secret.rotation_failed,
+                    last_changed_at=secret.last_changed_at,
+                )
+            )
+            v = model.versions.c
+            for ver in load_versions(conn, secret.arn):
+                if ver.version_id not in labels:
+                    conn.execute(
+                        model.versions.delete().where((v.arn == secret.arn) & (v.version_id == ver.version_id))
+                    )
+            write_stages(conn, secret.arn, labels)
+            self._schedule(conn, secret, secret.next_rotation_at if secret.rotation_enabled else None)
 
     def cancel_rotate_secret(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         secret = self.secret(ctx, request.get("SecretId"), write=True)

@@ -20,6 +20,7 @@ from strongroom.services.secretsmanager.base import (
     Secret,
     SecretsBase,
     Version,
+    check_name,
     find_secret,
     iso_day,
     load_versions,
@@ -36,7 +37,6 @@ from strongroom.services.secretsmanager.errors import (
 if TYPE_CHECKING:
     from strongroom.server.context import RequestContext
 
-_NAME = re.compile(r"^[A-Za-z0-9/_+=.@\-!]+$")
 MAX_TAGS = 50
 
 
@@ -81,9 +81,11 @@ def describe(secret: Secret, versions: list[Version], *, listing: bool = False) 
         out["DeletedDate"] = secret.deletion_date
     if secret.rotation_enabled and secret.next_rotation_at:
         out["NextRotationDate"] = secret.next_rotation_at
-    if secret.tags:
+    if secret.tags or secret.tags_set:
         out["Tags"] = secret.tags
-    out["SecretVersionsToStages" if listing else "VersionIdsToStages"] = version_stages(versions)
+    stages = version_stages(versions)
+    if stages:
+        out["SecretVersionsToStages" if listing else "VersionIdsToStages"] = stages
     out["CreatedDate"] = secret.created_at
     if secret.primary_region or secret.replicas:
         out["PrimaryRegion"] = secret.primary_region or secret.region
@@ -99,44 +101,74 @@ def replica_status(entry: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _filter_match(key: str, value: str, secret: Secret) -> bool:
-    def prefix(candidates: list[str], sensitive: bool = False) -> bool:
-        if sensitive:
-            return any(c.startswith(value) for c in candidates)
-        return any(c.lower().startswith(value.lower()) for c in candidates)
+# Where words start in a name: after any of the punctuation AWS splits names at.
+_NAME_SEPARATORS = frozenset("/_+=.@-")
+# The "all" key breaks values and attributes into words: at anything but letters and digits, and where a
+# lower-case letter or digit is followed by an upper-case letter ("ThisTestSecret": This, Test, Secret).
+_NON_WORD = re.compile(r"[^A-Za-z0-9]+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
-    names = [secret.name]
-    descriptions = [secret.description or ""]
-    tag_keys = [t["Key"] for t in secret.tags]
-    tag_values = [t.get("Value", "") for t in secret.tags]
-    primary = [secret.primary_region or secret.region] if (secret.primary_region or secret.replicas) else []
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for chunk in _NON_WORD.split(text) for w in _CAMEL.split(chunk) if w]
+
+
+def _word_starts(name: str) -> list[int]:
+    return [0] + [i + 1 for i, c in enumerate(name) if c in _NAME_SEPARATORS and i + 1 < len(name)]
+
+
+def _name_match(term: str, name: str) -> bool:
+    """Case-sensitive: the name, or the part of it from one of its words on, starts with ``term``."""
+    return any(name.startswith(term, i) for i in _word_starts(name))
+
+
+def _words_match(terms: list[str], text: str) -> bool:
+    """Every term starts some word of ``text`` (not case-sensitive; ``terms`` are lower-case words)."""
+    words = _words(text)
+    return bool(terms) and all(any(w.startswith(t) for w in words) for t in terms)
+
+
+def _term_match(key: str, value: str, secret: Secret) -> bool:
+    """One filter value (without its ``!``) against one secret, as AWS documents each key."""
+    terms = value.split()
     match key:
         case "name":
-            return prefix(names)
+            # every space-separated part of the value must start a word of the name
+            return all(_name_match(t, secret.name) for t in terms) if terms else secret.name.startswith(value)
         case "description":
-            return prefix(descriptions)
+            words = (secret.description or "").lower().split()
+            return bool(terms) and all(any(w.startswith(t.lower()) for w in words) for t in terms)
         case "tag-key":
-            return prefix(tag_keys, True)
+            return any(t["Key"].startswith(value) for t in secret.tags)
         case "tag-value":
-            return prefix(tag_values, True)
+            return any(t.get("Value", "").startswith(value) for t in secret.tags)
         case "primary-region":
-            return prefix(primary, True)
+            primary = secret.primary_region or (secret.region if secret.replicas else None)
+            return primary is not None and primary.startswith(value)
         case "owning-service":
-            return False
+            return False  # Strongroom has no secrets managed by other services
         case _:
-            return prefix(names + descriptions + tag_keys + tag_values + primary)
+            words = _words(value)
+            fields = [secret.name, secret.description or ""]
+            fields += [t["Key"] for t in secret.tags] + [t.get("Value", "") for t in secret.tags]
+            if secret.primary_region or secret.replicas:
+                fields.append(secret.primary_region or secret.region)
+            return any(_words_match(words, f) for f in fields)
+
+
+def _value_match(key: str, value: str, secret: Secret) -> bool:
+    if value.startswith("!"):
+        return not _term_match(key, value[1:], secret)
+    return _term_match(key, value, secret)
 
 
 def matches(filters: list[dict[str, Any]], secret: Secret) -> bool:
-    """Filters AND together; a filter's values OR; a value starting with ``!`` negates (prefix match)."""
+    """Filters AND together (a key given twice too); a filter's values OR; ``!value`` matches what ``value``
+    does not."""
     for flt in filters:
         key = flt.get("Key", "all")
         vals = flt.get("Values") or [""]
-        positives = [v for v in vals if not v.startswith("!")]
-        negatives = [v[1:] for v in vals if v.startswith("!")]
-        if any(_filter_match(key, v, secret) for v in negatives):
-            return False
-        if positives and not any(_filter_match(key, v, secret) for v in positives):
+        if not any(_value_match(key, v, secret) for v in vals):
             return False
     return True
 
@@ -161,16 +193,13 @@ def page(items: list[Any], request: dict[str, Any], default: int) -> tuple[list[
 class SecretOperations(SecretsBase):
     def create_secret(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         name = request["Name"]
-        if not _NAME.match(name):
-            raise InvalidParameterException(
-                "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: "
-                "-/_+=.@!"
-            )
+        check_name(name)
         if request.get("CrossAccountPrimaryARN") or request.get("Type"):
             raise InvalidRequestException("Strongroom does not support cross-account replicas or secret types.")
         tags = list(request.get("Tags") or [])
         check_tags(tags)
         value = writes.value_of(request, required=False)
+        token = writes.token_of(request) if value else ""
         kms_key_id = request.get("KmsKeyId") or None
         with self.runtime.store.read() as conn:
             existing = find_secret(conn, ctx.account_id, ctx.region, name)
@@ -179,9 +208,11 @@ class SecretOperations(SecretsBase):
                 raise InvalidRequestException(
                     "You can't create this secret because a secret with this name is already scheduled for deletion."
                 )
+            # a retried request (same token, same value) is answered as the first was; another value is refused
+            if value and writes.existing_same(ctx, existing, token, *value):
+                return {"ARN": existing.arn, "Name": existing.name, "VersionId": token}
             raise ResourceExistsException(f"The operation failed because the secret {name} already exists.")
         arn = secret_arn(ctx.account_id, ctx.region, name)
-        token = writes.token_of(request)
         encrypted = values.encrypt(ctx, arn, token, value[0], kms_key_id) if value else None
         now = clock.now()
         row = Secret(
@@ -328,7 +359,8 @@ class SecretOperations(SecretsBase):
                 "last-changed-date": lambda x: (x.last_changed_at, x.name),
                 "last-accessed-date": lambda x: (x.last_accessed_at or x.created_at, x.name),
             }.get(key, lambda x: (x.created_at, x.name))
-            found.sort(key=sort_key, reverse=(request.get("SortOrder") or "desc") == "desc")
+            # oldest first unless SortOrder says otherwise
+            found.sort(key=sort_key, reverse=request.get("SortOrder") == "desc")
             chunk, token = page(found, request, 100)
             entries = [describe(x, load_versions(conn, x.arn), listing=True) for x in chunk]
         out: dict[str, Any] = {"SecretList": entries}

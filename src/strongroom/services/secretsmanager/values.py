@@ -47,13 +47,17 @@ def context_of(arn: str, version_id: str) -> dict[str, str]:
     return {"SecretARN": arn, "SecretVersionId": version_id}
 
 
-def key_for(ctx: RequestContext, kms_key_id: str | None) -> str:
-    """The key a new version is encrypted under: the caller's, or the AWS managed key created on first use."""
+def key_for(ctx: RequestContext, arn: str, kms_key_id: str | None) -> str:
+    """The key a new version is encrypted under: the caller's, or the AWS managed key created on first use.
+
+    The managed key is the secret's account's (``arn``), not the caller's: a caller from another account writing
+    through the resource policy is then refused by that key's policy, as AWS refuses it.
+    """
     if kms_key_id:
         return kms_key_id
     from strongroom.services.kms.managed import aws_managed_key
 
-    return aws_managed_key(ctx.runtime, ctx.account_id, ctx.region, "secretsmanager").arn
+    return aws_managed_key(ctx.runtime, arn.split(":")[4], ctx.region, "secretsmanager").arn
 
 
 def _kms_error(exc: AwsError, failure: type[AwsError], message: str) -> AwsError:
@@ -70,7 +74,7 @@ def encrypt(
     ctx: RequestContext, arn: str, version_id: str, plaintext: bytes, kms_key_id: str | None
 ) -> tuple[str, bytes, bytes]:
     """(key ARN, wrapped data key, nonce + ciphertext) for one version's value."""
-    key_id = key_for(ctx, kms_key_id)
+    key_id = key_for(ctx, arn, kms_key_id)
     try:
         out = ctx.call(
             "kms",

@@ -22,7 +22,11 @@ from strongroom.services.secretsmanager.base import (
     move_labels,
     write_stages,
 )
-from strongroom.services.secretsmanager.errors import InvalidParameterException, ResourceNotFoundException
+from strongroom.services.secretsmanager.errors import (
+    InvalidParameterException,
+    InvalidRequestException,
+    ResourceNotFoundException,
+)
 from strongroom.services.secretsmanager.secrets import matches, page
 
 if TYPE_CHECKING:
@@ -38,9 +42,8 @@ def pick_version(versions: list[Version], version_id: str | None, stage: str | N
                 f"Secrets Manager can't find the specified secret value for VersionId: {version_id}"
             )
         if stage and stage not in found.stages:
-            raise ResourceNotFoundException(
-                f"Secrets Manager can't find the specified secret value for VersionId: {version_id} and staging "
-                f"label: {stage}"
+            raise InvalidRequestException(
+                "You provided a VersionStage that is not associated to the provided VersionId."
             )
         return found
     label = stage or CURRENT
@@ -159,7 +162,7 @@ class VersionOperations(SecretsBase):
                 rows = conn.execute(
                     select(model.secrets)
                     .where((s.account_id == ctx.account_id) & (s.region == ctx.region) & s.deletion_date.is_(None))
-                    .order_by(s.created_at.desc(), s.name)
+                    .order_by(s.created_at, s.name)  # oldest first, as ListSecrets
                 ).all()
             chosen = [x.arn for x in (Secret.of(r) for r in rows) if matches(list(filters), x)]
             ids, token = page(chosen, request, 20)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -17,12 +16,17 @@ from strongroom.services.secretsmanager.base import (
     load_versions,
     move_labels,
 )
-from strongroom.services.secretsmanager.errors import InvalidParameterException, ResourceExistsException
+from strongroom.services.secretsmanager.errors import (
+    InvalidParameterException,
+    InvalidRequestException,
+    ResourceExistsException,
+)
 
 if TYPE_CHECKING:
     from strongroom.server.context import RequestContext
 
 VERSION_EXISTS = "You can't modify an existing version, you can only create a new version."
+NO_TOKEN = "You must provide a ClientRequestToken value. We recommend a UUID-type value."
 
 
 def value_of(request: dict[str, Any], *, required: bool) -> tuple[bytes, bool] | None:
@@ -45,7 +49,11 @@ def value_of(request: dict[str, Any], *, required: bool) -> tuple[bytes, bool] |
 
 
 def token_of(request: dict[str, Any]) -> str:
-    return str(request.get("ClientRequestToken") or uuid.uuid4())
+    """The new version's id. SDKs always fill ClientRequestToken in; AWS refuses a raw request without it."""
+    token = request.get("ClientRequestToken")
+    if not token:
+        raise InvalidRequestException(NO_TOKEN)
+    return str(token)
 
 
 def existing_same(ctx: RequestContext, secret: Secret, version_id: str, plaintext: bytes, binary: bool) -> bool | None:
@@ -94,6 +102,8 @@ def insert_version(
             )
         else:
             insert_row(conn, secret.arn, version_id, key_arn, data_key, blob, binary, now)
+        if CURRENT not in stages and not any(CURRENT in v.stages for v in load_versions(conn, secret.arn)):
+            stages.append(CURRENT)  # AWS: the first version of a secret always gets AWSCURRENT
         moved = move_labels(conn, secret.arn, version_id, stages)
         collect_garbage(conn, secret.arn, now)
         conn.execute(model.secrets.update().where(model.secrets.c.arn == secret.arn).values(last_changed_at=now))
