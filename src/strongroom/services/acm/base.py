@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from strongroom.core import ids
 from strongroom.core.clock import clock
-from strongroom.services.acm import certs
+from strongroom.services.acm import certs, internal_ca
 from strongroom.services.acm.errors import InvalidArnException, ResourceNotFoundException
 from strongroom.services.acm.model import account_config, certificates
 
@@ -36,6 +36,20 @@ def key_aad(arn: str) -> bytes:
 
 def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def wire_key_algorithm(name: str) -> str:
+    """KeyAlgorithm as DescribeCertificate and ListCertificates spell it: ``RSA-2048``, ``EC-prime256v1``.
+
+    Requests (RequestCertificate's KeyAlgorithm, ListCertificates' Includes.keyTypes) and SearchCertificates use
+    the model's ``RSA_2048``; real AWS answers the two older operations with a hyphen (AWS's recorded output).
+    """
+    return name.replace("_", "-", 1)
+
+
+# The signature algorithm of a certificate an ACME CA will issue, by its key (RSA keys: an RSA intermediate), for
+# DescribeCertificate while the request is PENDING_VALIDATION, as AWS reports it for Amazon's CAs.
+_PENDING_SIGNATURE = {"EC_prime256v1": "SHA256WITHECDSA", "EC_secp384r1": "SHA384WITHECDSA"}
 
 
 class AcmBase:
@@ -107,8 +121,12 @@ class AcmBase:
     @staticmethod
     def options(row: Row) -> dict[str, str]:
         opts = json.loads(row["options"] or "{}")
+        # ACM logs only the certificates it issues publicly: an imported certificate reports DISABLED.
+        logging_default = "DISABLED" if row["type"] == "IMPORTED" else "ENABLED"
         return {
-            "CertificateTransparencyLoggingPreference": opts.get("CertificateTransparencyLoggingPreference", "ENABLED"),
+            "CertificateTransparencyLoggingPreference": opts.get(
+                "CertificateTransparencyLoggingPreference", logging_default
+            ),
             "Export": opts.get("Export", "ENABLED" if row["type"] == "PRIVATE" else "DISABLED"),
         }
 
@@ -125,11 +143,18 @@ class AcmBase:
         }
         if row["type"] == "AMAZON_ISSUED":
             d["DomainValidationOptions"] = self.domain_validation_options(row)
+        elif row["type"] == "IMPORTED":
+            # AWS lists every name of an imported certificate here, with nothing but the name.
+            d["DomainValidationOptions"] = [{"DomainName": name} for name in d["SubjectAlternativeNames"]]
+        pending = row["type"] == "AMAZON_ISSUED" and not row["certificate"]
         for key, column in (("Serial", "serial"), ("Subject", "subject"), ("Issuer", "issuer")):
             if row[column]:
                 d[key] = row[column]
-        if row["type"] != "IMPORTED":
-            d["CreatedAt"] = row["created_at"]
+        if pending:
+            d["Subject"] = f"CN={row['domain_name']}"  # the subject of the certificate to be issued
+            if row["issuer_kind"] == "internal":
+                d["Issuer"] = internal_ca.ORGANIZATION
+        d["CreatedAt"] = row["created_at"]  # imported certificates too (both it and ImportedAt, as on AWS)
         for key, column in (("IssuedAt", "issued_at"), ("ImportedAt", "imported_at")):
             if row[column] is not None:
                 d[key] = row[column]
@@ -140,9 +165,13 @@ class AcmBase:
         if row["not_before"] is not None:
             d["NotBefore"] = row["not_before"]
             d["NotAfter"] = row["not_after"]
-        d["KeyAlgorithm"] = row["key_algorithm"]
+        d["KeyAlgorithm"] = wire_key_algorithm(row["key_algorithm"])
         if row["signature_algorithm"]:
             d["SignatureAlgorithm"] = row["signature_algorithm"]
+        elif pending and row["issuer_kind"] == "internal":
+            d["SignatureAlgorithm"] = internal_ca.SIGNATURE_ALGORITHM
+        elif pending:
+            d["SignatureAlgorithm"] = _PENDING_SIGNATURE.get(row["key_algorithm"], "SHA256WITHRSA")
         d["InUseBy"] = []
         if row["failure_reason"]:
             d["FailureReason"] = row["failure_reason"]
@@ -167,14 +196,21 @@ class AcmBase:
             "HasAdditionalSubjectAlternativeNames": len(sans) > 100,
             "Status": row["status"],
             "Type": row["type"],
-            "KeyAlgorithm": row["key_algorithm"],
+            "KeyAlgorithm": wire_key_algorithm(row["key_algorithm"]),
             "KeyUsages": json.loads(row["key_usages"] or "[]"),
             "ExtendedKeyUsages": [e["Name"] for e in json.loads(row["extended_key_usages"] or "[]")],
             "ExportOption": self.options(row)["Export"],
             "InUse": False,
-            "Exported": bool(row["exported"]),
-            "RenewalEligibility": self.renewal_eligibility(row),
         }
+        if row["certificate"]:
+            # A certificate without the extensions (typically an imported one) is summarised as usable for
+            # anything (key usage ANY) and for no named purpose (extended key usage NONE), as AWS lists it; a
+            # requested one has empty lists until it is issued.
+            s["KeyUsages"] = s["KeyUsages"] or ["ANY"]
+            s["ExtendedKeyUsages"] = s["ExtendedKeyUsages"] or ["NONE"]
+        if row["type"] == "PRIVATE" or self.options(row)["Export"] == "ENABLED":
+            s["Exported"] = bool(row["exported"])  # AWS omits it for certificates that cannot be exported
+        s["RenewalEligibility"] = self.renewal_eligibility(row)
         for key, column in (
             ("NotBefore", "not_before"),
             ("NotAfter", "not_after"),
@@ -183,7 +219,7 @@ class AcmBase:
             ("ImportedAt", "imported_at"),
             ("RevokedAt", "revoked_at"),
         ):
-            if row[column] is not None and not (key == "CreatedAt" and row["type"] == "IMPORTED"):
+            if row[column] is not None:
                 s[key] = row[column]
         return s
 

@@ -25,6 +25,10 @@ from strongroom.store.engine import Store
 
 CA_NAME = "internal"
 CA_VALIDITY = timedelta(days=3650)
+# What DescribeCertificate reports for its certificates as Issuer (the CA's O) and SignatureAlgorithm (ECDSA
+# P-384 with SHA-384), already while a request is pending, as AWS does for Amazon's CAs.
+ORGANIZATION = "Strongroom"
+SIGNATURE_ALGORITHM = "SHA384WITHECDSA"
 _AAD = b"acm-issuing-ca:"
 
 
@@ -66,7 +70,7 @@ class InternalCA:
         key = ec.generate_private_key(ec.SECP384R1())
         subject = x509.Name(
             [
-                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Strongroom"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANIZATION),
                 x509.NameAttribute(NameOID.COMMON_NAME, f"Strongroom {name} issuing CA (not publicly trusted)"),
             ]
         )

@@ -166,7 +166,7 @@ class ManageFamily(AcmBase):
     def x509_matches(self, row: Row, flt: dict[str, Any]) -> bool:
         if not row["certificate"]:
             return False
-        summary = self.summary(row)
+        summary = self.x509_usages(row)
         checks: list[bool] = []
         if "Subject" in flt:
             checks.append(_text_match(flt["Subject"].get("CommonName", {}), [row["domain_name"]]))
@@ -194,7 +194,7 @@ class ManageFamily(AcmBase):
             ("IssuedAt", "issued_at"),
             ("RevokedAt", "revoked_at"),
         ):
-            if row[column] is not None and not (key == "CreatedAt" and row["type"] == "IMPORTED"):
+            if row[column] is not None:
                 meta[key] = row[column]
         meta.update(
             {
@@ -222,7 +222,7 @@ class ManageFamily(AcmBase):
             from strongroom.services.acm import certs
 
             cert = certs.split_pem(row["certificate"])[0]
-            summary = self.summary(row)
+            summary = self.x509_usages(row)
             result["X509Attributes"] = {
                 "Issuer": self.distinguished_name(cert.issuer),
                 "Subject": self.distinguished_name(cert.subject),
@@ -235,6 +235,14 @@ class ManageFamily(AcmBase):
                 "NotBefore": row["not_before"],
             }
         return result
+
+    @staticmethod
+    def x509_usages(row: Row) -> dict[str, list[str]]:
+        """The certificate's key usages as its extensions name them (ListCertificates' ANY/NONE stand-ins aside)."""
+        return {
+            "KeyUsages": json.loads(row["key_usages"] or "[]"),
+            "ExtendedKeyUsages": [e["Name"] for e in json.loads(row["extended_key_usages"] or "[]")],
+        }
 
     @staticmethod
     def distinguished_name(name: Any) -> dict[str, Any]:

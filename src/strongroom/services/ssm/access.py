@@ -195,7 +195,9 @@ def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
     if op == "GetParameters" and isinstance(params.get("Names"), list):
         return _read_checks(ctx, [n for n in dict.fromkeys(params["Names"]) if isinstance(n, str)])
     if op in _BY_NAME and isinstance(params.get("Name"), str):
-        return [Check(action, arn_for(ctx, params["Name"]))]
+        # PutParameter stores the name without surrounding spaces (rules.normalize_name): authorize that ARN.
+        name = params["Name"].strip(" ") if op == "PutParameter" else params["Name"]
+        return [Check(action, arn_for(ctx, name))]
     if op in _BY_NAMES and isinstance(params.get("Names"), list):
         return [Check(action, arn_for(ctx, n)) for n in dict.fromkeys(params["Names"]) if isinstance(n, str)]
     if op == "GetParametersByPath" and isinstance(params.get("Path"), str):

@@ -26,7 +26,7 @@ from strongroom.services.ssm.errors import (
     ParameterVersionNotFound,
     ThrottlingException,
 )
-from strongroom.services.ssm.rules import parameter_arn
+from strongroom.services.ssm.rules import other_spelling, parameter_arn
 
 if TYPE_CHECKING:
     from strongroom.server.context import RequestContext
@@ -71,6 +71,12 @@ CURRENT_ON = and_(
     _p.c.version == _v.c.version,
 )
 LATEST = select(_v).join(_p, CURRENT_ON).where(*named(_p))
+# Which spellings of a one-level name (``x``, ``/x``) are stored: AWS treats the two as one parameter.
+SPELLINGS = select(_p.c.name).where(
+    _p.c.account_id == bindparam("k_account"),
+    _p.c.region == bindparam("k_region"),
+    _p.c.name.in_([bindparam("k_name"), bindparam("k_other")]),
+)
 SETTING = select(_s.c.value).where(
     _s.c.account_id == bindparam("k_account"),
     _s.c.region == bindparam("k_region"),
@@ -84,8 +90,13 @@ class Ref:
 
     account_id: str
     region: str
-    name: str
+    name: str  # as stored
     selector: str | None = None
+    given: str | None = None  # as the request spelled it (``/x`` for a stored ``x``), answered back as AWS does
+
+    @property
+    def shown(self) -> str:
+        return self.given or self.name
 
     @property
     def arn(self) -> str:
@@ -122,7 +133,8 @@ class SsmBase:
             name, _, selector = raw.partition(":")
             if ":" in selector:
                 raise ParameterNotFound("")
-            return Ref(ctx.account_id, ctx.region, name, selector or None)
+            stored = self.stored_name(ctx.account_id, ctx.region, name)
+            return Ref(ctx.account_id, ctx.region, stored, selector or None, name if stored != name else None)
         parts = raw.split(":", 5)
         if len(parts) != 6 or parts[2] != "ssm" or not parts[5].startswith("parameter/"):
             raise ParameterNotFound("")
@@ -130,15 +142,24 @@ class SsmBase:
         path, _, selector = parts[5][len("parameter/") :].partition(":")
         if ":" in selector:
             raise ParameterNotFound("")
-        name = "/" + path if "/" in path else self._bare_or_slashed(account, region, path)
+        name = "/" + path if "/" in path else self.stored_name(account, region, path)
         return Ref(account, region, name, selector or None)
 
-    def _bare_or_slashed(self, account: str, region: str, name: str) -> str:
-        """``parameter/x`` is the ARN of both ``x`` and ``/x``; whichever exists is meant."""
+    def stored_name(self, account: str, region: str, name: str) -> str:
+        """The stored spelling of a one-level name: ``x`` and ``/x`` (and ``parameter/x``) mean the same parameter.
+
+        The spelling asked for wins when both exist (two parameters stored before names were unified).
+        """
+        other = other_spelling(name)
+        if other == name:
+            return name
         with self.runtime.store.read() as conn:
-            if self.row(conn, Ref(account, region, name)) is None:
-                return "/" + name if self.row(conn, Ref(account, region, "/" + name)) is not None else name
-        return name
+            found = set(
+                conn.execute(
+                    SPELLINGS, {"k_account": account, "k_region": region, "k_name": name, "k_other": other}
+                ).scalars()
+            )
+        return other if other in found and name not in found else name
 
     @staticmethod
     def row(conn: Connection, ref: Ref) -> Row[Any] | None:

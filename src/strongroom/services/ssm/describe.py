@@ -47,22 +47,27 @@ _RESERVED_PATH = (
 _p, _v, _t = model.parameters, model.versions, model.tags
 
 
-def _under(recursive: bool, paged: bool) -> Select[Any]:
-    """GetParametersByPath's candidates: names under a LIKE prefix, one level deep unless recursive."""
-    query = select(_p).where(
-        _p.c.account_id == bindparam("k_account"),
-        _p.c.region == bindparam("k_region"),
-        _p.c.name.like(bindparam("like"), escape="\\"),
-    )
-    if not recursive:
-        query = query.where(not_(_p.c.name.like(bindparam("deeper"), escape="\\")))
+def _under(recursive: bool, paged: bool, root: bool = False) -> Select[Any]:
+    """GetParametersByPath's candidates: names under a LIKE prefix, one level deep unless recursive.
+
+    Under the root path ``/`` the names without a slash (``x``, the same parameter as ``/x``) are at the top
+    level too, as on AWS: every name recursively, and ``x`` or ``/x`` (no deeper slash) for one level.
+    """
+    query = select(_p).where(_p.c.account_id == bindparam("k_account"), _p.c.region == bindparam("k_region"))
+    if root:
+        if not recursive:
+            query = query.where(not_(_p.c.name.like("%_/%")))  # no slash after the first character
+    else:
+        query = query.where(_p.c.name.like(bindparam("like"), escape="\\"))
+        if not recursive:
+            query = query.where(not_(_p.c.name.like(bindparam("deeper"), escape="\\")))
     if paged:
         query = query.where(_p.c.name > bindparam("after"))
     return query.order_by(_p.c.name).limit(bindparam("limit"))
 
 
 # Built once (see base.py): keyed by (recursive, has NextToken).
-_UNDER = {(r, a): _under(r, a) for r in (True, False) for a in (True, False)}
+_UNDER = {(r, a, root): _under(r, a, root) for r in (True, False) for a in (True, False) for root in (True, False)}
 _V_IN_REGION = (_v.c.account_id == bindparam("k_account"), _v.c.region == bindparam("k_region"))
 _CURRENT_OF = select(_v).join(_p, CURRENT_ON).where(*_V_IN_REGION, _v.c.name.in_(bindparam("names", expanding=True)))
 _HISTORY_OF = (
@@ -274,7 +279,7 @@ class ListingOperations(ParameterOperations):
         labels = next((values for key, _, values in checked if key == "Label"), None)
         plain = [f for f in checked if f[0] != "Label"]
         with self.runtime.store.read() as conn:  # one read transaction for the page, its tags and its versions
-            candidates = list(conn.execute(_UNDER[recursive, after is not None], params))
+            candidates = list(conn.execute(_UNDER[recursive, after is not None, path == "/"], params))
             page = candidates[:limit]
             tags = _tags_in(conn, ctx.account_id, ctx.region, [r.name for r in page]) if plain else {}
             chosen = [row.name for row in page if all(matches(row, tags.get(row.name, {}), *f) for f in plain)]

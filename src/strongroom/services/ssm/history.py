@@ -43,7 +43,7 @@ class HistoryOperations(SsmBase):
 
     def _history_item(self, ctx: RequestContext, ref: Ref, row: Row[Any], decrypt: bool) -> dict[str, Any]:
         item: dict[str, Any] = {
-            "Name": ref.name,
+            "Name": ref.shown,
             "Type": row.type,
             "LastModifiedDate": row.modified_at,
             "LastModifiedUser": row.modified_user,

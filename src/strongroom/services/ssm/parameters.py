@@ -31,9 +31,12 @@ from strongroom.services.ssm.rules import (
     TIERS,
     check_data_type,
     check_name,
+    check_reference,
     check_tier_change,
     check_value_size,
     choose_tier,
+    normalize_name,
+    other_spelling,
     parameter_arn,
 )
 
@@ -58,7 +61,7 @@ class ParameterOperations(PublicParameters, SsmBase):
     # -- PutParameter -------------------------------------------------------------------------------------
 
     def put_parameter(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        name, value = request["Name"], request["Value"]
+        name, value = normalize_name(request["Name"]), request["Value"]
         overwrite = bool(request.get("Overwrite"))
         check_name(name, ctx.account_id, ctx.region)
         if value == "":
@@ -72,7 +75,8 @@ class ParameterOperations(PublicParameters, SsmBase):
                 "please remove overwrite flag. To update tags for an existing parameter, please use "
                 "AddTagsToResource or RemoveTagsFromResource."
             )
-        ref = Ref(ctx.account_id, ctx.region, name)
+        # ``x`` and ``/x`` are one parameter: an update of either spelling updates the one stored.
+        ref = Ref(ctx.account_id, ctx.region, self.stored_name(ctx.account_id, ctx.region, name))
         with self.runtime.store.read() as conn:
             current = self.row(conn, ref)
             default_tier = self.setting(conn, ctx.account_id, ctx.region, DEFAULT_TIER_SETTING, "Standard")
@@ -224,10 +228,11 @@ class ParameterOperations(PublicParameters, SsmBase):
     def parameter_view(self, ctx: RequestContext, raw: str, decrypt: bool) -> dict[str, Any]:
         """One parameter as GetParameter/GetParameters answer it (public, Secrets Manager reference or stored)."""
         prefetched, version = take_prefetched(ctx, raw)
-        if prefetched:
-            if version is None:
-                raise ParameterNotFound("")
+        if prefetched and version is not None:
             return self.view(ctx, Ref(ctx.account_id, ctx.region, raw), version, decrypt)
+        if prefetched and other_spelling(raw) == raw:
+            raise ParameterNotFound("")
+        # Not prefetched, or a one-level name that may be stored in its other spelling (``x`` for ``/x``).
         ref = self.ref(ctx, raw)
         if self.is_public(ref.name):
             return self.public_parameter(ctx, ref)
@@ -240,7 +245,7 @@ class ParameterOperations(PublicParameters, SsmBase):
 
     def view(self, ctx: RequestContext, ref: Ref, version: Row[Any], decrypt: bool) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "Name": ref.arn if ref.account_id != ctx.account_id else ref.name,  # shared parameters go by ARN
+            "Name": ref.arn if ref.account_id != ctx.account_id else ref.shown,  # shared parameters go by ARN
             "Type": version.type,
             "Value": self.value_of(ctx, ref.arn, version, decrypt),
             "Version": version.version,
@@ -254,7 +259,10 @@ class ParameterOperations(PublicParameters, SsmBase):
 
     def get_parameter(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         self.throttle(ctx)
-        return {"Parameter": self.parameter_view(ctx, request["Name"], bool(request.get("WithDecryption")))}
+        raw = request["Name"]
+        if not raw.startswith(("arn:", "/aws/")):  # ARNs, public parameters and secret references aside
+            check_reference(raw.partition(":")[0])
+        return {"Parameter": self.parameter_view(ctx, raw, bool(request.get("WithDecryption")))}
 
     def get_parameters(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         self.throttle(ctx)

@@ -45,10 +45,12 @@ INTEGRATION_PREFIX = "/d9d01087-4a3f-49e0-b0b4-d568d7826553/ssm/integrations/web
 _NAME_CHARS = re.compile(r"^[a-zA-Z0-9_.\-/]+$")
 _LABEL_CHARS = re.compile(r"^[a-zA-Z0-9_.\-]+$")
 
+# AWS's one answer (PutParameter and GetParameter alike) to a name with a character outside a-zA-Z0-9_.-/, a
+# space inside, an empty level (``//``), or a slash without the leading one: real AWS says "ssm" alone here.
 NAME_RULES_MESSAGE = (
-    'Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive). If formed as a path, it can '
-    "consist of sub-paths divided by slash symbol; each sub-path can be formed as a mix of letters, numbers and "
-    "the following 3 symbols .-_"
+    'Parameter name: can\'t be prefixed with "ssm" (case-insensitive). If formed as a path, it can consist of '
+    "sub-paths divided by slash symbol; each sub-path can be formed as a mix of letters, numbers and the following "
+    "3 symbols .-_"
 )
 PATH_RULES_MESSAGE = (
     "The parameter doesn't meet the parameter name requirements. The parameter name must begin with a forward "
@@ -67,6 +69,27 @@ def parameter_arn(account_id: str, region: str, name: str) -> str:
     return f"{arn_prefix(account_id, region)}/{name.lstrip('/')}"
 
 
+def normalize_name(name: str) -> str:
+    """PutParameter's name as stored: AWS removes spaces at the beginning and end of a name."""
+    return name.strip(" ")
+
+
+def other_spelling(name: str) -> str:
+    """``x`` and ``/x`` are one parameter on AWS ("not unique" in its name rules): the other spelling of a
+    one-level name, or the name itself for a hierarchy."""
+    if "/" not in name:
+        return "/" + name
+    if name.startswith("/") and "/" not in name[1:] and len(name) > 1:
+        return name[1:]
+    return name
+
+
+def check_reference(name: str) -> None:
+    """A name a read names (GetParameter): AWS rejects malformed names there too instead of not finding them."""
+    if not _NAME_CHARS.match(name) or "//" in name or ("/" in name and not name.startswith("/")):
+        raise ValidationException(NAME_RULES_MESSAGE)
+
+
 def is_reserved(name: str) -> bool:
     bare = name.lstrip("/").lower()
     return bare.startswith(("aws", "ssm"))
@@ -80,16 +103,12 @@ def check_name(name: str, account_id: str, region: str) -> None:
         raise AccessDeniedException(f"No access to reserved parameter name: {name.lstrip('/')}.")
     if bare.startswith(("aws", "ssm")):
         if is_path:
-            raise ValidationException(
-                'Parameter name: can\'t be prefixed with "ssm" (case-insensitive). If formed as a path, it can '
-                "consist of sub-paths divided by slash symbol; each sub-path can be formed as a mix of letters, "
-                "numbers and the following 3 symbols .-_"
-            )
+            raise ValidationException(NAME_RULES_MESSAGE)
         raise ValidationException('Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive).')
-    if not _NAME_CHARS.match(name) or "//" in name or (len(name) > 1 and name.endswith("/")) or name == "/":
+    if not _NAME_CHARS.match(name) or "//" in name or name.endswith("/"):
         raise ValidationException(NAME_RULES_MESSAGE)
     if "/" in name and not name.startswith("/"):
-        raise ValidationException("Parameter name must be a fully qualified name.")
+        raise ValidationException(NAME_RULES_MESSAGE)  # "a/b": a hierarchy needs its leading slash
     if len(parameter_arn(account_id, region, name)) > MAX_NAME_WITH_ARN + 1:
         raise ValidationException(
             f"Parameter name: {name} is too long. The maximum length of a parameter name, including the ARN "
