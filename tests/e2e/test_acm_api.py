@@ -56,7 +56,7 @@ def test_email_validated_certificate_is_issued_by_the_internal_ca(issued: tuple[
     detail = acm.describe_certificate(CertificateArn=arn)["Certificate"]
     assert detail["Type"] == "AMAZON_ISSUED"
     assert detail["Subject"] == f"CN={domain}"
-    assert detail["KeyAlgorithm"] == "RSA_2048"
+    assert detail["KeyAlgorithm"] == "RSA-2048"  # AWS spells it with a hyphen here (the model: RSA_2048)
     assert detail["RenewalEligibility"] == "ELIGIBLE"
     assert detail["Options"] == {"CertificateTransparencyLoggingPreference": "ENABLED", "Export": "ENABLED"}
     assert {e["Name"] for e in detail["ExtendedKeyUsages"]} == {
@@ -155,10 +155,14 @@ def test_account_configuration_and_options(server: ServerProcess) -> None:
 def test_errors(server: ServerProcess) -> None:
     acm = server.client("acm")
     raw = server.client("acm", config=NO_VALIDATION)
-    missing = f"arn:aws:acm:us-east-1:{'1' * 12}:certificate/00000000-0000-0000-0000-000000000000"
+    account = server.client("sts").get_caller_identity()["Account"]
+    missing = f"arn:aws:acm:us-east-1:{account}:certificate/00000000-0000-0000-0000-000000000000"
     with pytest.raises(ClientError) as exc:
         acm.describe_certificate(CertificateArn=missing)
     assert _code(exc) == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as exc:  # another account's certificate: refused, whether or not it exists
+        acm.describe_certificate(CertificateArn=missing.replace(f":{account}:", f":{'1' * 12}:"))
+    assert _code(exc) == "AccessDeniedException"
     with pytest.raises(ClientError) as exc:
         raw.describe_certificate(CertificateArn="not-an-arn-at-all-really")
     assert _code(exc) in ("ValidationException", "InvalidArnException")

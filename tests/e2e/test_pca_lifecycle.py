@@ -88,7 +88,7 @@ def test_errors_for_bad_input(server: Any) -> None:
         pca.describe_certificate_authority(CertificateAuthorityArn="arn:aws:acm-pca:us-east-1:123456789012:nope")
     assert code(err) == "InvalidArnException"
     missing = (
-        f"arn:aws:acm-pca:us-east-1:{server.account_id or '123456789012'}:certificate-authority/"
+        f"arn:aws:acm-pca:us-east-1:{server.client('sts').get_caller_identity()['Account']}:certificate-authority/"
         + "0" * 8
         + "-0000-0000-0000-"
         + "0" * 12
@@ -96,6 +96,10 @@ def test_errors_for_bad_input(server: Any) -> None:
     with pytest.raises(ClientError) as err:
         pca.describe_certificate_authority(CertificateAuthorityArn=missing)
     assert code(err) == "ResourceNotFoundException"
+    foreign = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/" + missing.rsplit("/", 1)[1]
+    with pytest.raises(ClientError) as err:  # another account's CA: refused, whether or not it exists
+        pca.describe_certificate_authority(CertificateAuthorityArn=foreign)
+    assert code(err) == "AccessDeniedException"
     root, root_pem = make_root(pca)
     with pytest.raises(ClientError) as err:
         pca.issue_certificate(

@@ -27,7 +27,7 @@ from strongroom.services.acm_pca.errors import (
     MalformedCertificateException,
 )
 from strongroom.services.acm_pca.names import general_name, subject_name
-from strongroom.services.acm_pca.sharing import check_tags, write_tags
+from strongroom.services.acm_pca.sharing import check_bucket_name, check_tags, write_tags
 from strongroom.services.acm_pca.templates import key_usage
 
 if TYPE_CHECKING:
@@ -50,6 +50,8 @@ def normalize_revocation(config: dict[str, Any] | None) -> dict[str, Any]:
     """What DescribeCertificateAuthority echoes back: both sections, disabled unless enabled."""
     config = dict(config or {})
     crl = dict(config.get("CrlConfiguration") or {"Enabled": False})
+    if "S3BucketName" in crl:
+        check_bucket_name(crl["S3BucketName"])
     ocsp = dict(config.get("OcspConfiguration") or {"Enabled": False})
     if crl.get("Enabled"):
         crl.setdefault("ExpirationInDays", DEFAULT_CRL_DAYS)

@@ -27,6 +27,9 @@ _CERT_ARN = re.compile(
     r"^arn:aws[\w-]*:acm-pca:([a-z0-9-]+):(\d{12}):certificate-authority/([0-9a-f-]{36})/certificate/([0-9a-f]+)$"
 )
 
+# ctx.extras key: the CA of another account that authorization let this call reach through the CA's policy
+SHARED_CA = "acm_pca.shared_ca"
+
 # Which CA states each operation accepts (AWS API reference, per operation); absent: any state.
 ALLOWED_STATES: dict[str, frozenset[str]] = {
     "GetCertificateAuthorityCsr": frozenset({"PENDING_CERTIFICATE", "ACTIVE", "DISABLED", "EXPIRED"}),
@@ -114,9 +117,15 @@ class PcaBase:
             return conn.execute(select(model.authorities).where(model.authorities.c.arn == arn)).mappings().first()
 
     def find_ca(self, ctx: RequestContext, arn: str, *, operation: str | None = None) -> RowMapping:
-        """The CA an operation names, checked against that operation's allowed states."""
-        region, _account, _ = parse_ca_arn(arn)
-        row = self.load_ca(arn) if region == ctx.region else None
+        """The CA an operation names, checked against that operation's allowed states.
+
+        Only the caller's own account's CAs are found, unless authorization admitted this call to another
+        account's CA through that CA's resource policy (see ``access.checks``): a CA ARN of another account is
+        otherwise as unknown as a missing one.
+        """
+        region, account, _ = parse_ca_arn(arn)
+        reachable = account == ctx.account_id or ctx.extras.get(SHARED_CA) == arn
+        row = self.load_ca(arn) if region == ctx.region and reachable else None
         if row is None:
             raise ResourceNotFoundException(f"Could not find certificate authority {arn}.")
         allowed = ALLOWED_STATES.get(operation or ctx.operation)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -11,6 +12,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtensionOID
 from sqlalchemy import RowMapping, select, update
 
+from strongroom.core import paths
 from strongroom.events.scheduler import JobContext, JobResult
 from strongroom.services.acm_pca import keys, model
 from strongroom.services.acm_pca.base import PcaBase, ca_id, pca_dir
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
 
     from strongroom.server.context import RequestContext
     from strongroom.server.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 CRL_JOB = "pca-crl"
 
@@ -48,11 +52,15 @@ def normalize_serial(text: str) -> str:
         return cleaned
 
 
-def crl_path(runtime: Runtime, row: RowMapping) -> Path:
-    """``<dir>/<S3BucketName or account>/crl/<ca-id>.crl``: the object key AWS writes to the CRL bucket."""
+def crl_location(runtime: Runtime, row: RowMapping) -> tuple[Path, list[str]]:
+    """The CRL directory and ``[<S3BucketName or account>, "crl", "<ca-id>.crl"]``, the object key AWS writes.
+
+    The bucket name is the caller's (checked against S3's rules on the way in), so every use goes through
+    ``core.paths``, which refuses a path that would leave the directory.
+    """
     crl = json.loads(row["revocation"])["CrlConfiguration"]
     bucket = crl.get("S3BucketName") or row["account_id"]
-    return pca_dir(runtime, "pca_crl_dir", "crl") / bucket / "crl" / f"{ca_id(row['arn'])}.crl"
+    return pca_dir(runtime, "pca_crl_dir", "crl"), [bucket, "crl", f"{ca_id(row['arn'])}.crl"]
 
 
 class RevocationOperations(PcaBase):
@@ -128,14 +136,19 @@ class RevocationOperations(PcaBase):
                 conn.execute(model.crls.insert().values(ca_arn=row["arn"], **values))
             # regenerate halfway through the CRL's validity so relying parties never hold an expired one
             self.runtime.scheduler.schedule(CRL_JOB, row["arn"], now + (next_update - now) / 2, conn=conn)
-        target = crl_path(self.runtime, row)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".crl.tmp")
-        partial.write_bytes(der)
-        partial.replace(target)
+        base, parts = crl_location(self.runtime, row)
+        try:
+            paths.write_atomic(base, *parts, data=der)
+        except paths.PathEscapeError as exc:
+            # a bucket name stored before names were checked: the CRL is still served over HTTP
+            log.warning("CRL of %s not written to a file: %s", row["arn"], exc)
 
     def remove_crl_file(self, row: RowMapping) -> None:
-        crl_path(self.runtime, row).unlink(missing_ok=True)
+        base, parts = crl_location(self.runtime, row)
+        try:
+            paths.remove(base, *parts)
+        except paths.PathEscapeError:
+            pass  # never written (see regenerate_crl)
 
     def crl_job(self, job: JobContext) -> JobResult | None:
         row = self.load_ca(job.key)

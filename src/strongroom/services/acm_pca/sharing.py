@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, func, select
 
+from strongroom.core import paths
+from strongroom.core.s3names import bucket_name_error
 from strongroom.services.acm_pca import model
 from strongroom.services.acm_pca.base import PcaBase, ca_id, pca_dir
 from strongroom.services.acm_pca.errors import (
@@ -40,6 +42,12 @@ def check_tags(tags: list[dict[str, str]]) -> None:
         raise InvalidTagException("Duplicate tag keys are not allowed in a single request.")
     if len(keys) > MAX_TAGS:
         raise TooManyTagsException(f"A certificate authority can have at most {MAX_TAGS} tags.")
+
+
+def check_bucket_name(bucket: str) -> None:
+    """A CRL or audit-report bucket must follow S3's bucket naming rules; the name becomes a directory here."""
+    if bucket_name_error(bucket) is not None:
+        raise InvalidArgsException(f"The bucket name {bucket} is not valid.")
 
 
 def write_tags(conn: Connection, ca_arn: str, tags: list[dict[str, str]]) -> None:
@@ -215,8 +223,7 @@ class SharingOperations(PcaBase):
         report_id = str(uuid.uuid4())
         fmt = request["AuditReportResponseFormat"]
         bucket = request["S3BucketName"]
-        if "/" in bucket or bucket.startswith("."):
-            raise InvalidArgsException(f"The bucket name {bucket} is not valid.")
+        check_bucket_name(bucket)
         key = f"audit-report/{ca_id(row['arn'])}/{report_id}.{fmt.lower()}"
         with self.runtime.store.read() as conn:
             certs = conn.execute(
@@ -241,9 +248,8 @@ class SharingOperations(PcaBase):
             }
             for c in certs
         ]
-        target = pca_dir(self.runtime, "pca_audit_report_dir", "audit-reports") / bucket / key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(_render(entries, fmt))
+        base = pca_dir(self.runtime, "pca_audit_report_dir", "audit-reports")
+        paths.write_atomic(base, bucket, *paths.key_parts(key), data=_render(entries, fmt))
         with self.runtime.store.write() as conn:
             conn.execute(
                 model.audit_reports.insert().values(

@@ -1,7 +1,7 @@
 """CloudTrail's authorization table (Service Authorization Reference, "AWS CloudTrail").
 
 Trail operations act on ``arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME``; LookupEvents, ListTrails,
-DescribeTrails and the other account-wide reads on ``"*"``.
+DescribeTrails and the other account-wide reads on ``"*"``; ListTags on every trail it names.
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ def trail_arn(ctx: RequestContext, name: str) -> str:
 
 def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
     op = ctx.operation
+    if op == "ListTags" and isinstance(params.get("ResourceIdList"), list):
+        # one check per trail named: a Deny on any of them refuses the listing
+        return [Check(f"cloudtrail:{op}", trail_arn(ctx, str(arn))) for arn in dict.fromkeys(params["ResourceIdList"])]
     member = TRAIL_OPERATIONS.get(op)
     if member is None or not params.get(member):
         return None

@@ -40,10 +40,30 @@ NAMED: dict[str, tuple[str, str]] = {
 TAGGING = frozenset({"TagResource", "UntagResource", "ListTagsForResource"})
 
 
+# Resources whose ARN ends in a generated id (``connection/NAME/UUID``): the ARN is read, not built from the name.
+_STORED = {"connection": model.connections, "api-destination": model.api_destinations}
+
+
 def _arn(ctx: RequestContext, kind: str, name: str) -> str:
     if name.startswith("arn:"):
         return name
+    table = _STORED.get(kind)
+    if table is not None:
+        with ctx.runtime.store.read() as conn:
+            found = conn.execute(
+                select(table.c.arn).where(
+                    table.c.account_id == ctx.account_id, table.c.region == ctx.region, table.c.name == name
+                )
+            ).scalar_one_or_none()
+        if found is not None:
+            return str(found)
     return f"arn:aws:events:{ctx.region}:{ctx.account_id}:{kind}/{name}"
+
+
+def _check(action: str, arn: str) -> Check:
+    """The resource's account is the ARN's: another account's rule, bus or connection needs its resource policy."""
+    parts = arn.split(":", 5)
+    return Check(action, arn, resource_account=parts[4] if len(parts) == 6 and parts[4] else None)
 
 
 def _bus_arn(ctx: RequestContext, bus: str | None) -> str:
@@ -67,14 +87,15 @@ def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
         if not name and kind != "event-bus":
             return None
         if kind == "rule":
-            return [Check(action, _rule_arn(ctx, name, params.get("EventBusName")))]
+            return [_check(action, _rule_arn(ctx, name, params.get("EventBusName")))]
         if kind == "event-bus":
-            return [Check(action, _bus_arn(ctx, name or None))]
-        return [Check(action, _arn(ctx, kind, name))]
+            return [_check(action, _bus_arn(ctx, name or None))]
+        return [_check(action, _arn(ctx, kind, name))]
     if op in TAGGING and params.get("ResourceARN"):
-        return [Check(action, str(params["ResourceARN"]))]
+        return [_check(action, str(params["ResourceARN"]))]
     if op == "PutEvents":
         buses = {_bus_arn(ctx, e.get("EventBusName")) for e in params.get("Entries") or [] if isinstance(e, dict)}
+        # entries for another account's bus fail one by one in the provider (PutEvents answers per entry)
         return [Check(action, arn) for arn in sorted(buses)] or None
     return None
 

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 from strongroom.iam.authorize import Check, resource_tag_context
 from strongroom.services.secretsmanager.base import (
     POLICY_OF,
+    VALID_NAME,
     Secret,
     ValueLookup,
     arn_account,
-    check_secret_id,
     find_secret,
     lookup_value,
 )
@@ -66,7 +66,10 @@ def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
     secret_id = params.get("SecretId")
     if not isinstance(secret_id, str) or not secret_id:
         return [Check(action)]
-    check_secret_id(secret_id)  # a malformed name is refused before anything is looked up or authorized
+    if not secret_id.startswith("arn:") and not VALID_NAME.match(secret_id):
+        # Names no secret: checked on "*" so that the operation itself answers AWS's ValidationException (the
+        # validation step is the provider's, which the protocol round-trip test replaces with an echo).
+        return [Check(action)]
     secret = _find(ctx, params, secret_id)
     if secret is None:
         name = secret_id.split(":secret:", 1)[-1]

@@ -16,6 +16,7 @@ from strongroom.services.secretsmanager.base import (
     Secret,
     SecretsBase,
     Version,
+    check_secret_id,
     iso_day,
     load_versions,
     lookup_value,
@@ -137,6 +138,7 @@ class VersionOperations(SecretsBase):
         """The secret (if GetSecretValue may read it) and candidate versions, read once per request."""
         found = take_lookup(ctx, secret_id, version_id, stage)
         if found is None:
+            check_secret_id(secret_id)
             with self.runtime.store.read() as conn:
                 found = lookup_value(conn, ctx.account_id, ctx.region, secret_id, version_id, stage)
         return self.usable(found.secret), found.candidates
