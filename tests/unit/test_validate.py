@@ -435,3 +435,51 @@ def test_long_values_match_under_a_timeout() -> None:
     evil = validate_module._compile_pattern("^(a+)+$")
     assert evil is not None
     assert not validate_module._pattern_ok(evil, "a" * 5000 + "!")
+
+
+# ------------------------------------------------------------------------------------------ integer ranges (issue 15)
+
+
+def test_integer_beyond_the_model_bound_quotes_the_model_bound() -> None:
+    assert only(validation_errors(shape("kms", "ListKeys"), {"Limit": 10**40})) == (
+        f"Value '{10**40}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 1000"
+    )
+    assert only(validation_errors(shape("kms", "GenerateDataKey"), {"KeyId": "k", "NumberOfBytes": 2**64})) == (
+        f"Value '{2**64}' at 'numberOfBytes' failed to satisfy constraint: "
+        "Member must have value less than or equal to 1024"
+    )
+
+
+def test_unbounded_integer_must_fit_32_bits() -> None:
+    create = shape("lambda", "CreateFunction")
+    base = {"FunctionName": "f", "Role": "arn:aws:iam::123456789012:role/r", "Code": {"ZipFile": b"x"}}
+    accel = create.members["AcceleratorConfig"].members["AcceleratorMemorySize"]
+    assert accel.type_name == "integer" and "max" not in accel.metadata  # the member this test is about
+    ok = dict(base, AcceleratorConfig={"AcceleratorMemorySize": 2**31 - 1})
+    assert not [e for e in validation_errors(create, ok) if "acceleratorMemorySize" in e]
+    for value, bound in (
+        (2**31, "less than or equal to 2147483647"),
+        (-(2**31) - 1, "greater than or equal to -2147483648"),
+    ):
+        params = dict(base, AcceleratorConfig={"AcceleratorMemorySize": value})
+        errors = [e for e in validation_errors(create, params) if "acceleratorMemorySize" in e]
+        assert errors == [
+            f"Value '{value}' at 'acceleratorConfig.acceleratorMemorySize' failed to satisfy constraint: "
+            f"Member must have value {bound}"
+        ]
+
+
+def test_long_must_fit_64_bits() -> None:
+    found = None
+    for op in ("GetParameterHistory", "LabelParameterVersion"):
+        members = shape("ssm", op).members
+        for name, member in members.items():
+            if member.type_name == "long" and "max" not in member.metadata:
+                found = (op, name)
+    assert found is not None
+    op, name = found
+    params = {"Name": "/p", name: 2**63 - 1, "Labels": ["l"]}
+    assert not [e for e in validation_errors(shape("ssm", op), params) if e.split("'")[3].lower() == name.lower()]
+    params[name] = 2**63
+    bad = [e for e in validation_errors(shape("ssm", op), params) if "9223372036854775807" in e]
+    assert len(bad) == 1

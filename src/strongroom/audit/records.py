@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from botocore.model import OperationModel, ServiceModel, Shape
 
 from strongroom.core import ids
@@ -27,6 +28,15 @@ EVENT_VERSION = "1.11"
 HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
 _OMIT = object()
 _MAX_DEPTH = 24
+
+# Bounds on what a request can make the server store. CloudTrail truncates a field past its maximum size and
+# leaves requestParameters / responseElements out past 100 KB (marked ``"omitted": true``); without bounds, an
+# unauthenticated client sending a 4 MB User-Agent made every audit row 4 MB.
+MAX_ELEMENTS_BYTES = 100 * 1024  # requestParameters, responseElements, serviceEventDetails (as JSON)
+MAX_TEXT = 1024  # userAgent, errorMessage and the other free-text fields a client controls
+_TRUNCATED_FIELDS = ("userAgent", "errorMessage", "errorCode", "sourceIPAddress", "eventName", "awsRegion")
+_ELEMENT_FIELDS = ("requestParameters", "responseElements", "serviceEventDetails", "additionalEventData")
+_INT64 = (-(2**63), 2**63 - 1)
 
 # Members whose values are secrets whatever the model says (lower-cased member names). Blobs are always omitted.
 SECRET_MEMBERS = frozenset(
@@ -269,14 +279,121 @@ def _plain(value: Any, depth: int) -> Any:
     if isinstance(value, datetime):
         return java_time(value)
     if isinstance(value, dict):
-        return {
-            camel(str(k)): (HIDDEN if is_secret_member(str(k), None) else _plain(v, depth + 1))
-            for k, v in value.items()
-            if _plain(v, depth + 1) is not _OMIT
-        }
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if is_secret_member(str(k), None):
+                out[camel(str(k))] = HIDDEN
+                continue
+            rendered = _plain(v, depth + 1)
+            if rendered is not _OMIT:
+                out[camel(str(k))] = rendered
+        return out
     if isinstance(value, list | tuple):
-        return [_plain(v, depth + 1) for v in value if _plain(v, depth + 1) is not _OMIT]
+        items = (_plain(v, depth + 1) for v in value)
+        return [i for i in items if i is not _OMIT]
     return value
+
+
+# -- making a record storable, whatever the request held ---------------------------------------------------------
+
+
+def jsonable(value: Any, depth: int = 0) -> Any:
+    """``value`` with everything JSON (and orjson) cannot carry replaced; never raises.
+
+    Integers past 64 bits become their decimal text (CloudTrail's Java writer would print a BigInteger), NaN and
+    the infinities their Java names, bytes are left out like blobs, dict keys become strings and anything nested
+    deeper than a record can be is cut off.
+    """
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: JSON text cannot carry it
+            return value.encode("utf-8", "replace").decode("utf-8")
+        return value
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if _INT64[0] <= value <= _INT64[1]:
+            return value
+        try:
+            return str(value)
+        except ValueError:  # past Python's int-to-text digit limit
+            return f"<integer of {value.bit_length()} bits>"
+    if isinstance(value, float):
+        if value != value:
+            return "NaN"
+        if value in (float("inf"), float("-inf")):
+            return "Infinity" if value > 0 else "-Infinity"
+        return value
+    if depth > _MAX_DEPTH:
+        return None
+    if isinstance(value, dict):
+        return {_key_text(k): jsonable(v, depth + 1) for k, v in value.items() if not _is_bytes(v)}
+    if isinstance(value, list | tuple):
+        return [jsonable(v, depth + 1) for v in value if not _is_bytes(v)]
+    if _is_bytes(value):
+        return None
+    if isinstance(value, datetime):
+        return java_time(value)
+    return _truncate(_safe_text(value), MAX_TEXT)
+
+
+def _is_bytes(value: Any) -> bool:
+    return isinstance(value, bytes | bytearray | memoryview)
+
+
+def _key_text(key: Any) -> str:
+    return key if isinstance(key, str) else _truncate(_safe_text(key), MAX_TEXT)
+
+
+def _safe_text(value: Any) -> str:
+    try:
+        return str(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit]
+
+
+def bound(record: dict[str, Any]) -> dict[str, Any]:
+    """Make ``record`` storable and bounded in place (and return it): the audit step must never fail on it."""
+    for name in _TRUNCATED_FIELDS:
+        value = record.get(name)
+        if value is not None and not isinstance(value, str):
+            value = _safe_text(value)
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            value = value[:MAX_TEXT]
+        if name in record:
+            record[name] = value
+    for name in _ELEMENT_FIELDS:
+        elements = record.get(name)
+        if elements is None:
+            continue
+        try:  # the common case: plain JSON already, measured by the one serialisation that checks it
+            size = len(orjson.dumps(elements))
+        except Exception:
+            elements = jsonable(elements)
+            try:
+                size = len(orjson.dumps(elements))
+            except Exception:  # pragma: no cover - jsonable() leaves nothing orjson refuses
+                size = MAX_ELEMENTS_BYTES + 1
+        record[name] = {"omitted": True, "originalSize": size} if size > MAX_ELEMENTS_BYTES else elements
+    return record
+
+
+def record_json(record: dict[str, Any]) -> str:
+    """The record as JSON text for the audit row; never raises (a record that cannot be written is lost)."""
+    try:
+        return orjson.dumps(record).decode()
+    except Exception:
+        pass
+    try:
+        return orjson.dumps(bound(jsonable(record))).decode()
+    except Exception:  # pragma: no cover - jsonable() leaves nothing orjson refuses
+        keep = ("eventVersion", "eventTime", "eventSource", "eventName", "requestID", "eventID", "eventType")
+        return orjson.dumps({k: _safe_text(record.get(k)) for k in keep}).decode()
 
 
 # -- identities -------------------------------------------------------------------------------------------------
@@ -522,6 +639,7 @@ def build_records(facts: CallFacts) -> list[dict[str, Any]]:
     record["eventCategory"] = "Management"
     if facts.tls_host is not None:
         record["tlsDetails"] = {"clientProvidedHostHeader": facts.tls_host}
+    bound(record)
     others = sorted({r["accountId"] for r in resources if r.get("accountId") and r["accountId"] != account})
     records = [record]
     if others and account:
@@ -536,7 +654,7 @@ def build_records(facts: CallFacts) -> list[dict[str, Any]]:
 def minimal_record(facts: CallFacts) -> dict[str, Any]:
     """What is recorded when building the full record failed: enough to see that the call happened."""
     account = facts.principal.account_id if facts.principal else (facts.claimed.account_id if facts.claimed else None)
-    return {
+    record: dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
         "userIdentity": user_identity(facts.principal)
         if facts.principal
@@ -558,6 +676,7 @@ def minimal_record(facts: CallFacts) -> dict[str, Any]:
         "recipientAccountId": account,
         "eventCategory": "Management",
     }
+    return bound(record)
 
 
 def service_event_record(
@@ -595,4 +714,4 @@ def service_event_record(
     if details:
         record["serviceEventDetails"] = _plain(details, 0)
     record["eventCategory"] = "Management"
-    return record
+    return bound(record)

@@ -24,13 +24,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from strongroom.audit import model
 from strongroom.audit.records import (
     CallFacts,
     build_records,
     minimal_record,
+    record_json,
     service_event_record,
     username_of,
 )
@@ -110,21 +109,23 @@ def rows_for(
     resources: list[dict[str, Any]] = []
     for record in records:
         identity = record.get("userIdentity") or {}
-        account = record.get("recipientAccountId")
+        account = _column(record.get("recipientAccountId"), 12)
         event_time = at or datetime.fromisoformat(str(record["eventTime"]).replace("Z", "+00:00"))
         events.append(
             {
                 "event_id": record["eventID"],
                 "account_id": account,
-                "region": record.get("awsRegion") or "us-east-1",
+                # Every column is cut to its width: a client-chosen value (a credential scope's region, a key
+                # id) must not make PostgreSQL refuse the whole batch of records.
+                "region": _column(record.get("awsRegion"), 32) or "us-east-1",
                 "event_time": event_time,
-                "event_name": str(record.get("eventName", ""))[:128],
-                "event_source": str(record.get("eventSource", ""))[:128],
-                "event_type": record.get("eventType", "AwsApiCall"),
+                "event_name": _column(record.get("eventName"), 128) or "",
+                "event_source": _column(record.get("eventSource"), 128) or "",
+                "event_type": _column(record.get("eventType"), 32) or "AwsApiCall",
                 "read_only": bool(record.get("readOnly")),
-                "username": (username_of(identity) or None),
-                "access_key_id": identity.get("accessKeyId"),
-                "record": orjson.dumps(record).decode(),
+                "username": _column(username_of(identity), 256),
+                "access_key_id": _column(identity.get("accessKeyId"), 128),
+                "record": record_json(record),
             }
         )
         for position, res in enumerate(record.get("resources") or []):
@@ -133,11 +134,19 @@ def rows_for(
                     "event_id": record["eventID"],
                     "position": position,
                     "account_id": account,
-                    "resource_type": res.get("type"),
-                    "resource_name": str(res.get("ARN", ""))[:1024],
+                    "resource_type": _column(res.get("type"), 128),
+                    "resource_name": _column(res.get("ARN"), 1024) or "",
                 }
             )
     return events, resources
+
+
+def _column(value: Any, width: int) -> str | None:
+    """A value for a text column of ``width``: text, cut to fit, without the NUL PostgreSQL cannot store."""
+    if value is None or value == "":
+        return None
+    text = value if isinstance(value, str) else str(value)
+    return text.replace("\x00", "")[:width]
 
 
 def _unrecorded() -> Ticket:
@@ -242,15 +251,31 @@ class GroupCommitWriter:
             _release(batch)
             return
         try:
-            with self.store.write() as conn:
-                _EVENTS.execute(conn, events)
-                _RESOURCES.execute(conn, resources)
+            self._insert(events, resources)
         except Exception as exc:
-            self.failures += 1
-            log.error("could not store %d audit records: %s", len(events), type(exc).__name__)
+            if len(batch) == 1:
+                self._failed(batch[0], exc)
+                _release(batch)
+                return
+            # One record the database refuses must not take the others of its batch down with it: store them
+            # one by one, so only the calls whose own record failed are refused.
+            log.warning(
+                "audit batch of %d records failed (%s); storing them one by one", len(events), type(exc).__name__
+            )
+            stored: list[Ticket] = []
             for ticket in batch:
-                ticket.error = exc
+                try:
+                    rows = [dict(row, recorded_at=now) for row in ticket.events]
+                    if rows or ticket.resources:
+                        self._insert(rows, ticket.resources)
+                    stored.append(ticket)
+                except Exception as single:
+                    self._failed(ticket, single)
+            self.records += sum(len(t.events) for t in stored)
             _release(batch)
+            for ticket in stored:
+                if ticket.announce and self.on_committed is not None:
+                    self.on_committed(ticket)
             return
         self.batches += 1
         self.records += len(events)
@@ -259,6 +284,24 @@ class GroupCommitWriter:
             for ticket in batch:
                 if ticket.announce:
                     self.on_committed(ticket)
+
+    def _insert(self, events: list[dict[str, Any]], resources: list[dict[str, Any]]) -> None:
+        with self.store.write() as conn:
+            _EVENTS.execute(conn, events)
+            _RESOURCES.execute(conn, resources)
+
+    def _failed(self, ticket: Ticket, exc: BaseException) -> None:
+        """A record that could not be stored: its call is refused, and the record goes to the server log.
+
+        The record holds no secrets (they are left out or hidden when it is built), so the log is its last place.
+        """
+        self.failures += 1
+        ticket.error = exc
+        for record in ticket.records:
+            if record:
+                log.error(
+                    "audit record not stored (%s): %s", type(exc).__name__, record_json(record), extra={"audit": True}
+                )
 
 
 def _release(batch: list[Ticket]) -> None:
@@ -326,12 +369,15 @@ class AuditLog:
         """
         if self.disabled:
             return _unrecorded()
+        # Building the record and its rows never fails the call: anything the full record cannot hold falls back
+        # to the minimal record (who, what, when, the outcome), which is built from pipeline facts alone.
         try:
             records = build_records(facts)
+            events, resources = rows_for(records, facts.event_time)
         except Exception:
             log.exception("could not build the audit record of %s:%s", facts.service_name, facts.event_name)
             records = [minimal_record(facts)]
-        events, resources = rows_for(records, facts.event_time)
+            events, resources = rows_for(records, facts.event_time)
         first = records[0]
         changed = facts.error_code is None and first.get("readOnly") is False
         announce = changed and bool(first.get("recipientAccountId"))

@@ -23,6 +23,10 @@ Conventions, each taken from real AWS responses:
   ``java.nio.HeapByteBuffer[pos=0 lim=N cap=N]``; lists and maps as Java's ``[a, b]`` / ``{k=v}``.
 * Sensitive members (or anything containing one) are never echoed: ``Value at 'plaintext' failed ...``.
 * Errors appear in model member order, depth first; AWS does not cap the count, neither do we.
+* ``integer`` and ``long`` members also have to fit Java's Integer / Long (32 / 64-bit signed); outside the
+  model's own bounds the message quotes the model's, otherwise the type's (``Member must have value less than
+  or equal to 2147483647``). AWS's JSON front ends may instead refuse such a number while parsing
+  (``SerializationException``); either way it is a 400 that never reaches a service.
 * Not from AWS (a decoder bug, not a client error, on AWS): a value of the wrong Python type gives
   ``Member must be of type <type>``; a whole input that is not a dict is reported at path ``input``; a
   union without exactly one member gives ``Member must have exactly one member set``.
@@ -34,6 +38,7 @@ per-request cost is a few dict lookups and comparisons per member.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
@@ -164,6 +169,12 @@ def _pattern_ok(compiled: regex.Pattern[str], value: str) -> bool:
 
 # ---------------------------------------------------------------------------------------------- compiler
 
+
+# The Java types AWS binds ``integer`` and ``long`` members to: values outside them never reach a service.
+_INTEGRAL_RANGE: dict[str, tuple[int, int]] = {
+    "integer": (-(2**31), 2**31 - 1),
+    "long": (-(2**63), 2**63 - 1),
+}
 
 _TYPE_NAMES = {
     "string": "string",
@@ -325,14 +336,29 @@ class _Compiler:
             if lo is not None:
                 constraints.append(lo_text)
             accepted: tuple[type, ...] = (int,) if integral else (int, float)
+            # The model's bounds are checked first (AWS quotes them); a value inside them, or a member without
+            # them, must still fit the Java type the service binds it to (Integer / Long): Python's ints are
+            # unbounded, and a value past 64 bits would otherwise reach the providers and the audit record.
+            type_range = _INTEGRAL_RANGE.get(kind)
+            type_lo: Any = type_range[0] if type_range is not None else None
+            type_hi: Any = type_range[1] if type_range is not None else None
+            type_lo_text = f"Member must have value greater than or equal to {type_lo}"
+            type_hi_text = f"Member must have value less than or equal to {type_hi}"
 
             def check(value: Any) -> tuple[str, ...] | None:
                 if not isinstance(value, accepted) or isinstance(value, bool):
                     return type_error
+                if isinstance(value, float) and math.isnan(value):
+                    # NaN compares false with every bound, so it is outside any range the model sets.
+                    return (hi_text,) if hi is not None else ((lo_text,) if lo is not None else None)
                 if lo is not None and value < lo:
                     return (lo_text,)
                 if hi is not None and value > hi:
                     return (hi_text,)
+                if type_lo is not None and value < type_lo:
+                    return (type_lo_text,)
+                if type_hi is not None and value > type_hi:
+                    return (type_hi_text,)
                 return None
 
             return _Scalar(check, tuple(constraints), type_error)

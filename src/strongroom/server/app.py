@@ -15,7 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from strongroom.protocol.http import HttpRequest, HttpResponse
+from strongroom.protocol.router import Route
 from strongroom.server.admin import PREFIX, handle_admin
+from strongroom.server.limits import largest_body_limit, too_large
 from strongroom.server.runtime import Runtime
 
 log = logging.getLogger("strongroom.server")
@@ -24,7 +26,9 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
-MAX_BODY = 80 * 1024 * 1024  # Lambda zips arrive base64-encoded in the body
+# Nothing reads more than the largest body any operation takes (Lambda zips arrive base64-encoded in the body);
+# each request is held to its own, smaller, limit (server/limits.py).
+MAX_BODY = largest_body_limit()
 
 
 class StrongroomApp:
@@ -70,38 +74,35 @@ class StrongroomApp:
                 return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > MAX_BODY:
-                await _send(send, HttpResponse(413, [("Content-Type", "text/plain")], b"Request Entity Too Large"))
-                return
-            chunks.append(chunk)
-            more = message.get("more_body", False)
-        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
-        headers: dict[str, str] = {}
-        for name, value in scope["headers"]:
-            key = name.decode("latin-1").lower()
-            val = value.decode("latin-1")
-            headers[key] = f"{headers[key]},{val}" if key in headers else val
-        client = scope.get("client")
-        request = HttpRequest(
-            method=scope["method"],
-            path=raw_path.decode("latin-1").split("?", 1)[0],
-            query_string=scope.get("query_string", b"").decode("latin-1"),
-            headers=headers,
-            body=b"".join(chunks),
-            client_ip=client[0] if client else "127.0.0.1",
-            scheme=scope.get("scheme", "http"),
-        )
+        request = _head(scope)
         loop = asyncio.get_running_loop()
-        if request.path.startswith(PREFIX):
+        # How much body this request may send is decided from its headers before any of it is read: only a
+        # request naming a credential the server knows may send more than the unauthenticated allowance.
+        limit = self.runtime.config.unauthenticated_body_limit
+        declared = _content_length(request)
+        admin = request.path.startswith(PREFIX)
+        # Without Content-Length a body is only possible chunked; a GET without either has none to decide on.
+        chunked = declared is None and "chunked" in request.headers.get("transfer-encoding", "").lower()
+        if not admin and (chunked or (declared is not None and declared > limit)):
+            limit = min(MAX_BODY, await loop.run_in_executor(self.executor, self.pipeline.body_limit, request))
+        body = await _read_body(receive, limit, declared)
+        if body is _DISCONNECTED:
+            return
+        if body is None:  # too large: answered without reading the rest, and the connection closed
+            if admin:
+                response = HttpResponse(413, [("Content-Type", "text/plain")], b"Request Entity Too Large")
+            else:
+                route = self.pipeline.route_of(request)
+                rejection = too_large(limit, *_names(route))
+                response = await loop.run_in_executor(
+                    self.executor, lambda: self.pipeline.handle(request, route, rejection=rejection)
+                )
+            response.headers.append(("Connection", "close"))
+            await _send(send, response)
+            return
+        assert isinstance(body, bytes)
+        request.body = body
+        if admin:
             response = await loop.run_in_executor(self.executor, handle_admin, self.runtime, request, self.ready)
         else:
             route = self.pipeline.route_of(request)
@@ -110,6 +111,62 @@ class StrongroomApp:
             else:
                 response = await loop.run_in_executor(self.executor, self.pipeline.handle, request, route)
         await _send(send, response)
+
+
+_DISCONNECTED = object()
+
+
+def _head(scope: Scope) -> HttpRequest:
+    """The request without its body: everything the server looks at before deciding to read the body."""
+    raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+    headers: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        key = name.decode("latin-1").lower()
+        val = value.decode("latin-1")
+        headers[key] = f"{headers[key]},{val}" if key in headers else val
+    client = scope.get("client")
+    return HttpRequest(
+        method=scope["method"],
+        path=raw_path.decode("latin-1").split("?", 1)[0],
+        query_string=scope.get("query_string", b"").decode("latin-1"),
+        headers=headers,
+        body=b"",
+        client_ip=client[0] if client else "127.0.0.1",
+        scheme=scope.get("scheme", "http"),
+    )
+
+
+def _content_length(request: HttpRequest) -> int | None:
+    text = request.headers.get("content-length")
+    if text is None or not text.strip().isdigit():
+        return None
+    return int(text.strip())
+
+
+async def _read_body(receive: Receive, limit: int, declared: int | None) -> bytes | object | None:
+    """The body, None when it is (or says it will be) larger than ``limit``, or ``_DISCONNECTED``."""
+    if declared is not None and declared > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return _DISCONNECTED
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def _names(route: Route | None) -> tuple[str | None, str | None]:
+    if route is None:
+        return None, None
+    return str(route.service.service_name), str(route.operation.name)
 
 
 async def _send(send: Send, response: HttpResponse) -> None:

@@ -24,10 +24,12 @@ from strongroom.core.clock import clock
 from strongroom.core.errors import AwsError, InternalFailure, NotImplementedOperation
 from strongroom.iam import sigv4
 from strongroom.keyring.factory import SEALED_MESSAGE, sealed_error_code
+from strongroom.protocol.catalog import signing_name
 from strongroom.protocol.codecs import codec_for
 from strongroom.protocol.http import HttpRequest, HttpResponse
 from strongroom.protocol.router import Route, RoutingError, resolve
 from strongroom.protocol.validate import format_message, validation_errors
+from strongroom.server import limits
 from strongroom.server.context import Principal, RequestContext
 from strongroom.server.logs import log_request
 
@@ -60,6 +62,8 @@ class Pipeline:
         # Off only in the protocol round-trip test, whose random inputs ignore regex patterns.
         self.validate_input = True
         self._on_loop: dict[tuple[str, str], bool] = {}
+        config = runtime.config
+        self.auth_failures = limits.AuthFailureLimiter(config.auth_failure_burst, config.auth_failure_rate)
 
     def route_of(self, request: HttpRequest) -> Route | None:
         """The request's route, or None when it has none (``handle`` then answers the error)."""
@@ -81,7 +85,10 @@ class Pipeline:
             self._on_loop[key] = answer
         return answer
 
-    def handle(self, request: HttpRequest, route: Route | None = None) -> HttpResponse:
+    def handle(
+        self, request: HttpRequest, route: Route | None = None, *, rejection: AwsError | None = None
+    ) -> HttpResponse:
+        """Answer one request; ``rejection`` (a body refused before it was read) is answered and recorded instead."""
         started = time.perf_counter()
         request_id = ids.request_id()
         service: ServiceModel | None = None
@@ -97,10 +104,21 @@ class Pipeline:
             tls_host=request.headers.get("host", "") if request.scheme == "https" else None,
         )
         try:
+            if rejection is not None:
+                route = route or self.route_of(request)
+                if route is None:
+                    service, protocol = self._guess_service(request)
+                    facts.service = service
+                    raise rejection
             if route is None:
                 route = resolve(self.runtime.catalog, request)
             service, operation, protocol = route.service, route.operation, route.protocol
             facts.service, facts.operation = service, operation
+            if rejection is not None:
+                raise rejection
+            limit = limits.body_limit(service.service_name, operation.name)
+            if len(request.body) > limit:
+                raise limits.too_large(limit, service.service_name, operation.name)
             if self.runtime.seal.is_sealed:
                 raise sealed_error(service.service_name, protocol)
             principal, region = self.authenticate(request, route)
@@ -140,22 +158,77 @@ class Pipeline:
 
     def _audit(self, request: HttpRequest, facts: CallFacts) -> bool:
         """Record the call; False when a successful mutating call's record could not be made durable."""
-        if facts.principal is None:
-            claimed_key(self.runtime, request, facts)
-        if facts.operation is None:
-            facts.operation_hint = operation_hint(request)
         try:
+            if facts.principal is None:
+                claimed_key(self.runtime, request, facts)
+            if facts.operation is None:
+                facts.operation_hint = operation_hint(request)
             ticket = self.runtime.audit.record_call(facts)
             if ticket.awaited:
                 ticket.wait()  # fail closed: never acknowledge a change that has no record
-        except AuditUnavailable as exc:
+        except Exception as exc:  # whatever went wrong, the call must not be acknowledged unrecorded
+            if not isinstance(exc, AuditUnavailable):
+                log.exception("audit step failed", extra={"request_id": facts.request_id})
             log.error(
-                "audit record not stored; failing the call", extra={"request_id": facts.request_id, "error": str(exc)}
+                "audit record not stored; failing the call",
+                extra={"request_id": facts.request_id, "error": type(exc).__name__},
             )
             return facts.error_code is not None
         return True
 
+    def body_limit(self, request: HttpRequest) -> int:
+        """The largest body the server will read for ``request``, judged from its headers alone.
+
+        Only a request that names a credential the server knows (any, with ``--dev``) may send more than
+        ``unauthenticated_body_limit``: its signature can only be checked once the body is read, but an unsigned
+        request, an unknown access key or a throttled source never makes the server buffer a large body.
+        """
+        small = self.runtime.config.unauthenticated_body_limit
+        try:
+            info = sigv4.parse_credentials(request)
+            if info is None or self.auth_failures.blocked(request.client_ip):
+                return small
+            if not self.runtime.config.dev:
+                key = self.runtime.accounts.lookup(info.access_key_id)
+                if key is None or key.status != "Active":
+                    return small
+            route = self.route_of(request)
+            if route is not None:
+                return max(small, limits.body_limit(route.service.service_name, route.operation.name))
+            service = self.runtime.catalog.by_signing_name(info.service)
+            return max(small, limits.body_limit(service.service_name if service is not None else None))
+        except Exception:  # a sealed server, a malformed header: the request gets the small allowance
+            return small
+
+    def _guess_service(self, request: HttpRequest) -> tuple[ServiceModel | None, str]:
+        """The service and protocol a request that cannot be routed yet (its body unread) was meant for."""
+        try:
+            info = sigv4.parse_credentials(request)
+        except sigv4.SigV4Error:
+            info = None
+        service = self.runtime.catalog.by_signing_name(info.service) if info is not None else None
+        if request.headers.get("x-amz-target"):
+            return service, "json"
+        if service is not None:
+            return service, str(service.protocol)
+        return None, "query" if "x-www-form-urlencoded" in request.headers.get("content-type", "") else "json"
+
     def authenticate(self, request: HttpRequest, route: Route) -> tuple[Principal, str]:
+        """Who is calling, and in which region. Raises the protocol's auth error (or throttling error).
+
+        A source whose authentication failures used up its allowance (``limits.AuthFailureLimiter``) is refused
+        before its signature is checked: a flood of bad signatures costs neither SigV4 work nor key look-ups.
+        """
+        source = request.client_ip
+        if self.auth_failures.blocked(source):
+            raise limits.throttled(route.service.service_name, route.protocol)
+        try:
+            return self._authenticate(request, route)
+        except AwsError:
+            self.auth_failures.failure(source)
+            raise
+
+    def _authenticate(self, request: HttpRequest, route: Route) -> tuple[Principal, str]:
         """Who is calling, and in which region. Raises the protocol's auth error."""
         runtime = self.runtime
         default_region = runtime.config.default_region
@@ -178,7 +251,7 @@ class Pipeline:
         if session_error is not None:
             raise sigv4.to_aws_error(session_error, route.protocol)
         try:
-            sigv4.verify(request, info, key.secret_access_key)
+            sigv4.verify(request, info, key.secret_access_key, service=signing_name(route.service))
         except sigv4.SigV4Error as exc:
             raise sigv4.to_aws_error(exc.kind, route.protocol, str(exc)) from None
         runtime.accounts.touch(key, route.service.service_name, info.region)
