@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import subprocess
 import sys
 from typing import Any
@@ -200,3 +202,54 @@ def test_logs_are_json_lines_with_request_fields(make_server: Any) -> None:
     assert requests and requests[-1]["operation"] == "GetCallerIdentity"
     assert {"request_id", "service", "status", "latency_ms"} <= set(requests[-1])
     assert srv.secret_key not in srv.logs()
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """The IPv4 addresses something listens on at ``port`` (Linux /proc/net/tcp: LISTEN is state 0A)."""
+    found: set[str] = set()
+    with open("/proc/net/tcp") as table:
+        for line in table.readlines()[1:]:
+            fields = line.split()
+            address, _, hex_port = fields[1].partition(":")
+            if fields[3] == "0A" and int(hex_port, 16) == port:
+                found.add(".".join(str(int(address[i : i + 2], 16)) for i in (6, 4, 2, 0)))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/net/tcp")
+def test_dev_mode_listens_on_loopback_unless_host_says_otherwise(
+    make_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a host from the environment (or strongroom.toml) does not open an any-credentials server to the network
+    monkeypatch.setenv("STRONGROOM_HOST", "0.0.0.0")
+    srv = make_server("--dev")
+    srv.start()
+    assert _listening_addresses(srv.port) == {"127.0.0.1"}
+    assert "DEV MODE listens on loopback" in srv.logs()
+    srv.client("sts", aws_access_key_id="111122223333", aws_secret_access_key="x").get_caller_identity()
+    # --host on the command line is the operator saying so
+    wide = make_server("--dev", "--host", "0.0.0.0")
+    wide.start()
+    assert _listening_addresses(wide.port) == {"0.0.0.0"}
+    # without --dev the configured host applies as before
+    normal = make_server()
+    normal.start()
+    assert _listening_addresses(normal.port) == {"0.0.0.0"}
+
+
+def test_clock_jump_delivers_the_calls_made_just_before_it(make_server: Any) -> None:
+    srv = make_server("--test-mode")
+    srv.start()
+    ct, kms = srv.client("cloudtrail"), srv.client("kms")
+    ct.create_trail(Name="jump", S3BucketName="jump-bucket")
+    ct.start_logging(Name="jump")
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    for _ in range(3):
+        kms.describe_key(KeyId=key_id)  # read-only: its record may still be queued in the audit writer
+    srv.advance(600)  # past the next five-minute trail delivery
+    records = []
+    for path in sorted((srv.data_dir / "trails" / "jump-bucket").rglob("*.json.gz")):
+        records += json.loads(gzip.decompress(path.read_bytes()))["Records"]
+    names = [r["eventName"] for r in records]
+    assert names.count("DescribeKey") == 3, names
+    assert "CreateKey" in names and "StartLogging" in names

@@ -204,3 +204,88 @@ def test_get_access_key_info(server: ServerProcess, caller: dict[str, Any]) -> N
     with pytest.raises(ClientError) as exc:
         server.client("sts").get_access_key_info(AccessKeyId="AKIAIOSFODNN7EXAMPLE")
     assert error_of(exc)[0] == "InvalidParameterValue"
+
+
+# --- sessions are bound to the unique id of their role or user (AROA... / AIDA...) ----------------------------
+
+BAD_TOKEN = ("InvalidClientTokenId", "The security token included in the request is invalid.", 403)
+
+
+def test_role_session_dies_with_its_role_even_if_the_name_is_reused(
+    server: ServerProcess, caller: dict[str, Any]
+) -> None:
+    iam = server.client("iam")
+    role = _role(server, {"AWS": caller["Arn"]})
+    creds = _with(server, "sts", caller).assume_role(RoleArn=role["Arn"], RoleSessionName="s1")["Credentials"]
+    assert _with(server, "sts", creds).get_caller_identity()["UserId"].startswith(role["RoleId"])
+    iam.delete_role(RoleName=role["RoleName"])
+    with pytest.raises(ClientError) as exc:
+        _with(server, "sts", creds).get_caller_identity()
+    assert error_of(exc) == BAD_TOKEN
+
+    # a new role of the same name (and a more generous policy) is another role: the old session stays dead
+    again = iam.create_role(
+        RoleName=role["RoleName"], AssumeRolePolicyDocument=json.dumps(role["AssumeRolePolicyDocument"])
+    )
+    assert again["Role"]["RoleId"] != role["RoleId"]
+    iam.put_role_policy(
+        RoleName=role["RoleName"],
+        PolicyName="all-kms",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}
+        ),
+    )
+    with pytest.raises(ClientError) as exc:
+        _with(server, "sts", creds).get_caller_identity()
+    assert error_of(exc) == BAD_TOKEN
+    with pytest.raises(ClientError) as exc:
+        _with(server, "kms", creds).list_keys()
+    assert error_of(exc) == (
+        "UnrecognizedClientException",
+        "The security token included in the request is invalid.",
+        400,
+    )
+    # while a session of the new role works
+    fresh = _with(server, "sts", caller).assume_role(RoleArn=role["Arn"], RoleSessionName="s2")["Credentials"]
+    _with(server, "kms", fresh).list_keys()
+
+
+def test_user_session_dies_with_its_user_even_if_the_name_is_reused(
+    server: ServerProcess, caller: dict[str, Any]
+) -> None:
+    iam = server.client("iam")
+    creds = _with(server, "sts", caller).get_session_token(DurationSeconds=900)["Credentials"]
+    user_id = _with(server, "sts", creds).get_caller_identity()["UserId"]
+    # deleting only the access key that asked for the session leaves the session alone
+    iam.delete_access_key(UserName=caller["Name"], AccessKeyId=caller["AccessKeyId"])
+    assert _with(server, "sts", creds).get_caller_identity()["UserId"] == user_id
+
+    iam.delete_user(UserName=caller["Name"])
+    with pytest.raises(ClientError) as exc:
+        _with(server, "sts", creds).get_caller_identity()
+    assert error_of(exc) == BAD_TOKEN
+    created = iam.create_user(UserName=caller["Name"])["User"]
+    assert created["UserId"] != user_id
+    iam.put_user_policy(
+        UserName=caller["Name"],
+        PolicyName="all-kms",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}
+        ),
+    )
+    with pytest.raises(ClientError) as exc:
+        _with(server, "sts", creds).get_caller_identity()
+    assert error_of(exc) == BAD_TOKEN
+    with pytest.raises(ClientError) as exc:
+        _with(server, "kms", creds).list_keys()
+    assert error_of(exc)[0::2] == ("UnrecognizedClientException", 400)
+
+
+def test_user_session_follows_a_renamed_user(server: ServerProcess, caller: dict[str, Any]) -> None:
+    iam = server.client("iam")
+    creds = _with(server, "sts", caller).get_session_token(DurationSeconds=900)["Credentials"]
+    user_id = _with(server, "sts", creds).get_caller_identity()["UserId"]
+    renamed = caller["Name"] + "-r"
+    iam.update_user(UserName=caller["Name"], NewUserName=renamed)
+    ident = _with(server, "sts", creds).get_caller_identity()
+    assert ident["UserId"] == user_id and ident["Arn"].endswith(f":user/{renamed}")

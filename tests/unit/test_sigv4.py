@@ -22,6 +22,7 @@ from strongroom.iam.sigv4 import (
     SigV4Error,
     _remove_dot_segments,
     canonical_request,
+    is_valid_region,
     parse_credentials,
     to_aws_error,
     verify,
@@ -445,3 +446,71 @@ def test_both_header_and_query_auth_rejected() -> None:
     with pytest.raises(SigV4Error) as exc:
         parse_credentials(request)
     assert exc.value.kind == "incomplete"
+
+
+# --- (5) credential scope: the service called, a region AWS could have; AWS's texts only ------------------------
+
+
+def test_scope_must_name_the_service_called() -> None:
+    request = sign(kms_request(), "kms")
+    info = parse_credentials(request)
+    assert info is not None
+    verify(request, info, SK, service="kms")
+    with pytest.raises(SigV4Error) as exc:
+        verify(request, info, SK, service="sts")
+    assert exc.value.kind == "mismatch"
+    assert str(exc.value) == exc.value.message == "Credential should be scoped to correct service: 'sts'. "
+    err = exc.value.to_aws_error("query")
+    assert (err.code, err.status, err.message) == ("SignatureDoesNotMatch", 403, str(exc.value))
+
+
+def test_scope_must_name_a_region_of_an_aws_partition() -> None:
+    req = kms_request()
+    SigV4Auth(Credentials(AK, SK), "kms", "mars-1").add_auth(req)
+    request = from_botocore(req.prepare())
+    info = parse_credentials(request)
+    assert info is not None
+    with pytest.raises(SigV4Error) as exc:
+        verify(request, info, SK, service="kms")
+    assert str(exc.value) == "Credential should be scoped to a valid region, not 'mars-1'. "
+    assert exc.value.to_aws_error("json").code == "InvalidSignatureException"
+
+
+@pytest.mark.parametrize(
+    ("region", "valid"),
+    [
+        ("us-east-1", True),
+        ("eu-west-1", True),
+        ("ap-southeast-7", True),
+        ("il-central-1", True),
+        ("cn-northwest-1", True),
+        ("us-gov-east-1", True),
+        ("us-iso-east-1", True),
+        ("eusc-de-east-1", True),
+        ("eu-south-9", True),  # not in this botocore yet, but named like the partition's regions
+        ("mars-1", False),
+        ("local", False),
+        ("aws-global", False),
+        ("us-east-1\n", False),
+        ("US-EAST-1", False),
+        ("", False),
+    ],
+)
+def test_region_names(region: str, valid: bool) -> None:
+    assert is_valid_region(region) is valid
+
+
+def test_error_text_carries_no_internal_kind() -> None:
+    # str() is what the pipeline sends to the client and the audit record: AWS's text, never "mismatch: ..."
+    assert str(SigV4Error("mismatch")) == (
+        "The request signature we calculated does not match the signature you provided. "
+        "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+    )
+    assert str(SigV4Error("expired", "Signature expired: x")) == "Signature expired: x"
+    request = sign(kms_request(), "kms")
+    with pytest.raises(SigV4Error) as exc:
+        check(request, SK, now=time.time() + 600)
+    assert str(exc.value).startswith("Signature expired: ")
+    with pytest.raises(SigV4Error) as exc:
+        check(request, SK[:-1] + "Z")
+    assert not str(exc.value).startswith("mismatch")

@@ -111,8 +111,10 @@ class AccountDirectory:
         return key
 
     def lookup(self, access_key_id: str) -> AccessKey | None:
+        # Session rows never change, but the role or user a session is bound to may be deleted (or re-created
+        # under its name, with a new unique id): sessions are re-read like long-term keys.
         cached = self._cache.get(access_key_id)
-        if cached is not None and (cached[0].session_token_sha256 is not None or time.monotonic() < cached[1]):
+        if cached is not None and time.monotonic() < cached[1]:
             return cached[0]
         key = self._load_session(access_key_id) if access_key_id.startswith("ASIA") else self._load_key(access_key_id)
         if key is None:
@@ -149,17 +151,31 @@ class AccountDirectory:
         )
 
     def _load_session(self, access_key_id: str) -> AccessKey | None:
+        """A session's key, or None when there is no such session or its role or user no longer exists.
+
+        Sessions are bound to the unique id of their role (AROA...) or user (AIDA...), as on AWS: once that
+        role or user is deleted the session's key is unknown (InvalidClientTokenId), also after a new role or
+        user of the same name is created, which has another id and never inherits the old sessions.
+        """
         with self.store.read() as conn:
             row = conn.execute(select(sessions).where(sessions.c.access_key_id == access_key_id)).first()
+            if row is None:
+                return None
             user = None
-            if row is not None and row.user_name is not None:
-                user = conn.execute(
-                    select(users.c.arn, users.c.user_id).where(
-                        users.c.account_id == row.account_id, users.c.name_key == row.user_name.lower()
-                    )
-                ).first()
-        if row is None:
-            return None
+            if row.kind == "AssumedRole":
+                role = conn.execute(select(roles.c.role_id).where(roles.c.role_id == row.role_id)).first()
+                if role is None:
+                    return None
+            elif row.user_name is not None:
+                # Sessions issued before user ids were stored (user_id NULL) fall back to the name.
+                bound = (
+                    users.c.user_id == row.user_id
+                    if row.user_id is not None
+                    else (users.c.account_id == row.account_id) & (users.c.name_key == row.user_name.lower())
+                )
+                user = conn.execute(select(users.c.arn, users.c.user_id, users.c.name).where(bound)).first()
+                if user is None:
+                    return None
         secret = self.seal.unwrap(row.secret_sealed, _aad(access_key_id)).decode()
         common = {"session_token_sha256": row.token_sha256, "expires_at": row.expires_at.timestamp()}
         if row.kind == "AssumedRole":
@@ -174,16 +190,16 @@ class AccountDirectory:
                 role_id=row.role_id,
                 **common,
             )
-        if row.user_name is None:
+        if user is None:
             return AccessKey(access_key_id, row.account_id, secret, None, **common)
         return AccessKey(
             access_key_id,
             row.account_id,
             secret,
-            row.user_name,
+            user.name,  # the user's name now: the session follows the user through a rename, as the id does
             principal_type="IAMUser",
-            principal_arn=user.arn if user else f"arn:aws:iam::{row.account_id}:user/{row.user_name}",
-            principal_id=user.user_id if user else access_key_id,
+            principal_arn=user.arn,
+            principal_id=user.user_id,
             **common,
         )
 

@@ -106,6 +106,7 @@ class SessionRecord:
     source_identity: str | None
     created_at: datetime
     expires_at: datetime
+    user_id: str | None = None  # GetSessionToken by an IAM user: the user's unique id (AIDA...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +185,7 @@ def _session(row: Row[Any]) -> SessionRecord:
         row.source_identity,
         row.created_at,
         row.expires_at,
+        row.user_id,
     )
 
 
@@ -322,7 +324,8 @@ class Directory:
         self, conn: Connection, account_id: str, name: str, session: SessionRecord | None
     ) -> PrincipalPolicies:
         user = get_user(conn, account_id, name)
-        if user is None:
+        if user is None or (session is not None and session.user_id is not None and session.user_id != user.user_id):
+            # a session of a deleted user must not pick up the policies of a new user of the same name
             return PrincipalPolicies()
         identity = _entity_policies(conn, account_id, "user", user.name)
         group_names = conn.execute(
@@ -345,7 +348,8 @@ class Directory:
 
     def _role_policies(self, conn: Connection, account_id: str, name: str, session: SessionRecord) -> PrincipalPolicies:
         role = get_role(conn, account_id, name)
-        if role is None:
+        if role is None or role.role_id != session.role_id:
+            # a session of a deleted role must not pick up the policies of a new role of the same name
             return PrincipalPolicies()
         identity = _entity_policies(conn, account_id, "role", role.name)
         boundary = default_document(conn, role.permissions_boundary) if role.permissions_boundary else None

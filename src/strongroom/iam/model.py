@@ -168,6 +168,9 @@ sessions = Table(
     Column("role_name", String(64), nullable=True),
     Column("session_name", String(64), nullable=True),
     Column("user_name", String(64), nullable=True),  # GetSessionToken by an IAM user (None: root)
+    # That user's unique id (AIDA...): a user deleted and re-created under the same name is another user, and
+    # the session must not pass to it (role sessions are bound the same way through role_id).
+    Column("user_id", String(32), nullable=True),
     Column("source_access_key_id", String(128), nullable=True),
     Column("policy", Text, nullable=True),  # inline session policy
     Column("policy_arns", Text, nullable=True),  # JSON list of managed session policy ARNs

@@ -17,7 +17,7 @@ import hmac
 import re
 from dataclasses import dataclass
 from email.utils import parsedate_tz
-from functools import lru_cache
+from functools import cache, lru_cache
 from time import gmtime, strftime
 from typing import Final
 from urllib.parse import quote, unquote_to_bytes
@@ -46,7 +46,9 @@ class SigV4Error(Exception):
     def __init__(self, kind: str, message: str | None = None) -> None:
         self.kind = kind
         self.message = message
-        super().__init__(f"{kind}: {message}" if message else kind)
+        # str(exc) is what callers put on the wire: AWS's text only, never the internal kind.
+        known = _ERRORS.get(kind)
+        super().__init__(message or (known["json"][2] if known else kind))
 
     def to_aws_error(self, protocol: str) -> AwsError:
         return to_aws_error(self.kind, protocol, self.message)
@@ -314,10 +316,13 @@ def verify(
     secret_access_key: str,
     now: float | None = None,
     *,
+    service: str | None = None,
     allow_unsigned_payload: bool = False,
 ) -> None:
     """Accept the request or raise ``SigV4Error``.
 
+    ``service`` is the signing name of the service the request was routed to; a signature scoped to another
+    service is refused as AWS refuses it (None skips that check, for the test vectors' made-up service).
     ``now`` defaults to wall time: clients sign with real time, so a test-advanced server clock must not
     make every request look expired. ``allow_unsigned_payload`` is for operations modelled as
     ``v4-unsigned-body``; none of the in-scope services has one, so by default a body is always hashed.
@@ -330,12 +335,42 @@ def verify(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
             f"'{info.date}' != '{info.amz_date[:8]}', from '{info.amz_date}'.",
         )
+    check_scope(info, service)
     _check_time(info, wall_time() if now is None else now)
     signed = info.signed_headers.split(";")
     _check_signed_headers(request, info, signed)
     expected = _signature(request, info, signed, secret_access_key, allow_unsigned_payload)
     if not hmac.compare_digest(expected, info.signature.encode("ascii", "replace")):
         raise SigV4Error("mismatch", _SIG_MISMATCH)
+
+
+def check_scope(info: SignatureInfo, service: str | None) -> None:
+    """The credential scope must name the service called and a region AWS could have.
+
+    AWS answers a signature scoped to another service, or to a region its endpoint does not serve, with the
+    signature-mismatch error and these texts (e.g. "Credential should be scoped to correct service: 'kms'. ").
+    One Strongroom endpoint serves every region, so "a region AWS could have" is: a region of one of AWS's
+    partitions, judged by the partition's region pattern in botocore's data (so regions newer than the
+    installed botocore still work, and ``mars-1`` or ``local`` do not).
+    """
+    if service is not None and info.service != service:
+        raise SigV4Error("mismatch", f"Credential should be scoped to correct service: '{service}'. ")
+    if not is_valid_region(info.region):
+        raise SigV4Error("mismatch", f"Credential should be scoped to a valid region, not '{info.region}'. ")
+
+
+@cache
+def _region_patterns() -> tuple[re.Pattern[str], ...]:
+    from botocore.loaders import create_loader
+
+    data = create_loader().load_data("partitions")
+    return tuple(re.compile(p["regionRegex"]) for p in data["partitions"])
+
+
+@lru_cache(maxsize=256)
+def is_valid_region(region: str) -> bool:
+    """Whether ``region`` is a region name of one of AWS's partitions (us-east-1, eu-west-1, cn-north-1, ...)."""
+    return any(p.fullmatch(region) for p in _region_patterns())
 
 
 def _check_time(info: SignatureInfo, now: float) -> None:

@@ -51,6 +51,18 @@ def export_config(config: Config) -> None:
         os.environ["STRONGROOM_" + f.name.upper()] = str(value)
 
 
+def proxy_options(config: Config) -> tuple[bool, str]:
+    """uvicorn's proxy-header settings: X-Forwarded-For/-Proto believed only from the proxies the operator names.
+
+    uvicorn believes them from 127.0.0.1 unless told otherwise, so any local process (or anything a local proxy
+    passes through unfiltered) could choose the caller's address, i.e. ``aws:SourceIp`` and the audit record's
+    ``sourceIPAddress``. Off unless ``forwarded_allow_ips`` is set; an explicit value also keeps uvicorn from
+    reading its own ``FORWARDED_ALLOW_IPS`` environment variable.
+    """
+    allowed = (config.forwarded_allow_ips or "").strip()
+    return bool(allowed), allowed or "127.0.0.1"
+
+
 def _address(host: str, port: int) -> tuple[socket.AddressFamily, tuple[str, int]]:
     family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
     return family, (str(address[0]), int(address[1]))
@@ -171,6 +183,7 @@ def _worker() -> int:
     sock.set_inheritable(True)
     runtime = Runtime.open(config, migrate=False)  # the parent had the migrations run before any worker started
     app = StrongroomApp(runtime, owns_runtime=True)
+    proxy_headers, forwarded_allow_ips = proxy_options(config)
     uv_config = uvicorn.Config(
         app,
         loop="uvloop",
@@ -180,6 +193,8 @@ def _worker() -> int:
         access_log=False,
         server_header=False,
         timeout_graceful_shutdown=10,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
     uvicorn.Server(uv_config).run(sockets=[sock])
     return 0

@@ -160,6 +160,7 @@ class RoleOperations(IamBase):
             refuse_if_policies_remain(conn, acct, "role", key)
             drop_all_tags(conn, acct, "role", key)
             conn.execute(delete(roles).where(roles.c.account_id == acct, roles.c.name_key == key))
+        self.runtime.accounts.forget()  # the role's sessions stop authenticating at once (bound to its id)
         return {}
 
     def tag_role(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:

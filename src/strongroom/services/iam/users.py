@@ -166,6 +166,7 @@ class UserOperations(IamBase):
                 raise DeleteConflict("Cannot delete entity, must remove user from all groups first.")
             drop_all_tags(conn, acct, "user", key)
             conn.execute(delete(users).where(users.c.account_id == acct, users.c.name_key == key))
+        self.runtime.accounts.forget()  # the user's sessions stop authenticating at once (bound to its id)
         return {}
 
     def put_user_permissions_boundary(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:

@@ -221,7 +221,9 @@ class Provider:
         if p.type == "Root":
             # AWS caps root sessions at one hour (and so defaults to it)
             duration = min(duration, SESSION_TOKEN_ROOT_MAX)
-        creds = self._issue(ctx, duration, kind="SessionToken", user_name=p.user_name)
+        # bound to the user's unique id: the session dies with the user, not with its name
+        user_id = p.principal_id if p.user_name else None
+        creds = self._issue(ctx, duration, kind="SessionToken", user_name=p.user_name, user_id=user_id)
         return {"Credentials": creds}
 
     # --- issuing ---------------------------------------------------------------------------------------
@@ -235,6 +237,7 @@ class Provider:
         role: RoleRecord | None = None,
         session_name: str | None = None,
         user_name: str | None = None,
+        user_id: str | None = None,
         policy: str | None = None,
         policy_arns: list[str] | None = None,
         tags: dict[str, str] | None = None,
@@ -258,6 +261,7 @@ class Provider:
                     role_name=role.name if role else None,
                     session_name=session_name,
                     user_name=user_name,
+                    user_id=user_id,
                     source_access_key_id=ctx.principal.access_key_id,
                     policy=policy,
                     policy_arns=json.dumps(policy_arns) if policy_arns else None,
