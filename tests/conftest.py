@@ -17,6 +17,12 @@ for _name in list(os.environ):
         del os.environ[_name]
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    # deselect with -m "not slow": tests that build a virtualenv from the package index (~80 s)
+    config.addinivalue_line("markers", "slow: takes more than a minute")
+
+
 BACKENDS = [b for b in os.environ.get("STRONGROOM_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
 
 

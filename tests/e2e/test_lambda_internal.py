@@ -15,6 +15,7 @@ from strongroom.server.context import Principal, RequestContext
 from strongroom.server.runtime import Runtime
 from strongroom.services.lambda_.access import resource_policy
 from tests.e2e.test_lambda_functions import create, make_role
+from tests.e2e.test_lambda_invoke import Collector
 from tests.support.inprocess import inprocess_server
 from tests.support.server import ServerProcess
 
@@ -33,6 +34,13 @@ def handler(event, context):
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, Runtime]]:
     with inprocess_server(Path(tmp_path_factory.mktemp("lambda-internal"))) as (handle, runtime, _):
         yield handle, runtime
+
+
+@pytest.fixture
+def collector() -> Iterator[Collector]:
+    c = Collector()
+    yield c
+    c.close()
 
 
 def _caller(runtime: Runtime, handle: ServerProcess) -> RequestContext:
@@ -95,14 +103,15 @@ def test_resource_policy_hook(node: tuple[ServerProcess, Runtime]) -> None:
     assert resource_policy(runtime, "not-an-arn") is None
 
 
-def test_event_invocation_survives_in_the_scheduler(node: tuple[ServerProcess, Runtime], tmp_path: Path) -> None:
+def test_event_invocation_survives_in_the_scheduler(node: tuple[ServerProcess, Runtime], collector: Collector) -> None:
     """A queued invocation whose node never ran it (crash) runs when its job comes due."""
     handle, runtime = node
     source = (
-        "import os\ndef handler(e, c):\n"
-        "    open(os.path.join(os.environ['OUT_DIR'], e['id']), 'w').write(c.aws_request_id)\n"
+        "import os, urllib.request\ndef handler(e, c):\n"
+        "    url = os.environ['REPORT_URL'] + '/' + e['id']\n"
+        "    urllib.request.urlopen(urllib.request.Request(url, data=c.aws_request_id.encode())).read()\n"
     )
-    fn = create(handle, make_role(handle), source, Environment={"Variables": {"OUT_DIR": str(tmp_path)}})
+    fn = create(handle, make_role(handle), source, Environment={"Variables": {"REPORT_URL": collector.url}})
     provider = runtime.providers.provider("lambda")
     submitted: list[object] = []
     pool = provider._pool()  # type: ignore[attr-defined]
@@ -118,13 +127,10 @@ def test_event_invocation_survives_in_the_scheduler(node: tuple[ServerProcess, R
     finally:
         pool.submit = original
     assert out["StatusCode"] == 202 and submitted
-    assert not (tmp_path / "late").exists()
+    assert "late" not in collector.posts
     assert [j for j in runtime.scheduler.list_jobs("lambda-async")]
     handle.advance(3 * 60)
-    deadline = time.monotonic() + 20
-    while not (tmp_path / "late").exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert (tmp_path / "late").exists()
+    assert "late" in collector.wait("late")
     deadline = time.monotonic() + 10
     while runtime.scheduler.list_jobs("lambda-async") and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
-import os
+import threading
 import time
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -54,21 +57,56 @@ def helper(event):
 SLEEPING_FN = """
 import os, subprocess, time
 def handler(event, context):
-    child = subprocess.Popen(["sleep", "60"])
-    with open(os.environ["PID_FILE"], "w") as f:
-        f.write(str(child.pid))
+    subprocess.Popen(["sleep", os.environ["MARKER"]])
     print("about to sleep", flush=True)
     time.sleep(60)
 """
 
+# Functions run sandboxed (they cannot write the test's files): they report to a Collector over HTTP.
 EVENT_FN = """
-import json, os
+import json, os, urllib.request
 def handler(event, context):
-    path = os.path.join(os.environ["OUT_DIR"], event["id"])
-    with open(path + ".tmp", "w") as f:
-        json.dump({"event": event, "request_id": context.aws_request_id}, f)
-    os.replace(path + ".tmp", path)
+    body = json.dumps({"event": event, "request_id": context.aws_request_id}).encode()
+    urllib.request.urlopen(urllib.request.Request(os.environ["REPORT_URL"] + "/" + event["id"], data=body)).read()
 """
+
+
+class Collector:
+    """A small HTTP server on loopback that keeps what functions POST to it, by path."""
+
+    def __init__(self) -> None:
+        posts: dict[str, bytes] = {}
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                posts[self.path.strip("/")] = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.posts = posts
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def wait(self, *keys: str, timeout: float = 20) -> dict[str, bytes]:
+        deadline = time.monotonic() + timeout
+        while not all(k in self.posts for k in keys) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return {k: self.posts[k] for k in keys if k in self.posts}
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def collector() -> Iterator[Collector]:
+    c = Collector()
+    yield c
+    c.close()
 
 
 @pytest.fixture(scope="module")
@@ -144,9 +182,9 @@ def test_import_and_handler_errors(server: ServerProcess, role: str) -> None:
     assert error["errorType"] == "Runtime.MarshalError"  # type: ignore[index]
 
 
-def test_timeout_kills_the_process_group(server: ServerProcess, role: str, tmp_path: Path) -> None:
-    pid_file = tmp_path / "child.pid"
-    fn = create(server, role, SLEEPING_FN, Timeout=1, Environment={"Variables": {"PID_FILE": str(pid_file)}})
+def test_timeout_kills_the_process_group(server: ServerProcess, role: str) -> None:
+    marker = f"60.{uuid.uuid4().int % 10**9:09d}"  # `sleep 60.NNN`: this test's child, found by its arguments
+    fn = create(server, role, SLEEPING_FN, Timeout=1, Environment={"Variables": {"MARKER": marker}})
     started = time.monotonic()
     out = server.client("lambda").invoke(FunctionName=fn["FunctionName"], LogType="Tail")
     assert time.monotonic() - started < 10
@@ -155,22 +193,25 @@ def test_timeout_kills_the_process_group(server: ServerProcess, role: str, tmp_p
     assert "Task timed out after 1.00 seconds" in error["errorMessage"]  # type: ignore[index]
     log = base64.b64decode(out["LogResult"]).decode()
     assert "about to sleep" in log and "Status: timeout" in log
-    child = int(pid_file.read_text())
     deadline = time.monotonic() + 5
-    while _alive(child) and time.monotonic() < deadline:
+    while processes_with(marker) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(child)
+    assert not processes_with(marker)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie whose parent has not reaped it is dead for our purpose
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except OSError:
-        return False
+def processes_with(argument: str) -> list[int]:
+    """Live processes (not zombies) with ``argument`` on their command line."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            arguments = (entry / "cmdline").read_bytes().split(b"\0")
+            if argument.encode() in arguments and (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
 
 
 def test_log_tail_is_the_last_4kb(server: ServerProcess, role: str) -> None:
@@ -185,16 +226,14 @@ def test_log_tail_is_the_last_4kb(server: ServerProcess, role: str) -> None:
     assert "LogResult" not in server.client("lambda").invoke(FunctionName=fn["FunctionName"])
 
 
-def test_event_invocations_run_in_the_background(server: ServerProcess, role: str, tmp_path: Path) -> None:
-    fn = create(server, role, EVENT_FN, Environment={"Variables": {"OUT_DIR": str(tmp_path)}})
+def test_event_invocations_run_in_the_background(server: ServerProcess, role: str, collector: Collector) -> None:
+    fn = create(server, role, EVENT_FN, Environment={"Variables": {"REPORT_URL": collector.url}})
     lam = server.client("lambda")
     for i in range(3):
         out = lam.invoke(FunctionName=fn["FunctionName"], InvocationType="Event", Payload=json.dumps({"id": f"e{i}"}))
         assert out["StatusCode"] == 202 and out["Payload"].read() == b""
-    deadline = time.monotonic() + 20
-    while len(list(tmp_path.glob("e?"))) < 3 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    results = [json.loads((tmp_path / f"e{i}").read_text()) for i in range(3)]
+    posts = collector.wait("e0", "e1", "e2")
+    results = [json.loads(posts[f"e{i}"]) for i in range(3)]
     assert [r["event"]["id"] for r in results] == ["e0", "e1", "e2"]
 
 

@@ -77,8 +77,18 @@ def cmd_server(args: argparse.Namespace) -> int:
     configure(config.log_level)
     if config.dev:
         log.warning("DEV MODE: any access key and secret are accepted; never expose this server")
+        if args.host is None and not _is_loopback(config.host):
+            # A server that accepts any credentials listens beyond this machine only when --host says so on the
+            # command line, not because of a host setting left in the environment or strongroom.toml.
+            log.warning(
+                "DEV MODE listens on loopback; pass --host to listen elsewhere",
+                extra={"ignored_host": config.host, "host": "127.0.0.1"},
+            )
+            config.host = "127.0.0.1"
     if config.test_mode:
         log.warning("TEST MODE: /_strongroom/clock and /_strongroom/reset are enabled; never use in production")
+    if config.lambda_unsandboxed and os.geteuid() != 0:
+        log.warning("LAMBDA UNSANDBOXED: functions run as the server's user and can read its data dir and keys")
     if config.workers < 1:
         print("--workers must be at least 1", file=sys.stderr)
         return 2
@@ -88,6 +98,7 @@ def cmd_server(args: argparse.Namespace) -> int:
 
     from strongroom.server.app import StrongroomApp
     from strongroom.server.runtime import NotInitialised, Runtime
+    from strongroom.server.workers import proxy_options
 
     try:
         runtime = Runtime.open(config)
@@ -95,6 +106,7 @@ def cmd_server(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     app = StrongroomApp(runtime)
+    proxy_headers, forwarded_allow_ips = proxy_options(config)
     log.info(
         "starting",
         extra={"host": config.host, "port": config.port, "database": _describe_db(config), "version": __version__},
@@ -123,6 +135,8 @@ def cmd_server(args: argparse.Namespace) -> int:
             access_log=False,
             server_header=False,  # AWS does not announce its server software; neither do we
             timeout_graceful_shutdown=10,
+            proxy_headers=proxy_headers,
+            forwarded_allow_ips=forwarded_allow_ips,
             **tls_options,  # type: ignore[arg-type]
         )
         uv_config.load()
@@ -134,6 +148,17 @@ def cmd_server(args: argparse.Namespace) -> int:
             server_tls.stop()
         runtime.close()
     return 0
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _serve_workers(config: Config) -> int:
@@ -199,7 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_server = sub.add_parser("server", help="serve the AWS APIs")
     common(p_server)
-    p_server.add_argument("--host", default=None, help="listen address (default 127.0.0.1)")
+    p_server.add_argument(
+        "--host", default=None, help="listen address (default 127.0.0.1; with --dev only this flag can change it)"
+    )
     p_server.add_argument("--port", type=int, default=None, help="listen port (default 4566)")
     p_server.add_argument("--dev", action="store_true", default=None, help="accept any credentials (unsafe)")
     p_server.add_argument("--test-mode", action="store_true", default=None, help="enable clock/reset endpoints")
@@ -208,6 +235,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=None, help="server processes on the port (env STRONGROOM_WORKERS; default 1)"
     )
     p_server.add_argument("--tls", action="store_true", default=None, help="serve HTTPS (internal CA certificate)")
+    p_server.add_argument(
+        "--unauthenticated-body-limit",
+        type=int,
+        default=None,
+        help="largest body (bytes) of a request without a known credential (default 524288)",
+    )
+    p_server.add_argument(
+        "--auth-failure-burst", type=int, default=None, help="failed authentications per source before throttling"
+    )
+    p_server.add_argument(
+        "--auth-failure-rate", type=float, default=None, help="failed authentications a second allowed after the burst"
+    )
+    p_server.add_argument(
+        "--lambda-unsandboxed",
+        action="store_true",
+        default=None,
+        help="not root: run Lambda functions as the server's own user, able to read its data dir and keys (unsafe)",
+    )
+    p_server.add_argument(
+        "--forwarded-allow-ips",
+        default=None,
+        help="proxies whose X-Forwarded-For/-Proto are believed: addresses or CIDR ranges, comma-separated, or '*' "
+        "(env STRONGROOM_FORWARDED_ALLOW_IPS; default: none)",
+    )
     p_server.set_defaults(func=cmd_server)
 
     p_status = sub.add_parser("status", help="version, data dir, database, seal state, counts")

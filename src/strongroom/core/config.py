@@ -26,6 +26,18 @@ class Config:
     # Server processes on one port (`--workers`); each is a full node, like several nodes on PostgreSQL.
     workers: int = 1
     default_region: str = "us-east-1"
+    # Not root, so functions cannot run as another user: run them anyway as the server's own user, where they can
+    # read its data dir and keys (see docs/lambda.md). Off: such a server refuses to invoke functions.
+    lambda_unsandboxed: bool = False
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated addresses or CIDR ranges, "*"
+    # for any). None: nobody's, so a client cannot choose its own aws:SourceIp (see docs/configuration.md).
+    forwarded_allow_ips: str | None = None
+    # Request limits (docs/configuration.md, "Request limits"): the largest body a request without a credential the
+    # server knows may send, and the brake on failed authentication per source address (a burst of failures,
+    # then this many a second; beyond that the address's requests are throttled before their signature is checked).
+    unauthenticated_body_limit: int = 512 * 1024
+    auth_failure_burst: int = 50
+    auth_failure_rate: float = 5.0
     # Benchmarking aid only (bench/: audit-on vs audit-off figure): records no audit trail at all. Never set it
     # on a server anyone relies on; the server logs a warning at start when it is on.
     bench_disable_audit: bool = False
@@ -55,6 +67,8 @@ _BOOL_TRUE = {"1", "true", "yes", "on"}
 def _coerce(name: str, value: Any) -> Any:
     kinds = {f.name: f.type for f in fields(Config)}
     kind = str(kinds.get(name, "str"))
+    if name == "forwarded_allow_ips" and isinstance(value, list):  # strongroom.toml may give a list
+        return ",".join(str(v) for v in value)
     if "bool" in kind:
         return value if isinstance(value, bool) else str(value).lower() in _BOOL_TRUE
     if kind == "int":

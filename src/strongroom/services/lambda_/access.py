@@ -55,4 +55,27 @@ def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
     if ref.qualifier and ref.qualifier != LATEST:
         arn += f":{ref.qualifier}"
     action = _ACTIONS.get(ctx.operation, f"lambda:{ctx.operation}")
-    return [Check(action, arn, resource_account=ref.account_id)]
+    found = [Check(action, arn, resource_account=ref.account_id)]
+    role = params.get("Role")
+    if ctx.operation in _PASSES_ROLE and isinstance(role, str):
+        found.append(pass_role(role, arn))
+    return found
+
+
+# Operations that hand the function a role to act as: the caller must be allowed to pass it (iam:PassRole),
+# or lambda:CreateFunction alone would let anyone act as any role that trusts Lambda.
+_PASSES_ROLE = frozenset({"CreateFunction", "UpdateFunctionConfiguration"})
+
+
+def pass_role(role_arn: str, function_arn: str) -> Check:
+    """``iam:PassRole`` on the role, with the condition keys AWS sets when Lambda is given a role. Decided after
+    the Lambda action, as AWS does; the role's trust policy is not a resource policy for this question."""
+    from strongroom.iam.authorize import Check, arn_account
+
+    return Check(
+        "iam:PassRole",
+        role_arn,
+        context={"iam:PassedToService": "lambda.amazonaws.com", "iam:AssociatedResourceArn": function_arn},
+        resource_account=arn_account(role_arn),
+        lookup_resource_policy=False,
+    )

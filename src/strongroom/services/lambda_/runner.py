@@ -1,10 +1,12 @@
-"""Runs one invocation in its own process: never in the server's.
+"""Runs one invocation in its own process: never in the server's, and never able to read the server's secrets.
 
-Each invocation is a fresh ``python -I bootstrap.py`` in a new session (process group) with the function's
-package unpacked (once per node, per SHA-256) under ``DATA_DIR/lambda/code/``, an environment like AWS's —
+Each invocation is a fresh ``python -I -S bootstrap.py`` in a new session (process group), isolated as
+``sandbox.py`` describes (its own unprivileged uid and namespaces when the server is root), with the function's
+package unpacked (once per node, per SHA-256) in the sandbox's readable directory, an environment like AWS's —
 the function's variables, the region, the execution role's temporary credentials and this server as
-``AWS_ENDPOINT_URL`` / ``SECRETS_MANAGER_ENDPOINT`` — and a deadline after which the whole group is killed.
-Output (stdout and stderr together) is kept only as a bounded tail for ``LogType: Tail``.
+``AWS_ENDPOINT_URL`` / ``SECRETS_MANAGER_ENDPOINT`` — MemorySize as its memory limit and a deadline after
+which the whole group is killed. Output (stdout and stderr together) is kept only as a bounded tail for
+``LogType: Tail``; the result comes back on a pipe, bounded too.
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ from strongroom.core.clock import clock
 from strongroom.iam.directory import Directory
 from strongroom.services.lambda_ import model
 from strongroom.services.lambda_.code_url import endpoint
-from strongroom.services.lambda_.errors import InvalidParameterValueException, ServiceException
+from strongroom.services.lambda_.errors import InvalidParameterValueException, InvalidRuntimeException, ServiceException
 from strongroom.services.lambda_.records import FunctionRecord
+from strongroom.services.lambda_.sandbox import Identity, Sandbox, kill_processes_of
 from strongroom.services.lambda_.validation import ROLE_NOT_ASSUMABLE
 
 if TYPE_CHECKING:
@@ -44,6 +47,9 @@ LOG_KEEP = 64 * 1024  # bytes of output kept per invocation (LogResult shows the
 SESSION_SECONDS = 3600
 SESSION_REFRESH = timedelta(minutes=20)  # reuse a role session while it has at least this long to live
 _KILL_GRACE = 5.0
+RESPONSE_MAX = 6 * 1024 * 1024  # AWS's limit on a synchronous response payload
+_RESULT_READ_MAX = 4 * RESPONSE_MAX + 65536  # the result's JSON escapes the payload's text
+EPHEMERAL_MB = 512  # the function's private /tmp, AWS's default EphemeralStorage
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +65,9 @@ class Outcome:
 class Runner:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        # the server's private files of an invocation (spec, event): under the data dir, which functions cannot read
         self.root = runtime.config.data_dir.resolve() / "lambda"
+        self.sandbox = Sandbox(runtime)
         self._creds: dict[tuple[str, str], dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._unpack_lock = threading.Lock()
@@ -77,7 +85,7 @@ class Runner:
 
     def code_dir(self, digest: str) -> Path:
         """The unpacked package, extracted once per node; a half-extracted directory is never visible."""
-        target = self.root / "code" / digest
+        target = self.sandbox.root / "code" / digest
         if target.is_dir():
             return target
         with self._unpack_lock:
@@ -92,6 +100,7 @@ class Runner:
             try:
                 with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
                     archive.extractall(staging)  # extractall drops absolute paths and ".." components
+                _readable_by_all(staging)  # the function's uid reads it; the parent directory is not listable
                 os.replace(staging, target)
             except OSError:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -122,15 +131,15 @@ class Runner:
     # --- running ---------------------------------------------------------------------------------------
 
     def environment(
-        self, record: FunctionRecord, task_root: Path, tmp: Path, creds: dict[str, Any], stream: str
+        self, record: FunctionRecord, task_root: Path, creds: dict[str, Any], stream: str
     ) -> dict[str, str]:
+        """Only what Lambda sets, and the function's variables: nothing of the server's own environment.
+        (HOME and TMPDIR, the function's private /tmp, are set by the bootstrap.)"""
         url = endpoint(self.runtime)
         env = {
-            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            "PATH": _PATH,
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
-            "HOME": str(tmp),  # no ~/.aws of the server's user leaks into the function
-            "TMPDIR": str(tmp),
             "AWS_ENDPOINT_URL": url,
             "SECRETS_MANAGER_ENDPOINT": url,
             "AWS_EC2_METADATA_DISABLED": "true",
@@ -152,21 +161,82 @@ class Runner:
                 "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
                 "AWS_SESSION_TOKEN": creds["SessionToken"],
                 "LAMBDA_TASK_ROOT": str(task_root),
-                "LAMBDA_RUNTIME_DIR": str(BOOTSTRAP.parent),
+                "LAMBDA_RUNTIME_DIR": str(self.sandbox.runtime_layer),
             }
         )
         return env
 
     def invoke(self, record: FunctionRecord, payload: bytes, request_id: str, invoked_arn: str) -> Outcome:
+        refusal = self.sandbox.refusal(_python(), BOOTSTRAP)
+        if refusal is not None:
+            raise InvalidRuntimeException(refusal)
         task_root = self.code_dir(record.code_sha256)
         creds = self.credentials(record)
         stream = f"{clock.now():%Y/%m/%d}/[{record.version}]{request_id.replace('-', '')}"
-        (self.root / "tmp").mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=self.root / "tmp", prefix="inv-"))
+        (self.root / "run").mkdir(mode=0o700, parents=True, exist_ok=True)
+        private = Path(tempfile.mkdtemp(dir=self.root / "run", prefix="inv-"))
+        identity = self.sandbox.acquire()
+        tmp = Path(tempfile.mkdtemp(dir=self.sandbox.root / "tmp", prefix="inv-"))
         try:
-            return self._run(record, payload, request_id, invoked_arn, task_root, tmp, creds, stream)
+            if identity is not None:
+                os.chown(tmp, identity.uid, identity.gid)
+            return self._run(record, payload, request_id, invoked_arn, task_root, private, tmp, identity, creds, stream)
         finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            self.sandbox.release(identity)
+            shutil.rmtree(tmp, ignore_errors=True)  # rmtree does not follow the function's symlinks
+            shutil.rmtree(private, ignore_errors=True)
+
+    def _spec(
+        self,
+        record: FunctionRecord,
+        request_id: str,
+        invoked_arn: str,
+        task_root: Path,
+        private: Path,
+        tmp: Path,
+        identity: Identity | None,
+        env: dict[str, str],
+    ) -> dict[str, Any]:
+        spec: dict[str, Any] = {
+            "env": env,
+            "event": str(private / "event.json"),
+            "tmp": str(tmp),
+            "memory_mb": record.memory_size,
+            "ephemeral_mb": EPHEMERAL_MB,
+            "runtime_layer": str(self.sandbox.runtime_layer),
+            "request_id": request_id,
+            "invoked_arn": invoked_arn,
+            "deadline_ms": int(time.time() * 1000) + record.timeout * 1000,
+        }
+        if identity is not None:
+            spec.update(
+                uid=identity.uid,
+                gid=identity.gid,
+                readable=self.sandbox.readable_paths(),
+                passwd=self._passwd(private, identity),
+                hidden=self.sandbox.hidden_paths(),
+                namespaces=bool(self.sandbox.namespaces),
+            )
+        return spec
+
+    @staticmethod
+    def _passwd(private: Path, identity: Identity) -> dict[str, str]:
+        """``/etc/passwd`` and ``/etc/group`` naming the function's uid (as AWS's ``sbx_user1051``): libpq, getpass
+        and others look the current user up."""
+        out = {}
+        for name, line in (
+            ("passwd", f"sbx_user{identity.uid}:x:{identity.uid}:{identity.gid}::/tmp:/usr/sbin/nologin\n"),
+            ("group", f"sbx_user{identity.uid}:x:{identity.gid}:\n"),
+        ):
+            try:
+                host = Path("/etc", name).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                host = ""
+            path = private / name
+            path.write_text(host + ("" if host.endswith("\n") or not host else "\n") + line, encoding="utf-8")
+            os.chmod(path, 0o644)
+            out[f"/etc/{name}"] = str(path)
+        return out
 
     def _run(
         self,
@@ -175,32 +245,37 @@ class Runner:
         request_id: str,
         invoked_arn: str,
         task_root: Path,
+        private: Path,
         tmp: Path,
+        identity: Identity | None,
         creds: dict[str, Any],
         stream: str,
     ) -> Outcome:
-        event_path, result_path = tmp / "event.json", tmp / "result.json"
-        event_path.write_bytes(payload)
-        env = self.environment(record, task_root, tmp, creds, stream)
+        (private / "event.json").write_bytes(payload)
+        env = self.environment(record, task_root, creds, stream)
+        spec = self._spec(record, request_id, invoked_arn, task_root, private, tmp, identity, env)
+        spec_path = private / "spec.json"
+        fd = os.open(spec_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # holds the session's credentials
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(spec, f)
         started = time.monotonic()
-        env |= {
-            "_STRONGROOM_EVENT": str(event_path),
-            "_STRONGROOM_RESULT": str(result_path),
-            "_STRONGROOM_REQUEST_ID": request_id,
-            "_STRONGROOM_INVOKED_ARN": invoked_arn,
-            "_STRONGROOM_DEADLINE_MS": str(int(time.time() * 1000) + record.timeout * 1000),
-        }
-        proc = subprocess.Popen(
-            [sys.executable, "-I", "-B", "-u", str(BOOTSTRAP)],
-            cwd=task_root,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so a timeout kills everything it started
-            close_fds=True,
-        )
+        result_r, result_w = os.pipe()
+        try:
+            proc = subprocess.Popen(
+                [_python(), "-I", "-S", "-B", "-u", str(BOOTSTRAP), str(spec_path), str(result_w)],
+                cwd=task_root,
+                env={"PATH": _PATH, "LANG": "C.UTF-8"},  # the function's own environment is in the spec
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, so a timeout kills everything it started
+                close_fds=True,
+                pass_fds=(result_w,),
+            )
+        finally:
+            os.close(result_w)
         tail = _Tail(proc.stdout)
+        reply = _Reader(result_r)
         timed_out = False
         try:
             proc.wait(timeout=record.timeout)
@@ -208,15 +283,15 @@ class Runner:
             timed_out = True
         finally:
             _kill_group(proc)
+            if identity is not None:  # what escaped the group (setsid) holds the pipes open: it goes too
+                kill_processes_of(identity.uid)
         tail.join(_KILL_GRACE)
+        reply.join(_KILL_GRACE)
         elapsed_ms = (time.monotonic() - started) * 1000
         output = tail.text()
         result: dict[str, Any] | None = None
-        if not timed_out and result_path.exists():
-            try:
-                result = json.loads(result_path.read_text(encoding="utf-8"))
-            except ValueError:
-                result = None
+        if not timed_out:
+            result = reply.result()
         return self._outcome(record, request_id, output, result, timed_out, proc.returncode, elapsed_ms)
 
     def _outcome(
@@ -246,6 +321,20 @@ class Runner:
             }
             output += f"RequestId: {request_id} Error: Runtime exited with error: exit status {returncode}\n"
             status = "\tStatus: error\tError Type: Runtime.ExitError"
+        elif result.get("oom"):
+            error = {
+                "errorType": "Runtime.OutOfMemory",
+                "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: signal: killed",
+            }
+            output += f"RequestId: {request_id} Error: Runtime exited with error: signal: killed\n"
+            status = "\tStatus: error\tError Type: Runtime.OutOfMemory"
+            result = None
+        elif result.get("too_large") or len(str(result.get("ok", ""))) > RESPONSE_MAX:
+            error = {
+                "errorType": "Function.ResponseSizeTooLarge",
+                "errorMessage": f"Response payload size exceeded maximum allowed payload size ({RESPONSE_MAX} bytes).",
+            }
+            result = None
         elif "error" in result:
             error = dict(result["error"])
             error = {
@@ -268,6 +357,25 @@ class Runner:
             f"Max Memory Used: {used} MB{status}\t\n"
         )
         return Outcome(body, "Unhandled" if error is not None else None, log, elapsed_ms)
+
+
+_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+def _python() -> str:
+    """The interpreter itself, not the server's virtualenv: the function gets the standard library, and the
+    runtime's packages through the sandbox's layer (``-S`` keeps every site-packages off its path)."""
+    candidate = getattr(sys, "_base_executable", None) or sys.executable
+    return os.path.realpath(candidate) if os.path.exists(candidate) else sys.executable
+
+
+def _readable_by_all(top: Path) -> None:
+    for dirpath, _dirnames, filenames in os.walk(top):
+        os.chmod(dirpath, 0o755)
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            if not os.path.islink(path):
+                os.chmod(path, (os.stat(path).st_mode & 0o1777) | 0o444)  # no setuid/setgid bits
 
 
 def _stamp() -> str:
@@ -312,3 +420,38 @@ class _Tail:
 
     def text(self) -> str:
         return bytes(self._buf[-LOG_KEEP:]).decode("utf-8", "replace")
+
+
+class _Reader:
+    """Reads the result pipe in a thread, up to a bound: a function cannot make the server hold more."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._buf = bytearray()
+        self._too_large = False
+        self._thread = threading.Thread(target=self._drain, name="lambda-result", daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        try:
+            while chunk := os.read(self._fd, 65536):
+                if len(self._buf) + len(chunk) > _RESULT_READ_MAX:
+                    self._too_large = True
+                    continue  # drain and drop, so the function is never blocked on a full pipe
+                self._buf += chunk
+        except OSError:
+            pass
+        finally:
+            os.close(self._fd)
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+    def result(self) -> dict[str, Any] | None:
+        if self._too_large:
+            return {"too_large": True}
+        try:
+            value = json.loads(bytes(self._buf))
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
