@@ -130,7 +130,7 @@ def _seed_in_process(data_dir: Path, count: int) -> None:
     from sqlalchemy import event
 
     from strongroom.core.config import load_config
-    from strongroom.server.context import Principal, RequestContext
+    from strongroom.core.context import Principal, RequestContext
     from strongroom.server.runtime import Runtime
 
     runtime = Runtime.open(load_config(data_dir, bench_disable_audit=True))

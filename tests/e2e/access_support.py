@@ -1,4 +1,4 @@
-"""Helpers for the access-control end-to-end tests: users with policies, a second account, error unpacking."""
+"""Helpers for the access-control end-to-end tests: users with policies and a second account."""
 
 from __future__ import annotations
 
@@ -7,15 +7,7 @@ import time
 import uuid
 from typing import Any
 
-import pytest
-from botocore.exceptions import ClientError
-
 from tests.support.server import ServerProcess
-
-
-def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
-    err = exc.value.response["Error"]
-    return err["Code"], err.get("Message", ""), exc.value.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def policy(*statements: dict[str, Any]) -> str:

@@ -10,9 +10,10 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from strongroom.core.config import sqlite_url
 from strongroom.events.delivery import list_outbox
 from strongroom.events.targets import read_log
-from strongroom.store.engine import Store, sqlite_url
+from strongroom.store.engine import Store
 from tests.support.server import ServerProcess, free_port
 
 

@@ -33,7 +33,7 @@ from cryptography.x509.oid import NameOID
 
 from strongroom.services.registry import package_name, snake_case
 from tests.e2e.access_support import allow, client_for, deny, make_user, policy, second_account
-from tests.e2e.test_pca_support import make_root
+from tests.e2e.pca_support import make_root
 from tests.support.server import ServerProcess
 
 # Input members that name a resource, per service: an operation with one of them is "an operation on a resource".

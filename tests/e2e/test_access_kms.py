@@ -14,11 +14,11 @@ from tests.e2e.access_support import (
     audit_record,
     client_for,
     deny,
-    error_of,
     make_user,
     policy,
     second_account,
 )
+from tests.support.errors import error_of
 from tests.support.server import ServerProcess
 
 

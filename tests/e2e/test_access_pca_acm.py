@@ -8,15 +8,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.e2e.access_support import allow, client_for, deny, error_of, make_user, second_account
+from tests.e2e.access_support import allow, client_for, deny, make_user, second_account
 from tests.e2e.acm_support import wait_status
-from tests.e2e.test_pca_support import TEMPLATE, issue_leaf, leaf_csr, make_root
+from tests.e2e.pca_support import TEMPLATE, issue_leaf, leaf_csr, make_root
+from tests.support.errors import error_of_call as _error
 from tests.support.server import ServerProcess
 
 
@@ -34,12 +34,6 @@ def ca(server: ServerProcess) -> tuple[str, str]:
     leaf = issue_leaf(pca, arn, signing="SHA256WITHRSA")
     serial = x509.load_pem_x509_certificate(leaf["Certificate"].encode()).serial_number
     return arn, f"{serial:x}"
-
-
-def _error(call: Any) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as exc:
-        call()
-    return error_of(exc)
 
 
 def _share_policy(ca_arn: str, account: str) -> str:

@@ -13,13 +13,10 @@ from cryptography.hazmat.primitives import serialization
 
 from tests.e2e.acm_support import wait_status
 from tests.e2e.events_support import unique
+from tests.support.errors import code_of as _code
 from tests.support.server import ServerProcess, strongroom
 
 NO_VALIDATION = botocore.config.Config(parameter_validation=False)
-
-
-def _code(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
 
 
 def _approve(server: ServerProcess, arn: str, domain: str) -> None:

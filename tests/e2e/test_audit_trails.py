@@ -14,14 +14,11 @@ import botocore.config
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.errors import code_of
 from tests.support.server import ServerProcess, strongroom
 
 NO_VALIDATION = botocore.config.Config(parameter_validation=False)
 HOUR = 3600
-
-
-def code_of(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
 
 
 @pytest.fixture

@@ -12,14 +12,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.e2e.events_support import log_target, unique, wait_for
+from tests.support.errors import code_message_of as _code
 from tests.support.server import ServerProcess
 
 NO_VALIDATION = botocore.config.Config(parameter_validation=False)
-
-
-def _code(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    err = exc.value.response["Error"]
-    return err["Code"], err["Message"]
 
 
 def test_default_bus_and_custom_bus_lifecycle(server: ServerProcess) -> None:

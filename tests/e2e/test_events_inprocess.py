@@ -6,8 +6,8 @@ import json
 import uuid
 from pathlib import Path
 
-from strongroom.events import kms_events
 from strongroom.events.bus import publish_api_call_event
+from strongroom.services.kms import events as kms_events
 from tests.e2e.events_support import Receiver, log_entries, log_target, wait_for
 from tests.support.inprocess import inprocess_server
 

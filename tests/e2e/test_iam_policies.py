@@ -10,6 +10,7 @@ import botocore.config
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.errors import error_of
 from tests.support.server import ServerProcess
 
 
@@ -21,11 +22,6 @@ def _doc(action: str = "kms:Encrypt", resource: str = "*") -> str:
     return json.dumps(
         {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]}
     )
-
-
-def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
-    err = exc.value.response["Error"]
-    return err["Code"], err.get("Message", ""), exc.value.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 @pytest.fixture

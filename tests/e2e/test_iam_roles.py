@@ -10,6 +10,7 @@ import botocore.config
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.errors import error_of
 from tests.support.server import ServerProcess
 
 
@@ -20,11 +21,6 @@ def _trust(principal: Any) -> str:
             "Statement": [{"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}],
         }
     )
-
-
-def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
-    err = exc.value.response["Error"]
-    return err["Code"], err.get("Message", ""), exc.value.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def test_role_lifecycle(server: ServerProcess) -> None:

@@ -12,16 +12,12 @@ import botocore.config
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.errors import error_of
 from tests.support.server import ServerProcess, clean_env
 
 
 def _name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
-    err = exc.value.response["Error"]
-    return err["Code"], err.get("Message", ""), exc.value.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from strongroom.store.engine import sqlite_url
+from strongroom.core.config import sqlite_url
 from tests.support.server import ServerProcess
 
 NO_VALIDATION = botocore.config.Config(parameter_validation=False, retries={"total_max_attempts": 1})

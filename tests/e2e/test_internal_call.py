@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from strongroom.core.context import Principal, RequestContext
 from strongroom.core.errors import AwsError
-from strongroom.server.context import Principal, RequestContext
 from strongroom.server.runtime import Runtime
 from tests.support.inprocess import inprocess_server
 from tests.support.server import ServerProcess

@@ -9,15 +9,8 @@ import botocore.config
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.errors import code_of, message_of
 from tests.support.server import ServerProcess
-
-
-def code_of(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
-
-
-def message_of(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"].get("Message", ""))
 
 
 @pytest.fixture

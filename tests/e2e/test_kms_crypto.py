@@ -10,6 +10,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 
+from tests.support.errors import code_message_of_call as error_of
+from tests.support.errors import code_of_call as code_of
 from tests.support.server import ServerProcess
 
 NO_VALIDATION = Config(parameter_validation=False)
@@ -22,17 +24,6 @@ def kms(server: ServerProcess) -> Any:
 
 def new_key(kms: Any, spec: str = "SYMMETRIC_DEFAULT", usage: str = "ENCRYPT_DECRYPT") -> dict[str, Any]:
     return kms.create_key(KeySpec=spec, KeyUsage=usage)["KeyMetadata"]
-
-
-def error_of(call: Any, **kwargs: Any) -> tuple[str, str]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    err = info.value.response["Error"]
-    return err["Code"], err.get("Message", "")
-
-
-def code_of(call: Any, **kwargs: Any) -> str:
-    return error_of(call, **kwargs)[0]
 
 
 # -- symmetric -------------------------------------------------------------------------------------------

@@ -15,8 +15,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy import select
 
+from strongroom.core.config import sqlite_url
 from strongroom.services.kms import model
-from strongroom.store.engine import Store, sqlite_url
+from strongroom.store.engine import Store
+from tests.support.errors import code_of as code
 from tests.support.server import ServerProcess
 from tests.support.softhsm import SoftHsm, make_softhsm
 
@@ -46,10 +48,6 @@ def trust_anchor() -> str:
         .sign(key, hashes.SHA256())
     )
     return cert.public_bytes(serialization.Encoding.PEM).decode()
-
-
-def code(err: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(err.value.response["Error"]["Code"])
 
 
 @pytest.fixture

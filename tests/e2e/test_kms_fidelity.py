@@ -10,21 +10,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.e2e.test_kms_import import do_import, external_key, params, wrap
+from tests.support.errors import code_of, message_of, status_of
 from tests.support.server import ServerProcess
 
 INCORRECT_KEY = "The key ID in the request does not identify a CMK that can perform this operation."
-
-
-def code_of(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
-
-
-def message_of(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"].get("Message", ""))
-
-
-def status_of(exc: pytest.ExceptionInfo[ClientError]) -> int:
-    return int(exc.value.response["ResponseMetadata"]["HTTPStatusCode"])
 
 
 @pytest.fixture

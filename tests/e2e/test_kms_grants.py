@@ -9,14 +9,11 @@ import botocore.config
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.errors import code_of as error_code
 from tests.support.server import ServerProcess
 
 GRANTEE = "arn:aws:iam::111122223333:role/grantee"
 RETIRER = "arn:aws:iam::111122223333:role/retirer"
-
-
-def error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
 
 
 @pytest.fixture

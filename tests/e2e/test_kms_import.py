@@ -13,14 +13,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
 
+from tests.support.errors import code_of as error_code
 from tests.support.server import ServerProcess
 
 DAY = 86400
 _HASH = {"SHA_1": hashes.SHA1, "SHA_256": hashes.SHA256}
-
-
-def error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
 
 
 @pytest.fixture

@@ -22,18 +22,11 @@ from strongroom.server.runtime import Runtime
 from strongroom.services.kms import model
 from strongroom.services.kms.managed import aws_managed_key
 from tests.conftest import database_url_for
+from tests.support.errors import code_of, message_of
 from tests.support.server import ServerProcess, free_port
 
 NO_VALIDATION = botocore.config.Config(parameter_validation=False)
 DAY = 86400
-
-
-def code_of(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
-
-
-def message_of(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"].get("Message", ""))
 
 
 @pytest.fixture

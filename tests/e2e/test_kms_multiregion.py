@@ -12,14 +12,11 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from tests.support.errors import code_of as error_code
 from tests.support.server import ServerProcess
 
 PRIMARY, REPLICA, THIRD = "us-east-1", "eu-west-1", "ap-southeast-2"
 DAY = 86400
-
-
-def error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
 
 
 @pytest.fixture

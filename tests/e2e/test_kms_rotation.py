@@ -10,13 +10,10 @@ import botocore.config
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.errors import code_of as error_code
 from tests.support.server import ServerProcess
 
 DAY = 86400
-
-
-def error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
 
 
 @pytest.fixture
@@ -224,7 +221,7 @@ def test_longest_period(kms: Any) -> None:
 def test_aws_managed_key_rotates_yearly(tmp_path: Path) -> None:
     """AWS managed keys come from services, so this test reaches into an in-process server to make one."""
     from strongroom.core.clock import clock
-    from strongroom.server.context import Principal, RequestContext
+    from strongroom.core.context import Principal, RequestContext
     from strongroom.services.kms.managed import aws_managed_key
     from tests.support.inprocess import inprocess_server
 

@@ -7,10 +7,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from strongroom.core.config import sqlite_url
 from strongroom.keyring.seal import FileSeal
 from strongroom.services.kms.keystore import KeyStore
 from strongroom.services.kms.specs import KEY_SPECS
-from strongroom.store.engine import Store, sqlite_url
+from strongroom.store.engine import Store
 from tests.e2e.test_kms_import import do_import, external_key
 from tests.support.server import ServerProcess
 

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
+from tests.support.errors import code_message_of_call as error_of
+from tests.support.errors import code_of_call as code_of
 from tests.support.server import ServerProcess
 
 NO_VALIDATION = Config(parameter_validation=False)
@@ -50,17 +51,6 @@ def shared_key(kms: Any, spec: str, usage: str = "SIGN_VERIFY") -> dict[str, Any
     if cache_key not in _KEYS:
         _KEYS[cache_key] = kms.create_key(KeySpec=spec, KeyUsage=usage)["KeyMetadata"]
     return _KEYS[cache_key]
-
-
-def error_of(call: Any, **kwargs: Any) -> tuple[str, str]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    err = info.value.response["Error"]
-    return err["Code"], err.get("Message", "")
-
-
-def code_of(call: Any, **kwargs: Any) -> str:
-    return error_of(call, **kwargs)[0]
 
 
 def digest_for(algorithm: str, message: bytes) -> bytes:

@@ -13,6 +13,7 @@ import urllib3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.support.errors import code_of as code
 from tests.support.server import ServerProcess
 
 TRUST = json.dumps(
@@ -50,10 +51,6 @@ def create(server: ServerProcess, role: str, source: str = HELLO, **kwargs: Any)
     }
     params.update(kwargs)
     return dict(server.client("lambda").create_function(**params))
-
-
-def code(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from strongroom.core.context import Principal, RequestContext
 from strongroom.core.errors import AwsError
-from strongroom.server.context import Principal, RequestContext
 from strongroom.server.runtime import Runtime
 from strongroom.services.lambda_.access import resource_policy
 from tests.e2e.test_lambda_functions import create, make_role

@@ -16,9 +16,10 @@ from botocore.exceptions import ClientError
 
 from strongroom.server.runtime import Runtime
 from strongroom.services.lambda_.sandbox import _untraversable_ancestor
-from tests.e2e.access_support import allow, client_for, error_of, make_user
+from tests.e2e.access_support import allow, client_for, make_user
 from tests.e2e.test_lambda_functions import create, make_role, make_zip
 from tests.e2e.test_lambda_invoke import processes_with
+from tests.support.errors import error_of
 from tests.support.inprocess import inprocess_server
 from tests.support.server import ServerProcess
 

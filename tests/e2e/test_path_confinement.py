@@ -19,8 +19,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import database_url_for
+from tests.e2e.pca_support import NO_CHECKS, REVOCATION, create_ca, make_root
 from tests.e2e.test_audit_trails import server_now
-from tests.e2e.test_pca_support import NO_CHECKS, REVOCATION, create_ca, make_root
+from tests.support.errors import code_of as code
 from tests.support.server import ServerProcess, strongroom
 
 BAD_BUCKETS = [
@@ -65,10 +66,6 @@ def validate(server: Any, trail: str, start: datetime, end: datetime) -> tuple[i
 
 def uid() -> str:
     return uuid.uuid4().hex[:8]
-
-
-def code(err: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(err.value.response["Error"]["Code"])
 
 
 def pca_code(bucket: str, max_length: int) -> str:

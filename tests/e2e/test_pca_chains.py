@@ -13,7 +13,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID as EKU
 from cryptography.x509.oid import ExtensionOID
 from cryptography.x509.verification import PolicyBuilder, Store
 
-from tests.e2e.test_pca_support import (
+from tests.e2e.pca_support import (
     REVOCATION,
     TEMPLATE,
     issue_leaf,

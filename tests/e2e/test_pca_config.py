@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 from cryptography import x509
 
-from tests.e2e.test_pca_support import REVOCATION, create_ca, leaf_csr, load, wait_issued
+from tests.e2e.pca_support import REVOCATION, create_ca, leaf_csr, load, wait_issued
 
 
 def test_configured_urls_directory_and_issue_delay(make_server: Any, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.test_pca_support import (
+from tests.e2e.pca_support import (
     NO_CHECKS,
     TEMPLATE,
     create_ca,
@@ -22,10 +22,7 @@ from tests.e2e.test_pca_support import (
     subject,
     wait_issued,
 )
-
-
-def code(err: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(err.value.response["Error"]["Code"])
+from tests.support.errors import code_of as code
 
 
 def test_lifecycle_pending_active_disabled_deleted_restored(server: Any) -> None:

@@ -14,7 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
-from tests.e2e.test_pca_support import REVOCATION, issue_leaf, load, make_root, make_sub, openssl, write
+from tests.e2e.pca_support import REVOCATION, issue_leaf, load, make_root, make_sub, openssl, write
 
 
 def _crl_url(cert: x509.Certificate) -> str:

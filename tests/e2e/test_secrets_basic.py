@@ -11,6 +11,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.support.errors import code_of as code
 from tests.support.server import ServerProcess
 
 NO_VALIDATION = Config(parameter_validation=False)
@@ -18,10 +19,6 @@ NO_VALIDATION = Config(parameter_validation=False)
 
 def _name(prefix: str = "s") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def code(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
 
 
 @pytest.fixture

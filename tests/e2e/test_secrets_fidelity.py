@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.access_support import allow, client_for, deny, error_of, make_user, policy, second_account
+from tests.e2e.access_support import allow, client_for, deny, make_user, policy, second_account
+from tests.support.errors import error_of
 from tests.support.server import ServerProcess
 
 INVALID_NAME = (

@@ -13,16 +13,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.errors import code_message_of as _error
 from tests.support.server import ServerProcess
 
 
 def _name(prefix: str = "gv") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def _error(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    err = exc.value.response["Error"]
-    return str(err["Code"]), str(err["Message"])
 
 
 @pytest.fixture

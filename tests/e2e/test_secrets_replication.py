@@ -7,11 +7,8 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.errors import code_of as _code
 from tests.support.server import ServerProcess
-
-
-def _code(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
 
 
 def test_replicas_follow_refuse_writes_and_promote(server: ServerProcess) -> None:

@@ -18,6 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.e2e.test_lambda_functions import create, make_role
+from tests.support.errors import code_of as _code
 from tests.support.server import ServerProcess, clean_env
 
 POLICY = json.dumps(
@@ -85,10 +86,6 @@ def rotation_function(server: ServerProcess, role: str, **env: str) -> str:
         Principal="secretsmanager.amazonaws.com",
     )
     return str(fn["FunctionArn"])
-
-
-def _code(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
 
 
 def test_rotation_with_a_template_style_function(server: ServerProcess, role: str) -> None:

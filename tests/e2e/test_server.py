@@ -13,12 +13,8 @@ import pytest
 import urllib3
 from botocore.exceptions import ClientError
 
+from tests.support.errors import error_of
 from tests.support.server import ServerProcess, clean_env
-
-
-def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
-    err = exc.value.response["Error"]
-    return err["Code"], err.get("Message", ""), exc.value.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def test_get_caller_identity(server: ServerProcess) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.ssm_support import code_of
+from tests.support.errors import code_of
 
 AWS_NAME_TEXT = (
     'Parameter name: can\'t be prefixed with "ssm" (case-insensitive). If formed as a path, it can consist of '

@@ -10,7 +10,8 @@ import botocore.config
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.ssm_support import code_of, unique_name
+from tests.e2e.ssm_support import unique_name
+from tests.support.errors import code_of
 from tests.support.server import ServerProcess
 
 NO_VALIDATION = botocore.config.Config(parameter_validation=False)

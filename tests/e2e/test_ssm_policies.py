@@ -12,15 +12,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.e2e.events_support import log_entries, log_target, wait_for
+from tests.support.errors import code_of
 from tests.support.server import ServerProcess
 
 
 def unique(prefix: str = "/pol") -> str:
     return f"{prefix}/{uuid.uuid4().hex[:10]}"
-
-
-def code_of(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
 
 
 def _rule_to_log(server: ServerProcess, detail_type: str, name: str) -> str:

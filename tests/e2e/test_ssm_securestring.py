@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.ssm_support import code_of, unique_name
+from tests.e2e.ssm_support import unique_name
+from tests.support.errors import code_of
 from tests.support.server import ServerProcess, clean_env
 
 

@@ -10,17 +10,13 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.errors import error_of
 from tests.support.server import ServerProcess
 
 
 def server_now(server: ServerProcess) -> datetime:
     """The server's clock: other tests may have moved it forward."""
     return datetime.fromisoformat(server.admin("GET", "clock")[1]["now"].replace("Z", "+00:00"))
-
-
-def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
-    err = exc.value.response["Error"]
-    return err["Code"], err.get("Message", ""), exc.value.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def _with(server: ServerProcess, service: str, creds: dict[str, Any]) -> Any:

@@ -11,7 +11,7 @@ import time
 
 from sqlalchemy import text
 
-from strongroom.events.scheduler import JobContext, Scheduler
+from strongroom.scheduler.jobs import JobContext, Scheduler
 from strongroom.store.engine import Store
 
 PROBE_KIND = "probe"

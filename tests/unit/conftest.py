@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from strongroom.store.engine import Store, sqlite_url
+from strongroom.core.config import sqlite_url
+from strongroom.store.engine import Store
 from tests.conftest import BACKENDS
 from tests.support.postgres import fresh_database
 

@@ -20,8 +20,8 @@ from strongroom.audit.records import (
     record_json,
 )
 from strongroom.audit.store import rows_for
+from strongroom.core.context import Principal
 from strongroom.protocol.catalog import default_catalog
-from strongroom.server.context import Principal
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 

@@ -25,7 +25,7 @@ from strongroom.audit.records import (
     username_of,
 )
 from strongroom.audit.trails import selected, signing_string
-from strongroom.server.context import Principal
+from strongroom.core.context import Principal
 
 SESSION = botocore.session.get_session()
 SERVICES = ("kms", "iam", "sts", "secretsmanager", "ssm", "acm", "acm-pca", "cloudtrail", "events", "lambda")

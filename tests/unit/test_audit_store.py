@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -120,8 +121,10 @@ def test_callers_wait_when_the_writer_falls_behind(store: Store, monkeypatch: py
     monkeypatch.setattr(writer, "_commit", slow_commit)
     writer.start()
     writer.submit(_ticket())  # taken by the writer, which now hangs in its commit
+    deadline = time.monotonic() + 10
     while writer._queue:
-        pass
+        assert time.monotonic() < deadline, "the writer never took the ticket"
+        time.sleep(0.001)
     for _ in range(4):
         ticket = _ticket()
         ticket.awaited = False

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from strongroom.events import kms_events
 from strongroom.events.bus import build_event
+from strongroom.services.kms import events as kms_events
 
 KEY = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 

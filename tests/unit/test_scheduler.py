@@ -15,14 +15,14 @@ import pytest
 from sqlalchemy import func, select, text, update
 
 from strongroom.core.clock import clock
-from strongroom.events.model import jobs
-from strongroom.events.scheduler import (
+from strongroom.scheduler.jobs import (
     CLOCK_OFFSET_SETTING,
     JobContext,
     JobResult,
     Scheduler,
     advance_clock,
 )
+from strongroom.scheduler.model import jobs
 from strongroom.store.engine import Store
 from strongroom.store.settings import get_setting
 from tests.conftest import BACKENDS

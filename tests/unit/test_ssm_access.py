@@ -9,7 +9,7 @@ from typing import Any, cast
 
 import pytest
 
-from strongroom.server.context import Principal, RequestContext
+from strongroom.core.context import Principal, RequestContext
 from strongroom.services.ssm import model
 from strongroom.services.ssm.access import arn_for, checks, take_prefetched
 from strongroom.services.ssm.base import Ref, SsmBase

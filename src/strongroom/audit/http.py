@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import orjson
 
 from strongroom.audit.keys import public_keys
+from strongroom.audit.runtime import AuditRuntime
 from strongroom.protocol.http import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
-    from strongroom.server.runtime import Runtime
+    from strongroom.audit.store import AuditLog
+
+
+class AdminRuntime(AuditRuntime, Protocol):
+    @property
+    def audit(self) -> AuditLog: ...
 
 
 def _json(status: int, body: object) -> HttpResponse:
     return HttpResponse(status, [("Content-Type", "application/json")], orjson.dumps(body))
 
 
-def handle_audit_admin(runtime: Runtime, request: HttpRequest, path: str) -> HttpResponse | None:
+def handle_audit_admin(runtime: AdminRuntime, request: HttpRequest, path: str) -> HttpResponse | None:
     """Answer ``path`` (relative to /_strongroom/), or None when it is not an audit endpoint."""
     if path == "audit/public-keys" and request.method == "GET":
         runtime.audit.trails.keys.current()

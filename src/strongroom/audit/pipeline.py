@@ -11,10 +11,10 @@ from strongroom.protocol.http import HttpRequest
 from strongroom.protocol.router import credential_scope
 
 if TYPE_CHECKING:
-    from strongroom.server.runtime import Runtime
+    from strongroom.audit.runtime import AuditRuntime
 
 
-def claimed_key(runtime: Runtime, request: HttpRequest, facts: CallFacts) -> None:
+def claimed_key(runtime: AuditRuntime, request: HttpRequest, facts: CallFacts) -> None:
     """Fill in the access key a failed request claimed, its owner (if the key exists) and its scope's region.
 
     AWS leaves such requests out of CloudTrail; Strongroom records them under the key owner's account so brute

@@ -22,7 +22,7 @@ from botocore.model import OperationModel, ServiceModel, Shape
 from strongroom.core import ids
 
 if TYPE_CHECKING:
-    from strongroom.server.context import Principal
+    from strongroom.core.context import Principal
 
 EVENT_VERSION = "1.11"
 HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"

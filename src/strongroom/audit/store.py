@@ -39,8 +39,8 @@ from strongroom.store.bulk import BulkInsert
 from strongroom.store.engine import Store
 
 if TYPE_CHECKING:
+    from strongroom.audit.runtime import AuditRuntime
     from strongroom.audit.trails import TrailDelivery
-    from strongroom.server.runtime import Runtime
 
 log = logging.getLogger("strongroom.audit")
 
@@ -313,7 +313,7 @@ def _release(batch: list[Ticket]) -> None:
 class AuditLog:
     """``runtime.audit``: records calls and service events, and owns trail delivery."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: AuditRuntime) -> None:
         self.runtime = runtime
         self.writer = GroupCommitWriter(runtime.store, on_committed=self._announce)
         self._announcer: ThreadPoolExecutor | None = None

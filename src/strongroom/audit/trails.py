@@ -37,8 +37,8 @@ from strongroom.core.clock import clock
 from strongroom.core.config import Config
 
 if TYPE_CHECKING:
-    from strongroom.events.scheduler import JobContext, JobResult
-    from strongroom.server.runtime import Runtime
+    from strongroom.audit.runtime import AuditRuntime
+    from strongroom.scheduler.jobs import JobContext, JobResult
 
 log = logging.getLogger("strongroom.audit.trails")
 
@@ -131,7 +131,7 @@ def _advanced_match(selector: dict[str, Any], record: dict[str, Any]) -> bool:
 
 
 class TrailDelivery:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: AuditRuntime) -> None:
         self.runtime = runtime
         self.store = runtime.store
         self.base = trails_base(runtime.config)
@@ -150,13 +150,13 @@ class TrailDelivery:
             scheduler.schedule(DIGEST_JOB, "all", now + DIGEST_INTERVAL)
 
     def _delivery_job(self, ctx: JobContext) -> JobResult:
-        from strongroom.events.scheduler import JobResult
+        from strongroom.scheduler.jobs import JobResult
 
         self.deliver()
         return JobResult.again(max(ctx.due_at + DELIVERY_INTERVAL, ctx.now - DELIVERY_INTERVAL))
 
     def _digest_job(self, ctx: JobContext) -> JobResult:
-        from strongroom.events.scheduler import JobResult
+        from strongroom.scheduler.jobs import JobResult
 
         self.deliver()
         self.digest()

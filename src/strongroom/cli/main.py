@@ -182,8 +182,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     from sqlalchemy import func, select
 
     from strongroom.cli.seal import describe
-    from strongroom.events.model import jobs
     from strongroom.iam.model import access_keys, accounts
+    from strongroom.scheduler.model import jobs
     from strongroom.store.engine import Store
 
     config = _config(args)

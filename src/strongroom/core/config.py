@@ -12,6 +12,11 @@ from typing import Any
 DEFAULT_DATA_DIR = Path("./data")
 
 
+def sqlite_url(data_dir: Path) -> str:
+    """The SQLite database of a data directory (the default store)."""
+    return f"sqlite:///{data_dir / 'strongroom.db'}"
+
+
 @dataclass(slots=True)
 class Config:
     data_dir: Path = DEFAULT_DATA_DIR
@@ -56,8 +61,6 @@ class Config:
         return self.data_dir / "strongroom.toml"
 
     def effective_database_url(self) -> str:
-        from strongroom.store.engine import sqlite_url
-
         return self.database_url or sqlite_url(self.data_dir.resolve())
 
 

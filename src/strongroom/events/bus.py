@@ -21,7 +21,7 @@ from strongroom.events.delivery import enqueue
 from strongroom.events.patterns import EventPattern, InvalidPattern, parse
 
 if TYPE_CHECKING:
-    from strongroom.server.runtime import Runtime
+    from strongroom.events.runtime import EventsRuntime
 
 API_CALL_DETAIL_TYPE = "AWS API Call via CloudTrail"
 
@@ -112,7 +112,7 @@ def bus_exists(conn: Connection, account_id: str, region: str, name: str) -> boo
 
 
 def publish(
-    runtime: Runtime,
+    runtime: EventsRuntime,
     account_id: str,
     region: str,
     source: str,
@@ -134,7 +134,7 @@ def publish(
     return str(event["id"])
 
 
-def publish_api_call_event(runtime: Runtime, record: dict[str, Any]) -> str | None:
+def publish_api_call_event(runtime: EventsRuntime, record: dict[str, Any]) -> str | None:
     """Publish ``AWS API Call via CloudTrail`` for one CloudTrail record; returns the event id.
 
     As on AWS, read-only calls (``readOnly: true``) are not sent, the source is ``aws.<service>`` from the

@@ -24,10 +24,10 @@ from sqlalchemy import Connection, select, update
 
 from strongroom.core.clock import clock
 from strongroom.events import model
-from strongroom.events.scheduler import JobContext, JobResult, schedule_job
+from strongroom.scheduler.jobs import JobContext, JobResult, schedule_job
 
 if TYPE_CHECKING:
-    from strongroom.server.runtime import Runtime
+    from strongroom.events.runtime import EventsRuntime
     from strongroom.store.engine import Store
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ def enqueue(
     return outbox_id
 
 
-def run_delivery(runtime: Runtime, ctx: JobContext) -> JobResult | None:
+def run_delivery(runtime: EventsRuntime, ctx: JobContext) -> JobResult | None:
     """The scheduler job: one attempt for one outbox row."""
     from strongroom.events.targets import deliver
 

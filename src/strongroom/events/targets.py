@@ -26,8 +26,8 @@ from strongroom.events import model
 from strongroom.events.delivery import DeliveryError, Throttled, mark_delivered
 
 if TYPE_CHECKING:
+    from strongroom.events.runtime import EventsRuntime
     from strongroom.keyring.seal import Seal
-    from strongroom.server.runtime import Runtime
     from strongroom.store.engine import Store
 
 LOG_ARN = re.compile(r"^arn:strongroom:events-log:([a-z0-9-]+):(\d{12}):([A-Za-z0-9._/-]{1,256})$")
@@ -150,7 +150,7 @@ def transform(event: dict[str, Any], spec: dict[str, Any], rule_arn: str) -> str
 # -- delivery -----------------------------------------------------------------------------------------------
 
 
-def deliver(runtime: Runtime, row: Any, spec: dict[str, Any]) -> None:
+def deliver(runtime: EventsRuntime, row: Any, spec: dict[str, Any]) -> None:
     """One attempt for an outbox row; raises DeliveryError or Throttled, or marks the row delivered."""
     kind = target_kind(row.target_arn)
     if kind == "log":
@@ -227,7 +227,7 @@ def load_connection_secrets(seal: Seal, arn: str, sealed: bytes) -> dict[str, An
     return dict(json.loads(seal.unwrap(sealed, arn.encode())))
 
 
-def _deliver_http(runtime: Runtime, row: Any, spec: dict[str, Any]) -> None:
+def _deliver_http(runtime: EventsRuntime, row: Any, spec: dict[str, Any]) -> None:
     m = DEST_ARN.match(row.target_arn)
     assert m is not None
     dest_arn = f"arn:aws:events:{m.group(1)}:{m.group(2)}:api-destination/{m.group(3)}"

@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from strongroom.core.clock import clock
 from strongroom.core.errors import AwsError
@@ -51,8 +51,9 @@ from strongroom.iam.policy import (
 )
 
 if TYPE_CHECKING:
-    from strongroom.server.context import Principal, RequestContext
-    from strongroom.server.runtime import Runtime
+    from strongroom.core.context import Principal, RequestContext
+    from strongroom.protocol.catalog import Catalog
+    from strongroom.store.engine import Store
 
 log = logging.getLogger("strongroom.authz")
 
@@ -251,10 +252,19 @@ def access_denied(protocol: str, message: str) -> AwsError:
 _MISSING = object()
 
 
+class AuthorizerRuntime(Protocol):
+    """What the authorizer uses of the server's runtime (also handed to services' ``resource_policy``)."""
+
+    @property
+    def store(self) -> Store: ...
+    @property
+    def catalog(self) -> Catalog: ...
+
+
 class Authorizer:
     """One per runtime; thread-safe. See the module docstring."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: AuthorizerRuntime) -> None:
         self.runtime = runtime
         self.directory = Directory(runtime.store)
         self._callers: dict[tuple[str, str | None], tuple[CallerPolicies, float]] = {}

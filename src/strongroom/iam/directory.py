@@ -29,7 +29,7 @@ from strongroom.store.engine import Store
 
 
 class PrincipalLike(Protocol):
-    """What ``server.context.Principal`` offers (kept as a protocol: ``iam`` sits below ``server``)."""
+    """What ``core.context.Principal`` offers."""
 
     type: str
     account_id: str

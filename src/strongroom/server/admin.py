@@ -84,7 +84,7 @@ def _advance_clock(runtime: Runtime, request: HttpRequest) -> HttpResponse:
         return _json(400, {"message": 'expected {"advance": SECONDS}'})
     if seconds < 0:
         return _json(400, {"message": "the clock only moves forward"})
-    from strongroom.events.scheduler import advance_clock
+    from strongroom.scheduler.jobs import advance_clock
 
     # Store the records of the calls made so far first: the writer stamps a record's recorded_at when it commits
     # it, so a record still queued would be stamped after the jump and miss the trail delivery the jump runs.

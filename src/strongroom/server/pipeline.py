@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.model import OperationModel, ServiceModel
 
@@ -21,6 +21,7 @@ from strongroom.audit.store import AuditUnavailable
 from strongroom.audit.store import internal_error as audit_internal_error
 from strongroom.core import ids
 from strongroom.core.clock import clock
+from strongroom.core.context import Principal, RequestContext
 from strongroom.core.errors import AwsError, InternalFailure, NotImplementedOperation
 from strongroom.iam import sigv4
 from strongroom.keyring.factory import SEALED_MESSAGE, sealed_error_code
@@ -30,11 +31,22 @@ from strongroom.protocol.http import HttpRequest, HttpResponse
 from strongroom.protocol.router import Route, RoutingError, resolve
 from strongroom.protocol.validate import format_message, validation_errors
 from strongroom.server import limits
-from strongroom.server.context import Principal, RequestContext
 from strongroom.server.logs import log_request
+from strongroom.services.base.runtime import ServiceRuntime
 
 if TYPE_CHECKING:
-    from strongroom.server.runtime import Runtime
+    from strongroom.server.metrics import Metrics
+    from strongroom.services.registry import ProviderRegistry
+
+
+class PipelineRuntime(ServiceRuntime, Protocol):
+    """What the pipeline uses of the server's ``Runtime`` (typed here so the pipeline does not import it)."""
+
+    @property
+    def metrics(self) -> Metrics: ...
+    @property
+    def providers(self) -> ProviderRegistry: ...
+
 
 log = logging.getLogger("strongroom.request")
 
@@ -57,7 +69,7 @@ _OFF_LOOP = frozenset(
 
 
 class Pipeline:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: PipelineRuntime) -> None:
         self.runtime = runtime
         # Off only in the protocol round-trip test, whose random inputs ignore regex patterns.
         self.validate_input = True
@@ -384,7 +396,7 @@ class Pipeline:
                 ticket.wait()
 
 
-def _fallback(runtime: Runtime) -> ServiceModel:
+def _fallback(runtime: PipelineRuntime) -> ServiceModel:
     """Errors that name no service still need a model to be encoded against."""
     return runtime.catalog.service("kms")
 

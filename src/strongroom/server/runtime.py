@@ -6,15 +6,24 @@ import logging
 import os
 import socket
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from strongroom.audit.store import AuditLog
 from strongroom.core.config import Config
 from strongroom.iam.accounts import AccountDirectory
 from strongroom.keyring.factory import is_initialised, open_seal
 from strongroom.keyring.seal import Seal
 from strongroom.protocol.catalog import Catalog, default_catalog
+from strongroom.scheduler.jobs import Scheduler
 from strongroom.server.metrics import Metrics
+from strongroom.server.pipeline import Pipeline
 from strongroom.services.registry import ProviderRegistry
 from strongroom.store.engine import Store
+
+if TYPE_CHECKING:
+    from botocore.model import OperationModel
+
+    from strongroom.core.context import RequestContext
 
 log = logging.getLogger("strongroom")
 
@@ -35,16 +44,20 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.providers = ProviderRegistry(self)
-        from strongroom.events.scheduler import Scheduler
-
         self.scheduler = Scheduler(self.store, self.node_id, interval=self.config.scheduler_interval)
-        from strongroom.audit.store import AuditLog
-
         self.audit = AuditLog(self)
-        from strongroom.server.pipeline import Pipeline
-
         self.pipeline = Pipeline(self)
         self.providers.load_all(tuple(self.catalog.services))
+
+    def call(
+        self, ctx: RequestContext[Any], service: str, operation: str, params: dict[str, Any], *, via: str
+    ) -> dict[str, Any]:
+        """Run another service's operation in-process as ``ctx``'s caller (``RequestContext.call``)."""
+        return self.pipeline.call(ctx, service, operation, params, via=via)
+
+    def authorize(self, ctx: RequestContext[Any], operation: OperationModel, params: dict[str, Any]) -> None:
+        """The pipeline's access-control step alone (Secrets Manager's BatchGetSecretValue, per secret)."""
+        self.pipeline.authorize(ctx, operation, params)
 
     @staticmethod
     def open(config: Config, *, migrate: bool = True) -> Runtime:

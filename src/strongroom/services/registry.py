@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any
 from botocore import xform_name
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
 
 Handler = Callable[["RequestContext", dict[str, Any]], dict[str, Any] | None]
 
@@ -28,7 +27,7 @@ def package_name(service: str) -> str:
 
 
 class ProviderRegistry:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: ServiceRuntime) -> None:
         self.runtime = runtime
         self._providers: dict[str, object | None] = {}
         self._handlers: dict[tuple[str, str], Handler | None] = {}

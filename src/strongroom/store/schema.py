@@ -23,6 +23,7 @@ metadata = MetaData(
 TABLE_OWNERS = (
     "strongroom.store.settings",
     "strongroom.iam.model",
+    "strongroom.scheduler.model",
     "strongroom.events.model",
     "strongroom.services.kms.model",
     "strongroom.audit.model",

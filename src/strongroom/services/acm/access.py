@@ -21,8 +21,7 @@ from strongroom.iam.authorize import Check, resource_tag_context
 from strongroom.services.acm.model import tags
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
 
 # Operation -> the request member holding the certificate's ARN.
 CERTIFICATE_OPERATIONS: dict[str, str] = {
@@ -60,7 +59,7 @@ def _arn_account(arn: str) -> str | None:
     return parts[4] if len(parts) == 6 and parts[0] == "arn" and parts[4] else None
 
 
-def _tags(runtime: Runtime, arn: str) -> Callable[[], dict[str, Any]]:
+def _tags(runtime: ServiceRuntime, arn: str) -> Callable[[], dict[str, Any]]:
     def load() -> dict[str, Any]:
         with runtime.store.read() as conn:
             rows = conn.execute(select(tags.c.key, tags.c.value).where(tags.c.certificate_arn == arn)).all()

@@ -5,19 +5,19 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
-from strongroom.core import ids
+from strongroom.core import context, ids
 from strongroom.core.clock import clock
 from strongroom.services.acm import certs, internal_ca
 from strongroom.services.acm.errors import InvalidArnException, ResourceNotFoundException
 from strongroom.services.acm.model import account_config, certificates
+from strongroom.services.base.family import ServiceBase
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import RequestContext
 
 log = logging.getLogger(__name__)
 
@@ -52,17 +52,8 @@ def wire_key_algorithm(name: str) -> str:
 _PENDING_SIGNATURE = {"EC_prime256v1": "SHA256WITHECDSA", "EC_secp384r1": "SHA384WITHECDSA"}
 
 
-class AcmBase:
+class AcmBase(ServiceBase):
     """Shared state and helpers; families declare ``scheduled_jobs = {"acm-kind": "method_name"}``."""
-
-    runtime: Runtime
-    scheduled_jobs: ClassVar[dict[str, str]] = {}
-
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        for cls in type(self).__mro__:
-            for kind, method in vars(cls).get("scheduled_jobs", {}).items():
-                runtime.scheduler.register(kind, getattr(self, method))
 
     @property
     def extra(self) -> dict[str, Any]:
@@ -280,9 +271,8 @@ class AcmBase:
         AWS uses ACM's service-linked role; here the account itself acts, marked as invoked by ACM in the audit
         trail (``Pipeline.call`` records ``invokedBy: acm.amazonaws.com``).
         """
-        from strongroom.server.context import Principal, RequestContext
-
-        return RequestContext(self.runtime, ids.request_id(), "acm", operation, region, Principal.root(account_id))
+        principal = context.Principal.root(account_id)
+        return context.RequestContext(self.runtime, ids.request_id(), "acm", operation, region, principal)
 
     def now(self) -> datetime:
         return clock.now()

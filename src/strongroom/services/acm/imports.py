@@ -24,7 +24,7 @@ from strongroom.services.acm.model import certificates
 from strongroom.services.acm.tagging import check_tags, write_tags
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 
 def _public_der(key: object) -> bytes:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from sqlalchemy import select
 
 from strongroom.core.errors import AwsError
-from strongroom.events.scheduler import JobContext, JobResult
+from strongroom.scheduler.jobs import JobContext, JobResult
 from strongroom.services.acm import certs
 from strongroom.services.acm.base import PRIVATE_VALIDITY_DAYS, RENEWAL_WINDOW, Row, key_aad
 from strongroom.services.acm.errors import ConflictException, ValidationException
@@ -18,7 +18,7 @@ from strongroom.services.acm.model import certificates
 from strongroom.services.acm.request import PCA_FAILURES, RequestFamily
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from strongroom.services.acm.errors import (
 from strongroom.services.acm.model import account_config, certificates, tags
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 DEFAULT_LIST_KEY_TYPES = ("RSA_1024", "RSA_2048")  # AWS: ListCertificates without Includes.keyTypes
 

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from strongroom.core.clock import clock
 from strongroom.core.errors import AwsError
-from strongroom.events.scheduler import JobContext, JobResult, schedule_job
+from strongroom.scheduler.jobs import JobContext, JobResult, schedule_job
 from strongroom.services.acm import certs
 from strongroom.services.acm.base import (
     PRIVATE_VALIDITY_DAYS,
@@ -35,7 +35,7 @@ from strongroom.services.acm.tagging import check_tags, write_tags
 from strongroom.store.engine import Store
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 log = logging.getLogger(__name__)
 

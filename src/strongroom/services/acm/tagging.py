@@ -11,7 +11,7 @@ from strongroom.services.acm.errors import InvalidParameterException, InvalidTag
 from strongroom.services.acm.model import tags
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 MAX_TAGS = 50
 

@@ -26,8 +26,7 @@ from strongroom.services.acm_pca.errors import InvalidArnException
 from strongroom.services.acm_pca.templates import DEFAULT_TEMPLATE, TEMPLATE_PREFIX
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
 
 # Operations whose resource is "*" (no CA named).
 STAR_OPERATIONS = frozenset({"CreateCertificateAuthority", "ListCertificateAuthorities"})
@@ -75,7 +74,7 @@ SHAREABLE = frozenset(
 )
 
 
-def resource_policy(runtime: Runtime, arn: str) -> str | None:
+def resource_policy(runtime: ServiceRuntime, arn: str) -> str | None:
     """The policy PutPolicy stored on the CA ``arn`` names (a certificate ARN names its CA), or None."""
     ca_arn = arn.split("/certificate/", 1)[0]
     with runtime.store.read() as conn:
@@ -83,7 +82,7 @@ def resource_policy(runtime: Runtime, arn: str) -> str | None:
     return None if row is None else row.policy
 
 
-def _tags(runtime: Runtime, ca_arn: str) -> Callable[[], dict[str, Any]]:
+def _tags(runtime: ServiceRuntime, ca_arn: str) -> Callable[[], dict[str, Any]]:
     def load() -> dict[str, Any]:
         t = model.tags.c
         with runtime.store.read() as conn:

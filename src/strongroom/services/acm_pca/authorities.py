@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtensionOID, ObjectIdentifier
 from sqlalchemy import RowMapping, delete, select, update
 
-from strongroom.events.scheduler import JobContext, JobResult
+from strongroom.scheduler.jobs import JobContext, JobResult
 from strongroom.services.acm_pca import keys, model
 from strongroom.services.acm_pca.base import PcaBase, state_change
 from strongroom.services.acm_pca.errors import (
@@ -31,7 +31,7 @@ from strongroom.services.acm_pca.sharing import check_bucket_name, check_tags, w
 from strongroom.services.acm_pca.templates import key_usage
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 DELETE_JOB = "pca-delete"
 EXPIRE_JOB = "pca-expire"

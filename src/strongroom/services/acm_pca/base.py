@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import RowMapping, select, update
 
@@ -15,12 +15,12 @@ from strongroom.services.acm_pca.errors import (
     InvalidStateException,
     ResourceNotFoundException,
 )
+from strongroom.services.base.family import ServiceBase
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from strongroom.server.context import RequestContext
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
 
 _CA_ARN = re.compile(r"^arn:aws[\w-]*:acm-pca:([a-z0-9-]+):(\d{12}):certificate-authority/([0-9a-f-]{36})$")
 _CERT_ARN = re.compile(
@@ -77,7 +77,7 @@ def parse_certificate_arn(arn: str) -> tuple[str, str]:
     return arn.split("/certificate/", 1)[0], found.group(4)
 
 
-def public_base_url(runtime: Runtime) -> str:
+def public_base_url(runtime: ServiceRuntime) -> str:
     """Where clients reach this server's CRLs and OCSP responder: ``pca_public_base_url`` or host:port."""
     override = runtime.config.extra.get("pca_public_base_url")
     if override:
@@ -90,25 +90,16 @@ def public_base_url(runtime: Runtime) -> str:
     return f"http://{host}:{runtime.config.port}"
 
 
-def pca_dir(runtime: Runtime, key: str, default: str) -> Path:
+def pca_dir(runtime: ServiceRuntime, key: str, default: str) -> Path:
     configured = runtime.config.extra.get(key)
     return Path(configured) if configured else runtime.config.data_dir / "pca" / default
 
 
-class PcaBase:
+class PcaBase(ServiceBase):
     """Shared state and helpers; the operation families build on it.
 
     A family that needs time-driven work declares ``scheduled_jobs = {"pca-kind": "method_name"}``.
     """
-
-    runtime: Runtime
-    scheduled_jobs: ClassVar[dict[str, str]] = {}
-
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        for cls in type(self).__mro__:
-            for kind, method in vars(cls).get("scheduled_jobs", {}).items():
-                runtime.scheduler.register(kind, getattr(self, method))
 
     # -- finding CAs ----------------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from strongroom.services.acm_pca.ocsp import respond
 from strongroom.services.acm_pca.revocation import stored_crl
 
 if TYPE_CHECKING:
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import ServiceRuntime
 
 CRL_PREFIX = "/_strongroom/pca/crl/"
 OCSP_PATH = "/_strongroom/pca/ocsp"
@@ -22,7 +22,7 @@ _CA_ID = re.compile(r"^[0-9a-f-]{36}$")
 _NOT_FOUND = HttpResponse(404, [("Content-Type", "text/plain")], b"Not Found")
 
 
-def handle_pca_http(runtime: Runtime, request: HttpRequest) -> HttpResponse:
+def handle_pca_http(runtime: ServiceRuntime, request: HttpRequest) -> HttpResponse:
     path = request.path
     if path.startswith(CRL_PREFIX) and request.method in ("GET", "HEAD"):
         name = path[len(CRL_PREFIX) :]
@@ -45,7 +45,7 @@ def handle_pca_http(runtime: Runtime, request: HttpRequest) -> HttpResponse:
     return _NOT_FOUND
 
 
-def _ocsp(runtime: Runtime, der: bytes) -> HttpResponse:
+def _ocsp(runtime: ServiceRuntime, der: bytes) -> HttpResponse:
     body = respond(runtime, der)
     headers = [
         ("Content-Type", "application/ocsp-response"),

@@ -27,7 +27,7 @@ from strongroom.services.acm_pca.names import subject_name
 from strongroom.services.acm_pca.templates import build_extensions, template_arn, template_for
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 IDEMPOTENCY_WINDOW = timedelta(minutes=1)
 DEFAULT_ISSUE_DELAY = 0.5  # seconds of server time GetCertificate answers RequestInProgressException

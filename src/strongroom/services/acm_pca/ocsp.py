@@ -22,7 +22,7 @@ from strongroom.services.acm_pca import keys, model
 from strongroom.services.acm_pca.revocation import REASONS
 
 if TYPE_CHECKING:
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import ServiceRuntime
 
 RESPONSE_VALIDITY = timedelta(days=1)
 _HASHES: dict[str, Any] = {
@@ -65,7 +65,7 @@ def _subject_public_key_bits(spki: bytes) -> bytes:
     return spki[bits_start + 1 : bits_end]  # skip the unused-bits octet
 
 
-def respond(runtime: Runtime, der: bytes) -> bytes:
+def respond(runtime: ServiceRuntime, der: bytes) -> bytes:
     try:
         request = ocsp.load_der_ocsp_request(der)
     except ValueError:
@@ -134,5 +134,5 @@ def respond(runtime: Runtime, der: bytes) -> bytes:
     return response.public_bytes(serialization.Encoding.DER)
 
 
-def _unseal(runtime: Runtime, row: Any) -> Any:
+def _unseal(runtime: ServiceRuntime, row: Any) -> Any:
     return keys.load_private(runtime.seal.unwrap(row["sealed_key"], row["arn"].encode()))

@@ -13,7 +13,7 @@ from cryptography.x509.oid import ExtensionOID
 from sqlalchemy import RowMapping, select, update
 
 from strongroom.core import paths
-from strongroom.events.scheduler import JobContext, JobResult
+from strongroom.scheduler.jobs import JobContext, JobResult
 from strongroom.services.acm_pca import keys, model
 from strongroom.services.acm_pca.base import PcaBase, ca_id, pca_dir
 from strongroom.services.acm_pca.errors import (
@@ -24,8 +24,7 @@ from strongroom.services.acm_pca.errors import (
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from strongroom.server.context import RequestContext
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +51,7 @@ def normalize_serial(text: str) -> str:
         return cleaned
 
 
-def crl_location(runtime: Runtime, row: RowMapping) -> tuple[Path, list[str]]:
+def crl_location(runtime: ServiceRuntime, row: RowMapping) -> tuple[Path, list[str]]:
     """The CRL directory and ``[<S3BucketName or account>, "crl", "<ca-id>.crl"]``, the object key AWS writes.
 
     The bucket name is the caller's (checked against S3's rules on the way in), so every use goes through
@@ -171,7 +170,7 @@ def _aki(ca_cert: x509.Certificate) -> x509.AuthorityKeyIdentifier:
         return x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key())  # type: ignore[arg-type]
 
 
-def stored_crl(runtime: Runtime, ca_identifier: str) -> bytes | None:
+def stored_crl(runtime: ServiceRuntime, ca_identifier: str) -> bytes | None:
     """The current CRL of the CA whose id (the last part of its ARN) is given, for the HTTP endpoint."""
     with runtime.store.read() as conn:
         row = conn.execute(

@@ -25,7 +25,7 @@ from strongroom.services.acm_pca.errors import (
 )
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 MAX_TAGS = 50
 PERMISSION_PRINCIPAL = "acm.amazonaws.com"

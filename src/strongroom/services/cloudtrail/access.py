@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from strongroom.iam.authorize import Check
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 # Operation -> the request member naming the trail.
 TRAIL_OPERATIONS: dict[str, str] = {

@@ -12,14 +12,13 @@ from strongroom.core.errors import AwsError
 from strongroom.services.cloudtrail.errors import InvalidTimeRangeException
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
 
 KEY_VALIDITY = timedelta(days=365)
 
 
 class HistoryOperations:
-    runtime: Runtime
+    runtime: ServiceRuntime
 
     def lookup_events(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         self.runtime.audit.drain()  # this node's read-only calls may still be lingering in the writer

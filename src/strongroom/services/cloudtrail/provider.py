@@ -32,8 +32,7 @@ from strongroom.services.cloudtrail.errors import (
 from strongroom.services.cloudtrail.history import HistoryOperations
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
 
 MAX_TRAILS_PER_REGION = 5
 MAX_TAGS = 50
@@ -96,7 +95,7 @@ def _iso(moment: datetime | None) -> str | None:
 class Provider(HistoryOperations):
     """Every CloudTrail operation Strongroom serves; the rest answer NotImplemented."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: ServiceRuntime) -> None:
         self.runtime = runtime
 
     def reset(self) -> None:

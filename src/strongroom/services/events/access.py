@@ -15,8 +15,7 @@ from strongroom.events import model
 from strongroom.iam.authorize import Check
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
 
 # Operation -> (resource type, request member with its name); rules also use EventBusName.
 NAMED: dict[str, tuple[str, str]] = {
@@ -100,7 +99,7 @@ def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
     return None
 
 
-def resource_policy(runtime: Runtime, arn: str) -> str | None:
+def resource_policy(runtime: ServiceRuntime, arn: str) -> str | None:
     """An event bus's resource policy (PutPermission); other EventBridge resources have none."""
     if ":event-bus/" not in arn:
         return None

@@ -13,8 +13,7 @@ from strongroom.events.bus import bus_arn, ensure_default_bus
 from strongroom.services.events.errors import ResourceNotFoundException, ValidationException
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
 
 T = TypeVar("T")
 DEFAULT_LIMIT = 100
@@ -27,9 +26,9 @@ def rule_arn(account_id: str, region: str, bus_name: str, name: str) -> str:
 
 
 class EventsBase:
-    runtime: Runtime
+    runtime: ServiceRuntime
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: ServiceRuntime) -> None:
         self.runtime = runtime
 
     # -- buses ---------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from strongroom.services.events.errors import (
 )
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 
 def _bus_fields(row: Any) -> dict[str, Any]:

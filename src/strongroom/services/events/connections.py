@@ -27,7 +27,7 @@ from strongroom.services.events.errors import (
 )
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 AUTH_SECTIONS = {
     "API_KEY": "ApiKeyAuthParameters",

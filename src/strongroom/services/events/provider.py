@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from strongroom.events.delivery import JOB_KIND, run_delivery
-from strongroom.events.scheduler import JobContext, JobResult
+from strongroom.scheduler.jobs import JobContext, JobResult
 from strongroom.services.events.buses import BusOperations
 from strongroom.services.events.connections import ConnectionOperations
 from strongroom.services.events.publishing import PublishingOperations
@@ -13,13 +13,13 @@ from strongroom.services.events.rules import SCHEDULE_JOB, RuleOperations
 from strongroom.services.events.target_ops import TargetOperations
 
 if TYPE_CHECKING:
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import ServiceRuntime
 
 
 class Provider(BusOperations, RuleOperations, TargetOperations, PublishingOperations, ConnectionOperations):
     """Every EventBridge operation Strongroom serves; see docs/events.md for what differs from AWS."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: ServiceRuntime) -> None:
         super().__init__(runtime)
         runtime.scheduler.register(JOB_KIND, self._deliver)
         runtime.scheduler.register(SCHEDULE_JOB, self.fire_schedule)

@@ -13,7 +13,7 @@ from strongroom.services.events.base import EventsBase
 from strongroom.services.events.errors import InvalidEventPatternException, ValidationException
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 MAX_REQUEST_BYTES = 256 * 1024
 REQUIRED_EVENT_FIELDS = ("id", "account", "source", "time", "region", "detail-type")

@@ -13,12 +13,12 @@ from strongroom.events.bus import build_event, enqueue_for_rule
 from strongroom.events.patterns import InvalidPattern, error_message, parse
 from strongroom.events.schedule_expressions import InvalidSchedule, next_fire
 from strongroom.events.schedule_expressions import parse as parse_schedule
-from strongroom.events.scheduler import JobContext, JobResult, cancel_job, schedule_job
+from strongroom.scheduler.jobs import JobContext, JobResult, cancel_job, schedule_job
 from strongroom.services.events.base import EventsBase, rule_arn
 from strongroom.services.events.errors import InvalidEventPatternException, ValidationException
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 SCHEDULE_JOB = "events-schedule"
 ENABLED_STATES = ("ENABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS")

@@ -13,7 +13,7 @@ from strongroom.services.events.base import EventsBase
 from strongroom.services.events.errors import LimitExceededException, ValidationException
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 MAX_TARGETS_PER_RULE = 5
 

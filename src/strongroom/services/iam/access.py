@@ -15,7 +15,7 @@ from strongroom.iam import directory as d
 from strongroom.iam.authorize import Check, resource_tag_context
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 # Resource "*": account-wide operations (SAR lists no resource type for them).
 STAR_OPERATIONS = frozenset(

@@ -14,7 +14,7 @@ from strongroom.services.iam.errors import LimitExceeded, NoSuchEntity, Validati
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement, Connection
 
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 MAX_KEYS_PER_USER = 2
 

@@ -19,7 +19,7 @@ from strongroom.services.iam.errors import LimitExceeded, NoSuchEntity
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 
 class AttachmentOperations(IamBase):

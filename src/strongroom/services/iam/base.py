@@ -15,8 +15,7 @@ from strongroom.iam.model import attachments, groups, inline_policies, roles, ta
 from strongroom.services.iam.errors import DeleteConflict, InvalidInput, LimitExceeded, NoSuchEntity
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
     from strongroom.store.engine import Store
 
 T = TypeVar("T")
@@ -194,7 +193,7 @@ def boundary_shape(arn: str | None) -> dict[str, str] | None:
 
 
 class IamBase:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: ServiceRuntime) -> None:
         self.runtime = runtime
         self.directory = d.Directory(runtime.store)
 

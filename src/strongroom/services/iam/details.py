@@ -24,7 +24,7 @@ from strongroom.services.iam.policies import policy_shape, version_shape
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 _ALL = ("User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy")
 

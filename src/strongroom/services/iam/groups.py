@@ -14,7 +14,7 @@ from strongroom.services.iam.errors import DeleteConflict, EntityAlreadyExists, 
 from strongroom.services.iam.users import user_shape
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 MAX_GROUPS_PER_USER = 10
 

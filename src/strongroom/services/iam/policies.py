@@ -29,7 +29,7 @@ from strongroom.services.iam.errors import DeleteConflict, EntityAlreadyExists, 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 MAX_VERSIONS = 5
 

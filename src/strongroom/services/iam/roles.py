@@ -28,7 +28,7 @@ from strongroom.services.iam.base import (
 from strongroom.services.iam.errors import EntityAlreadyExists, LimitExceeded
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 DEFAULT_MAX_SESSION = 3600
 

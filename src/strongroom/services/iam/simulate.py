@@ -32,7 +32,7 @@ from strongroom.services.iam.base import IamBase, page
 from strongroom.services.iam.errors import InvalidInput, NoSuchEntity
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 _DECISION = {
     Decision.ALLOW: "allowed",

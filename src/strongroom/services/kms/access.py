@@ -24,7 +24,7 @@ from strongroom.services.kms.errors import AccessDeniedException, MalformedPolic
 from strongroom.services.kms.keystore import KeyRecord
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
     from strongroom.services.kms.provider import Provider
 
 RESERVED_ALIAS_PREFIX = "alias/aws/"

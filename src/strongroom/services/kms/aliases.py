@@ -25,7 +25,7 @@ from strongroom.services.kms.errors import (
 from strongroom.services.kms.keystore import KeyRecord, alias_scope
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 # AWS KMS quotas: 50 aliases per KMS key.
 MAX_ALIASES_PER_KEY = 50

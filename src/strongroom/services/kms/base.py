@@ -7,10 +7,11 @@ import dataclasses
 import json
 import re
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
+from strongroom.services.base.family import ServiceBase
 from strongroom.services.kms import model
 from strongroom.services.kms.errors import (
     AccessDeniedException,
@@ -24,8 +25,7 @@ from strongroom.services.kms.keystore import KeyRecord, KeyStore
 from strongroom.services.kms.specs import AWS_MANAGED_KEY_DENIED, KEY_SPECS, OPERATION_KIND, STATE_RULES
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
 
 # Operations whose KeyId may also be an alias name or alias ARN (AWS API reference, per operation).
 ALIAS_ACCEPTED = frozenset(
@@ -93,24 +93,19 @@ def default_policy(account_id: str) -> str:
     )
 
 
-class KmsBase:
+class KmsBase(ServiceBase):
     """Shared state and helpers; the operation families (keys.py, crypto.py, ...) build on it.
 
     A family that needs time-driven work declares ``scheduled_jobs = {"kms-kind": "method_name"}``;
     every declared handler is registered with the scheduler when the provider starts.
     """
 
-    runtime: Runtime
     keys: KeyStore
-    scheduled_jobs: ClassVar[dict[str, str]] = {}
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+    def __init__(self, runtime: ServiceRuntime) -> None:
         self.keys = KeyStore(runtime.store, runtime.seal)
         self._use_noted: dict[str, datetime] = {}  # key ARN -> when this node last wrote last_used_at
-        for cls in type(self).__mro__:
-            for kind, method in vars(cls).get("scheduled_jobs", {}).items():
-                runtime.scheduler.register(kind, getattr(self, method))
+        super().__init__(runtime)
 
     def reset(self) -> None:
         """Test-mode reset: every cached key is gone with the tables."""

@@ -34,7 +34,7 @@ from strongroom.services.kms.specs import (
 )
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 SYMMETRIC = "SYMMETRIC_DEFAULT"
 DATA_KEY_BYTES = {"AES_256": 32, "AES_128": 16}

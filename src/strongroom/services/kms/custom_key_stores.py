@@ -42,8 +42,7 @@ from strongroom.services.kms.errors import (
 from strongroom.services.kms.keystore import KeyRecord, new_material_id
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
     from strongroom.services.kms.keys import KeyOperations
 
 log = logging.getLogger("strongroom.kms.hsm")
@@ -79,7 +78,7 @@ def _not_found(store_id: str | None = None, name: str | None = None) -> AwsError
     return CustomKeyStoreNotFoundException(f"Custom key store {what} does not exist.")
 
 
-def cluster_config(runtime: Runtime, cluster_id: str) -> dict[str, Any] | None:
+def cluster_config(runtime: ServiceRuntime, cluster_id: str) -> dict[str, Any] | None:
     clusters = (runtime.config.extra.get("hsm") or {}).get("clusters") or {}
     found = clusters.get(cluster_id)
     return dict(found) if isinstance(found, dict) else None
@@ -91,7 +90,7 @@ def cluster_config(runtime: Runtime, cluster_id: str) -> dict[str, Any] | None:
 class HsmSessions:
     """This node's logged-in session per connected store, opened on first use and dropped on disconnect."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: ServiceRuntime) -> None:
         self.runtime = runtime
         self._lock = threading.Lock()
         self._sessions: dict[str, TokenSession] = {}
@@ -148,7 +147,7 @@ class HsmSessions:
 _sessions_lock = threading.Lock()
 
 
-def hsm_for(runtime: Runtime) -> HsmSessions:
+def hsm_for(runtime: ServiceRuntime) -> HsmSessions:
     """The runtime's sessions, kept on the runtime itself so they live and die with it."""
     with _sessions_lock:
         found: HsmSessions | None = getattr(runtime, "_kms_hsm_sessions", None)
@@ -164,7 +163,7 @@ def hsm_for(runtime: Runtime) -> HsmSessions:
 class TokenCipher:
     """Symmetric ciphertext computed by the token: KMS's header, a salt, then the token's AES-GCM output."""
 
-    def __init__(self, runtime: Runtime, record: KeyRecord) -> None:
+    def __init__(self, runtime: ServiceRuntime, record: KeyRecord) -> None:
         self.runtime = runtime
         self.record = record
 
@@ -195,14 +194,14 @@ class TokenCipher:
             raise KMSInternalException(f"The HSM could not decrypt with {self.record.arn}.") from None
 
 
-def token_backend(runtime: Runtime, record: KeyRecord) -> TokenCipher | None:
+def token_backend(runtime: ServiceRuntime, record: KeyRecord) -> TokenCipher | None:
     """The cipher for keys whose material lives on a token (origin AWS_CLOUDHSM); None for every other key."""
     if record.origin != CLOUDHSM:
         return None
     return TokenCipher(runtime, record)
 
 
-def token_random(runtime: Runtime, account_id: str, region: str, store_id: str, count: int) -> bytes:
+def token_random(runtime: ServiceRuntime, account_id: str, region: str, store_id: str, count: int) -> bytes:
     """GenerateRandom with CustomKeyStoreId: random bytes from the store's token."""
     with runtime.store.read() as conn:
         row = _store_row(conn, account_id, region, store_id)
@@ -216,7 +215,7 @@ def token_random(runtime: Runtime, account_id: str, region: str, store_id: str, 
         raise KMSInternalException("The HSM could not generate random bytes.") from None
 
 
-def destroy_token_key(runtime: Runtime, record: KeyRecord) -> None:
+def destroy_token_key(runtime: ServiceRuntime, record: KeyRecord) -> None:
     """The kms-delete job: destroy the key's token object (if the store is connected; else it is left, as AWS
     leaves key material in a disconnected CloudHSM cluster for the operator to delete)."""
     store_id = record.custom_key_store_id
@@ -302,7 +301,7 @@ def _store_row(conn: Connection, account_id: str, region: str, store_id: str) ->
     ).first()
 
 
-def store_metadata(runtime: Runtime, record: KeyRecord) -> dict[str, Any]:
+def store_metadata(runtime: ServiceRuntime, record: KeyRecord) -> dict[str, Any]:
     """DescribeKey's CloudHsmClusterId for a key in a custom key store."""
     if not record.custom_key_store_id:
         return {}
@@ -315,7 +314,7 @@ def store_metadata(runtime: Runtime, record: KeyRecord) -> dict[str, Any]:
     return {"CloudHsmClusterId": cluster} if cluster else {}
 
 
-def _check_trust_anchor(runtime: Runtime, cluster_id: str, pem: str) -> None:
+def _check_trust_anchor(runtime: ServiceRuntime, cluster_id: str, pem: str) -> None:
     try:
         cert = x509.load_pem_x509_certificate(pem.encode())
     except ValueError:

@@ -29,7 +29,7 @@ from strongroom.services.kms.errors import (
 from strongroom.services.kms.keystore import KeyRecord
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 MAX_GRANTS_PER_KEY = 50_000  # AWS KMS resource quota "Grants per KMS key"
 MAX_CONTEXT_PAIRS = 8

@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 from sqlalchemy import Connection, delete, select, update
 
 from strongroom.core.clock import clock
-from strongroom.events.scheduler import JobContext, JobResult
 from strongroom.keyring.seal import UnwrapError
+from strongroom.scheduler.jobs import JobContext, JobResult
 from strongroom.services.kms import materials as mat
 from strongroom.services.kms import model, notify
 from strongroom.services.kms.base import KmsBase, check_state
@@ -37,7 +37,7 @@ from strongroom.services.kms.keystore import KeyRecord, new_material_id
 from strongroom.services.kms.rotation import next_seq
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 IMPORT_TOKEN_TTL = timedelta(hours=24)
 MAX_VALID_TO = timedelta(days=365)

@@ -29,8 +29,8 @@ from strongroom.services.kms.specs import DEFAULT_USAGE, KEY_SPECS, UNSUPPORTED_
 from strongroom.services.kms.tags import check_tags
 
 if TYPE_CHECKING:
-    from strongroom.events.scheduler import JobContext, JobResult
-    from strongroom.server.context import RequestContext
+    from strongroom.scheduler.jobs import JobContext, JobResult
+    from strongroom.services.base.runtime import RequestContext
 
 DELETE_JOB = "kms-delete"
 MIN_PENDING_WINDOW_DAYS = 7
@@ -313,7 +313,7 @@ class KeyOperations(KmsBase):
 
     def run_key_deletion(self, job: JobContext) -> JobResult | None:
         """Scheduler handler: delete the key if it is still pending deletion and due (idempotent)."""
-        from strongroom.events.scheduler import JobResult
+        from strongroom.scheduler.jobs import JobResult
 
         arn = job.payload.get("key_arn") or job.key
         with self.runtime.store.write() as conn:

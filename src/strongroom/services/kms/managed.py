@@ -24,7 +24,7 @@ from strongroom.services.kms import model
 from strongroom.services.kms.keystore import KeyRecord, alias_scope
 
 if TYPE_CHECKING:
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import ServiceRuntime
     from strongroom.services.kms.keys import KeyOperations
 
 ROTATION_PERIOD_DAYS = 365
@@ -152,7 +152,7 @@ class ServiceCall:
 def _provider(target: Any) -> KeyOperations:
     if hasattr(target, "insert_key"):
         return target
-    runtime: Runtime = target
+    runtime: ServiceRuntime = target
     provider = runtime.providers.provider("kms")
     assert provider is not None
     return provider  # type: ignore[return-value]

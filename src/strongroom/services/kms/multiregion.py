@@ -26,7 +26,7 @@ from strongroom.services.kms.keystore import KeyRecord, material_aad
 from strongroom.services.kms.tags import check_tags, write_tags
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 
 class MultiRegionOperations(KmsBase):

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from strongroom.events import kms_events
+from strongroom.services.kms import events as kms_events
 
 if TYPE_CHECKING:
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import ServiceRuntime
     from strongroom.services.kms.keystore import KeyRecord
 
 log = logging.getLogger("strongroom.kms")
@@ -28,20 +28,20 @@ def _publish(kind: str, send: Callable[[], object]) -> None:
         log.exception("could not publish %s event", kind)
 
 
-def key_deleted(runtime: Runtime, record: KeyRecord, at: datetime) -> None:
+def key_deleted(runtime: ServiceRuntime, record: KeyRecord, at: datetime) -> None:
     runtime.audit.service_event(
         "kms", "DeleteKey", record.account_id, record.region, [record.arn], {"keyId": record.arn}, at=at
     )
     _publish("deletion", lambda: kms_events.publish_deletion(runtime, record.arn, time=at))
 
 
-def key_rotated(runtime: Runtime, record: KeyRecord, material_id: str | None, at: datetime) -> None:
+def key_rotated(runtime: ServiceRuntime, record: KeyRecord, material_id: str | None, at: datetime) -> None:
     details = {"keyId": record.arn, "rotationType": "AUTOMATIC"}
     runtime.audit.service_event("kms", "RotateKey", record.account_id, record.region, [record.arn], details, at=at)
     _publish("rotation", lambda: kms_events.publish_rotation(runtime, record.arn, material_id, "AUTOMATIC", time=at))
 
 
-def material_expired(runtime: Runtime, record: KeyRecord, material_id: str, at: datetime) -> None:
+def material_expired(runtime: ServiceRuntime, record: KeyRecord, material_id: str, at: datetime) -> None:
     details = {"keyId": record.arn, "keyMaterialId": material_id}
     runtime.audit.service_event(
         "kms", "DeleteExpiredKeyMaterial", record.account_id, record.region, [record.arn], details, at=at

@@ -23,7 +23,7 @@ from strongroom.services.kms.errors import (
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 POLICY_NAME = "default"
 # AWS KMS Developer Guide, "Change a key policy": the document cannot exceed 32 KB (32,768 bytes).

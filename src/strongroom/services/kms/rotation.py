@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, func, select, update
 
 from strongroom.core.clock import clock
-from strongroom.events.scheduler import JobContext, JobResult
+from strongroom.scheduler.jobs import JobContext, JobResult
 from strongroom.services.kms import model, notify
 from strongroom.services.kms.base import KmsBase, check_state
 from strongroom.services.kms.errors import (
@@ -30,8 +30,7 @@ from strongroom.services.kms.errors import (
 from strongroom.services.kms.keystore import KeyRecord, new_material_id
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +81,7 @@ def rotation_unsupported(record: KeyRecord) -> str | None:
 class RotationOperations(KmsBase):
     scheduled_jobs = {ROTATE_JOB: "_run_rotation_job", MANAGED_SWEEP_JOB: "_run_managed_sweep"}
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: ServiceRuntime) -> None:
         super().__init__(runtime)
         self._start_managed_sweep()
 

@@ -28,7 +28,7 @@ from strongroom.services.kms.keystore import KeyRecord
 from strongroom.services.kms.specs import KEY_SPECS
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 _MAC_HASHES = {"HMAC_SHA_224": "sha224", "HMAC_SHA_256": "sha256", "HMAC_SHA_384": "sha384", "HMAC_SHA_512": "sha512"}
 

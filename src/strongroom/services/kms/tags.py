@@ -11,7 +11,7 @@ from strongroom.services.kms.base import KmsBase, check_state
 from strongroom.services.kms.errors import InvalidMarkerException, LimitExceededException, TagException
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 # AWS KMS quotas: 50 tags per KMS key. ListResourceTags pages hold at most 50 and default to 50.
 MAX_TAGS_PER_KEY = 50

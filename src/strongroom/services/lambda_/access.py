@@ -12,11 +12,10 @@ from strongroom.services.lambda_.records import LATEST, parse_function_name
 
 if TYPE_CHECKING:
     from strongroom.iam.authorize import Check
-    from strongroom.server.context import RequestContext
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
 
 
-def resource_policy(runtime: Runtime, arn: str) -> str | None:
+def resource_policy(runtime: ServiceRuntime, arn: str) -> str | None:
     """The policy AddPermission built for ``arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]``.
 
     An unqualified ARN means $LATEST's (unqualified) policy; a version's ARN its own; anything else None.

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, exists, insert, select
 
 from strongroom.core.clock import clock
+from strongroom.services.base.family import ServiceBase
 from strongroom.services.lambda_ import model
 from strongroom.services.lambda_.errors import PreconditionFailedException
 from strongroom.services.lambda_.records import FunctionRef, parse_function_name
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
     from strongroom.services.lambda_.runner import Runner
 
 
@@ -22,21 +22,16 @@ def new_revision() -> str:
     return str(uuid.uuid4())
 
 
-class LambdaBase:
+class LambdaBase(ServiceBase):
     """Shared state; families declare ``scheduled_jobs = {"kind": "method"}`` to be registered at start."""
 
-    runtime: Runtime
     runner: Runner
-    scheduled_jobs: ClassVar[dict[str, str]] = {}
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: ServiceRuntime) -> None:
         from strongroom.services.lambda_.runner import Runner
 
-        self.runtime = runtime
         self.runner = Runner(runtime)
-        for cls in type(self).__mro__:
-            for kind, method in vars(cls).get("scheduled_jobs", {}).items():
-                runtime.scheduler.register(kind, getattr(self, method))
+        super().__init__(runtime)
 
     def reset(self) -> None:
         """Test-mode reset: cached credentials belong to sessions that are gone."""

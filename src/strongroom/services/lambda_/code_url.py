@@ -21,7 +21,7 @@ from strongroom.services.lambda_ import model
 from strongroom.store.settings import get_setting, put_setting
 
 if TYPE_CHECKING:
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import ServiceRuntime
 
 URL_SECONDS = 600
 PATH_PREFIX = "lambda/code/"
@@ -31,7 +31,7 @@ _lock = threading.Lock()
 _keys: dict[int, bytes] = {}
 
 
-def endpoint(runtime: Runtime) -> str:
+def endpoint(runtime: ServiceRuntime) -> str:
     """This server's own URL, as a function process or a client on this host reaches it."""
     host = runtime.config.host
     if host in ("", "0.0.0.0", "::"):
@@ -41,7 +41,7 @@ def endpoint(runtime: Runtime) -> str:
     return f"http://{host}:{runtime.config.port}"
 
 
-def _key(runtime: Runtime) -> bytes:
+def _key(runtime: ServiceRuntime) -> bytes:
     with _lock:
         key = _keys.get(id(runtime))
         if key is not None:
@@ -58,16 +58,16 @@ def _key(runtime: Runtime) -> bytes:
         return key
 
 
-def _mac(runtime: Runtime, digest: str, expires: int) -> str:
+def _mac(runtime: ServiceRuntime, digest: str, expires: int) -> str:
     return hmac.new(_key(runtime), f"{digest}.{expires}".encode(), hashlib.sha256).hexdigest()
 
 
-def code_location(runtime: Runtime, digest: str) -> str:
+def code_location(runtime: ServiceRuntime, digest: str) -> str:
     expires = int(clock.time()) + URL_SECONDS
     return f"{endpoint(runtime)}/_strongroom/{PATH_PREFIX}{digest}.{expires}.{_mac(runtime, digest, expires)}"
 
 
-def serve_code(runtime: Runtime, request: HttpRequest, path: str) -> HttpResponse:
+def serve_code(runtime: ServiceRuntime, request: HttpRequest, path: str) -> HttpResponse:
     """GET /_strongroom/lambda/code/<token>: the zip, or 403 like an expired or tampered S3 URL."""
     denied = HttpResponse(403, [("Content-Type", "text/plain")], b"Access Denied")
     if request.method not in ("GET", "HEAD"):
@@ -86,7 +86,7 @@ def serve_code(runtime: Runtime, request: HttpRequest, path: str) -> HttpRespons
     return HttpResponse(200, [("Content-Type", "application/zip")], body)
 
 
-def forget_key(runtime: Runtime) -> None:
+def forget_key(runtime: ServiceRuntime) -> None:
     """Test-mode reset wipes the settings table; the next URL signs with a new key."""
     with _lock:
         _keys.pop(id(runtime), None)

@@ -33,7 +33,7 @@ from strongroom.services.lambda_.records import (
 )
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 DEFAULT_TIMEOUT = 3
 DEFAULT_MEMORY = 128

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from strongroom.core import ids
 from strongroom.core.clock import clock
-from strongroom.events.scheduler import JobContext, JobResult
+from strongroom.scheduler.jobs import JobContext, JobResult
 from strongroom.services.lambda_.base import LambdaBase
 from strongroom.services.lambda_.errors import (
     InvalidParameterValueException,
@@ -30,7 +30,7 @@ from strongroom.services.lambda_.records import LATEST, FunctionRecord, Function
 from strongroom.services.lambda_.runner import Outcome
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 log = logging.getLogger("strongroom.lambda")
 

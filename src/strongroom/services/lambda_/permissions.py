@@ -19,7 +19,7 @@ from strongroom.services.lambda_.errors import (
 from strongroom.services.lambda_.records import FunctionRecord, load, version_key
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 PolicyLengthExceededException = error_class("PolicyLengthExceededException")
 

@@ -40,7 +40,7 @@ from strongroom.services.lambda_.sandbox import Identity, Sandbox, kill_processe
 from strongroom.services.lambda_.validation import ROLE_NOT_ASSUMABLE
 
 if TYPE_CHECKING:
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import ServiceRuntime
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 LOG_KEEP = 64 * 1024  # bytes of output kept per invocation (LogResult shows the last 4 KB)
@@ -63,7 +63,7 @@ class Outcome:
 
 
 class Runner:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: ServiceRuntime) -> None:
         self.runtime = runtime
         # the server's private files of an invocation (spec, event): under the data dir, which functions cannot read
         self.root = runtime.config.data_dir.resolve() / "lambda"

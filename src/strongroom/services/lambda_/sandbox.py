@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import ServiceRuntime
 
 # uids (and gids) of the pool: far above what distributions hand out, and checked against the passwd database.
 UID_BASE = 1_600_000_000
@@ -61,7 +61,7 @@ class Sandbox:
     nobody can list the per-package directories, whose names are the packages' SHA-256).
     """
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: ServiceRuntime) -> None:
         self.data_dir = runtime.config.data_dir.resolve()
         self.is_root = os.geteuid() == 0
         self.unsandboxed_allowed = runtime.config.lambda_unsandboxed

@@ -14,7 +14,7 @@ from strongroom.iam.directory import Directory
 from strongroom.services.lambda_.errors import InvalidParameterValueException
 
 if TYPE_CHECKING:
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import ServiceRuntime
 
 MAX_TIMEOUT = 900
 MAX_MEMORY = 10240
@@ -81,7 +81,7 @@ def check_runtime(runtime_name: str) -> None:
         )
 
 
-def check_role(runtime: Runtime, account_id: str, role_arn: str) -> None:
+def check_role(runtime: ServiceRuntime, account_id: str, role_arn: str) -> None:
     """The role must exist in the function's account and trust ``lambda.amazonaws.com``, as AWS checks."""
     parts = role_arn.split(":", 5)
     if len(parts) != 6 or parts[4] != account_id:

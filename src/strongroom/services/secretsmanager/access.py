@@ -27,13 +27,12 @@ from strongroom.services.secretsmanager.base import (
 )
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
 
 _LOOKUP = "secretsmanager.value_lookup"  # ctx.extras key: the read made while authorizing GetSecretValue
 
 
-def resource_policy(runtime: Runtime, arn: str) -> str | None:
+def resource_policy(runtime: ServiceRuntime, arn: str) -> str | None:
     """The resource policy attached to the secret ``arn`` (full ARN), or None."""
     with runtime.store.read() as conn:
         policy: str | None = conn.execute(POLICY_OF, {"secret_arn": arn}).scalar()

@@ -10,12 +10,13 @@ import secrets as pyrandom
 import string
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.engine import Connection, Row
 
 from strongroom.core.clock import clock
+from strongroom.services.base.family import ServiceBase
 from strongroom.services.secretsmanager import model
 from strongroom.services.secretsmanager.errors import (
     InvalidParameterException,
@@ -25,8 +26,7 @@ from strongroom.services.secretsmanager.errors import (
 )
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import RequestContext
 
 CURRENT, PENDING, PREVIOUS = "AWSCURRENT", "AWSPENDING", "AWSPREVIOUS"
 MAX_VERSIONS = 100  # AWS keeps at most ~100 versions; older unlabeled ones are removed
@@ -349,20 +349,11 @@ def collect_garbage(conn: Connection, arn: str, now: datetime) -> None:
             excess -= 1
 
 
-class SecretsBase:
+class SecretsBase(ServiceBase):
     """Shared state and helpers; the operation families (secrets.py, versions.py, ...) build on it.
 
     A family that needs time-driven work declares ``scheduled_jobs = {"kind": "method_name"}``.
     """
-
-    runtime: Runtime
-    scheduled_jobs: ClassVar[dict[str, str]] = {}
-
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        for cls in type(self).__mro__:
-            for kind, method in vars(cls).get("scheduled_jobs", {}).items():
-                runtime.scheduler.register(kind, getattr(self, method))
 
     def now(self) -> datetime:
         return clock.now()

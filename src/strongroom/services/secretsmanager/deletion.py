@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import delete
 
-from strongroom.events.scheduler import JobContext, JobResult
+from strongroom.scheduler.jobs import JobContext, JobResult
 from strongroom.services.secretsmanager import events, model
 from strongroom.services.secretsmanager.base import SecretsBase, check_secret_id, find_secret, job_key, secret_arn
 from strongroom.services.secretsmanager.errors import InvalidParameterException, InvalidRequestException
@@ -19,7 +19,7 @@ from strongroom.services.secretsmanager.errors import InvalidParameterException,
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 DELETE_JOB = "secretsmanager-delete"
 ROTATE_JOB = "secretsmanager-rotate"

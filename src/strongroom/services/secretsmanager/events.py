@@ -12,7 +12,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import ServiceRuntime
 
 log = logging.getLogger("strongroom.secretsmanager")
 
@@ -21,7 +21,7 @@ LABEL_UPDATED = "Secret Label Updated"
 
 
 def label_updated(
-    runtime: Runtime, account_id: str, region: str, arn: str, name: str, labels: list[str], vid: str
+    runtime: ServiceRuntime, account_id: str, region: str, arn: str, name: str, labels: list[str], vid: str
 ) -> None:
     from strongroom.events import bus
 
@@ -41,7 +41,7 @@ def label_updated(
 
 
 def service_event(
-    runtime: Runtime, name: str, account_id: str, region: str, arn: str, details: dict[str, Any] | None = None
+    runtime: ServiceRuntime, name: str, account_id: str, region: str, arn: str, details: dict[str, Any] | None = None
 ) -> None:
     """An AwsServiceEvent in the audit trail (durable before this returns)."""
     runtime.audit.service_event("secretsmanager", name, account_id, region, [arn], {"SecretId": arn, **(details or {})})

@@ -10,7 +10,7 @@ from strongroom.services.secretsmanager.base import SecretsBase
 from strongroom.services.secretsmanager.errors import InvalidParameterException
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 DEFAULT_LENGTH = 32
 PUNCTUATION = string.punctuation  # AWS: ! " # $ % & ' ( ) * + , - . / : ; < = > ? @ [ \ ] ^ _ ` { | } ~

@@ -19,7 +19,7 @@ from strongroom.services.secretsmanager.errors import (
 )
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 POLICY_NAME = "Default"
 # Condition keys that narrow an "everyone" statement to known callers (AWS's public-access analysis).

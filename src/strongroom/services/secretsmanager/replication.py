@@ -24,7 +24,7 @@ from strongroom.services.secretsmanager.errors import InvalidParameterException,
 from strongroom.services.secretsmanager.secrets import replica_status
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 log = logging.getLogger("strongroom.secretsmanager")
 IN_SYNC = "Replication succeeded"

@@ -19,11 +19,11 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from strongroom.core import ids
+from strongroom.core import context, ids
 from strongroom.core.errors import AwsError
 from strongroom.events import schedule_expressions
-from strongroom.events.scheduler import JobContext, JobResult
-from strongroom.server.context import Principal, RequestContext
+from strongroom.scheduler.jobs import JobContext, JobResult
+from strongroom.services.base.runtime import RequestContext
 from strongroom.services.secretsmanager import events, model
 from strongroom.services.secretsmanager.base import (
     CURRENT,
@@ -336,8 +336,10 @@ class RotationOperations(SecretsBase):
 
     def service_context(self, account_id: str, region: str) -> RequestContext:
         """Scheduled rotations have no caller: Secrets Manager itself invokes the function."""
-        principal = Principal("AWSService", account_id, SERVICE_PRINCIPAL, SERVICE_PRINCIPAL)
-        return RequestContext(self.runtime, ids.request_id(), "secretsmanager", "RotateSecret", region, principal)
+        principal = context.Principal("AWSService", account_id, SERVICE_PRINCIPAL, SERVICE_PRINCIPAL)
+        return context.RequestContext(
+            self.runtime, ids.request_id(), "secretsmanager", "RotateSecret", region, principal
+        )
 
     def _rotate_job(self, job: JobContext) -> JobResult | None:
         account, region, arn = str(job.payload["account"]), str(job.payload["region"]), str(job.payload["arn"])

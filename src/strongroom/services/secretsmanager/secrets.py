@@ -35,7 +35,7 @@ from strongroom.services.secretsmanager.errors import (
 )
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 MAX_TAGS = 50
 

@@ -25,7 +25,7 @@ from strongroom.services.secretsmanager.errors import (
 )
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 MAX_VALUE_BYTES = 65536
 KMS_ACCESS_DENIED = "Access to KMS is not allowed"

@@ -31,7 +31,7 @@ from strongroom.services.secretsmanager.errors import (
 from strongroom.services.secretsmanager.secrets import matches, page
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 
 def pick_version(versions: list[Version], version_id: str | None, stage: str | None) -> Version:
@@ -187,7 +187,7 @@ class VersionOperations(SecretsBase):
         """BatchGetSecretValue needs secretsmanager:GetSecretValue on each secret, answered per secret."""
         sub = dataclasses.replace(ctx, operation="GetSecretValue")
         operation = self.runtime.catalog.service("secretsmanager").operation_model("GetSecretValue")
-        self.runtime.pipeline.authorize(sub, operation, {"SecretId": secret_id})
+        self.runtime.authorize(sub, operation, {"SecretId": secret_id})
 
     def list_secret_version_ids(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         secret = self.secret(ctx, request.get("SecretId"), deleted_ok=True)

@@ -23,7 +23,7 @@ from strongroom.services.secretsmanager.errors import (
 )
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 VERSION_EXISTS = "You can't modify an existing version, you can only create a new version."
 NO_TOKEN = "You must provide a ClientRequestToken value. We recommend a UUID-type value."

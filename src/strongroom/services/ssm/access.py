@@ -26,8 +26,7 @@ from strongroom.services.ssm.base import CURRENT_ON, named
 
 if TYPE_CHECKING:
     from strongroom.iam.authorize import Check
-    from strongroom.server.context import RequestContext
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
 
 _BY_NAME = frozenset(
     {
@@ -68,7 +67,7 @@ _CURRENT = (
 )
 
 
-def _documents(runtime: Runtime, arn: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+def _documents(runtime: ServiceRuntime, arn: str | None = None) -> list[tuple[str, dict[str, Any]]]:
     with runtime.store.read() as conn:
         rows = list(conn.execute(_ALL_POLICIES) if arn is None else conn.execute(_POLICIES_OF, {"arn": arn}))
     return _parsed((row.resource_arn, row.policy) for row in rows)
@@ -89,7 +88,7 @@ def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in (statements if isinstance(statements, list) else [statements]) if isinstance(s, dict)]
 
 
-def resource_policy(runtime: Runtime, arn: str) -> str | None:
+def resource_policy(runtime: ServiceRuntime, arn: str) -> str | None:
     return _merged(_documents(runtime, arn))
 
 
@@ -123,11 +122,11 @@ def _allows(document: dict[str, Any], account_id: str) -> bool:
     )
 
 
-def shared_with(runtime: Runtime, arn: str, account_id: str) -> bool:
+def shared_with(runtime: ServiceRuntime, arn: str, account_id: str) -> bool:
     return any(_allows(document, account_id) for _, document in _documents(runtime, arn))
 
 
-def shared_arns(runtime: Runtime, account_id: str) -> list[str]:
+def shared_arns(runtime: ServiceRuntime, account_id: str) -> list[str]:
     return sorted({arn for arn, document in _documents(runtime) if _allows(document, account_id)})
 
 

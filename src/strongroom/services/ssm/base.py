@@ -8,7 +8,7 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Row, and_, bindparam, select
 
@@ -16,6 +16,7 @@ from strongroom.core import ids
 from strongroom.core.clock import clock
 from strongroom.core.errors import AwsError
 from strongroom.events.bus import publish
+from strongroom.services.base.family import ServiceBase
 from strongroom.services.ssm import model
 from strongroom.services.ssm.errors import (
     AccessDeniedException,
@@ -29,8 +30,7 @@ from strongroom.services.ssm.errors import (
 from strongroom.services.ssm.rules import other_spelling, parameter_arn
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
 
 log = logging.getLogger("strongroom.ssm")
 
@@ -108,19 +108,13 @@ class Ref:
         return {"k_account": self.account_id, "k_region": self.region, "k_name": self.name}
 
 
-class SsmBase:
+class SsmBase(ServiceBase):
     """Shared state and helpers; families declare ``scheduled_jobs = {kind: method}`` like KMS's do."""
 
-    runtime: Runtime
-    scheduled_jobs: ClassVar[dict[str, str]] = {}
-
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+    def __init__(self, runtime: ServiceRuntime) -> None:
         self._buckets: dict[tuple[str, str], tuple[float, float]] = {}  # (account, region) -> (tokens, at)
         self._bucket_lock = threading.Lock()
-        for cls in type(self).__mro__:
-            for kind, method in vars(cls).get("scheduled_jobs", {}).items():
-                runtime.scheduler.register(kind, getattr(self, method))
+        super().__init__(runtime)
 
     def reset(self) -> None:
         self._buckets.clear()

@@ -19,7 +19,7 @@ from strongroom.services.ssm.parameters import ParameterOperations
 from strongroom.services.ssm.rules import check_path
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 DESCRIBE_PAGE = 50
 PATH_PAGE = 10

@@ -17,7 +17,7 @@ from strongroom.services.ssm.errors import (
 from strongroom.services.ssm.rules import MAX_LABELS_PER_VERSION, label_is_valid
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 HISTORY_PAGE = 50
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import update
 
 from strongroom.events.bus import iso_time
-from strongroom.events.scheduler import JobContext, JobResult
+from strongroom.scheduler.jobs import JobContext, JobResult
 from strongroom.services.ssm import model, policies
 from strongroom.services.ssm.base import POLICY_EVENT, Ref
 from strongroom.services.ssm.describe import ListingOperations

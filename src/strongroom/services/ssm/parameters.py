@@ -41,7 +41,7 @@ from strongroom.services.ssm.rules import (
 )
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 DEFAULT_TIER_SETTING = "/ssm/parameter-store/default-parameter-tier"
 # Config.extra keys: the per-region parameter quotas (AWS's 10,000 Standard and 100,000 Advanced by default).

@@ -20,7 +20,7 @@ from strongroom.services.ssm.base import Ref, SsmBase
 from strongroom.services.ssm.errors import AccessDeniedException, ParameterNotFound, ValidationException
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 log = logging.getLogger("strongroom.ssm")
 

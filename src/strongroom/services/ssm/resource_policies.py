@@ -23,7 +23,7 @@ from strongroom.services.ssm.rules import TIERS
 if TYPE_CHECKING:
     from sqlalchemy import Row
 
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 POLICY_PAGE = 50
 

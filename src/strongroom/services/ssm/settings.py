@@ -12,7 +12,7 @@ from strongroom.services.ssm.base import SsmBase
 from strongroom.services.ssm.errors import ServiceSettingNotFound, ValidationException
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 # setting id -> (default, allowed values)
 SETTINGS: dict[str, tuple[str, tuple[str, ...]]] = {

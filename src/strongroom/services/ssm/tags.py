@@ -12,7 +12,7 @@ from strongroom.services.ssm.errors import InvalidResourceId, TooManyTagsError, 
 from strongroom.services.ssm.rules import MAX_TAGS
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 
 class TagOperations(SsmBase):

@@ -17,7 +17,7 @@ from strongroom.iam.policy import PolicyKind
 from strongroom.services.sts import trust
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
+    from strongroom.services.base.runtime import RequestContext
 
 NO_PERMISSION_NEEDED = frozenset({"GetCallerIdentity", "GetSessionToken"})
 

@@ -23,8 +23,7 @@ from strongroom.services.iam import documents
 from strongroom.services.sts.trust import TrustRequest, trust_policy_allows
 
 if TYPE_CHECKING:
-    from strongroom.server.context import RequestContext
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
 
 CHAINED_MAX = 3600  # role chaining limits a session to one hour
 SESSION_POLICY_MAX = 2048
@@ -54,7 +53,7 @@ def _role_from_arn(arn: str) -> tuple[str, str] | None:
 
 
 class Provider:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: ServiceRuntime) -> None:
         self.runtime = runtime
         self.directory = Directory(runtime.store)
 
@@ -275,7 +274,9 @@ class Provider:
         return {"AccessKeyId": key_id, "SecretAccessKey": secret, "SessionToken": token, "Expiration": expires}
 
 
-def issue_service_role_session(runtime: Runtime, role: RoleRecord, session_name: str, duration: int) -> dict[str, Any]:
+def issue_service_role_session(
+    runtime: ServiceRuntime, role: RoleRecord, session_name: str, duration: int
+) -> dict[str, Any]:
     """Temporary credentials of ``role`` for an AWS service acting as the role (Lambda's execution role).
 
     No caller and no trust check here: the calling service verified that the role trusts it (e.g. the

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from strongroom.events.bus import build_event, publish
 
 if TYPE_CHECKING:
-    from strongroom.server.runtime import Runtime
+    from strongroom.services.base.runtime import ServiceRuntime
 
 SOURCE = "aws.kms"
 ROTATION = "KMS CMK Rotation"
@@ -62,7 +62,7 @@ def rotation_event(
 
 
 def publish_rotation(
-    runtime: Runtime,
+    runtime: ServiceRuntime,
     key_arn: str,
     key_material_id: str | None = None,
     rotation_type: str | None = None,
@@ -73,13 +73,13 @@ def publish_rotation(
     return publish(runtime, account, region, SOURCE, ROTATION, detail, [key_arn], time=time)
 
 
-def publish_deletion(runtime: Runtime, key_arn: str, time: datetime | None = None) -> str:
+def publish_deletion(runtime: ServiceRuntime, key_arn: str, time: datetime | None = None) -> str:
     region, account, _ = _parts(key_arn)
     return publish(runtime, account, region, SOURCE, DELETION, deletion_detail(key_arn), [key_arn], time=time)
 
 
 def publish_material_expiration(
-    runtime: Runtime, key_arn: str, key_material_id: str | None = None, time: datetime | None = None
+    runtime: ServiceRuntime, key_arn: str, key_material_id: str | None = None, time: datetime | None = None
 ) -> str:
     region, account, _ = _parts(key_arn)
     detail = expiration_detail(key_arn, key_material_id)

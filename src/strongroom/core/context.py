@@ -1,16 +1,20 @@
-"""What a provider knows about the request it serves."""
+"""What a provider knows about the request it serves: the caller (``Principal``) and the request (``RequestContext``).
+
+``RequestContext`` is generic over the runtime it carries, so each layer names only the runtime members it may
+use (``services/base/runtime.py``: ``ServiceRuntime``); all a context itself needs of its runtime is ``call``.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from strongroom.core.clock import clock
 
 if TYPE_CHECKING:
-    from strongroom.server.runtime import Runtime
+    from strongroom.core.operations import Operation
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +35,20 @@ class Principal:
         return Principal("Root", account_id, f"arn:aws:iam::{account_id}:root", account_id, access_key_id)
 
 
+class CallRuntime(Protocol):
+    """What a request context needs of its runtime: running another service's operation in-process."""
+
+    def call(
+        self, ctx: RequestContext[Any], service: str, operation: str, params: dict[str, Any], *, via: str
+    ) -> dict[str, Any]: ...
+
+
+R = TypeVar("R", bound=CallRuntime, covariant=True)
+
+
 @dataclass(slots=True)
-class RequestContext:
-    runtime: Runtime
+class RequestContext(Generic[R]):
+    runtime: R
     request_id: str
     service: str
     operation: str
@@ -42,6 +57,7 @@ class RequestContext:
     source_ip: str = "127.0.0.1"
     user_agent: str = ""
     extras: dict[str, object] = field(default_factory=dict)
+    spec: Operation | None = None  # the operation's row of its service's operations table, once there is one
 
     @property
     def account_id(self) -> str:
@@ -52,7 +68,7 @@ class RequestContext:
 
     def call(self, service: str, operation: str, params: dict[str, Any], *, via: str | None = None) -> dict[str, Any]:
         """Call another service in-process as this request's caller (e.g. SSM -> KMS Encrypt)."""
-        return self.runtime.pipeline.call(self, service, operation, params, via=via or self.service)
+        return self.runtime.call(self, service, operation, params, via=via or self.service)
 
     def arn(self, service: str, resource: str, *, region: str | None = None, account: str | None = None) -> str:
         reg = self.region if region is None else region

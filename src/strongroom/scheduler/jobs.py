@@ -32,7 +32,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from strongroom.core.clock import clock
-from strongroom.events.model import jobs
+from strongroom.scheduler.model import jobs
 from strongroom.store.engine import Store
 from strongroom.store.settings import settings
 

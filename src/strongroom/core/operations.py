@@ -1,0 +1,23 @@
+"""What Strongroom knows about one API operation besides its wire shapes (one row of a service's operations table).
+
+Pure data, so ``iam/``, ``audit/``, ``server/`` and the services can all read it. A service with facts of its own
+subclasses ``Operation`` in ``services/<svc>/operations.py`` (only that service reads them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """What Strongroom knows about one API operation besides its wire shapes."""
+
+    name: str  # "Encrypt", as in the service model
+    resource: str | None = None  # request member naming the resource; None = "*"
+    actions: tuple[str, ...] = ()  # IAM actions; () = "<signing prefix>:<name>"
+    read_only: bool | None = None  # CloudTrail readOnly; None = the prefix rule (Describe/Get/List/...)
+    on_loop: bool | None = None  # may run on the event loop on SQLite; None = read_only
+    audit_members: tuple[str, ...] = ()  # request/response members whose values are resources[] (service default if ())
+    throttled: bool = False  # counts toward a per-account request rate (SSM GetParameter*)
+    body_limit: int | None = None  # bytes; None = the service's (server/limits.py)

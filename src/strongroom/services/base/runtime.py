@@ -1,0 +1,55 @@
+"""What a service may use of the server's runtime, and the request context services are handed.
+
+Services type against ``ServiceRuntime`` (a Protocol naming only types of lower layers), never against
+``server.runtime.Runtime``; the server's ``Runtime`` satisfies it. ``RequestContext`` here is
+``core.context.RequestContext`` bound to that runtime, so every provider annotates ``ctx: RequestContext``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+
+from strongroom.core import context
+
+if TYPE_CHECKING:
+    from botocore.model import OperationModel
+
+    from strongroom.audit.store import AuditLog
+    from strongroom.core.config import Config
+    from strongroom.iam.accounts import AccountDirectory
+    from strongroom.keyring.seal import Seal
+    from strongroom.protocol.catalog import Catalog
+    from strongroom.scheduler.jobs import Scheduler
+    from strongroom.store.engine import Store
+
+
+class ProviderLookup(Protocol):
+    def provider(self, service: str) -> object | None: ...
+
+
+class ServiceRuntime(context.CallRuntime, Protocol):
+    """The members of the server's runtime a service may use (read-only: a Protocol attribute would be invariant)."""
+
+    @property
+    def config(self) -> Config: ...
+    @property
+    def store(self) -> Store: ...
+    @property
+    def seal(self) -> Seal: ...
+    @property
+    def scheduler(self) -> Scheduler: ...
+    @property
+    def accounts(self) -> AccountDirectory: ...
+    @property
+    def audit(self) -> AuditLog: ...
+    @property
+    def catalog(self) -> Catalog: ...
+    @property
+    def providers(self) -> ProviderLookup: ...
+
+    def authorize(self, ctx: RequestContext, operation: OperationModel, params: dict[str, Any]) -> None:
+        """Policy evaluation alone, as the pipeline does it (Secrets Manager's BatchGetSecretValue, per secret)."""
+        ...
+
+
+RequestContext: TypeAlias = context.RequestContext[ServiceRuntime]
