@@ -38,7 +38,7 @@ typecheck: install-test
 	$(BIN)/mypy
 
 pytest: install-test system-deps
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 test: lint typecheck pytest
 
