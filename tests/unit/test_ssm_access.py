@@ -12,9 +12,10 @@ import pytest
 from strongroom.core.context import Principal, RequestContext
 from strongroom.services.ssm import model
 from strongroom.services.ssm.access import arn_for, checks, take_prefetched
-from strongroom.services.ssm.base import Ref, SsmBase
+from strongroom.services.ssm.base import SsmBase
 from strongroom.services.ssm.describe import _versions_in
 from strongroom.services.ssm.errors import ParameterNotFound, ParameterVersionNotFound
+from strongroom.services.ssm.refs import Ref
 from strongroom.services.ssm.rules import parameter_arn
 from strongroom.store.engine import Store
 

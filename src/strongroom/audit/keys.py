@@ -25,10 +25,6 @@ def fingerprint_of(public_der: bytes) -> str:
     return hashlib.md5(public_der, usedforsecurity=False).hexdigest()
 
 
-def _aad(fingerprint: str) -> bytes:
-    return f"strongroom:audit-digest-key:{fingerprint}".encode()
-
-
 @dataclass(frozen=True, slots=True)
 class PublicKey:
     fingerprint: str
@@ -96,7 +92,7 @@ class SigningKeys:
                         model.signing_keys.insert().values(
                             fingerprint=fingerprint,
                             public_key=public_der,
-                            sealed_private_key=self.seal.wrap(private_der, _aad(fingerprint)),
+                            sealed_private_key=self.seal.wrap(private_der, model.signing_key_aad(fingerprint)),
                             valid_from=clock.now(),
                             valid_to=None,
                         )
@@ -104,7 +100,7 @@ class SigningKeys:
                     return fingerprint, key
                 row = existing
         private = serialization.load_der_private_key(
-            self.seal.unwrap(row.sealed_private_key, _aad(row.fingerprint)), None
+            self.seal.unwrap(row.sealed_private_key, model.signing_key_aad(row.fingerprint)), None
         )
         if not isinstance(private, rsa.RSAPrivateKey):  # pragma: no cover - only RSA keys are ever stored
             raise TypeError("audit signing key is not RSA")

@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 
 from strongroom.audit import model
+from strongroom.audit.records import username_of
 from strongroom.core.clock import clock
 from strongroom.store.engine import Store
 
@@ -121,8 +122,6 @@ def lookup_events(store: Store, account_id: str, region: str, request: dict[str,
 def _event(raw: str) -> dict[str, Any]:
     record = orjson.loads(raw)
     identity = record.get("userIdentity") or {}
-    from strongroom.audit.records import username_of
-
     event: dict[str, Any] = {
         "EventId": record["eventID"],
         "EventName": record.get("eventName"),

@@ -106,10 +106,13 @@ signing_keys = Table(
 )
 
 
-def _signing_key_aad(row: Any) -> bytes:
-    from strongroom.audit.keys import _aad
+def signing_key_aad(fingerprint: str) -> bytes:
+    """The associated data sealing a digest signing key's private key: binds it to its fingerprint."""
+    return f"strongroom:audit-digest-key:{fingerprint}".encode()
 
-    return _aad(row.fingerprint)
+
+def _signing_key_aad(row: Any) -> bytes:
+    return signing_key_aad(row.fingerprint)
 
 
 register_sealed_column(signing_keys, "sealed_private_key", _signing_key_aad)

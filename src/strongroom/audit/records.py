@@ -23,6 +23,7 @@ from strongroom.core import ids
 
 if TYPE_CHECKING:
     from strongroom.core.context import Principal
+    from strongroom.core.operations import Operation
 
 EVENT_VERSION = "1.11"
 HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
@@ -154,6 +155,7 @@ class CallFacts:
     status: int = 200
     tls_host: str | None = None  # set when served over TLS
     invoked_by: str | None = None  # e.g. "ssm.amazonaws.com" for a call one service made for its caller
+    spec: Operation | None = None  # the operation's row of its service's operations table, when it has one
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -210,7 +212,10 @@ def event_source(service: ServiceModel | None, fallback: str = "unknown") -> str
     return f"{prefix}.amazonaws.com"
 
 
-def is_read_only(service_name: str, operation_name: str) -> bool:
+def is_read_only(service_name: str, operation_name: str, spec: Operation | None = None) -> bool:
+    """CloudTrail's readOnly: the operations table's ``read_only`` when its row says, else the lists and prefixes."""
+    if spec is not None and spec.read_only is not None:
+        return spec.read_only
     key = f"{service_name}:{operation_name}"
     if key in READ_ONLY_OPERATIONS:
         return True
@@ -595,7 +600,7 @@ def build_records(facts: CallFacts) -> list[dict[str, Any]]:
         account = facts.claimed.account_id if facts.claimed is not None else None
     region = facts.region or "us-east-1"
     service_name = facts.service_name
-    read_only = is_read_only(service_name, facts.event_name)
+    read_only = is_read_only(service_name, facts.event_name, facts.spec)
     failed = facts.error_code is not None
     operation = facts.operation
     request: Any = None
@@ -670,7 +675,7 @@ def minimal_record(facts: CallFacts) -> dict[str, Any]:
         "responseElements": None,
         "requestID": facts.request_id,
         "eventID": ids.uuid4(),
-        "readOnly": is_read_only(facts.service_name, facts.event_name),
+        "readOnly": is_read_only(facts.service_name, facts.event_name, facts.spec),
         "eventType": "AwsApiCall",
         "managementEvent": True,
         "recipientAccountId": account,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +33,7 @@ from strongroom.audit.records import (
     service_event_record,
     username_of,
 )
+from strongroom.audit.trails import TrailDelivery
 from strongroom.core.clock import clock
 from strongroom.core.errors import AwsError
 from strongroom.store.bulk import BulkInsert
@@ -40,7 +41,6 @@ from strongroom.store.engine import Store
 
 if TYPE_CHECKING:
     from strongroom.audit.runtime import AuditRuntime
-    from strongroom.audit.trails import TrailDelivery
 
 log = logging.getLogger("strongroom.audit")
 
@@ -318,13 +318,12 @@ class AuditLog:
         self.writer = GroupCommitWriter(runtime.store, on_committed=self._announce)
         self._announcer: ThreadPoolExecutor | None = None
         self._announcer_lock = threading.Lock()
+        self._api_call_hooks: list[Callable[[dict[str, Any]], Any]] = []
         self._trails: TrailDelivery | None = None
 
     @property
     def trails(self) -> TrailDelivery:
         if self._trails is None:
-            from strongroom.audit.trails import TrailDelivery
-
             self._trails = TrailDelivery(self.runtime)
         return self._trails
 
@@ -411,24 +410,28 @@ class AuditLog:
             ticket.wait()
         return str(record["eventID"])
 
+    def on_api_call(self, hook: Callable[[dict[str, Any]], Any]) -> None:
+        """Call ``hook(record)`` for each durable record of a call that changed something, off the request path.
+
+        The server registers EventBridge's "AWS API Call via CloudTrail" here (``events.bus.publish_api_call_event``);
+        ``audit/`` does not import ``events/``.
+        """
+        self._api_call_hooks.append(hook)
+
     def _announce(self, ticket: Ticket) -> None:
-        """EventBridge's "AWS API Call via CloudTrail", off the request path and after the record is durable."""
-        try:
-            from strongroom.events import bus
-        except ImportError:
-            return
-        publish = getattr(bus, "publish_api_call_event", None)
-        if publish is None:
+        """Hand a committed ticket's first record to the hooks, after the record is durable."""
+        if not self._api_call_hooks:
             return
         with self._announcer_lock:
             if self._announcer is None:
                 self._announcer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-events")
             executor = self._announcer
         for record in ticket.records[:1]:
-            executor.submit(self._publish, publish, record)
+            for hook in self._api_call_hooks:
+                executor.submit(self._publish, hook, record)
 
-    def _publish(self, publish: Any, record: dict[str, Any]) -> None:
+    def _publish(self, hook: Callable[[dict[str, Any]], Any], record: dict[str, Any]) -> None:
         try:
-            publish(self.runtime, record)
+            hook(record)
         except Exception:
             log.exception("could not publish the API call event of %s", record.get("eventName"))

@@ -35,10 +35,11 @@ from strongroom.audit.keys import ALGORITHM, SigningKeys
 from strongroom.core import paths
 from strongroom.core.clock import clock
 from strongroom.core.config import Config
+from strongroom.scheduler.jobs import JobResult
 
 if TYPE_CHECKING:
     from strongroom.audit.runtime import AuditRuntime
-    from strongroom.scheduler.jobs import JobContext, JobResult
+    from strongroom.scheduler.jobs import JobContext
 
 log = logging.getLogger("strongroom.audit.trails")
 
@@ -150,14 +151,10 @@ class TrailDelivery:
             scheduler.schedule(DIGEST_JOB, "all", now + DIGEST_INTERVAL)
 
     def _delivery_job(self, ctx: JobContext) -> JobResult:
-        from strongroom.scheduler.jobs import JobResult
-
         self.deliver()
         return JobResult.again(max(ctx.due_at + DELIVERY_INTERVAL, ctx.now - DELIVERY_INTERVAL))
 
     def _digest_job(self, ctx: JobContext) -> JobResult:
-        from strongroom.scheduler.jobs import JobResult
-
         self.deliver()
         self.digest()
         return JobResult.again(max(ctx.due_at + DIGEST_INTERVAL, ctx.now - DIGEST_INTERVAL))

@@ -15,22 +15,18 @@ with state ``DEAD_LETTERED``, the reason, the last error and the configured queu
 from __future__ import annotations
 
 import json
-import logging
 import uuid
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select, update
 
 from strongroom.core.clock import clock
 from strongroom.events import model
-from strongroom.scheduler.jobs import JobContext, JobResult, schedule_job
+from strongroom.events.transform import TransformError, transform
+from strongroom.scheduler.jobs import schedule_job
 
 if TYPE_CHECKING:
-    from strongroom.events.runtime import EventsRuntime
     from strongroom.store.engine import Store
-
-log = logging.getLogger(__name__)
 
 JOB_KIND = "events-deliver"
 DEFAULT_MAX_RETRIES = 185
@@ -73,8 +69,6 @@ def enqueue(
     conn: Connection, event: dict[str, Any], rule_arn: str, target_id: str, target_arn: str, spec: dict[str, Any]
 ) -> str:
     """Add one delivery to the outbox inside the caller's transaction; returns the outbox id."""
-    from strongroom.events.targets import TransformError, transform
-
     now = clock.now()
     outbox_id = uuid.uuid4().hex
     try:
@@ -106,75 +100,6 @@ def enqueue(
     if state == PENDING:
         schedule_job(conn, JOB_KIND, outbox_id, now)
     return outbox_id
-
-
-def run_delivery(runtime: EventsRuntime, ctx: JobContext) -> JobResult | None:
-    """The scheduler job: one attempt for one outbox row."""
-    from strongroom.events.targets import deliver
-
-    with runtime.store.read() as conn:
-        row = conn.execute(select(model.outbox).where(model.outbox.c.id == ctx.key)).one_or_none()
-    if row is None or row.state != PENDING:
-        return None
-    spec = json.loads(row.target_spec)
-    max_retries, max_age = retry_policy(spec)
-    now = clock.now()
-    if (now - row.event_time).total_seconds() > max_age:
-        _dead_letter(runtime.store, row, spec, "MaximumEventAgeInSeconds", row.last_error)
-        return None
-    try:
-        deliver(runtime, row, spec)
-    except Throttled as exc:
-        return JobResult.again(now + timedelta(seconds=exc.wait))
-    except DeliveryError as exc:
-        return _failed(runtime.store, row, spec, exc, max_retries, max_age, now)
-    except Exception as exc:  # a bug must not lose the event: count it as a retryable failure
-        log.exception("delivery of %s to %s failed unexpectedly", row.event_id, row.target_arn)
-        return _failed(runtime.store, row, spec, DeliveryError(type(exc).__name__), max_retries, max_age, now)
-    return None
-
-
-def _failed(
-    store: Store, row: Any, spec: dict[str, Any], exc: DeliveryError, max_retries: int, max_age: int, now: datetime
-) -> JobResult | None:
-    attempts = row.attempts + 1
-    message = f"{exc.code}: {exc}"[:2000]
-    if not exc.retryable:
-        _dead_letter(store, row, spec, "NonRetryableError", message, attempts)
-        return None
-    if attempts > max_retries:
-        _dead_letter(store, row, spec, "MaximumRetryAttempts", message, attempts)
-        return None
-    next_at = now + timedelta(seconds=backoff(attempts))
-    with store.write() as conn:
-        conn.execute(
-            update(model.outbox)
-            .where(model.outbox.c.id == row.id, model.outbox.c.state == PENDING)
-            .values(attempts=attempts, next_attempt_at=next_at, last_error=message)
-        )
-    log.info(
-        "delivery of %s to %s failed (attempt %d), retrying at %s", row.event_id, row.target_arn, attempts, next_at
-    )
-    return JobResult.again(next_at)
-
-
-def _dead_letter(
-    store: Store, row: Any, spec: dict[str, Any], reason: str, error: str | None, attempts: int | None = None
-) -> None:
-    with store.write() as conn:
-        conn.execute(
-            update(model.outbox)
-            .where(model.outbox.c.id == row.id, model.outbox.c.state == PENDING)
-            .values(
-                state=DEAD,
-                dead_reason=reason,
-                last_error=error,
-                attempts=row.attempts if attempts is None else attempts,
-                next_attempt_at=None,
-                dead_letter_arn=(spec.get("DeadLetterConfig") or {}).get("Arn"),
-            )
-        )
-    log.warning("event %s for %s dead-lettered: %s", row.event_id, row.target_arn, reason)
 
 
 def mark_delivered(conn: Connection, outbox_id: str) -> bool:

@@ -1,4 +1,6 @@
-"""Target kinds and input transformation.
+"""Target kinds and delivery: one attempt per outbox row (``run_delivery``, the scheduler job), retries, dead letters.
+
+Input transformation is in ``transform.py``; the outbox rows and the retry policy in ``delivery.py``.
 
 Supported targets: API destinations (HTTP through urllib3 with the connection's API key, basic or OAuth
 client-credentials auth, at most InvocationRateLimitPerSecond requests per second per destination), another
@@ -11,10 +13,12 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
@@ -23,7 +27,17 @@ from sqlalchemy import select, update
 
 from strongroom.core.clock import clock
 from strongroom.events import model
-from strongroom.events.delivery import DeliveryError, Throttled, mark_delivered
+from strongroom.events.bus import bus_exists, route
+from strongroom.events.delivery import (
+    DEAD,
+    PENDING,
+    DeliveryError,
+    Throttled,
+    backoff,
+    mark_delivered,
+    retry_policy,
+)
+from strongroom.scheduler.jobs import JobContext, JobResult
 
 if TYPE_CHECKING:
     from strongroom.events.runtime import EventsRuntime
@@ -35,11 +49,9 @@ BUS_ARN = re.compile(r"^arn:aws[\w-]*:events:([a-z0-9-]+):(\d{12}):event-bus/([/
 DEST_ARN = re.compile(r"^arn:aws[\w-]*:events:([a-z0-9-]+):(\d{12}):api-destination/([.\-_A-Za-z0-9]+)(/.*)?$")
 RETRYABLE_STATUS = frozenset({401, 407, 409, 429})
 HTTP_TIMEOUT = urllib3.Timeout(connect=5.0, read=5.0)  # AWS gives API destinations 5 seconds
+# The scheduler job's messages keep the logger name they had when it lived in delivery.py.
+log = logging.getLogger("strongroom.events.delivery")
 _http = urllib3.PoolManager(num_pools=32, retries=False, timeout=HTTP_TIMEOUT)
-
-
-class TransformError(Exception):
-    """Input, InputPath or InputTransformer cannot be applied to this event."""
 
 
 def target_kind(arn: str) -> str | None:
@@ -58,93 +70,6 @@ def unsupported_reason(arn: str) -> str:
     if service == "lambda":
         return "Lambda function targets are not supported by Strongroom yet."
     return f"Target {arn} is not a supported target type (API destination, event bus or Strongroom log)."
-
-
-# -- input transformation -----------------------------------------------------------------------------------
-
-_PATH_STEP = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
-
-
-def json_path(document: Any, path: str) -> tuple[bool, Any]:
-    """The JSONPath subset AWS documents for InputPath/InputPathsMap: ``$``, ``$.a.b``, ``$.a[0]``, ``$['a-b']``."""
-    if not path.startswith("$"):
-        raise TransformError(f"Invalid JSONPath {path}")
-    rest, current = path[1:], document
-    while rest:
-        m = _PATH_STEP.match(rest)
-        if not m:
-            raise TransformError(f"Invalid JSONPath {path}")
-        key, index = m.group(1) or m.group(3) or m.group(4), m.group(2)
-        if index is not None:
-            if not isinstance(current, list) or int(index) >= len(current):
-                return False, None
-            current = current[int(index)]
-        else:
-            if not isinstance(current, dict) or key not in current:
-                return False, None
-            current = current[key]
-        rest = rest[m.end() :]
-    return True, current
-
-
-def valid_json_path(path: str) -> bool:
-    try:
-        json_path({}, path)
-    except TransformError:
-        return False
-    return True
-
-
-def _render(template: str, values: dict[str, Any]) -> str:
-    """Fill ``<name>`` placeholders: raw text inside a JSON string, JSON outside (AWS's InputTemplate rules)."""
-    out: list[str] = []
-    in_string = False
-    i = 0
-    while i < len(template):
-        ch = template[i]
-        if ch == "\\" and in_string:
-            out.append(template[i : i + 2])
-            i += 2
-            continue
-        if ch == '"':
-            in_string = not in_string
-        if ch == "<":
-            end = template.find(">", i)
-            name = template[i + 1 : end] if end > 0 else ""
-            if end > 0 and name in values:
-                value = values[name]
-                if in_string:
-                    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-                    out.append(json.dumps(text)[1:-1])
-                else:
-                    out.append(json.dumps(value, separators=(",", ":")))
-                i = end + 1
-                continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
-
-
-def transform(event: dict[str, Any], spec: dict[str, Any], rule_arn: str) -> str:
-    """What the target receives: Input verbatim, InputPath's selection, InputTransformer's template, or the event."""
-    if spec.get("Input") is not None:
-        return str(spec["Input"])
-    if spec.get("InputPath"):
-        found, value = json_path(event, spec["InputPath"])
-        return json.dumps(value if found else None, separators=(",", ":"))
-    transformer = spec.get("InputTransformer")
-    if transformer:
-        values: dict[str, Any] = {}
-        for name, path in (transformer.get("InputPathsMap") or {}).items():
-            found, value = json_path(event, path)
-            values[name] = value if found else None
-        values.setdefault("aws.events.rule-arn", rule_arn)
-        values.setdefault("aws.events.rule-name", rule_arn.rsplit("/", 1)[-1])
-        values.setdefault("aws.events.event.ingestion-time", event.get("time"))
-        values.setdefault("aws.events.event", event)
-        values.setdefault("aws.events.event.json", event)
-        return _render(transformer["InputTemplate"], values)
-    return json.dumps(event, separators=(",", ":"))
 
 
 # -- delivery -----------------------------------------------------------------------------------------------
@@ -171,8 +96,6 @@ def deliver(runtime: EventsRuntime, row: Any, spec: dict[str, Any]) -> None:
                 )
         return
     if kind == "event-bus":
-        from strongroom.events.bus import bus_exists, route
-
         m = BUS_ARN.match(row.target_arn)
         assert m is not None
         region, account, name = m.group(1), m.group(2), m.group(3)
@@ -189,6 +112,76 @@ def deliver(runtime: EventsRuntime, row: Any, spec: dict[str, Any]) -> None:
             mark_delivered(conn, row.id)
         return
     raise DeliveryError(unsupported_reason(row.target_arn), retryable=False, code="UnsupportedTarget")
+
+
+# -- the scheduler job ---------------------------------------------------------------------------------------
+
+
+def run_delivery(runtime: EventsRuntime, ctx: JobContext) -> JobResult | None:
+    """The scheduler job: one attempt for one outbox row."""
+    with runtime.store.read() as conn:
+        row = conn.execute(select(model.outbox).where(model.outbox.c.id == ctx.key)).one_or_none()
+    if row is None or row.state != PENDING:
+        return None
+    spec = json.loads(row.target_spec)
+    max_retries, max_age = retry_policy(spec)
+    now = clock.now()
+    if (now - row.event_time).total_seconds() > max_age:
+        _dead_letter(runtime.store, row, spec, "MaximumEventAgeInSeconds", row.last_error)
+        return None
+    try:
+        deliver(runtime, row, spec)
+    except Throttled as exc:
+        return JobResult.again(now + timedelta(seconds=exc.wait))
+    except DeliveryError as exc:
+        return _failed(runtime.store, row, spec, exc, max_retries, max_age, now)
+    except Exception as exc:  # a bug must not lose the event: count it as a retryable failure
+        log.exception("delivery of %s to %s failed unexpectedly", row.event_id, row.target_arn)
+        return _failed(runtime.store, row, spec, DeliveryError(type(exc).__name__), max_retries, max_age, now)
+    return None
+
+
+def _failed(
+    store: Store, row: Any, spec: dict[str, Any], exc: DeliveryError, max_retries: int, max_age: int, now: datetime
+) -> JobResult | None:
+    attempts = row.attempts + 1
+    message = f"{exc.code}: {exc}"[:2000]
+    if not exc.retryable:
+        _dead_letter(store, row, spec, "NonRetryableError", message, attempts)
+        return None
+    if attempts > max_retries:
+        _dead_letter(store, row, spec, "MaximumRetryAttempts", message, attempts)
+        return None
+    next_at = now + timedelta(seconds=backoff(attempts))
+    with store.write() as conn:
+        conn.execute(
+            update(model.outbox)
+            .where(model.outbox.c.id == row.id, model.outbox.c.state == PENDING)
+            .values(attempts=attempts, next_attempt_at=next_at, last_error=message)
+        )
+    log.info(
+        "delivery of %s to %s failed (attempt %d), retrying at %s", row.event_id, row.target_arn, attempts, next_at
+    )
+    return JobResult.again(next_at)
+
+
+def _dead_letter(
+    store: Store, row: Any, spec: dict[str, Any], reason: str, error: str | None, attempts: int | None = None
+) -> None:
+    with store.write() as conn:
+        conn.execute(
+            update(model.outbox)
+            .where(model.outbox.c.id == row.id, model.outbox.c.state == PENDING)
+            .values(
+                state=DEAD,
+                dead_reason=reason,
+                last_error=error,
+                attempts=row.attempts if attempts is None else attempts,
+                next_attempt_at=None,
+                dead_letter_arn=(spec.get("DeadLetterConfig") or {}).get("Arn"),
+            )
+        )
+    log.warning("event %s for %s dead-lettered: %s", row.event_id, row.target_arn, reason)
 
 
 @dataclass

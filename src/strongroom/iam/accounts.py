@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from strongroom.core import ids
 from strongroom.core.clock import clock
-from strongroom.iam.model import access_keys, accounts, roles, sessions, users
+from strongroom.iam.model import access_key_aad, access_keys, accounts, roles, sessions, users
 from strongroom.keyring.seal import Seal
 from strongroom.store.engine import Store
 
@@ -59,10 +59,6 @@ _CACHE_SECONDS = 5.0
 _TOUCH_SECONDS = 60.0
 
 
-def _aad(access_key_id: str) -> bytes:
-    return f"iam:access-key:{access_key_id}".encode()
-
-
 class AccountDirectory:
     def __init__(self, store: Store, seal: Seal) -> None:
         self.store = store
@@ -96,7 +92,7 @@ class AccountDirectory:
 
     def create_access_key(self, account_id: str, user_name: str | None = None) -> AccessKey:
         key = AccessKey(ids.access_key_id(), account_id, ids.secret_access_key(), user_name)
-        sealed = self.seal.wrap(key.secret_access_key.encode(), _aad(key.access_key_id))
+        sealed = self.seal.wrap(key.secret_access_key.encode(), access_key_aad(key.access_key_id))
         with self.store.write() as conn:
             conn.execute(
                 access_keys.insert().values(
@@ -135,7 +131,7 @@ class AccountDirectory:
                 ).first()
         if row is None:
             return None
-        secret = self.seal.unwrap(row.secret_sealed, _aad(access_key_id)).decode()
+        secret = self.seal.unwrap(row.secret_sealed, access_key_aad(access_key_id)).decode()
         if row.user_name is None:
             return AccessKey(row.access_key_id, row.account_id, secret, None, row.status)
         arn = user.arn if user else f"arn:aws:iam::{row.account_id}:user/{row.user_name}"
@@ -176,7 +172,7 @@ class AccountDirectory:
                 user = conn.execute(select(users.c.arn, users.c.user_id, users.c.name).where(bound)).first()
                 if user is None:
                     return None
-        secret = self.seal.unwrap(row.secret_sealed, _aad(access_key_id)).decode()
+        secret = self.seal.unwrap(row.secret_sealed, access_key_aad(access_key_id)).decode()
         common = {"session_token_sha256": row.token_sha256, "expires_at": row.expires_at.timestamp()}
         if row.kind == "AssumedRole":
             return AccessKey(
@@ -204,7 +200,7 @@ class AccountDirectory:
         )
 
     def seal_secret(self, access_key_id: str, secret: str) -> bytes:
-        return self.seal.wrap(secret.encode(), _aad(access_key_id))
+        return self.seal.wrap(secret.encode(), access_key_aad(access_key_id))
 
     def touch(self, key: AccessKey, service: str, region: str) -> None:
         """Record the key's (or the role's) last use, at most once a minute per key on this node."""

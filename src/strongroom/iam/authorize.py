@@ -10,7 +10,7 @@ The pipeline calls :meth:`Authorizer.authorize` before every provider call (exte
   ``"*"`` so that every service is enforced;
 * the global condition keys Strongroom populates (:func:`global_context`) plus the service's own keys;
 * the resource policy: given by the table (KMS key policies, role trust policies) or looked up through the
-  registry of ``resource_policy(runtime, arn)`` functions that services expose in ``services/<svc>/access.py``;
+  ``resource_policy(runtime, arn)`` functions that services expose in ``services/<svc>/access.py``;
 * KMS grants, consulted only when the policies alone do not allow (so the hot path reads no grant rows).
 
 A denial raises the service's access-denied error with AWS's message text (rendered by the evaluator), which the
@@ -24,15 +24,13 @@ off for :data:`POLICY_TTL` seconds, so a write still in flight is never cached a
 from __future__ import annotations
 
 import functools
-import importlib
 import ipaddress
 import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from strongroom.core.clock import clock
 from strongroom.core.errors import AwsError
@@ -249,26 +247,34 @@ def access_denied(protocol: str, message: str) -> AwsError:
 
 # --- the authorizer ---------------------------------------------------------------------------------------------
 
-_MISSING = object()
+
+@dataclass(frozen=True, slots=True)
+class ServiceAccess:
+    """A service's authorization table (``services/<svc>/access.py``), as the authorizer uses it.
+
+    Every member is optional: a service without ``checks`` is asked ``<signing name>:<Operation>`` on ``"*"``, one
+    without ``resource_policy`` keeps no resource policies, one without ``access_denied`` answers its protocol's
+    access-denied error (:func:`access_denied`).
+    """
+
+    checks: Callable[[RequestContext, dict[str, Any]], Sequence[Check] | None] | None = None
+    resource_policy: Callable[[str], str | None] | None = None  # ARN -> policy text, bound to the runtime
+    access_denied: Callable[[str], AwsError] | None = None
 
 
-class AuthorizerRuntime(Protocol):
-    """What the authorizer uses of the server's runtime (also handed to services' ``resource_policy``)."""
-
-    @property
-    def store(self) -> Store: ...
-    @property
-    def catalog(self) -> Catalog: ...
+AccessLookup = Callable[[str], ServiceAccess | None]
+"""Service name (``kms``, ``acm-pca``) -> its authorization table, or None; injected by the server
+(``services.registry.ProviderRegistry.access``), so ``iam/`` never imports a service."""
 
 
 class Authorizer:
     """One per runtime; thread-safe. See the module docstring."""
 
-    def __init__(self, runtime: AuthorizerRuntime) -> None:
-        self.runtime = runtime
-        self.directory = Directory(runtime.store)
+    def __init__(self, store: Store, catalog: Catalog, access: AccessLookup) -> None:
+        self.catalog = catalog
+        self.access = access
+        self.directory = Directory(store)
         self._callers: dict[tuple[str, str | None], tuple[CallerPolicies, float]] = {}
-        self._modules: dict[str, ModuleType | None] = {}
         self._cache_off_until = 0.0
         self._lock = threading.Lock()
 
@@ -296,38 +302,23 @@ class Authorizer:
 
     # -- service tables ---------------------------------------------------------------------------------------
 
-    def access_module(self, service: str) -> ModuleType | None:
-        module = self._modules.get(service, _MISSING)
-        if module is _MISSING:
-            from strongroom.services.registry import package_name
-
-            name = f"strongroom.services.{package_name(service)}.access"
-            try:
-                module = importlib.import_module(name)
-            except ModuleNotFoundError as exc:
-                if exc.name is None or not name.startswith(exc.name):
-                    raise
-                module = None
-            self._modules[service] = module
-        return module  # type: ignore[return-value]
-
     def resource_policy(self, arn: str) -> str | None:
-        """The resource policy a service keeps for ``arn`` (the registry of ``access.resource_policy``)."""
+        """The resource policy a service keeps for ``arn`` (its ``access.resource_policy``)."""
         parts = arn.split(":", 5)
         if len(parts) != 6 or parts[0] != "arn":
             return None
-        module = self.access_module(parts[2])
-        fn = getattr(module, "resource_policy", None) if module is not None else None
-        return fn(self.runtime, arn) if fn is not None else None
+        access = self.access(parts[2])
+        fn = access.resource_policy if access is not None else None
+        return fn(arn) if fn is not None else None
 
     def checks_for(self, ctx: RequestContext, params: dict[str, Any]) -> list[Check]:
-        module = self.access_module(ctx.service)
-        fn = getattr(module, "checks", None) if module is not None else None
+        access = self.access(ctx.service)
+        fn = access.checks if access is not None else None
         if fn is not None:
             found = fn(ctx, params)
             if found is not None:
                 return list(found)
-        model = self.runtime.catalog.service(ctx.service)
+        model = self.catalog.service(ctx.service)
         prefix = model.signing_name or model.endpoint_prefix
         return [Check(f"{prefix}:{ctx.operation}")]
 
@@ -345,7 +336,7 @@ class Authorizer:
         caller = self.caller(ctx.principal)
         base = global_context(ctx, caller)
         base.update(request_tags(params))
-        protocol = self.runtime.catalog.service(ctx.service).protocol
+        protocol = self.catalog.service(ctx.service).protocol
         for check in checks:
             result = self.evaluate(caller, check, base)
             if not result.allowed:
@@ -354,8 +345,8 @@ class Authorizer:
                 check.after(lambda extra: self.evaluate(caller, extra, base))
 
     def denied(self, service: str, protocol: str, result: EvaluationResult) -> AwsError:
-        module = self.access_module(service)
-        make = getattr(module, "access_denied", None) if module is not None else None
+        access = self.access(service)
+        make = access.access_denied if access is not None else None
         message = result.message()
         return make(message) if make is not None else access_denied(protocol, message)
 

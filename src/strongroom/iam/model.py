@@ -183,10 +183,13 @@ sessions = Table(
 )
 
 
-def _access_key_aad(row: Any) -> bytes:
-    from strongroom.iam.accounts import _aad
+def access_key_aad(access_key_id: str) -> bytes:
+    """The associated data sealing an access key's (or a session's) secret: binds it to its key id."""
+    return f"iam:access-key:{access_key_id}".encode()
 
-    return _aad(row.access_key_id)
+
+def _access_key_aad(row: Any) -> bytes:
+    return access_key_aad(row.access_key_id)
 
 
 register_sealed_column(access_keys, "secret_sealed", _access_key_aad)

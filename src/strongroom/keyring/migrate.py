@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, select, tuple_, update
+from sqlalchemy import LargeBinary, and_, func, select, tuple_, update
 
 from strongroom.keyring.factory import (
     SealSettings,
@@ -27,6 +27,7 @@ from strongroom.keyring.factory import (
 )
 from strongroom.keyring.registry import SealedColumn, sealed_columns
 from strongroom.keyring.seal import Seal, UnwrapError
+from strongroom.store.schema import all_tables
 
 if TYPE_CHECKING:
     from strongroom.core.config import Config
@@ -134,10 +135,6 @@ def unregistered_with_data(store: Store) -> list[str]:
 
     Migrating would leave those rows under a retired key, unreadable; the migration refuses instead.
     """
-    from sqlalchemy import LargeBinary
-
-    from strongroom.store.schema import all_tables
-
     registered = {c.name for c in sealed_columns()}
     found = []
     with store.read() as conn:

@@ -18,6 +18,8 @@ from typing import Any
 
 from sqlalchemy import Column, Table
 
+from strongroom.store.schema import all_tables
+
 
 @dataclass(frozen=True)
 class SealedColumn:
@@ -46,7 +48,5 @@ def register_sealed_column(table: Table, column: str, aad: Callable[[Any], bytes
 
 def sealed_columns() -> list[SealedColumn]:
     """Every registered column, once all table owners are imported (``store.schema.all_tables()``)."""
-    from strongroom.store.schema import all_tables
-
     all_tables()
     return sorted(_registry.values(), key=lambda e: e.name)

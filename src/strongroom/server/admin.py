@@ -9,9 +9,14 @@ from typing import TYPE_CHECKING
 import orjson
 from sqlalchemy import delete
 
+from strongroom.audit.http import handle_audit_admin
 from strongroom.core.clock import clock
 from strongroom.iam.model import access_keys, accounts
+from strongroom.keyring.unseal import handle_unseal
 from strongroom.protocol.http import HttpRequest, HttpResponse
+from strongroom.scheduler.jobs import advance_clock
+from strongroom.services.acm_pca.http import handle_pca_http
+from strongroom.services.lambda_.code_url import serve_code
 from strongroom.store.schema import all_tables
 from strongroom.store.settings import get_setting, put_setting
 
@@ -38,8 +43,6 @@ def handle_admin(runtime: Runtime, request: HttpRequest, ready: bool) -> HttpRes
             return _json(503, {"status": "starting"})
         return _json(200, {"status": "ok", "sealed": runtime.seal.is_sealed, "seal": _seal_status(runtime)})
     if path == "unseal" and request.method == "POST":
-        from strongroom.keyring.unseal import handle_unseal
-
         status, body = handle_unseal(
             runtime.seal, request.client_ip, request.headers.get("content-type", ""), request.body
         )
@@ -47,16 +50,10 @@ def handle_admin(runtime: Runtime, request: HttpRequest, ready: bool) -> HttpRes
     if path == "metrics" and request.method == "GET":
         return HttpResponse(200, [("Content-Type", "text/plain; version=0.0.4")], runtime.metrics.render())
     if path.startswith("audit/"):
-        from strongroom.audit.http import handle_audit_admin
-
         return handle_audit_admin(runtime, request, path) or NOT_FOUND
     if path.startswith("pca/"):
-        from strongroom.services.acm_pca.http import handle_pca_http
-
         return handle_pca_http(runtime, request)
     if path.startswith("lambda/code/"):
-        from strongroom.services.lambda_.code_url import serve_code
-
         return serve_code(runtime, request, path)
     if not runtime.config.test_mode:
         return NOT_FOUND
@@ -84,8 +81,6 @@ def _advance_clock(runtime: Runtime, request: HttpRequest) -> HttpResponse:
         return _json(400, {"message": 'expected {"advance": SECONDS}'})
     if seconds < 0:
         return _json(400, {"message": "the clock only moves forward"})
-    from strongroom.scheduler.jobs import advance_clock
-
     # Store the records of the calls made so far first: the writer stamps a record's recorded_at when it commits
     # it, so a record still queued would be stamped after the jump and miss the trail delivery the jump runs.
     runtime.audit.drain()

@@ -35,6 +35,8 @@ from strongroom.server.logs import log_request
 from strongroom.services.base.runtime import ServiceRuntime
 
 if TYPE_CHECKING:
+    from strongroom.core.operations import Operation
+    from strongroom.iam.authorize import Authorizer
     from strongroom.server.metrics import Metrics
     from strongroom.services.registry import ProviderRegistry
 
@@ -46,6 +48,8 @@ class PipelineRuntime(ServiceRuntime, Protocol):
     def metrics(self) -> Metrics: ...
     @property
     def providers(self) -> ProviderRegistry: ...
+    @property
+    def authorizer(self) -> Authorizer: ...
 
 
 log = logging.getLogger("strongroom.request")
@@ -66,6 +70,14 @@ _OFF_LOOP = frozenset(
         "sts:GetFederationToken",
     }
 )
+
+
+def runs_on_loop(service: str, operation: str, spec: Operation | None = None) -> bool:
+    """Whether a call may run on the event loop (on SQLite): the table row's ``on_loop`` when it says, else
+    read-only (the row's ``read_only`` or CloudTrail's lists) and not in ``_OFF_LOOP``."""
+    if spec is not None and spec.on_loop is not None:
+        return spec.on_loop
+    return is_read_only(service, operation, spec) and f"{service}:{operation}" not in _OFF_LOOP
 
 
 class Pipeline:
@@ -93,9 +105,13 @@ class Pipeline:
         key = (route.service.service_name, route.operation.name)
         answer = self._on_loop.get(key)
         if answer is None:
-            answer = self.runtime.store.is_sqlite and is_read_only(*key) and f"{key[0]}:{key[1]}" not in _OFF_LOOP
+            answer = self.runtime.store.is_sqlite and runs_on_loop(*key, self.spec(*key))
             self._on_loop[key] = answer
         return answer
+
+    def spec(self, service: str, operation: str) -> Operation | None:
+        """The operation's row of its service's operations table (None: the service has none yet)."""
+        return self.runtime.providers.operation(service, operation)
 
     def handle(
         self, request: HttpRequest, route: Route | None = None, *, rejection: AwsError | None = None
@@ -126,6 +142,7 @@ class Pipeline:
                 route = resolve(self.runtime.catalog, request)
             service, operation, protocol = route.service, route.operation, route.protocol
             facts.service, facts.operation = service, operation
+            facts.spec = self.spec(service.service_name, operation.name)
             if rejection is not None:
                 raise rejection
             limit = limits.body_limit(service.service_name, operation.name)
@@ -320,6 +337,7 @@ class Pipeline:
             principal=principal,
             source_ip=request.client_ip,
             user_agent=request.headers.get("user-agent", ""),
+            spec=facts.spec if facts is not None else self.spec(service_name, operation.name),
         )
         self.authorize(ctx, operation, params)
         output = handler(ctx, params) or {}
@@ -330,14 +348,9 @@ class Pipeline:
     def authorize(self, ctx: RequestContext, operation: OperationModel, params: dict[str, Any]) -> None:
         """The access-control step: raises the service's AccessDenied error when policies do not allow.
 
-        The authorizer (``iam/authorize.py``) is created on first use and keeps its caches for the process.
+        The runtime's authorizer (``iam/authorize.py``) keeps its caches for the process.
         """
-        authorizer = self.__dict__.get("_authorizer")
-        if authorizer is None:
-            from strongroom.iam.authorize import Authorizer
-
-            authorizer = self.__dict__.setdefault("_authorizer", Authorizer(self.runtime))
-        authorizer.authorize(ctx, params)
+        self.runtime.authorizer.authorize(ctx, params)
 
     def call(
         self, caller: RequestContext, service: str, operation_name: str, params: dict[str, Any], *, via: str
@@ -362,6 +375,7 @@ class Pipeline:
             region=caller.region,
             params=params,
             invoked_by=host,
+            spec=self.spec(service, operation_name),
         )
         called_via = [host, *caller.extras.get("called_via", [])]  # type: ignore[misc]
         ctx = RequestContext(
@@ -374,6 +388,7 @@ class Pipeline:
             source_ip=host,
             user_agent=host,
             extras={"via_service": f"{via}.{caller.region}.amazonaws.com", "called_via": called_via},
+            spec=facts.spec,
         )
         try:
             if operation.input_shape is not None:

@@ -6,11 +6,14 @@ import logging
 import os
 import socket
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from strongroom.audit.store import AuditLog
 from strongroom.core.config import Config
+from strongroom.events.bus import publish_api_call_event
 from strongroom.iam.accounts import AccountDirectory
+from strongroom.iam.authorize import Authorizer
 from strongroom.keyring.factory import is_initialised, open_seal
 from strongroom.keyring.seal import Seal
 from strongroom.protocol.catalog import Catalog, default_catalog
@@ -46,6 +49,8 @@ class Runtime:
         self.providers = ProviderRegistry(self)
         self.scheduler = Scheduler(self.store, self.node_id, interval=self.config.scheduler_interval)
         self.audit = AuditLog(self)
+        self.audit.on_api_call(partial(publish_api_call_event, self))
+        self.authorizer = Authorizer(self.store, self.catalog, self.providers.access)
         self.pipeline = Pipeline(self)
         self.providers.load_all(tuple(self.catalog.services))
 

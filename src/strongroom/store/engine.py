@@ -66,9 +66,10 @@ class Store:
                 yield conn
 
     def migrate(self) -> None:
+        # Lazy: Alembic costs ~100 ms to import, and only the processes that migrate need it.
         from strongroom.store.migrate import upgrade
 
-        upgrade(self)
+        upgrade(self.engine)
 
     def dispose(self) -> None:
         self.engine.dispose()

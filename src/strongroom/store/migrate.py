@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from alembic import command
 from alembic.config import Config
-
-if TYPE_CHECKING:
-    from strongroom.store.engine import Store
+from sqlalchemy import Engine
 
 
-def alembic_config(store: Store) -> Config:
+def alembic_config(engine: Engine) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", "strongroom.store:migrations")
-    cfg.attributes["engine"] = store.engine
+    cfg.attributes["engine"] = engine
     return cfg
 
 
-def upgrade(store: Store, revision: str = "head") -> None:
-    command.upgrade(alembic_config(store), revision)
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the database of ``engine`` to ``revision``; takes the engine, not ``Store`` (engine.py imports this)."""
+    command.upgrade(alembic_config(engine), revision)

@@ -13,16 +13,15 @@ from strongroom.iam.policy.document import (
 )
 from strongroom.iam.policy.evaluator import (
     AuthorizationRequest,
-    Decision,
     EvaluationResult,
     Grant,
     MatchedStatement,
-    PolicySource,
     PrincipalInfo,
     PrincipalType,
     evaluate,
 )
 from strongroom.iam.policy.messages import render_denial
+from strongroom.iam.policy.types import Decision, PolicySource
 
 __all__ = [
     "AuthorizationRequest",

@@ -16,26 +16,21 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from strongroom.iam.policy.matching import arn_match, parts_match
+from strongroom.iam.policy.types import Context, RawContext
 from strongroom.iam.policy.variables import Literal, Template, compile_template
-
-Context = Mapping[str, tuple[str, ...]]
-"""Request context: lower-cased key -> its values (a single-valued key has one)."""
 
 
 class MultiValue(tuple[str, ...]):
     """Values of a key the caller supplied as a list (a multivalued key such as aws:TagKeys)."""
 
     __slots__ = ()
-
-
-RawContext = Mapping[str, "str | bool | int | float | Sequence[str | bool | int | float]"]
 
 
 def _to_text(value: Any) -> str:

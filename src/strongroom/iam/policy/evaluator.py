@@ -20,9 +20,11 @@ import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from strongroom.iam.policy.conditions import Context, RawContext, evaluate_conditions, normalize_context
+from strongroom.iam.policy.conditions import evaluate_conditions, normalize_context
 from strongroom.iam.policy.document import PolicyDocument, PrincipalSpec, Statement
 from strongroom.iam.policy.matching import arn_match
+from strongroom.iam.policy.messages import render_denial
+from strongroom.iam.policy.types import Context, Decision, PolicySource, RawContext
 from strongroom.iam.policy.variables import Template
 
 
@@ -64,23 +66,6 @@ class PrincipalInfo:
     @property
     def account_root(self) -> str:
         return f"arn:aws:iam::{self.account}:root"
-
-
-class Decision(enum.StrEnum):
-    ALLOW = "Allow"
-    EXPLICIT_DENY = "ExplicitDeny"
-    IMPLICIT_DENY = "ImplicitDeny"
-
-
-class PolicySource(enum.StrEnum):
-    """Which kind of policy decided; the values are AWS's wording in AccessDenied messages."""
-
-    IDENTITY = "identity-based policy"
-    RESOURCE = "resource-based policy"
-    BOUNDARY = "permissions boundary"
-    SESSION = "session policy"
-    GRANT = "grant"
-    ROOT = "account root user"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +120,6 @@ class EvaluationResult:
         return self.decision is Decision.ALLOW
 
     def message(self) -> str:
-        from strongroom.iam.policy.messages import render_denial
-
         return render_denial(self)
 
 

@@ -8,16 +8,28 @@ policy``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from strongroom.iam.policy.evaluator import EvaluationResult
+from strongroom.iam.policy.types import Decision, PolicySource
 
 
-def render_denial(result: EvaluationResult) -> str:
+class Denial(Protocol):
+    """What a message is made of (``evaluator.EvaluationResult`` has it)."""
+
+    @property
+    def decision(self) -> Decision: ...
+    @property
+    def reason(self) -> PolicySource | None: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def resource(self) -> str: ...
+    @property
+    def principal_arn(self) -> str: ...
+
+
+def render_denial(result: Denial) -> str:
     """The message for a denied result ('' for an allowed one)."""
-    from strongroom.iam.policy.evaluator import Decision, PolicySource
-
     if result.decision is Decision.ALLOW:
         return ""
     head = f"User: {result.principal_arn} is not authorized to perform: {result.action}"

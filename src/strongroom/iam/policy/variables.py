@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
-    from strongroom.iam.policy.conditions import Context
+    from strongroom.iam.policy.types import Context
 
 # ${key} or ${key, 'default'} — AWS allows a default value only in single quotes after a comma.
 _VAR_RE = re.compile(r"\$\{([^}]*)\}")

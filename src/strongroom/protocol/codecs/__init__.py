@@ -28,12 +28,16 @@ class Codec(Protocol):
 
 def codec_for(protocol: str) -> Codec:
     """The codec for a botocore protocol name (``json``, ``rest-json``, ``query``, ``smithy-rpc-v2-cbor``)."""
-    from strongroom.protocol.codecs import cbor, json, query, restjson
+    return _CODECS[protocol]
 
-    codecs: dict[str, Codec] = {
-        "json": json.JsonCodec(),
-        "rest-json": restjson.RestJsonCodec(),
-        "query": query.QueryCodec(),
-        "smithy-rpc-v2-cbor": cbor.CborCodec(),
-    }
-    return codecs[protocol]
+
+# The codec modules import Codec's neighbours from here, so they are imported after it is defined. A codec holds no
+# per-request state: one of each serves every request.
+from strongroom.protocol.codecs import cbor, json, query, restjson  # noqa: E402
+
+_CODECS: dict[str, Codec] = {
+    "json": json.JsonCodec(),
+    "rest-json": restjson.RestJsonCodec(),
+    "query": query.QueryCodec(),
+    "smithy-rpc-v2-cbor": cbor.CborCodec(),
+}

@@ -19,10 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from strongroom.keyring.seal import Seal
 from strongroom.services.acm import certs
 from strongroom.services.acm.dns import DnsProvider, dns_provider
-from strongroom.services.acm.model import acme_accounts
+from strongroom.services.acm.model import acme_account_aad, acme_accounts
 from strongroom.store.engine import Store
-
-_AAD = b"acm-acme-account:"
 
 
 class AcmeIssuer:
@@ -41,7 +39,7 @@ class AcmeIssuer:
             row = conn.execute(query).one_or_none()
         if row is None:
             key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            sealed = self.seal.wrap(certs.key_der(key), _AAD + self.directory_url.encode())
+            sealed = self.seal.wrap(certs.key_der(key), acme_account_aad(self.directory_url))
             try:
                 with self.store.write() as conn:
                     conn.execute(acme_accounts.insert().values(directory_url=self.directory_url, sealed_key=sealed))
@@ -49,7 +47,7 @@ class AcmeIssuer:
                 pass
             with self.store.read() as conn:
                 row = conn.execute(query).one()
-        loaded = certs.load_key_der(self.seal.unwrap(row.sealed_key, _AAD + self.directory_url.encode()))
+        loaded = certs.load_key_der(self.seal.unwrap(row.sealed_key, acme_account_aad(self.directory_url)))
         assert isinstance(loaded, rsa.RSAPrivateKey)
         return loaded, row.account_url
 

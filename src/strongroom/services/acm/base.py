@@ -7,10 +7,12 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from cryptography.x509.oid import NameOID
 from sqlalchemy import select, update
 
 from strongroom.core import context, ids
 from strongroom.core.clock import clock
+from strongroom.events import bus
 from strongroom.services.acm import certs, internal_ca
 from strongroom.services.acm.errors import InvalidArnException, ResourceNotFoundException
 from strongroom.services.acm.model import account_config, certificates
@@ -28,10 +30,6 @@ RENEWAL_WINDOW = timedelta(days=60)  # managed renewal starts 60 days before exp
 VALIDATION_TIMEOUT = timedelta(hours=72)
 PUBLIC_VALIDITY = timedelta(days=395)
 PRIVATE_VALIDITY_DAYS = 395
-
-
-def key_aad(arn: str) -> bytes:
-    return f"acm-certificate-key:{arn}".encode()
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -58,6 +56,26 @@ class AcmBase(ServiceBase):
     @property
     def extra(self) -> dict[str, Any]:
         return self.runtime.config.extra
+
+    # -- what one family provides to the others (Provider lists every family; these come last in its MRO) --
+
+    def collect_private(self, ctx: RequestContext, arn: str) -> bool:
+        raise NotImplementedError  # request.py (RequestOperations)
+
+    def check_domains(self, row: Row) -> tuple[list[dict[str, Any]], bool]:
+        raise NotImplementedError  # request.py (RequestOperations)
+
+    def issue_public(self, row: Row, key: certs.PrivateKey | None = None) -> tuple[str, str]:
+        raise NotImplementedError  # request.py (RequestOperations)
+
+    def store_issued(self, row: Row, cert_pem: str, chain_pem: str, *, renewal: bool, **extra: Any) -> None:
+        raise NotImplementedError  # request.py (RequestOperations)
+
+    def schedule_lifecycle(self, row: Row) -> None:
+        raise NotImplementedError  # lifecycle.py (LifecycleOperations)
+
+    def reschedule_expiry(self, account_id: str, region: str) -> None:
+        raise NotImplementedError  # lifecycle.py (LifecycleOperations)
 
     # -- finding certificates -----------------------------------------------------------------------------
 
@@ -220,8 +238,6 @@ class AcmBase(ServiceBase):
         cert = certs.split_pem(cert_pem)[0]
         f = certs.facts(cert)
         issuer_cert = certs.split_pem(chain_pem)[0] if chain_pem.strip() else cert
-        from cryptography.x509.oid import NameOID
-
         orgs = cert.issuer.get_attributes_for_oid(
             NameOID.ORGANIZATION_NAME
         ) or issuer_cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
@@ -259,8 +275,6 @@ class AcmBase(ServiceBase):
         return detail
 
     def publish(self, row: Row, detail_type: str, detail: dict[str, Any], at: datetime | None = None) -> None:
-        from strongroom.events import bus
-
         bus.publish(
             self.runtime, row["account_id"], row["region"], "aws.acm", detail_type, detail, [row["arn"]], time=at
         )

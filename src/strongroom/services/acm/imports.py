@@ -13,14 +13,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from strongroom.services.acm import certs
-from strongroom.services.acm.base import AcmBase, key_aad
+from strongroom.services.acm.base import AcmBase
 from strongroom.services.acm.errors import (
     InvalidParameterException,
     RequestInProgressException,
     ResourceNotFoundException,
     ValidationException,
 )
-from strongroom.services.acm.model import certificates
+from strongroom.services.acm.model import certificate_key_aad, certificates
 from strongroom.services.acm.tagging import check_tags, write_tags
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def _public_der(key: object) -> bytes:
     )
 
 
-class ImportExportFamily(AcmBase):
+class ImportExportOperations(AcmBase):
     def import_certificate(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         existing = None
         if request.get("CertificateArn"):
@@ -86,7 +86,7 @@ class ImportExportFamily(AcmBase):
             status="ISSUED",
             key_algorithm=facts.key_algorithm,
             imported_at=now,
-            sealed_key=self.runtime.seal.wrap(certs.key_der(key), key_aad(arn)),
+            sealed_key=self.runtime.seal.wrap(certs.key_der(key), certificate_key_aad(arn)),
             revoked_at=None,
             revocation_reason=None,
         )
@@ -115,9 +115,6 @@ class ImportExportFamily(AcmBase):
         self.schedule_lifecycle(row)
         return {"CertificateArn": arn}
 
-    def schedule_lifecycle(self, row: dict[str, Any]) -> None:
-        raise NotImplementedError  # lifecycle.py
-
     def export_certificate(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         row = self.require(ctx, request["CertificateArn"])
         if row["type"] != "PRIVATE" and self.options(row)["Export"] != "ENABLED":
@@ -126,7 +123,7 @@ class ImportExportFamily(AcmBase):
             raise RequestInProgressException(f"Certificate arn {row['arn']} is still in process")
         if not row["sealed_key"]:
             raise ResourceNotFoundException(f"Could not find certificate {row['arn']}.")
-        key = certs.load_key_der(self.runtime.seal.unwrap(row["sealed_key"], key_aad(row["arn"])))
+        key = certs.load_key_der(self.runtime.seal.unwrap(row["sealed_key"], certificate_key_aad(row["arn"])))
         private_key = certs.encrypted_pkcs8_pem(key, bytes(request["Passphrase"]))
         self.save(row["arn"], exported=True)
         out = {"Certificate": row["certificate"], "PrivateKey": private_key}

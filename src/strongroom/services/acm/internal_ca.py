@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from strongroom.core.clock import clock
 from strongroom.keyring.seal import Seal
 from strongroom.services.acm import certs
-from strongroom.services.acm.model import issuing_cas
+from strongroom.services.acm.model import issuing_ca_aad, issuing_cas
 from strongroom.store.engine import Store
 
 CA_NAME = "internal"
@@ -29,7 +29,6 @@ CA_VALIDITY = timedelta(days=3650)
 # P-384 with SHA-384), already while a request is pending, as AWS does for Amazon's CAs.
 ORGANIZATION = "Strongroom"
 SIGNATURE_ALGORITHM = "SHA384WITHECDSA"
-_AAD = b"acm-issuing-ca:"
 
 
 class InternalCA:
@@ -53,7 +52,7 @@ class InternalCA:
                         issuing_cas.insert().values(
                             name=name,
                             certificate=created.pem,
-                            sealed_key=seal.wrap(certs.key_der(created.key), _AAD + name.encode()),
+                            sealed_key=seal.wrap(certs.key_der(created.key), issuing_ca_aad(name)),
                             created_at=clock.now(),
                         )
                     )
@@ -62,7 +61,7 @@ class InternalCA:
                 with store.read() as conn:
                     row = conn.execute(select(issuing_cas).where(issuing_cas.c.name == name)).one()
         cert = x509.load_pem_x509_certificate(row.certificate.encode())
-        key = certs.load_key_der(seal.unwrap(row.sealed_key, _AAD + name.encode()))
+        key = certs.load_key_der(seal.unwrap(row.sealed_key, issuing_ca_aad(name)))
         return InternalCA(cert, key)
 
     @staticmethod

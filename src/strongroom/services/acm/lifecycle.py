@@ -12,10 +12,10 @@ from sqlalchemy import select
 from strongroom.core.errors import AwsError
 from strongroom.scheduler.jobs import JobContext, JobResult
 from strongroom.services.acm import certs
-from strongroom.services.acm.base import PRIVATE_VALIDITY_DAYS, RENEWAL_WINDOW, Row, key_aad
+from strongroom.services.acm.base import PRIVATE_VALIDITY_DAYS, RENEWAL_WINDOW, AcmBase, Row
 from strongroom.services.acm.errors import ConflictException, ValidationException
-from strongroom.services.acm.model import certificates
-from strongroom.services.acm.request import PCA_FAILURES, RequestFamily
+from strongroom.services.acm.model import certificate_key_aad, certificates
+from strongroom.services.acm.request import PCA_FAILURES
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext
@@ -27,7 +27,7 @@ EXPIRY_JOB = "acm-expiry"
 _PCA_REASONS = {"CA_COMPROMISE": "CERTIFICATE_AUTHORITY_COMPROMISE", "SUPERCEDED": "SUPERSEDED"}
 
 
-class LifecycleFamily(RequestFamily):
+class LifecycleOperations(AcmBase):
     scheduled_jobs: ClassVar[dict[str, str]] = {RENEW_JOB: "renewal_job", EXPIRY_JOB: "expiry_job"}
 
     @property
@@ -135,7 +135,7 @@ class LifecycleFamily(RequestFamily):
         except Exception:
             log.warning("renewing %s failed", row["arn"], exc_info=True)
             return JobResult.again(job.now + self.renewal_retry)
-        sealed = self.runtime.seal.wrap(certs.key_der(key), key_aad(row["arn"]))
+        sealed = self.runtime.seal.wrap(certs.key_der(key), certificate_key_aad(row["arn"]))
         self.store_issued(self.load(row["arn"]) or row, cert_pem, chain_pem, renewal=True, sealed_key=sealed)
         self.runtime.audit.service_event("acm", "RenewCertificate", row["account_id"], row["region"], [row["arn"]])
         return None
@@ -149,7 +149,7 @@ class LifecycleFamily(RequestFamily):
             if self.collect_private(ctx, row["arn"]):
                 return None
             return JobResult.again(job.now + timedelta(seconds=2))
-        key = certs.load_key_der(self.runtime.seal.unwrap(row["sealed_key"], key_aad(row["arn"])))
+        key = certs.load_key_der(self.runtime.seal.unwrap(row["sealed_key"], certificate_key_aad(row["arn"])))
         try:
             ca = ctx.call("acm-pca", "DescribeCertificateAuthority", {"CertificateAuthorityArn": row["ca_arn"]})
             signing = ca["CertificateAuthority"]["CertificateAuthorityConfiguration"]["SigningAlgorithm"]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from cryptography.x509.oid import NameOID
 from sqlalchemy import delete, select
 
+from strongroom.core.errors import AwsError
+from strongroom.services.acm import certs
 from strongroom.services.acm.base import AcmBase, Row
 from strongroom.services.acm.errors import (
     ConflictException,
@@ -17,6 +19,7 @@ from strongroom.services.acm.errors import (
     ValidationException,
 )
 from strongroom.services.acm.model import account_config, certificates, tags
+from strongroom.services.base import pages
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext
@@ -24,17 +27,21 @@ if TYPE_CHECKING:
 DEFAULT_LIST_KEY_TYPES = ("RSA_1024", "RSA_2048")  # AWS: ListCertificates without Includes.keyTypes
 
 
+def _bad_token() -> AwsError:
+    return InvalidArgsException("The NextToken is not valid.")
+
+
 def _token(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode()
+    return pages.encode(offset)
 
 
 def _offset(token: str | None) -> int:
     if not token:
         return 0
-    try:
-        return int(json.loads(base64.urlsafe_b64decode(token.encode()))["o"])
-    except (ValueError, KeyError, TypeError):
-        raise InvalidArgsException("The NextToken is not valid.") from None
+    (offset,) = pages.decode(token, 1, _bad_token)
+    if not isinstance(offset, int) or offset < 0:
+        raise _bad_token()
+    return offset
 
 
 def _text_match(flt: dict[str, Any], values: list[str]) -> bool:
@@ -51,7 +58,7 @@ def _in_range(rng: dict[str, Any], moment: datetime | None) -> bool:
     return (start is None or moment >= start) and (end is None or moment <= end)
 
 
-class ManageFamily(AcmBase):
+class ManageOperations(AcmBase):
     def rows(self, ctx: RequestContext) -> list[Row]:
         with self.runtime.store.read() as conn:
             result = conn.execute(
@@ -219,8 +226,6 @@ class ManageFamily(AcmBase):
             "CertificateMetadata": {"AcmCertificateMetadata": self.metadata(row)},
         }
         if row["certificate"]:
-            from strongroom.services.acm import certs
-
             cert = certs.split_pem(row["certificate"])[0]
             summary = self.x509_usages(row)
             result["X509Attributes"] = {
@@ -246,8 +251,6 @@ class ManageFamily(AcmBase):
 
     @staticmethod
     def distinguished_name(name: Any) -> dict[str, Any]:
-        from cryptography.x509.oid import NameOID
-
         fields = (
             (NameOID.COMMON_NAME, "CommonName"),
             (NameOID.COUNTRY_NAME, "Country"),
@@ -311,9 +314,6 @@ class ManageFamily(AcmBase):
                     .values(days_before_expiry=days, idempotency_token=token)
                 )
         self.reschedule_expiry(ctx.account_id, ctx.region)
-
-    def reschedule_expiry(self, account_id: str, region: str) -> None:
-        raise NotImplementedError  # lifecycle.py
 
     def update_certificate_options(self, ctx: RequestContext, request: dict[str, Any]) -> None:
         row = self.require(ctx, request["CertificateArn"])

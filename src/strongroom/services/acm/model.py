@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Boolean, Column, Index, Integer, LargeBinary, String, Table, Text, UniqueConstraint
 
 from strongroom.keyring.registry import register_sealed_column
@@ -99,19 +97,23 @@ acme_accounts = Table(
 )
 
 
-# Registered so `strongroom seal migrate` re-wraps them; the associated data must match what the writers bind.
-def _certificate_aad(row: Any) -> bytes:
-    return f"acm-certificate-key:{row.arn}".encode()
+# The associated data each sealed key is bound to: the writers and `strongroom seal migrate` (through the
+# registrations below) both call these, so the two cannot drift apart.
+def certificate_key_aad(arn: str) -> bytes:
+    """certificates.sealed_key: the certificate's private key, bound to its ARN."""
+    return f"acm-certificate-key:{arn}".encode()
 
 
-def _issuing_ca_aad(row: Any) -> bytes:
-    return b"acm-issuing-ca:" + row.name.encode()
+def issuing_ca_aad(name: str) -> bytes:
+    """issuing_cas.sealed_key: the internal issuing CA's key, bound to the CA's name."""
+    return b"acm-issuing-ca:" + name.encode()
 
 
-def _acme_account_aad(row: Any) -> bytes:
-    return b"acm-acme-account:" + row.directory_url.encode()
+def acme_account_aad(directory_url: str) -> bytes:
+    """acme_accounts.sealed_key: the ACME account key, bound to the directory URL."""
+    return b"acm-acme-account:" + directory_url.encode()
 
 
-register_sealed_column(certificates, "sealed_key", _certificate_aad)
-register_sealed_column(issuing_cas, "sealed_key", _issuing_ca_aad)
-register_sealed_column(acme_accounts, "sealed_key", _acme_account_aad)
+register_sealed_column(certificates, "sealed_key", lambda row: certificate_key_aad(row.arn))
+register_sealed_column(issuing_cas, "sealed_key", lambda row: issuing_ca_aad(row.name))
+register_sealed_column(acme_accounts, "sealed_key", lambda row: acme_account_aad(row.directory_url))

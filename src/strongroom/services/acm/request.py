@@ -21,7 +21,6 @@ from strongroom.services.acm.base import (
     VALIDATION_TIMEOUT,
     AcmBase,
     Row,
-    key_aad,
 )
 from strongroom.services.acm.dns import base_domain, cname_matches, resolver_for, validation_record
 from strongroom.services.acm.errors import (
@@ -30,8 +29,10 @@ from strongroom.services.acm.errors import (
     InvalidStateException,
     LimitExceededException,
 )
-from strongroom.services.acm.model import certificates
+from strongroom.services.acm.internal_ca import InternalCA
+from strongroom.services.acm.model import certificate_key_aad, certificates
 from strongroom.services.acm.tagging import check_tags, write_tags
+from strongroom.services.base import pages
 from strongroom.store.engine import Store
 
 if TYPE_CHECKING:
@@ -76,7 +77,18 @@ def approve_email_validation(store: Store, arn: str, domain: str) -> bool:
     return hit
 
 
-class RequestFamily(AcmBase):
+def _validation_offset(token: object) -> int:
+    """ListCertificateDomainValidations' NextToken (services.base.pages); a token it did not issue starts over."""
+    if not token:
+        return 0
+    try:
+        (start,) = pages.decode(token, 1, lambda: AwsError("not a token"))
+    except AwsError:
+        return 0
+    return start if isinstance(start, int) and start >= 0 else 0
+
+
+class RequestOperations(AcmBase):
     scheduled_jobs: ClassVar[dict[str, str]] = {VALIDATE_JOB: "validation_job"}
 
     @property
@@ -166,7 +178,7 @@ class RequestFamily(AcmBase):
                     idempotency_token=token,
                     request_hash=fingerprint,
                     created_at=now,
-                    sealed_key=self.runtime.seal.wrap(certs.key_der(key), key_aad(arn)),
+                    sealed_key=self.runtime.seal.wrap(certs.key_der(key), certificate_key_aad(arn)),
                     key_usages="[]",
                     extended_key_usages="[]",
                     exported=False,
@@ -291,14 +303,12 @@ class RequestFamily(AcmBase):
 
     def issue_public(self, row: Row, key: certs.PrivateKey | None = None) -> tuple[str, str]:
         """Certificate and chain PEM for a validated public certificate, from the configured issuer."""
-        key = key or certs.load_key_der(self.runtime.seal.unwrap(row["sealed_key"], key_aad(row["arn"])))
+        key = key or certs.load_key_der(self.runtime.seal.unwrap(row["sealed_key"], certificate_key_aad(row["arn"])))
         names = json.loads(row["sans"])
         if self.extra.get("acm_acme_directory"):
             from strongroom.services.acm.acme_issuer import AcmeIssuer
 
             return AcmeIssuer(self.runtime.store, self.runtime.seal, self.extra).issue(key, names)
-        from strongroom.services.acm.internal_ca import InternalCA
-
         ca = InternalCA.load_or_create(self.runtime.store, self.runtime.seal)
         cert = ca.issue(key.public_key(), names, not_before=self.now() - timedelta(minutes=5), validity=PUBLIC_VALIDITY)
         return certs.pem(cert), ca.pem
@@ -326,9 +336,6 @@ class RequestFamily(AcmBase):
             self.event_detail(fresh, self.now(), Action="RENEWAL" if renewal else "ISSUANCE"),
         )
 
-    def schedule_lifecycle(self, row: Row) -> None:
-        raise NotImplementedError  # lifecycle.py
-
     # -- other validation operations ------------------------------------------------------------------------
 
     def resend_validation_email(self, ctx: RequestContext, request: dict[str, Any]) -> None:
@@ -344,7 +351,7 @@ class RequestFamily(AcmBase):
 
     def list_certificate_domain_validations(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         row = self.require(ctx, request["CertificateArn"])
-        start = int(request["NextToken"]) if str(request.get("NextToken", "")).isdigit() else 0
+        start = _validation_offset(request.get("NextToken"))
         size = int(request.get("MaxItems", 1000))
         out = []
         for item in self.domain_validation_options(row)[start : start + size]:
@@ -364,5 +371,5 @@ class RequestFamily(AcmBase):
             out.append({"DomainName": item["DomainName"], "ActiveValidationConfiguration": config})
         result: dict[str, Any] = {"DomainValidationSummaryList": out}
         if start + size < len(json.loads(row["validation"] or "[]")):
-            result["NextToken"] = str(start + size)
+            result["NextToken"] = pages.encode(start + size)
         return result

@@ -33,7 +33,7 @@ def write_tags(conn: Connection, arn: str, items: list[dict[str, Any]]) -> None:
         raise TooManyTagsException(f"The certificate {arn} would have more than {MAX_TAGS} tags.")
 
 
-class TaggingFamily(AcmBase):
+class TaggingOperations(AcmBase):
     def tag_list(self, arn: str) -> list[dict[str, str]]:
         with self.runtime.store.read() as conn:
             rows = conn.execute(select(tags).where(tags.c.certificate_arn == arn).order_by(tags.c.key)).all()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import uuid
 from datetime import timedelta
@@ -17,11 +16,10 @@ from sqlalchemy import RowMapping, delete, select, update
 
 from strongroom.scheduler.jobs import JobContext, JobResult
 from strongroom.services.acm_pca import keys, model
-from strongroom.services.acm_pca.base import PcaBase, state_change
+from strongroom.services.acm_pca.base import PcaBase, decode_token, encode_token, state_change
 from strongroom.services.acm_pca.errors import (
     CertificateMismatchException,
     InvalidArgsException,
-    InvalidNextTokenException,
     InvalidRequestException,
     InvalidStateException,
     MalformedCertificateException,
@@ -149,7 +147,7 @@ class AuthorityOperations(PcaBase):
                     key_storage=request.get("KeyStorageSecurityStandard") or "FIPS_140_2_LEVEL_3_OR_HIGHER",
                     configuration=json.dumps(config),
                     revocation=json.dumps(revocation),
-                    sealed_key=self.runtime.seal.wrap(keys.private_der(key), arn.encode()),
+                    sealed_key=self.runtime.seal.wrap(keys.private_der(key), model.authority_key_aad(arn)),
                     public_key=keys.public_der(key),
                     csr=csr.public_bytes(serialization.Encoding.PEM).decode(),
                     created_at=now,
@@ -352,19 +350,3 @@ def _issued_by(child: x509.Certificate, parent: x509.Certificate) -> bool:
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True
-
-
-def encode_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
-
-
-def decode_token(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        text = base64.urlsafe_b64decode(token.encode()).decode()
-        if not text.startswith("o:"):
-            raise ValueError(text)
-        return max(0, int(text[2:]))
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidNextTokenException("The token is not valid.") from None

@@ -9,12 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import RowMapping, select, update
 
+from strongroom.core.errors import AwsError
 from strongroom.services.acm_pca import keys, model
 from strongroom.services.acm_pca.errors import (
     InvalidArnException,
+    InvalidNextTokenException,
     InvalidStateException,
     ResourceNotFoundException,
 )
+from strongroom.services.base import pages
 from strongroom.services.base.family import ServiceBase
 
 if TYPE_CHECKING:
@@ -55,6 +58,25 @@ ALLOWED_STATES: dict[str, frozenset[str]] = {
         {"ACTIVE", "DISABLED", "PENDING_CERTIFICATE", "EXPIRED", "CREATING", "FAILED"}
     ),
 }
+
+
+def _bad_token() -> AwsError:
+    return InvalidNextTokenException("The token is not valid.")
+
+
+def encode_token(offset: int) -> str:
+    """The NextToken of a list that continues at ``offset`` (services.base.pages encoding)."""
+    return pages.encode(offset)
+
+
+def decode_token(token: str | None) -> int:
+    """The offset a NextToken of ``encode_token`` names; 0 for no token; InvalidNextTokenException otherwise."""
+    if not token:
+        return 0
+    (offset,) = pages.decode(token, 1, _bad_token)
+    if not isinstance(offset, int):
+        raise _bad_token()
+    return max(0, offset)
 
 
 def ca_id(arn: str) -> str:
@@ -128,7 +150,7 @@ class PcaBase(ServiceBase):
 
     def ca_key(self, row: RowMapping) -> Any:
         """The CA's private key, unsealed only for the moment it signs."""
-        return keys.load_private(self.runtime.seal.unwrap(row["sealed_key"], row["arn"].encode()))
+        return keys.load_private(self.runtime.seal.unwrap(row["sealed_key"], model.authority_key_aad(row["arn"])))
 
     def set_ca(self, arn: str, **values: Any) -> None:
         with self.runtime.store.write() as conn:

@@ -102,5 +102,9 @@ crls = Table(
 )
 
 
-# a CA's private key is sealed with the CA's ARN as associated data
-register_sealed_column(authorities, "sealed_key", lambda row: row.arn.encode())
+def authority_key_aad(arn: str) -> bytes:
+    """authorities.sealed_key: a CA's private key is sealed with the CA's ARN as associated data."""
+    return arn.encode()
+
+
+register_sealed_column(authorities, "sealed_key", lambda row: authority_key_aad(row.arn))

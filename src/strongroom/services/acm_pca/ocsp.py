@@ -135,4 +135,4 @@ def respond(runtime: ServiceRuntime, der: bytes) -> bytes:
 
 
 def _unseal(runtime: ServiceRuntime, row: Any) -> Any:
-    return keys.load_private(runtime.seal.unwrap(row["sealed_key"], row["arn"].encode()))
+    return keys.load_private(runtime.seal.unwrap(row["sealed_key"], model.authority_key_aad(row["arn"])))

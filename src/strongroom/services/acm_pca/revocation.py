@@ -13,6 +13,7 @@ from cryptography.x509.oid import ExtensionOID
 from sqlalchemy import RowMapping, select, update
 
 from strongroom.core import paths
+from strongroom.core.clock import clock
 from strongroom.scheduler.jobs import JobContext, JobResult
 from strongroom.services.acm_pca import keys, model
 from strongroom.services.acm_pca.base import PcaBase, ca_id, pca_dir
@@ -157,8 +158,6 @@ class RevocationOperations(PcaBase):
         return None
 
     def runtime_now(self) -> datetime:
-        from strongroom.core.clock import clock
-
         return clock.now()
 
 

@@ -13,10 +13,9 @@ from sqlalchemy import Connection, delete, func, select
 from strongroom.core import paths
 from strongroom.core.s3names import bucket_name_error
 from strongroom.services.acm_pca import model
-from strongroom.services.acm_pca.base import PcaBase, ca_id, pca_dir
+from strongroom.services.acm_pca.base import PcaBase, ca_id, decode_token, encode_token, pca_dir
 from strongroom.services.acm_pca.errors import (
     InvalidArgsException,
-    InvalidNextTokenException,
     InvalidPolicyException,
     InvalidTagException,
     PermissionAlreadyExistsException,
@@ -65,17 +64,10 @@ def write_tags(conn: Connection, ca_arn: str, tags: list[dict[str, str]]) -> Non
 
 
 def _page(request: dict[str, Any], default: int) -> tuple[int, int]:
-    from strongroom.services.acm_pca.authorities import decode_token
-
-    try:
-        return decode_token(request.get("NextToken")), request.get("MaxResults") or default
-    except InvalidNextTokenException:
-        raise
+    return decode_token(request.get("NextToken")), request.get("MaxResults") or default
 
 
 def _next(out: dict[str, Any], key: str, rows: list[Any], offset: int, limit: int) -> dict[str, Any]:
-    from strongroom.services.acm_pca.authorities import encode_token
-
     out[key] = rows[:limit]
     if len(rows) > limit:
         out["NextToken"] = encode_token(offset + limit)

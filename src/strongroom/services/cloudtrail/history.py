@@ -9,17 +9,16 @@ from strongroom.audit.keys import public_keys
 from strongroom.audit.lookup import LookupError_, lookup_events
 from strongroom.core.clock import clock
 from strongroom.core.errors import AwsError
+from strongroom.services.base.family import ServiceBase
 from strongroom.services.cloudtrail.errors import InvalidTimeRangeException
 
 if TYPE_CHECKING:
-    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
+    from strongroom.services.base.runtime import RequestContext
 
 KEY_VALIDITY = timedelta(days=365)
 
 
-class HistoryOperations:
-    runtime: ServiceRuntime
-
+class EventHistoryOperations(ServiceBase):
     def lookup_events(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         self.runtime.audit.drain()  # this node's read-only calls may still be lingering in the writer
         try:

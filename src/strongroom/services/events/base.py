@@ -10,10 +10,11 @@ from sqlalchemy import Connection, Row, delete, select
 
 from strongroom.events import model
 from strongroom.events.bus import bus_arn, ensure_default_bus
+from strongroom.services.base.family import ServiceBase
 from strongroom.services.events.errors import ResourceNotFoundException, ValidationException
 
 if TYPE_CHECKING:
-    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
+    from strongroom.services.base.runtime import RequestContext
 
 T = TypeVar("T")
 DEFAULT_LIMIT = 100
@@ -25,11 +26,8 @@ def rule_arn(account_id: str, region: str, bus_name: str, name: str) -> str:
     return f"arn:aws:events:{region}:{account_id}:rule/{bus_name}/{name}"
 
 
-class EventsBase:
-    runtime: ServiceRuntime
-
-    def __init__(self, runtime: ServiceRuntime) -> None:
-        self.runtime = runtime
+class EventsBase(ServiceBase):
+    """The state every family shares (only the runtime); jobs are declared in ``provider.py``."""
 
     # -- buses ---------------------------------------------------------------------------------------------
 

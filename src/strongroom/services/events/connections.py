@@ -18,7 +18,7 @@ from sqlalchemy import delete, select, update
 
 from strongroom.core.clock import clock
 from strongroom.events import model
-from strongroom.events.targets import forget_token
+from strongroom.events.targets import forget_token, load_connection_secrets
 from strongroom.services.events.base import EventsBase
 from strongroom.services.events.errors import (
     ResourceAlreadyExistsException,
@@ -209,8 +209,6 @@ class ConnectionOperations(EventsBase):
         return out
 
     def update_connection(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        from strongroom.events.targets import load_connection_secrets
-
         with self.runtime.store.write() as conn:
             row = self._connection(conn, ctx, request["Name"])
             auth_type = request.get("AuthorizationType") or row.auth_type

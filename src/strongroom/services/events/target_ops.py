@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select
 
 from strongroom.events import model
-from strongroom.events.targets import target_kind, unsupported_reason, valid_json_path
+from strongroom.events.targets import target_kind, unsupported_reason
+from strongroom.events.transform import valid_json_path
 from strongroom.services.events.base import EventsBase
 from strongroom.services.events.errors import LimitExceededException, ValidationException
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Table, delete, func, insert, select
 
+from strongroom.core.errors import AwsError
 from strongroom.iam import directory as d
 from strongroom.iam.model import attachments, groups, inline_policies, roles, tags, users
+from strongroom.services.base import pages
 from strongroom.services.iam.errors import DeleteConflict, InvalidInput, LimitExceeded, NoSuchEntity
 
 if TYPE_CHECKING:
@@ -49,21 +49,23 @@ def no_such(kind: str, name: str) -> NoSuchEntity:
     return NoSuchEntity(f"The {kind} with name {name} cannot be found.")
 
 
+def _bad_marker() -> AwsError:
+    return InvalidInput("Invalid Marker.")
+
+
 def encode_marker(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"strongroom:{offset}".encode()).decode()
+    """The Marker of a listing that continues at ``offset`` (services.base.pages encoding)."""
+    return pages.encode(offset)
 
 
 def decode_marker(marker: str | None) -> int:
+    """The offset a Marker of ``encode_marker`` names; 0 for none; InvalidInput "Invalid Marker." otherwise."""
     if not marker:
         return 0
-    try:
-        text = base64.urlsafe_b64decode(marker.encode()).decode()
-        prefix, _, number = text.partition(":")
-        if prefix != "strongroom" or not number.isdigit():
-            raise ValueError(marker)
-        return int(number)
-    except (binascii.Error, ValueError, UnicodeError):
-        raise InvalidInput("Invalid Marker.") from None
+    (offset,) = pages.decode(marker, 1, _bad_marker)
+    if not isinstance(offset, int) or offset < 0:
+        raise _bad_marker()
+    return offset
 
 
 def page(request: dict[str, Any], items: Sequence[T], key: str) -> dict[str, Any]:

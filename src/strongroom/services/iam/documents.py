@@ -11,6 +11,8 @@ import re
 from typing import Any, Literal
 from urllib.parse import quote
 
+from strongroom.iam.policy.document import MalformedPolicyDocumentError, parse_policy
+from strongroom.iam.policy.document import PolicyKind as GrammarKind
 from strongroom.services.iam.errors import LimitExceeded, MalformedPolicyDocument
 
 PolicyKind = Literal["identity", "trust", "resource", "session"]
@@ -44,11 +46,6 @@ def check_managed_size(document: str) -> None:
 def check_policy_grammar(document: str, kind: PolicyKind) -> dict[str, Any]:
     """Parse ``document`` or raise ``MalformedPolicyDocument`` with IAM's wording."""
     parsed = _minimal_check(document, kind)
-    try:
-        from strongroom.iam.policy.document import MalformedPolicyDocumentError, parse_policy
-        from strongroom.iam.policy.document import PolicyKind as GrammarKind
-    except ImportError:  # the policy language package is optional for this module
-        return parsed
     grammar_kind = {"trust": GrammarKind.TRUST, "resource": GrammarKind.RESOURCE}.get(kind, GrammarKind.IDENTITY)
     try:
         parse_policy(document, grammar_kind)

@@ -10,7 +10,7 @@ from strongroom.core import ids
 from strongroom.iam import directory as d
 from strongroom.iam.model import attachments, group_members, groups, inline_policies, users
 from strongroom.services.iam.base import IamBase, entity_arn, page, refuse_if_policies_remain
-from strongroom.services.iam.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded
+from strongroom.services.iam.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
 from strongroom.services.iam.users import user_shape
 
 if TYPE_CHECKING:
@@ -185,6 +185,4 @@ class GroupOperations(IamBase):
 
 
 def d_no_member(user: str, group: str) -> Exception:
-    from strongroom.services.iam.errors import NoSuchEntity
-
     return NoSuchEntity(f"The user with name {user} cannot be found in group {group}.")

@@ -72,7 +72,7 @@ def check_managed_document(document: str) -> None:
     documents.check_managed_size(document)
 
 
-class PolicyOperations(IamBase):
+class ManagedPolicyOperations(IamBase):
     def _own_policy(self, conn: Connection, ctx: RequestContext, arn: str) -> d.PolicyRecord:
         policy = d.get_policy(conn, arn)
         if policy is None or policy.account_id != ctx.account_id:

@@ -1,4 +1,4 @@
-"""AWS IAM (query protocol): one method per operation, grouped by family in the modules imported here."""
+"""AWS IAM (query protocol): the index of every operation Strongroom serves, grouped by family file."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from strongroom.services.iam.access_keys import AccessKeyOperations
 from strongroom.services.iam.attach import AttachmentOperations
 from strongroom.services.iam.details import DetailOperations
 from strongroom.services.iam.groups import GroupOperations
-from strongroom.services.iam.policies import PolicyOperations
+from strongroom.services.iam.policies import ManagedPolicyOperations
 from strongroom.services.iam.roles import RoleOperations
 from strongroom.services.iam.simulate import SimulationOperations
 from strongroom.services.iam.users import UserOperations
@@ -16,10 +16,98 @@ class Provider(
     UserOperations,
     GroupOperations,
     RoleOperations,
-    PolicyOperations,
+    ManagedPolicyOperations,
     AttachmentOperations,
     AccessKeyOperations,
     DetailOperations,
     SimulationOperations,
 ):
     """Every IAM operation Strongroom serves; see docs/iam.md for what differs from AWS."""
+
+    # users.py
+    create_user = UserOperations.create_user
+    delete_user = UserOperations.delete_user
+    delete_user_permissions_boundary = UserOperations.delete_user_permissions_boundary
+    get_user = UserOperations.get_user
+    list_user_tags = UserOperations.list_user_tags
+    list_users = UserOperations.list_users
+    put_user_permissions_boundary = UserOperations.put_user_permissions_boundary
+    tag_user = UserOperations.tag_user
+    untag_user = UserOperations.untag_user
+    update_user = UserOperations.update_user
+
+    # groups.py
+    add_user_to_group = GroupOperations.add_user_to_group
+    create_group = GroupOperations.create_group
+    delete_group = GroupOperations.delete_group
+    get_group = GroupOperations.get_group
+    list_groups = GroupOperations.list_groups
+    list_groups_for_user = GroupOperations.list_groups_for_user
+    remove_user_from_group = GroupOperations.remove_user_from_group
+    update_group = GroupOperations.update_group
+
+    # roles.py
+    create_role = RoleOperations.create_role
+    delete_role = RoleOperations.delete_role
+    delete_role_permissions_boundary = RoleOperations.delete_role_permissions_boundary
+    get_role = RoleOperations.get_role
+    list_role_tags = RoleOperations.list_role_tags
+    list_roles = RoleOperations.list_roles
+    put_role_permissions_boundary = RoleOperations.put_role_permissions_boundary
+    tag_role = RoleOperations.tag_role
+    untag_role = RoleOperations.untag_role
+    update_assume_role_policy = RoleOperations.update_assume_role_policy
+    update_role = RoleOperations.update_role
+    update_role_description = RoleOperations.update_role_description
+
+    # policies.py
+    create_policy = ManagedPolicyOperations.create_policy
+    create_policy_version = ManagedPolicyOperations.create_policy_version
+    delete_policy = ManagedPolicyOperations.delete_policy
+    delete_policy_version = ManagedPolicyOperations.delete_policy_version
+    get_policy = ManagedPolicyOperations.get_policy
+    get_policy_version = ManagedPolicyOperations.get_policy_version
+    list_policies = ManagedPolicyOperations.list_policies
+    list_policy_tags = ManagedPolicyOperations.list_policy_tags
+    list_policy_versions = ManagedPolicyOperations.list_policy_versions
+    set_default_policy_version = ManagedPolicyOperations.set_default_policy_version
+    tag_policy = ManagedPolicyOperations.tag_policy
+    untag_policy = ManagedPolicyOperations.untag_policy
+
+    # attach.py
+    attach_group_policy = AttachmentOperations.attach_group_policy
+    attach_role_policy = AttachmentOperations.attach_role_policy
+    attach_user_policy = AttachmentOperations.attach_user_policy
+    delete_group_policy = AttachmentOperations.delete_group_policy
+    delete_role_policy = AttachmentOperations.delete_role_policy
+    delete_user_policy = AttachmentOperations.delete_user_policy
+    detach_group_policy = AttachmentOperations.detach_group_policy
+    detach_role_policy = AttachmentOperations.detach_role_policy
+    detach_user_policy = AttachmentOperations.detach_user_policy
+    get_group_policy = AttachmentOperations.get_group_policy
+    get_role_policy = AttachmentOperations.get_role_policy
+    get_user_policy = AttachmentOperations.get_user_policy
+    list_attached_group_policies = AttachmentOperations.list_attached_group_policies
+    list_attached_role_policies = AttachmentOperations.list_attached_role_policies
+    list_attached_user_policies = AttachmentOperations.list_attached_user_policies
+    list_entities_for_policy = AttachmentOperations.list_entities_for_policy
+    list_group_policies = AttachmentOperations.list_group_policies
+    list_role_policies = AttachmentOperations.list_role_policies
+    list_user_policies = AttachmentOperations.list_user_policies
+    put_group_policy = AttachmentOperations.put_group_policy
+    put_role_policy = AttachmentOperations.put_role_policy
+    put_user_policy = AttachmentOperations.put_user_policy
+
+    # access_keys.py
+    create_access_key = AccessKeyOperations.create_access_key
+    delete_access_key = AccessKeyOperations.delete_access_key
+    get_access_key_last_used = AccessKeyOperations.get_access_key_last_used
+    list_access_keys = AccessKeyOperations.list_access_keys
+    update_access_key = AccessKeyOperations.update_access_key
+
+    # details.py
+    get_account_authorization_details = DetailOperations.get_account_authorization_details
+
+    # simulate.py
+    simulate_custom_policy = SimulationOperations.simulate_custom_policy
+    simulate_principal_policy = SimulationOperations.simulate_principal_policy

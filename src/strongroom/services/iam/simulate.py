@@ -12,7 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from strongroom.iam import directory as d
+from strongroom.iam.model import group_members, groups
 from strongroom.iam.policy import (
     AuthorizationRequest,
     Decision,
@@ -184,10 +187,6 @@ class SimulationOperations(IamBase):
 
     @staticmethod
     def _groups_of(conn: Any, account_id: str, user_name: str) -> list[str]:
-        from sqlalchemy import select
-
-        from strongroom.iam.model import group_members, groups
-
         rows = conn.execute(
             select(groups.c.name)
             .select_from(

@@ -16,12 +16,13 @@ from sqlalchemy import select
 
 from strongroom.core.errors import AwsError
 from strongroom.iam.authorize import Check, resource_tag_context
-from strongroom.iam.policy import EvaluationResult, Grant
+from strongroom.iam.policy import EvaluationResult, Grant, MalformedPolicyDocumentError, PolicyKind, parse_policy
 from strongroom.services.kms import ciphertext as ct
 from strongroom.services.kms import model
-from strongroom.services.kms.base import ALIAS_ACCEPTED, alias_arn
+from strongroom.services.kms.base import alias_accepted, alias_arn
 from strongroom.services.kms.errors import AccessDeniedException, MalformedPolicyDocumentException
 from strongroom.services.kms.keystore import KeyRecord
+from strongroom.services.kms.operations import OPERATIONS
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext
@@ -29,69 +30,6 @@ if TYPE_CHECKING:
 
 RESERVED_ALIAS_PREFIX = "alias/aws/"
 LOCKOUT_MESSAGE = "The new key policy will not allow you to update the key policy in the future."
-
-# Operations whose resource is "*" (no key): the key policy cannot control them, IAM policies do.
-STAR_OPERATIONS = frozenset(
-    {
-        "CreateKey",
-        "ListKeys",
-        "ListAliases",
-        "ListRetirableGrants",
-        "GenerateRandom",
-        "ConnectCustomKeyStore",
-        "CreateCustomKeyStore",
-        "DeleteCustomKeyStore",
-        "DescribeCustomKeyStores",
-        "DisconnectCustomKeyStore",
-        "UpdateCustomKeyStore",
-    }
-)
-
-# Operations on one KMS key named by a request member (KeyId unless stated): action kms:<Operation>.
-KEY_OPERATIONS: dict[str, str] = {
-    op: "KeyId"
-    for op in (
-        "CancelKeyDeletion",
-        "CreateGrant",
-        "Decapsulate",
-        "DeleteImportedKeyMaterial",
-        "DeriveSharedSecret",
-        "DescribeKey",
-        "DisableKey",
-        "DisableKeyRotation",
-        "EnableKey",
-        "EnableKeyRotation",
-        "Encapsulate",
-        "Encrypt",
-        "GenerateDataKey",
-        "GenerateDataKeyPair",
-        "GenerateDataKeyPairWithoutPlaintext",
-        "GenerateDataKeyWithoutPlaintext",
-        "GenerateMac",
-        "GetKeyLastUsage",
-        "GetKeyPolicy",
-        "GetKeyRotationStatus",
-        "GetParametersForImport",
-        "GetPublicKey",
-        "ImportKeyMaterial",
-        "ListGrants",
-        "ListKeyPolicies",
-        "ListKeyRotations",
-        "ListResourceTags",
-        "PutKeyPolicy",
-        "ReplicateKey",
-        "RevokeGrant",
-        "RotateKeyOnDemand",
-        "ScheduleKeyDeletion",
-        "Sign",
-        "TagResource",
-        "UntagResource",
-        "UpdateKeyDescription",
-        "UpdatePrimaryRegion",
-        "Verify",
-        "VerifyMac",
-    )
-}
 
 # Request members that become kms:* condition keys, by operation family (KMS condition keys reference).
 PARAM_KEYS: dict[str, str] = {
@@ -113,11 +51,6 @@ PARAM_KEYS: dict[str, str] = {
     "KeySpec": "kms:KeySpec",
     "MultiRegion": "kms:MultiRegion",
 }
-# Operations for which EncryptionAlgorithm defaults to SYMMETRIC_DEFAULT in kms:EncryptionAlgorithm.
-_SYMMETRIC_ALGORITHM_DEFAULT = frozenset(
-    {"Encrypt", "Decrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair"}
-    | {"GenerateDataKeyPairWithoutPlaintext"}
-)
 
 
 def access_denied(message: str) -> AwsError:
@@ -174,10 +107,11 @@ def request_context(ctx: RequestContext, params: Mapping[str, Any]) -> dict[str,
         if member in params and params[member] is not None:
             value = params[member]
             out[key] = _bool(value) if isinstance(value, bool) else str(value)
-    if ctx.operation in _SYMMETRIC_ALGORITHM_DEFAULT and "EncryptionAlgorithm" not in params:
+    spec = OPERATIONS.get(ctx.operation)
+    if spec is not None and spec.symmetric_condition and "EncryptionAlgorithm" not in params:
         out["kms:EncryptionAlgorithm"] = "SYMMETRIC_DEFAULT"
     key_ref = params.get("KeyId")
-    if isinstance(key_ref, str) and ctx.operation in ALIAS_ACCEPTED and "alias/" in key_ref:
+    if isinstance(key_ref, str) and alias_accepted(ctx.operation) and "alias/" in key_ref:
         out["kms:RequestAlias"] = key_ref.split(":", 5)[-1] if key_ref.startswith("arn:") else key_ref
     if ctx.operation == "CreateGrant":
         out["kms:GrantOperations"] = list(params.get("Operations") or [])
@@ -310,8 +244,6 @@ def _lockout(ctx: RequestContext, key_arn: str, account: str, policy: str) -> Ca
     """AWS's lockout safety check: the caller must still be allowed to PutKeyPolicy under the new policy."""
 
     def after(evaluate: Callable[[Check], EvaluationResult]) -> None:
-        from strongroom.iam.policy import MalformedPolicyDocumentError, PolicyKind, parse_policy
-
         try:
             parse_policy(policy, PolicyKind.RESOURCE)
         except MalformedPolicyDocumentError as exc:
@@ -377,14 +309,17 @@ def _retire_grant(ctx: RequestContext, params: Mapping[str, Any]) -> list[Check]
 
 def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
     op = ctx.operation
-    if op in STAR_OPERATIONS:
+    spec = OPERATIONS.get(op)
+    if spec is None:
+        return None  # an operation this table does not know: the generic kms:<Operation> on "*"
+    if spec.resource is None and not spec.special_access:  # "*": the key policy cannot control it, IAM policies do
         check = _star(ctx, params)
         if op == "CreateKey" and params.get("Policy") and not params.get("BypassPolicyLockoutSafetyCheck"):
             placeholder = f"arn:aws:kms:{ctx.region}:{ctx.account_id}:key/*"
             check.after = _lockout(ctx, placeholder, ctx.account_id, params["Policy"])
         return [check]
-    if op in KEY_OPERATIONS:
-        record = _resolve(ctx, params.get(KEY_OPERATIONS[op]), op)
+    if spec.resource is not None and not spec.special_access:  # kms:<Operation> on the key the member names
+        record = _resolve(ctx, params.get(spec.resource), op)
         if record is None:
             return []
         ec = params.get("EncryptionContext")

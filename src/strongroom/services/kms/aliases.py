@@ -16,7 +16,6 @@ from strongroom.services.kms import model
 from strongroom.services.kms.base import KmsBase, alias_arn, check_state
 from strongroom.services.kms.errors import (
     AlreadyExistsException,
-    InvalidMarkerException,
     LimitExceededException,
     NotAuthorizedException,
     NotFoundException,
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
 # AWS KMS quotas: 50 aliases per KMS key.
 MAX_ALIASES_PER_KEY = 50
 DEFAULT_ALIAS_PAGE = 100
-_MARKER_PREFIX = "aliases:"
+_MARKER_KIND = "aliases"
 RESERVED_PREFIX = "alias/aws/"
 
 
@@ -184,10 +183,7 @@ class AliasOperations(KmsBase):
             stmt = stmt.where(a.key_id == record.key_id)
         marker = request.get("Marker")
         if marker:
-            after = self.decode_marker(marker)
-            if not after.startswith(_MARKER_PREFIX):
-                raise InvalidMarkerException("The request contains an invalid marker.")
-            stmt = stmt.where(a.name > after[len(_MARKER_PREFIX) :])
+            stmt = stmt.where(a.name > self.decode_marker(_MARKER_KIND, marker))
         with self.runtime.store.read() as conn:
             rows = conn.execute(stmt).all()
         page = rows[:limit]
@@ -205,5 +201,5 @@ class AliasOperations(KmsBase):
             "Truncated": len(rows) > limit,
         }
         if out["Truncated"]:
-            out["NextMarker"] = self.encode_marker(_MARKER_PREFIX + page[-1].name)
+            out["NextMarker"] = self.encode_marker(_MARKER_KIND, page[-1].name)
         return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import json
 import re
@@ -11,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
+from strongroom.core.errors import AwsError
+from strongroom.services.base import pages
 from strongroom.services.base.family import ServiceBase
 from strongroom.services.kms import model
 from strongroom.services.kms.errors import (
@@ -18,35 +19,17 @@ from strongroom.services.kms.errors import (
     DisabledException,
     DryRunOperationException,
     InvalidMarkerException,
+    KeyUnavailableException,
     KMSInvalidStateException,
     NotFoundException,
 )
 from strongroom.services.kms.keystore import KeyRecord, KeyStore
-from strongroom.services.kms.specs import AWS_MANAGED_KEY_DENIED, KEY_SPECS, OPERATION_KIND, STATE_RULES
+from strongroom.services.kms.operations import OPERATIONS
+from strongroom.services.kms.specs import KEY_SPECS, STATE_RULES
+from strongroom.services.kms.token_keys import HsmSessions, store_metadata
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext, ServiceRuntime
-
-# Operations whose KeyId may also be an alias name or alias ARN (AWS API reference, per operation).
-ALIAS_ACCEPTED = frozenset(
-    {
-        "DescribeKey",
-        "Encrypt",
-        "Decrypt",
-        "ReEncrypt",
-        "GenerateDataKey",
-        "GenerateDataKeyWithoutPlaintext",
-        "GenerateDataKeyPair",
-        "GenerateDataKeyPairWithoutPlaintext",
-        "Sign",
-        "Verify",
-        "GenerateMac",
-        "VerifyMac",
-        "GetPublicKey",
-        "DeriveSharedSecret",
-        "ListAliases",
-    }
-)
 
 _STATE_MESSAGES = {
     "Disabled": "{arn} is disabled.",
@@ -64,6 +47,10 @@ KEY_USE_GRANULARITY = timedelta(minutes=1)
 # What a key id can look like: a UUID, or "mrk-" and 32 hex digits for a multi-Region key. Anything else is
 # not a key id at all, and AWS says so ("Invalid keyId 'x'") instead of "Key '<arn>' does not exist".
 _KEY_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}", re.IGNORECASE)
+
+
+def invalid_marker() -> AwsError:
+    return InvalidMarkerException("The request contains an invalid marker.")
 
 
 def key_arn(account_id: str, region: str, key_id: str) -> str:
@@ -101,9 +88,11 @@ class KmsBase(ServiceBase):
     """
 
     keys: KeyStore
+    hsm: HsmSessions
 
     def __init__(self, runtime: ServiceRuntime) -> None:
         self.keys = KeyStore(runtime.store, runtime.seal)
+        self.hsm = HsmSessions(runtime)  # this node's logged-in sessions to custom key stores' tokens
         self._use_noted: dict[str, datetime] = {}  # key ARN -> when this node last wrote last_used_at
         super().__init__(runtime)
 
@@ -139,7 +128,7 @@ class KmsBase(ServiceBase):
         """
         record = self._resolve_key(ctx, key_ref, operation=operation)
         op = operation or ctx.operation
-        if record.key_manager == "AWS" and op in AWS_MANAGED_KEY_DENIED:
+        if record.key_manager == "AWS" and _denied_on_managed_keys(op):
             raise AccessDeniedException(
                 f"User: {ctx.principal.arn} is not authorized to perform: kms:{op} on resource: {record.arn} "
                 f"because no resource-based policy allows the kms:{op} action"
@@ -159,14 +148,14 @@ class KmsBase(ServiceBase):
                 raise NotFoundException(f"Invalid arn {arn_region}")
             account = arn_account
             if resource.startswith("alias/"):
-                if op not in ALIAS_ACCEPTED:
+                if not alias_accepted(op):
                     raise NotFoundException(f"Invalid keyId {key_ref}")
                 return self._by_alias(account, region, resource, display=ref)
             if not resource.startswith("key/"):
                 raise NotFoundException(f"Invalid arn {ref}")
             ref = resource[len("key/") :]
         elif ref.startswith("alias/"):
-            if op not in ALIAS_ACCEPTED:
+            if not alias_accepted(op):
                 raise NotFoundException(f"Invalid keyId {key_ref}")
             return self._by_alias(account, region, ref, display=alias_arn(account, region, ref))
         elif not _KEY_ID.fullmatch(ref):
@@ -185,19 +174,28 @@ class KmsBase(ServiceBase):
         check_state(record, operation or ctx.operation)
         return record
 
+    # -- key material -----------------------------------------------------------------------------------
+
+    def _material(self, record: KeyRecord, material_id: str | None = None) -> bytes:
+        material = self.keys.material(record, material_id)
+        if material is None:
+            raise KeyUnavailableException(f"{record.arn} has no key material available.")
+        return material
+
     # -- pagination ---------------------------------------------------------------------------------------
 
     @staticmethod
-    def encode_marker(last: str) -> str:
-        """Markers are opaque to clients: base64 of the last item's sort key."""
-        return base64.urlsafe_b64encode(last.encode()).decode()
+    def encode_marker(kind: str, last: str) -> str:
+        """Markers are opaque to clients (``services.base.pages``): the list's kind and the last item's sort key."""
+        return pages.encode(kind, last)
 
     @staticmethod
-    def decode_marker(marker: str) -> str:
-        try:
-            return base64.urlsafe_b64decode(marker.encode()).decode()
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidMarkerException("The request contains an invalid marker.") from None
+    def decode_marker(kind: str, marker: str) -> str:
+        """The sort key a marker of this ``kind`` of list names; InvalidMarkerException for any other marker."""
+        found, last = pages.decode(marker, 2, invalid_marker)
+        if found != kind or not isinstance(last, str):
+            raise invalid_marker()
+        return last
 
     # -- shapes -------------------------------------------------------------------------------------------
 
@@ -228,8 +226,6 @@ class KmsBase(ServiceBase):
             if record.valid_to is not None:
                 meta["ValidTo"] = record.valid_to
         if record.custom_key_store_id:
-            from strongroom.services.kms.custom_key_stores import store_metadata
-
             meta["CustomKeyStoreId"] = record.custom_key_store_id
             meta.update(store_metadata(self.runtime, record))
         if spec is not None:
@@ -265,8 +261,21 @@ class KmsBase(ServiceBase):
         }
 
 
+def alias_accepted(operation: str) -> bool:
+    """Whether the operation's KeyId may also be an alias name or alias ARN (AWS API reference, per operation)."""
+    spec = OPERATIONS.get(operation)
+    return spec is not None and spec.alias_ok
+
+
+def _denied_on_managed_keys(operation: str) -> bool:
+    spec = OPERATIONS.get(operation)
+    return spec is not None and spec.managed_key_denied
+
+
 def check_state(record: KeyRecord, operation: str) -> None:
-    kind = OPERATION_KIND.get(operation)
+    """AWS's key state table: the operation's row of ``specs.STATE_RULES`` (``OPERATIONS[op].key_state``)."""
+    spec = OPERATIONS.get(operation)
+    kind = spec.key_state if spec is not None else None
     if kind is None:
         return
     error = STATE_RULES[kind].get(record.state)

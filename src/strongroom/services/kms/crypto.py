@@ -16,7 +16,6 @@ from strongroom.services.kms import asymmetric as asym
 from strongroom.services.kms import ciphertext as ct
 from strongroom.services.kms import materials as mat
 from strongroom.services.kms.base import KmsBase, check_state, dry_run
-from strongroom.services.kms.custom_key_stores import token_backend, token_random
 from strongroom.services.kms.errors import (
     IncorrectKeyException,
     InvalidCiphertextException,
@@ -32,6 +31,7 @@ from strongroom.services.kms.specs import (
     SYMMETRIC_MAX_PLAINTEXT,
     UNSUPPORTED_KEY_SPECS,
 )
+from strongroom.services.kms.token_keys import token_backend, token_random
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext
@@ -92,12 +92,6 @@ class Opened:
 class CryptoOperations(KmsBase):
     # -- building blocks ------------------------------------------------------------------------------------
 
-    def _material(self, record: KeyRecord, material_id: str | None = None) -> bytes:
-        material = self.keys.material(record, material_id)
-        if material is None:
-            raise KeyUnavailableException(f"{record.arn} has no key material available.")
-        return material
-
     def _encryption_key(self, ctx: RequestContext, key_ref: str, algorithm: str, operation: str) -> KeyRecord:
         record = self.usable_key(ctx, key_ref, operation=operation)
         require_usage(record, "ENCRYPT_DECRYPT", operation)
@@ -132,7 +126,7 @@ class CryptoOperations(KmsBase):
             if material_id is None:
                 raise KeyUnavailableException(f"{record.arn} has no key material available.")
             header = ct.Header(record.account_id, record.key_id, material_id)
-            backend = token_backend(self.runtime, record)
+            backend = token_backend(self.hsm, record)
             if backend is not None:  # custom key store: the token encrypts
                 return backend.seal(header, plaintext, context), material_id
             return ct.seal(header, self._material(record, material_id), plaintext, context), material_id
@@ -179,7 +173,7 @@ class CryptoOperations(KmsBase):
         check_state(record, operation)
         if record.key_spec != SYMMETRIC or record.key_usage != "ENCRYPT_DECRYPT":
             raise InvalidCiphertextException("")
-        backend = token_backend(self.runtime, record)
+        backend = token_backend(self.hsm, record)
         if backend is not None:  # custom key store: the token decrypts
             return Opened(backend.open(blob, offset, context), record, SYMMETRIC, header.material_id)
         material = self.keys.material(record, header.material_id)
@@ -344,5 +338,5 @@ class CryptoOperations(KmsBase):
             raise ValidationException("NumberOfBytes is required.")
         store_id = request.get("CustomKeyStoreId")
         if store_id:
-            return {"Plaintext": token_random(self.runtime, ctx.account_id, ctx.region, store_id, count)}
+            return {"Plaintext": token_random(self.hsm, ctx.account_id, ctx.region, store_id, count)}
         return {"Plaintext": os.urandom(count)}

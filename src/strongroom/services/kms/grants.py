@@ -35,6 +35,7 @@ MAX_GRANTS_PER_KEY = 50_000  # AWS KMS resource quota "Grants per KMS key"
 MAX_CONTEXT_PAIRS = 8
 MAX_CONTEXT_VALUE = 384
 DEFAULT_GRANT_PAGE = 50
+_MARKER_KIND = "grants"
 _TOKEN_AAD = b"kms:grant-token"
 _GRANT_ID = re.compile(r"^[0-9a-f]{64}$")
 
@@ -203,7 +204,7 @@ class GrantOperations(KmsBase):
     def _page(self, stmt: Any, request: dict[str, Any]) -> dict[str, Any]:
         limit = request.get("Limit") or DEFAULT_GRANT_PAGE
         if request.get("Marker"):
-            after = self.decode_marker(request["Marker"])
+            after = self.decode_marker(_MARKER_KIND, request["Marker"])
             if not _GRANT_ID.match(after):
                 raise InvalidMarkerException("The request contains an invalid marker.")
             stmt = stmt.where(model.grants.c.grant_id > after)
@@ -212,7 +213,7 @@ class GrantOperations(KmsBase):
         page = rows[:limit]
         out: dict[str, Any] = {"Grants": [grant_entry(r) for r in page], "Truncated": len(rows) > limit}
         if len(rows) > limit:
-            out["NextMarker"] = self.encode_marker(page[-1].grant_id)
+            out["NextMarker"] = self.encode_marker(_MARKER_KIND, page[-1].grant_id)
         return out
 
     def list_grants(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:

@@ -60,10 +60,6 @@ def imported_material_id(key_id: str, material: bytes) -> str:
     ).hexdigest()
 
 
-def _wrapping_key_aad(token_id: str) -> bytes:
-    return f"kms:import-wrapping-key:{token_id}".encode()
-
-
 class ImportOperations(KmsBase):
     scheduled_jobs = {EXPIRY_JOB: "_run_import_expiry"}
 
@@ -95,7 +91,7 @@ class ImportOperations(KmsBase):
         token_id = new_material_id()
         now = ctx.now()
         valid_to = now + IMPORT_TOKEN_TTL
-        sealed_private = self.keys.seal.wrap(mat.private_der(private), _wrapping_key_aad(token_id))
+        sealed_private = self.keys.seal.wrap(mat.private_der(private), model.import_wrapping_key_aad(token_id))
         with self.runtime.store.write() as conn:
             # Expired tokens of this key are useless; drop them as new ones are made.
             conn.execute(
@@ -300,7 +296,7 @@ class ImportOperations(KmsBase):
 
     def _unwrap(self, token: Any, blob: bytes) -> bytes:
         private = mat.load_private_key(
-            self.keys.seal.unwrap(token.private_key_sealed, _wrapping_key_aad(token.token_id))
+            self.keys.seal.unwrap(token.private_key_sealed, model.import_wrapping_key_aad(token.token_id))
         )
         digest = WRAPPING_HASH[token.wrapping_algorithm]
         oaep = padding.OAEP(mgf=padding.MGF1(algorithm=digest()), algorithm=digest(), label=None)

@@ -15,11 +15,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from sqlalchemy import Connection, delete, select, update
 
+from strongroom.keyring.tokens import TokenError
+from strongroom.scheduler.jobs import JobResult
 from strongroom.services.kms import materials as mat
 from strongroom.services.kms import model, notify
 from strongroom.services.kms.base import KmsBase, check_state, default_policy, key_arn
 from strongroom.services.kms.errors import (
-    InvalidMarkerException,
+    CustomKeyStoreInvalidStateException,
+    KMSInternalException,
     UnsupportedOperationException,
     ValidationException,
 )
@@ -27,16 +30,23 @@ from strongroom.services.kms.keystore import KeyRecord, alias_scope, new_materia
 from strongroom.services.kms.policies import check_policy_document, store_policy_meta
 from strongroom.services.kms.specs import DEFAULT_USAGE, KEY_SPECS, UNSUPPORTED_KEY_SPECS
 from strongroom.services.kms.tags import check_tags
+from strongroom.services.kms.token_keys import (
+    CLOUDHSM,
+    CONNECTED,
+    destroy_token_key,
+    store_not_found,
+    store_row,
+)
 
 if TYPE_CHECKING:
-    from strongroom.scheduler.jobs import JobContext, JobResult
+    from strongroom.scheduler.jobs import JobContext
     from strongroom.services.base.runtime import RequestContext
 
 DELETE_JOB = "kms-delete"
 MIN_PENDING_WINDOW_DAYS = 7
 MAX_PENDING_WINDOW_DAYS = 30
 DEFAULT_PENDING_WINDOW_DAYS = 30
-_LIST_MARKER_PREFIX = "keys:"
+_LIST_MARKER_KIND = "keys"
 
 __all__ = ["DELETE_JOB", "KeyOperations", "check_policy_document", "new_key_id"]
 
@@ -96,9 +106,7 @@ class KeyOperations(KmsBase):
         if origin == "EXTERNAL_KEY_STORE" or request.get("XksKeyId"):
             raise UnsupportedOperationException("External key stores (XKS) are not supported by Strongroom.")
         if origin == "AWS_CLOUDHSM" or request.get("CustomKeyStoreId"):
-            from strongroom.services.kms.custom_key_stores import create_token_key
-
-            return {"KeyMetadata": self.key_metadata(create_token_key(self, ctx, request, spec, usage))}
+            return {"KeyMetadata": self.key_metadata(self._create_token_key(ctx, request, spec, usage))}
         tags = request.get("Tags") or []
         check_tags(tags)
         policy = request.get("Policy") or default_policy(ctx.account_id)
@@ -116,6 +124,70 @@ class KeyOperations(KmsBase):
             bypass_lockout=bool(request.get("BypassPolicyLockoutSafetyCheck")),
         )
         return {"KeyMetadata": self.key_metadata(record)}
+
+    def _create_token_key(self, ctx: RequestContext, request: dict[str, Any], spec: str, usage: str) -> KeyRecord:
+        """CreateKey with Origin=AWS_CLOUDHSM and CustomKeyStoreId: an AES-256 object on the store's token."""
+        origin = request.get("Origin") or "AWS_KMS"
+        store_id = request.get("CustomKeyStoreId")
+        if origin != CLOUDHSM:
+            raise UnsupportedOperationException(
+                f"Origin {origin} is not valid with a CustomKeyStoreId: keys in an AWS CloudHSM key store need "
+                "Origin AWS_CLOUDHSM."
+            )
+        if not store_id:
+            raise ValidationException("A CustomKeyStoreId is required when Origin is AWS_CLOUDHSM.")
+        if spec != "SYMMETRIC_DEFAULT" or usage != "ENCRYPT_DECRYPT":
+            raise UnsupportedOperationException(
+                "AWS CloudHSM key stores support only symmetric encryption keys (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT)."
+            )
+        if request.get("MultiRegion"):
+            raise UnsupportedOperationException("Multi-Region keys cannot be created in a custom key store.")
+        tags = request.get("Tags") or []
+        check_tags(tags)
+        policy = request.get("Policy") or default_policy(ctx.account_id)
+        check_policy_document(policy)
+        runtime = self.runtime
+        with runtime.store.read() as conn:
+            row = store_row(conn, ctx.account_id, ctx.region, store_id)
+        if row is None:
+            raise store_not_found(store_id)
+        if row.connection_state != CONNECTED:
+            raise CustomKeyStoreInvalidStateException(
+                f"Custom key store {store_id} is not connected. Its ConnectionState is {row.connection_state}."
+            )
+        session = self.hsm.session(store_id)
+        with runtime.store.write() as conn:
+            record = self.insert_key(
+                ctx,
+                spec=spec,
+                usage=usage,
+                origin=CLOUDHSM,
+                description=request.get("Description", ""),
+                policy=policy,
+                multi_region=False,
+                tags=tags,
+                key_manager="CUSTOMER",
+                conn=conn,
+                bypass_lockout=bool(request.get("BypassPolicyLockoutSafetyCheck")),
+            )
+            conn.execute(
+                update(model.keys)
+                .where(model.keys.c.arn == record.arn)
+                .values(state="Enabled", custom_key_store_id=store_id, current_material_id=new_material_id())
+            )
+            conn.execute(
+                model.hsm_keys.insert().values(
+                    key_arn=record.arn, custom_key_store_id=store_id, object_label=record.key_id
+                )
+            )
+            try:
+                session.generate_key(record.key_id)  # inside the transaction: no key row without its token object
+            except TokenError:
+                raise KMSInternalException("The HSM could not generate the key.") from None
+        self.keys.forget([record.arn])
+        fresh = self.keys.by_arn(record.arn)
+        assert fresh is not None
+        return fresh
 
     def insert_key(
         self,
@@ -203,17 +275,14 @@ class KeyOperations(KmsBase):
             .limit(limit + 1)
         )
         if marker:
-            after = self.decode_marker(marker)
-            if not after.startswith(_LIST_MARKER_PREFIX):
-                raise InvalidMarkerException("The request contains an invalid marker.")
-            stmt = stmt.where(model.keys.c.key_id > after[len(_LIST_MARKER_PREFIX) :])
+            stmt = stmt.where(model.keys.c.key_id > self.decode_marker(_LIST_MARKER_KIND, marker))
         with self.runtime.store.read() as conn:
             rows = conn.execute(stmt).all()
         page = rows[:limit]
         out: dict[str, Any] = {"Keys": [{"KeyId": r.key_id, "KeyArn": r.arn} for r in page], "Truncated": False}
         if len(rows) > limit:
             out["Truncated"] = True
-            out["NextMarker"] = self.encode_marker(_LIST_MARKER_PREFIX + page[-1].key_id)
+            out["NextMarker"] = self.encode_marker(_LIST_MARKER_KIND, page[-1].key_id)
         return out
 
     # -- state and description ----------------------------------------------------------------------------
@@ -313,8 +382,6 @@ class KeyOperations(KmsBase):
 
     def run_key_deletion(self, job: JobContext) -> JobResult | None:
         """Scheduler handler: delete the key if it is still pending deletion and due (idempotent)."""
-        from strongroom.scheduler.jobs import JobResult
-
         arn = job.payload.get("key_arn") or job.key
         with self.runtime.store.write() as conn:
             record = self.keys.by_arn(arn, conn)
@@ -323,9 +390,7 @@ class KeyOperations(KmsBase):
             if record.deletion_date > job.now:
                 return JobResult.again(record.deletion_date)
             if record.origin == "AWS_CLOUDHSM":  # its material is an object on a custom key store's token
-                from strongroom.services.kms.custom_key_stores import destroy_token_key
-
-                destroy_token_key(self.runtime, record)
+                destroy_token_key(self.hsm, record)
             self.delete_key_rows(conn, record, job.now)
         self.keys.forget([a for a in (arn, record.primary_arn) if a] + [alias_scope(record.account_id, record.region)])
         notify.key_deleted(self.runtime, record, record.deletion_date)

@@ -74,11 +74,6 @@ class KeyRecord:
 _COLUMNS = [c.name for c in model.keys.columns]
 
 
-def material_aad(key_arn: str, material_id: str) -> bytes:
-    """Binds a sealed blob to its key and version: a blob copied to another row fails to unwrap."""
-    return f"kms:material:{key_arn}:{material_id}".encode()
-
-
 def new_material_id() -> str:
     return secrets.token_hex(32)
 
@@ -174,13 +169,13 @@ class KeyStore:
             ).scalar_one_or_none()
         if sealed is None:
             return None
-        plain = self.seal.unwrap(sealed, material_aad(record.arn, mid))
+        plain = self.seal.unwrap(sealed, model.material_aad(record.arn, mid))
         with self._lock:
             self._materials[cache_key] = plain
         return plain
 
     def seal_material(self, key_arn: str, material_id: str, material: bytes) -> bytes:
-        return self.seal.wrap(material, material_aad(key_arn, material_id))
+        return self.seal.wrap(material, model.material_aad(key_arn, material_id))
 
     # -- invalidation -------------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 Services call ``aws_managed_key(runtime, account, region, "ssm")`` when a caller names no key. The key is
 symmetric, KeyManager AWS, rotated every 365 days, and carries the key policy AWS gives such keys: use only
 through the owning service by principals of the account (kms:ViaService + kms:CallerAccount), plus read-only
-access to its metadata. Users cannot change, tag, alias, rotate or delete it (``specs.AWS_MANAGED_KEY_DENIED``).
+access to its metadata. Users cannot change, tag, alias, rotate or delete it (``managed_key_denied`` in operations.py).
 
 Creation is race-safe across nodes: the key row and its alias row are inserted in one transaction, and the
 alias's primary key (account, region, name) lets exactly one node win; the others roll back and read the winner.

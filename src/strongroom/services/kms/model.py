@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -142,20 +140,23 @@ changes = Table(
 )
 
 
-def _material_aad(row: Any) -> bytes:
-    from strongroom.services.kms.keystore import material_aad
-
-    return material_aad(row.key_arn, row.material_id)
-
-
-def _import_token_aad(row: Any) -> bytes:
-    from strongroom.services.kms.imports import _wrapping_key_aad
-
-    return _wrapping_key_aad(row.token_id)
+def material_aad(key_arn: str, material_id: str) -> bytes:
+    """Binds a sealed blob to its key and version: a blob copied to another row fails to unwrap."""
+    return f"kms:material:{key_arn}:{material_id}".encode()
 
 
-register_sealed_column(materials, "sealed", _material_aad)
-register_sealed_column(import_tokens, "private_key_sealed", _import_token_aad)
+def import_wrapping_key_aad(token_id: str) -> bytes:
+    """Binds an import token's sealed private wrapping key to the token."""
+    return f"kms:import-wrapping-key:{token_id}".encode()
+
+
+def custom_key_store_password_aad(store_id: str) -> bytes:
+    """Binds a custom key store's sealed KeyStorePassword (the token's PIN) to the store."""
+    return f"kms:custom-key-store:{store_id}".encode()
+
+
+register_sealed_column(materials, "sealed", lambda row: material_aad(row.key_arn, row.material_id))
+register_sealed_column(import_tokens, "private_key_sealed", lambda row: import_wrapping_key_aad(row.token_id))
 
 # Custom key stores of type AWS_CLOUDHSM, each backed by a PKCS#11 token that strongroom.toml names as a
 # "cluster" ([hsm.clusters.<CloudHsmClusterId>]). The crypto user's PIN (KeyStorePassword) is stored sealed.
@@ -190,8 +191,6 @@ hsm_keys = Table(
 )
 
 
-def _store_password_aad(row: Any) -> bytes:
-    return f"kms:custom-key-store:{row.custom_key_store_id}".encode()
-
-
-register_sealed_column(custom_key_stores, "password_sealed", _store_password_aad)
+register_sealed_column(
+    custom_key_stores, "password_sealed", lambda row: custom_key_store_password_aad(row.custom_key_store_id)
+)

@@ -22,7 +22,7 @@ from strongroom.services.kms.errors import (
     ValidationException,
 )
 from strongroom.services.kms.keys import check_policy_document
-from strongroom.services.kms.keystore import KeyRecord, material_aad
+from strongroom.services.kms.keystore import KeyRecord
 from strongroom.services.kms.tags import check_tags, write_tags
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ class MultiRegionOperations(KmsBase):
                 for row in rows:
                     if row.sealed is None:
                         continue
-                    plain = self.keys.seal.unwrap(row.sealed, material_aad(primary.arn, row.material_id))
+                    plain = self.keys.seal.unwrap(row.sealed, model.material_aad(primary.arn, row.material_id))
                     conn.execute(
                         model.materials.insert().values(
                             key_arn=arn,

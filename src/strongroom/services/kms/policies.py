@@ -67,7 +67,7 @@ def _check_name(request: dict[str, Any]) -> None:
         raise NotFoundException(f"Policy name {name} does not exist. The only valid policy name is default.")
 
 
-class PolicyOperations(KmsBase):
+class KeyPolicyOperations(KmsBase):
     def get_key_policy(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         record = self.find_key(ctx, request["KeyId"])
         check_state(record, ctx.operation)

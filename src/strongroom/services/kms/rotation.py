@@ -38,6 +38,7 @@ DEFAULT_ROTATION_DAYS = 365
 MANAGED_ROTATION_DAYS = 365  # AWS managed keys rotate yearly (since May 2022)
 MAX_ON_DEMAND_ROTATIONS = 25  # AWS KMS resource quota "On-demand rotations", not adjustable
 DEFAULT_LIST_LIMIT = 100
+_MARKER_KIND = "rot"
 ROTATE_JOB = "kms-rotate"
 MANAGED_SWEEP_JOB = "kms-rotate-managed"
 MANAGED_SWEEP_EVERY = timedelta(days=1)
@@ -295,10 +296,10 @@ class RotationOperations(KmsBase):
         limit = request.get("Limit") or DEFAULT_LIST_LIMIT
         start = 0
         if request.get("Marker"):
-            decoded = self.decode_marker(request["Marker"])
-            if not decoded.startswith("rot:") or not decoded[4:].isdigit():
+            decoded = self.decode_marker(_MARKER_KIND, request["Marker"])
+            if not decoded.isdigit():
                 raise self._bad_marker()
-            start = int(decoded[4:])
+            start = int(decoded)
         with self.runtime.store.read() as conn:
             rows = conn.execute(
                 select(model.materials)
@@ -322,7 +323,7 @@ class RotationOperations(KmsBase):
         page = entries[:limit]
         out: dict[str, Any] = {"Rotations": [e for _, e in page], "Truncated": len(entries) > limit}
         if len(entries) > limit:
-            out["NextMarker"] = self.encode_marker(f"rot:{page[-1][0]}")
+            out["NextMarker"] = self.encode_marker(_MARKER_KIND, str(page[-1][0]))
         return out
 
     @staticmethod

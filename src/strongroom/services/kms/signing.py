@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from strongroom.services.kms import asymmetric as asym
 from strongroom.services.kms import materials as mat
-from strongroom.services.kms.base import dry_run
-from strongroom.services.kms.crypto import CryptoOperations, incompatible, reject_recipient, require_usage
+from strongroom.services.kms.base import KmsBase, dry_run
+from strongroom.services.kms.crypto import incompatible, reject_recipient, require_usage
 from strongroom.services.kms.errors import (
     KMSInvalidMacException,
     KMSInvalidSignatureException,
@@ -72,7 +72,7 @@ def check_message_type(algorithm: str, message_type: str, message: bytes) -> Non
             raise ValidationException(f"Digest is invalid length for algorithm {algorithm}.")
 
 
-class SigningOperations(CryptoOperations):
+class SigningOperations(KmsBase):
     def _signing_key(self, ctx: RequestContext, request: dict[str, Any], operation: str) -> tuple[KeyRecord, Any]:
         record = self.usable_key(ctx, request["KeyId"], operation=operation)
         require_usage(record, "SIGN_VERIFY", operation)

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, delete, func, select
 
 from strongroom.services.kms import model
 from strongroom.services.kms.base import KmsBase, check_state
-from strongroom.services.kms.errors import InvalidMarkerException, LimitExceededException, TagException
+from strongroom.services.kms.errors import LimitExceededException, TagException
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 # AWS KMS quotas: 50 tags per KMS key. ListResourceTags pages hold at most 50 and default to 50.
 MAX_TAGS_PER_KEY = 50
 DEFAULT_TAG_PAGE = 50
-_MARKER_PREFIX = "tags:"
+_MARKER_KIND = "tags"
 
 
 def check_tag_keys(keys: list[str]) -> None:
@@ -86,15 +86,12 @@ class TagOperations(KmsBase):
         )
         marker = request.get("Marker")
         if marker:
-            after = self.decode_marker(marker)
-            if not after.startswith(_MARKER_PREFIX):
-                raise InvalidMarkerException("The request contains an invalid marker.")
-            stmt = stmt.where(model.tags.c.tag_key > after[len(_MARKER_PREFIX) :])
+            stmt = stmt.where(model.tags.c.tag_key > self.decode_marker(_MARKER_KIND, marker))
         with self.runtime.store.read() as conn:
             rows = conn.execute(stmt).all()
         page = rows[:limit]
         out: dict[str, Any] = {"Tags": [{"TagKey": r.tag_key, "TagValue": r.tag_value} for r in page]}
         out["Truncated"] = len(rows) > limit
         if out["Truncated"]:
-            out["NextMarker"] = self.encode_marker(_MARKER_PREFIX + page[-1].tag_key)
+            out["NextMarker"] = self.encode_marker(_MARKER_KIND, page[-1].tag_key)
         return out

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from strongroom.core.errors import AwsError
+from strongroom.iam.authorize import Check, arn_account
 from strongroom.services.lambda_ import model
 from strongroom.services.lambda_.records import LATEST, parse_function_name
 
 if TYPE_CHECKING:
-    from strongroom.iam.authorize import Check
     from strongroom.services.base.runtime import RequestContext, ServiceRuntime
 
 
@@ -40,8 +40,6 @@ def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
     """Operations on a function are asked on its ARN (qualified when a version is named), so the function's
     resource policy (AddPermission) takes part: that is how a service principal such as
     ``secretsmanager.amazonaws.com`` may invoke a rotation function."""
-    from strongroom.iam.authorize import Check
-
     name = params.get("FunctionName")
     if not isinstance(name, str):
         return None
@@ -69,8 +67,6 @@ _PASSES_ROLE = frozenset({"CreateFunction", "UpdateFunctionConfiguration"})
 def pass_role(role_arn: str, function_arn: str) -> Check:
     """``iam:PassRole`` on the role, with the condition keys AWS sets when Lambda is given a role. Decided after
     the Lambda action, as AWS does; the role's trust policy is not a resource policy for this question."""
-    from strongroom.iam.authorize import Check, arn_account
-
     return Check(
         "iam:PassRole",
         role_arn,

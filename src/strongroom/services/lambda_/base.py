@@ -10,12 +10,13 @@ from sqlalchemy import Connection, delete, exists, insert, select
 from strongroom.core.clock import clock
 from strongroom.services.base.family import ServiceBase
 from strongroom.services.lambda_ import model
+from strongroom.services.lambda_.code_url import forget_key
 from strongroom.services.lambda_.errors import PreconditionFailedException
 from strongroom.services.lambda_.records import FunctionRef, parse_function_name
+from strongroom.services.lambda_.runner import Runner
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext, ServiceRuntime
-    from strongroom.services.lambda_.runner import Runner
 
 
 def new_revision() -> str:
@@ -28,14 +29,14 @@ class LambdaBase(ServiceBase):
     runner: Runner
 
     def __init__(self, runtime: ServiceRuntime) -> None:
-        from strongroom.services.lambda_.runner import Runner
-
         self.runner = Runner(runtime)
         super().__init__(runtime)
 
     def reset(self) -> None:
-        """Test-mode reset: cached credentials belong to sessions that are gone."""
+        """Test-mode reset: cached credentials belong to sessions that are gone, and the settings table (the
+        function URL signing key) was wiped."""
         self.runner.forget()
+        forget_key(self.runtime)
 
     @staticmethod
     def ref(ctx: RequestContext, request: dict[str, Any], qualifier: str | None = None) -> FunctionRef:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from strongroom.core.clock import clock
+from strongroom.services.base import pages
 from strongroom.services.lambda_ import model, validation
 from strongroom.services.lambda_.base import LambdaBase, new_revision
 from strongroom.services.lambda_.code_url import code_location
@@ -148,18 +149,15 @@ class FunctionOperations(LambdaBase):
         }
         if len(rows) > limit:
             last = page[-1]
-            out["NextMarker"] = base64.urlsafe_b64encode(json.dumps([last.name, last.version]).encode()).decode()
+            out["NextMarker"] = pages.encode(last.name, last.version)
         return out
 
     @staticmethod
     def _marker(marker: str | None) -> tuple[str, str]:
         if not marker:
             return ("", "")
-        try:
-            name, version = json.loads(base64.urlsafe_b64decode(marker.encode()))
-            return (str(name), str(version))
-        except (ValueError, TypeError):
-            raise InvalidParameterValueException(f"Invalid marker: {marker}") from None
+        name, version = pages.decode(marker, 2, lambda: InvalidParameterValueException(f"Invalid marker: {marker}"))
+        return (str(name), str(version))
 
     # --- update ----------------------------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ from strongroom.services.lambda_.errors import InvalidParameterValueException, I
 from strongroom.services.lambda_.records import FunctionRecord
 from strongroom.services.lambda_.sandbox import Identity, Sandbox, kill_processes_of
 from strongroom.services.lambda_.validation import ROLE_NOT_ASSUMABLE
+from strongroom.services.sts.provider import issue_service_role_session
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import ServiceRuntime
@@ -121,8 +122,6 @@ class Runner:
         role = Directory(self.runtime.store).role_by_arn(record.role)
         if role is None:
             raise InvalidParameterValueException(ROLE_NOT_ASSUMABLE)
-        from strongroom.services.sts.provider import issue_service_role_session
-
         creds = issue_service_role_session(self.runtime, role, record.name, SESSION_SECONDS)
         with self._lock:
             self._creds[key] = creds

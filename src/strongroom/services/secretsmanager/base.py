@@ -21,6 +21,7 @@ from strongroom.services.secretsmanager import model
 from strongroom.services.secretsmanager.errors import (
     InvalidParameterException,
     InvalidRequestException,
+    LimitExceededException,
     ResourceNotFoundException,
     ValidationException,
 )
@@ -319,8 +320,6 @@ def move_labels(conn: Connection, arn: str, version_id: str, labels: list[str]) 
         if label not in (PENDING, PREVIOUS):
             moved.append(label)
     if len(versions[version_id]) > MAX_LABELS_PER_VERSION:
-        from strongroom.services.secretsmanager.errors import LimitExceededException
-
         raise LimitExceededException("You can attach at most 20 staging labels to a version of a secret.")
     write_stages(conn, arn, versions)
     return moved

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from strongroom.events import bus
+
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import ServiceRuntime
 
@@ -23,8 +25,6 @@ LABEL_UPDATED = "Secret Label Updated"
 def label_updated(
     runtime: ServiceRuntime, account_id: str, region: str, arn: str, name: str, labels: list[str], vid: str
 ) -> None:
-    from strongroom.events import bus
-
     for label in labels:
         try:
             bus.publish(

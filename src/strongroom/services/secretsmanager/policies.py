@@ -63,7 +63,7 @@ def is_public(doc: PolicyDocument) -> bool:
     return False
 
 
-class PolicyOperations(SecretsBase):
+class ResourcePolicyOperations(SecretsBase):
     def put_resource_policy(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         secret = self.secret(ctx, request.get("SecretId"), write=True)
         text = request["ResourcePolicy"]

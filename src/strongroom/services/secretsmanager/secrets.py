@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from datetime import datetime
@@ -12,6 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from strongroom.core.clock import clock
+from strongroom.core.errors import AwsError
+from strongroom.services.base import pages
 from strongroom.services.secretsmanager import events, model, values, writes
 from strongroom.services.secretsmanager.base import (
     CURRENT,
@@ -178,16 +179,18 @@ def page(items: list[Any], request: dict[str, Any], default: int) -> tuple[list[
     token = request.get("NextToken")
     start = 0
     if token:
-        try:
-            start = int(base64.urlsafe_b64decode(token.encode()).decode())
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidNextTokenException("The NextToken value is invalid.") from None
-        if start < 0 or start > len(items):
-            raise InvalidNextTokenException("The NextToken value is invalid.")
+        (part,) = pages.decode(token, 1, _bad_token)
+        if not isinstance(part, int) or part < 0 or part > len(items):
+            raise _bad_token()
+        start = part
     size = int(request.get("MaxResults") or default)
     chunk = items[start : start + size]
     nxt = start + size
-    return chunk, base64.urlsafe_b64encode(str(nxt).encode()).decode() if nxt < len(items) else None
+    return chunk, pages.encode(nxt) if nxt < len(items) else None
+
+
+def _bad_token() -> AwsError:
+    return InvalidNextTokenException("The NextToken value is invalid.")
 
 
 class SecretOperations(SecretsBase):

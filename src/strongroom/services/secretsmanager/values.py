@@ -15,6 +15,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from strongroom.core.errors import AwsError
+from strongroom.services.kms.managed import aws_managed_key
 from strongroom.services.secretsmanager.base import Version
 from strongroom.services.secretsmanager.errors import (
     AccessDeniedException,
@@ -55,8 +56,6 @@ def key_for(ctx: RequestContext, arn: str, kms_key_id: str | None) -> str:
     """
     if kms_key_id:
         return kms_key_id
-    from strongroom.services.kms.managed import aws_managed_key
-
     return aws_managed_key(ctx.runtime, arn.split(":")[4], ctx.region, "secretsmanager").arn
 
 

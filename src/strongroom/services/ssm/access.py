@@ -5,8 +5,8 @@ Reference, "Actions, resources, and condition keys for AWS Systems Manager"): ``
 once per named parameter, ``ssm:GetParametersByPath`` on the path's ARN, DescribeParameters on ``*``.
 
 ``resource_policy(runtime, arn)`` merges the statements of every resource policy attached to a parameter (as
-PutResourcePolicy stores them) into one document, or returns None. ``shared_with`` is the narrow check the
-provider itself applies to cross-account reads until the evaluator takes resource policies into account.
+PutResourcePolicy stores them) into one document, or returns None (the documents are read by ``sharing.py``,
+which also holds the narrow cross-account check the provider applies itself).
 
 For GetParameter(s) on the caller's own names, the parameter's current version is read together with its
 resource policies, in one query, and handed to the operation through ``ctx.extras`` (see
@@ -15,17 +15,16 @@ resource policies, in one query, and handed to the operation through ``ctx.extra
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, bindparam, select
 
+from strongroom.iam.authorize import Check
 from strongroom.services.ssm import model
 from strongroom.services.ssm.base import CURRENT_ON, named
+from strongroom.services.ssm.sharing import POLICIES_OF, documents, merged, parsed
 
 if TYPE_CHECKING:
-    from strongroom.iam.authorize import Check
     from strongroom.services.base.runtime import RequestContext, ServiceRuntime
 
 _BY_NAME = frozenset(
@@ -48,15 +47,10 @@ _PREFETCH = "ssm.prefetched_versions"  # ctx.extras key: {name: current version 
 
 
 _rp = model.resource_policies
-# Built once: the one-ARN lookup runs on every authorization of a parameter operation.
-_ALL_POLICIES = select(_rp.c.resource_arn, _rp.c.policy).order_by(_rp.c.resource_arn, _rp.c.created_at)
-_POLICIES_OF = (
-    select(_rp.c.resource_arn, _rp.c.policy).where(_rp.c.resource_arn == bindparam("arn")).order_by(_rp.c.created_at)
-)
 
 
 # GetParameter(s)'s hot read: the current version with the resource policies of the ARN authorized, one row per
-# policy (or one with a NULL policy). Only the columns an answer needs (ParameterOperations.view).
+# policy (or one with a NULL policy). Only the columns an answer needs (SsmBase.view).
 _v, _p = model.versions, model.parameters
 _CURRENT = (
     select(_v.c.type, _v.c.value, _v.c.version, _v.c.modified_at, _v.c.data_type, _rp.c.policy)
@@ -67,67 +61,8 @@ _CURRENT = (
 )
 
 
-def _documents(runtime: ServiceRuntime, arn: str | None = None) -> list[tuple[str, dict[str, Any]]]:
-    with runtime.store.read() as conn:
-        rows = list(conn.execute(_ALL_POLICIES) if arn is None else conn.execute(_POLICIES_OF, {"arn": arn}))
-    return _parsed((row.resource_arn, row.policy) for row in rows)
-
-
-def _parsed(rows: Iterable[tuple[str, str]]) -> list[tuple[str, dict[str, Any]]]:
-    out = []
-    for arn, policy in rows:
-        try:
-            out.append((arn, json.loads(policy)))
-        except ValueError:
-            continue
-    return out
-
-
-def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
-    statements = document.get("Statement", [])
-    return [s for s in (statements if isinstance(statements, list) else [statements]) if isinstance(s, dict)]
-
-
 def resource_policy(runtime: ServiceRuntime, arn: str) -> str | None:
-    return _merged(_documents(runtime, arn))
-
-
-def _merged(documents: list[tuple[str, dict[str, Any]]]) -> str | None:
-    statements = [s for _, document in documents for s in _statements(document)]
-    if not statements:
-        return None
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
-
-
-def _principals(statement: dict[str, Any]) -> list[str]:
-    principal = statement.get("Principal")
-    if principal == "*":
-        return ["*"]
-    if isinstance(principal, dict):
-        value = principal.get("AWS", [])
-        return [value] if isinstance(value, str) else [str(v) for v in value]
-    return []
-
-
-def _names_account(principal: str, account_id: str) -> bool:
-    return principal in ("*", account_id, f"arn:aws:iam::{account_id}:root") or principal.startswith(
-        f"arn:aws:iam::{account_id}:"
-    )
-
-
-def _allows(document: dict[str, Any], account_id: str) -> bool:
-    return any(
-        s.get("Effect") == "Allow" and any(_names_account(p, account_id) for p in _principals(s))
-        for s in _statements(document)
-    )
-
-
-def shared_with(runtime: ServiceRuntime, arn: str, account_id: str) -> bool:
-    return any(_allows(document, account_id) for _, document in _documents(runtime, arn))
-
-
-def shared_arns(runtime: ServiceRuntime, account_id: str) -> list[str]:
-    return sorted({arn for arn, document in _documents(runtime) if _allows(document, account_id)})
+    return merged(documents(runtime, arn))
 
 
 def arn_for(ctx: RequestContext, raw: str) -> str:
@@ -151,8 +86,6 @@ def _read_checks(ctx: RequestContext, names: list[str]) -> list[Check]:
     The versions go to the operation through ``ctx.extras`` (see :func:`take_prefetched`), so the hot path
     runs one query instead of three, and authorizes and answers from the same row.
     """
-    from strongroom.iam.authorize import Check
-
     action = f"ssm:{ctx.operation}"
     arns = {n: arn_for(ctx, n) for n in names}  # for plain names, the parameter row's ARN (parameter_arn)
     plain = [n for n in names if _prefetchable(n)]
@@ -166,8 +99,8 @@ def _read_checks(ctx: RequestContext, names: list[str]) -> list[Check]:
                 rows: list[Row[Any]] = list(conn.execute(_CURRENT, key))
                 found[name] = rows[0] if rows else None
                 # No parameter, no joined row: its policies (normally none) are still what authorization sees.
-                texts = [r.policy for r in (rows or conn.execute(_POLICIES_OF, {"arn": arn}))]
-                policies[name] = _merged(_parsed((arn, text) for text in texts if text is not None))
+                texts = [r.policy for r in (rows or conn.execute(POLICIES_OF, {"arn": arn}))]
+                policies[name] = merged(parsed((arn, text) for text in texts if text is not None))
         ctx.extras[_PREFETCH] = found
     return [
         Check(action, arns[n], resource_policy=policies[n], lookup_resource_policy=False)
@@ -186,8 +119,6 @@ def take_prefetched(ctx: RequestContext, raw: str) -> tuple[bool, Row[Any] | Non
 
 
 def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
-    from strongroom.iam.authorize import Check
-
     op, action = ctx.operation, f"ssm:{ctx.operation}"
     if op == "GetParameter" and isinstance(params.get("Name"), str):
         return _read_checks(ctx, [params["Name"]])

@@ -7,17 +7,18 @@ import binascii
 import json
 import logging
 import threading
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, select
+from sqlalchemy import Connection, Row, and_, bindparam, delete, select
 
 from strongroom.core import ids
 from strongroom.core.clock import clock
 from strongroom.core.errors import AwsError
 from strongroom.events.bus import publish
+from strongroom.services.base import pages
 from strongroom.services.base.family import ServiceBase
-from strongroom.services.ssm import model
+from strongroom.services.kms.managed import aws_managed_key
+from strongroom.services.ssm import model, policies
 from strongroom.services.ssm.errors import (
     AccessDeniedException,
     InternalServerError,
@@ -27,7 +28,10 @@ from strongroom.services.ssm.errors import (
     ParameterVersionNotFound,
     ThrottlingException,
 )
-from strongroom.services.ssm.rules import other_spelling, parameter_arn
+from strongroom.services.ssm.public import PublicParameters
+from strongroom.services.ssm.refs import Ref
+from strongroom.services.ssm.rules import other_spelling
+from strongroom.services.ssm.sharing import shared_with
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext, ServiceRuntime
@@ -84,36 +88,13 @@ SETTING = select(_s.c.value).where(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Ref:
-    """A parameter as a request named it: owner, name and the optional ``:version`` / ``:label`` selector."""
-
-    account_id: str
-    region: str
-    name: str  # as stored
-    selector: str | None = None
-    given: str | None = None  # as the request spelled it (``/x`` for a stored ``x``), answered back as AWS does
-
-    @property
-    def shown(self) -> str:
-        return self.given or self.name
-
-    @property
-    def arn(self) -> str:
-        return parameter_arn(self.account_id, self.region, self.name)
-
-    @property
-    def key(self) -> dict[str, Any]:
-        """The bind parameters of the module's prepared statements."""
-        return {"k_account": self.account_id, "k_region": self.region, "k_name": self.name}
-
-
 class SsmBase(ServiceBase):
     """Shared state and helpers; families declare ``scheduled_jobs = {kind: method}`` like KMS's do."""
 
     def __init__(self, runtime: ServiceRuntime) -> None:
         self._buckets: dict[tuple[str, str], tuple[float, float]] = {}  # (account, region) -> (tokens, at)
         self._bucket_lock = threading.Lock()
+        self.public = PublicParameters(runtime)  # public parameters and Secrets Manager references
         super().__init__(runtime)
 
     def reset(self) -> None:
@@ -197,10 +178,42 @@ class SsmBase(ServiceBase):
         """Another account's parameter is readable only when its resource policy names the caller's account."""
         if ref.account_id == ctx.account_id:
             return
-        from strongroom.services.ssm.access import shared_with
-
         if not shared_with(self.runtime, ref.arn, ctx.account_id):
             raise ParameterNotFound("")
+
+    @staticmethod
+    def _where(table: Any, ref: Ref) -> list[Any]:
+        return [table.c.account_id == ref.account_id, table.c.region == ref.region, table.c.name == ref.name]
+
+    def remove(self, conn: Connection, ref: Ref) -> Row[Any] | None:
+        """Delete a parameter with everything hanging off it; returns the row that was there."""
+        row = self.row(conn, ref)
+        if row is None:
+            return None
+        for table in (model.versions, model.tags):
+            conn.execute(delete(table).where(*self._where(table, ref)))
+        conn.execute(delete(model.parameters).where(*self._where(model.parameters, ref)))
+        rp = model.resource_policies
+        conn.execute(delete(rp).where(rp.c.resource_arn == ref.arn))
+        self.runtime.scheduler.cancel(
+            policies.JOB_KIND, policies.job_key(ref.account_id, ref.region, ref.name), conn=conn
+        )
+        return row
+
+    def view(self, ctx: RequestContext, ref: Ref, version: Row[Any], decrypt: bool) -> dict[str, Any]:
+        """One stored parameter version as GetParameter(s) and GetParametersByPath answer it."""
+        out: dict[str, Any] = {
+            "Name": ref.arn if ref.account_id != ctx.account_id else ref.shown,  # shared parameters go by ARN
+            "Type": version.type,
+            "Value": self.value_of(ctx, ref.arn, version, decrypt),
+            "Version": version.version,
+            "LastModifiedDate": version.modified_at,
+            "ARN": ref.arn,
+            "DataType": version.data_type,
+        }
+        if ref.selector is not None:
+            out["Selector"] = ":" + ref.selector
+        return out
 
     # -- KMS ----------------------------------------------------------------------------------------------
 
@@ -208,8 +221,6 @@ class SsmBase(ServiceBase):
         """KMS Encrypt as the caller, bound to the parameter's ARN; returns the ciphertext as base64."""
         key = key_ref
         if key is None or key == DEFAULT_KEY:
-            from strongroom.services.kms.managed import aws_managed_key
-
             account, region = arn.split(":")[4], arn.split(":")[3]
             key = aws_managed_key(self.runtime, account, region, "ssm").arn
         params = {"KeyId": key, "Plaintext": plaintext.encode(), "EncryptionContext": {"PARAMETER_ARN": arn}}
@@ -284,17 +295,18 @@ class SsmBase(ServiceBase):
 
     @staticmethod
     def encode_token(last: str) -> str:
-        return base64.urlsafe_b64encode(json.dumps([last]).encode()).decode()
+        return pages.encode(last)
 
     @staticmethod
     def decode_token(token: str) -> str:
-        try:
-            value = json.loads(base64.urlsafe_b64decode(token.encode()))
-            if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
-                return value[0]
-        except (ValueError, binascii.Error):
-            pass
-        raise InvalidNextToken("The specified token isn't valid.")
+        (last,) = pages.decode(token, 1, _bad_token)
+        if not isinstance(last, str):
+            raise _bad_token()
+        return last
+
+
+def _bad_token() -> AwsError:
+    return InvalidNextToken("The specified token isn't valid.")
 
 
 def kms_error(exc: AwsError, *, decrypting: bool) -> AwsError:

@@ -8,15 +8,16 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Row, Select, bindparam, not_, select
 
 from strongroom.services.ssm import model, policies
-from strongroom.services.ssm.base import CURRENT_ON, Ref
+from strongroom.services.ssm.base import CURRENT_ON, SsmBase
 from strongroom.services.ssm.errors import (
     InvalidFilterKey,
     InvalidFilterOption,
     InvalidFilterValue,
     ValidationException,
 )
-from strongroom.services.ssm.parameters import ParameterOperations
+from strongroom.services.ssm.refs import Ref
 from strongroom.services.ssm.rules import check_path
+from strongroom.services.ssm.sharing import shared_arns
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext
@@ -186,7 +187,7 @@ def matches(row: Row[Any], tags: dict[str, str], key: str, option: str, values: 
     return any(v in subject for v in values)
 
 
-class ListingOperations(ParameterOperations):
+class ListingOperations(SsmBase):
     def _tags_of(self, account: str, region: str, names: list[str]) -> dict[str, dict[str, str]]:
         with self.runtime.store.read() as conn:
             return _tags_in(conn, account, region, names)
@@ -226,8 +227,6 @@ class ListingOperations(ParameterOperations):
                 return {"Parameters": page}
 
     def _describe_shared(self, ctx: RequestContext, checked: list[tuple[str, str, list[str]]]) -> dict[str, Any]:
-        from strongroom.services.ssm.access import shared_arns
-
         out = []
         for arn in shared_arns(self.runtime, ctx.account_id):
             ref = self.ref(ctx, arn)
@@ -270,7 +269,7 @@ class ListingOperations(ParameterOperations):
         decrypt = bool(request.get("WithDecryption"))
         limit = int(request.get("MaxResults") or PATH_PAGE)
         after = self.decode_token(request["NextToken"]) if request.get("NextToken") else None
-        if self.is_public(path.rstrip("/") + "/"):
+        if self.public.is_public(path.rstrip("/") + "/"):
             return self._public_by_path(ctx, path, recursive, checked, limit, after)
         prefix = "/" if path == "/" else path.rstrip("/") + "/"
         like = _escape_like(prefix) + "%"
@@ -303,13 +302,13 @@ class ListingOperations(ParameterOperations):
         limit: int,
         after: str | None,
     ) -> dict[str, Any]:
-        names = [n for n in self.public_under(path, recursive) if after is None or n > after]
+        names = [n for n in self.public.public_under(path, recursive) if after is None or n > after]
         page = names[:limit]
         out = []
         for name in page:
-            entry = self.catalogue[name]
+            entry = self.public.catalogue[name]
             if all(key != "Type" or entry["Type"] in values for key, _, values in checked):
-                out.append(self.public_view(ctx, name, entry))
+                out.append(self.public.public_view(ctx, name, entry))
         result: dict[str, Any] = {"Parameters": out}
         if len(names) > limit:
             result["NextToken"] = self.encode_token(page[-1])

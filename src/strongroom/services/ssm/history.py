@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Row, update
 
 from strongroom.services.ssm import model, policies
-from strongroom.services.ssm.base import Ref, SsmBase
+from strongroom.services.ssm.base import SsmBase
 from strongroom.services.ssm.errors import (
     ParameterNotFound,
     ParameterVersionLabelLimitExceeded,
     ParameterVersionNotFound,
 )
+from strongroom.services.ssm.refs import Ref
 from strongroom.services.ssm.rules import MAX_LABELS_PER_VERSION, label_is_valid
 
 if TYPE_CHECKING:

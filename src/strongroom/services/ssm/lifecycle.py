@@ -11,13 +11,15 @@ from sqlalchemy import update
 from strongroom.events.bus import iso_time
 from strongroom.scheduler.jobs import JobContext, JobResult
 from strongroom.services.ssm import model, policies
-from strongroom.services.ssm.base import POLICY_EVENT, Ref
-from strongroom.services.ssm.describe import ListingOperations
+from strongroom.services.ssm.base import POLICY_EVENT, SsmBase
+from strongroom.services.ssm.refs import Ref
 
 log = logging.getLogger("strongroom.ssm")
 
 
-class PolicyOperations(ListingOperations):
+class ParameterPolicyOperations(SsmBase):
+    """Parameter policies (Expiration, ExpirationNotification, NoChangeNotification) coming due."""
+
     scheduled_jobs = {policies.JOB_KIND: "run_policies"}
 
     def run_policies(self, job: JobContext) -> JobResult | None:

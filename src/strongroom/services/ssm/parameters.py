@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from strongroom.core.errors import AwsError
 from strongroom.services.ssm import model, policies
 from strongroom.services.ssm.access import take_prefetched
-from strongroom.services.ssm.base import DEFAULT_KEY, Ref, SsmBase
+from strongroom.services.ssm.base import DEFAULT_KEY, SsmBase
 from strongroom.services.ssm.errors import (
     HierarchyTypeMismatchException,
     InvalidAllowedPatternException,
@@ -25,7 +25,7 @@ from strongroom.services.ssm.errors import (
     TooManyUpdates,
     ValidationException,
 )
-from strongroom.services.ssm.public import PublicParameters
+from strongroom.services.ssm.refs import Ref
 from strongroom.services.ssm.rules import (
     MAX_VERSIONS,
     TIERS,
@@ -57,7 +57,7 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
         ) from None
 
 
-class ParameterOperations(PublicParameters, SsmBase):
+class ParameterOperations(SsmBase):
     # -- PutParameter -------------------------------------------------------------------------------------
 
     def put_parameter(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -201,10 +201,6 @@ class ParameterOperations(PublicParameters, SsmBase):
         conn.execute(v.insert().values(**key, version=version, value=stored, labels="[]", **row))
         return version
 
-    @staticmethod
-    def _where(table: Any, ref: Ref) -> list[Any]:
-        return [table.c.account_id == ref.account_id, table.c.region == ref.region, table.c.name == ref.name]
-
     def _schedule_policies(self, conn: Connection, ref: Ref, stored: list[dict[str, Any]], now: Any) -> None:
         key = policies.job_key(ref.account_id, ref.region, ref.name)
         due = policies.next_due(stored, now)
@@ -234,28 +230,14 @@ class ParameterOperations(PublicParameters, SsmBase):
             raise ParameterNotFound("")
         # Not prefetched, or a one-level name that may be stored in its other spelling (``x`` for ``/x``).
         ref = self.ref(ctx, raw)
-        if self.is_public(ref.name):
-            return self.public_parameter(ctx, ref)
-        if self.is_secret_reference(ref.name):
-            return self.secret_reference(ctx, ref, decrypt)
+        if self.public.is_public(ref.name):
+            return self.public.public_parameter(ctx, ref)
+        if self.public.is_secret_reference(ref.name):
+            return self.public.secret_reference(ctx, ref, decrypt)
         self.check_shared(ctx, ref)
         with self.runtime.store.read() as conn:
             version = self.select_version(conn, ref)
         return self.view(ctx, ref, version, decrypt)
-
-    def view(self, ctx: RequestContext, ref: Ref, version: Row[Any], decrypt: bool) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "Name": ref.arn if ref.account_id != ctx.account_id else ref.shown,  # shared parameters go by ARN
-            "Type": version.type,
-            "Value": self.value_of(ctx, ref.arn, version, decrypt),
-            "Version": version.version,
-            "LastModifiedDate": version.modified_at,
-            "ARN": ref.arn,
-            "DataType": version.data_type,
-        }
-        if ref.selector is not None:
-            out["Selector"] = ":" + ref.selector
-        return out
 
     def get_parameter(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         self.throttle(ctx)
@@ -279,21 +261,6 @@ class ParameterOperations(PublicParameters, SsmBase):
         return {"Parameters": found, "InvalidParameters": invalid}
 
     # -- deleting -----------------------------------------------------------------------------------------
-
-    def remove(self, conn: Connection, ref: Ref) -> Row[Any] | None:
-        """Delete a parameter with everything hanging off it; returns the row that was there."""
-        row = self.row(conn, ref)
-        if row is None:
-            return None
-        for table in (model.versions, model.tags):
-            conn.execute(delete(table).where(*self._where(table, ref)))
-        conn.execute(delete(model.parameters).where(*self._where(model.parameters, ref)))
-        rp = model.resource_policies
-        conn.execute(delete(rp).where(rp.c.resource_arn == ref.arn))
-        self.runtime.scheduler.cancel(
-            policies.JOB_KIND, policies.job_key(ref.account_id, ref.region, ref.name), conn=conn
-        )
-        return row
 
     def delete_parameter(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         ref = self.ref(ctx, request["Name"])

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from strongroom.core.errors import AwsError
-from strongroom.services.ssm.base import Ref, SsmBase
 from strongroom.services.ssm.errors import AccessDeniedException, ParameterNotFound, ValidationException
+from strongroom.services.ssm.refs import Ref
 
 if TYPE_CHECKING:
-    from strongroom.services.base.runtime import RequestContext
+    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
 
 log = logging.getLogger("strongroom.ssm")
 
@@ -56,8 +56,12 @@ def load_catalogue(extra_file: str | None) -> dict[str, dict[str, Any]]:
     return dict(sorted(catalogue.items()))
 
 
-class PublicParameters(SsmBase):
-    _catalogue: dict[str, dict[str, Any]] | None = None
+class PublicParameters:
+    """The read-only parameters every account shares; a component of the provider (``SsmBase.public``)."""
+
+    def __init__(self, runtime: ServiceRuntime) -> None:
+        self.runtime = runtime
+        self._catalogue: dict[str, dict[str, Any]] | None = None
 
     @property
     def catalogue(self) -> dict[str, dict[str, Any]]:

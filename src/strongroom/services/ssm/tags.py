@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select, update
 
 from strongroom.services.ssm import model
-from strongroom.services.ssm.base import Ref, SsmBase
+from strongroom.services.ssm.base import SsmBase
 from strongroom.services.ssm.errors import InvalidResourceId, TooManyTagsError, ValidationException
+from strongroom.services.ssm.refs import Ref
 from strongroom.services.ssm.rules import MAX_TAGS
 
 if TYPE_CHECKING:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select
 
 from strongroom.core import ids
+from strongroom.core.clock import clock
 from strongroom.core.errors import AwsError
 from strongroom.iam.accounts import token_sha256
 from strongroom.iam.directory import Directory, RoleRecord, SessionRecord
@@ -282,8 +283,6 @@ def issue_service_role_session(
     No caller and no trust check here: the calling service verified that the role trusts it (e.g. the
     ``lambda.amazonaws.com`` principal) when it was configured, as AWS does.
     """
-    from strongroom.core.clock import clock
-
     key_id, secret, token = ids.access_key_id("ASIA"), ids.secret_access_key(), _session_token()
     now = clock.now().replace(microsecond=0)
     expires = now + timedelta(seconds=min(duration, role.max_session_duration))

@@ -1,0 +1,33 @@
+"""CloudTrail's operations table: per implemented operation, the request member naming the trail (None: "*").
+
+ListTags names a list of trails (one check per trail, ``access.py``); the read-only and on-loop classes follow
+CloudTrail's prefix rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from strongroom.core.operations import Operation
+from strongroom.services.base.operations import operations
+
+OPERATIONS: Mapping[str, Operation] = operations(
+    Operation("AddTags", resource="ResourceId"),
+    Operation("CreateTrail", resource="Name"),
+    Operation("DeleteTrail", resource="Name"),
+    Operation("DescribeTrails"),
+    Operation("GetEventSelectors", resource="TrailName"),
+    Operation("GetInsightSelectors", resource="TrailName"),
+    Operation("GetTrail", resource="Name"),
+    Operation("GetTrailStatus", resource="Name"),
+    Operation("ListPublicKeys"),
+    Operation("ListTags", resource="ResourceIdList"),
+    Operation("ListTrails"),
+    Operation("LookupEvents"),
+    Operation("PutEventSelectors", resource="TrailName"),
+    Operation("PutInsightSelectors", resource="TrailName"),
+    Operation("RemoveTags", resource="ResourceId"),
+    Operation("StartLogging", resource="Name"),
+    Operation("StopLogging", resource="Name"),
+    Operation("UpdateTrail", resource="Name"),
+)

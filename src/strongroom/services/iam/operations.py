@@ -1,0 +1,88 @@
+"""IAM's operations table: per implemented operation, the request member naming the resource (None: "*").
+
+``access.py`` picks the first member of ``RESOURCE_MEMBER_ORDER`` present in the request (an operation naming
+two entities is authorized on the first); this table names the first such member of the operation's input.
+The read-only and on-loop classes follow CloudTrail's prefix rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from strongroom.core.operations import Operation
+from strongroom.services.base.operations import operations
+
+OPERATIONS: Mapping[str, Operation] = operations(
+    Operation("AddUserToGroup", resource="GroupName"),
+    Operation("AttachGroupPolicy", resource="GroupName"),
+    Operation("AttachRolePolicy", resource="RoleName"),
+    Operation("AttachUserPolicy", resource="UserName"),
+    Operation("CreateAccessKey", resource="UserName"),
+    Operation("CreateGroup", resource="GroupName"),
+    Operation("CreatePolicy", resource="PolicyName"),
+    Operation("CreatePolicyVersion", resource="PolicyArn"),
+    Operation("CreateRole", resource="RoleName"),
+    Operation("CreateUser", resource="UserName"),
+    Operation("DeleteAccessKey", resource="UserName"),
+    Operation("DeleteGroup", resource="GroupName"),
+    Operation("DeleteGroupPolicy", resource="GroupName"),
+    Operation("DeletePolicy", resource="PolicyArn"),
+    Operation("DeletePolicyVersion", resource="PolicyArn"),
+    Operation("DeleteRole", resource="RoleName"),
+    Operation("DeleteRolePermissionsBoundary", resource="RoleName"),
+    Operation("DeleteRolePolicy", resource="RoleName"),
+    Operation("DeleteUser", resource="UserName"),
+    Operation("DeleteUserPermissionsBoundary", resource="UserName"),
+    Operation("DeleteUserPolicy", resource="UserName"),
+    Operation("DetachGroupPolicy", resource="GroupName"),
+    Operation("DetachRolePolicy", resource="RoleName"),
+    Operation("DetachUserPolicy", resource="UserName"),
+    Operation("GetAccessKeyLastUsed"),
+    Operation("GetAccountAuthorizationDetails"),
+    Operation("GetGroup", resource="GroupName"),
+    Operation("GetGroupPolicy", resource="GroupName"),
+    Operation("GetPolicy", resource="PolicyArn"),
+    Operation("GetPolicyVersion", resource="PolicyArn"),
+    Operation("GetRole", resource="RoleName"),
+    Operation("GetRolePolicy", resource="RoleName"),
+    Operation("GetUser", resource="UserName"),
+    Operation("GetUserPolicy", resource="UserName"),
+    Operation("ListAccessKeys", resource="UserName"),
+    Operation("ListAttachedGroupPolicies", resource="GroupName"),
+    Operation("ListAttachedRolePolicies", resource="RoleName"),
+    Operation("ListAttachedUserPolicies", resource="UserName"),
+    Operation("ListEntitiesForPolicy", resource="PolicyArn"),
+    Operation("ListGroupPolicies", resource="GroupName"),
+    Operation("ListGroups"),
+    Operation("ListGroupsForUser", resource="UserName"),
+    Operation("ListPolicies"),
+    Operation("ListPolicyTags", resource="PolicyArn"),
+    Operation("ListPolicyVersions", resource="PolicyArn"),
+    Operation("ListRolePolicies", resource="RoleName"),
+    Operation("ListRoleTags", resource="RoleName"),
+    Operation("ListRoles"),
+    Operation("ListUserPolicies", resource="UserName"),
+    Operation("ListUserTags", resource="UserName"),
+    Operation("ListUsers"),
+    Operation("PutGroupPolicy", resource="GroupName"),
+    Operation("PutRolePermissionsBoundary", resource="RoleName"),
+    Operation("PutRolePolicy", resource="RoleName"),
+    Operation("PutUserPermissionsBoundary", resource="UserName"),
+    Operation("PutUserPolicy", resource="UserName"),
+    Operation("RemoveUserFromGroup", resource="GroupName"),
+    Operation("SetDefaultPolicyVersion", resource="PolicyArn"),
+    Operation("SimulateCustomPolicy"),
+    Operation("SimulatePrincipalPolicy", resource="PolicySourceArn"),
+    Operation("TagPolicy", resource="PolicyArn"),
+    Operation("TagRole", resource="RoleName"),
+    Operation("TagUser", resource="UserName"),
+    Operation("UntagPolicy", resource="PolicyArn"),
+    Operation("UntagRole", resource="RoleName"),
+    Operation("UntagUser", resource="UserName"),
+    Operation("UpdateAccessKey", resource="UserName"),
+    Operation("UpdateAssumeRolePolicy", resource="RoleName"),
+    Operation("UpdateGroup", resource="GroupName"),
+    Operation("UpdateRole", resource="RoleName"),
+    Operation("UpdateRoleDescription", resource="RoleName"),
+    Operation("UpdateUser", resource="UserName"),
+)

@@ -1,0 +1,55 @@
+"""The ACM PCA operations table equals what the code decides today, operation by operation.
+
+Compared with: access.STAR_OPERATIONS, access.CA_OPERATIONS;
+audit.records.is_read_only, server.pipeline._OFF_LOOP, server.limits.body_limit.
+"""
+
+from __future__ import annotations
+
+import botocore.loaders
+import pytest
+from botocore import xform_name
+
+from strongroom.audit.records import READ_ONLY_PREFIXES, is_read_only
+from strongroom.server.limits import body_limit
+from strongroom.server.pipeline import _OFF_LOOP
+from strongroom.services.acm_pca import access
+from strongroom.services.acm_pca.operations import OPERATIONS
+from strongroom.services.acm_pca.provider import Provider
+
+SERVICE = "acm-pca"
+_MODEL = botocore.loaders.create_loader().load_service_model(SERVICE, "service-2")
+MODEL_OPERATIONS = sorted(_MODEL["operations"])
+IMPLEMENTED = sorted(op for op in MODEL_OPERATIONS if xform_name(op) in vars(Provider))
+
+
+def _input_members(op: str) -> list[str]:
+    shape = _MODEL["operations"][op].get("input")
+    return list(_MODEL["shapes"][shape["shape"]]["members"]) if shape else []
+
+
+def test_one_row_per_implemented_operation() -> None:
+    assert sorted(OPERATIONS) == IMPLEMENTED
+    assert all(row.name == name for name, row in OPERATIONS.items())
+
+
+@pytest.mark.parametrize("op", MODEL_OPERATIONS)
+def test_read_only_on_loop_and_body_limit_as_today(op: str) -> None:
+    row = OPERATIONS.get(op)
+    if row is None:
+        return  # not implemented: no row
+    read_only = row.read_only if row.read_only is not None else op.startswith(READ_ONLY_PREFIXES)
+    assert read_only == is_read_only(SERVICE, op)
+    on_loop = row.on_loop if row.on_loop is not None else read_only
+    assert on_loop == (is_read_only(SERVICE, op) and f"{SERVICE}:{op}" not in _OFF_LOOP)
+    assert row.body_limit is None and body_limit(SERVICE, op) == body_limit(SERVICE)
+    assert row.actions == () and not row.throttled and row.audit_members == ()
+
+
+@pytest.mark.parametrize("op", MODEL_OPERATIONS)
+def test_resource_member_as_access_py(op: str) -> None:
+    row = OPERATIONS.get(op)
+    if row is None:
+        return
+    assert row.resource is None or row.resource in _input_members(op)
+    assert row.resource == (None if op in access.STAR_OPERATIONS else access.CA_OPERATIONS.get(op))

@@ -1,0 +1,66 @@
+"""The IAM operations table equals what the code decides today, operation by operation.
+
+Compared with: access.STAR_OPERATIONS, CREATES, RESOURCE_MEMBER_ORDER;
+audit.records.is_read_only, server.pipeline._OFF_LOOP, server.limits.body_limit.
+"""
+
+from __future__ import annotations
+
+import botocore.loaders
+import pytest
+from botocore import xform_name
+
+from strongroom.audit.records import READ_ONLY_PREFIXES, is_read_only
+from strongroom.server.limits import body_limit
+from strongroom.server.pipeline import _OFF_LOOP
+from strongroom.services.iam import access
+from strongroom.services.iam.operations import OPERATIONS
+from strongroom.services.iam.provider import Provider
+
+SERVICE = "iam"
+_MODEL = botocore.loaders.create_loader().load_service_model(SERVICE, "service-2")
+MODEL_OPERATIONS = sorted(_MODEL["operations"])
+IMPLEMENTED = sorted(op for op in MODEL_OPERATIONS if xform_name(op) in vars(Provider))
+
+
+def _input_members(op: str) -> list[str]:
+    shape = _MODEL["operations"][op].get("input")
+    return list(_MODEL["shapes"][shape["shape"]]["members"]) if shape else []
+
+
+def test_one_row_per_implemented_operation() -> None:
+    assert sorted(OPERATIONS) == IMPLEMENTED
+    assert all(row.name == name for name, row in OPERATIONS.items())
+
+
+@pytest.mark.parametrize("op", MODEL_OPERATIONS)
+def test_read_only_on_loop_and_body_limit_as_today(op: str) -> None:
+    row = OPERATIONS.get(op)
+    if row is None:
+        return  # not implemented: no row
+    read_only = row.read_only if row.read_only is not None else op.startswith(READ_ONLY_PREFIXES)
+    assert read_only == is_read_only(SERVICE, op)
+    on_loop = row.on_loop if row.on_loop is not None else read_only
+    assert on_loop == (is_read_only(SERVICE, op) and f"{SERVICE}:{op}" not in _OFF_LOOP)
+    assert row.body_limit is None and body_limit(SERVICE, op) == body_limit(SERVICE)
+    assert row.actions == () and not row.throttled and row.audit_members == ()
+
+
+@pytest.mark.parametrize("op", MODEL_OPERATIONS)
+def test_resource_member_as_access_py(op: str) -> None:
+    row = OPERATIONS.get(op)
+    if row is None:
+        return
+    assert row.resource is None or row.resource in _input_members(op)
+    assert row.resource == _iam_member(op)
+
+
+def _iam_member(op: str) -> str | None:
+    """What access.checks() authorizes on: "*", the created entity's name, or the first RESOURCE_MEMBER_ORDER member."""
+    if op in access.STAR_OPERATIONS:
+        return None
+    if op in access.CREATES:
+        return access.CREATES[op][1]
+    if op == "CreatePolicy":
+        return "PolicyName"  # the ARN is built from Path + PolicyName
+    return next((m for m in access.RESOURCE_MEMBER_ORDER if m in _input_members(op)), None)
