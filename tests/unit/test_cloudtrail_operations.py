@@ -1,7 +1,7 @@
 """The CloudTrail operations table equals what the code decides today, operation by operation.
 
 Compared with: access.TRAIL_OPERATIONS and ListTags' ResourceIdList;
-audit.records.is_read_only, server.pipeline._OFF_LOOP, server.limits.body_limit.
+the readers' pinned answers (tests/support/operation_vectors.py).
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ import botocore.loaders
 import pytest
 from botocore import xform_name
 
-from strongroom.audit.records import READ_ONLY_PREFIXES, is_read_only
+from strongroom.core.operations import READ_ONLY_PREFIXES
 from strongroom.server.limits import body_limit
-from strongroom.server.pipeline import _OFF_LOOP
 from strongroom.services.cloudtrail import access
 from strongroom.services.cloudtrail.operations import OPERATIONS
 from strongroom.services.cloudtrail.provider import Provider
+from tests.support import operation_vectors as vectors
 
 SERVICE = "cloudtrail"
 _MODEL = botocore.loaders.create_loader().load_service_model(SERVICE, "service-2")
@@ -39,10 +39,10 @@ def test_read_only_on_loop_and_body_limit_as_today(op: str) -> None:
     if row is None:
         return  # not implemented: no row
     read_only = row.read_only if row.read_only is not None else op.startswith(READ_ONLY_PREFIXES)
-    assert read_only == is_read_only(SERVICE, op)
+    assert read_only == vectors.read_only(SERVICE, op)
     on_loop = row.on_loop if row.on_loop is not None else read_only
-    assert on_loop == (is_read_only(SERVICE, op) and f"{SERVICE}:{op}" not in _OFF_LOOP)
-    assert row.body_limit is None and body_limit(SERVICE, op) == body_limit(SERVICE)
+    assert on_loop == vectors.on_loop(SERVICE, op)
+    assert row.body_limit is None and vectors.body_limit(SERVICE, op) == body_limit(SERVICE)
     assert row.actions == () and not row.throttled and row.audit_members == ()
 
 

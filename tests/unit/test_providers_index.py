@@ -9,9 +9,6 @@ For each service with a provider, with ``ops`` = the model's operations by metho
    (one implementation per operation);
 3. every family method named after a model operation is listed in the body (nothing served but unlisted);
 4. the operations table (``operations.py``), when the service has one, has a row for exactly the listed operations.
-
-A provider that is not an index yet (it has family base classes but lists none of their methods) is skipped until
-its chunk of issue 16 converts it.
 """
 
 from __future__ import annotations
@@ -57,8 +54,7 @@ def _is_index(provider: type) -> bool:
 @pytest.mark.parametrize("service", sorted(PROVIDERS))
 def test_provider_lists_every_operation_once(service: str) -> None:
     provider = PROVIDERS[service]
-    if not _is_index(provider):
-        pytest.skip(f"{service}: provider.py is not an explicit index yet")
+    assert _is_index(provider), f"{service}: provider.py must list every operation it implements"
     package = f"strongroom.services.{package_name(service)}"
     ops = {snake_case(name): name for name in default_catalog().service(service).operation_names}
     body = {

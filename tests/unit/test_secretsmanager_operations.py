@@ -7,11 +7,11 @@ import botocore.loaders
 import pytest
 from botocore import xform_name
 
-from strongroom.audit.records import READ_ONLY_PREFIXES, is_read_only
+from strongroom.core.operations import READ_ONLY_PREFIXES
 from strongroom.server.limits import body_limit
-from strongroom.server.pipeline import _OFF_LOOP
 from strongroom.services.secretsmanager.operations import OPERATIONS
 from strongroom.services.secretsmanager.provider import Provider
+from tests.support import operation_vectors as vectors
 
 SERVICE = "secretsmanager"
 _MODEL = botocore.loaders.create_loader().load_service_model(SERVICE, "service-2")
@@ -35,11 +35,11 @@ def test_read_only_on_loop_and_body_limit_as_today(op: str) -> None:
     if row is None:
         return  # not implemented: no row
     read_only = row.read_only if row.read_only is not None else op.startswith(READ_ONLY_PREFIXES)
-    assert read_only == is_read_only(SERVICE, op)
+    assert read_only == vectors.read_only(SERVICE, op)
     on_loop = row.on_loop if row.on_loop is not None else read_only
-    assert on_loop == (is_read_only(SERVICE, op) and f"{SERVICE}:{op}" not in _OFF_LOOP)
+    assert on_loop == vectors.on_loop(SERVICE, op)
     limit = row.body_limit if row.body_limit is not None else body_limit(SERVICE)
-    assert limit == body_limit(SERVICE, op)
+    assert limit == vectors.body_limit(SERVICE, op)
     assert row.audit_members == ()
 
 

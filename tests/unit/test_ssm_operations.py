@@ -1,5 +1,6 @@
-"""The SSM operations table equals what the code decides today, operation by operation (access.py's
-sets of operations by resource member, base.THROTTLED_OPERATIONS, the prefix rule, body limits)."""
+"""The SSM operations table equals what the code decided before it read the table, operation by operation
+(access.py's sets of operations by resource member and base.THROTTLED_OPERATIONS, pinned below since they went;
+the prefix rule, body limits)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,11 @@ import botocore.loaders
 import pytest
 from botocore import xform_name
 
-from strongroom.audit.records import READ_ONLY_PREFIXES, is_read_only
+from strongroom.core.operations import READ_ONLY_PREFIXES
 from strongroom.server.limits import body_limit
-from strongroom.server.pipeline import _OFF_LOOP
-from strongroom.services.ssm import access
-from strongroom.services.ssm.base import THROTTLED_OPERATIONS
 from strongroom.services.ssm.operations import OPERATIONS
 from strongroom.services.ssm.provider import Provider
+from tests.support import operation_vectors as vectors
 
 SERVICE = "ssm"
 _MODEL = botocore.loaders.create_loader().load_service_model(SERVICE, "service-2")
@@ -37,11 +36,11 @@ def test_read_only_on_loop_and_body_limit_as_today(op: str) -> None:
     if row is None:
         return  # not implemented: no row
     read_only = row.read_only if row.read_only is not None else op.startswith(READ_ONLY_PREFIXES)
-    assert read_only == is_read_only(SERVICE, op)
+    assert read_only == vectors.read_only(SERVICE, op)
     on_loop = row.on_loop if row.on_loop is not None else read_only
-    assert on_loop == (is_read_only(SERVICE, op) and f"{SERVICE}:{op}" not in _OFF_LOOP)
+    assert on_loop == vectors.on_loop(SERVICE, op)
     limit = row.body_limit if row.body_limit is not None else body_limit(SERVICE)
-    assert limit == body_limit(SERVICE, op)
+    assert limit == vectors.body_limit(SERVICE, op)
     assert row.audit_members == ()
 
 
@@ -54,17 +53,34 @@ def test_resource_member_as_access_py(op: str) -> None:
     assert row.resource == _resource_today(op)
 
 
+# Pinned: the operation sets access.checks read before it read the rows' ``resource``.
+BY_NAME = {
+    "PutParameter",
+    "GetParameter",
+    "DeleteParameter",
+    "GetParameterHistory",
+    "LabelParameterVersion",
+    "UnlabelParameterVersion",
+}
+BY_NAMES = {"GetParameters", "DeleteParameters"}
+TAGGING = {"AddTagsToResource", "RemoveTagsFromResource", "ListTagsForResource"}
+RESOURCE_POLICY = {"PutResourcePolicy", "GetResourcePolicies", "DeleteResourcePolicy"}
+SETTINGS = {"GetServiceSetting", "UpdateServiceSetting", "ResetServiceSetting"}
+# Pinned: the operations that call ServiceBase.throttle (base.THROTTLED_OPERATIONS before).
+THROTTLED_OPERATIONS = {"GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory"}
+
+
 def _resource_today(op: str) -> str | None:
     """The member ``access.checks`` reads for ``op`` (the tagging operations: when ResourceType is Parameter)."""
     if op in ("GetParameter", "GetParameters"):
         return "Name" if op == "GetParameter" else "Names"
     for members, member in (
-        (access._BY_NAME, "Name"),
-        (access._BY_NAMES, "Names"),
+        (BY_NAME, "Name"),
+        (BY_NAMES, "Names"),
         ({"GetParametersByPath"}, "Path"),
-        (access._TAGGING, "ResourceId"),
-        (access._RESOURCE_POLICY, "ResourceArn"),
-        (access._SETTINGS, "SettingId"),
+        (TAGGING, "ResourceId"),
+        (RESOURCE_POLICY, "ResourceArn"),
+        (SETTINGS, "SettingId"),
     ):
         if op in members:
             return member

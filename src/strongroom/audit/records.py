@@ -20,6 +20,7 @@ import orjson
 from botocore.model import OperationModel, ServiceModel, Shape
 
 from strongroom.core import ids
+from strongroom.core.operations import row_read_only
 
 if TYPE_CHECKING:
     from strongroom.core.context import Principal
@@ -68,38 +69,17 @@ SECRET_MEMBERS = frozenset(
 OMITTED_SECRETS = frozenset({"plaintext", "secretstring", "secretbinary", "privatekey", "secretaccesskey"})
 _SECRET_FRAGMENTS = ("password", "privatekey", "secretaccesskey", "sessiontoken", "passphrase")
 
-# Read-only operations beyond the name prefixes below, as CloudTrail marks them (KMS crypto ops are readOnly: true).
-READ_ONLY_OPERATIONS = frozenset(
-    {
-        "kms:Encrypt",
-        "kms:Decrypt",
-        "kms:ReEncrypt",
-        "kms:GenerateDataKey",
-        "kms:GenerateDataKeyWithoutPlaintext",
-        "kms:GenerateDataKeyPair",
-        "kms:GenerateDataKeyPairWithoutPlaintext",
-        "kms:GenerateRandom",
-        "kms:GenerateMac",
-        "kms:VerifyMac",
-        "kms:Sign",
-        "kms:Verify",
-        "kms:DeriveSharedSecret",
-        "kms:Decapsulate",
-        "sts:AssumeRole",
-        "sts:AssumeRoleWithSAML",
-        "sts:AssumeRoleWithWebIdentity",
-        "sts:GetSessionToken",
-        "sts:GetFederationToken",
-        "sts:DecodeAuthorizationMessage",
-        "secretsmanager:ValidateResourcePolicy",
-    }
-)
-READ_ONLY_PREFIXES = ("Describe", "Get", "List", "Lookup", "Search", "BatchGet", "Simulate", "Test", "Check")
-# Operations a read-only prefix would misclassify.
-MUTATING_OPERATIONS = frozenset({"iam:GenerateCredentialReport", "iam:GenerateServiceLastAccessedDetails"})
-
-# KMS operations that always record encryptionAlgorithm (SYMMETRIC_DEFAULT when the caller gave none).
-_KMS_DEFAULT_ALGORITHM = frozenset({"Encrypt", "Decrypt", "ReEncrypt"})
+# CloudTrail's readOnly comes from the operation's row (``read_only``, services/<svc>/operations.py); a row that
+# leaves it None takes the name-prefix rule (core/operations.READ_ONLY_PREFIXES). Operations with no row (not
+# implemented) are still recorded (NotImplemented): those the prefix rule would misclassify are pinned here.
+_NO_ROW_READ_ONLY = {
+    "iam:GenerateCredentialReport": False,
+    "iam:GenerateServiceLastAccessedDetails": False,
+    "kms:Decapsulate": True,
+    "sts:AssumeRoleWithSAML": True,
+    "sts:AssumeRoleWithWebIdentity": True,
+    "sts:DecodeAuthorizationMessage": True,
+}
 
 # ARN service -> CloudFormation-style namespace CloudTrail uses in resources[].type.
 _ARN_NAMESPACE = {
@@ -213,15 +193,13 @@ def event_source(service: ServiceModel | None, fallback: str = "unknown") -> str
 
 
 def is_read_only(service_name: str, operation_name: str, spec: Operation | None = None) -> bool:
-    """CloudTrail's readOnly: the operations table's ``read_only`` when its row says, else the lists and prefixes."""
-    if spec is not None and spec.read_only is not None:
-        return spec.read_only
-    key = f"{service_name}:{operation_name}"
-    if key in READ_ONLY_OPERATIONS:
-        return True
-    if key in MUTATING_OPERATIONS:
-        return False
-    return operation_name.startswith(READ_ONLY_PREFIXES)
+    """CloudTrail's readOnly: the operation's row's ``read_only`` when it says, else the prefix rule (operations
+    without a row: ``_NO_ROW_READ_ONLY`` first)."""
+    if spec is None:
+        pinned = _NO_ROW_READ_ONLY.get(f"{service_name}:{operation_name}")
+        if pinned is not None:
+            return pinned
+    return row_read_only(operation_name, spec)
 
 
 def is_secret_member(name: str, shape: Shape | None) -> bool:
@@ -571,8 +549,9 @@ def _kms_adjust(facts: CallFacts, request: dict[str, Any] | None, record: dict[s
     name = facts.event_name
     if request is None:
         return
-    if name in _KMS_DEFAULT_ALGORITHM:
-        member = "destinationEncryptionAlgorithm" if name == "ReEncrypt" else "encryptionAlgorithm"
+    # KmsOperation.default_algorithm (services/kms/operations.py): the member that records SYMMETRIC_DEFAULT.
+    member = getattr(facts.spec, "default_algorithm", None)
+    if isinstance(member, str):
         request.setdefault(member, "SYMMETRIC_DEFAULT")
     output = facts.output or {}
     if name == "Decrypt" and "keyId" not in request and isinstance(output.get("KeyId"), str):

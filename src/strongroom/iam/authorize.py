@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from strongroom.core.clock import clock
 from strongroom.core.errors import AwsError
+from strongroom.core.operations import row_read_only
 from strongroom.iam.directory import Directory, NamedPolicy
 from strongroom.iam.policy import (
     AuthorizationRequest,
@@ -56,9 +57,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("strongroom.authz")
 
 POLICY_TTL = 1.0  # seconds: the documented bound on how stale a cached caller's policies may be
-
-# IAM operations that only read; every other IAM operation may change what some caller is allowed.
-_IAM_READ_PREFIXES = ("Get", "List", "Simulate", "Generate")
 
 
 @dataclass(slots=True)
@@ -328,8 +326,8 @@ class Authorizer:
         """Raise the service's access-denied error unless every check of the operation is allowed."""
         if ctx.principal.type == "Anonymous":
             return  # operations without SigV4 (AssumeRoleWithWebIdentity ...) authorize their own tokens
-        if ctx.service == "iam" and not ctx.operation.startswith(_IAM_READ_PREFIXES):
-            self.iam_changed()
+        if ctx.service == "iam" and not row_read_only(ctx.operation, ctx.spec):
+            self.iam_changed()  # an IAM call that is not read-only may change what some caller is allowed
         checks = self.checks_for(ctx, params)
         if not checks:
             return

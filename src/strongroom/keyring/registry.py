@@ -7,7 +7,7 @@ Each owner registers its columns next to its table declaration::
 
 ``aad`` receives the full row and must return exactly the associated data the owner passes to
 ``seal.wrap``. A column a package forgets to register would be unreadable after a migration, which
-tests/unit/test_sealed_registry.py guards against for columns named ``*sealed*``.
+tests/unit/test_keyring_registry.py guards against for columns named ``*sealed*``.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Bounds on what a request can make the server hold: body sizes, and a brake on failed authentication.
 
-Body sizes are a table (AWS documents them per service and per operation, not as one rule): a request may
-carry at most its operation's entry, else its service's, else ``DEFAULT_BODY_LIMIT``. A request that has not
-shown a credential the server knows may carry at most ``Config.unauthenticated_body_limit`` bytes, so an
-unsigned client cannot make the server buffer a Lambda-sized body. Every figure is the largest request the
+Body sizes (AWS documents them per service and per operation, not as one rule): a request may carry at most its
+operation's ``body_limit`` (its row in ``services/<svc>/operations.py``), else its service's entry below, else
+``DEFAULT_BODY_LIMIT``. A request that has not shown a credential the server knows may carry at most
+``Config.unauthenticated_body_limit`` bytes, so an unsigned client cannot make the server buffer a Lambda-sized
+body. Every figure is the largest request the
 operation's documented quotas allow, with room for the encoding (base64 blobs: 4/3; JSON strings escaped
 ``\\uXXXX``: up to 6 bytes a character; form encoding: up to 3 bytes a byte).
 
@@ -20,6 +21,7 @@ import time
 from collections import OrderedDict
 
 from strongroom.core.errors import AwsError
+from strongroom.core.operations import Operation
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -44,17 +46,10 @@ SERVICE_BODY_LIMITS: dict[str, int] = {
     "lambda": 70_167_211,
 }
 
-# (service, operation) -> limit, where an operation's documented quota differs from its service's.
-OPERATION_BODY_LIMITS: dict[tuple[str, str], int] = {
-    # AWS's own figure: a 50 MB .zip, base64-encoded, inside the JSON request
-    ("lambda", "CreateFunction"): 70_167_211,
-    ("lambda", "UpdateFunctionCode"): 70_167_211,
-    ("lambda", "PublishLayerVersion"): 70_167_211,
-    ("lambda", "Invoke"): 6_291_456,  # 6 MB synchronous payload quota
-    ("iam", "CreateSAMLProvider"): 32 * MIB,
-    ("iam", "UpdateSAMLProvider"): 32 * MIB,
-}
-# Lambda operations not listed above take small JSON documents.
+# Operations without a row (not implemented) whose documented quota differs from their service's: a 50 MB .zip,
+# base64-encoded, inside the JSON request. (Rows say their own: ``Operation.body_limit``.)
+_NO_ROW_BODY_LIMITS: dict[tuple[str, str], int] = {("lambda", "PublishLayerVersion"): 70_167_211}
+# Lambda operations that do not say take small JSON documents.
 _LAMBDA_DEFAULT = DEFAULT_BODY_LIMIT
 
 # The front-end error for an oversized request, and the name AWS's message uses for the operation.
@@ -70,12 +65,15 @@ _THROTTLING_BY_PROTOCOL = {
 _THROTTLING_BY_SERVICE = {"lambda": ("TooManyRequestsException", 429)}
 
 
-def body_limit(service: str | None, operation: str | None = None) -> int:
-    """The largest body ``operation`` of ``service`` accepts (the service's largest when the operation is None)."""
+def body_limit(service: str | None, operation: str | None = None, spec: Operation | None = None) -> int:
+    """The largest body ``operation`` of ``service`` accepts: its row's (``spec``) ``body_limit`` when it says, else
+    the service's (the service's largest when the operation is None)."""
     if service is None:
         return DEFAULT_BODY_LIMIT
+    if spec is not None and spec.body_limit is not None:
+        return spec.body_limit
     if operation is not None:
-        found = OPERATION_BODY_LIMITS.get((service, operation))
+        found = _NO_ROW_BODY_LIMITS.get((service, operation)) if spec is None else None
         if found is not None:
             return found
         if service == "lambda":
@@ -84,7 +82,8 @@ def body_limit(service: str | None, operation: str | None = None) -> int:
 
 
 def largest_body_limit() -> int:
-    return max(DEFAULT_BODY_LIMIT, *SERVICE_BODY_LIMITS.values(), *OPERATION_BODY_LIMITS.values())
+    """The largest body any request may carry (a service's entry bounds its operations' ``body_limit``)."""
+    return max(DEFAULT_BODY_LIMIT, *SERVICE_BODY_LIMITS.values(), *_NO_ROW_BODY_LIMITS.values())
 
 
 def too_large(limit: int, service: str | None, operation: str | None) -> AwsError:

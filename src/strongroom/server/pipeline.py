@@ -57,27 +57,18 @@ log = logging.getLogger("strongroom.request")
 _VALIDATION_CODE = {"query": "ValidationError"}
 _DIGITS = frozenset("0123456789")
 
-# Read-only as CloudTrail counts them, yet slow (RSA key generation) or writing (STS stores a session):
-# they would hold up every other connection of the process, so they stay in the worker threads.
-_OFF_LOOP = frozenset(
-    {
-        "kms:GenerateDataKeyPair",
-        "kms:GenerateDataKeyPairWithoutPlaintext",
-        "sts:AssumeRole",
-        "sts:AssumeRoleWithSAML",
-        "sts:AssumeRoleWithWebIdentity",
-        "sts:GetSessionToken",
-        "sts:GetFederationToken",
-    }
-)
+# Read-only as CloudTrail counts them, yet writing (STS stores a session): operations with no row (not implemented)
+# that would hold up every other connection of the process, so they stay in the worker threads. Implemented
+# operations say so in their row (``on_loop=False``: KMS key-pair generation, STS sessions).
+_NO_ROW_OFF_LOOP = frozenset({"sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity", "sts:GetFederationToken"})
 
 
 def runs_on_loop(service: str, operation: str, spec: Operation | None = None) -> bool:
-    """Whether a call may run on the event loop (on SQLite): the table row's ``on_loop`` when it says, else
-    read-only (the row's ``read_only`` or CloudTrail's lists) and not in ``_OFF_LOOP``."""
-    if spec is not None and spec.on_loop is not None:
-        return spec.on_loop
-    return is_read_only(service, operation, spec) and f"{service}:{operation}" not in _OFF_LOOP
+    """Whether a call may run on the event loop (on SQLite): the row's ``on_loop`` when it says, else read-only
+    (``audit.records.is_read_only``); operations without a row: not in ``_NO_ROW_OFF_LOOP`` either."""
+    if spec is not None:
+        return spec.on_loop if spec.on_loop is not None else is_read_only(service, operation, spec)
+    return is_read_only(service, operation) and f"{service}:{operation}" not in _NO_ROW_OFF_LOOP
 
 
 class Pipeline:
@@ -145,7 +136,7 @@ class Pipeline:
             facts.spec = self.spec(service.service_name, operation.name)
             if rejection is not None:
                 raise rejection
-            limit = limits.body_limit(service.service_name, operation.name)
+            limit = limits.body_limit(service.service_name, operation.name, facts.spec)
             if len(request.body) > limit:
                 raise limits.too_large(limit, service.service_name, operation.name)
             if self.runtime.seal.is_sealed:
@@ -223,7 +214,8 @@ class Pipeline:
                     return small
             route = self.route_of(request)
             if route is not None:
-                return max(small, limits.body_limit(route.service.service_name, route.operation.name))
+                name, op = route.service.service_name, route.operation.name
+                return max(small, limits.body_limit(name, op, self.spec(name, op)))
             service = self.runtime.catalog.by_signing_name(info.service)
             return max(small, limits.body_limit(service.service_name if service is not None else None))
         except Exception:  # a sealed server, a malformed header: the request gets the small allowance

@@ -1,22 +1,17 @@
-"""ACM's modeled errors."""
+"""ACM's errors, derived from its service model (services/base/errors.py).
+
+Any error shape of the model (by shape name or code) is importable from here, e.g.
+``from strongroom.services.acm.errors import X``,
+as a class with the model's code, HTTP status and fault; a name the model does not have fails at import.
+"""
 
 from __future__ import annotations
 
-from strongroom.core.errors import error_class
+from strongroom.core.errors import AwsError
+from strongroom.services.base.errors import ModelErrors
 
-AccessDeniedException = error_class("AccessDeniedException")
-ConflictException = error_class("ConflictException")
-InvalidArgsException = error_class("InvalidArgsException")
-InvalidArnException = error_class("InvalidArnException")
-InvalidDomainValidationOptionsException = error_class("InvalidDomainValidationOptionsException")
-InvalidParameterException = error_class("InvalidParameterException")
-InvalidStateException = error_class("InvalidStateException")
-InvalidTagException = error_class("InvalidTagException")
-LimitExceededException = error_class("LimitExceededException")
-RequestInProgressException = error_class("RequestInProgressException")
-ResourceInUseException = error_class("ResourceInUseException")
-ResourceNotFoundException = error_class("ResourceNotFoundException")
-TagPolicyException = error_class("TagPolicyException")
-ThrottlingException = error_class("ThrottlingException")
-TooManyTagsException = error_class("TooManyTagsException")
-ValidationException = error_class("ValidationException")
+_errors = ModelErrors("acm")
+
+
+def __getattr__(name: str) -> type[AwsError]:  # PEP 562: the class of a modeled error
+    return _errors(name)

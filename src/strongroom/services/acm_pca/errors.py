@@ -1,25 +1,17 @@
-"""ACM PCA's modeled errors, named as in its service model."""
+"""ACM Private CA's errors, derived from its service model (services/base/errors.py).
+
+Any error shape of the model (by shape name or code) is importable from here, e.g.
+``from strongroom.services.acm_pca.errors import X``,
+as a class with the model's code, HTTP status and fault; a name the model does not have fails at import.
+"""
 
 from __future__ import annotations
 
-from strongroom.core.errors import error_class
+from strongroom.core.errors import AwsError
+from strongroom.services.base.errors import ModelErrors
 
-CertificateMismatchException = error_class("CertificateMismatchException")
-ConcurrentModificationException = error_class("ConcurrentModificationException")
-InvalidArgsException = error_class("InvalidArgsException")
-InvalidArnException = error_class("InvalidArnException")
-InvalidNextTokenException = error_class("InvalidNextTokenException")
-InvalidPolicyException = error_class("InvalidPolicyException")
-InvalidRequestException = error_class("InvalidRequestException")
-InvalidStateException = error_class("InvalidStateException")
-InvalidTagException = error_class("InvalidTagException")
-LimitExceededException = error_class("LimitExceededException")
-LockoutPreventedException = error_class("LockoutPreventedException")
-MalformedCertificateException = error_class("MalformedCertificateException")
-MalformedCSRException = error_class("MalformedCSRException")
-PermissionAlreadyExistsException = error_class("PermissionAlreadyExistsException")
-RequestAlreadyProcessedException = error_class("RequestAlreadyProcessedException")
-RequestFailedException = error_class("RequestFailedException")
-RequestInProgressException = error_class("RequestInProgressException")
-ResourceNotFoundException = error_class("ResourceNotFoundException")
-TooManyTagsException = error_class("TooManyTagsException")
+_errors = ModelErrors("acm-pca")
+
+
+def __getattr__(name: str) -> type[AwsError]:  # PEP 562: the class of a modeled error
+    return _errors(name)

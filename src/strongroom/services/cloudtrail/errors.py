@@ -1,26 +1,17 @@
-"""CloudTrail's modeled errors, named as in its service model."""
+"""CloudTrail's errors, derived from its service model (services/base/errors.py).
+
+Any error shape of the model (by shape name or code) is importable from here, e.g.
+``from strongroom.services.cloudtrail.errors import X``,
+as a class with the model's code, HTTP status and fault; a name the model does not have fails at import.
+"""
 
 from __future__ import annotations
 
-from strongroom.core.errors import error_class
+from strongroom.core.errors import AwsError
+from strongroom.services.base.errors import ModelErrors
 
-CloudTrailARNInvalidException = error_class("CloudTrailARNInvalidException")
-InsightNotEnabledException = error_class("InsightNotEnabledException")
-InvalidEventSelectorsException = error_class("InvalidEventSelectorsException")
-InvalidHomeRegionException = error_class("InvalidHomeRegionException")
-InvalidInsightSelectorsException = error_class("InvalidInsightSelectorsException")
-InvalidLookupAttributesException = error_class("InvalidLookupAttributesException")
-InvalidMaxResultsException = error_class("InvalidMaxResultsException")
-InvalidNextTokenException = error_class("InvalidNextTokenException")
-InvalidParameterCombinationException = error_class("InvalidParameterCombinationException")
-InvalidS3BucketNameException = error_class("InvalidS3BucketNameException")
-InvalidS3PrefixException = error_class("InvalidS3PrefixException")
-InvalidTagParameterException = error_class("InvalidTagParameterException")
-InvalidTimeRangeException = error_class("InvalidTimeRangeException")
-InvalidTokenException = error_class("InvalidTokenException")
-InvalidTrailNameException = error_class("InvalidTrailNameException")
-MaximumNumberOfTrailsExceededException = error_class("MaximumNumberOfTrailsExceededException")
-ResourceNotFoundException = error_class("ResourceNotFoundException")
-TagsLimitExceededException = error_class("TagsLimitExceededException")
-TrailAlreadyExistsException = error_class("TrailAlreadyExistsException")
-TrailNotFoundException = error_class("TrailNotFoundException")
+_errors = ModelErrors("cloudtrail")
+
+
+def __getattr__(name: str) -> type[AwsError]:  # PEP 562: the class of a modeled error
+    return _errors(name)

@@ -1,17 +1,19 @@
-"""EventBridge's modeled errors, named as in its service model."""
+"""EventBridge's errors, derived from its service model (services/base/errors.py).
+
+Any error shape of the model (by shape name or code) is importable from here, e.g.
+``from strongroom.services.events.errors import X``,
+as a class with the model's code, HTTP status and fault; a name the model does not have fails at import.
+"""
 
 from __future__ import annotations
 
-from strongroom.core.errors import error_class
+from strongroom.core.errors import AwsError
+from strongroom.services.base.errors import ModelErrors
 
-ConcurrentModificationException = error_class("ConcurrentModificationException")
-IllegalStatusException = error_class("IllegalStatusException")
-InternalException = error_class("InternalException", 500)
-InvalidEventPatternException = error_class("InvalidEventPatternException")
-InvalidStateException = error_class("InvalidStateException")
-LimitExceededException = error_class("LimitExceededException")
-ManagedRuleException = error_class("ManagedRuleException")
-OperationDisabledException = error_class("OperationDisabledException")
-ResourceAlreadyExistsException = error_class("ResourceAlreadyExistsException")
-ResourceNotFoundException = error_class("ResourceNotFoundException")
-ValidationException = error_class("ValidationException")
+# Not in the model, but what EventBridge answers: input AWS refuses beyond the
+# model's constraints (ValidationException).
+_errors = ModelErrors("events", extra=("ValidationException",))
+
+
+def __getattr__(name: str) -> type[AwsError]:  # PEP 562: the class of a modeled error
+    return _errors(name)

@@ -45,7 +45,7 @@ def entity_arn(account_id: str, kind: str, path: str, name: str) -> str:
     return f"arn:aws:iam::{account_id}:{kind}{path}{name}"
 
 
-def no_such(kind: str, name: str) -> NoSuchEntity:
+def no_such(kind: str, name: str) -> AwsError:
     return NoSuchEntity(f"The {kind} with name {name} cannot be found.")
 
 

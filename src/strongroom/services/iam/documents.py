@@ -11,6 +11,7 @@ import re
 from typing import Any, Literal
 from urllib.parse import quote
 
+from strongroom.core.errors import AwsError
 from strongroom.iam.policy.document import MalformedPolicyDocumentError, parse_policy
 from strongroom.iam.policy.document import PolicyKind as GrammarKind
 from strongroom.services.iam.errors import LimitExceeded, MalformedPolicyDocument
@@ -54,7 +55,7 @@ def check_policy_grammar(document: str, kind: PolicyKind) -> dict[str, Any]:
     return parsed
 
 
-def _malformed(message: str = "Syntax errors in policy.") -> MalformedPolicyDocument:
+def _malformed(message: str = "Syntax errors in policy.") -> AwsError:
     return MalformedPolicyDocument(message)
 
 

@@ -1,50 +1,19 @@
-"""IAM's modeled errors, with the wire codes and HTTP statuses of its service model."""
+"""IAM's errors, derived from its service model (services/base/errors.py).
+
+Any error shape of the model (by shape name or code) is importable from here, e.g.
+``from strongroom.services.iam.errors import X``,
+as a class with the model's code, HTTP status and fault; a name the model does not have fails at import.
+"""
 
 from __future__ import annotations
 
 from strongroom.core.errors import AwsError
+from strongroom.services.base.errors import ModelErrors
+
+# Not in the model, but what IAM answers: input AWS refuses beyond the
+# model's constraints (ValidationError).
+_errors = ModelErrors("iam", extra=("ValidationError",))
 
 
-class NoSuchEntity(AwsError):
-    code = "NoSuchEntity"
-    status = 404
-
-
-class EntityAlreadyExists(AwsError):
-    code = "EntityAlreadyExists"
-    status = 409
-
-
-class MalformedPolicyDocument(AwsError):
-    code = "MalformedPolicyDocument"
-    status = 400
-
-
-class LimitExceeded(AwsError):
-    code = "LimitExceeded"
-    status = 409
-
-
-class DeleteConflict(AwsError):
-    code = "DeleteConflict"
-    status = 409
-
-
-class InvalidInput(AwsError):
-    code = "InvalidInput"
-    status = 400
-
-
-class PolicyNotAttachable(AwsError):
-    code = "PolicyNotAttachable"
-    status = 400
-
-
-class UnmodifiableEntity(AwsError):
-    code = "UnmodifiableEntity"
-    status = 400
-
-
-class ValidationError(AwsError):
-    code = "ValidationError"
-    status = 400
+def __getattr__(name: str) -> type[AwsError]:  # PEP 562: the class of a modeled error
+    return _errors(name)

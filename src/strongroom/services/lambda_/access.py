@@ -9,6 +9,7 @@ from sqlalchemy import select
 from strongroom.core.errors import AwsError
 from strongroom.iam.authorize import Check, arn_account
 from strongroom.services.lambda_ import model
+from strongroom.services.lambda_.operations import OPERATIONS
 from strongroom.services.lambda_.records import LATEST, parse_function_name
 
 if TYPE_CHECKING:
@@ -33,9 +34,6 @@ def resource_policy(runtime: ServiceRuntime, arn: str) -> str | None:
         ).scalar()
 
 
-_ACTIONS = {"Invoke": "lambda:InvokeFunction", "InvokeWithResponseStream": "lambda:InvokeFunction"}
-
-
 def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
     """Operations on a function are asked on its ARN (qualified when a version is named), so the function's
     resource policy (AddPermission) takes part: that is how a service principal such as
@@ -51,7 +49,8 @@ def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
     arn = f"arn:aws:lambda:{ref.region}:{ref.account_id}:function:{ref.name}"
     if ref.qualifier and ref.qualifier != LATEST:
         arn += f":{ref.qualifier}"
-    action = _ACTIONS.get(ctx.operation, f"lambda:{ctx.operation}")
+    row = OPERATIONS.get(ctx.operation)  # Invoke asks lambda:InvokeFunction; the others lambda:<Operation>
+    action = row.actions[0] if row is not None and row.actions else f"lambda:{ctx.operation}"
     found = [Check(action, arn, resource_account=ref.account_id)]
     role = params.get("Role")
     if ctx.operation in _PASSES_ROLE and isinstance(role, str):

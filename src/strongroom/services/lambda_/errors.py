@@ -1,15 +1,19 @@
-"""Lambda's modeled errors, named as in its service model."""
+"""Lambda's errors, derived from its service model (services/base/errors.py).
+
+Any error shape of the model (by shape name or code) is importable from here, e.g.
+``from strongroom.services.lambda_.errors import X``,
+as a class with the model's code, HTTP status and fault; a name the model does not have fails at import.
+"""
 
 from __future__ import annotations
 
-from strongroom.core.errors import error_class
+from strongroom.core.errors import AwsError
+from strongroom.services.base.errors import ModelErrors
 
-InvalidParameterValueException = error_class("InvalidParameterValueException")
-InvalidRequestContentException = error_class("InvalidRequestContentException")
-PreconditionFailedException = error_class("PreconditionFailedException", 412)
-RequestTooLargeException = error_class("RequestTooLargeException", 413)
-ResourceConflictException = error_class("ResourceConflictException", 409)
-ResourceNotFoundException = error_class("ResourceNotFoundException", 404)
-ServiceException = error_class("ServiceException", 500)
-ValidationException = error_class("ValidationException")
-InvalidRuntimeException = error_class("InvalidRuntimeException", 502)
+# Not in the model, but what Lambda answers: input AWS refuses beyond the
+# model's constraints (ValidationException).
+_errors = ModelErrors("lambda", extra=("ValidationException",))
+
+
+def __getattr__(name: str) -> type[AwsError]:  # PEP 562: the class of a modeled error
+    return _errors(name)

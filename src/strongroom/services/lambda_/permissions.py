@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
 
-from strongroom.core.errors import error_class
 from strongroom.services.lambda_ import model
 from strongroom.services.lambda_.base import LambdaBase, new_revision
 from strongroom.services.lambda_.errors import (
     InvalidParameterValueException,
+    PolicyLengthExceededException,
     ResourceConflictException,
     ResourceNotFoundException,
 )
@@ -21,7 +21,6 @@ from strongroom.services.lambda_.records import FunctionRecord, load, version_ke
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext
 
-PolicyLengthExceededException = error_class("PolicyLengthExceededException")
 
 POLICY_MAX = 20 * 1024
 _ACCOUNT = re.compile(r"\d{12}")

@@ -1,22 +1,19 @@
-"""Secrets Manager's modeled errors, named as in its service model."""
+"""Secrets Manager's errors, derived from its service model (services/base/errors.py).
+
+Any error shape of the model (by shape name or code) is importable from here, e.g.
+``from strongroom.services.secretsmanager.errors import X``,
+as a class with the model's code, HTTP status and fault; a name the model does not have fails at import.
+"""
 
 from __future__ import annotations
 
-from strongroom.core.errors import error_class
+from strongroom.core.errors import AwsError
+from strongroom.services.base.errors import ModelErrors
 
-# Not a model shape, but what Secrets Manager answers when a policy denies (json protocol, HTTP 400).
-AccessDeniedException = error_class("AccessDeniedException")
-DecryptionFailure = error_class("DecryptionFailure")
-EncryptionFailure = error_class("EncryptionFailure")
-InternalServiceError = error_class("InternalServiceError", 500)
-InvalidNextTokenException = error_class("InvalidNextTokenException")
-InvalidParameterException = error_class("InvalidParameterException")
-InvalidRequestException = error_class("InvalidRequestException")
-LimitExceededException = error_class("LimitExceededException")
-MalformedPolicyDocumentException = error_class("MalformedPolicyDocumentException")
-PreconditionNotMetException = error_class("PreconditionNotMetException")
-PublicPolicyException = error_class("PublicPolicyException")
-ResourceExistsException = error_class("ResourceExistsException")
-ResourceNotFoundException = error_class("ResourceNotFoundException")
-# Not a model shape either: AWS's answer to a malformed secret name (json protocol, HTTP 400).
-ValidationException = error_class("ValidationException")
+# Not in the model, but what Secrets Manager answers: a policy that denies
+# (AccessDeniedException, json protocol, HTTP 400) and a malformed secret name (ValidationException).
+_errors = ModelErrors("secretsmanager", extra=("AccessDeniedException", "ValidationException"))
+
+
+def __getattr__(name: str) -> type[AwsError]:  # PEP 562: the class of a modeled error
+    return _errors(name)

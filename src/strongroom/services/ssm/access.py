@@ -22,25 +22,12 @@ from sqlalchemy import Row, bindparam, select
 from strongroom.iam.authorize import Check
 from strongroom.services.ssm import model
 from strongroom.services.ssm.base import CURRENT_ON, named
+from strongroom.services.ssm.operations import OPERATIONS
 from strongroom.services.ssm.sharing import POLICIES_OF, documents, merged, parsed
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext, ServiceRuntime
 
-_BY_NAME = frozenset(
-    {
-        "PutParameter",
-        "GetParameter",
-        "DeleteParameter",
-        "GetParameterHistory",
-        "LabelParameterVersion",
-        "UnlabelParameterVersion",
-    }
-)
-_BY_NAMES = frozenset({"GetParameters", "DeleteParameters"})
-_TAGGING = frozenset({"AddTagsToResource", "RemoveTagsFromResource", "ListTagsForResource"})
-_RESOURCE_POLICY = frozenset({"PutResourcePolicy", "GetResourcePolicies", "DeleteResourcePolicy"})
-_SETTINGS = frozenset({"GetServiceSetting", "UpdateServiceSetting", "ResetServiceSetting"})
 # Names whose ARN has no account (see arn_for): public parameters and Secrets Manager references.
 _NOT_STORED = ("/aws/service/", "/aws/reference/")
 _PREFETCH = "ssm.prefetched_versions"  # ctx.extras key: {name: current version row or None}
@@ -120,23 +107,29 @@ def take_prefetched(ctx: RequestContext, raw: str) -> tuple[bool, Row[Any] | Non
 
 def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
     op, action = ctx.operation, f"ssm:{ctx.operation}"
+    row = OPERATIONS.get(op)
+    member = row.resource if row is not None else None  # the request member naming the parameter/resource
     if op == "GetParameter" and isinstance(params.get("Name"), str):
         return _read_checks(ctx, [params["Name"]])
     if op == "GetParameters" and isinstance(params.get("Names"), list):
         return _read_checks(ctx, [n for n in dict.fromkeys(params["Names"]) if isinstance(n, str)])
-    if op in _BY_NAME and isinstance(params.get("Name"), str):
+    if member == "Name" and isinstance(params.get("Name"), str):
         # PutParameter stores the name without surrounding spaces (rules.normalize_name): authorize that ARN.
         name = params["Name"].strip(" ") if op == "PutParameter" else params["Name"]
         return [Check(action, arn_for(ctx, name))]
-    if op in _BY_NAMES and isinstance(params.get("Names"), list):
+    if member == "Names" and isinstance(params.get("Names"), list):
         return [Check(action, arn_for(ctx, n)) for n in dict.fromkeys(params["Names"]) if isinstance(n, str)]
     if op == "GetParametersByPath" and isinstance(params.get("Path"), str):
         return [Check(action, arn_for(ctx, params["Path"]))]
-    if op in _TAGGING and params.get("ResourceType") == "Parameter" and isinstance(params.get("ResourceId"), str):
+    if (
+        member == "ResourceId"
+        and params.get("ResourceType") == "Parameter"
+        and isinstance(params.get("ResourceId"), str)
+    ):
         return [Check(action, arn_for(ctx, params["ResourceId"]))]
-    if op in _RESOURCE_POLICY and isinstance(params.get("ResourceArn"), str):
+    if member == "ResourceArn" and isinstance(params.get("ResourceArn"), str):
         return [Check(action, params["ResourceArn"])]
-    if op in _SETTINGS and isinstance(params.get("SettingId"), str):
+    if member == "SettingId" and isinstance(params.get("SettingId"), str):
         setting = params["SettingId"]
         return [Check(action, setting if setting.startswith("arn:") else ctx.arn("ssm", "servicesetting" + setting))]
     return None

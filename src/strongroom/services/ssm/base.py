@@ -49,7 +49,6 @@ KMS_DENIED_ON_DECRYPT = (
 # Config.extra keys (strongroom.toml): GetParameter* requests per second per account and region, off when unset.
 THROUGHPUT_SETTING = "ssm_throughput_limit"
 HIGH_THROUGHPUT_SETTING = "ssm_high_throughput_limit"
-THROTTLED_OPERATIONS = frozenset({"GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory"})
 
 
 def named(table: Any) -> tuple[Any, ...]:

@@ -19,7 +19,7 @@ from strongroom.protocol.catalog import default_catalog, protocols_of
 from strongroom.protocol.codecs.restjson import RestJsonCodec, split_header_list
 from strongroom.protocol.http import HttpRequest, HttpResponse
 from tests.support.shapegen import operation_input, operation_output
-from tests.unit.test_codec_json import botocore_request, normal
+from tests.unit.test_protocol_codecs_json import botocore_request, normal
 
 SEEDS = (0, 1, 2, 3)
 CODEC = RestJsonCodec()

@@ -1,0 +1,86 @@
+"""What the readers answered before the old tables went (pinned test vectors, every model operation, row or not).
+
+``audit/records.py`` (readOnly), ``server/pipeline.py`` (on-loop) and ``server/limits.py`` (body limits) read the
+operations tables now; these are the answers they gave when the facts still lived in their own tables.
+"""
+
+from __future__ import annotations
+
+READ_ONLY_PREFIXES = ("Describe", "Get", "List", "Lookup", "Search", "BatchGet", "Simulate", "Test", "Check")
+
+
+# readOnly where it differs from the prefix rule (core/operations.READ_ONLY_PREFIXES, pinned above).
+PINNED_READ_ONLY_EXCEPTIONS = {
+    "kms:Decapsulate": True,
+    "kms:Decrypt": True,
+    "kms:DeriveSharedSecret": True,
+    "kms:Encrypt": True,
+    "kms:GenerateDataKey": True,
+    "kms:GenerateDataKeyPair": True,
+    "kms:GenerateDataKeyPairWithoutPlaintext": True,
+    "kms:GenerateDataKeyWithoutPlaintext": True,
+    "kms:GenerateMac": True,
+    "kms:GenerateRandom": True,
+    "kms:ReEncrypt": True,
+    "kms:Sign": True,
+    "kms:Verify": True,
+    "kms:VerifyMac": True,
+    "sts:AssumeRole": True,
+    "sts:AssumeRoleWithSAML": True,
+    "sts:AssumeRoleWithWebIdentity": True,
+    "sts:DecodeAuthorizationMessage": True,
+    "secretsmanager:ValidateResourcePolicy": True,
+}
+# Read-only operations that run in worker threads all the same (on SQLite; unimplemented ones included).
+PINNED_READ_ONLY_OFF_LOOP = {
+    "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+    "sts:AssumeRole",
+    "sts:AssumeRoleWithSAML",
+    "sts:AssumeRoleWithWebIdentity",
+    "sts:GetFederationToken",
+    "sts:GetSessionToken",
+}
+PINNED_SERVICE_BODY_LIMITS = {
+    "kms": 524288,
+    "sts": 1048576,
+    "iam": 33554432,
+    "cloudtrail": 1048576,
+    "events": 1048576,
+    "ssm": 262144,
+    "secretsmanager": 524288,
+    "lambda": 70167211,
+    "acm": 4194304,
+    "acm-pca": 4194304,
+    "wafv2": 1048576,
+    "shield": 1048576,
+    "fms": 1048576,
+    "guardduty": 1048576,
+    "inspector2": 1048576,
+    "macie2": 1048576,
+}
+# Operation limits that differ from the service's; every other Lambda operation takes 1 MiB.
+PINNED_OPERATION_BODY_LIMITS = {
+    "lambda:CreateFunction": 70167211,
+    "lambda:UpdateFunctionCode": 70167211,
+    "lambda:PublishLayerVersion": 70167211,
+    "lambda:Invoke": 6291456,
+}
+# Operations a read-only prefix would misclassify.
+PINNED_MUTATING = {"iam:GenerateCredentialReport", "iam:GenerateServiceLastAccessedDetails"}
+
+
+def read_only(service: str, operation: str) -> bool:
+    key = f"{service}:{operation}"
+    if key in PINNED_MUTATING:
+        return False
+    return PINNED_READ_ONLY_EXCEPTIONS.get(key, operation.startswith(READ_ONLY_PREFIXES))
+
+
+def on_loop(service: str, operation: str) -> bool:
+    return read_only(service, operation) and f"{service}:{operation}" not in PINNED_READ_ONLY_OFF_LOOP
+
+
+def body_limit(service: str, operation: str) -> int:
+    default = 1048576 if service == "lambda" else PINNED_SERVICE_BODY_LIMITS[service]
+    return PINNED_OPERATION_BODY_LIMITS.get(f"{service}:{operation}", default)
