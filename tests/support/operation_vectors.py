@@ -6,6 +6,11 @@ operations tables now; these are the answers they gave when the facts still live
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
+import botocore.loaders
+
 READ_ONLY_PREFIXES = ("Describe", "Get", "List", "Lookup", "Search", "BatchGet", "Simulate", "Test", "Check")
 
 
@@ -84,3 +89,21 @@ def on_loop(service: str, operation: str) -> bool:
 def body_limit(service: str, operation: str) -> int:
     default = 1048576 if service == "lambda" else PINNED_SERVICE_BODY_LIMITS[service]
     return PINNED_OPERATION_BODY_LIMITS.get(f"{service}:{operation}", default)
+
+
+@functools.cache
+def _model(service: str) -> dict[str, Any]:
+    model: dict[str, Any] = botocore.loaders.create_loader().load_service_model(service, "service-2")
+    return model
+
+
+def model_operations(service: str) -> list[str]:
+    """Every operation of the service's botocore model, sorted."""
+    return sorted(_model(service)["operations"])
+
+
+def input_members(service: str, operation: str) -> list[str]:
+    """The members of the operation's input shape (none when it takes no input)."""
+    model = _model(service)
+    shape = model["operations"][operation].get("input")
+    return list(model["shapes"][shape["shape"]]["members"]) if shape else []

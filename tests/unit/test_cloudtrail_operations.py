@@ -1,4 +1,7 @@
-"""The CloudTrail operations table equals what the code decides today, operation by operation.
+"""The CloudTrail operations table names the resources the code authorizes on, operation by operation.
+
+Read-only, on-loop and body limits are checked for every service by tests/unit/test_operations.py, one row per
+listed operation by tests/unit/test_providers_index.py.
 
 Compared with: access.TRAIL_OPERATIONS and ListTags' ResourceIdList;
 the readers' pinned answers (tests/support/operation_vectors.py).
@@ -6,44 +9,18 @@ the readers' pinned answers (tests/support/operation_vectors.py).
 
 from __future__ import annotations
 
-import botocore.loaders
 import pytest
-from botocore import xform_name
 
-from strongroom.core.operations import READ_ONLY_PREFIXES
-from strongroom.server.limits import body_limit
 from strongroom.services.cloudtrail import access
 from strongroom.services.cloudtrail.operations import OPERATIONS
-from strongroom.services.cloudtrail.provider import Provider
 from tests.support import operation_vectors as vectors
 
 SERVICE = "cloudtrail"
-_MODEL = botocore.loaders.create_loader().load_service_model(SERVICE, "service-2")
-MODEL_OPERATIONS = sorted(_MODEL["operations"])
-IMPLEMENTED = sorted(op for op in MODEL_OPERATIONS if xform_name(op) in vars(Provider))
+MODEL_OPERATIONS = vectors.model_operations(SERVICE)
 
 
 def _input_members(op: str) -> list[str]:
-    shape = _MODEL["operations"][op].get("input")
-    return list(_MODEL["shapes"][shape["shape"]]["members"]) if shape else []
-
-
-def test_one_row_per_implemented_operation() -> None:
-    assert sorted(OPERATIONS) == IMPLEMENTED
-    assert all(row.name == name for name, row in OPERATIONS.items())
-
-
-@pytest.mark.parametrize("op", MODEL_OPERATIONS)
-def test_read_only_on_loop_and_body_limit_as_today(op: str) -> None:
-    row = OPERATIONS.get(op)
-    if row is None:
-        return  # not implemented: no row
-    read_only = row.read_only if row.read_only is not None else op.startswith(READ_ONLY_PREFIXES)
-    assert read_only == vectors.read_only(SERVICE, op)
-    on_loop = row.on_loop if row.on_loop is not None else read_only
-    assert on_loop == vectors.on_loop(SERVICE, op)
-    assert row.body_limit is None and vectors.body_limit(SERVICE, op) == body_limit(SERVICE)
-    assert row.actions == () and not row.throttled and row.audit_members == ()
+    return vectors.input_members(SERVICE, op)
 
 
 @pytest.mark.parametrize("op", MODEL_OPERATIONS)
