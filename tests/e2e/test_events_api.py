@@ -50,6 +50,10 @@ def test_rules_lifecycle_listing_and_errors(server: ServerProcess) -> None:
     assert [r["Name"] for r in page["Rules"]] == [f"{prefix}-0", f"{prefix}-1"]
     rest = events.list_rules(NamePrefix=prefix, Limit=2, NextToken=page["NextToken"])
     assert [r["Name"] for r in rest["Rules"]] == [f"{prefix}-2"] and "NextToken" not in rest
+    for forged in ("!!!", "bm90LWEtdG9rZW4"):  # not base64; base64 of something we never issued
+        with pytest.raises(ClientError) as exc:
+            events.list_rules(NamePrefix=prefix, NextToken=forged)
+        assert _code(exc) == ("ValidationException", "The NextToken is invalid.")
     events.disable_rule(Name=f"{prefix}-0")
     assert events.describe_rule(Name=f"{prefix}-0")["State"] == "DISABLED"
     target = log_target(server, unique("log"))

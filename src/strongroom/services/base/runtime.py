@@ -9,37 +9,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
+from strongroom.audit.runtime import AuditRuntime
 from strongroom.core import context
 
 if TYPE_CHECKING:
     from botocore.model import OperationModel
 
     from strongroom.audit.store import AuditLog
-    from strongroom.core.config import Config
-    from strongroom.iam.accounts import AccountDirectory
-    from strongroom.keyring.seal import Seal
     from strongroom.protocol.catalog import Catalog
-    from strongroom.scheduler.jobs import Scheduler
-    from strongroom.store.engine import Store
 
 
 class ProviderLookup(Protocol):
     def provider(self, service: str) -> object | None: ...
 
 
-class ServiceRuntime(context.CallRuntime, Protocol):
-    """The members of the server's runtime a service may use (read-only: a Protocol attribute would be invariant)."""
+class ServiceRuntime(AuditRuntime, context.CallRuntime, Protocol):
+    """The members of the server's runtime a service may use (read-only: a Protocol attribute would be invariant):
+    the audit log's (config, store, seal, scheduler, accounts) and the ones below."""
 
-    @property
-    def config(self) -> Config: ...
-    @property
-    def store(self) -> Store: ...
-    @property
-    def seal(self) -> Seal: ...
-    @property
-    def scheduler(self) -> Scheduler: ...
-    @property
-    def accounts(self) -> AccountDirectory: ...
     @property
     def audit(self) -> AuditLog: ...
     @property

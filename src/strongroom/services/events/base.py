@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Row, delete, select
 
+from strongroom.core.errors import AwsError
 from strongroom.events import model
 from strongroom.events.bus import bus_arn, ensure_default_bus
+from strongroom.services.base import pages
 from strongroom.services.base.family import ServiceBase
 from strongroom.services.events.errors import ResourceNotFoundException, ValidationException
 
@@ -70,20 +71,14 @@ class EventsBase(ServiceBase):
     # -- pagination ----------------------------------------------------------------------------------------
 
     @staticmethod
-    def page(items: Sequence[T], request: dict[str, Any], key: Any) -> tuple[list[T], str | None]:
-        """Sorted items after NextToken, at most Limit; NextToken is opaque base64 of the last key returned."""
+    def page(items: Sequence[T], request: dict[str, Any], key: Callable[[T], str]) -> tuple[list[T], str | None]:
+        """Items in ``key`` order after NextToken, at most Limit (services/base/pages.py); an empty token is none."""
+
+        def bad() -> AwsError:
+            return ValidationException("The NextToken is invalid.")
+
         limit = request.get("Limit") or DEFAULT_LIMIT
-        token = request.get("NextToken")
-        start = 0
-        if token:
-            try:
-                after = base64.urlsafe_b64decode(token.encode()).decode()
-            except (ValueError, UnicodeDecodeError):
-                raise ValidationException("The NextToken is invalid.") from None
-            start = next((i for i, item in enumerate(items) if key(item) > after), len(items))
-        chunk = list(items[start : start + limit])
-        more = start + limit < len(items)
-        return chunk, base64.urlsafe_b64encode(key(chunk[-1]).encode()).decode() if more and chunk else None
+        return pages.after_page(items, request.get("NextToken") or None, limit, key, bad)
 
     # -- tags ----------------------------------------------------------------------------------------------
 
