@@ -6,6 +6,7 @@ Run ``python -m bench.run --help``. ``run(Options(...))`` is the entry point the
 from __future__ import annotations
 
 import argparse
+import functools
 import sqlite3
 import sys
 import tempfile
@@ -13,9 +14,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import memory
+from bench import memory, s3
 from bench.load import Cell, Usage, default_generator, run_cell
 from bench.report import Report, render
+from bench.s3 import S3Options, S3Results
 from bench.servers import Server, bare, moto, strongroom
 from bench.signing import Endpoint, signed_pool
 from bench.workloads import WORKLOADS, Workload, provider_missing
@@ -37,6 +39,12 @@ class Options:
     out: Path | None = None
     work_dir: Path | None = None
     verbose: bool = True
+    s3: S3Options = field(default_factory=S3Options)  # sizes of the S3 section (bench/s3.py)
+
+
+@dataclass
+class BenchReport(Report):
+    s3: S3Results = field(default_factory=S3Results)  # rendered into its own block of the markdown
 
 
 def _say(options: Options, message: str) -> None:
@@ -74,7 +82,7 @@ def _measure(
         )
 
 
-def _bench_target(options: Options, server: Server, report: Report, label: str) -> None:
+def _bench_target(options: Options, server: Server, report: BenchReport, label: str) -> None:
     server.start()
     try:
         usage = Usage(server.pid)
@@ -88,6 +96,11 @@ def _bench_target(options: Options, server: Server, report: Report, label: str) 
                     row[c] = "not available yet"
                 continue
             _measure(options, server, workload, row, usage)
+        if label in s3.TARGETS and s3.wanted(options.s3, options.workloads):
+            say = functools.partial(_say, options)
+            s3.measure(
+                options.s3, server, usage, options.seconds, options.generator, options.workloads, report.s3, label, say
+            )
     finally:
         server.stop()
 
@@ -161,10 +174,10 @@ def _count(data: Path, table: str) -> int:
         conn.close()
 
 
-def run(options: Options) -> Report:
+def run(options: Options) -> BenchReport:
     """Run the whole benchmark; writes the markdown report to ``options.out`` when given."""
     began = time.monotonic()
-    report = Report(options.generator, options.seconds, options.concurrency, options.workers, options.log_level)
+    report = BenchReport(options.generator, options.seconds, options.concurrency, options.workers, options.log_level)
     with tempfile.TemporaryDirectory(prefix="strongroom-bench-", dir=options.work_dir) as tmp:
         work = Path(tmp)
         if "strongroom" in options.targets:
@@ -196,6 +209,8 @@ def run(options: Options) -> Report:
     report.elapsed = time.monotonic() - began
     if options.out is not None:
         options.out.write_text(render(report, options.out.read_text() if options.out.exists() else ""))
+        if report.s3.cells:
+            options.out.write_text(s3.render(report.s3, options.out.read_text()))
         _say(options, f"wrote {options.out} in {report.elapsed:.0f} s")
     return report
 
@@ -212,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="server processes (--workers; default 2)")
     parser.add_argument("--log-level", default="info")
     parser.add_argument("--no-audit-off", action="store_true")
+    parser.add_argument("--no-s3", action="store_true", help="skip the S3 section")
+    parser.add_argument("--s3-upload-mib", type=int, default=2048, help="the memory upload's size (0: none)")
     parser.add_argument("--out", type=Path, default=None, help="write the markdown report here")
     args = parser.parse_args(argv)
     options = Options(
@@ -226,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         log_level=args.log_level,
         audit_off=not args.no_audit_off,
         out=args.out,
+        s3=S3Options(enabled=not args.no_s3, upload_size=args.s3_upload_mib * s3.MiB),
     )
     run(options)
     return 0

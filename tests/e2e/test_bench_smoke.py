@@ -8,6 +8,7 @@ from pathlib import Path
 from bench.load import Cell
 from bench.report import BEGIN, END
 from bench.run import Options, run
+from bench.s3 import S3Options, Upload
 
 
 def test_bench_runs_end_to_end_at_tiny_size(tmp_path: Path) -> None:
@@ -26,6 +27,7 @@ def test_bench_runs_end_to_end_at_tiny_size(tmp_path: Path) -> None:
             out=out,
             work_dir=tmp_path,
             verbose=False,
+            s3=S3Options.tiny(),
         )
     )
     encrypt = report.results["strongroom"]["KMS Encrypt (256 B)"]
@@ -41,6 +43,12 @@ def test_bench_runs_end_to_end_at_tiny_size(tmp_path: Path) -> None:
     assert isinstance(off, Cell) and off.errors == 0
     assert isinstance(report.results["bare"]["fixed body"][1], Cell)
     assert report.memory_counts["keys"] >= 20 and report.memory_counts["audit"] >= 500, report.memory_notes
+    s3_cells = report.s3.cells["strongroom"]
+    assert len(s3_cells) == 8, s3_cells  # PutObject and GetObject x 2 sizes x SSE-S3 and SSE-KMS
+    for name, row in s3_cells.items():
+        for cell in row.values():
+            assert isinstance(cell, Cell) and cell.requests > 0 and cell.errors == 0, (name, cell)
+    assert isinstance(report.s3.upload, Upload) and report.s3.upload.peak_mb > 0, report.s3.upload
     text = out.read_text()
     assert "written analysis" in text and "more analysis" in text and "old table" not in text
-    assert "KMS Encrypt (256 B)" in text and "Audit on vs off" in text
+    assert "KMS Encrypt (256 B)" in text and "Audit on vs off" in text and "## S3 results" in text

@@ -27,6 +27,11 @@ from tests.support.server import ServerProcess
 from tests.support.shapegen import operation_input, operation_output
 
 SEEDS = (1, 2)
+# S3 is left out: its request plane checks what random inputs cannot satisfy (checksum and Content-MD5 headers against
+# the body, one checksum per request, botocore's own S3 parameter rules), so an echo cannot stand in for it. Its codec
+# round trip, every operation through botocore's own rest-xml serializer and parser, is
+# tests/unit/test_protocol_codecs_restxml.py; its behaviour, tests/e2e/test_s3_*.py.
+SERVICES = tuple(s for s in WIRED_SERVICES if s != "s3")
 
 
 class Echo:
@@ -76,7 +81,7 @@ def normalize(value: Any, lossy: bool = False) -> Any:
 
 def _cases() -> list[tuple[str, str]]:
     catalog = default_catalog()
-    return [(s, op) for s in WIRED_SERVICES for op in catalog.service(s).operation_names]
+    return [(s, op) for s in SERVICES for op in catalog.service(s).operation_names]
 
 
 def _skip_reason(operation: Any) -> str | None:
@@ -146,7 +151,7 @@ def test_operation_round_trip(
         assert normalize(response) == normalize(expected)
 
 
-@pytest.mark.parametrize("service", WIRED_SERVICES)
+@pytest.mark.parametrize("service", SERVICES)
 def test_modeled_errors_round_trip(
     echo_server: tuple[ServerProcess, Runtime, Echo], clients: dict[str, Any], service: str
 ) -> None:

@@ -35,6 +35,9 @@ PINNED_READ_ONLY_EXCEPTIONS = {
     "sts:AssumeRoleWithWebIdentity": True,
     "sts:DecodeAuthorizationMessage": True,
     "secretsmanager:ValidateResourcePolicy": True,
+    # S3 (added with the service): HEAD requests read
+    "s3:HeadBucket": True,
+    "s3:HeadObject": True,
 }
 # Read-only operations that run in worker threads all the same (on SQLite; unimplemented ones included).
 PINNED_READ_ONLY_OFF_LOOP = {
@@ -45,6 +48,40 @@ PINNED_READ_ONLY_OFF_LOOP = {
     "sts:AssumeRoleWithWebIdentity",
     "sts:GetFederationToken",
     "sts:GetSessionToken",
+    # S3 (added with the service): no S3 call runs on the loop; bodies stream and reads wait on blobs and KMS
+    *(
+        f"s3:{name}"
+        for name in (
+            "GetBucketAcl",
+            "GetBucketCors",
+            "GetBucketEncryption",
+            "GetBucketLifecycleConfiguration",
+            "GetBucketLocation",
+            "GetBucketNotificationConfiguration",
+            "GetBucketOwnershipControls",
+            "GetBucketPolicy",
+            "GetBucketPolicyStatus",
+            "GetBucketReplication",
+            "GetBucketTagging",
+            "GetBucketVersioning",
+            "GetObject",
+            "GetObjectAttributes",
+            "GetObjectLegalHold",
+            "GetObjectLockConfiguration",
+            "GetObjectRetention",
+            "GetObjectTagging",
+            "GetPublicAccessBlock",
+            "HeadBucket",
+            "HeadObject",
+            "ListBuckets",
+            "ListMultipartUploads",
+            "ListObjectVersions",
+            "ListObjects",
+            "ListObjectsV2",
+            "ListParts",
+        )
+    ),
+    "s3control:GetPublicAccessBlock",
 }
 PINNED_SERVICE_BODY_LIMITS = {
     "kms": 524288,
@@ -63,6 +100,8 @@ PINNED_SERVICE_BODY_LIMITS = {
     "guardduty": 1048576,
     "inspector2": 1048576,
     "macie2": 1048576,
+    "s3": 16777216,
+    "s3control": 1048576,
 }
 # Operation limits that differ from the service's; every other Lambda operation takes 1 MiB.
 PINNED_OPERATION_BODY_LIMITS = {

@@ -1,4 +1,8 @@
-"""LookupEvents: the last 90 days of an account's management events in one region, newest first."""
+"""LookupEvents: the last 90 days of an account's management events in one region, newest first.
+
+Data events (S3 object calls recorded for the trails that select them) are stored beside them and never shown:
+"The CloudTrail Event history doesn't record data events."
+"""
 
 from __future__ import annotations
 
@@ -92,6 +96,7 @@ def lookup_events(store: Store, account_id: str, region: str, request: dict[str,
     conditions: list[ColumnElement[bool]] = [
         ev.c.account_id == account_id,
         ev.c.region == region,
+        ev.c.event_type != model.DATA_EVENT_ROW_TYPE,
         ev.c.event_time >= max(start or now - WINDOW, now - WINDOW),
         ev.c.event_time <= (end or now),
     ]

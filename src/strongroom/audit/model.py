@@ -10,6 +10,10 @@ from strongroom.keyring.registry import register_sealed_column
 from strongroom.store.schema import metadata
 from strongroom.store.types import UtcDateTime
 
+# ``audit_events.event_type`` of a data event (S3 object calls): LookupEvents shows management events only, and
+# this column is how it tells them apart without reading every record (the record itself says "AwsApiCall").
+DATA_EVENT_ROW_TYPE = "Data:AwsApiCall"
+
 # SQLite only auto-increments an INTEGER PRIMARY KEY (the rowid); PostgreSQL gets a 64-bit identity.
 _SEQ = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -24,7 +28,7 @@ events = Table(
     Column("recorded_at", UtcDateTime(), nullable=False),
     Column("event_name", String(128), nullable=False),
     Column("event_source", String(128), nullable=False),
-    Column("event_type", String(32), nullable=False),
+    Column("event_type", String(32), nullable=False),  # the record's eventType, or DATA_EVENT_ROW_TYPE
     Column("read_only", Boolean, nullable=False),
     Column("username", String(256), nullable=True),
     Column("access_key_id", String(128), nullable=True),

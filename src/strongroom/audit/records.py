@@ -25,6 +25,7 @@ from strongroom.core.operations import row_read_only
 if TYPE_CHECKING:
     from strongroom.core.context import Principal
     from strongroom.core.operations import Operation
+    from strongroom.protocol.http import HttpRequest
 
 EVENT_VERSION = "1.11"
 HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
@@ -136,6 +137,8 @@ class CallFacts:
     tls_host: str | None = None  # set when served over TLS
     invoked_by: str | None = None  # e.g. "ssm.amazonaws.com" for a call one service made for its caller
     spec: Operation | None = None  # the operation's row of its service's operations table, when it has one
+    # The HTTP request (None for an in-process call): S3 data events record its Host, signature and sizes.
+    http: HttpRequest | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property

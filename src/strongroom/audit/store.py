@@ -25,6 +25,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from strongroom.audit import model
+from strongroom.audit.data_events import DataEvents, minimal_data_record
+from strongroom.audit.objects import TrailObjectSink
 from strongroom.audit.records import (
     CallFacts,
     build_records,
@@ -151,7 +153,11 @@ def _column(value: Any, width: int) -> str | None:
 
 def _unrecorded() -> Ticket:
     """The ticket of a call that is not recorded (audit disabled for benchmarking): nothing stored, nobody waits."""
-    return Ticket([], [], [{}], awaited=False)
+    return _NOT_RECORDED
+
+
+# Shared by every call that is not recorded (a data event no trail selects: most S3 GETs): nothing in it changes.
+_NOT_RECORDED = Ticket([], [], [{}], awaited=False)
 
 
 _EVENTS = BulkInsert(model.events)
@@ -320,12 +326,22 @@ class AuditLog:
         self._announcer_lock = threading.Lock()
         self._api_call_hooks: list[Callable[[dict[str, Any]], Any]] = []
         self._trails: TrailDelivery | None = None
+        self.data_events = DataEvents(runtime.store)
 
     @property
     def trails(self) -> TrailDelivery:
         if self._trails is None:
             self._trails = TrailDelivery(self.runtime)
         return self._trails
+
+    @property
+    def object_sink(self) -> TrailObjectSink | None:
+        """The server's S3 as trail files' destination (``objects.py``); None: trail directories only."""
+        return self.trails.sink
+
+    @object_sink.setter
+    def object_sink(self, sink: TrailObjectSink | None) -> None:
+        self.trails.sink = sink
 
     @property
     def disabled(self) -> bool:
@@ -368,6 +384,9 @@ class AuditLog:
         """
         if self.disabled:
             return _unrecorded()
+        spec = facts.spec
+        if spec is not None and spec.data_event and facts.principal is not None:
+            return self._record_data_event(facts)
         # Building the record and its rows never fails the call: anything the full record cannot hold falls back
         # to the minimal record (who, what, when, the outcome), which is built from pipeline facts alone.
         try:
@@ -377,6 +396,28 @@ class AuditLog:
             log.exception("could not build the audit record of %s:%s", facts.service_name, facts.event_name)
             records = [minimal_record(facts)]
             events, resources = rows_for(records, facts.event_time)
+        first = records[0]
+        changed = facts.error_code is None and first.get("readOnly") is False
+        announce = changed and bool(first.get("recipientAccountId"))
+        return self.writer.submit(Ticket(events, resources, records, announce=announce, awaited=changed))
+
+    def _record_data_event(self, facts: CallFacts) -> Ticket:
+        """An S3 object call: recorded only for the accounts whose trails select it (``data_events.py``), and
+        stored so that event history leaves it out. As for every call, a change is acknowledged only once durable.
+
+        (A request that failed authentication has no principal: it is recorded as such calls are everywhere, for
+        the claimed key's account.)
+        """
+        try:
+            records = self.data_events.records(facts)
+        except Exception:
+            log.exception("could not build the data event of %s:%s", facts.service_name, facts.event_name)
+            records = [minimal_data_record(facts)]
+        if not records:
+            return _NOT_RECORDED
+        events, resources = rows_for(records, facts.event_time)
+        for row in events:
+            row["event_type"] = model.DATA_EVENT_ROW_TYPE
         first = records[0]
         changed = facts.error_code is None and first.get("readOnly") is False
         announce = changed and bool(first.get("recipientAccountId"))

@@ -1,16 +1,23 @@
 """Trail delivery: gzip log files and hourly signed digests, laid out exactly as CloudTrail's S3 keys.
 
-A trail's S3BucketName is a directory: ``<trails base>/<bucket>/<S3 key>``, where the base is
-``DATA_DIR/trails`` unless ``audit_trails_dir`` is set in strongroom.toml (or ``STRONGROOM_AUDIT_TRAILS_DIR``).
-The key holds the caller's S3KeyPrefix, so keys are mapped to paths by ``core.paths.key_parts`` (``..`` segments
-escaped) and written through ``core.paths``, which never leaves the base.
-The S3 object metadata CloudTrail puts on each digest (``signature``, ``signature-algorithm``) lives next to it in
-``<digest key>.metadata.json``, since a directory has no object metadata.
+Where files go: when the trail's S3BucketName is an S3 bucket of this server, into that bucket as objects, put
+in-process as CloudTrail's service principal (``objects.TrailObjectSink``, wired by the server): the bucket policy
+must let ``cloudtrail.amazonaws.com`` put them, log files are SSE-KMS under the trail's KmsKeyId when it has one
+(else the bucket's default encryption), digests SSE-S3 ("Digest files are encrypted with Amazon S3-managed
+encryption keys (SSE-S3)"), and a digest's signature is its object metadata (``x-amz-meta-signature``,
+``x-amz-meta-signature-algorithm``), as on AWS.
+
+Otherwise (no such bucket: the documented fallback) the S3BucketName is a directory: ``<trails base>/<bucket>/<S3
+key>``, where the base is ``DATA_DIR/trails`` unless ``audit_trails_dir`` is set in strongroom.toml (or
+``STRONGROOM_AUDIT_TRAILS_DIR``). The key holds the caller's S3KeyPrefix, so keys are mapped to paths by
+``core.paths.key_parts`` (``..`` segments escaped) and written through ``core.paths``, which never leaves the base.
+The digest metadata lives next to the digest in ``<digest key>.metadata.json``, since a directory has none.
 
 Delivery runs on the scheduler every five minutes of server time, and on flush (shutdown). Each trail keeps a
 cursor (the last ``audit_events.seq`` it considered); a record is delivered once it is ``GRACE_SECONDS`` old, so a
-batch still committing on another node is not skipped. Files are written (fsynced, renamed) before the cursor
-moves; a conditional update makes a second node's concurrent delivery lose and remove its files.
+batch still committing on another node is not skipped. Files are written (fsynced, renamed; or put) before the
+cursor moves; a conditional update makes a second node's concurrent delivery lose and remove its files. Which
+records a trail takes is ``selectors.matches`` (management and data events).
 """
 
 from __future__ import annotations
@@ -30,8 +37,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlalchemy import Row, and_, select, update
 
-from strongroom.audit import model
+from strongroom.audit import model, selectors
 from strongroom.audit.keys import ALGORITHM, SigningKeys
+from strongroom.audit.objects import DIGEST, LOG, TrailObject, TrailObjectSink
 from strongroom.core import paths
 from strongroom.core.clock import clock
 from strongroom.core.config import Config
@@ -52,9 +60,7 @@ BATCH = 5000
 # Records of these services go into every trail that includes global service events, as on AWS.
 GLOBAL_SOURCES = frozenset({"iam.amazonaws.com", "sts.amazonaws.com"})
 _RANDOM = string.ascii_letters + string.digits
-DEFAULT_SELECTORS: list[dict[str, Any]] = [
-    {"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": [], "ExcludeManagementEventSources": []}
-]
+DEFAULT_SELECTORS = selectors.DEFAULT_SELECTORS
 
 
 def trails_base(config: Config) -> Path:
@@ -92,43 +98,16 @@ def signing_string(digest: dict[str, Any], content: bytes) -> bytes:
 
 
 def selected(record: dict[str, Any], trail: Row[Any]) -> bool:
-    """Whether the trail's event selectors take this (management) record."""
-    if trail.advanced_event_selectors:
-        return any(_advanced_match(s, record) for s in json.loads(trail.advanced_event_selectors))
-    selectors = json.loads(trail.event_selectors) if trail.event_selectors else DEFAULT_SELECTORS
-    read_only = bool(record.get("readOnly"))
-    for sel in selectors:
-        if not sel.get("IncludeManagementEvents", True):
-            continue
-        if record.get("eventSource") in (sel.get("ExcludeManagementEventSources") or []):
-            continue
-        kind = sel.get("ReadWriteType", "All")
-        if kind == "All" or (kind == "ReadOnly") == read_only:
-            return True
-    return False
+    """Whether the trail's event selectors take this record (management or data event)."""
+    basic = json.loads(trail.event_selectors) if trail.event_selectors else None
+    advanced = json.loads(trail.advanced_event_selectors) if trail.advanced_event_selectors else None
+    return selectors.matches(record, basic, advanced)
 
 
-def _advanced_match(selector: dict[str, Any], record: dict[str, Any]) -> bool:
-    values = {
-        "eventCategory": record.get("eventCategory", "Management"),
-        "readOnly": "true" if record.get("readOnly") else "false",
-        "eventSource": record.get("eventSource", ""),
-        "eventName": record.get("eventName", ""),
-        "eventType": record.get("eventType", ""),
-    }
-    for field in selector.get("FieldSelectors", []):
-        value = values.get(field.get("Field", ""))
-        if value is None:
-            continue  # data-event fields never match management records' absence
-        if "Equals" in field and value not in field["Equals"]:
-            return False
-        if "NotEquals" in field and value in field["NotEquals"]:
-            return False
-        if "StartsWith" in field and not any(value.startswith(p) for p in field["StartsWith"]):
-            return False
-        if "NotStartsWith" in field and any(value.startswith(p) for p in field["NotStartsWith"]):
-            return False
-    return True
+def _error_name(exc: BaseException) -> str:
+    """LatestDeliveryError: the S3 or KMS error code when the bucket refused the object, else the exception's name."""
+    code = getattr(exc, "code", None)
+    return str(code) if isinstance(code, str) and code else type(exc).__name__
 
 
 class TrailDelivery:
@@ -137,6 +116,7 @@ class TrailDelivery:
         self.store = runtime.store
         self.base = trails_base(runtime.config)
         self.keys = SigningKeys(runtime.store, runtime.seal)
+        self.sink: TrailObjectSink | None = None  # the server's S3 (``objects.py``); None: directories only
 
     # -- scheduling -------------------------------------------------------------------------------------------
 
@@ -162,8 +142,31 @@ class TrailDelivery:
     # -- log files --------------------------------------------------------------------------------------------
 
     def _write(self, bucket: str, key: str, data: bytes) -> Path:
-        """Store the object ``key`` of ``bucket``; core.paths keeps it under the base whatever the key holds."""
+        """Store the file ``key`` of the directory ``bucket``; core.paths keeps it under the base whatever the key
+        holds."""
         return paths.write_atomic(self.base, bucket, *paths.key_parts(key), data=data)
+
+    def _store(self, obj: TrailObject) -> TrailObject | None:
+        """Deliver one file: into the S3 bucket when there is one (returns the object, for ``_unstore``), else into
+        the trail directory (returns None). A bucket that refuses the object raises."""
+        sink = self.sink
+        if sink is not None and sink.put(obj):
+            return obj
+        self._write(obj.bucket, obj.key, obj.body)
+        if obj.metadata:
+            self._write(obj.bucket, obj.key + ".metadata.json", orjson.dumps(obj.metadata))
+        return None
+
+    def _unstore(self, obj: TrailObject, stored: TrailObject | None) -> None:
+        """Remove a file ``_store`` delivered (best effort: it is only ever a duplicate of records delivered
+        elsewhere)."""
+        try:
+            if stored is not None and self.sink is not None:
+                self.sink.delete(stored)
+            else:
+                paths.remove(self.base, obj.bucket, *paths.key_parts(obj.key))
+        except Exception:
+            log.exception("could not remove %s from %s", obj.key, obj.bucket)
 
     def deliver(self, grace_seconds: float = GRACE_SECONDS) -> int:
         """Write every trail's new records into log files; returns how many files were written."""
@@ -181,7 +184,7 @@ class TrailDelivery:
                     conn.execute(
                         update(model.trails)
                         .where(model.trails.c.arn == trail.arn)
-                        .values(latest_delivery_error=type(exc).__name__)
+                        .values(latest_delivery_error=_error_name(exc))
                     )
         return written
 
@@ -202,34 +205,27 @@ class TrailDelivery:
         if not events:
             return 0
         by_region: dict[str, list[Any]] = defaultdict(list)
+        basic = json.loads(trail.event_selectors) if trail.event_selectors else None
+        advanced = json.loads(trail.advanced_event_selectors) if trail.advanced_event_selectors else None
         for row in events:
             global_event = trail.include_global_service_events and row.event_source in GLOBAL_SOURCES
             if not trail.is_multi_region_trail and row.region != trail.region and not global_event:
                 continue
-            record = orjson.loads(row.record)
-            if selected(record, trail):
+            if selectors.matches(orjson.loads(row.record), basic, advanced):
                 by_region[row.region if trail.is_multi_region_trail else trail.region].append(row)
         files: list[dict[str, Any]] = []
-        written: list[str] = []
-        for region, rows in sorted(by_region.items()):
-            key = log_key(trail, region, now)
-            content = b'{"Records":[' + b",".join(r.record.encode() for r in rows) + b"]}"
-            self._write(trail.s3_bucket_name, key, gzip.compress(content, mtime=0))
-            written.append(key)
-            files.append(
-                {
-                    "trail_arn": trail.arn,
-                    "s3_object": key,
-                    "kind": "log",
-                    "region": region,
-                    "delivered_at": now,
-                    "hash_value": hashlib.sha256(content).hexdigest(),
-                    "signature": None,
-                    "oldest_event_time": min(r.event_time for r in rows),
-                    "newest_event_time": max(r.event_time for r in rows),
-                    "digested": False,
-                }
-            )
+        written: list[tuple[TrailObject, TrailObject | None]] = []
+        try:
+            for region, rows in sorted(by_region.items()):
+                key = log_key(trail, region, now)
+                content = b'{"Records":[' + b",".join(r.record.encode() for r in rows) + b"]}"
+                obj = self._object(trail, key, gzip.compress(content, mtime=0), LOG)
+                written.append((obj, self._store(obj)))
+                files.append(_log_file(trail, key, region, now, content, rows))
+        except BaseException:
+            for obj, stored in written:  # the same records go out again next time, in new files
+                self._unstore(obj, stored)
+            raise
         last = events[-1].seq
         with self.store.write() as conn:
             moved = conn.execute(
@@ -244,14 +240,30 @@ class TrailDelivery:
             if moved and files:
                 conn.execute(model.trail_files.insert(), files)
         if not moved:
-            for key in written:  # another node delivered these records first
-                paths.remove(self.base, trail.s3_bucket_name, *paths.key_parts(key))
+            for obj, stored in written:  # another node delivered these records first
+                self._unstore(obj, stored)
             return 0
         if len(events) == BATCH:
             with self.store.read() as conn:
                 fresh = conn.execute(select(model.trails).where(model.trails.c.arn == trail.arn)).one()
             return len(files) + self._deliver_trail(fresh, grace_seconds)
         return len(files)
+
+    @staticmethod
+    def _object(
+        trail: Row[Any], key: str, body: bytes, kind: str, metadata: dict[str, str] | None = None
+    ) -> TrailObject:
+        return TrailObject(
+            trail_arn=trail.arn,
+            account_id=trail.account_id,
+            region=trail.region,
+            bucket=trail.s3_bucket_name,
+            key=key,
+            body=body,
+            kind=kind,
+            kms_key_id=trail.kms_key_id if kind == LOG else None,
+            metadata=metadata or {},
+        )
 
     # -- digests ----------------------------------------------------------------------------------------------
 
@@ -325,9 +337,8 @@ class TrailDelivery:
         }
         content = orjson.dumps(digest)
         fingerprint, signature = self.keys.sign(signing_string(digest, content))
-        self._write(bucket, key, gzip.compress(content, mtime=0))
         meta = {"signature": signature.hex(), "signature-algorithm": ALGORITHM}
-        self._write(bucket, key + ".metadata.json", orjson.dumps(meta))
+        self._store(self._object(trail, key, gzip.compress(content, mtime=0), DIGEST, meta))
         with self.store.write() as conn:
             conn.execute(
                 tf.insert().values(
@@ -353,3 +364,19 @@ class TrailDelivery:
                 update(model.trails).where(model.trails.c.arn == trail.arn).values(latest_digest_delivery_time=now)
             )
         return 1
+
+
+def _log_file(trail: Row[Any], key: str, region: str, now: datetime, content: bytes, rows: list[Any]) -> dict[str, Any]:
+    """The audit_trail_files row of a delivered log file."""
+    return {
+        "trail_arn": trail.arn,
+        "s3_object": key,
+        "kind": "log",
+        "region": region,
+        "delivered_at": now,
+        "hash_value": hashlib.sha256(content).hexdigest(),
+        "signature": None,
+        "oldest_event_time": min(r.event_time for r in rows),
+        "newest_event_time": max(r.event_time for r in rows),
+        "digested": False,
+    }

@@ -1,9 +1,13 @@
-"""Trail integrity validation, as ``aws cloudtrail validate-logs`` does it, over a local trail directory.
+"""Trail integrity validation, as ``aws cloudtrail validate-logs`` does it, over a trail's S3 bucket or directory.
 
 Walks each region's digest chain from the newest digest in range back to the start time: every digest must be
 where it says it is, signed by a known key over AWS's data signing string, and match the hash and signature its
 successor recorded for it; every log file a valid digest lists must exist and hash to the recorded SHA-256.
 Log files in the covered period that no digest lists are reported too.
+
+Where the files are read from is a ``TrailFiles``: ``DirectoryFiles`` for a trail directory (the digest signature in
+its ``.metadata.json`` sidecar), or the server's S3 bucket read in-process (``services/cloudtrail/delivery.py``,
+the signature in the object's metadata).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from strongroom.audit.keys import verify
 from strongroom.audit.trails import signing_string
@@ -30,6 +34,70 @@ REQUIRED = (
     "digestEndTime",
     "digestStartTime",
 )
+
+
+class TrailFiles(Protocol):
+    """Read access to the files of a trail's bucket, wherever they are stored."""
+
+    def read(self, bucket: str, key: str) -> bytes | None:
+        """The object's bytes as stored (gzip); None when there is no such object."""
+        ...
+
+    def exists(self, bucket: str, key: str) -> bool: ...
+
+    def signature(self, bucket: str, key: str) -> str | None:
+        """A digest's ``signature`` metadata (hex); None when it has none."""
+        ...
+
+    def keys(self, bucket: str, folder: str) -> list[str]:
+        """The keys of the ``.json.gz`` objects under the key prefix ``folder/``."""
+        ...
+
+
+class DirectoryFiles:
+    """A trail directory: keys mapped to paths as trails.py writes them, signatures in sidecar files."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+
+    def path(self, bucket: str, key: str) -> Path | None:
+        """Where delivery stored ``key``; None for a place outside the base."""
+        try:
+            return paths.confine(self.base, bucket, *paths.key_parts(key))
+        except paths.PathEscapeError:
+            return None
+
+    def read(self, bucket: str, key: str) -> bytes | None:
+        path = self.path(bucket, key)
+        if path is None or not path.exists():
+            return None
+        try:
+            return path.read_bytes()
+        except OSError:
+            return b""  # present but unreadable: the caller reports an invalid format
+
+    def exists(self, bucket: str, key: str) -> bool:
+        path = self.path(bucket, key)
+        return path is not None and path.exists()
+
+    def signature(self, bucket: str, key: str) -> str | None:
+        path = self.path(bucket, key + ".metadata.json")
+        if path is None:
+            return None
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        value = data.get("signature") if isinstance(data, dict) else None
+        return str(value) if value else None
+
+    def keys(self, bucket: str, folder: str) -> list[str]:
+        """Keys are rebuilt from ``folder`` rather than from the file's path, since the trail's prefix may hold
+        segments (``..``, ``//``) that are stored escaped or collapsed."""
+        top = self.path(bucket, folder)
+        if top is None or not top.is_dir():
+            return []
+        return [f"{folder}/{p.relative_to(top).as_posix()}" for p in top.rglob("*.json.gz")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,12 +187,12 @@ def _key_date(key: str) -> datetime:
 class Validator:
     def __init__(
         self,
-        base: Path,
+        files: TrailFiles | Path,
         trail: TrailInfo,
         public_keys: dict[str, bytes],
         delivered: dict[str, tuple[str, datetime]] | None = None,
     ) -> None:
-        self.base = base
+        self.files: TrailFiles = DirectoryFiles(files) if isinstance(files, Path) else files
         self.trail = trail
         self.keys = public_keys
         # What the server recorded delivering (key -> (kind, when)): finds files removed without a trace on disk.
@@ -134,27 +202,12 @@ class Validator:
     def location(self, key: str) -> str:
         return f"s3://{self.trail.bucket}/{key}"
 
-    def path(self, key: str, bucket: str | None = None) -> Path | None:
-        """Where delivery stored ``key`` (mapped as trails.py maps it); None for a place outside the base."""
-        try:
-            return paths.confine(self.base, bucket or self.trail.bucket, *paths.key_parts(key))
-        except paths.PathEscapeError:
-            return None
-
     def _exists(self, key: str) -> bool:
-        path = self.path(key)
-        return path is not None and path.exists()
+        return self.files.exists(self.trail.bucket, key)
 
     def _keys_under(self, folder: str) -> list[str]:
-        """The keys of the ``.json.gz`` objects under the key prefix ``folder`` (which the server wrote).
-
-        Keys are rebuilt from ``folder`` rather than from the file's path, since the trail's prefix may hold
-        segments (``..``, ``//``) that are stored escaped or collapsed.
-        """
-        top = self.path(folder)
-        if top is None or not top.is_dir():
-            return []
-        return [f"{folder}/{p.relative_to(top).as_posix()}" for p in top.rglob("*.json.gz")]
+        """The keys of the ``.json.gz`` objects under the key prefix ``folder`` (which the server wrote)."""
+        return self.files.keys(self.trail.bucket, folder)
 
     def validate(self, start: datetime, end: datetime | None = None) -> Report:
         end = end or datetime.now(UTC)
@@ -179,8 +232,8 @@ class Validator:
     # -- digests ---------------------------------------------------------------------------------------------
 
     def _regions(self) -> list[str]:
-        folder = self.path(f"{self.prefix}AWSLogs/{self.trail.account_id}/CloudTrail-Digest")
-        return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder and folder.is_dir() else []
+        folder = f"{self.prefix}AWSLogs/{self.trail.account_id}/CloudTrail-Digest"
+        return sorted({key[len(folder) + 1 :].split("/", 1)[0] for key in self._keys_under(folder)})
 
     def _digest_keys(self, region: str, start: datetime, end: datetime) -> list[str]:
         acct, name, home = self.trail.account_id, self.trail.name, self.trail.region
@@ -251,13 +304,13 @@ class Validator:
                         keys.sort(key=_key_date)
 
     def _load(self, key: str, report: Report) -> tuple[dict[str, Any], bytes, str] | None:
-        path = self.path(key)
+        raw = self.files.read(self.trail.bucket, key)
         where = self.location(key)
-        if path is None or not path.exists():
+        if raw is None:
             report.findings.append(Finding("Digest file", where, "INVALID: not found"))
             return None
         try:
-            content = gzip.decompress(path.read_bytes())
+            content = gzip.decompress(raw)
             digest = json.loads(content)
             if not isinstance(digest, dict):
                 raise ValueError("not an object")
@@ -281,7 +334,7 @@ class Validator:
                 )
             )
             return None
-        signature = self._signature(path)
+        signature = self.files.signature(self.trail.bucket, key)
         try:
             signature_bytes = bytes.fromhex(signature or "")
         except ValueError:
@@ -290,16 +343,6 @@ class Validator:
             report.findings.append(Finding("Digest file", where, "INVALID: signature verification failed"))
             return None
         return digest, content, str(signature)
-
-    @staticmethod
-    def _signature(path: Path) -> str | None:
-        meta = path.with_name(path.name + ".metadata.json")
-        try:
-            data = json.loads(meta.read_text())
-        except (OSError, ValueError):
-            return None
-        value = data.get("signature") if isinstance(data, dict) else None
-        return str(value) if value else None
 
     def _check_link(self, successor: dict[str, Any], key: str, content: bytes, signature: str, report: Report) -> None:
         if (
@@ -321,12 +364,12 @@ class Validator:
         key = str(entry.get("s3Object"))
         bucket = str(entry.get("s3Bucket") or self.trail.bucket)
         where = f"s3://{bucket}/{key}"
-        path = self.path(key, bucket)
-        if path is None or not path.exists():
+        raw = self.files.read(bucket, key)
+        if raw is None:
             report.findings.append(Finding("Log file", where, "INVALID: not found"))
             return
         try:
-            content = gzip.decompress(path.read_bytes())
+            content = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error):
             report.findings.append(Finding("Log file", where, "INVALID: invalid format"))
             return

@@ -259,6 +259,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="proxies whose X-Forwarded-For/-Proto are believed: addresses or CIDR ranges, comma-separated, or '*' "
         "(env STRONGROOM_FORWARDED_ALLOW_IPS; default: none)",
     )
+    p_server.add_argument(
+        "--blob-store",
+        default=None,
+        help="where S3 object bodies live, encrypted: file (default), database, or s3://bucket/prefix?endpoint=URL "
+        "(env STRONGROOM_BLOB_STORE; see docs/s3.md)",
+    )
     p_server.set_defaults(func=cmd_server)
 
     p_status = sub.add_parser("status", help="version, data dir, database, seal state, counts")
@@ -277,6 +283,10 @@ def build_parser() -> argparse.ArgumentParser:
     from strongroom.cli.secrets import register as register_secrets
 
     register_secrets(sub, common)
+
+    from strongroom.cli.s3 import register as register_s3
+
+    register_s3(sub, common)
 
     from strongroom.cli.audit import add_audit_parser
     from strongroom.cli.hsm import register as register_hsm

@@ -46,6 +46,10 @@ class Config:
     # Benchmarking aid only (bench/: audit-on vs audit-off figure): records no audit trail at all. Never set it
     # on a server anyone relies on; the server logs a warning at start when it is on.
     bench_disable_audit: bool = False
+    # Where S3 object bodies live (always encrypted): "file" (DATA_DIR/s3/blobs), "database" (the store's database,
+    # for several nodes on PostgreSQL) or "s3://bucket/prefix?endpoint=URL&region=R" (an S3-compatible store; its
+    # credentials from STRONGROOM_BLOB_ACCESS_KEY_ID / STRONGROOM_BLOB_SECRET_ACCESS_KEY). See docs/s3.md.
+    blob_store: str = "file"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

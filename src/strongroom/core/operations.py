@@ -21,6 +21,9 @@ class Operation:
     audit_members: tuple[str, ...] = ()  # request/response members whose values are resources[] (service default if ())
     throttled: bool = False  # counts toward a per-account request rate (SSM GetParameter*)
     body_limit: int | None = None  # bytes; None = the service's (server/limits.py)
+    # CloudTrail records it as a data event (S3 object operations): only trails whose selectors choose it log it,
+    # and event history (LookupEvents) never shows it.
+    data_event: bool = False
 
 
 # The default for ``read_only`` (a row that leaves it None): CloudTrail marks these name prefixes readOnly.

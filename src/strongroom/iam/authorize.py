@@ -191,6 +191,12 @@ def global_context(ctx: RequestContext, caller: CallerPolicies) -> dict[str, Any
     }
     if _is_ip(ctx.source_ip):
         out["aws:SourceIp"] = ctx.source_ip
+    # The resource on whose behalf an AWS service calls (CloudTrail delivering a trail's logs): aws:SourceArn and
+    # aws:SourceAccount, which AWS's documented bucket and key policies for service deliveries test.
+    for extra, key in (("source_arn", "aws:SourceArn"), ("source_account", "aws:SourceAccount")):
+        value = ctx.extras.get(extra)
+        if isinstance(value, str) and value:
+            out[key] = value
     if called_via:
         out["aws:CalledVia"] = called_via
         out["aws:CalledViaFirst"] = called_via[-1]
@@ -258,6 +264,9 @@ class ServiceAccess:
     checks: Callable[[RequestContext, dict[str, Any]], Sequence[Check] | None] | None = None
     resource_policy: Callable[[str], str | None] | None = None  # ARN -> policy text, bound to the runtime
     access_denied: Callable[[str], AwsError] | None = None
+    # Whether anonymous callers are evaluated (S3: a bucket policy may let them in) rather than passed through to
+    # operations that authorize their own tokens (STS AssumeRoleWithWebIdentity ...).
+    anonymous: bool = False
 
 
 AccessLookup = Callable[[str], ServiceAccess | None]
@@ -325,7 +334,9 @@ class Authorizer:
     def authorize(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         """Raise the service's access-denied error unless every check of the operation is allowed."""
         if ctx.principal.type == "Anonymous":
-            return  # operations without SigV4 (AssumeRoleWithWebIdentity ...) authorize their own tokens
+            access = self.access(ctx.service)
+            if access is None or not access.anonymous:
+                return  # operations without SigV4 (AssumeRoleWithWebIdentity ...) authorize their own tokens
         if ctx.service == "iam" and not row_read_only(ctx.operation, ctx.spec):
             self.iam_changed()  # an IAM call that is not read-only may change what some caller is allowed
         checks = self.checks_for(ctx, params)

@@ -27,9 +27,11 @@ WIRED_SERVICES: tuple[str, ...] = (
     "guardduty",
     "inspector2",
     "macie2",
+    "s3",
+    "s3control",
 )
 
-SUPPORTED_PROTOCOLS = ("json", "rest-json", "query", "smithy-rpc-v2-cbor")
+SUPPORTED_PROTOCOLS = ("json", "rest-json", "query", "smithy-rpc-v2-cbor", "rest-xml")
 
 
 def signing_name(service: ServiceModel) -> str:
@@ -123,7 +125,9 @@ class Catalog:
             if prefix:
                 self._by_target[prefix] = service
             self._by_signing.setdefault(signing_name(service), service)
-            if "rest-json" in protocols_of(service):
+            if "rest-json" in protocols_of(service) or (
+                "rest-xml" in protocols_of(service) and service.service_name != "s3"
+            ):
                 templates = [compile_uri(service.operation_model(op)) for op in service.operation_names]
                 # most specific first: longer literal text wins over labels
                 templates.sort(key=lambda t: (-t.literal_length, len(t.labels)))

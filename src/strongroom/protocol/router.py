@@ -16,6 +16,7 @@ from botocore.model import OperationModel, ServiceModel
 from strongroom.core.errors import AwsError
 from strongroom.protocol.catalog import Catalog, protocols_of
 from strongroom.protocol.http import HttpRequest
+from strongroom.protocol.s3route import S3CONTROL_PREFIX, is_s3_request, resolve_s3
 
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
 _SCOPE_QS = re.compile(r"^[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request$")
@@ -103,6 +104,32 @@ def resolve(catalog: Catalog, request: HttpRequest) -> Route:
                 "", code="UnknownOperationException", status=404, protocol="smithy-rpc-v2-cbor", service=None
             )
         return Route(service, _operation(service, m.group(2), "smithy-rpc-v2-cbor"), "smithy-rpc-v2-cbor", region)
+
+    if "s3" in catalog.services and is_s3_request(request, scope[1] if scope else None):
+        if request.path.startswith(S3CONTROL_PREFIX) and "s3control" in catalog.services:
+            # S3 Control signs as "s3" too; its paths are its own (its host names the account, not a bucket)
+            control = catalog.service("s3control")
+            matched = catalog.match_rest(control, request.method, request.path, dict(parse_qsl(request.query_string)))
+            if matched is None:
+                raise RoutingError(
+                    "The specified method is not allowed against this resource.",
+                    code="MethodNotAllowed",
+                    status=405,
+                    protocol="rest-xml",
+                    service=control,
+                )
+            return Route(control, matched[0], "rest-xml", region, matched[1])
+        s3 = catalog.service("s3")
+        s3_target = resolve_s3(s3, request)
+        if s3_target is None:
+            raise RoutingError(
+                "The specified method is not allowed against this resource.",
+                code="MethodNotAllowed",
+                status=405,
+                protocol="rest-xml",
+                service=s3,
+            )
+        return Route(s3, s3_target.operation, "rest-xml", region, s3_target.labels)
 
     signed_service = catalog.by_signing_name(scope[1]) if scope else None
     if signed_service is not None and "rest-json" in protocols_of(signed_service):

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from strongroom.core.errors import AwsError
 from strongroom.protocol.http import HttpRequest, HttpResponse
 from strongroom.protocol.router import Route
 from strongroom.server.admin import PREFIX, handle_admin
@@ -81,6 +82,10 @@ class StrongroomApp:
         limit = self.runtime.config.unauthenticated_body_limit
         declared = _content_length(request)
         admin = request.path.startswith(PREFIX)
+        s3 = None if admin else self.pipeline.s3_route(request)
+        if s3 is not None:
+            await self._streamed(request, s3, receive, send)
+            return
         # Without Content-Length a body is only possible chunked; a GET without either has none to decide on.
         chunked = declared is None and "chunked" in request.headers.get("transfer-encoding", "").lower()
         if not admin and (chunked or (declared is not None and declared > limit)):
@@ -112,8 +117,113 @@ class StrongroomApp:
                 response = await loop.run_in_executor(self.executor, self.pipeline.handle, request, route)
         await _send(send, response)
 
+    async def _streamed(self, request: HttpRequest, route: Route, receive: Receive, send: Send) -> None:
+        """An S3 request: its body is read as the provider consumes it, its response body sent as it is produced.
+
+        The pipeline runs in a worker thread and pulls the body through ``_BodyReceiver`` (each read a hop to the
+        event loop for the next ASGI message); the response body is iterated in the worker threads, a MiB at a time.
+        A body left unread (an error answered before it was needed) closes the connection after the response.
+        """
+        loop = asyncio.get_running_loop()
+        body = _BodyReceiver(receive, loop)
+        request.stream = body
+        response = await loop.run_in_executor(self.executor, self.pipeline.handle, request, route)
+        if not body.finished:
+            response.headers.append(("Connection", "close"))
+        if response.stream is None:
+            await _send(send, response)
+            return
+        await send({"type": "http.response.start", "status": response.status, "headers": _raw_headers(response)})
+        stream = response.stream
+        try:
+            while True:
+                chunk = await loop.run_in_executor(self.executor, _take, stream, _SEND_SIZE)
+                if chunk is None:
+                    break
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except Exception:
+            # Headers are gone: the only honest answer left is a broken connection (the client sees a short body).
+            log.exception("response body failed mid-stream", extra={"path": request.path})
+            raise
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
 
 _DISCONNECTED = object()
+_SEND_SIZE = 1024 * 1024
+
+
+def _take(stream: Iterator[bytes], size: int) -> bytes | None:
+    """Up to about ``size`` bytes of the stream (None at its end): one thread hop per MiB, not per chunk."""
+    parts: list[bytes] = []
+    have = 0
+    for chunk in stream:
+        parts.append(chunk)
+        have += len(chunk)
+        if have >= size:
+            break
+    if not parts:
+        return None
+    return b"".join(parts)
+
+
+_PULL_SIZE = 1024 * 1024
+
+
+async def _gather(receive: Receive, want: int) -> tuple[bytes, bool, bool]:
+    """(body bytes, more to come, client gone): messages until ``want`` bytes, the end, or a disconnect."""
+    parts: list[bytes] = []
+    have = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b"".join(parts), False, True
+        chunk = message.get("body", b"")
+        parts.append(chunk)
+        have += len(chunk)
+        if not message.get("more_body", False):
+            return b"".join(parts), False, False
+        if have >= want:
+            return b"".join(parts), True, False
+
+
+class ClientGone(AwsError):
+    """The client went away before sending its whole body."""
+
+    code = "IncompleteBody"
+    status = 400
+
+
+class _BodyReceiver:
+    """A request body read from a worker thread, pulled from the ASGI ``receive`` on the event loop."""
+
+    def __init__(self, receive: Receive, loop: asyncio.AbstractEventLoop) -> None:
+        self._receive = receive
+        self._loop = loop
+        self._buffer = bytearray()
+        self.finished = False
+
+    def _pull(self, want: int) -> None:
+        # One hop to the event loop gathers every message up to ``want`` bytes (ASGI servers hand bodies over in
+        # pieces of tens of KiB; a hop per piece cost a fifth of an 8 MiB upload's time).
+        pending = asyncio.run_coroutine_threadsafe(_gather(self._receive, max(want, _PULL_SIZE)), self._loop)
+        data, more, gone = pending.result()
+        self._buffer += data
+        if gone:
+            self.finished = True
+            raise ClientGone("The client closed the connection before sending the whole body.")
+        if not more:
+            self.finished = True
+
+    def read(self, n: int = -1, /) -> bytes:
+        while not self.finished and (n < 0 or len(self._buffer) < n):
+            self._pull(n - len(self._buffer) if n >= 0 else _PULL_SIZE)
+        if n < 0 or n >= len(self._buffer):
+            out = bytes(self._buffer)
+            self._buffer.clear()
+            return out
+        out = bytes(self._buffer[:n])
+        del self._buffer[:n]
+        return out
 
 
 def _head(scope: Scope) -> HttpRequest:
@@ -169,9 +279,14 @@ def _names(route: Route | None) -> tuple[str | None, str | None]:
     return str(route.service.service_name), str(route.operation.name)
 
 
-async def _send(send: Send, response: HttpResponse) -> None:
+def _raw_headers(response: HttpResponse) -> list[tuple[bytes, bytes]]:
     headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
-    if not any(k == b"content-length" for k, _ in headers):
+    if response.stream is None and not any(k == b"content-length" for k, _ in headers):
         headers.append((b"content-length", str(len(response.body)).encode()))
+    return headers
+
+
+async def _send(send: Send, response: HttpResponse) -> None:
+    headers = _raw_headers(response)
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})

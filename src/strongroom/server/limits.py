@@ -44,6 +44,9 @@ SERVICE_BODY_LIMITS: dict[str, int] = {
     "iam": 32 * MIB,
     # synchronous Invoke payloads 6 MB; deployment packages below
     "lambda": 70_167_211,
+    # XML documents (DeleteObjects of 1,000 keys, lifecycle rules, policies of 20 KB); object bodies stream
+    # (PutObject and UploadPart say their own limit in their rows, and are never held in memory)
+    "s3": 16 * MIB,
 }
 
 # Operations without a row (not implemented) whose documented quota differs from their service's: a 50 MB .zip,
@@ -61,6 +64,7 @@ _THROTTLING_BY_PROTOCOL = {
     "json": ("ThrottlingException", 400),
     "rest-json": ("ThrottlingException", 400),
     "smithy-rpc-v2-cbor": ("ThrottlingException", 400),
+    "rest-xml": ("SlowDown", 503),
 }
 _THROTTLING_BY_SERVICE = {"lambda": ("TooManyRequestsException", 429)}
 
@@ -88,6 +92,13 @@ def largest_body_limit() -> int:
 
 def too_large(limit: int, service: str | None, operation: str | None) -> AwsError:
     """HTTP 413 as AWS's front ends answer it: ``Request must be smaller than N bytes for the X operation.``"""
+    if service == "s3":  # S3 answers oversized uploads as a 400 of its own
+        return AwsError(
+            "Your proposed upload exceeds the maximum allowed size",
+            code="EntityTooLarge",
+            status=400,
+            MaxSizeAllowed=str(limit),
+        )
     code, name = _TOO_LARGE.get((service or "", operation or ""), ("RequestEntityTooLargeException", operation))
     where = f" for the {name} operation" if name else ""
     return AwsError(f"Request must be smaller than {limit} bytes{where}.", code=code, status=413)

@@ -28,9 +28,10 @@ from strongroom.keyring.factory import SEALED_MESSAGE, sealed_error_code
 from strongroom.protocol.catalog import signing_name
 from strongroom.protocol.codecs import codec_for
 from strongroom.protocol.http import HttpRequest, HttpResponse
-from strongroom.protocol.router import Route, RoutingError, resolve
+from strongroom.protocol.router import Route, RoutingError, credential_scope, resolve
+from strongroom.protocol.s3route import is_s3_request
 from strongroom.protocol.validate import format_message, validation_errors
-from strongroom.server import limits
+from strongroom.server import limits, s3plane
 from strongroom.server.logs import log_request
 from strongroom.services.base.runtime import ServiceRuntime
 
@@ -87,6 +88,14 @@ class Pipeline:
         except Exception:
             return None
 
+    def s3_route(self, request: HttpRequest) -> Route | None:
+        """The route of an S3 request, from its headers alone (its body streams), or None for other requests."""
+        scope = credential_scope(request)
+        if "s3" not in self.runtime.catalog.services or not is_s3_request(request, scope[1] if scope else None):
+            return None
+        route = self.route_of(request)
+        return route if route is not None and route.protocol == "rest-xml" else None
+
     def on_loop(self, route: Route) -> bool:
         """Whether the server may run this call on its event loop instead of a worker thread.
 
@@ -141,10 +150,14 @@ class Pipeline:
                 raise limits.too_large(limit, service.service_name, operation.name)
             if self.runtime.seal.is_sealed:
                 raise sealed_error(service.service_name, protocol)
-            principal, region = self.authenticate(request, route)
+            extras: dict[str, object] | None = None
+            if route.protocol == "rest-xml":
+                principal, region, extras = self.authenticate_s3(request, route)
+            else:
+                principal, region = self.authenticate(request, route)
             account = principal.account_id
             facts.principal, facts.region = principal, region
-            response = self.dispatch(request, route, principal, region, request_id, facts)
+            response = self.dispatch(request, route, principal, region, request_id, facts, extras)
         except RoutingError as exc:
             protocol, error_code = exc.protocol, exc.code
             facts.service = exc.service
@@ -177,7 +190,12 @@ class Pipeline:
         return response
 
     def _audit(self, request: HttpRequest, facts: CallFacts) -> bool:
-        """Record the call; False when a successful mutating call's record could not be made durable."""
+        """Record the call; False when a successful mutating call's record could not be made durable.
+
+        Data events (S3 object operations) are recorded only for the accounts whose trails select them, which the
+        audit log decides (``audit/data_events.py``); most are not recorded and cost a time comparison.
+        """
+        facts.http = request  # S3 data events record its Host, signature and sizes
         try:
             if facts.principal is None:
                 claimed_key(self.runtime, request, facts)
@@ -249,6 +267,22 @@ class Pipeline:
             self.auth_failures.failure(source)
             raise
 
+    def authenticate_s3(self, request: HttpRequest, route: Route) -> tuple[Principal, str, dict[str, object]]:
+        """S3's authentication (``server/s3plane.py``), with the same brake on failures; then its body is set up."""
+        source = request.client_ip
+        if self.auth_failures.blocked(source):
+            raise limits.throttled("s3", route.protocol)
+        try:
+            principal, region, extras, auth = s3plane.authenticate(self.runtime, request, route)
+        except AwsError:
+            self.auth_failures.failure(source)
+            raise
+        # An anonymous caller gets the unauthenticated allowance for a body read before authorization.
+        cap = self.runtime.config.unauthenticated_body_limit if principal.type == "Anonymous" else None
+        s3plane.prepare_body(request, route, auth, cap=cap)
+        s3plane.path_style(request, route)
+        return principal, region, extras
+
     def _authenticate(self, request: HttpRequest, route: Route) -> tuple[Principal, str]:
         """Who is calling, and in which region. Raises the protocol's auth error."""
         runtime = self.runtime
@@ -303,13 +337,16 @@ class Pipeline:
         region: str,
         request_id: str,
         facts: CallFacts | None = None,
+        extras: dict[str, object] | None = None,
     ) -> HttpResponse:
         codec = codec_for(route.protocol)
         operation = route.operation
         params = codec.decode(operation, request)
         if facts is not None:
             facts.params = params
-        if self.validate_input and operation.input_shape is not None:
+        # S3 never answers ValidationException: its operations check their input and answer S3's own codes
+        # (InvalidArgument, MalformedXML, InvalidLocationConstraint, ...).
+        if self.validate_input and operation.input_shape is not None and route.protocol != "rest-xml":
             errors = validation_errors(operation.input_shape, params)
             if errors:
                 code = _VALIDATION_CODE.get(route.protocol, "ValidationException")
@@ -329,6 +366,7 @@ class Pipeline:
             principal=principal,
             source_ip=request.client_ip,
             user_agent=request.headers.get("user-agent", ""),
+            extras=extras if extras is not None else {},
             spec=facts.spec if facts is not None else self.spec(service_name, operation.name),
         )
         self.authorize(ctx, operation, params)
@@ -379,7 +417,12 @@ class Pipeline:
             principal=caller.principal,
             source_ip=host,
             user_agent=host,
-            extras={"via_service": f"{via}.{caller.region}.amazonaws.com", "called_via": called_via},
+            extras={
+                "via_service": f"{via}.{caller.region}.amazonaws.com",
+                "called_via": called_via,
+                # what the calling service acts for (aws:SourceArn / aws:SourceAccount), carried to the callee
+                **{k: caller.extras[k] for k in ("source_arn", "source_account") if k in caller.extras},
+            },
             spec=facts.spec,
         )
         try:

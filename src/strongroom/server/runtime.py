@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -20,7 +21,9 @@ from strongroom.protocol.catalog import Catalog, default_catalog
 from strongroom.scheduler.jobs import Scheduler
 from strongroom.server.metrics import Metrics
 from strongroom.server.pipeline import Pipeline
+from strongroom.services.cloudtrail.delivery import S3TrailObjects
 from strongroom.services.registry import ProviderRegistry
+from strongroom.store.blobs import BlobStore, open_blob_store
 from strongroom.store.engine import Store
 
 if TYPE_CHECKING:
@@ -50,9 +53,17 @@ class Runtime:
         self.scheduler = Scheduler(self.store, self.node_id, interval=self.config.scheduler_interval)
         self.audit = AuditLog(self)
         self.audit.on_api_call(partial(publish_api_call_event, self))
+        trail_objects = S3TrailObjects(self)  # CloudTrail's in-process S3: trail files, bucket owners of data events
+        self.audit.object_sink = trail_objects
+        self.audit.data_events.bucket_owner = trail_objects.bucket_owner
         self.authorizer = Authorizer(self.store, self.catalog, self.providers.access)
         self.pipeline = Pipeline(self)
         self.providers.load_all(tuple(self.catalog.services))
+
+    @functools.cached_property
+    def blobs(self) -> BlobStore:
+        """Where S3 object bodies live (``--blob-store``), opened on first use."""
+        return open_blob_store(self.config.blob_store, data_dir=self.config.data_dir, store=self.store)
 
     def call(
         self, ctx: RequestContext[Any], service: str, operation: str, params: dict[str, Any], *, via: str
@@ -82,4 +93,6 @@ class Runtime:
     def close(self) -> None:
         self.scheduler.stop()
         self.audit.stop()
+        if "blobs" in self.__dict__:
+            self.blobs.close()
         self.store.dispose()

@@ -71,6 +71,7 @@ class ProviderRegistry:
                 checks=getattr(module, "checks", None),
                 resource_policy=functools.partial(resource_policy, self.runtime) if resource_policy else None,
                 access_denied=getattr(module, "access_denied", None),
+                anonymous=bool(getattr(module, "ANONYMOUS_CALLERS", False)),
             )
         return self._access.setdefault(service, access)
 

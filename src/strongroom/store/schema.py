@@ -32,6 +32,8 @@ TABLE_OWNERS = (
     "strongroom.services.lambda_.model",
     "strongroom.services.ssm.model",
     "strongroom.services.secretsmanager.model",
+    "strongroom.store.blobs",
+    "strongroom.services.s3.model",
 )
 
 

@@ -33,11 +33,12 @@ def codec_for(protocol: str) -> Codec:
 
 # The codec modules import Codec's neighbours from here, so they are imported after it is defined. A codec holds no
 # per-request state: one of each serves every request.
-from strongroom.protocol.codecs import cbor, json, query, restjson  # noqa: E402
+from strongroom.protocol.codecs import cbor, json, query, restjson, restxml  # noqa: E402
 
 _CODECS: dict[str, Codec] = {
     "json": json.JsonCodec(),
     "rest-json": restjson.RestJsonCodec(),
     "query": query.QueryCodec(),
     "smithy-rpc-v2-cbor": cbor.CborCodec(),
+    "rest-xml": restxml.RestXmlCodec(),
 }

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, delete, func, select, update
 
-from strongroom.audit import model
+from strongroom.audit import model, selectors
 from strongroom.audit.trails import DEFAULT_SELECTORS
 from strongroom.core.clock import clock
 from strongroom.core.s3names import bucket_name_error
 from strongroom.services.base.family import ServiceBase
+from strongroom.services.cloudtrail.delivery import check_destination
 from strongroom.services.cloudtrail.errors import (
     CloudTrailARNInvalidException,
     InsightNotEnabledException,
@@ -44,6 +45,19 @@ _ADJACENT = re.compile(r"[._-]{2}")
 _IP = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 _TRAIL_ARN = re.compile(r"^arn:aws[a-z-]*:cloudtrail:([a-z0-9-]+):(\d{12}):trail/(.+)$")
 _READ_WRITE = ("ReadOnly", "WriteOnly", "All")
+MAX_DATA_RESOURCES = 250  # "You can specify up to 250 data resources for a trail" (basic selectors)
+MAX_ADVANCED_VALUES = 500  # "up to 500 values for all conditions and selectors on a trail"
+# Resource types basic selectors accept (DataResource.Type); only S3 objects are recorded by this server.
+_DATA_RESOURCE_TYPES = ("AWS::S3::Object", "AWS::Lambda::Function", "AWS::DynamoDB::Table")
+# Fields of advanced field selectors (AdvancedFieldSelector.Field); those selectors.py does not evaluate narrow
+# nothing here (no event carries them).
+_ADVANCED_FIELDS = (
+    *selectors.SCALAR_FIELDS,
+    *selectors.RESOURCE_FIELDS,
+    "sessionCredentialFromConsole",
+    "vpcEndpointId",
+    "eventTypeVersion",
+)
 _INSIGHT_TYPES = ("ApiCallRateInsight", "ApiErrorRateInsight")
 
 
@@ -100,6 +114,26 @@ class TrailOperations(ServiceBase):
         """Test-mode reset wiped the tables: the scheduler jobs and the signing key are gone too."""
         self.runtime.audit.trails.keys.forget()
         self.runtime.audit.trails.register()
+        self.runtime.audit.data_events.invalidate()
+
+    def _changed(self) -> None:
+        """A trail's logging, selectors or regions changed: this node's data-event filter reloads at once (other
+        nodes within a second, ``audit/data_events.py``)."""
+        self.runtime.audit.data_events.invalidate()
+
+    def _destination(self, ctx: RequestContext, arn: str, values: dict[str, Any]) -> str | None:
+        """Check that CloudTrail may deliver into the trail's bucket when it is an S3 bucket of this server
+        (``delivery.check_destination``); returns the KmsKeyId to store."""
+        return check_destination(
+            self.runtime,
+            trail_arn=arn,
+            account=ctx.account_id,
+            region=ctx.region,
+            bucket=values["s3_bucket_name"],
+            prefix=values.get("s3_key_prefix"),
+            kms_key_id=values.get("kms_key_id"),
+            validation=bool(values.get("log_file_validation_enabled")),
+        )
 
     # -- helpers -------------------------------------------------------------------------------------------
 
@@ -189,9 +223,10 @@ class TrailOperations(ServiceBase):
             raise InvalidParameterCombinationException("Multi-Region trail must include global service events.")
         tags = request.get("TagsList") or []
         _check_tags(tags)
+        arn = self._arn(ctx, name)
+        values["kms_key_id"] = self._destination(ctx, arn, values)
         now = clock.now()
         t = model.trails
-        arn = self._arn(ctx, name)
         with self.runtime.store.write() as conn:
             if conn.execute(select(t.c.arn).where(t.c.account_id == ctx.account_id, t.c.name == name)).first():
                 raise TrailAlreadyExistsException(f"Trail {name} already exists for customer: {ctx.account_id}")
@@ -253,9 +288,16 @@ class TrailOperations(ServiceBase):
         global_events = values.get("include_global_service_events", trail.include_global_service_events)
         if multi and not global_events:
             raise InvalidParameterCombinationException("Multi-Region trail must include global service events.")
+        destination = ("s3_bucket_name", "s3_key_prefix", "kms_key_id", "log_file_validation_enabled")
+        if any(column in values for column in destination):
+            current = {column: getattr(trail, column) for column in destination}
+            resolved = self._destination(ctx, trail.arn, {**current, **values})
+            if "kms_key_id" in values:
+                values["kms_key_id"] = resolved
         if values:
             with self.runtime.store.write() as conn:
                 conn.execute(update(model.trails).where(model.trails.c.arn == trail.arn).values(**values))
+            self._changed()
         return self._trail_out(self._find(ctx, trail.arn))
 
     def delete_trail(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -263,6 +305,7 @@ class TrailOperations(ServiceBase):
         with self.runtime.store.write() as conn:
             conn.execute(delete(model.trail_files).where(model.trail_files.c.trail_arn == trail.arn))
             conn.execute(delete(model.trails).where(model.trails.c.arn == trail.arn))
+        self._changed()
         return {}
 
     # -- logging ------------------------------------------------------------------------------------------------
@@ -279,6 +322,7 @@ class TrailOperations(ServiceBase):
                 .where(model.trails.c.arn == trail.arn)
                 .values(is_logging=True, start_logging_time=clock.now(), cursor_seq=_max_seq(conn))
             )
+        self._changed()
         return {}
 
     def stop_logging(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -291,6 +335,7 @@ class TrailOperations(ServiceBase):
                     .where(model.trails.c.arn == trail.arn)
                     .values(is_logging=False, stop_logging_time=clock.now())
                 )
+            self._changed()
         return {}
 
     def get_trail_status(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -327,23 +372,26 @@ class TrailOperations(ServiceBase):
         if basic is not None:
             if not 1 <= len(basic) <= MAX_EVENT_SELECTORS:
                 raise InvalidEventSelectorsException("Event selectors must contain between 1 and 5 selectors.")
-            normal = []
-            for sel in basic:
-                if sel.get("ReadWriteType", "All") not in _READ_WRITE:
-                    raise InvalidEventSelectorsException("ReadWriteType must be ReadOnly, WriteOnly or All.")
-                normal.append(
-                    {
-                        "ReadWriteType": sel.get("ReadWriteType", "All"),
-                        "IncludeManagementEvents": sel.get("IncludeManagementEvents", True),
-                        "DataResources": sel.get("DataResources", []),
-                        "ExcludeManagementEventSources": sel.get("ExcludeManagementEventSources", []),
-                    }
+            if sum(_check_basic_selector(sel) for sel in basic) > MAX_DATA_RESOURCES:
+                raise InvalidEventSelectorsException(
+                    f"A trail can have at most {MAX_DATA_RESOURCES} data resources in its event selectors."
                 )
+            normal = [
+                {
+                    "ReadWriteType": sel.get("ReadWriteType", "All"),
+                    "IncludeManagementEvents": sel.get("IncludeManagementEvents", True),
+                    "DataResources": sel.get("DataResources", []),
+                    "ExcludeManagementEventSources": sel.get("ExcludeManagementEventSources", []),
+                }
+                for sel in basic
+            ]
             values["event_selectors"] = json.dumps(normal)
         else:
+            _check_advanced(list(advanced or []))
             values["advanced_event_selectors"] = json.dumps(advanced)
         with self.runtime.store.write() as conn:
             conn.execute(update(model.trails).where(model.trails.c.arn == trail.arn).values(**values))
+        self._changed()
         return self.get_event_selectors(ctx, {"TrailName": trail.arn})
 
     def get_event_selectors(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -443,3 +491,61 @@ def _merge_tags(current: list[dict[str, Any]], new: list[dict[str, Any]]) -> lis
 
 def _max_seq(conn: Any) -> int:
     return int(conn.execute(select(func.coalesce(func.max(model.events.c.seq), 0))).scalar_one())
+
+
+def _check_basic_selector(selector: dict[str, Any]) -> int:
+    """A basic event selector's ReadWriteType and DataResources; returns how many data resource values it has."""
+    if selector.get("ReadWriteType", "All") not in _READ_WRITE:
+        raise InvalidEventSelectorsException("ReadWriteType must be ReadOnly, WriteOnly or All.")
+    count = 0
+    for resource in selector.get("DataResources") or []:
+        kind = resource.get("Type")
+        if kind not in _DATA_RESOURCE_TYPES:
+            raise InvalidEventSelectorsException(f"Value {kind} for DataResources.Type is invalid.")
+        for value in resource.get("Values") or []:
+            count += 1
+            if kind == selectors.S3_OBJECT and not _s3_value_ok(str(value)):
+                raise InvalidEventSelectorsException(f"Value {value} for DataResources.Values is invalid.")
+    return count
+
+
+def _s3_value_ok(value: str) -> bool:
+    """``arn:aws:s3`` / ``arn:aws:s3:::`` (every bucket) or ``arn:aws:s3:::bucket[/prefix]`` with a valid name."""
+    if value in selectors.ALL_S3_OBJECTS:
+        return True
+    if not value.startswith("arn:aws:s3:::"):
+        return False
+    bucket = value[len("arn:aws:s3:::") :].split("/", 1)[0]
+    return bucket_name_error(bucket) is None
+
+
+def _check_advanced(advanced: list[dict[str, Any]]) -> None:
+    """Every advanced selector names its eventCategory; a Data selector names its resources.type."""
+    if not advanced:
+        raise InvalidEventSelectorsException("AdvancedEventSelectors must contain at least one selector.")
+    values = 0
+    for selector in advanced:
+        fields = selector.get("FieldSelectors") or []
+        names = [f.get("Field") for f in fields]
+        for field in fields:
+            name = field.get("Field")
+            if name not in _ADVANCED_FIELDS:
+                raise InvalidEventSelectorsException(f"Field {name} is not a valid advanced event selector field.")
+            operators = [op for op in selectors.OPERATORS if field.get(op) is not None]
+            if not operators or any(not field.get(op) for op in operators):
+                raise InvalidEventSelectorsException(f"Field {name} must have at least one operator with a value.")
+            values += sum(len(field[op]) for op in operators)
+        if names.count("eventCategory") != 1:
+            raise InvalidEventSelectorsException("Each advanced event selector must specify one eventCategory field.")
+        category = next(f for f in fields if f.get("Field") == "eventCategory")
+        equals = category.get("Equals") or []
+        if "Data" in equals:
+            types = [f for f in fields if f.get("Field") == "resources.type"]
+            if len(types) != 1 or len(types[0].get("Equals") or []) != 1:
+                raise InvalidEventSelectorsException(
+                    "A data event selector must specify exactly one resources.type with the Equals operator."
+                )
+    if values > MAX_ADVANCED_VALUES:
+        raise InvalidEventSelectorsException(
+            f"Advanced event selectors can have at most {MAX_ADVANCED_VALUES} values in all."
+        )

@@ -1,0 +1,156 @@
+"""S3's way through the pipeline: its forms of authentication and its streaming bodies.
+
+S3 requests are routed, authorized, served and audited like every other call (``Pipeline.handle``); what differs
+is done here, once the route says ``rest-xml``:
+
+* authentication: SigV4 as S3 signs it (header or presigned, ``iam/sigv4_s3.py``), SigV2 (header or query), or
+  none: an anonymous caller, whom only a bucket policy can let in (the authorizer evaluates S3's access table for
+  anonymous callers too);
+* the body: read through ``sigv4_s3.body_reader`` (payload hash, aws-chunked signature chain and trailers,
+  checksums, Content-Length), streaming for PutObject / UploadPart (the provider reads it as it writes the blob),
+  read whole within the operation's limit for everything else (XML documents);
+* the addressing: a virtual-hosted request (``bucket.s3.host``) is signed over its own path, then decoded as the
+  path-style path that names the bucket.
+"""
+
+from __future__ import annotations
+
+import io
+import ipaddress
+from typing import TYPE_CHECKING, Any
+
+from strongroom.core.clock import wall_time
+from strongroom.core.context import Principal
+from strongroom.iam import sigv4_s3
+from strongroom.protocol.http import HttpRequest
+from strongroom.protocol.s3route import virtual_bucket
+from strongroom.server import limits
+
+if TYPE_CHECKING:
+    from strongroom.protocol.router import Route
+    from strongroom.services.base.runtime import ServiceRuntime
+
+ANONYMOUS = Principal("Anonymous", "", "", "anonymous")
+_STREAMING_OPERATIONS = frozenset({"PutObject", "UploadPart"})
+_WHOLE_OBJECT_CHECKSUMS = frozenset({"CompleteMultipartUpload"})
+
+
+def is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def authenticate(
+    runtime: ServiceRuntime, request: HttpRequest, route: Route
+) -> tuple[Principal, str, dict[str, Any], sigv4_s3.S3Auth | None]:
+    """(caller, region, facts for the request context, the SigV4 verification) of an S3 request.
+
+    Raises S3's error for the failure (``sigv4_s3.s3_error``).
+    """
+    config = runtime.config
+    try:
+        info = sigv4_s3.parse_s3(request)
+    except sigv4_s3.S3AuthError as exc:
+        raise exc.to_aws_error() from None
+    extras: dict[str, Any] = {
+        "secure_transport": request.scheme == "https",
+        "loopback": is_loopback(request.client_ip),
+    }
+    auth: sigv4_s3.S3Auth | None = None
+    if info is None:
+        principal, region = ANONYMOUS, config.default_region
+        extras["s3_auth"] = None
+    else:
+        key = None if config.dev else runtime.accounts.lookup(info.access_key_id)
+        if not config.dev and (key is None or key.status != "Active"):
+            raise sigv4_s3.s3_error("unknown_key", AWSAccessKeyId=info.access_key_id)
+        now = wall_time()
+        try:
+            if isinstance(info, sigv4_s3.V2Info):
+                region = config.default_region
+                if key is not None:
+                    session_error = key.session_error(info.session_token, now)
+                    if session_error is not None:
+                        raise sigv4_s3.S3AuthError(session_error)
+                    sigv4_s3.verify_v2(request, info, key.secret_access_key, bucket_from_host=virtual_bucket(request))
+                extras["s3_auth"] = ("AWS", "REST-QUERY-STRING" if info.presigned else "REST-HEADER", None)
+            else:
+                region = info.region
+                if key is not None:
+                    session_error = key.session_error(info.session_token, now)
+                    if session_error is not None:
+                        raise sigv4_s3.S3AuthError(session_error)
+                    auth = sigv4_s3.verify_s3(request, info, key.secret_access_key)
+                extras["s3_auth"] = (
+                    "AWS4-HMAC-SHA256",
+                    "REST-QUERY-STRING" if info.presigned else "REST-HEADER",
+                    info.amz_date,
+                )
+        except sigv4_s3.S3AuthError as exc:
+            raise exc.to_aws_error() from None
+        if config.dev:
+            principal = _dev_principal(runtime, info.access_key_id)
+        else:
+            assert key is not None
+            runtime.accounts.touch(key, "s3", region)
+            if key.principal_type is None or key.principal_arn is None:
+                principal = Principal.root(key.account_id, key.access_key_id)
+            else:
+                principal = Principal(
+                    key.principal_type,
+                    key.account_id,
+                    key.principal_arn,
+                    key.principal_id or key.access_key_id,
+                    key.access_key_id,
+                    key.user_name,
+                )
+    extras["s3_headers"] = {"x-amz-content-sha256": request.headers.get("x-amz-content-sha256", "")}
+    return principal, region, extras, auth
+
+
+def _dev_principal(runtime: ServiceRuntime, access_key_id: str) -> Principal:
+    accounts = runtime.accounts
+    if len(access_key_id) == 12 and access_key_id.isdigit():
+        if not accounts.account_exists(access_key_id):
+            accounts.create_account(access_key_id, name=f"dev-{access_key_id}")
+        return Principal.root(access_key_id, access_key_id)
+    return Principal.root(accounts.init_account() or "000000000000", access_key_id)
+
+
+def prepare_body(request: HttpRequest, route: Route, auth: sigv4_s3.S3Auth | None, *, cap: int | None = None) -> None:
+    """Wrap the raw body in S3's checks; read it whole (at most ``cap`` bytes, when given) unless the operation
+    streams it. A streamed body is read only by the operation, after authorization."""
+    raw = request.stream if request.stream is not None else io.BytesIO(request.body)
+    headers = request.headers
+    if route.operation.name in _WHOLE_OBJECT_CHECKSUMS:
+        # these operations' x-amz-checksum-* headers describe the object they complete, not their XML body
+        headers = {k: v for k, v in headers.items() if not k.startswith("x-amz-checksum-")}
+    body = sigv4_s3.body_reader(raw, headers, auth)
+    name = route.operation.name
+    if name in _STREAMING_OPERATIONS:
+        request.stream = body
+        return
+    service = route.service.service_name
+    limit = limits.body_limit(service, name) if cap is None else min(cap, limits.body_limit(service, name))
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        piece = body.read(256 * 1024)
+        if not piece:
+            break
+        size += len(piece)
+        if size > limit:
+            raise limits.too_large(limit, service, name)
+        chunks.append(piece)
+    request.body = b"".join(chunks)
+    request.stream = None
+
+
+def path_style(request: HttpRequest, route: Route) -> None:
+    """Rewrite a virtual-hosted request's path to the path-style one the codec decodes (after the signature check)."""
+    bucket = virtual_bucket(request) if route.service.service_name == "s3" else None
+    if bucket is not None:
+        path = request.path or "/"
+        request.path = f"/{bucket}{path}" if path != "/" else f"/{bucket}"
