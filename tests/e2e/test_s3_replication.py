@@ -247,7 +247,9 @@ def test_object_lock_settings_replicate(server: ServerProcess, s3: Any, iam: Any
     lock_actions = ["s3:GetObjectRetention", "s3:GetObjectLegalHold", "s3:PutObjectRetention", "s3:PutObjectLegalHold"]
     role = role_for(iam, source, "*", allow(lock_actions, "*"))
     replicate(s3, source, role, rule(destination, "locked"), rule(unlocked, "unlocked"))
-    until = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
+    # dated by the server's clock, which other tests of the session may have moved forward
+    server_now = datetime.fromisoformat(server.admin("GET", "clock")[1]["now"].replace("Z", "+00:00"))
+    until = server_now.astimezone(UTC).replace(microsecond=0) + timedelta(days=2)
     put = s3.put_object(
         Bucket=source,
         Key="held",

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import os
-import socket
 import stat
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +28,7 @@ from strongroom.store.blobs import (
     open_blob_store,
 )
 from strongroom.store.engine import Store
+from tests.support.moto import moto_server
 from tests.support.postgres import fresh_database
 
 MiB = 1 << 20
@@ -42,41 +38,12 @@ MOTO_KEY = "testing"
 # -- a moto S3 server for the session -------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``python -m moto.server`` on a free loopback port (moto[server] is in the bench extra, and the test extra)."""
+    """moto's server for the session (tests/support/moto.py)."""
     pytest.importorskip("moto.server", reason="moto[server] is not installed")
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-p", str(port), "-H", "127.0.0.1"], stdout=log, stderr=log
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(endpoint + "/moto-api/", timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"moto server did not start (exit {proc.poll()})") from None
-                time.sleep(0.1)
+    with moto_server(tmp_path_factory.mktemp("moto")) as endpoint:
         yield endpoint
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def _s3_client(endpoint: str) -> Any:

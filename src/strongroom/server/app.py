@@ -126,6 +126,8 @@ class StrongroomApp:
         """
         loop = asyncio.get_running_loop()
         body = _BodyReceiver(receive, loop)
+        if _content_length(request) in (None, 0) and "chunked" not in request.headers.get("transfer-encoding", ""):
+            body.finished = True  # no body (a GET, a HEAD): nothing to wait for from the event loop
         request.stream = body
         response = await loop.run_in_executor(self.executor, self.pipeline.handle, request, route)
         if not body.finished:

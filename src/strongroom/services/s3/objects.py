@@ -347,7 +347,7 @@ class ObjectOperations(S3Base):
     def _read_target(self, ctx: RequestContext, params: dict[str, Any]) -> tuple[Bucket, Row]:
         name, key = params["Bucket"], params["Key"]
         with self.runtime.store.read() as conn:
-            bucket = self.bucket(conn, name)
+            bucket = self.known_bucket(ctx, conn, name)
             self.expected_owner(ctx, bucket, params)
             row = self.live_object(conn, name, key, params.get("VersionId"))
         return bucket, row
