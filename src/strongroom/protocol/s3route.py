@@ -145,6 +145,45 @@ def resolve_s3(service: ServiceModel, request: HttpRequest) -> S3Target | None:
         path = f"/{parts[1]}"
     query = dict(parse_qsl(request.query_string, keep_blank_values=True))
     method = request.method.upper()
+    shape = 0 if path == "/" else (1 if path.count("/") == 1 else 2)
+    valued, named = _query_keys(service)
+    facts = frozenset((k, v if k in valued else "") for k, v in query.items() if k in named)
+    memo = (service.service_name, method, shape, facts, "x-amz-copy-source" in request.headers)
+    name = _chosen.get(memo)
+    if name is not None:
+        template = _by_name(service)[name]
+        labels = template.match(method, path, query)
+        if labels is not None:
+            return S3Target(service.operation_model(name), labels, path)
+    found = _match(service, request, method, path, query)
+    if found is not None:
+        if len(_chosen) > 4096:
+            _chosen.clear()
+        _chosen[memo] = found.operation.name
+    return found
+
+
+# (service, method, path shape, the query members that decide, copy source?) -> operation: a request's operation
+# depends on nothing else, so the scan over every template runs once per shape of request.
+_chosen: dict[tuple[object, ...], str] = {}
+
+
+@cache
+def _query_keys(service: ServiceModel) -> tuple[frozenset[str], frozenset[str]]:
+    """(query members whose value a template fixes, every query member that takes part in choosing)."""
+    valued = {k for t in _templates(service) for k, v in t.required_query if v is not None}
+    named = {k for t in _templates(service) for k, _ in t.required_query}
+    return frozenset(valued), frozenset(named | {"uploadId", "partNumber", "id", "annotationName", "x-id"})
+
+
+@cache
+def _by_name(service: ServiceModel) -> dict[str, UriTemplate]:
+    return {t.operation: t for t in _templates(service)}
+
+
+def _match(
+    service: ServiceModel, request: HttpRequest, method: str, path: str, query: dict[str, str]
+) -> S3Target | None:
     matches: list[tuple[UriTemplate, dict[str, str]]] = []
     for template in _templates(service):
         if template.operation in _NOT_ROUTED:

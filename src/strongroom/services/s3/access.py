@@ -26,9 +26,9 @@ from sqlalchemy import select
 from strongroom.core.errors import AwsError
 from strongroom.iam.authorize import Check
 from strongroom.services.s3 import actions, public
-from strongroom.services.s3.base import BUCKET_SEEN, bucket_of
+from strongroom.services.s3.base import BUCKET_ROW, BUCKET_SEEN, bucket_of
 from strongroom.services.s3.errors import error
-from strongroom.services.s3.model import account_configs, bucket_configs, buckets
+from strongroom.services.s3.model import account_configs, bucket_configs
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext, ServiceRuntime
@@ -77,7 +77,7 @@ def forget(bucket: str | None = None) -> None:
 def _bucket_facts(ctx: RequestContext, name: str) -> Facts | None:
     """(owner account, policy text, effective Block Public Access) of a bucket, or None when it does not exist."""
     with ctx.runtime.store.read() as conn:
-        row = conn.execute(select(buckets).where(buckets.c.name == name)).first()
+        row = conn.execute(BUCKET_ROW, {"name": name}).first()
         if row is None:
             return None
         ctx.extras[BUCKET_SEEN] = bucket_of(row)  # the operation reuses this read (S3Base.known_bucket)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from strongroom.core.clock import clock
 from strongroom.events import bus
@@ -60,6 +60,24 @@ def bucket_of(row: Any) -> Bucket:
     )
 
 
+# The reads every object request makes, built once (building a statement per call cost more than running it).
+BUCKET_ROW = select(buckets).where(buckets.c.name == bindparam("name"))
+LATEST_OBJECT = (
+    select(objects)
+    .where(objects.c.bucket == bindparam("bucket"), objects.c.key == bindparam("key"), objects.c.is_latest.is_(True))
+    .limit(1)
+)
+OBJECT_VERSION = (
+    select(objects)
+    .where(
+        objects.c.bucket == bindparam("bucket"),
+        objects.c.key == bindparam("key"),
+        objects.c.version_id == bindparam("version_id"),
+    )
+    .limit(1)
+)
+
+
 def valid_bucket_name(name: str) -> bool:
     """AWS's naming rules for general purpose buckets."""
     if not _BUCKET_NAME.match(name) or ".." in name:
@@ -105,7 +123,7 @@ class S3Base(ServiceBase):
     # -- buckets --------------------------------------------------------------------------------------------------
 
     def find_bucket(self, conn: Connection, name: str) -> Bucket | None:
-        row = conn.execute(select(buckets).where(buckets.c.name == name)).first()
+        row = conn.execute(BUCKET_ROW, {"name": name}).first()
         return bucket_of(row) if row is not None else None
 
     def bucket(self, conn: Connection, name: str) -> Bucket:
@@ -216,12 +234,11 @@ class S3Base(ServiceBase):
     @staticmethod
     def object_row(conn: Connection, bucket: str, key: str, version_id: str | None) -> Row | None:
         """The latest version (``version_id`` None) or the named one, delete markers included."""
-        query = select(objects).where(objects.c.bucket == bucket, objects.c.key == key)
         if version_id is None:
-            query = query.where(objects.c.is_latest.is_(True))
+            found = conn.execute(LATEST_OBJECT, {"bucket": bucket, "key": key})
         else:
-            query = query.where(objects.c.version_id == version_id)
-        row = conn.execute(query.limit(1)).mappings().first()
+            found = conn.execute(OBJECT_VERSION, {"bucket": bucket, "key": key, "version_id": version_id})
+        row = found.mappings().first()
         return dict(row) if row is not None else None
 
     def live_object(self, conn: Connection, bucket: str, key: str, version_id: str | None) -> Row:

@@ -1,10 +1,12 @@
 """S3's operations table: one row per implemented operation.
 
 Every object operation (its input names a ``Key``, plus DeleteObjects) is a CloudTrail data event: recorded only for
-trails that select it, never in event history. S3 calls never run on the event loop: bodies stream, and every read
-of an object may wait on the blob store or on KMS. Bodies: PutObject and UploadPart stream (never held in memory;
-their 5 GiB limits are the operations' own, checked as the body is written); every other operation's XML body is read
-whole, within the service's limit (``server/limits.py``).
+trails that select it, never in event history. S3 calls run in the worker threads — bodies stream, and writes wait on
+the blob store and the database — except GetObject and HeadObject, which run on the event loop where reads may (on
+SQLite, as other services' reads do): a small GET's two thread hand-offs cost more than its work, and a large body is
+still read and decrypted in the worker threads (``server/app.py``). Bodies: PutObject and UploadPart stream (never
+held in memory; their 5 GiB limits are the operations' own, checked as the body is written); every other operation's
+XML body is read whole, within the service's limit (``server/limits.py``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ def _bucket(name: str, **kw: object) -> Operation:
 
 
 def _object(name: str, **kw: object) -> Operation:
-    return Operation(name, resource="Key", on_loop=False, data_event=True, **kw)  # type: ignore[arg-type]
+    kw.setdefault("on_loop", False)
+    return Operation(name, resource="Key", data_event=True, **kw)  # type: ignore[arg-type]
 
 
 OPERATIONS: Mapping[str, Operation] = operations(
@@ -65,8 +68,8 @@ OPERATIONS: Mapping[str, Operation] = operations(
     _bucket("ListObjectVersions"),
     # objects.py
     _object("PutObject"),
-    _object("GetObject"),
-    _object("HeadObject", read_only=True),
+    _object("GetObject", on_loop=True),
+    _object("HeadObject", read_only=True, on_loop=True),
     _object("DeleteObject"),
     Operation("DeleteObjects", resource="Bucket", on_loop=False, data_event=True),
     _object("CopyObject"),
