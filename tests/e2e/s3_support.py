@@ -175,7 +175,11 @@ def files_containing(root: Path, needles: Iterable[bytes]) -> list[str]:
     for path in sorted(root.rglob("*")):
         if not path.is_file():
             continue
-        with path.open("rb") as f:
+        try:
+            f = path.open("rb")
+        except FileNotFoundError:
+            continue  # a blob the orphan job collected meanwhile
+        with f:
             tail = b""
             while piece := f.read(8 * MIB):
                 window = tail + piece

@@ -86,8 +86,14 @@ def test_bodies_on_an_s3_compatible_store(
     _round_trip(server)
     stored: list[dict[str, Any]] = backing.list_objects_v2(Bucket=store_bucket).get("Contents", [])
     assert stored and all(o["Key"].startswith("node-a/") for o in stored)
+    read = 0
     for obj in stored:
-        body = backing.get_object(Bucket=store_bucket, Key=obj["Key"])["Body"].read()
+        try:
+            body = backing.get_object(Bucket=store_bucket, Key=obj["Key"])["Body"].read()
+        except backing.exceptions.NoSuchKey:
+            continue  # the deleted object's blob, collected by the orphan job meanwhile
+        read += 1
         assert MARKER not in body
+    assert read >= 2  # the large object's parts at least
     assert files_containing(server.data_dir, [MARKER]) == []
     assert rows_containing(server, [MARKER]) == []
