@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.auth import SigV4Auth
+from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -53,6 +53,13 @@ class Worker:
         self.conn.request("POST", "/", body=request.body, headers=dict(request.headers.items()))
         resp = self.conn.getresponse()
         return resp.status, json.loads(resp.read() or b"{}")
+
+    def s3(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        request = AWSRequest(method=method, url=f"{self.srv.endpoint}{path}", data=body)
+        S3SigV4Auth(Credentials(self.srv.access_key, self.srv.secret_key), "s3", "us-east-1").add_auth(request)
+        self.conn.request(method, path, body=body or None, headers=dict(request.headers.items()))
+        resp = self.conn.getresponse()
+        return resp.status, resp.read()
 
 
 def one_connection_per_worker(srv: ServerProcess, workers: int = 2) -> list[Worker]:
@@ -120,6 +127,51 @@ def test_a_disabled_key_is_refused_by_every_worker_within_a_second(two_workers: 
             return status == 400 and body.get("__type", "").endswith("DisabledException")
 
         eventually(refused, timeout=1.5)
+
+
+def test_a_bucket_policy_change_reaches_every_worker(backend: str, two_workers: ServerProcess) -> None:
+    """Each worker caches buckets and their policies for authorization. On SQLite a change made through one worker
+    is seen by the other on its very next request (a shared change signal); on PostgreSQL, whose nodes may be on
+    other hosts, within a second (the authorizer's bound for IAM policies too)."""
+    workers = one_connection_per_worker(two_workers)
+    bucket = f"workers-{uuid.uuid4().hex[:12]}"
+    deny = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
+            ],
+        }
+    ).encode()
+    first, second = workers
+
+    def answers(status: int, body: bytes | None = None) -> None:
+        def check() -> bool:
+            got = second.s3("GET", f"/{bucket}/k")
+            return got[0] == status and (body is None or got[1] == body)
+
+        if backend == "sqlite":
+            assert check()
+        else:
+            eventually(check, timeout=1.5)
+
+    assert first.s3("PUT", f"/{bucket}")[0] == 200
+    assert first.s3("PUT", f"/{bucket}/k", b"body")[0] == 200
+    for worker in workers:  # both have the bucket's facts cached
+        assert worker.s3("GET", f"/{bucket}/k") == (200, b"body")
+    for _ in range(3):
+        assert first.s3("PUT", f"/{bucket}?policy", deny)[0] == 204
+        answers(403)
+        assert first.s3("DELETE", f"/{bucket}?policy")[0] == 204
+        answers(200, b"body")
+    # deleted and re-created: the other worker answers for the new bucket
+    assert first.s3("DELETE", f"/{bucket}/k")[0] == 204
+    assert first.s3("DELETE", f"/{bucket}")[0] == 204
+    answers(404)
+    assert first.s3("PUT", f"/{bucket}")[0] == 200
+    assert first.s3("PUT", f"/{bucket}?policy", deny)[0] == 204
+    assert first.s3("PUT", f"/{bucket}/k", b"again")[0] == 200
+    answers(403)
 
 
 def test_the_clock_advance_reaches_every_worker(two_workers: ServerProcess) -> None:

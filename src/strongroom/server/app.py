@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -186,21 +187,26 @@ def _take(stream: Iterator[bytes], size: int) -> bytes | None:
 _PULL_SIZE = 1024 * 1024
 
 
-async def _gather(receive: Receive, want: int) -> tuple[bytes, bool, bool]:
-    """(body bytes, more to come, client gone): messages until ``want`` bytes, the end, or a disconnect."""
+async def _gather(receive: Receive, want: int) -> tuple[list[bytes], bool, bool]:
+    """(body pieces, more to come, client gone): messages until ``want`` bytes, the end, or a disconnect.
+
+    The pieces are handed over as the server gave them: joining them here was the event loop's largest cost in
+    an upload (a fresh MiB allocated and copied per hop).
+    """
     parts: list[bytes] = []
     have = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            return b"".join(parts), False, True
+            return parts, False, True
         chunk = message.get("body", b"")
-        parts.append(chunk)
-        have += len(chunk)
+        if chunk:
+            parts.append(chunk)
+            have += len(chunk)
         if not message.get("more_body", False):
-            return b"".join(parts), False, False
+            return parts, False, False
         if have >= want:
-            return b"".join(parts), True, False
+            return parts, True, False
 
 
 class ClientGone(AwsError):
@@ -211,20 +217,25 @@ class ClientGone(AwsError):
 
 
 class _BodyReceiver:
-    """A request body read from a worker thread, pulled from the ASGI ``receive`` on the event loop."""
+    """A request body read from a worker thread, pulled from the ASGI ``receive`` on the event loop.
+
+    ``read(n)`` answers up to n bytes (``chunked.RawBody``): a piece the server delivered is returned as it is when
+    it fits, so an upload's bytes are not copied on their way to the body readers.
+    """
 
     def __init__(self, receive: Receive, loop: asyncio.AbstractEventLoop) -> None:
         self._receive = receive
         self._loop = loop
-        self._buffer = bytearray()
+        self._parts: deque[bytes] = deque()
+        self._offset = 0  # bytes of the first piece already read
         self.finished = False
 
     def _pull(self, want: int) -> None:
         # One hop to the event loop gathers every message up to ``want`` bytes (ASGI servers hand bodies over in
         # pieces of tens of KiB; a hop per piece cost a fifth of an 8 MiB upload's time).
         pending = asyncio.run_coroutine_threadsafe(_gather(self._receive, max(want, _PULL_SIZE)), self._loop)
-        data, more, gone = pending.result()
-        self._buffer += data
+        parts, more, gone = pending.result()
+        self._parts.extend(parts)
         if gone:
             self.finished = True
             raise ClientGone("The client closed the connection before sending the whole body.")
@@ -232,14 +243,30 @@ class _BodyReceiver:
             self.finished = True
 
     def read(self, n: int = -1, /) -> bytes:
-        while not self.finished and (n < 0 or len(self._buffer) < n):
-            self._pull(n - len(self._buffer) if n >= 0 else _PULL_SIZE)
-        if n < 0 or n >= len(self._buffer):
-            out = bytes(self._buffer)
-            self._buffer.clear()
-            return out
-        out = bytes(self._buffer[:n])
-        del self._buffer[:n]
+        if n < 0:
+            while not self.finished:
+                self._pull(_PULL_SIZE)
+            rest: list[bytes | memoryview] = [memoryview(self._parts.popleft())[self._offset :]] if self._parts else []
+            rest.extend(self._parts)
+            self._parts.clear()
+            self._offset = 0
+            return b"".join(rest)
+        if n == 0:
+            return b""
+        while not self._parts and not self.finished:
+            self._pull(n)
+        if not self._parts:
+            return b""
+        first, start = self._parts[0], self._offset
+        if start == 0 and len(first) <= n:
+            return self._parts.popleft()
+        end = min(len(first), start + n)
+        out = first[start:end]
+        if end == len(first):
+            self._parts.popleft()
+            self._offset = 0
+        else:
+            self._offset = end
         return out
 
 

@@ -15,13 +15,16 @@ is done here, once the route says ``rest-xml``:
 
 from __future__ import annotations
 
+import hashlib
 import io
 import ipaddress
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from strongroom.core.clock import wall_time
 from strongroom.core.context import Principal
 from strongroom.iam import sigv4_s3
+from strongroom.protocol.checksums import algorithm_of_header
 from strongroom.protocol.http import HttpRequest
 from strongroom.protocol.s3route import virtual_bucket
 from strongroom.server import limits
@@ -33,8 +36,14 @@ if TYPE_CHECKING:
 ANONYMOUS = Principal("Anonymous", "", "", "anonymous")
 _STREAMING_OPERATIONS = frozenset({"PutObject", "UploadPart"})
 _WHOLE_OBJECT_CHECKSUMS = frozenset({"CompleteMultipartUpload"})
+# An x-amz-content-sha256 an empty body meets without being read.
+_EMPTY_PAYLOADS = frozenset({None, "UNSIGNED-PAYLOAD", hashlib.sha256(b"").hexdigest()})
+# Headers that make an empty body worth checking (a checksum, a length, a chunked encoding or trailer to meet).
+# (``x-amz-checksum-mode``, which GetObject sends, is not one: ``algorithm_of_header`` tells.)
+_BODY_CLAIMS = ("content-md5", "x-amz-trailer", "x-amz-sdk-checksum-", "x-amz-decoded-")
 
 
+@lru_cache(maxsize=1024)
 def is_loopback(address: str) -> bool:
     try:
         return ipaddress.ip_address(address).is_loopback
@@ -122,13 +131,15 @@ def _dev_principal(runtime: ServiceRuntime, access_key_id: str) -> Principal:
 def prepare_body(request: HttpRequest, route: Route, auth: sigv4_s3.S3Auth | None, *, cap: int | None = None) -> None:
     """Wrap the raw body in S3's checks; read it whole (at most ``cap`` bytes, when given) unless the operation
     streams it. A streamed body is read only by the operation, after authorization."""
-    raw = request.stream if request.stream is not None else io.BytesIO(request.body)
     headers = request.headers
+    name = route.operation.name
+    if request.stream is None and not request.body and name not in _STREAMING_OPERATIONS and _nothing_to_check(headers):
+        return  # most reads (GET, HEAD, List*): the checks below would read no byte and find nothing
+    raw = request.stream if request.stream is not None else io.BytesIO(request.body)
     if route.operation.name in _WHOLE_OBJECT_CHECKSUMS:
         # these operations' x-amz-checksum-* headers describe the object they complete, not their XML body
         headers = {k: v for k, v in headers.items() if not k.startswith("x-amz-checksum-")}
     body = sigv4_s3.body_reader(raw, headers, auth)
-    name = route.operation.name
     if name in _STREAMING_OPERATIONS:
         request.stream = body
         return
@@ -146,6 +157,15 @@ def prepare_body(request: HttpRequest, route: Route, auth: sigv4_s3.S3Auth | Non
         chunks.append(piece)
     request.body = b"".join(chunks)
     request.stream = None
+
+
+def _nothing_to_check(headers: dict[str, str]) -> bool:
+    """An empty body whose headers claim nothing the body reader would check (same outcome, without its layers)."""
+    if headers.get("x-amz-content-sha256") not in _EMPTY_PAYLOADS or headers.get("content-length", "0") != "0":
+        return False
+    if "aws-chunked" in headers.get("content-encoding", ""):
+        return False
+    return not any(name.startswith(_BODY_CLAIMS) or algorithm_of_header(name) for name in headers)
 
 
 def path_style(request: HttpRequest, route: Route) -> None:

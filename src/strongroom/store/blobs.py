@@ -131,11 +131,17 @@ class FileBlobStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._root = os.fspath(root)
         root.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     def _path(self, blob_id: str) -> Path:
         check_blob_id(blob_id)
         return self.root / blob_id[:2] / blob_id[2:4] / blob_id
+
+    def _file(self, blob_id: str) -> str:
+        """``_path`` as a string, for the read path (pathlib's joins were a fifth of a small GET's blob read)."""
+        check_blob_id(blob_id)
+        return f"{self._root}/{blob_id[:2]}/{blob_id[2:4]}/{blob_id}"
 
     def _make_dirs(self, leaf: Path) -> None:
         """Create the fan-out directories, fsyncing each parent whose entries changed so they survive a crash."""
@@ -177,7 +183,7 @@ class FileBlobStore:
 
     def open_reader(self, blob_id: str) -> _FileReader:
         try:
-            fd = os.open(self._path(blob_id), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            fd = os.open(self._file(blob_id), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except FileNotFoundError:
             raise BlobNotFoundError(blob_id) from None
         return _FileReader(fd)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import NullPool
+
+from strongroom.store.prepared import Prepared
+from strongroom.store.signals import Signal, signal_path
 
 
 def normalize_url(url: str) -> str:
@@ -47,6 +50,8 @@ class Store:
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
+        self._signals: dict[str, Signal] = {}
+        self._signals_lock = threading.Lock()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -64,6 +69,33 @@ class Store:
             conn.execution_options(**{_IMMEDIATE: True})
             with conn.begin():
                 yield conn
+
+    def first(self, prepared: Prepared, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The first row of a prepared point read (``store/prepared.py``), as a dict, or None."""
+        compiled = prepared.compiled(self.engine.dialect)
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            try:
+                cursor.execute(compiled.sql, compiled.arguments(params))
+                found = cursor.fetchone()
+            finally:
+                cursor.close()
+        finally:
+            raw.close()
+        return None if found is None else compiled.row(found)
+
+    def signal(self, name: str) -> Signal | None:
+        """The change signal ``name`` shared by every process on this database (``store/signals.py``); None where
+        processes may run on other hosts (PostgreSQL)."""
+        database = self.engine.url.database
+        if not self.is_sqlite or not database:
+            return None
+        with self._signals_lock:
+            found = self._signals.get(name)
+            if found is None:
+                found = self._signals[name] = Signal(signal_path(database, name))
+            return found
 
     def migrate(self) -> None:
         # Lazy: Alembic costs ~100 ms to import, and only the processes that migrate need it.

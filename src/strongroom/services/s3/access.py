@@ -18,17 +18,20 @@ from __future__ import annotations
 import json
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import select
 
 from strongroom.core.errors import AwsError
 from strongroom.iam.authorize import Check
 from strongroom.services.s3 import actions, public
-from strongroom.services.s3.base import BUCKET_ROW, BUCKET_SEEN, bucket_of
+from strongroom.services.s3.base import BUCKET_READ, BUCKET_SEEN, Bucket, bucket_of_mapping
 from strongroom.services.s3.errors import error
 from strongroom.services.s3.model import account_configs, bucket_configs
+from strongroom.store.engine import Store
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext, ServiceRuntime
@@ -56,37 +59,109 @@ def resource_policy(runtime: ServiceRuntime, arn: str) -> str | None:
 
 
 Facts = tuple[str, str | None, public.BlockPublicAccess]
-# A bucket's policy and Block Public Access (its own and its owner account's), cached per bucket incarnation for
-# FACTS_TTL seconds: how stale another node's view of a policy change may be (the authorizer's bound for IAM). The
-# owner is read on every request, so a bucket deleted and re-created by another account never inherits a cached view.
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    bucket: Bucket
+    facts: Facts
+
+
+class _BucketCache:
+    """Each bucket's row, policy and Block Public Access (its own and its owner account's) as authorization reads
+    them on every request.
+
+    On SQLite every process of the database shares a change signal (``store/signals.py``): an entry is exact, kept
+    until a bucket, its policy or its account's Block Public Access changes anywhere (``forget``). On PostgreSQL
+    (nodes on other hosts) the row is read on every request and only the policy and Block Public Access are kept,
+    per bucket incarnation, for FACTS_TTL seconds: how stale another node's view of a policy change may be (the
+    authorizer's bound for IAM). Either way a bucket deleted and re-created by another account never inherits a
+    cached view. Nothing is cached for a bucket that does not exist: a CreateBucket on another process is seen
+    at once.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.signal = store.signal("s3-buckets")
+        self.noted = self.signal.value() if self.signal is not None else b""
+        self.entries: dict[str, _Entry] = {}
+        self.timed: dict[tuple[str, str, object], tuple[Facts, float]] = {}
+        self.lock = threading.Lock()
+
+    def current(self) -> bytes:
+        """The signal's value now; entries filed under an older one are dropped."""
+        assert self.signal is not None
+        value = self.signal.value()
+        if value != self.noted:
+            with self.lock:
+                if value != self.noted:
+                    self.entries.clear()
+                    self.noted = value
+        return value
+
+    def keep(self, name: str, entry: _Entry, noted: bytes) -> None:
+        with self.lock:
+            if noted == self.noted:  # nothing changed since the read began
+                if len(self.entries) > 10_000:
+                    self.entries.clear()
+                self.entries[name] = entry
+
+    def drop(self, bucket: str | None) -> None:
+        with self.lock:
+            if bucket is None:
+                self.entries.clear()
+                self.timed.clear()
+                return
+            self.entries.pop(bucket, None)
+            for key in [k for k in self.timed if k[0] == bucket]:
+                del self.timed[key]
+
+
 FACTS_TTL = 1.0
-_facts: dict[tuple[str, str, object], tuple[tuple[str | None, public.BlockPublicAccess], float]] = {}
-_facts_lock = threading.Lock()
+_caches: WeakKeyDictionary[Store, _BucketCache] = WeakKeyDictionary()
+_caches_lock = threading.Lock()
 
 
-def forget(bucket: str | None = None) -> None:
-    """A bucket's policy or Block Public Access changed on this node (None: an account's): drop the cached facts."""
-    with _facts_lock:
-        if bucket is None:
-            _facts.clear()
-        else:
-            for key in [k for k in _facts if k[0] == bucket]:
-                del _facts[key]
+def _cache(store: Store) -> _BucketCache:
+    found = _caches.get(store)
+    if found is None:
+        with _caches_lock:
+            found = _caches.get(store)
+            if found is None:
+                found = _caches[store] = _BucketCache(store)
+    return found
+
+
+def forget(store: Store, bucket: str | None = None) -> None:
+    """A bucket, its policy or Block Public Access changed (None: an account's), and the change is committed: drop
+    this process's view and tell the others (their next request reads again)."""
+    cache = _cache(store)
+    cache.drop(bucket)
+    if cache.signal is not None:
+        cache.signal.bump()
 
 
 def _bucket_facts(ctx: RequestContext, name: str) -> Facts | None:
     """(owner account, policy text, effective Block Public Access) of a bucket, or None when it does not exist."""
+    cache = _cache(ctx.runtime.store)
+    noted = b""
+    if cache.signal is not None:
+        noted = cache.current()
+        hit = cache.entries.get(name)
+        if hit is not None:
+            ctx.extras[BUCKET_SEEN] = hit.bucket  # the operation reuses this read (S3Base.known_bucket)
+            return hit.facts
+    row = ctx.runtime.store.first(BUCKET_READ, {"name": name})
+    if row is None:
+        return None
+    bucket = bucket_of_mapping(row)
+    ctx.extras[BUCKET_SEEN] = bucket
+    owner = bucket.account_id
+    key = (name, owner, bucket.created_at)
+    now = time.monotonic()
+    timed = cache.timed.get(key) if cache.signal is None else None
+    if timed is not None and timed[1] > now:
+        return timed[0]
     with ctx.runtime.store.read() as conn:
-        row = conn.execute(BUCKET_ROW, {"name": name}).first()
-        if row is None:
-            return None
-        ctx.extras[BUCKET_SEEN] = bucket_of(row)  # the operation reuses this read (S3Base.known_bucket)
-        owner = str(row.account_id)
-        key = (name, owner, row.created_at)
-        now = time.monotonic()
-        hit = _facts.get(key)
-        if hit is not None and hit[1] > now:
-            return owner, *hit[0]
         docs = {
             r.kind: json.loads(r.document)
             for r in conn.execute(
@@ -103,12 +178,15 @@ def _bucket_facts(ctx: RequestContext, name: str) -> Facts | None:
     bpa = public.BlockPublicAccess.from_config(docs.get("public_access_block") or {})
     if account_doc is not None:
         bpa = bpa.merge(public.BlockPublicAccess.from_config(json.loads(account_doc)))
-    facts = (docs.get("policy"), bpa)
-    with _facts_lock:
-        if len(_facts) > 10_000:
-            _facts.clear()
-        _facts[key] = (facts, now + FACTS_TTL)
-    return owner, *facts
+    facts: Facts = (owner, docs.get("policy"), bpa)
+    if cache.signal is not None:
+        cache.keep(name, _Entry(bucket, facts), noted)
+    else:
+        with cache.lock:
+            if len(cache.timed) > 10_000:
+                cache.timed.clear()
+            cache.timed[key] = (facts, now + FACTS_TTL)
+    return facts
 
 
 def _auth_facts(ctx: RequestContext) -> actions.AuthFacts | None:
@@ -118,12 +196,33 @@ def _auth_facts(ctx: RequestContext) -> actions.AuthFacts | None:
     version, kind, amz_date = found
     age = None
     if isinstance(amz_date, str):
-        try:
-            signed = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-            age = max(0, int((ctx.now() - signed).total_seconds() * 1000))
-        except ValueError:
-            age = None
+        signed = _signed_at(amz_date)
+        if signed is not None:
+            age = max(0, int((ctx.now().timestamp() - signed) * 1000))
     return actions.AuthFacts(auth_type=kind, signature_version=version, signature_age_ms=age)
+
+
+def _signed_at(amz_date: str) -> int | None:
+    """Epoch seconds of an ISO 8601 basic ``X-Amz-Date`` (``strptime`` was a tenth of an object read's checks)."""
+    if len(amz_date) != 16 or amz_date[8] != "T" or amz_date[15] != "Z":
+        return None
+    digits = amz_date[:8] + amz_date[9:15]
+    if not digits.isdigit():
+        return None
+    try:
+        return int(
+            datetime(
+                int(digits[0:4]),
+                int(digits[4:6]),
+                int(digits[6:8]),
+                int(digits[8:10]),
+                int(digits[10:12]),
+                int(digits[12:14]),
+                tzinfo=UTC,
+            ).timestamp()
+        )
+    except ValueError:
+        return None
 
 
 def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:

@@ -26,7 +26,7 @@ def put_public_access_block(store: Store, account: str, config: dict[str, Any]) 
     with store.write() as conn:
         if not conn.execute(update(account_configs).where(*where).values(document=text)).rowcount:
             conn.execute(insert(account_configs).values(account_id=account, kind=PUBLIC_ACCESS_BLOCK, document=text))
-    access.forget()
+    access.forget(store)
 
 
 def get_public_access_block(store: Store, account: str) -> dict[str, bool] | None:
@@ -46,4 +46,4 @@ def delete_public_access_block(store: Store, account: str) -> None:
                 account_configs.c.account_id == account, account_configs.c.kind == PUBLIC_ACCESS_BLOCK
             )
         )
-    access.forget()
+    access.forget(store)

@@ -20,6 +20,7 @@ from strongroom.services.base.family import ServiceBase
 from strongroom.services.s3.errors import error
 from strongroom.services.s3.model import account_configs, bucket_configs, buckets, objects, orphans
 from strongroom.services.s3.runtime import S3Runtime
+from strongroom.store.prepared import Prepared
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext
@@ -60,6 +61,18 @@ def bucket_of(row: Any) -> Bucket:
     )
 
 
+def bucket_of_mapping(row: Row) -> Bucket:
+    return Bucket(
+        row["name"],
+        row["account_id"],
+        row["region"],
+        row["created_at"],
+        row["versioning"],
+        bool(row["object_lock"]),
+        row["ownership"],
+    )
+
+
 # The reads every object request makes, built once (building a statement per call cost more than running it).
 BUCKET_ROW = select(buckets).where(buckets.c.name == bindparam("name"))
 LATEST_OBJECT = (
@@ -76,6 +89,12 @@ OBJECT_VERSION = (
     )
     .limit(1)
 )
+
+
+# The same reads for the hot paths outside a transaction (GetObject, HeadObject, authorization): on the driver.
+BUCKET_READ = Prepared(BUCKET_ROW)
+LATEST_READ = Prepared(LATEST_OBJECT)
+VERSION_READ = Prepared(OBJECT_VERSION)
 
 
 def valid_bucket_name(name: str) -> bool:
@@ -132,13 +151,18 @@ class S3Base(ServiceBase):
             raise error("NoSuchBucket", "The specified bucket does not exist", BucketName=name)
         return found
 
-    def known_bucket(self, ctx: RequestContext, conn: Connection, name: str) -> Bucket:
+    def known_bucket(self, ctx: RequestContext, conn: Connection | None, name: str) -> Bucket:
         """The bucket as this request's authorization just read it (one query fewer on every object read), else
-        read now."""
+        read now (``conn`` None: on its own)."""
         seen = ctx.extras.get(BUCKET_SEEN)
         if isinstance(seen, Bucket) and seen.name == name:
             return seen
-        return self.bucket(conn, name)
+        if conn is not None:
+            return self.bucket(conn, name)
+        row = self.runtime.store.first(BUCKET_READ, {"name": name})
+        if row is None:
+            raise error("NoSuchBucket", "The specified bucket does not exist", BucketName=name)
+        return bucket_of_mapping(row)
 
     def read_bucket(self, name: str) -> Bucket:
         with self.runtime.store.read() as conn:
@@ -241,9 +265,16 @@ class S3Base(ServiceBase):
         row = found.mappings().first()
         return dict(row) if row is not None else None
 
-    def live_object(self, conn: Connection, bucket: str, key: str, version_id: str | None) -> Row:
-        """The object a read names, or S3's error: NoSuchKey, NoSuchVersion, or a delete marker's 404/405."""
-        row = self.object_row(conn, bucket, key, version_id)
+    def live_object(self, conn: Connection | None, bucket: str, key: str, version_id: str | None) -> Row:
+        """The object a read names, or S3's error: NoSuchKey, NoSuchVersion, or a delete marker's 404/405.
+
+        ``conn`` None: read on its own, a prepared point read (GetObject's and HeadObject's hot path)."""
+        if conn is not None:
+            row = self.object_row(conn, bucket, key, version_id)
+        elif version_id is None:
+            row = self.runtime.store.first(LATEST_READ, {"bucket": bucket, "key": key})
+        else:
+            row = self.runtime.store.first(VERSION_READ, {"bucket": bucket, "key": key, "version_id": version_id})
         if row is None:
             if version_id is not None:
                 if version_id != NULL_VERSION and not _plausible_version(version_id):

@@ -165,7 +165,7 @@ class BucketOperations(S3Base):
                 raise error("BucketNotEmpty", "The bucket you tried to delete is not empty", BucketName=name)
             conn.execute(delete(bucket_configs).where(bucket_configs.c.bucket == name))
             conn.execute(delete(buckets).where(buckets.c.name == name))
-        access.forget(name)
+        access.forget(self.runtime.store, name)
         return {}
 
     # -- versioning ---------------------------------------------------------------------------------------------
@@ -197,6 +197,7 @@ class BucketOperations(S3Base):
                     "A replication configuration is present on this bucket, so the versioning state cannot be changed.",
                 )
             conn.execute(update(buckets).where(buckets.c.name == name).values(versioning=status))
+        access.forget(self.runtime.store, name)  # the bucket row authorization caches
         return {}
 
     def get_bucket_versioning(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -223,6 +224,7 @@ class BucketOperations(S3Base):
                     "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
                 )
             conn.execute(update(buckets).where(buckets.c.name == bucket.name).values(ownership=ownership))
+        access.forget(self.runtime.store, bucket.name)
         return {}
 
     def get_bucket_ownership_controls(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -236,4 +238,5 @@ class BucketOperations(S3Base):
             bucket = self.bucket(conn, params["Bucket"])
             self.expected_owner(ctx, bucket, params)
             conn.execute(update(buckets).where(buckets.c.name == bucket.name).values(ownership="ObjectWriter"))
+        access.forget(self.runtime.store, bucket.name)
         return {}

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, update
 
 from strongroom.core.clock import clock
+from strongroom.services.s3 import access
 from strongroom.services.s3.base import Bucket, Row, S3Base
 from strongroom.services.s3.errors import error
 from strongroom.services.s3.model import buckets, objects
@@ -124,6 +125,7 @@ class LockOperations(S3Base):
                     )
                 conn.execute(update(buckets).where(buckets.c.name == bucket.name).values(object_lock=True))
             self.put_config(conn, bucket.name, "object_lock", config)
+        access.forget(self.runtime.store, bucket.name)  # object_lock is a column of the bucket row
         return {}
 
     def get_object_lock_configuration(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

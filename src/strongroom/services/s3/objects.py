@@ -346,11 +346,9 @@ class ObjectOperations(S3Base):
 
     def _read_target(self, ctx: RequestContext, params: dict[str, Any]) -> tuple[Bucket, Row]:
         name, key = params["Bucket"], params["Key"]
-        with self.runtime.store.read() as conn:
-            bucket = self.known_bucket(ctx, conn, name)
-            self.expected_owner(ctx, bucket, params)
-            row = self.live_object(conn, name, key, params.get("VersionId"))
-        return bucket, row
+        bucket = self.known_bucket(ctx, None, name)
+        self.expected_owner(ctx, bucket, params)
+        return bucket, self.live_object(None, name, key, params.get("VersionId"))
 
     def head_object(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         bucket, row = self._read_target(ctx, params)
