@@ -97,6 +97,7 @@ def cmd_server(args: argparse.Namespace) -> int:
     import uvicorn
 
     from strongroom.server.app import StrongroomApp
+    from strongroom.server.httpproto import CoalescingHttpToolsProtocol
     from strongroom.server.runtime import NotInitialised, Runtime
     from strongroom.server.workers import proxy_options
 
@@ -129,7 +130,7 @@ def cmd_server(args: argparse.Namespace) -> int:
             host=config.host,
             port=config.port,
             loop="uvloop",
-            http="httptools",
+            http=CoalescingHttpToolsProtocol,
             lifespan="on",
             log_config=None,
             access_log=False,

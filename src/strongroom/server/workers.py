@@ -168,6 +168,7 @@ def _worker() -> int:
     import uvicorn
 
     from strongroom.server.app import StrongroomApp
+    from strongroom.server.httpproto import CoalescingHttpToolsProtocol
     from strongroom.server.logs import configure
     from strongroom.server.runtime import Runtime
 
@@ -187,7 +188,7 @@ def _worker() -> int:
     uv_config = uvicorn.Config(
         app,
         loop="uvloop",
-        http="httptools",
+        http=CoalescingHttpToolsProtocol,
         lifespan="on",
         log_config=None,
         access_log=False,
