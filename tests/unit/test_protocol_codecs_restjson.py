@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from strongroom.core.errors import AwsError
 from strongroom.protocol.catalog import default_catalog, protocols_of
-from strongroom.protocol.codecs.restjson import RestJsonCodec, split_header_list
+from strongroom.protocol.codecs.located import split_header_list
+from strongroom.protocol.codecs.restjson import RestJsonCodec
 from strongroom.protocol.http import HttpRequest, HttpResponse
 from tests.support.shapegen import operation_input, operation_output
 from tests.unit.test_protocol_codecs_json import botocore_request, normal

@@ -1,9 +1,9 @@
 """The AWS ``rest-xml`` protocol (S3): members spread over the URI path, query string and headers as in
 rest-json, with an XML body.
 
-Where a member sits (``location``), and how URI, query and header values are spelled, is shared with rest-json,
-so this codec inherits those readers and writers from ``RestJsonCodec`` and replaces only the body and the
-error document. S3's own answers differ from rest-json's: value errors are ``InvalidArgument`` and bodies that
+Where a member sits (``location``), and how URI, query and header values are spelled, is shared with rest-json:
+both codecs read and write those members with ``located``, and this one has only the XML body and the error
+document of its own. S3's own answers differ from rest-json's: value errors are ``InvalidArgument`` and bodies that
 do not parse are ``MalformedXML`` (both HTTP 400), every response carries ``x-amz-request-id`` and
 ``x-amz-id-2``, and errors are a bare ``<Error>`` document without a namespace (botocore recognises S3 errors by
 that root).
@@ -21,10 +21,8 @@ import io
 import re
 from collections.abc import Iterator
 from datetime import datetime
-from email.utils import format_datetime
 from functools import lru_cache
 from typing import Any
-from urllib.parse import unquote
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as SafeElementTree
@@ -32,10 +30,16 @@ from botocore.model import OperationModel, ServiceModel, Shape
 from defusedxml import DefusedXmlException
 
 from strongroom.core.errors import AwsError, SerializationError
-from strongroom.protocol.catalog import UriTemplate, compile_uri
 from strongroom.protocol.codecs import values
 from strongroom.protocol.codecs.json import timestamp_format
-from strongroom.protocol.codecs.restjson import RestJsonCodec
+from strongroom.protocol.codecs.located import (
+    Dialect,
+    decode_located,
+    located_headers,
+    request_plan,
+    response_plan,
+    response_status,
+)
 from strongroom.protocol.http import HttpRequest, HttpResponse
 
 MALFORMED_XML = "MalformedXML"
@@ -130,10 +134,6 @@ def _is_streaming(shape: Shape) -> bool:
     return bool(shape.serialization.get("streaming") or shape.metadata.get("streaming"))
 
 
-def _body_members(shape: Shape) -> bool:
-    return any("location" not in m.serialization for m in shape.members.values())
-
-
 def _namespace_attribute(serialization: dict[str, Any]) -> str:
     ns = serialization.get("xmlNamespace")
     if isinstance(ns, dict):
@@ -164,11 +164,6 @@ def service_namespace(service: ServiceModel) -> str:
     return f"http://{service.endpoint_prefix}.amazonaws.com/doc/{service.api_version}/"
 
 
-@lru_cache(maxsize=4096)
-def _template(operation: OperationModel) -> UriTemplate:
-    return compile_uri(operation)
-
-
 def _member_tag(name: str, member: Shape) -> str:
     """The element name botocore's parser looks a member up by (a flattened list: its items' name)."""
     if member.type_name == "list" and member.serialization.get("flattened"):
@@ -185,7 +180,7 @@ def _format_timestamp(shape: Shape, value: Any) -> str:
     if fmt == values.ISO8601:
         return _iso_millis(dt)
     if fmt == values.RFC822:
-        return format_datetime(dt.replace(microsecond=0), usegmt=True)
+        return values.http_date(dt)
     return str(values.format_timestamp(dt, fmt))
 
 
@@ -424,11 +419,16 @@ def _stream_of(value: Any) -> Iterator[bytes]:
 # --------------------------------------------------------------------------------------------------- the codec
 
 
-class RestXmlCodec(RestJsonCodec):
-    """rest-xml as S3 speaks it. URI, query and header members use ``RestJsonCodec``'s readers and writers."""
+# How S3 reads the members outside the body, where it differs from rest-json: newer SDKs add the operation's name
+# (``x-id=GetObject``), which is never a member nor a query-map entry; ``GET /bucket/`` is ListObjects on ``bucket``;
+# a metadata map no header fills is left out.
+S3_DIALECT = Dialect(claimed=frozenset({"x-id"}), trailing_slash=True, empty_prefix_maps=False)
+
+
+class RestXmlCodec:
+    """rest-xml as S3 speaks it. URI, query and header members are ``located``'s, as rest-json's are."""
 
     def __init__(self) -> None:
-        super().__init__()
         self._xml = _XmlDecoder()
 
     # ---- requests -------------------------------------------------------------------------------------
@@ -436,62 +436,20 @@ class RestXmlCodec(RestJsonCodec):
     def decode(self, operation: OperationModel, request: HttpRequest) -> dict[str, Any]:
         """The input dict. ``request.path`` must be the path-style path (``/bucket/key``), as the S3 router
         rewrites a virtual-hosted request's."""
-        shape = operation.input_shape
-        if shape is None:
+        plan = request_plan(operation, S3_DIALECT)
+        if plan is None:
             return {}
         try:
-            out = self._decode_located(operation, shape, request)
+            out = decode_located(plan, request)
         except SerializationError as exc:  # rest-json's word for a value that does not convert; S3 says this
             raise invalid_argument(exc.message) from None
-        out.update(self._decode_payload(shape, request))
+        out.update(self._decode_payload(operation.input_shape, plan.body_members, request))
         return out
 
-    def _decode_located(self, operation: OperationModel, shape: Shape, request: HttpRequest) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        template = _template(operation)
-        labels = self._path_labels(template, request.path)
-        query = request.query_params()
-        # keys that are never members or query-map entries: the requestUri's literals, and the operation-name
-        # hint newer SDKs add (``x-id=GetObject``)
-        claimed = {name for name, _ in template.required_query} | {"x-id"}
-        for name, member in shape.members.items():
-            if member.serialization.get("location") == "querystring" and member.type_name != "map":
-                claimed.add(str(member.serialization.get("name", name)))
-        for name, member in shape.members.items():
-            location = member.serialization.get("location")
-            key = str(member.serialization.get("name", name))
-            if location == "uri":
-                if key in labels:
-                    out[name] = self._text_value(member, labels[key], values.ISO8601, name)
-            elif location == "querystring":
-                found = self._query_member(member, key, query, claimed, name)
-                if found is not None:
-                    out[name] = found
-            elif location == "header":
-                raw = request.headers.get(key.lower())
-                if raw is not None:
-                    out[name] = self._header_value(member, raw, name)
-            elif location == "headers":
-                # header names arrive lower-cased, so the keys are too (AWS stores user metadata that way)
-                prefix = key.lower()
-                found = {h[len(prefix) :]: v for h, v in request.headers.items() if h.startswith(prefix)}
-                if found:
-                    out[name] = found
-        return out
-
-    @staticmethod
-    def _path_labels(template: UriTemplate, path: str) -> dict[str, str]:
-        m = template.regex.fullmatch(path)
-        if m is None and not template.greedy and len(path) > 1 and path.endswith("/"):
-            m = template.regex.fullmatch(path[:-1])  # ``GET /bucket/`` is still ListObjects on ``bucket``
-        if m is None:
-            return {}
-        return {label: unquote(m.group(i + 1)) for i, label in enumerate(template.labels)}
-
-    def _decode_payload(self, shape: Shape, request: HttpRequest) -> dict[str, Any]:
+    def _decode_payload(self, shape: Shape, body_members: bool, request: HttpRequest) -> dict[str, Any]:
         payload = shape.serialization.get("payload")
         if payload is None:
-            if not _body_members(shape):
+            if not body_members:
                 return {}
             root = parse_xml(request.body)
             return {} if root is None else self._xml_structure(shape, root, skip_located=True)
@@ -530,10 +488,11 @@ class RestXmlCodec(RestJsonCodec):
         override = output.pop("__status__", None) if "__status__" in output else None
         status = int(override or operation.http.get("responseCode", 200))
         response = HttpResponse(status, _id_headers(request_id))
-        if shape is None:
+        plan = response_plan(operation)
+        if plan is None:
             return response
-        response.status = status if override else self._status(shape, output, status)
-        response.headers.extend(self._located_headers(shape, output))
+        response.status = status if override else response_status(plan, output, status)
+        response.headers.extend(located_headers(plan, output))
         xml: str | None = None
         payload = shape.serialization.get("payload")
         if payload is not None:
@@ -549,7 +508,7 @@ class RestXmlCodec(RestJsonCodec):
             text = output.get(root)
             ns = _escape_attribute(service_namespace(operation.service_model))
             xml = f'<{root} xmlns="{ns}">{"" if text is None else _escape(str(text))}</{root}>'
-        elif _body_members(shape):
+        elif plan.body_members:
             root = str(shape.serialization.get("name") or _ROOT_ELEMENTS.get(operation.name) or _result_name(shape))
             xml = self._document(root, shape, output, operation.service_model, skip_located=True)
         if response.status in _NO_BODY_STATUS:

@@ -11,7 +11,7 @@ import binascii
 import math
 import re
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -117,12 +117,32 @@ def format_timestamp(value: Any, fmt: str) -> str | int | float:
         seconds = (dt - EPOCH) // timedelta(seconds=1)
         return seconds if dt.microsecond == 0 else (seconds * 10**6 + dt.microsecond) / 10**6
     if kind == RFC822:
-        return format_datetime(dt.replace(microsecond=0), usegmt=True)
+        return http_date(dt)
     if kind == ISO8601:
         if dt.microsecond:
             return dt.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
         return dt.strftime("%Y-%m-%dT%H:%M:%S") + "Z"
     raise ValueError(f"unknown timestamp format: {fmt!r}")
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def http_date(dt: datetime) -> str:
+    """An aware UTC datetime as an HTTP date (``Sun, 06 Dec 2026 12:00:00 GMT``), whole seconds: what
+    ``email.utils.format_datetime(dt, usegmt=True)`` writes, in a third of its time (every S3 GetObject and
+    HeadObject has a ``Last-Modified``)."""
+    # printf formatting: ~0.7 µs less than the same f-string with its format specs
+    return "%s, %02d %s %04d %02d:%02d:%02d GMT" % (  # noqa: UP031
+        _DAYS[dt.weekday()],
+        dt.day,
+        _MONTHS[dt.month - 1],
+        dt.year,
+        dt.hour,
+        dt.minute,
+        dt.second,
+    )
 
 
 def encode_blob(value: bytes | bytearray | memoryview | str) -> str:
