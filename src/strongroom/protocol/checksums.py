@@ -10,6 +10,11 @@ A multipart object's checksum is either
 - ``COMPOSITE``: the algorithm over the concatenated binary part checksums, shown as ``<base64>-<number of parts>``;
 - ``FULL_OBJECT``: the checksum of the whole object, which for the CRCs is derived from the part CRCs and part
   lengths without reading the data again (CRC combination, ``awscrt.checksums.combine_*``).
+
+``awscrt`` is imported by the first checksum that needs it (:func:`_crt`), not with this module: every server process
+imports this module at start (S3's provider is built for its scheduled jobs), most never compute a CRC32C. (botocore
+still imports ``awscrt.auth`` itself whenever awscrt is installed, ``botocore.compat.HAS_CRT``; this module no longer
+adds to that.)
 """
 
 from __future__ import annotations
@@ -19,9 +24,7 @@ import binascii
 import hashlib
 import zlib
 from collections.abc import Callable, Iterable
-from typing import Final, Protocol
-
-from awscrt import checksums as crt
+from typing import Any, Final, Protocol
 
 HEADER_PREFIX: Final = "x-amz-checksum-"
 
@@ -121,7 +124,7 @@ class _XxHash:
 
     __slots__ = ("_done", "_h", "algorithm")
 
-    def __init__(self, algorithm: str, factory: Callable[[], crt.XXHash]) -> None:
+    def __init__(self, algorithm: str, factory: Callable[[], Any]) -> None:
         self.algorithm = algorithm
         self._h = factory()
         self._done: bytes | None = None
@@ -146,6 +149,16 @@ def _crc32(data: bytes, previous: int) -> int:
     return zlib.crc32(data, previous)
 
 
+def _crt() -> Any:
+    """``awscrt.checksums``, imported on first use: awscrt is a 12 MB native library (a few MB resident per process).
+
+    The import statement is thread-safe (the import lock), and a no-op lookup once done.
+    """
+    from awscrt import checksums
+
+    return checksums
+
+
 def normalize(algorithm: str) -> str:
     """The model's spelling of an algorithm name given in any case ("crc32c" -> "CRC32C"); ValueError if unknown."""
     alg = algorithm.strip().upper()
@@ -160,15 +173,15 @@ def new(algorithm: str) -> Checksum:
     if alg == "CRC32":
         return _Crc(alg, _crc32, 4)
     if alg == "CRC32C":
-        return _Crc(alg, crt.crc32c, 4)
+        return _Crc(alg, _crt().crc32c, 4)
     if alg == "CRC64NVME":
-        return _Crc(alg, crt.crc64nvme, 8)
+        return _Crc(alg, _crt().crc64nvme, 8)
     if alg == "XXHASH64":
-        return _XxHash(alg, crt.XXHash.new_xxhash64)
+        return _XxHash(alg, _crt().XXHash.new_xxhash64)
     if alg == "XXHASH3":
-        return _XxHash(alg, crt.XXHash.new_xxhash3_64)
+        return _XxHash(alg, _crt().XXHash.new_xxhash3_64)
     if alg == "XXHASH128":
-        return _XxHash(alg, crt.XXHash.new_xxhash3_128)
+        return _XxHash(alg, _crt().XXHash.new_xxhash3_128)
     if alg == "MD5":
         return _Hash(alg, hashlib.md5(usedforsecurity=False))
     return _Hash(alg, hashlib.new(alg.lower()))
@@ -220,11 +233,8 @@ def composite(algorithm: str, part_digests: Iterable[bytes]) -> str:
     return f"{c.b64()}-{count}"
 
 
-_COMBINE: Final[dict[str, Callable[[int, int, int], int]]] = {
-    "CRC32": crt.combine_crc32,
-    "CRC32C": crt.combine_crc32c,
-    "CRC64NVME": crt.combine_crc64nvme,
-}
+# algorithm -> the name of its ``awscrt.checksums`` combination function (looked up when first needed, see _crt)
+_COMBINE: Final = {"CRC32": "combine_crc32", "CRC32C": "combine_crc32c", "CRC64NVME": "combine_crc64nvme"}
 
 
 def full_object(algorithm: str, parts: Iterable[tuple[bytes, int]]) -> str:
@@ -234,9 +244,10 @@ def full_object(algorithm: str, parts: Iterable[tuple[bytes, int]]) -> str:
     rereading them; the result equals ``compute(algorithm, whole_object)``. Hashes have no such property: ValueError.
     """
     alg = normalize(algorithm)
-    combine = _COMBINE.get(alg)
-    if combine is None:
+    combine_name = _COMBINE.get(alg)
+    if combine_name is None:
         raise ValueError(f"{alg} has no full-object combination; S3 allows FULL_OBJECT only for CRC algorithms")
+    combine: Callable[[int, int, int], int] = getattr(_crt(), combine_name)
     size = DIGEST_SIZES[alg]
     value: int | None = None
     for digest, length in parts:
