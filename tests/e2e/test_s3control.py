@@ -4,30 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.e2e.access_support import allow, deny, make_user
 from tests.support.errors import code_of as code
+from tests.support.s3control import s3control_client
 from tests.support.server import ServerProcess
-
-
-def s3control(server: ServerProcess, **kwargs: Any) -> Any:
-    """boto3's s3control client puts the account id in the host (``123456789012.127.0.0.1``), which resolves nowhere:
-    connect to the server's address and keep the signed Host header, as a DNS entry for that name would."""
-    client = server.client("s3control", **kwargs)
-    loopback = urlsplit(server.endpoint).netloc
-
-    def to_server(request: Any, **_: Any) -> None:
-        parts = urlsplit(request.url)
-        request.headers["Host"] = parts.netloc
-        request.url = urlunsplit(parts._replace(netloc=loopback))
-
-    client.meta.events.register("before-send", to_server)
-    return client
 
 
 @pytest.fixture
@@ -41,7 +25,7 @@ def _public_policy(bucket: str) -> str:
 
 
 def test_account_public_access_block_round_trip_and_errors(server: ServerProcess, account: str) -> None:
-    control = s3control(server)
+    control = s3control_client(server)
     control.delete_public_access_block(AccountId=account)
     with pytest.raises(ClientError) as err:
         control.get_public_access_block(AccountId=account)
@@ -66,7 +50,7 @@ def test_account_public_access_block_round_trip_and_errors(server: ServerProcess
 def test_account_setting_overrides_the_buckets(server: ServerProcess, account: str) -> None:
     """Each flag is the OR of the account's and the bucket's: the account's BlockPublicPolicy refuses a public
     policy even on a bucket whose own Block Public Access is off."""
-    control = s3control(server)
+    control = s3control_client(server)
     s3 = server.client("s3")
     bucket = f"acct-bpa-{uuid.uuid4().hex[:10]}"
     s3.create_bucket(Bucket=bucket)
@@ -85,10 +69,10 @@ def test_account_setting_overrides_the_buckets(server: ServerProcess, account: s
 def test_actions_are_the_account_actions(server: ServerProcess, account: str) -> None:
     iam = server.client("iam")
     reader = make_user(iam, allow("s3:GetAccountPublicAccessBlock"), deny("s3:PutAccountPublicAccessBlock"))
-    control = s3control(
+    control = s3control_client(
         server, aws_access_key_id=reader["AccessKeyId"], aws_secret_access_key=reader["SecretAccessKey"]
     )
-    s3control(server).put_public_access_block(
+    s3control_client(server).put_public_access_block(
         AccountId=account, PublicAccessBlockConfiguration={"BlockPublicAcls": True}
     )
     try:
@@ -101,4 +85,4 @@ def test_actions_are_the_account_actions(server: ServerProcess, account: str) ->
                 call()
             assert code(err) == "AccessDenied"
     finally:
-        s3control(server).delete_public_access_block(AccountId=account)
+        s3control_client(server).delete_public_access_block(AccountId=account)

@@ -21,9 +21,11 @@ from strongroom.iam.sigv4 import (
     SignatureInfo,
     SigV4Error,
     _remove_dot_segments,
+    amz_epoch,
     canonical_request,
     is_valid_region,
     parse_credentials,
+    time_window,
     to_aws_error,
     verify,
 )
@@ -347,6 +349,22 @@ def test_presigned_past_expiry_is_expired() -> None:
     )
     check(request, SK, now=time.time() + 50)
     assert kind_of(request, SK, now=time.time() + 120) == "expired"
+
+
+def test_time_window_and_epoch() -> None:
+    """The rule iam.sigv4 and iam.sigv4_s3 share: the bounds are inclusive, only the skew differs."""
+    at = amz_epoch("20150830T123600Z")
+    assert at == timegm(strptime("20150830T123600Z", "%Y%m%dT%H%M%SZ"))
+    assert [time_window(at, at + d) for d in (-301, -300, 0, 300, 301)] == ["early", None, None, None, "stale"]
+    assert [time_window(at, at + d, skew=900) for d in (-901, -900, 900, 901)] == ["early", None, None, "stale"]
+    # presigned: good until it expires, however old; too early is still too early
+    assert [time_window(at, at + d, expires=3600) for d in (-301, 3600, 3601)] == ["early", None, "expired"]
+    with pytest.raises(SigV4Error) as exc:
+        amz_epoch("20151330T123600Z")
+    assert (exc.value.kind, exc.value.message) == (
+        "incomplete",
+        "Date must be in ISO-8601 'basic format'. Got '20151330T123600Z'. ",
+    )
 
 
 def test_host_not_signed() -> None:

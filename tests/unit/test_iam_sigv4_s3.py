@@ -345,6 +345,20 @@ def test_boto3_over_http_signs_the_payload_and_sends_the_checksum_header() -> No
     assert exc.value.code in {"XAmzContentSHA256Mismatch", "BadDigest"}
 
 
+def test_body_digests_are_not_checksums_of_the_object() -> None:
+    """A signed payload is hashed once; its SHA-256 is offered in ``digests`` (for the code storing the body) but is
+    no checksum the request asked for, so ``checksums`` leaves it out."""
+    payload = b"hash me once"
+    request = capture(lambda c: c.put_object(Bucket="bkt", Key="k", Body=payload), endpoint="http://127.0.0.1:4566")
+    auth = check_s3(request)
+    body = body_reader(io.BytesIO(request.body), request.headers, auth)
+    assert body.read() == payload and body.read() == b""
+    crc = checksums.compute("CRC32", payload)  # botocore's default, sent as a header
+    assert body.checksums == {"CRC32": crc} and body.planned_checksums == {"CRC32"}
+    assert body.digests == {"CRC32": crc, "SHA256": checksums.compute("SHA256", payload)}
+    assert body.planned_digests == {"CRC32", "SHA256"}
+
+
 @pytest.mark.parametrize(
     "call",
     [

@@ -403,6 +403,53 @@ def test_checksum_reader_over_a_chunked_body() -> None:
     assert reader.checksums == {"CRC32": crc}
 
 
+def test_checksum_reader_takes_the_digests_of_the_reader_below(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A signed payload's SHA-256 is its SHA256 checksum: the HashingReader hashes the bytes once and the
+    ChecksumReader above it checks the claim with that digest; both, and Content-MD5's MD5, are passed on."""
+    data = random.Random(6).randbytes(70_000)
+    sha = checksums.compute("SHA256", data)
+    md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
+    other = checksums.compute("SHA256", b"other")
+    real_new = checksums.new
+
+    def no_second_sha256(algorithm: str) -> checksums.Checksum:
+        assert checksums.normalize(algorithm) != "SHA256", "SHA-256 hashed a second time"
+        return real_new(algorithm)
+
+    monkeypatch.setattr(checksums, "new", no_second_sha256)
+
+    def reader(claim: str, body: bytes = data, **kw: Any) -> ChecksumReader:
+        hashing = HashingReader(Trickle(body, 999), hashlib.sha256(data).hexdigest(), len(body))
+        return ChecksumReader(hashing, {"SHA256": claim}, **kw)
+
+    checked = reader(sha, content_md5=md5)
+    assert checked.planned == {"SHA256"} and checked.planned_digests == {"SHA256", "MD5"}
+    assert read_all(checked, 4096) == data
+    assert checked.checksums == {"SHA256": sha}
+    assert checked.digests == {"SHA256": sha, "MD5": md5}
+    err = error_of(lambda: reader(other).read())
+    assert (err.code, err.message) == ("BadDigest", "The SHA256 you specified did not match the calculated checksum.")
+    # the payload hash is checked first, as before
+    assert error_of(lambda: reader(sha, data[:-1] + b"!").read()).code == "XAmzContentSHA256Mismatch"
+
+
+def test_checksum_reader_digests_what_it_cannot_take() -> None:
+    """With a Content-Length of its own its end may come before the reader below has finished, and an aws-chunked
+    reader's own reader digests the framed body, not the payload: either way the ChecksumReader hashes itself."""
+    data = b"w" * 20_000
+    sha = checksums.compute("SHA256", data)
+    hashing = HashingReader(io.BytesIO(data), hashlib.sha256(data).hexdigest())
+    reader = ChecksumReader(hashing, {"SHA256": sha}, len(data))
+    assert read_all(reader, 4096) == data and reader.checksums == {"SHA256": sha}
+    body = frame([data[:9000], data[9000:]])
+    framed = HashingReader(io.BytesIO(body), hashlib.sha256(body).hexdigest(), len(body))
+    chunked = AwsChunkedReader(framed, decoded_length=len(data))
+    assert chunked.planned_digests == frozenset()
+    reader = ChecksumReader(chunked, {"SHA256": sha})
+    assert read_all(reader, 4096) == data
+    assert reader.checksums == {"SHA256": sha} and reader.digests == {"SHA256": sha}
+
+
 def test_error_is_an_aws_error() -> None:
     err = ChunkedError("SignatureDoesNotMatch", "m", StringToSign="s")
     assert (err.code, err.status, err.sender_fault, err.fields) == (

@@ -15,9 +15,10 @@ S3 differs from the other services that ``iam.sigv4`` verifies in five ways, all
 - failures are answered as S3's rest-xml errors (``s3_error``): ``SignatureDoesNotMatch``, ``InvalidAccessKeyId``,
   ``AccessDenied``, ``AuthorizationHeaderMalformed``, ... with S3's wording and extra elements.
 
-The header parsing, the derived-key cache (``signing_key``), the query canonicalization and the region rule are
-``iam.sigv4``'s. The pipeline calls ``parse_s3`` (V4, V2 or anonymous), looks the access key up, then
-``verify_s3`` or ``verify_v2``, and reads the body through ``body_reader``.
+The header parsing, the derived-key cache (``signing_key``), the query canonicalization, the region rule and the
+request-time window (``time_window``, here with S3's skew) are ``iam.sigv4``'s. The pipeline calls ``parse_s3``
+(V4, V2 or anonymous), looks the access key up, then ``verify_s3`` or ``verify_v2``, and reads the body through
+``body_reader``.
 """
 
 from __future__ import annotations
@@ -40,11 +41,12 @@ from strongroom.iam.sigv4 import (
     EMPTY_SHA256,
     SignatureInfo,
     SigV4Error,
-    _epoch,
+    amz_epoch,
     canonical_query,
     is_valid_region,
     parse_credentials,
     signing_key,
+    time_window,
 )
 from strongroom.protocol.checksums import algorithm_of_header
 from strongroom.protocol.chunked import (
@@ -53,9 +55,8 @@ from strongroom.protocol.chunked import (
     ChunkedError,
     HashingReader,
     LengthReader,
-    RawBody,
 )
-from strongroom.protocol.http import HttpRequest
+from strongroom.protocol.http import BodyStream, HttpRequest
 
 SERVICE: Final = "s3"
 SKEW_SECONDS: Final = 900  # S3's MaxAllowedSkewMilliseconds is 900000
@@ -481,33 +482,32 @@ def _iso(epoch: float) -> str:
 
 
 def _check_time(info: SignatureInfo, now: float) -> None:
+    """``iam.sigv4``'s time window with S3's skew, answered in S3's words."""
     assert info.amz_date is not None
     try:
-        signed_at = _epoch(info.amz_date)
+        signed_at = amz_epoch(info.amz_date)
     except SigV4Error as exc:
         raise S3AuthError("malformed_query" if info.presigned else "incomplete", exc.message) from None
+    expires = info.expires if info.presigned else None
     if info.presigned:
-        assert info.expires is not None
-        if signed_at - SKEW_SECONDS > now:
-            raise S3AuthError(
-                "not_yet_valid", **{"X-Amz-Date": info.amz_date, "Expires": _iso(signed_at + info.expires)}
-            )
-        if now > signed_at + info.expires:
-            raise S3AuthError(
-                "presign_expired",
-                **{
-                    "X-Amz-Expires": str(info.expires),
-                    "Expires": _iso(signed_at + info.expires),
-                    "ServerTime": _iso(now),
-                },
-            )
-    elif abs(now - signed_at) > SKEW_SECONDS:
-        raise S3AuthError(
-            "skewed",
-            RequestTime=info.amz_date,
-            ServerTime=_iso(now),
-            MaxAllowedSkewMilliseconds=str(SKEW_SECONDS * 1000),
-        )
+        assert expires is not None  # parse_s3 refuses a presigned URL without X-Amz-Expires
+    verdict = time_window(signed_at, now, skew=SKEW_SECONDS, expires=expires)
+    if verdict is None:
+        return
+    if expires is None:  # header auth: S3 words "too early" and "too late" alike
+        raise _skewed(info.amz_date, now)
+    if verdict == "early":
+        raise S3AuthError("not_yet_valid", **{"X-Amz-Date": info.amz_date, "Expires": _iso(signed_at + expires)})
+    raise S3AuthError(
+        "presign_expired",
+        **{"X-Amz-Expires": str(expires), "Expires": _iso(signed_at + expires), "ServerTime": _iso(now)},
+    )
+
+
+def _skewed(request_time: str, now: float) -> S3AuthError:
+    return S3AuthError(
+        "skewed", RequestTime=request_time, ServerTime=_iso(now), MaxAllowedSkewMilliseconds=str(SKEW_SECONDS * 1000)
+    )
 
 
 def _check_signed_headers(request: HttpRequest, info: SignatureInfo) -> None:
@@ -624,13 +624,8 @@ def verify_v2(
         if parsed is None:
             raise S3AuthError("missing_date")
         signed_at = calendar.timegm(parsed[:9]) - (parsed[9] or 0)
-        if abs(now - signed_at) > SKEW_SECONDS:
-            raise S3AuthError(
-                "skewed",
-                RequestTime=raw,
-                ServerTime=_iso(now),
-                MaxAllowedSkewMilliseconds=str(SKEW_SECONDS * 1000),
-            )
+        if time_window(signed_at, now, skew=SKEW_SECONDS) is not None:
+            raise _skewed(raw, now)
     candidates = v2_strings_to_sign(request, info, bucket_from_host=bucket_from_host)
     provided = info.signature.encode("ascii", "replace")
     key = secret.encode("utf-8")
@@ -667,8 +662,23 @@ class S3Body:
 
     @property
     def planned_checksums(self) -> frozenset[str]:
-        """The algorithms ``checksums`` will hold once the end is read: a consumer need not compute them again."""
+        """The algorithms ``checksums`` will hold once the end is read."""
         return self._outer.planned | (self._chunked.planned if self._chunked else frozenset())
+
+    @property
+    def digests(self) -> dict[str, str]:
+        """Algorithm -> base64 of every digest of the payload the checks computed: ``checksums``, and what a check
+        hashed the payload with anyway (a signed payload's SHA256, Content-MD5's MD5). Complete once EOF was read.
+
+        Unlike ``checksums`` these are not claims the request made about its object, only values a consumer takes
+        instead of hashing the payload again.
+        """
+        return dict(self._outer.digests)
+
+    @property
+    def planned_digests(self) -> frozenset[str]:
+        """The algorithms ``digests`` will hold once the end is read: a consumer need not compute them again."""
+        return self._outer.planned_digests
 
 
 def is_aws_chunked(headers: Mapping[str, str], auth: S3Auth | None) -> bool:
@@ -688,7 +698,9 @@ def _tokens(value: str) -> list[str]:
     return [t.strip().lower() for t in value.split(",") if t.strip()]
 
 
-def body_reader(raw: RawBody, headers: Mapping[str, str], auth: S3Auth | None, *, also: Iterable[str] = ()) -> S3Body:
+def body_reader(
+    raw: BodyStream, headers: Mapping[str, str], auth: S3Auth | None, *, also: Iterable[str] = ()
+) -> S3Body:
     """The request body, decoded and checked as S3 does, for a SigV4 request (``auth``) or a SigV2/anonymous one.
 
     Content-Length (of the wire body) must be met; a signed hex payload is hashed; an aws-chunked body is decoded
@@ -699,7 +711,7 @@ def body_reader(raw: RawBody, headers: Mapping[str, str], auth: S3Auth | None, *
     length_header = headers.get("content-length")
     content_length = int(length_header) if length_header is not None and length_header.strip().isdigit() else None
     claims = {alg: v for k, v in headers.items() if (alg := algorithm_of_header(k)) is not None}
-    inner: RawBody
+    inner: BodyStream
     if auth is not None and auth.payload_mode == PAYLOAD_SHA256 and auth.content_sha256 is not None:
         inner = HashingReader(raw, auth.content_sha256, content_length)
     else:

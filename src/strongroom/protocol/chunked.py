@@ -10,8 +10,10 @@ verifier that the signing code supplies), the declared decoded length and the ch
 check plain bodies: ``HashingReader`` the declared x-amz-content-sha256, ``ChecksumReader`` the x-amz-checksum-*
 headers and Content-MD5, ``LengthReader`` that Content-Length bytes arrived.
 
-Every reader streams: it never holds more than one read-ahead block (``READ_BLOCK``) plus one chunk header line,
-whatever the chunk size, and the payload bytes pass through as they arrive. A failure of any check is raised as a
+Each reader takes its bytes from a ``protocol.http.BodyStream`` (the request's body, or another reader: every reader
+is a BodyStream itself, so they stack) and always asks it for a bounded size, never "all". Every reader streams: it
+never holds more than one read-ahead block (``READ_BLOCK``) plus one chunk header line, whatever the chunk size, and
+the payload bytes pass through as they arrive. A failure of any check is raised as a
 ``ChunkedError`` (an ``AwsError`` carrying S3's code, status, text and extra elements) at the latest by the read that
 would have reported the end of the body, so a consumer that commits only after seeing EOF (``b""``) never commits a
 body that fails a check. A failed check discards the request; the readers are not reusable after raising.
@@ -27,6 +29,7 @@ from typing import Any, Final, Protocol
 
 from strongroom.core.errors import AwsError
 from strongroom.protocol import checksums
+from strongroom.protocol.http import BodyStream
 
 READ_BLOCK: Final = 64 * 1024
 # A chunk header is "<hex>;chunk-signature=<64 hex>" (~90 bytes) and a trailer line "x-amz-checksum-sha512:<88>"
@@ -59,12 +62,6 @@ class ChunkedError(AwsError):
     def __init__(self, code: str, message: str, *, status: int | None = None, **fields: Any) -> None:
         status = status if status is not None else _STATUS.get(code, 400)
         super().__init__(message, code=code, status=status, sender_fault=status < 500, **fields)
-
-
-class RawBody(Protocol):
-    """Where the bytes come from: ``read(n)`` returns up to n bytes, b"" only at the end."""
-
-    def read(self, size: int, /) -> bytes: ...
 
 
 class ChunkVerifier(Protocol):
@@ -111,7 +108,7 @@ class AwsChunkedReader:
 
     def __init__(
         self,
-        raw: RawBody,
+        raw: BodyStream,
         *,
         verifier: ChunkVerifier | None = None,
         decoded_length: int | None = None,
@@ -138,6 +135,16 @@ class AwsChunkedReader:
         self.decoded = 0
         self.trailers: dict[str, str] = {}
         self.checksums: dict[str, str] = {}  # algorithm -> base64, computed over the payload, once at EOF
+
+    # The digests of the payload this reader computes (see ``LengthReader.digests``): its trailer checksum only. The
+    # reader it reads from sees the framed body, not the payload, so its digests are not passed on.
+    @property
+    def planned_digests(self) -> frozenset[str]:
+        return self.planned
+
+    @property
+    def digests(self) -> dict[str, str]:
+        return self.checksums
 
     def read(self, n: int = -1) -> bytes:
         if n == 0 or self._done:
@@ -316,14 +323,20 @@ class LengthReader:
 
     Subclasses add checks over the bytes (``_update``) and at the end (``_finish``). With ``content_length`` the end
     is reached with the last byte, so the read that returns it also runs the final check.
+
+    ``digests`` (algorithm -> base64, complete once the end was read) holds what a reader hashes the payload with for
+    its own checks, the ``planned_digests``: a consumer that needs one of them (the reader above, the code storing the
+    body) takes it instead of hashing the payload a second time.
     """
 
-    def __init__(self, raw: RawBody, content_length: int | None = None) -> None:
+    def __init__(self, raw: BodyStream, content_length: int | None = None) -> None:
         self._raw = raw
         self._expected = content_length
         self._left = content_length
         self._seen = 0
         self._done = False
+        self.planned_digests: frozenset[str] = frozenset()
+        self.digests: dict[str, str] = {}
 
     @property
     def bytes_read(self) -> int:
@@ -374,12 +387,14 @@ class LengthReader:
 
 
 class HashingReader(LengthReader):
-    """Checks a plain body against the x-amz-content-sha256 it was signed with."""
+    """Checks a plain body against the x-amz-content-sha256 it was signed with; its SHA-256 is the ``SHA256``
+    digest (a SHA256 checksum of the same bytes)."""
 
-    def __init__(self, raw: RawBody, expected_sha256_hex: str, content_length: int | None = None) -> None:
+    def __init__(self, raw: BodyStream, expected_sha256_hex: str, content_length: int | None = None) -> None:
         super().__init__(raw, content_length)
         self._claimed = expected_sha256_hex.lower()
         self._hash = hashlib.sha256()
+        self.planned_digests = frozenset({"SHA256"})
 
     def _update(self, data: bytes) -> None:
         self._hash.update(data)
@@ -393,6 +408,7 @@ class HashingReader(LengthReader):
                 ClientComputedContentSHA256=self._claimed,
                 S3ComputedContentSHA256=actual,
             )
+        self.digests["SHA256"] = base64.b64encode(self._hash.digest()).decode("ascii")
 
 
 class ChecksumReader(LengthReader):
@@ -401,11 +417,16 @@ class ChecksumReader(LengthReader):
     ``expected`` maps an algorithm to the base64 value the client sent (at most one: S3 refuses several); ``also``
     names algorithms to compute without a claim (S3 stores CRC64NVME for objects uploaded without a checksum). The
     values are in ``checksums`` once the end is reached. Malformed claims are refused here, before any byte is read.
+
+    Read over another reader of this module and without a ``content_length`` of its own (its end is then that
+    reader's end, so the other reader's digests are complete when this one needs them), it takes what that reader
+    digests anyway (a signed payload's SHA-256) rather than hashing the bytes again; ``digests`` passes them on, with
+    the MD5 that Content-MD5 was checked against.
     """
 
     def __init__(
         self,
-        raw: RawBody,
+        raw: BodyStream,
         expected: Mapping[str, str],
         content_length: int | None = None,
         *,
@@ -425,11 +446,16 @@ class ChecksumReader(LengthReader):
             if checksums.decode("MD5", content_md5) is None:
                 raise ChunkedError("InvalidDigest", "The Content-MD5 you specified is not valid.")
             self._md5_claim = content_md5.strip()
-        wanted = {*claims, *(checksums.normalize(a) for a in also)}
-        self._running = {alg: checksums.new(alg) for alg in sorted(wanted)}
+        self._inner = raw if content_length is None and isinstance(raw, LengthReader | AwsChunkedReader) else None
+        given = self._inner.planned_digests if self._inner is not None else frozenset()
+        self._wanted = sorted({*claims, *(checksums.normalize(a) for a in also)})
+        self._running = {alg: checksums.new(alg) for alg in self._wanted if alg not in given}
         # the algorithms ``checksums`` will hold at EOF (a consumer need not compute them again)
-        self.planned: frozenset[str] = frozenset(self._running)
-        self._md5 = hashlib.md5(usedforsecurity=False) if self._md5_claim is not None else None
+        self.planned: frozenset[str] = frozenset(self._wanted)
+        # Content-MD5's MD5, unless an MD5 checksum is computed anyway
+        md5_given = self._md5_claim is None or "MD5" in given or "MD5" in self._running
+        self._md5 = None if md5_given else checksums.new("MD5")
+        self.planned_digests = given | self.planned | ({"MD5"} if self._md5_claim is not None else frozenset())
         self.checksums: dict[str, str] = {}
 
     def _update(self, data: bytes) -> None:
@@ -439,9 +465,11 @@ class ChecksumReader(LengthReader):
             self._md5.update(data)
 
     def _finish(self) -> None:
-        computed = {alg: c.b64() for alg, c in self._running.items()}
-        if self._md5 is not None and self._md5_claim is not None:
-            actual = base64.b64encode(self._md5.digest()).decode("ascii")
+        given = self._inner.digests if self._inner is not None else {}
+        computed = {alg: self._running[alg].b64() if alg in self._running else given[alg] for alg in self._wanted}
+        digests = {**given, **computed}
+        if self._md5_claim is not None:
+            actual = self._md5.b64() if self._md5 is not None else digests["MD5"]
             if not hmac.compare_digest(actual, self._md5_claim):
                 raise ChunkedError(
                     "BadDigest",
@@ -449,7 +477,9 @@ class ChecksumReader(LengthReader):
                     ExpectedDigest=self._md5_claim,
                     CalculatedDigest=actual,
                 )
+            digests["MD5"] = actual
         for alg, claimed in self._claims.items():
             if not hmac.compare_digest(computed[alg], claimed):
                 raise bad_digest(alg)
         self.checksums = computed
+        self.digests = digests

@@ -221,7 +221,7 @@ class ClientGone(AwsError):
 class _BodyReceiver:
     """A request body read from a worker thread, pulled from the ASGI ``receive`` on the event loop.
 
-    ``read(n)`` answers up to n bytes (``chunked.RawBody``): a piece the server delivered is returned as it is when
+    ``read(n)`` answers up to n bytes (``http.BodyStream``): a piece the server delivered is returned as it is when
     it fits, so an upload's bytes are not copied on their way to the body readers.
     """
 

@@ -10,6 +10,7 @@ Reads decrypt only the chunks a range covers, segment by segment.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -59,11 +60,12 @@ def write_body(
 
     Raises EntityTooLarge past ``limit`` bytes, and whatever the source raises (a bad chunk signature, a checksum
     that does not match): the blob store then keeps nothing. ``md5`` False skips the MD5 (``Written.md5`` is empty):
-    only SSE-S3 ETags are the MD5 of the data, and the request's Content-MD5 is checked by its body reader. Checksums
-    the source computes anyway (an S3 request body: ``planned_checksums``) are taken from it, not computed twice.
+    only SSE-S3 ETags are the MD5 of the data, and the request's Content-MD5 is checked by its body reader. Digests
+    the source computes anyway (an S3 request body's ``planned_digests``: its checksums, a signed payload's SHA256,
+    Content-MD5's MD5) are taken from it once it is read to the end, not computed twice.
     """
-    planned = frozenset(getattr(source, "planned_checksums", ()))
-    digest = hashlib.md5() if md5 else None
+    planned = frozenset(getattr(source, "planned_digests", ()))
+    digest = hashlib.md5() if md5 and "MD5" not in planned else None
     sums = {alg: checksums.new(alg) for alg in algorithms if alg not in planned}
     size = 0
 
@@ -86,9 +88,14 @@ def write_body(
 
     blobs.write(blob, _cipher(data_key, blob).encrypt(plaintext()))
     values = {alg: s.b64() for alg, s in sums.items()}
-    supplied: dict[str, str] = dict(getattr(source, "checksums", None) or {}) if planned else {}
+    supplied: dict[str, str] = dict(getattr(source, "digests", None) or {}) if planned else {}
     values.update({alg: supplied[alg] for alg in algorithms if alg in planned and alg in supplied})
-    return Written(blob, size, digest.digest() if digest is not None else b"", values)
+    md5_digest = b""
+    if digest is not None:
+        md5_digest = digest.digest()
+    elif md5:  # planned, so there once the source was read to the end: a KeyError here is a bug, not a b"" ETag
+        md5_digest = base64.b64decode(supplied["MD5"])
+    return Written(blob, size, md5_digest, values)
 
 
 def _pieces(source: BodyStream | bytes | Iterator[bytes]) -> Iterator[bytes]:

@@ -1,9 +1,10 @@
 """Listing: ListBuckets, ListObjects (v1), ListObjectsV2, ListObjectVersions.
 
 Keys are listed in UTF-8 binary order, as S3 lists them (the key column sorts with the "C" collation on
-PostgreSQL; SQLite compares bytes). Rows are read in batches from the first key after the marker, and common
-prefixes are folded in as they are met, so a page costs O(page) reads however many keys the bucket holds (a
-common prefix hiding many keys is skipped by restarting the scan after it).
+PostgreSQL; SQLite compares bytes). The three object listings share one walk (``_walk``): rows are read in batches
+from the first key (for versions, the first key and version) after the marker, and common prefixes are folded in as
+they are met, so a page costs O(page) reads however many keys or versions the bucket holds (a common prefix hiding
+many keys is skipped by restarting the scan after it).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, or_, select
 
 from strongroom.services.s3.base import Row, S3Base, loads
 from strongroom.services.s3.errors import error
@@ -114,34 +115,58 @@ class ListingOperations(S3Base):
             out["ContinuationToken"] = _token(page[-1].name)
         return out
 
-    # -- current objects -------------------------------------------------------------------------------------------
+    # -- the walk every object listing shares ----------------------------------------------------------------------
 
     def _walk(
-        self, conn: Connection, bucket: str, prefix: str, delimiter: str | None, after: str, resume: bool = True
+        self,
+        conn: Connection,
+        bucket: str,
+        prefix: str,
+        delimiter: str | None,
+        after: str,
+        resume: bool = True,
+        *,
+        versions: bool = False,
+        after_sequence: int | None = None,
     ) -> Iterator[tuple[str, Row | None]]:
-        """(key, row) for current objects after ``after``, or (common prefix, None), in key order; ``resume``: after
-        is where an earlier page ended (a marker or continuation token), not a StartAfter key."""
+        """(key, row) after ``after``, or (common prefix, None), in key order, read ``_BATCH`` rows at a time.
+
+        Current objects by default; with ``versions`` every version and delete marker, newest first within a key
+        (ListObjectVersions), and ``after_sequence`` (the sequence of the version a VersionIdMarker names) also
+        includes the versions of key ``after`` older than that one. ``resume``: ``after`` is where an earlier page
+        ended (a marker, continuation token or key marker), not a StartAfter key.
+        """
         cursor = max(after, prefix) if prefix else after
         inclusive = bool(prefix) and cursor == prefix and after < prefix
         if resume and _is_common_prefix(after, prefix, delimiter):
             # A page that ended on a common prefix continues after every key it rolled up, not inside it.
             cursor, inclusive = after + _AFTER_ALL, False
+        # With ``versions`` the position is (key, sequence): the versions of ``cursor`` older than ``sequence`` are
+        # still to come. None: every version of ``cursor`` is behind.
+        sequence: int | None = None
+        # The versions of the key marker older than the VersionIdMarker's come first, even when the marker is a
+        # common prefix whose keys are otherwise skipped. Only the first batch asks for them: by the time the walk
+        # moves on, its cursor is past them.
+        older: ColumnElement[bool] | None = None
+        if versions and after_sequence is not None and after >= prefix:
+            older = and_(objects.c.key == after, objects.c.sequence < after_sequence)
         last_prefix: str | None = None
         while True:
-            condition = objects.c.key >= cursor if inclusive else objects.c.key > cursor
-            rows = list(
-                conn.execute(
-                    select(objects)
-                    .where(
-                        objects.c.bucket == bucket,
-                        objects.c.is_latest.is_(True),
-                        objects.c.delete_marker.is_(False),
-                        condition,
-                    )
-                    .order_by(objects.c.key)
-                    .limit(_BATCH)
-                ).mappings()
-            )
+            # Each OR below is ANDed with the lower bound it implies: PostgreSQL scans the key index from that bound,
+            # where the bare OR would make it filter every row of the bucket.
+            if sequence is not None:
+                condition = and_(objects.c.key >= cursor, or_(objects.c.key > cursor, objects.c.sequence < sequence))
+            else:
+                condition = objects.c.key >= cursor if inclusive else objects.c.key > cursor
+            if older is not None:
+                condition, older = and_(objects.c.key >= after, or_(condition, older)), None
+            query = select(objects).where(objects.c.bucket == bucket, condition)
+            if versions:
+                query = query.order_by(objects.c.key, objects.c.sequence.desc())
+            else:
+                query = query.where(objects.c.is_latest.is_(True), objects.c.delete_marker.is_(False))
+                query = query.order_by(objects.c.key)
+            rows = list(conn.execute(query.limit(_BATCH)).mappings())
             inclusive = False
             if not rows:
                 return
@@ -151,42 +176,55 @@ class ListingOperations(S3Base):
                 if not key.startswith(prefix):
                     if key > prefix:
                         return
-                    continue
-                if last_prefix is not None and key.startswith(last_prefix):
-                    continue
-                if delimiter:
-                    at = key.find(delimiter, len(prefix))
-                    if at >= 0:
+                elif last_prefix is None or not key.startswith(last_prefix):
+                    if delimiter and (at := key.find(delimiter, len(prefix))) >= 0:
                         last_prefix = key[: at + len(delimiter)]
                         yield last_prefix, None
-                        cursor = last_prefix + _AFTER_ALL
+                        cursor, sequence = last_prefix + _AFTER_ALL, None
                         restart = True
                         break
-                yield key, dict(row)
+                    yield key, dict(row)
+                # Skipped rows move the cursor too: keys may hold U+10FFFF, so some keys under a common prefix sort
+                # after ``prefix + _AFTER_ALL``, and a batch made only of those must not be read again and again.
                 cursor = key
+                if versions:
+                    sequence = int(row["sequence"])
             if not restart and len(rows) < _BATCH:
                 return
 
     def _page(
-        self, bucket: str, prefix: str, delimiter: str | None, after: str, limit: int, resume: bool = True
-    ) -> tuple[list[Row], list[str], bool, str | None]:
+        self,
+        conn: Connection,
+        bucket: str,
+        prefix: str,
+        delimiter: str | None,
+        after: str,
+        limit: int,
+        resume: bool = True,
+        *,
+        versions: bool = False,
+        after_sequence: int | None = None,
+    ) -> tuple[list[Row], list[str], bool, tuple[str, Row | None] | None]:
+        """Up to ``limit`` entries of ``_walk`` (rows and common prefixes together): (rows, common prefixes, whether
+        more follow, the last entry)."""
         contents: list[Row] = []
         prefixes: list[str] = []
-        last: str | None = None
+        last: tuple[str, Row | None] | None = None
         truncated = False
-        with self.runtime.store.read() as conn:
-            self.bucket(conn, bucket)
-            if limit == 0:
-                return contents, prefixes, False, None
-            for key, row in self._walk(conn, bucket, prefix, delimiter, after, resume):
-                if len(contents) + len(prefixes) == limit:
-                    truncated = True
-                    break
-                if row is None:
-                    prefixes.append(key)
-                else:
-                    contents.append(row)
-                last = key
+        if limit == 0:
+            return contents, prefixes, False, None
+        walk = self._walk(
+            conn, bucket, prefix, delimiter, after, resume, versions=versions, after_sequence=after_sequence
+        )
+        for key, row in walk:
+            if len(contents) + len(prefixes) == limit:
+                truncated = True
+                break
+            if row is None:
+                prefixes.append(key)
+            else:
+                contents.append(row)
+            last = key, row
         return contents, prefixes, truncated, last
 
     def _content(self, row: Row, encoding: str | None, fetch_owner: bool) -> dict[str, Any]:
@@ -213,7 +251,11 @@ class ListingOperations(S3Base):
         limit = _max_keys(params)
         token = params.get("ContinuationToken")
         after = _untoken(token) if token else (params.get("StartAfter") or "")
-        contents, prefixes, truncated, last = self._page(name, prefix, delimiter, after, limit, resume=bool(token))
+        with self.runtime.store.read() as conn:
+            self.bucket(conn, name)
+            contents, prefixes, truncated, last = self._page(
+                conn, name, prefix, delimiter, after, limit, resume=bool(token)
+            )
         out: dict[str, Any] = {
             "Name": name,
             "Prefix": _encode(prefix, encoding),
@@ -229,7 +271,7 @@ class ListingOperations(S3Base):
         if params.get("StartAfter"):
             out["StartAfter"] = _encode(params["StartAfter"], encoding)
         if truncated and last is not None:
-            out["NextContinuationToken"] = _token(last)
+            out["NextContinuationToken"] = _token(last[0])
         return out
 
     def list_objects(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -239,7 +281,9 @@ class ListingOperations(S3Base):
         encoding = params.get("EncodingType")
         limit = _max_keys(params)
         marker = params.get("Marker") or ""
-        contents, prefixes, truncated, last = self._page(name, prefix, delimiter, marker, limit)
+        with self.runtime.store.read() as conn:
+            self.bucket(conn, name)
+            contents, prefixes, truncated, last = self._page(conn, name, prefix, delimiter, marker, limit)
         out: dict[str, Any] = {
             "Name": name,
             "Prefix": _encode(prefix, encoding),
@@ -251,7 +295,7 @@ class ListingOperations(S3Base):
             out["Contents"] = [self._content(r, encoding, True) for r in contents]
         _common(out, prefixes, delimiter, encoding)
         if delimiter and truncated and last is not None:
-            out["NextMarker"] = _encode(last, encoding)
+            out["NextMarker"] = _encode(last[0], encoding)
         return out
 
     # -- every version ---------------------------------------------------------------------------------------------
@@ -264,12 +308,6 @@ class ListingOperations(S3Base):
         limit = _max_keys(params)
         key_marker = params.get("KeyMarker") or ""
         version_marker = params.get("VersionIdMarker") or None
-        versions: list[dict[str, Any]] = []
-        markers: list[dict[str, Any]] = []
-        prefixes: list[str] = []
-        truncated = False
-        next_key: str | None = None
-        next_version: str | None = None
         with self.runtime.store.read() as conn:
             self.bucket(conn, name)
             start_sequence: int | None = None
@@ -283,60 +321,28 @@ class ListingOperations(S3Base):
                         ArgumentValue=version_marker,
                     )
                 start_sequence = int(found["sequence"])
-            condition = objects.c.key > key_marker
-            if _is_common_prefix(key_marker, prefix, delimiter):
-                condition = objects.c.key > key_marker + _AFTER_ALL
-            if start_sequence is not None:
-                condition = or_(condition, and_(objects.c.key == key_marker, objects.c.sequence < start_sequence))
-            query = (
-                select(objects)
-                .where(objects.c.bucket == name, condition, objects.c.key >= prefix)
-                .order_by(objects.c.key, objects.c.sequence.desc())
+            rows, prefixes, truncated, last = self._page(
+                conn, name, prefix, delimiter, key_marker, limit, versions=True, after_sequence=start_sequence
             )
-            count = 0
-            last_prefix: str | None = None
-            for row in conn.execute(query).mappings():
-                key = row["key"]
-                if not key.startswith(prefix):
-                    if key > prefix:
-                        break
-                    continue
-                if last_prefix is not None and key.startswith(last_prefix):
-                    continue
-                cp = None
-                if delimiter:
-                    at = key.find(delimiter, len(prefix))
-                    if at >= 0:
-                        cp = key[: at + len(delimiter)]
-                if count == limit and limit > 0:
-                    truncated = True
-                    break
-                if limit == 0:
-                    break
-                if cp is not None:
-                    prefixes.append(cp)
-                    last_prefix = cp
-                    next_key, next_version = cp, None
-                    count += 1
-                    continue
-                entry: dict[str, Any] = {
-                    "Key": _encode(key, encoding),
-                    "VersionId": row["version_id"],
-                    "IsLatest": bool(row["is_latest"]),
-                    "LastModified": row["last_modified"],
-                    "Owner": owner(row["owner"]),
-                }
-                if row["delete_marker"]:
-                    markers.append(entry)
-                else:
-                    entry.update(ETag=row["etag"], Size=int(row["size"]), StorageClass=row["storage_class"])
-                    checksum = loads(row["checksum"])
-                    if checksum.get("values"):
-                        entry["ChecksumAlgorithm"] = list(checksum["values"])
-                        entry["ChecksumType"] = checksum.get("type", "FULL_OBJECT")
-                    versions.append(entry)
-                next_key, next_version = key, row["version_id"]
-                count += 1
+        versions: list[dict[str, Any]] = []
+        markers: list[dict[str, Any]] = []
+        for row in rows:
+            entry: dict[str, Any] = {
+                "Key": _encode(row["key"], encoding),
+                "VersionId": row["version_id"],
+                "IsLatest": bool(row["is_latest"]),
+                "LastModified": row["last_modified"],
+                "Owner": owner(row["owner"]),
+            }
+            if row["delete_marker"]:
+                markers.append(entry)
+            else:
+                entry.update(ETag=row["etag"], Size=int(row["size"]), StorageClass=row["storage_class"])
+                checksum = loads(row["checksum"])
+                if checksum.get("values"):
+                    entry["ChecksumAlgorithm"] = list(checksum["values"])
+                    entry["ChecksumType"] = checksum.get("type", "FULL_OBJECT")
+                versions.append(entry)
         out: dict[str, Any] = {
             "Name": name,
             "Prefix": _encode(prefix, encoding),
@@ -351,8 +357,9 @@ class ListingOperations(S3Base):
         if markers:
             out["DeleteMarkers"] = markers
         _common(out, prefixes, delimiter, encoding)
-        if truncated and next_key is not None:
+        if truncated and last is not None:
+            next_key, next_row = last
             out["NextKeyMarker"] = _encode(next_key, encoding)
-            if next_version is not None:
-                out["NextVersionIdMarker"] = next_version
+            if next_row is not None:  # a page ending on a common prefix names no version
+                out["NextVersionIdMarker"] = next_row["version_id"]
         return out

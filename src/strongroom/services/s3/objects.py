@@ -92,6 +92,17 @@ def checksum_algorithms(params: dict[str, Any]) -> tuple[str, ...]:
     return tuple(found) or (DEFAULT_CHECKSUM,)
 
 
+def body_checksum_algorithms(params: dict[str, Any], body: Any) -> tuple[str, ...]:
+    """The checksums a new body's writer computes: ``checksum_algorithms``, less S3's default when the body reader
+    verifies another checksum that nothing named (a trailer without x-amz-sdk-checksum-algorithm), since
+    ``adopt_trailer_checksums`` then drops the default for it: computing the default would be wasted."""
+    algorithms = checksum_algorithms(params)
+    defaulted = algorithms == (DEFAULT_CHECKSUM,) and params.get("ChecksumAlgorithm") is None
+    if defaulted and frozenset(getattr(body, "planned_checksums", ())) - {DEFAULT_CHECKSUM}:
+        return ()
+    return algorithms
+
+
 def adopt_trailer_checksums(params: dict[str, Any], body: Any, computed: dict[str, str]) -> None:
     """Checksums the request body reader verified that the request's members did not name (a checksum sent only as
     an aws-chunked trailer, declared by x-amz-trailer) become the object's own, in place of S3's default."""
@@ -274,7 +285,7 @@ class ObjectOperations(S3Base):
             blob,
             data_key,
             body,
-            algorithms=checksum_algorithms(params),
+            algorithms=body_checksum_algorithms(params, body),
             limit=MAX_OBJECT_SIZE,
             md5=enc.mode == encryption.SSE_S3,
         )
