@@ -70,3 +70,28 @@ def test_compiled_once_per_dialect(store: Store) -> None:
     assert pg.positional is None and "%(n)s" in pg.sql
     assert pg.arguments({"n": 5}) == {"n": 5, "param_1": 1}
     assert sqlite.positional is not None and sqlite.arguments({"n": 5})[0] == 5
+
+
+def test_each_thread_reads_on_its_own_connection_and_sees_new_commits(store: Store) -> None:
+    import threading
+
+    prepared = Prepared(BY_NAME)
+    seen: list[object] = []
+
+    def read() -> None:
+        seen.append(store.first(prepared, {"name": "d"}))
+
+    first = threading.Thread(target=read)
+    first.start()
+    first.join()
+    with store.write() as conn:
+        conn.execute(things.insert().values(name="d", n=4, flag=True))
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    read()  # and this thread's own
+    assert seen[0] is None and all(isinstance(row, dict) and row["n"] == 4 for row in seen[1:])
+    store.dispose()
+    assert store.first(prepared, {"name": "d"}) is not None  # a disposed store's readers reopen on demand

@@ -27,6 +27,7 @@ import base64
 import calendar
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_tz
@@ -115,7 +116,6 @@ V2_SUB_RESOURCES: Final = frozenset(
     }
 )
 _V2_QUERY_PARAMS: Final = ("AWSAccessKeyId", "Expires", "Signature")
-_HEX = frozenset("0123456789abcdefABCDEF")
 _ISO: Final = "%Y-%m-%dT%H:%M:%SZ"
 
 # --- errors -----------------------------------------------------------------------------------------------
@@ -363,8 +363,14 @@ def canonical_paths(path: str) -> tuple[str, ...]:
     Segments are re-encoded one by one so that an encoded slash (``%2F``) inside a key stays one.
     """
     raw = path or "/"
+    if _UNRESERVED_PATH.fullmatch(raw):  # nothing to encode and nothing encoded: the strict form is the same
+        return (raw,)
     strict = "/".join(quote(unquote_to_bytes(segment), safe="~") for segment in raw.split("/"))
     return (raw,) if strict == raw else (raw, strict)
+
+
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+_UNRESERVED_PATH = re.compile(r"[A-Za-z0-9\-._~/]*")
 
 
 def s3_canonical_request(request: HttpRequest, info: SignatureInfo, payload: str, path: str | None = None) -> str:
@@ -538,7 +544,7 @@ def _payload(request: HttpRequest, info: SignatureInfo) -> tuple[str, str, str |
         value = header.strip()
     if value == UNSIGNED_PAYLOAD or value in STREAMING_MODES:
         return value, value, None
-    if len(value) == 64 and all(c in _HEX for c in value):
+    if _HEX64.fullmatch(value):
         return PAYLOAD_SHA256, value, value.lower()
     if value in STREAMING_ECDSA:
         raise S3AuthError("not_implemented", f"x-amz-content-sha256 {value} (SigV4A chunk signing) is not implemented.")

@@ -131,7 +131,7 @@ class StrongroomApp:
         body = _BodyReceiver(receive, loop)
         if _content_length(request) in (None, 0) and "chunked" not in request.headers.get("transfer-encoding", ""):
             body.finished = True  # no body (a GET, a HEAD): nothing to wait for from the event loop
-        request.stream = body
+        request.stream = None if body.finished else body  # no body: nothing for the readers to wait on
         # A read without a body (GetObject, HeadObject) runs on the loop where reads may (SQLite): CPU work under the
         # GIL either way, and two thread hand-offs were a fifth of a small GET's cost. A small response body is then
         # produced on the loop too; a large one is read and decrypted in the worker threads, a MiB at a time.

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from strongroom.core.clock import wall_time
 from strongroom.core.context import Principal
 from strongroom.iam import sigv4_s3
-from strongroom.protocol.checksums import algorithm_of_header
+from strongroom.protocol.checksums import DIGEST_SIZES, HEADER_PREFIX
 from strongroom.protocol.http import HttpRequest
 from strongroom.protocol.s3route import virtual_bucket
 from strongroom.server import limits
@@ -39,8 +39,9 @@ _WHOLE_OBJECT_CHECKSUMS = frozenset({"CompleteMultipartUpload"})
 # An x-amz-content-sha256 an empty body meets without being read.
 _EMPTY_PAYLOADS = frozenset({None, "UNSIGNED-PAYLOAD", hashlib.sha256(b"").hexdigest()})
 # Headers that make an empty body worth checking (a checksum, a length, a chunked encoding or trailer to meet).
-# (``x-amz-checksum-mode``, which GetObject sends, is not one: ``algorithm_of_header`` tells.)
+# (``x-amz-checksum-mode``, which GetObject sends, is not one.)
 _BODY_CLAIMS = ("content-md5", "x-amz-trailer", "x-amz-sdk-checksum-", "x-amz-decoded-")
+_CHECKSUM_HEADERS = frozenset(HEADER_PREFIX + alg.lower() for alg in DIGEST_SIZES)  # names arrive lower-cased
 
 
 @lru_cache(maxsize=1024)
@@ -165,7 +166,7 @@ def _nothing_to_check(headers: dict[str, str]) -> bool:
         return False
     if "aws-chunked" in headers.get("content-encoding", ""):
         return False
-    return not any(name.startswith(_BODY_CLAIMS) or algorithm_of_header(name) for name in headers)
+    return not any(name in _CHECKSUM_HEADERS or name.startswith(_BODY_CLAIMS) for name in headers)
 
 
 def path_style(request: HttpRequest, route: Route) -> None:

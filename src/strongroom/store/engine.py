@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -50,6 +51,7 @@ class Store:
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
+        self._reader = _ThreadReaders(self.engine.url.database) if self.is_sqlite and self.engine.url.database else None
         self._signals: dict[str, Signal] = {}
         self._signals_lock = threading.Lock()
 
@@ -73,6 +75,15 @@ class Store:
     def first(self, prepared: Prepared, params: Mapping[str, Any]) -> dict[str, Any] | None:
         """The first row of a prepared point read (``store/prepared.py``), as a dict, or None."""
         compiled = prepared.compiled(self.engine.dialect)
+        if self._reader is not None:
+            # SQLite: each thread's own connection, outside the pool (a checkout and its reset cost as much as
+            # the query); autocommit, so the statement reads the latest commit (WAL) and holds nothing after.
+            lite = self._reader.connection().execute(compiled.sql, compiled.arguments(params))
+            try:
+                found = lite.fetchone()
+            finally:
+                lite.close()
+            return None if found is None else compiled.row(found)
         raw = self.engine.raw_connection()
         try:
             cursor = raw.cursor()
@@ -104,10 +115,39 @@ class Store:
         upgrade(self.engine)
 
     def dispose(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
         self.engine.dispose()
 
 
 _IMMEDIATE = "strongroom_sqlite_immediate"
+
+
+class _ThreadReaders:
+    """One read-only-use SQLite connection per thread, for ``Store.first``; all closed by ``close``."""
+
+    def __init__(self, database: str) -> None:
+        self._database = database
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self._database, timeout=30, check_same_thread=False)
+            _sqlite_pragmas(conn, None)
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -661,9 +661,9 @@ def request_conditions(
     member: ``x-amz-content-sha256``.
     """
     out: dict[str, Any] = {}
-    for member, key in _MEMBER_KEYS.items():
-        value = params.get(member)
-        if isinstance(value, str) and value:
+    for member, value in params.items():  # a request names a few members; the table lists fifteen
+        key = _MEMBER_KEYS.get(member)
+        if key is not None and isinstance(value, str) and value:
             out[key] = value
     if operation in _LISTINGS:
         for member, key in (("Prefix", "s3:prefix"), ("Delimiter", "s3:delimiter")):

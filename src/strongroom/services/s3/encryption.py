@@ -27,6 +27,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from strongroom.core.errors import AwsError
@@ -96,7 +97,7 @@ class Encryption:
     @staticmethod
     def of_row(row: Any) -> Encryption:
         """The encryption of an object or upload row (its ``encryption`` JSON and key columns)."""
-        facts = json.loads(row["encryption"] or "{}")
+        facts = orjson.loads(row["encryption"] or "{}")
         wrapped = row["sealed_key"] if facts.get("mode", SSE_S3) == SSE_S3 else row["wrapped_key"]
         return Encryption.from_facts(facts, wrapped)
 
