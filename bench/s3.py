@@ -202,17 +202,11 @@ class _Fixture:
 
 
 def _replayable(pool: list[Signed]) -> list[Signed]:
-    """The pool as the generators can replay it.
-
-    Without ``Expect: 100-continue`` (unsigned): the generators send bodies at once and parse no 100 answers. Host
-    spelled ``Host``: botocore's S3 signer sets ``host``, and wrk adds a second Host header unless it finds its own
-    spelling (header names are case-insensitive, so the signature is unchanged).
-    """
-    replayable = []
-    for s in pool:
-        headers = tuple(("Host" if k.lower() == "host" else k, v) for k, v in s.headers if k.lower() != "expect")
-        replayable.append(Signed(s.method, s.path, headers, s.body))
-    return replayable
+    """The pool as the generators can replay it: without ``Expect: 100-continue`` (unsigned), so the generators
+    send bodies at once and parse no 100 answers. (``Host`` is spelled for wrk by ``signing``, for every pool.)"""
+    return [
+        Signed(s.method, s.path, tuple((k, v) for k, v in s.headers if k.lower() != "expect"), s.body) for s in pool
+    ]
 
 
 def measure(

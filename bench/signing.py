@@ -43,8 +43,14 @@ def _capture(request: Any, **_: Any) -> None:
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    headers = [(str(k), v.decode() if isinstance(v, bytes) else str(v)) for k, v in request.headers.items()]
-    if not any(k.lower() == "host" for k, _ in headers):
+    # ``Host`` spelled so: botocore now sets ``host``, and wrk adds a Host header of its own unless it finds that
+    # spelling; a request with two Host headers fails its signature (the names are case-insensitive, so the
+    # signature is the same). Every pool goes through here; a cell whose requests all fail is no measurement.
+    headers = [
+        ("Host" if str(k).lower() == "host" else str(k), v.decode() if isinstance(v, bytes) else str(v))
+        for k, v in request.headers.items()
+    ]
+    if not any(k == "Host" for k, _ in headers):
         headers.insert(0, ("Host", parts.netloc))
     body = request.body or b""
     if isinstance(body, str):

@@ -112,3 +112,15 @@ def test_checksums_import_awscrt_only_when_needed() -> None:
         "assert 'awscrt.checksums' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_on_load_is_told_each_model_once() -> None:
+    from strongroom.protocol.catalog import Catalog
+
+    catalog = Catalog()
+    told: list[str] = []
+    catalog.on_load = told.append
+    catalog.service("kms")
+    catalog.service("kms")
+    catalog.by_target_prefix("TrentService")
+    assert told == ["kms"]

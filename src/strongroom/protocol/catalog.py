@@ -148,6 +148,8 @@ class Catalog:
         self._lock = threading.Lock()
         self._session: botocore.session.Session | None = None
         self._loaded: dict[str, ServiceModel] = {}
+        # Called with a service's name once its model is loaded (the server freezes it out of the collector's sight)
+        self.on_load: Callable[[str], None] | None = None
         self.services: Mapping[str, ServiceModel] = _Models(names, self._loaded, self._load)
         # A name outside WIRING (a test's own catalog) has its model read now, as every model once was.
         self._wiring = {n: WIRING.get(n) or wiring_of(self._load(n)) for n in names}
@@ -167,6 +169,8 @@ class Catalog:
                     self._session = botocore.session.get_session()
                 model = self._session.get_service_model(name)
                 self._loaded[name] = model
+                if self.on_load is not None:
+                    self.on_load(name)
             return model
 
     def loaded(self) -> list[str]:
