@@ -170,6 +170,8 @@ _DISCONNECTED = object()
 
 def _freeze(_service: str) -> None:
     gc.freeze()
+
+
 _SEND_SIZE = 1024 * 1024
 _SMALL_BODY = 256 * 1024  # response bodies produced on the event loop when the call ran there
 
