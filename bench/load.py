@@ -41,7 +41,9 @@ class Cell:
 
     @property
     def rps(self) -> float:
-        return self.requests / self.seconds if self.seconds > 0 else 0.0
+        """Successful answers per second: a cell whose requests fail (a bad signature, a 500) shows no throughput,
+        so a broken pool cannot pass for a fast server (it once did: errors = requests, unread)."""
+        return max(0, self.requests - self.errors) / self.seconds if self.seconds > 0 else 0.0
 
 
 class Usage:
