@@ -409,3 +409,23 @@ def test_decrypting_a_large_file_keeps_memory_flat(tmp_path: os.PathLike[str]) -
         assert _peak_growth(run) < 8 << 20
     finally:
         os.close(fd)
+
+
+def test_cached_read_keys_never_open_another_objects_stream() -> None:
+    """Reads reuse a body's derived layers (``_derived_for_reading``); the cache is keyed by key, salt and binding,
+    so a body read once still refuses another key, another binding, or a header whose salt was changed."""
+    key, other = os.urandom(32), os.urandom(32)
+    blob = b"".join(StreamCipher(key, b"object-a").encrypt([b"secret" * 100]))
+    for _ in range(3):
+        assert StreamCipher(key, b"object-a").decrypt(blob) == b"secret" * 100
+    with pytest.raises(StreamIntegrityError):
+        StreamCipher(key, b"object-b").decrypt(blob)
+    with pytest.raises(StreamIntegrityError):
+        StreamCipher(other, b"object-a").decrypt(blob)
+    tampered = blob[:1] + bytes([blob[1] ^ 1]) + blob[2:]
+    with pytest.raises(StreamIntegrityError):
+        StreamCipher(key, b"object-a").decrypt(tampered)
+    double = b"".join(StreamCipher.double(key, other, b"object-a").encrypt([b"x"]))
+    assert StreamCipher.double(key, other, b"object-a").decrypt(double) == b"x"
+    with pytest.raises(StreamIntegrityError):
+        StreamCipher.double(other, key, b"object-a").decrypt(double)
