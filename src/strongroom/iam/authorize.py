@@ -175,14 +175,20 @@ def _is_ip(value: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=4)
+def _time_keys(epoch: int) -> tuple[str, str]:
+    """aws:CurrentTime and aws:EpochTime of one second: formatted once per second, not once per request."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)), str(epoch)
+
+
 def global_context(ctx: RequestContext, caller: CallerPolicies) -> dict[str, Any]:
     """The aws:* keys of a request (the principal's own keys are added by the evaluator)."""
-    now = clock.now()
+    current_time, epoch_time = _time_keys(int(clock.time()))
     via = ctx.extras.get("via_service")
     called_via = [str(v) for v in ctx.extras.get("called_via", []) or []]  # type: ignore[attr-defined]
     out: dict[str, Any] = {
-        "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "aws:EpochTime": str(int(now.timestamp())),
+        "aws:CurrentTime": current_time,
+        "aws:EpochTime": epoch_time,
         "aws:RequestedRegion": ctx.region,
         # Strongroom serves plain HTTP unless fronted by TLS it cannot see; internal calls never leave the process.
         "aws:SecureTransport": "true" if via else "false",
@@ -209,8 +215,13 @@ def global_context(ctx: RequestContext, caller: CallerPolicies) -> dict[str, Any
     return out
 
 
+_TAG_MEMBERS = frozenset(("Tags", "TagsList", "TagList", "TagKeys"))
+
+
 def request_tags(params: Mapping[str, Any]) -> dict[str, Any]:
     """aws:RequestTag/* and aws:TagKeys from the usual tag members of any service's request."""
+    if _TAG_MEMBERS.isdisjoint(params):
+        return {}  # most requests carry no tags
     tags: dict[str, str] = {}
     for member in ("Tags", "TagsList", "TagList"):
         value = params.get(member)

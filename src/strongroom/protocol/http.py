@@ -42,6 +42,9 @@ class HttpResponse:
     stream: Iterator[bytes] | None = None
 
     def header(self, name: str) -> str | None:
+        for k, v in self.headers:  # codecs spell headers as asked for: the exact match first, without lowering
+            if k == name:
+                return v
         lname = name.lower()
         for k, v in self.headers:
             if k.lower() == lname:

@@ -373,7 +373,10 @@ def _evaluate_resource(req: AuthorizationRequest, resource: str, ctx: Context) -
 
 def evaluate(req: AuthorizationRequest) -> EvaluationResult:
     """Decide one request; with several resources every one must be allowed (the first refusal is returned)."""
-    ctx = build_context(req.principal, req.context)
+    # No policy to scan (root or a service without policies, no resource policy): no statement will read the
+    # context, so it is not built (normalizing every key was most of such a request's authorization).
+    scanned = req.identity_policies or req.session_policies or req.boundary or req.resource_policy
+    ctx = build_context(req.principal, req.context) if scanned else {}
     resources = list(req.resources) or ["*"]
     results = [_evaluate_resource(req, r, ctx) for r in resources]
     for wanted in (Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY):

@@ -15,6 +15,7 @@ Access (``public.py``) applied to the policy before it is evaluated.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -24,6 +25,7 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import select
 
+from strongroom.core.clock import clock
 from strongroom.core.errors import AwsError
 from strongroom.iam.authorize import Check
 from strongroom.iam.sigv4 import SigV4Error, amz_epoch
@@ -198,10 +200,11 @@ def _auth_facts(ctx: RequestContext) -> actions.AuthFacts | None:
     if isinstance(amz_date, str):
         signed = _signed_at(amz_date)
         if signed is not None:
-            age = max(0, int((ctx.now().timestamp() - signed) * 1000))
+            age = max(0, int((clock.time() - signed) * 1000))
     return actions.AuthFacts(auth_type=kind, signature_version=version, signature_age_ms=age)
 
 
+@functools.lru_cache(maxsize=256)  # clients sign with the current second: the same few dates recur
 def _signed_at(amz_date: str) -> int | None:
     """Epoch seconds of the ``X-Amz-Date`` authentication accepted (None for a shape it did not have)."""
     if (
