@@ -119,8 +119,8 @@ class ResourceMatcher:
         return found
 
     def _walk(self, node: _Node, segs: list[str], i: int, method: str, params: dict[str, str]) -> Match | None:
-        # Depth-first in precedence order; each segment has at most three branches and the depth is bounded by the
-        # resource paths, so a hostile request path cannot make this expensive.
+        # Depth-first in precedence order. A trie node sits at one depth, so each is visited at most once: the cost
+        # is bounded by the deployment's resources, whatever the request path.
         if i == len(segs):
             if node.entry is not None and (chosen := node.entry.method_for(method)) is not None:
                 return Match(node.entry.resource_id, node.entry.path, chosen[0], dict(params), chosen[1])
@@ -130,9 +130,13 @@ class ResourceMatcher:
         if child is not None and (found := self._walk(child, segs, i + 1, method, params)) is not None:
             return found
         if node.param is not None and segment != "":
+            previous = params.get(node.param_name)
             params[node.param_name] = segment
             found = self._walk(node.param, segs, i + 1, method, params)
-            del params[node.param_name]
+            if previous is None:
+                params.pop(node.param_name, None)
+            else:
+                params[node.param_name] = previous
             if found is not None:
                 return found
         if node.greedy is not None and (chosen := node.greedy.method_for(method)) is not None:
