@@ -1,4 +1,4 @@
-"""Hostile mapping templates: whoever may call PutIntegration writes them, so none may escape, loop or grow unbounded."""
+"""Hostile mapping templates: anyone who may call PutIntegration writes them; none may escape, loop or grow."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ SMALL = Limits(max_steps=5_000, max_chars=100_000, timeout=2.0)
 
 
 def run(template: str, limits: Limits = SMALL) -> str:
-    return evaluate(template, {"input": vtl.InputVariable("{}", vtl.Params()), "util": vtl.UtilVariable(), "s": "x"}, limits)
+    return evaluate(
+        template, {"input": vtl.InputVariable("{}", vtl.Params()), "util": vtl.UtilVariable(), "s": "x"}, limits
+    )
 
 
 def test_the_patched_airspeed_internals_exist() -> None:

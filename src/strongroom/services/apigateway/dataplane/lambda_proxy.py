@@ -167,8 +167,10 @@ def proxy_response(payload: bytes | str) -> GatewayResponse:
         raise _malformed("statusCode missing or invalid")
     headers: list[tuple[str, str]] = []
     try:
-        multi = answer.get("multiValueHeaders") or {}
-        single = answer.get("headers") or {}
+        multi = answer.get("multiValueHeaders")
+        single = answer.get("headers")
+        multi = {} if multi is None else multi
+        single = {} if single is None else single
         if not isinstance(multi, dict) or not isinstance(single, dict):
             raise ValueError("headers are not objects")
         multi_lower = {str(k).lower() for k in multi}

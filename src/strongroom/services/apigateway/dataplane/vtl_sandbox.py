@@ -400,10 +400,10 @@ def _foreach(self: Any, stream: Any, namespace: Any, loader: Any) -> None:
         return
     if isinstance(iterable, dict):
         items = list(iterable.values())  # Velocity iterates a Map's values
-    elif isinstance(iterable, list | tuple | range | str):
-        items = list(iterable) if not isinstance(iterable, str) else [iterable]
+    elif isinstance(iterable, list | tuple | range):
+        items = list(iterable)
     else:
-        raise VtlError(f"${self.loop_var_name}: value is not iterable in #foreach")
+        return  # Velocity skips a #foreach over something that is not a collection
     items = items[: budget.limits.max_iterations]
     length = len(items)
     for counter, item in enumerate(items, start=1):
@@ -446,7 +446,7 @@ def _execute_function(self: Any, stream: Any, namespace: Any, arg_values: Any, l
 def _evaluate_directive(self: Any, stream: Any, namespace: Any, loader: Any) -> None:
     text = java_str(self.value.calculate(namespace, loader))
     with _nested():
-        template = compile_template(text)
+        template = compile_template(text, _budget().limits)
         template.merge_to(namespace, stream, loader)
 
 
@@ -560,11 +560,16 @@ _install()
 # --- compile and evaluate -------------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1024)
-def _compile_cached(text: str) -> airspeed.Template:
+def _compile(text: str) -> airspeed.Template:
     template = airspeed.Template(text)
     template.ensure_compiled()
     return template
+
+
+# A deployment's templates are parsed once; the cache holds small templates only, so hostile ones (many, large, or
+# built by #evaluate) cannot pin much memory. Compiled templates are read-only during evaluation: safe to share.
+_compile_cached = functools.lru_cache(maxsize=512)(_compile)
+_CACHED_TEMPLATE_CHARS = 32 * 1024
 
 
 def compile_template(text: str, limits: Limits = DEFAULT_LIMITS) -> airspeed.Template:
@@ -572,7 +577,7 @@ def compile_template(text: str, limits: Limits = DEFAULT_LIMITS) -> airspeed.Tem
     if len(text) > limits.max_template_chars:
         raise VtlLimitError(f"Template of {len(text)} characters exceeds {limits.max_template_chars}")
     try:
-        return _compile_cached(text)
+        return _compile_cached(text) if len(text) <= _CACHED_TEMPLATE_CHARS else _compile(text)
     except airspeed.TemplateSyntaxError as exc:
         raise VtlError(f"Template syntax error: {exc}") from None
     except RecursionError:
