@@ -369,3 +369,8 @@ def test_select_response_template(templates: dict[str, str], accept: str | None,
 def test_escape_javascript_matches_commons_lang() -> None:
     assert vtl.escape_javascript("a\b\t\n\f\r\x01\x7f") == "a\\b\\t\\n\\f\\r\\u0001\x7f"
     assert vtl.escape_javascript("\u0100\u1234") == "\\u0100\\u1234"
+
+
+def test_changing_what_input_path_returned_does_not_change_input_json() -> None:
+    template = "#set($d = $input.path('$'))#set($ok = $d.put('a', $d))#set($ok = $d.put('b', 2))$input.json('$') $d.b"
+    assert render(template, '{"a": 1}').body == '{"a":1} 2'

@@ -223,3 +223,61 @@ def test_any_template_text_renders_or_fails_cleanly(template: str) -> None:
         run(template)
     except VtlError:
         pass
+
+
+def test_a_list_holding_itself_renders_like_java() -> None:
+    assert run("#set($l = [1])#set($ok = $l.add($l))$l") == "[1, (this Collection)]"
+    assert run("#set($m = {})#set($ok = $m.put('self', $m))$m") == "{self=(this Map)}"
+
+
+def test_shared_sublists_cannot_blow_up_rendering() -> None:
+    # Each level holds the previous one twice: 2^60 leaves if rendered naively.
+    template = "#set($l = [0])#foreach($i in [1..60])#set($l = [$l, $l])#end$l"
+    started = time.monotonic()
+    with pytest.raises(VtlLimitError):
+        run(template)
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize("template", ["#if($a not $b)x#end", "#set($x = 1 not 2)"])
+def test_parser_bugs_are_syntax_errors(template: str) -> None:
+    with pytest.raises(VtlError, match="syntax"):
+        run(template)
+
+
+def test_foreach_over_a_non_collection_is_skipped_as_velocity() -> None:
+    assert run("#foreach($c in 'abc')x#end#foreach($n in 5)y#end.") == "."
+
+
+@pytest.mark.parametrize(
+    "condition", ["$a == $b", "$a != $b", "$a < $b", "$a.contains($b)", "$a.indexOf($b) > 0", "$a.equals($b)"]
+)
+def test_comparing_shared_sublists_is_bounded(condition: str) -> None:
+    template = (
+        "#set($a = [0])#set($b = [0])#foreach($i in [1..60])#set($a = [$a, $a])#set($b = [$b, $b])#end"
+        f"#if({condition})x#end"
+    )
+    started = time.monotonic()
+    try:
+        run(template)
+    except VtlLimitError:
+        pass
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("#if(1 == 1.0)y#end", "y"),
+        ("#if('a' == 'a')y#end", "y"),
+        ("#if('1' == 1)y#{else}n#end", "n"),
+        ("#if([1, [2]] == [1, [2]])y#end", "y"),
+        ("#if({'a': 1} != {'a': 2})y#end", "y"),
+        ("#if('b' > 'a' && 2 >= 2)y#end", "y"),
+        ("#if([1] < [2])y#{else}n#end", "n"),
+        ("#if($nothing == $null)y#end", "y"),
+        ("#set($l = [[1], [2]])$l.contains([2]) $l.indexOf([2])", "true 1"),
+    ],
+)
+def test_equality_and_ordering_semantics(template: str, expected: str) -> None:
+    assert run(template) == expected

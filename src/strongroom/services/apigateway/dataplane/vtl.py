@@ -31,6 +31,7 @@ from strongroom.services.apigateway.dataplane.vtl_sandbox import (
     Limits,
     VtlError,
     VtlObject,
+    budget_steps,
     charged,
     evaluate,
     java_str,
@@ -91,43 +92,47 @@ class InputVariable(VtlObject):
     def __init__(self, body: str, params: Params) -> None:
         self.body = body
         self._params = params
-        self._parsed: Any = jsonpath.MISSING
+        # Two parses of the body: `path` hands its document to the template, which may change it (`put`, `add`,
+        # even make it hold itself); `json` serializes only the other, which no template ever sees. Neither is
+        # copied per call, so `#foreach` cannot multiply the cost of a large body.
+        self._documents: tuple[Any, Any] | None = None
 
     def __str__(self) -> str:
         return "input"
 
-    def _document(self) -> Any:
-        if self._parsed is jsonpath.MISSING:
+    def _document(self, shared: bool) -> Any:
+        if self._documents is None:
             if not self.body.strip():
-                self._parsed = {}  # AWS treats an empty payload as an empty object
+                self._documents = ({}, {})  # AWS treats an empty payload as an empty object
             else:
                 try:
-                    self._parsed = orjson.loads(self.body)
+                    self._documents = (orjson.loads(self.body), orjson.loads(self.body))
                 except orjson.JSONDecodeError as exc:
                     raise _BodyNotJson(f"Could not parse request body into json: {exc}") from None
-        return self._parsed
+        return self._documents[1 if shared else 0]
 
-    def _select(self, path: str) -> Any:
+    def _select(self, path: Any, shared: bool) -> Any:
         try:
-            return jsonpath.evaluate(self._document(), java_path(path))
+            return jsonpath.evaluate(self._document(shared), java_path(path))
         except jsonpath.JsonPathError as exc:
             raise VtlError(str(exc)) from None
 
     def json(self, path: Any) -> str:
         """The JSON text of what `path` selects (an empty string when nothing is there)."""
-        value = self._select(path)
+        value = self._select(path, shared=False)
         if value is jsonpath.MISSING:
             return ""
         return charged(orjson.dumps(value).decode())
 
     def path(self, path: Any) -> Any:
         """The object `path` selects (a map, list, string, number), or null."""
-        value = self._select(path)
-        return None if value is jsonpath.MISSING else copy.deepcopy(value)
+        value = self._select(path, shared=True)
+        return None if value is jsonpath.MISSING else value
 
     def params(self, name: Any = None) -> Any:
         """All parameters (`{path, querystring, header}`), or one by name: path first, then query string, header."""
         if name is None:
+            budget_steps((len(self._params.path) + len(self._params.querystring) + len(self._params.header)) // 64)
             return {
                 "path": dict(self._params.path),
                 "querystring": dict(self._params.querystring),

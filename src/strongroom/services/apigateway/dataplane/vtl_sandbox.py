@@ -107,6 +107,12 @@ def charged(value: str) -> str:
     return value
 
 
+def budget_steps(n: int) -> None:
+    """Charge `n` steps of work (a helper's work in proportion to its data) to the current evaluation."""
+    if n > 0:
+        _budget().step(n)
+
+
 class VtlObject:
     """An object a template may see: only the attributes named in `vtl_members` resolve."""
 
@@ -116,24 +122,72 @@ class VtlObject:
 # --- Java-style rendering -------------------------------------------------------------------------------------------
 
 
+_MAX_RENDER_DEPTH = 64
+_UNBOUNDED_RENDER = 16 * 1024 * 1024
+
+
 def java_str(value: Any) -> str:
-    """How Java's `toString` renders a value (AWS's Velocity runs on Java: a map renders as `{a=1, b=x}`)."""
+    """How Java's `toString` renders a value (AWS's Velocity runs on Java: a map renders as `{a=1, b=x}`).
+
+    A template can build a list that holds itself (`$l.add($l)`) or the same list many times over, so collections
+    render with a depth cap, `(this Collection)` for a cycle (as Java), and no more characters than the evaluation's
+    remaining budget.
+    """
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, dict | list | tuple | range):
+        return _scalar_str(value)
+    budget = _BUDGET.get()
+    room = budget.limits.max_chars - budget.chars if budget is not None else _UNBOUNDED_RENDER
+    parts: list[str] = []
+    size = 0
+
+    def emit(text: str) -> None:
+        nonlocal size
+        size += len(text)
+        if size > room:
+            raise VtlLimitError("Rendering a value exceeded the character budget")
+        parts.append(text)
+
+    def walk(node: Any, depth: int, open_ids: set[int]) -> None:
+        if isinstance(node, dict | list | tuple | range):
+            if id(node) in open_ids:
+                emit("(this Collection)" if not isinstance(node, dict) else "(this Map)")
+                return
+            if depth > _MAX_RENDER_DEPTH:
+                raise VtlLimitError("Value nested too deeply to render")
+            open_ids.add(id(node))
+            if isinstance(node, dict):
+                emit("{")
+                for i, (k, v) in enumerate(node.items()):
+                    emit(", " if i else "")
+                    walk(k, depth + 1, open_ids)
+                    emit("=")
+                    walk(v, depth + 1, open_ids)
+                emit("}")
+            else:
+                emit("[")
+                for i, v in enumerate(node):
+                    emit(", " if i else "")
+                    walk(v, depth + 1, open_ids)
+                emit("]")
+            open_ids.discard(id(node))
+        else:
+            emit(node if isinstance(node, str) else _scalar_str(node))
+
+    walk(value, 0, set())
+    return "".join(parts)
+
+
+def _scalar_str(value: Any) -> str:
     if value is None:
         return "null"
     if value is True:
         return "true"
     if value is False:
         return "false"
-    if isinstance(value, str):
-        return value
     if isinstance(value, float):
         return _java_double(value)
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{java_str(k)}={java_str(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple | range):
-        return "[" + ", ".join(java_str(v) for v in value) + "]"
-    if isinstance(value, VtlObject):
-        return str(value)
     return str(value)
 
 
@@ -258,7 +312,7 @@ _STRING_METHODS: dict[str, Callable[..., Any]] = {
     "contains": lambda s, v: java_str(v) in s,
     "startsWith": lambda s, v: s.startswith(java_str(v)),
     "endsWith": lambda s, v: s.endswith(java_str(v)),
-    "equals": lambda s, v: s == v,
+    "equals": lambda s, v: isinstance(v, str) and s == v,
     "equalsIgnoreCase": lambda s, v: isinstance(v, str) and s.lower() == v.lower(),
     "indexOf": lambda s, v: _index_of(s, java_str(v)),
     "lastIndexOf": lambda s, v: s.rfind(java_str(v)),
@@ -281,8 +335,8 @@ _LIST_METHODS: dict[str, Callable[..., Any]] = {
     "size": len,
     "isEmpty": lambda items: len(items) == 0,
     "get": lambda items, i: items[i],
-    "contains": lambda items, v: v in items,
-    "indexOf": _index_of,
+    "contains": lambda items, v: any(java_equals(item, v) for item in items),
+    "indexOf": lambda items, v: next((i for i, item in enumerate(items) if java_equals(item, v)), -1),
     "add": _list_add,
     "set": _list_set,
     "remove": lambda items, i: items.pop(i),
@@ -328,8 +382,12 @@ def _method(obj: Any, name: str) -> Callable[..., Any] | None:
         return None
 
     def call(*args: Any) -> Any:
-        _budget().step()
-        return fn(obj, *args)
+        budget = _budget()
+        budget.step()
+        result = fn(obj, *args)
+        if isinstance(result, list | dict):  # keySet(), values(), split(): work in proportion to their size
+            budget.step(len(result) // 64)
+        return result
 
     return call
 
@@ -496,12 +554,44 @@ def _arith(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
 
 def _compare(fn: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
     def apply(a: Any, b: Any) -> bool:
-        try:
+        # Velocity orders numbers and strings only; ordering other values is false, not an error (and Python's
+        # lexicographic ordering of nested lists is not something a template may make expensive).
+        if isinstance(a, str) and isinstance(b, str):
             return bool(fn(a, b))
-        except TypeError:
-            return False  # Velocity: comparing incomparable values is false, not an error
+        if isinstance(a, int | float) and isinstance(b, int | float):
+            return bool(fn(a, b))
+        return False
 
     return apply
+
+
+def java_equals(a: Any, b: Any) -> bool:
+    """Deep equality as Java's `equals`, paid for step by step (structures sharing sublists stay cheap to build and
+    would be exponential to compare with Python's `==`)."""
+    budget = _budget()
+    room = budget.limits.max_steps - budget.steps
+    visited = 0
+
+    def eq(x: Any, y: Any, depth: int) -> bool:
+        nonlocal visited
+        visited += 1
+        if visited > room:
+            raise VtlLimitError(f"Template exceeded {budget.limits.max_steps} evaluation steps")
+        if x is y:
+            return True
+        if depth > _MAX_RENDER_DEPTH:
+            raise VtlLimitError("Value nested too deeply to compare")
+        if isinstance(x, dict) and isinstance(y, dict):
+            return x.keys() == y.keys() and all(eq(x[k], y[k], depth + 1) for k in x)
+        if isinstance(x, list | tuple | range) and isinstance(y, list | tuple | range):
+            return len(x) == len(y) and all(eq(p, q, depth + 1) for p, q in zip(x, y, strict=True))
+        if isinstance(x, dict | list | tuple | range) or isinstance(y, dict | list | tuple | range):
+            return False
+        return bool(x == y)
+
+    result = eq(a, b, 0)
+    budget.step(visited // 64)
+    return result
 
 
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
@@ -519,6 +609,10 @@ _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "lt": _compare(operator.lt),
     "<=": _compare(operator.le),
     "le": _compare(operator.le),
+    "==": java_equals,
+    "eq": java_equals,
+    "!=": lambda a, b: not java_equals(a, b),
+    "ne": lambda a, b: not java_equals(a, b),
 }
 
 
@@ -582,6 +676,8 @@ def compile_template(text: str, limits: Limits = DEFAULT_LIMITS) -> airspeed.Tem
         raise VtlError(f"Template syntax error: {exc}") from None
     except RecursionError:
         raise VtlLimitError("Template nesting too deep to parse") from None
+    except Exception as exc:  # airspeed's parser has its own bugs (`$a not $b` is a KeyError): still a syntax error
+        raise VtlError(f"Template syntax error: {type(exc).__name__}: {exc}") from None
 
 
 def evaluate(text: str, namespace: dict[str, Any], limits: Limits = DEFAULT_LIMITS) -> str:
