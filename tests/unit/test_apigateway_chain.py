@@ -171,3 +171,10 @@ def test_huge_header_counts_stay_linear() -> None:
     v = chain_mod.context_variables(context)
     assert v["identity"]["userAgent"] is None
     assert len(chain_mod.params_of(context).header) == 20_000
+
+
+def test_stages_publish_context_variables_without_replacing_the_standard_ones() -> None:
+    context = ctx()
+    context.context_extras.update({"wafResponseCode": "WAF_BLOCK", "requestId": "forged"})
+    v = chain_mod.context_variables(context)
+    assert v["wafResponseCode"] == "WAF_BLOCK" and v["requestId"] == "rid"

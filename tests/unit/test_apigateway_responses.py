@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import botocore.session
 import pytest
 
 from strongroom.services.apigateway.dataplane import responses, vtl
@@ -21,8 +22,6 @@ MODEL_TYPES = {
 
 
 def test_every_model_type_is_known() -> None:
-    import botocore.session
-
     model = botocore.session.get_session().get_service_model("apigateway")
     assert set(model.shape_for("GatewayResponseType").enum) == MODEL_TYPES == set(RESPONSE_TYPES)
 

@@ -132,6 +132,9 @@ class GatewayContext:
     integration: dict[str, Any] = field(default_factory=dict)  # status, latency (ms), error, requestId
     timings: list[StageTiming] = field(default_factory=list)
     attributes: dict[str, Any] = field(default_factory=dict)  # for stages added later (e.g. a WAF verdict)
+    # `$context` variables a stage publishes (a WAF stage: `waf`, `wafResponseCode`, `webaclArn`); they add to the
+    # standard ones and never replace them.
+    context_extras: dict[str, Any] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
 
 
@@ -301,6 +304,8 @@ def context_variables(ctx: GatewayContext) -> dict[str, Any]:
         "integrationLatency": ctx.integration.get("latency"),
         "integrationStatus": ctx.integration.get("status"),
     }
+    for key, value in ctx.context_extras.items():
+        out.setdefault(key, value)
     if ctx.error is not None:
         out["error"] = responses.error_context(ctx.error)
     if ctx.response is not None:
