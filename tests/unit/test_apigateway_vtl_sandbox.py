@@ -281,3 +281,24 @@ def test_comparing_shared_sublists_is_bounded(condition: str) -> None:
 )
 def test_equality_and_ordering_semantics(template: str, expected: str) -> None:
     assert run(template) == expected
+
+
+def test_large_templates_are_parsed_once() -> None:
+    template = "#if($s)b#end" * 8_000 + "#*unique-large*#"
+    run(template)
+    started = time.monotonic()
+    assert run(template) == "b" * 8_000
+    assert time.monotonic() - started < 0.5
+
+
+def test_the_template_cache_is_bounded_by_size() -> None:
+    cache = vtl_sandbox._TemplateCache(100)
+    for i in range(50):
+        cache.get(f"{i:02d}" + "x" * 8)
+    assert cache._size <= 100 and len(cache._entries) == 10
+    assert cache.get("y" * 500) is not None and "y" * 500 not in cache._entries  # too big to keep, still served
+
+
+def test_evaluate_takes_small_strings_only() -> None:
+    with pytest.raises(VtlLimitError, match="#evaluate"):
+        run("#set($t = 'x')#foreach($i in [1..15])#set($t = \"$t$t\")#end#evaluate($t)", Limits())

@@ -27,7 +27,9 @@ import functools
 import math
 import operator
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -503,6 +505,8 @@ def _execute_function(self: Any, stream: Any, namespace: Any, arg_values: Any, l
 
 def _evaluate_directive(self: Any, stream: Any, namespace: Any, loader: Any) -> None:
     text = java_str(self.value.calculate(namespace, loader))
+    if len(text) > EVALUATE_MAX_CHARS:
+        raise VtlLimitError(f"#evaluate of {len(text)} characters exceeds {EVALUATE_MAX_CHARS}")
     with _nested():
         template = compile_template(text, _budget().limits)
         template.merge_to(namespace, stream, loader)
@@ -660,10 +664,39 @@ def _compile(text: str) -> airspeed.Template:
     return template
 
 
-# A deployment's templates are parsed once; the cache holds small templates only, so hostile ones (many, large, or
-# built by #evaluate) cannot pin much memory. Compiled templates are read-only during evaluation: safe to share.
-_compile_cached = functools.lru_cache(maxsize=512)(_compile)
-_CACHED_TEMPLATE_CHARS = 32 * 1024
+class _TemplateCache:
+    """Parsed templates by text, least recently used first out, bounded by their total size.
+
+    A deployment's templates are parsed once (parsing a large template takes seconds: it must not happen per
+    request); the bound keeps many or large hostile templates, or strings built for #evaluate, from pinning memory.
+    Compiled templates are read-only during evaluation, so threads share them.
+    """
+
+    def __init__(self, max_chars: int) -> None:
+        self._max = max_chars
+        self._size = 0
+        self._entries: OrderedDict[str, airspeed.Template] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> airspeed.Template:
+        with self._lock:
+            template = self._entries.get(text)
+            if template is not None:
+                self._entries.move_to_end(text)
+                return template
+        template = _compile(text)  # outside the lock: one slow parse must not hold up the others
+        with self._lock:
+            if text not in self._entries and len(text) <= self._max:
+                self._entries[text] = template
+                self._size += len(text)
+                while self._size > self._max:
+                    old, _ = self._entries.popitem(last=False)
+                    self._size -= len(old)
+        return template
+
+
+_CACHE = _TemplateCache(16 * 1024 * 1024)
+EVALUATE_MAX_CHARS = 16 * 1024  # #evaluate parses at run time: small strings only
 
 
 def compile_template(text: str, limits: Limits = DEFAULT_LIMITS) -> airspeed.Template:
@@ -671,7 +704,7 @@ def compile_template(text: str, limits: Limits = DEFAULT_LIMITS) -> airspeed.Tem
     if len(text) > limits.max_template_chars:
         raise VtlLimitError(f"Template of {len(text)} characters exceeds {limits.max_template_chars}")
     try:
-        return _compile_cached(text) if len(text) <= _CACHED_TEMPLATE_CHARS else _compile(text)
+        return _CACHE.get(text)
     except airspeed.TemplateSyntaxError as exc:
         raise VtlError(f"Template syntax error: {exc}") from None
     except RecursionError:
