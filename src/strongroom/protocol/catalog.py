@@ -49,6 +49,7 @@ WIRING: dict[str, Wiring] = {
     "macie2": Wiring("macie2", None, ("rest-json",)),
     "s3": Wiring("s3", None, ("rest-xml",)),
     "s3control": Wiring("s3", None, ("rest-xml",)),  # S3 Control signs as "s3"; the router tells it by its path
+    "logs": Wiring("logs", "Logs_20140328", ("json",)),
 }
 
 WIRED_SERVICES: tuple[str, ...] = tuple(WIRING)

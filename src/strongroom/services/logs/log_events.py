@@ -1,0 +1,257 @@
+"""Log events: PutLogEvents (AWS's batch rules), GetLogEvents (forward/backward tokens), FilterLogEvents.
+
+Messages are encrypted before they reach the database and decrypted only to answer a read (keys.py); the filter
+pattern is parsed once (patterns.py) and matched against the decrypted messages in memory.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import Connection, and_, case, insert, or_, select, update
+
+from strongroom.services.base import pages
+from strongroom.services.logs import patterns
+from strongroom.services.logs.base import LogsBase, Row, now_ms
+from strongroom.services.logs.errors import InvalidParameterException
+from strongroom.services.logs.keys import open_message, seal_message
+from strongroom.services.logs.model import data_keys, events, streams
+from strongroom.services.logs.streams import sequence_token
+
+if TYPE_CHECKING:
+    from strongroom.services.base.runtime import RequestContext
+
+MAX_BATCH_BYTES = 1_048_576
+EVENT_OVERHEAD = 26  # bytes AWS counts per event on top of its UTF-8 message
+MAX_SPAN_MS = 24 * 3_600_000
+TOO_OLD_MS = 14 * 86_400_000
+TOO_NEW_MS = 2 * 3_600_000
+DEFAULT_EVENTS = 10_000
+SCAN_BATCH = 500
+SCAN_MAX = 10_000  # events FilterLogEvents decrypts per call; past that it answers a partial page and a nextToken
+
+_TOKEN = re.compile(r"^([fb])/(\d{56})$")
+Position = tuple[int, int]  # (timestamp_ms, id): the order events are read in
+
+
+def _position_text(pos: Position) -> str:
+    return f"{pos[0]:020d}{pos[1]:036d}"
+
+
+def _token(direction: str, pos: Position) -> str:
+    return f"{direction}/{_position_text(pos)}"
+
+
+def _bad_token() -> InvalidParameterException:
+    return InvalidParameterException("The specified nextToken is invalid.")
+
+
+def _parse_token(token: str) -> tuple[str, Position]:
+    m = _TOKEN.match(token)
+    if m is None:
+        raise _bad_token()
+    digits = m.group(2)
+    return m.group(1), (int(digits[:20]), int(digits[20:]))
+
+
+def _after(pos: Position) -> Any:
+    return or_(events.c.timestamp_ms > pos[0], and_(events.c.timestamp_ms == pos[0], events.c.id > pos[1]))
+
+
+def _before(pos: Position) -> Any:
+    return or_(events.c.timestamp_ms < pos[0], and_(events.c.timestamp_ms == pos[0], events.c.id < pos[1]))
+
+
+def rejected_ranges(
+    timestamps: Sequence[int], now: int, retention_days: int | None
+) -> tuple[int, int, int, dict[str, int]]:
+    """(first accepted index, end of accepted, the same, rejectedLogEventsInfo) for chronological timestamps."""
+    too_old_end = sum(1 for ts in timestamps if ts < now - TOO_OLD_MS)
+    expired_end = 0
+    if retention_days is not None:
+        expired_end = sum(1 for ts in timestamps if ts < now - retention_days * 86_400_000)
+    too_new_start = next((i for i, ts in enumerate(timestamps) if ts > now + TOO_NEW_MS), len(timestamps))
+    info: dict[str, int] = {}
+    if too_new_start < len(timestamps):
+        info["tooNewLogEventStartIndex"] = too_new_start
+    if too_old_end:
+        info["tooOldLogEventEndIndex"] = too_old_end
+    if expired_end:
+        info["expiredLogEventEndIndex"] = expired_end
+    start = max(too_old_end, expired_end)
+    return start, max(start, too_new_start), too_new_start, info
+
+
+class EventOperations(LogsBase):
+    def _ciphers(self, ctx: RequestContext, conn: Connection, group: Row, key_ids: Iterable[str]) -> dict[str, AESGCM]:
+        wanted = set(key_ids)
+        if not wanted:
+            return {}
+        rows = conn.execute(select(data_keys).where(data_keys.c.key_id.in_(wanted))).all()
+        return {row.key_id: self.keys.cipher(ctx, group.arn, row) for row in rows if row.group_arn == group.arn}
+
+    def _messages(self, ctx: RequestContext, conn: Connection, group: Row, rows: Sequence[Row]) -> list[str]:
+        ciphers = self._ciphers(ctx, conn, group, {row.key_id for row in rows})
+        return [open_message(ciphers[r.key_id], group.arn, r.stream_name, r.timestamp_ms, r.message) for r in rows]
+
+    def put_log_events(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        batch = request["logEvents"]
+        timestamps = [int(e["timestamp"]) for e in batch]
+        if any(b < a for a, b in zip(timestamps, timestamps[1:], strict=False)):
+            raise InvalidParameterException("Log events in a single PutLogEvents request must be in chronological order.")
+        size = sum(len(e["message"].encode()) + EVENT_OVERHEAD for e in batch)
+        if size > MAX_BATCH_BYTES:
+            raise InvalidParameterException(f"Upload too large: {size} bytes exceeds limit of {MAX_BATCH_BYTES}")
+        if timestamps[-1] - timestamps[0] > MAX_SPAN_MS:
+            raise InvalidParameterException("The batch of log events in a single PutLogEvents request cannot span more than 24 hours.")
+        with self.runtime.store.read() as conn:
+            group = self.require_group(conn, ctx, request["logGroupName"])
+            self.require_stream(conn, group, request["logStreamName"])
+            now = now_ms()
+            start, end, _, rejected = rejected_ranges(timestamps, now, group.retention_days)
+            accepted = batch[start:end]
+            cipher = None
+            if accepted:
+                key = conn.execute(select(data_keys).where(data_keys.c.key_id == group.data_key_id)).one()
+                cipher = self.keys.cipher(ctx, group.arn, key)  # a KMS key that cannot be used fails the write
+        stream_name = request["logStreamName"]
+        rows = []
+        if cipher is not None:
+            for e in accepted:
+                ts = int(e["timestamp"])
+                rows.append(
+                    {
+                        "group_arn": group.arn,
+                        "stream_name": stream_name,
+                        "timestamp_ms": ts,
+                        "ingestion_ms": now,
+                        "key_id": group.data_key_id,
+                        "size": len(e["message"].encode()),
+                        "message": seal_message(cipher, group.arn, stream_name, ts, e["message"]),
+                    }
+                )
+        with self.runtime.store.write() as conn:
+            stream = self.require_stream(conn, self.require_group(conn, ctx, group.name), stream_name)
+            values: dict[str, Any] = {"sequence": streams.c.sequence + 1}
+            if rows:
+                conn.execute(insert(events), rows)
+                first, last = rows[0]["timestamp_ms"], rows[-1]["timestamp_ms"]
+                values.update(
+                    stored_bytes=streams.c.stored_bytes + sum(r["size"] for r in rows),
+                    last_ingestion_ms=now,
+                    first_event_ms=case(
+                        (or_(streams.c.first_event_ms.is_(None), streams.c.first_event_ms > first), first),
+                        else_=streams.c.first_event_ms,
+                    ),
+                    last_event_ms=case(
+                        (or_(streams.c.last_event_ms.is_(None), streams.c.last_event_ms < last), last),
+                        else_=streams.c.last_event_ms,
+                    ),
+                )
+            conn.execute(
+                update(streams).where(streams.c.group_arn == group.arn, streams.c.name == stream_name).values(**values)
+            )
+        out: dict[str, Any] = {"nextSequenceToken": sequence_token(stream.sequence + 1)}
+        if rejected:
+            out["rejectedLogEventsInfo"] = rejected
+        return out
+
+    def get_log_events(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        limit = int(request.get("limit") or DEFAULT_EVENTS)
+        token = request.get("nextToken")
+        direction, pos = _parse_token(token) if token else ("", (0, 0))
+        with self.runtime.store.read() as conn:
+            group = self.require_group(conn, ctx, self.group_name(request))
+            stream = self.require_stream(conn, group, request["logStreamName"])
+            stmt = select(events).where(events.c.group_arn == group.arn, events.c.stream_name == stream.name)
+            if request.get("startTime") is not None:
+                stmt = stmt.where(events.c.timestamp_ms >= int(request["startTime"]))
+            if request.get("endTime") is not None:
+                stmt = stmt.where(events.c.timestamp_ms < int(request["endTime"]))
+            forward = direction == "f" or (not direction and bool(request.get("startFromHead")))
+            if direction == "f":
+                stmt = stmt.where(_after(pos))
+            elif direction == "b":
+                stmt = stmt.where(_before(pos))
+            if forward:
+                stmt = stmt.order_by(events.c.timestamp_ms, events.c.id)
+            else:
+                stmt = stmt.order_by(events.c.timestamp_ms.desc(), events.c.id.desc())
+            rows = list(conn.execute(stmt.limit(limit)).all())
+            if not forward:
+                rows.reverse()
+            messages = self._messages(ctx, conn, group, rows)
+        out_events = [
+            {"timestamp": r.timestamp_ms, "message": m, "ingestionTime": r.ingestion_ms}
+            for r, m in zip(rows, messages, strict=True)
+        ]
+        if rows:
+            first, last = (rows[0].timestamp_ms, rows[0].id), (rows[-1].timestamp_ms, rows[-1].id)
+            return {"events": out_events, "nextForwardToken": _token("f", last), "nextBackwardToken": _token("b", first)}
+        # nothing more in this direction: the same token again (AWS's end-of-stream signal), the other one beside it
+        return {"events": [], "nextForwardToken": _token("f", pos), "nextBackwardToken": _token("b", pos)}
+
+    def filter_log_events(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        names = request.get("logStreamNames")
+        prefix = request.get("logStreamNamePrefix")
+        if names is not None and prefix is not None:
+            raise InvalidParameterException("logStreamNames and logStreamNamePrefix are mutually exclusive parameters.")
+        try:
+            pattern = patterns.parse(request.get("filterPattern") or "")
+        except patterns.PatternError:
+            raise InvalidParameterException("Invalid filter pattern") from None
+        limit = int(request.get("limit") or DEFAULT_EVENTS)
+        token = request.get("nextToken")
+        after: Position | None = None
+        if token is not None:
+            parts = pages.decode(token, 2, _bad_token)
+            if not all(isinstance(p, int) for p in parts):
+                raise _bad_token()
+            after = (int(parts[0]), int(parts[1]))
+        found: list[dict[str, Any]] = []
+        next_pos: Position | None = None
+        with self.runtime.store.read() as conn:
+            group = self.require_group(conn, ctx, self.group_name(request))
+            base = select(events).where(events.c.group_arn == group.arn)
+            if names is not None:
+                base = base.where(events.c.stream_name.in_(names))
+            elif prefix is not None:
+                base = base.where(events.c.stream_name.startswith(prefix, autoescape=True))
+            if request.get("startTime") is not None:
+                base = base.where(events.c.timestamp_ms >= int(request["startTime"]))
+            if request.get("endTime") is not None:
+                base = base.where(events.c.timestamp_ms <= int(request["endTime"]))
+            scanned = 0
+            while True:
+                stmt = base if after is None else base.where(_after(after))
+                rows = list(conn.execute(stmt.order_by(events.c.timestamp_ms, events.c.id).limit(SCAN_BATCH)).all())
+                if not rows:
+                    break
+                for row, message in zip(rows, self._messages(ctx, conn, group, rows), strict=True):
+                    after = (row.timestamp_ms, row.id)
+                    scanned += 1
+                    if pattern.matches(message):
+                        found.append(
+                            {
+                                "logStreamName": row.stream_name,
+                                "timestamp": row.timestamp_ms,
+                                "message": message,
+                                "ingestionTime": row.ingestion_ms,
+                                "eventId": _position_text(after),
+                            }
+                        )
+                        if len(found) == limit:
+                            break
+                if len(found) == limit or scanned >= SCAN_MAX:
+                    more = conn.execute(base.where(_after(after)).limit(1)).first()
+                    next_pos = after if more is not None else None
+                    break
+                if len(rows) < SCAN_BATCH:
+                    break
+        out: dict[str, Any] = {"events": found, "searchedLogStreams": []}
+        if next_pos is not None:
+            out["nextToken"] = pages.encode(*next_pos)
+        return out
