@@ -96,8 +96,14 @@ JSON_CASES = [
     ('{ ($.user.id = 1) && ($.users[0].email = "John.Doe@example.com") }', True),
     ('{ $.user.id = 2 && $.users[0].email = "John.Doe@example.com" || $.actions[2] = "DELETE" }', True),
     ('{ $.user.id = 2 && $.users[0].email = "John.Doe@example.com" || $.actions[2] = "GET" }', False),
-    ('{ ($.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = "nonmatch") && $.actions[2] = "nomatch" }', False),
-    ('{ ($.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = nonmatch) && $.actions[2] = "DELETE" }', True),
+    (
+        '{ ($.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = "nonmatch") && $.actions[2] = "nomatch" }',
+        False,
+    ),
+    (
+        '{ ($.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = nonmatch) && $.actions[2] = "DELETE" }',
+        True,
+    ),
     ("{ $.coordinates[1][0] = 2 }", True),
     ("{ $.user.* = 1 }", True),
 ]

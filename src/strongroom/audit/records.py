@@ -68,9 +68,7 @@ SECRET_MEMBERS = frozenset(
     }
 )
 # Secrets CloudTrail leaves out entirely rather than marking hidden.
-OMITTED_SECRETS = frozenset(
-    {"plaintext", "secretstring", "secretbinary", "privatekey", "secretaccesskey", "logevents"}
-)
+OMITTED_SECRETS = frozenset({"plaintext", "secretstring", "secretbinary", "privatekey", "secretaccesskey", "logevents"})
 _SECRET_FRAGMENTS = ("password", "privatekey", "secretaccesskey", "sessiontoken", "passphrase")
 
 # CloudTrail's readOnly comes from the operation's row (``read_only``, services/<svc>/operations.py); a row that

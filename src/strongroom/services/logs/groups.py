@@ -214,7 +214,7 @@ class GroupOperations(LogsBase):
         if not gone:
             return
         conn.execute(delete(events).where(events.c.group_arn == arn, old))
-        for (stream, _size) in gone:
+        for stream, _size in gone:
             size, first = conn.execute(
                 select(func.sum(events.c.size), func.min(events.c.timestamp_ms)).where(
                     events.c.group_arn == arn, events.c.stream_name == stream
@@ -269,4 +269,3 @@ class GroupOperations(LogsBase):
             self.require_group(conn, ctx, name)
             self._store_key(conn, row.arn, key)
             conn.execute(update(groups).where(groups.c.arn == row.arn).values(kms_key_id=None, data_key_id=key.key_id))
-

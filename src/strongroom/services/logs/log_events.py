@@ -101,12 +101,16 @@ class EventOperations(LogsBase):
         batch = request["logEvents"]
         timestamps = [int(e["timestamp"]) for e in batch]
         if any(b < a for a, b in zip(timestamps, timestamps[1:], strict=False)):
-            raise InvalidParameterException("Log events in a single PutLogEvents request must be in chronological order.")
+            raise InvalidParameterException(
+                "Log events in a single PutLogEvents request must be in chronological order."
+            )
         size = sum(len(e["message"].encode()) + EVENT_OVERHEAD for e in batch)
         if size > MAX_BATCH_BYTES:
             raise InvalidParameterException(f"Upload too large: {size} bytes exceeds limit of {MAX_BATCH_BYTES}")
         if timestamps[-1] - timestamps[0] > MAX_SPAN_MS:
-            raise InvalidParameterException("The batch of log events in a single PutLogEvents request cannot span more than 24 hours.")
+            raise InvalidParameterException(
+                "The batch of log events in a single PutLogEvents request cannot span more than 24 hours."
+            )
         with self.runtime.store.read() as conn:
             group = self.require_group(conn, ctx, request["logGroupName"])
             self.require_stream(conn, group, request["logStreamName"])
@@ -190,7 +194,11 @@ class EventOperations(LogsBase):
         ]
         if rows:
             first, last = (rows[0].timestamp_ms, rows[0].id), (rows[-1].timestamp_ms, rows[-1].id)
-            return {"events": out_events, "nextForwardToken": _token("f", last), "nextBackwardToken": _token("b", first)}
+            return {
+                "events": out_events,
+                "nextForwardToken": _token("f", last),
+                "nextBackwardToken": _token("b", first),
+            }
         # nothing more in this direction: the same token again (AWS's end-of-stream signal), the other one beside it
         return {"events": [], "nextForwardToken": _token("f", pos), "nextBackwardToken": _token("b", pos)}
 
