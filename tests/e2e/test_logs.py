@@ -160,8 +160,11 @@ def test_put_log_events_batch_rules(logs: Any, group: str, server: ServerProcess
     out = logs.put_log_events(
         logGroupName=group,
         logStreamName="s",
-        logEvents=[{"timestamp": old, "message": "old"}, {"timestamp": old + 1, "message": "o2"}]
-        + [{"timestamp": now - 14 * day + 600_000, "message": "kept-old"}],
+        logEvents=[
+            {"timestamp": old, "message": "old"},
+            {"timestamp": old + 1, "message": "o2"},
+            {"timestamp": now - 14 * day + 600_000, "message": "kept-old"},
+        ],
     )
     assert out["rejectedLogEventsInfo"] == {"tooOldLogEventEndIndex": 2}
     out = logs.put_log_events(

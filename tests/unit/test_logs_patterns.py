@@ -97,7 +97,8 @@ JSON_CASES = [
     ('{ $.user.id = 2 && $.users[0].email = "John.Doe@example.com" || $.actions[2] = "DELETE" }', True),
     ('{ $.user.id = 2 && $.users[0].email = "John.Doe@example.com" || $.actions[2] = "GET" }', False),
     (
-        '{ ($.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = "nonmatch") && $.actions[2] = "nomatch" }',
+        '{ ($.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = "nonmatch") '
+        '&& $.actions[2] = "nomatch" }',
         False,
     ),
     (

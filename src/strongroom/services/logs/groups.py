@@ -9,6 +9,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from strongroom.core.clock import clock
+from strongroom.core.errors import AwsError
 from strongroom.scheduler.jobs import JobContext, JobResult
 from strongroom.services.base import pages
 from strongroom.services.logs.base import (
@@ -38,7 +39,7 @@ RETENTION_SWEEP = timedelta(hours=1)  # how often a group with a retention polic
 _KMS_ARN_PREFIX = "arn:aws:kms:"
 
 
-def _bad_token() -> InvalidParameterException:
+def _bad_token() -> AwsError:
     return InvalidParameterException("The specified nextToken is invalid.")
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection, and_, case, insert, or_, select, update
 
+from strongroom.core.errors import AwsError
 from strongroom.services.base import pages
 from strongroom.services.logs import patterns
 from strongroom.services.logs.base import LogsBase, Row, now_ms
@@ -45,7 +47,7 @@ def _token(direction: str, pos: Position) -> str:
     return f"{direction}/{_position_text(pos)}"
 
 
-def _bad_token() -> InvalidParameterException:
+def _bad_token() -> AwsError:
     return InvalidParameterException("The specified nextToken is invalid.")
 
 
@@ -100,7 +102,7 @@ class EventOperations(LogsBase):
     def put_log_events(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         batch = request["logEvents"]
         timestamps = [int(e["timestamp"]) for e in batch]
-        if any(b < a for a, b in zip(timestamps, timestamps[1:], strict=False)):
+        if any(b < a for a, b in pairwise(timestamps)):
             raise InvalidParameterException(
                 "Log events in a single PutLogEvents request must be in chronological order."
             )
@@ -253,7 +255,7 @@ class EventOperations(LogsBase):
                         )
                         if len(found) == limit:
                             break
-                if len(found) == limit or scanned >= SCAN_MAX:
+                if (len(found) == limit or scanned >= SCAN_MAX) and after is not None:
                     more = conn.execute(base.where(_after(after)).limit(1)).first()
                     next_pos = after if more is not None else None
                     break

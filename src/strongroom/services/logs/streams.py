@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from strongroom.core.errors import AwsError
 from strongroom.services.base import pages
 from strongroom.services.logs.base import LogsBase, Row, now_ms, stream_arn
 from strongroom.services.logs.errors import InvalidParameterException, ResourceAlreadyExistsException
@@ -23,7 +24,7 @@ def sequence_token(sequence: int) -> str:
     return str(10**55 + sequence)
 
 
-def _bad_token() -> InvalidParameterException:
+def _bad_token() -> AwsError:
     return InvalidParameterException("The specified nextToken is invalid.")
 
 
