@@ -46,7 +46,7 @@ def _ctx(operation: str) -> RequestContext[Any]:
         ),
         (
             "GetLogEvents",
-            {"logGroupIdentifier": f"arn:aws:logs:eu-west-1:444455556666:log-group:x:*", "logStreamName": "s"},
+            {"logGroupIdentifier": "arn:aws:logs:eu-west-1:444455556666:log-group:x:*", "logStreamName": "s"},
             "arn:aws:logs:eu-west-1:444455556666:log-group:x:log-stream:s",
         ),
         (

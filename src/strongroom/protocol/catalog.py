@@ -2,8 +2,9 @@
 
 A service's model is loaded by the first request (or call) that needs it, not when the server starts: the models
 (eighteen of them then) held ~29 MB in every server process, most of it for services a deployment never calls (S3
-and S3 Control alone ~5 MB). What routing must know before any model is loaded (the signing name, the ``X-Amz-Target`` prefix and
-the protocols) is written out in ``WIRING``; tests/unit/test_protocol_catalog.py checks it against the models.
+and S3 Control alone ~5 MB). What routing must know before any model is loaded (the signing name, the
+``X-Amz-Target`` prefix and the protocols) is written out in ``WIRING``; tests/unit/test_protocol_catalog.py checks
+it against the models.
 """
 
 from __future__ import annotations
