@@ -62,11 +62,10 @@ def test_groups_create_describe_delete(logs: Any, server: ServerProcess) -> None
     assert len(page["logGroups"]) == 2 and page["nextToken"]
     rest = logs.describe_log_groups(logGroupNamePrefix=prefix, limit=2, nextToken=page["nextToken"])
     assert [g["logGroupName"] for g in rest["logGroups"]] == [f"{prefix}/c"] and "nextToken" not in rest
-    assert [g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePattern=prefix[2:])["logGroups"]] == [
-        f"{prefix}/a",
-        f"{prefix}/b",
-        f"{prefix}/c",
-    ]
+    by_pattern = logs.describe_log_groups(logGroupNamePattern=prefix[2:])["logGroups"]
+    assert [g["logGroupName"] for g in by_pattern] == [f"{prefix}/a", f"{prefix}/b", f"{prefix}/c"]
+    assert set(by_pattern[0]) == {"logGroupName", "creationTime", "arn"}  # all a pattern search shows
+    assert logs.describe_log_groups(logGroupNamePattern=prefix[2:].upper())["logGroups"] == []
     with pytest.raises(ClientError) as exc:
         logs.describe_log_groups(logGroupNamePrefix=prefix, logGroupNamePattern="x")
     assert code(exc) == "InvalidParameterException"
@@ -167,6 +166,13 @@ def test_put_log_events_batch_rules(logs: Any, group: str, server: ServerProcess
         ],
     )
     assert out["rejectedLogEventsInfo"] == {"tooOldLogEventEndIndex": 2}
+    # the 24-hour span counts only the events that are not rejected
+    out = logs.put_log_events(
+        logGroupName=group,
+        logStreamName="s",
+        logEvents=[{"timestamp": now - 20 * day, "message": "older"}, {"timestamp": now - 1000, "message": "kept"}],
+    )
+    assert out["rejectedLogEventsInfo"] == {"tooOldLogEventEndIndex": 1}
     out = logs.put_log_events(
         logGroupName=group,
         logStreamName="s",
@@ -313,6 +319,18 @@ def test_filter_streams_times_and_paging(server: ServerProcess, filled: tuple[st
             break
         kwargs = {"nextToken": page["nextToken"]}
     assert messages == TEXT_EVENTS[:3]
+    newest_first: list[str] = []
+    kwargs = {"startFromHead": False, "startTime": start}
+    for _ in range(10):
+        page = logs.filter_log_events(logGroupName=group, filterPattern="ERROR", limit=2, **kwargs)
+        newest_first += [e["message"] for e in page["events"]]
+        if "nextToken" not in page:
+            break
+        kwargs = {"nextToken": page["nextToken"]}
+    assert newest_first == TEXT_EVENTS[:3][::-1]
+    with pytest.raises(ClientError) as exc:
+        logs.filter_log_events(logGroupName=group, startFromHead=False, startTime=1_600_000_000_000)
+    assert code(exc) == "InvalidParameterException"
     paged = logs.get_paginator("filter_log_events").paginate(logGroupName=group, PaginationConfig={"PageSize": 4})
     assert sum(len(p["events"]) for p in paged) == 9
     with pytest.raises(ClientError) as exc:

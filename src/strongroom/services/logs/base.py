@@ -82,20 +82,25 @@ class LogsBase(ServiceBase):
     # -- finding groups and streams ---------------------------------------------------------------------------
 
     @staticmethod
-    def group_name(request: dict[str, Any], *, identifier: bool = True) -> str:
-        """The group a request names: ``logGroupName``, or ``logGroupIdentifier`` (a name or an ARN)."""
+    def group_name(ctx: RequestContext, request: dict[str, Any]) -> str:
+        """The group a request names: ``logGroupName``, or ``logGroupIdentifier`` (a name or an ARN of the caller's
+        account and region: cross-account observability is not implemented)."""
         name = request.get("logGroupName")
-        ident = request.get("logGroupIdentifier") if identifier else None
+        ident = request.get("logGroupIdentifier")
         if name is not None and ident is not None:
             raise InvalidParameterException("LogGroup name and LogGroup ARN are mutually exclusive parameters.")
         if name is None and ident is None:
             raise InvalidParameterException("Should provide either name or ARN of the log group.")
         if name is not None:
             return str(name)
-        parsed = parse_group_arn(str(ident)) if str(ident).startswith("arn:") else None
-        if str(ident).startswith("arn:") and parsed is None:
+        if not str(ident).startswith("arn:"):
+            return str(ident)
+        parsed = parse_group_arn(str(ident))
+        if parsed is None:
             raise InvalidParameterException(f"Invalid log group identifier: {ident}")
-        return parsed[2] if parsed else str(ident)
+        if parsed[:2] != (ctx.region, ctx.account_id):
+            raise ResourceNotFoundException("The specified log group does not exist.")
+        return parsed[2]
 
     def find_group(self, conn: Connection, ctx: RequestContext, name: str) -> Row | None:
         return conn.execute(select(groups).where(groups.c.arn == group_arn(ctx.region, ctx.account_id, name))).first()

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 DEFAULT_LIMIT = 50
 RETENTION_SWEEP = timedelta(hours=1)  # how often a group with a retention policy is swept
 _KMS_ARN_PREFIX = "arn:aws:kms:"
+_PATTERN_FIELDS = frozenset({"logGroupName", "creationTime", "arn"})
 
 
 def _bad_token() -> AwsError:
@@ -152,7 +153,10 @@ class GroupOperations(LogsBase):
         page, token = pages.after_page(
             found, request.get("nextToken"), int(request.get("limit") or DEFAULT_LIMIT), lambda r: r.name, _bad_token
         )
-        out: dict[str, Any] = {"logGroups": [self.group_shape(r, sizes.get(r.arn, 0)) for r in page]}
+        shapes = [self.group_shape(r, sizes.get(r.arn, 0)) for r in page]
+        if pattern is not None:  # "then only arn, creationTime, and logGroupName are included in the response"
+            shapes = [{k: v for k, v in shape.items() if k in _PATTERN_FIELDS} for shape in shapes]
+        out: dict[str, Any] = {"logGroups": shapes}
         if token:
             out["nextToken"] = token
         return out

@@ -33,6 +33,7 @@ TOO_OLD_MS = 14 * 86_400_000
 TOO_NEW_MS = 2 * 3_600_000
 DEFAULT_EVENTS = 10_000
 SCAN_BATCH = 500
+LATEST_FIRST_SINCE_MS = 1_704_067_200_000  # 2024-01-01T00:00:00Z: the earliest startTime of a latest-first search
 SCAN_MAX = 10_000  # events FilterLogEvents decrypts per call; past that it answers a partial page and a nextToken
 
 _TOKEN = re.compile(r"^([fb])/(\d{56})$")
@@ -109,15 +110,17 @@ class EventOperations(LogsBase):
         size = sum(len(e["message"].encode()) + EVENT_OVERHEAD for e in batch)
         if size > MAX_BATCH_BYTES:
             raise InvalidParameterException(f"Upload too large: {size} bytes exceeds limit of {MAX_BATCH_BYTES}")
-        if timestamps[-1] - timestamps[0] > MAX_SPAN_MS:
-            raise InvalidParameterException(
-                "The batch of log events in a single PutLogEvents request cannot span more than 24 hours."
-            )
         with self.runtime.store.read() as conn:
             group = self.require_group(conn, ctx, request["logGroupName"])
             self.require_stream(conn, group, request["logStreamName"])
             now = now_ms()
             start, end, _, rejected = rejected_ranges(timestamps, now, group.retention_days)
+            # "for valid events (within 14 days in the past to 2 hours in future)": the rejected ones do not count
+            valid = [ts for ts in timestamps if now - TOO_OLD_MS <= ts <= now + TOO_NEW_MS]
+            if valid and valid[-1] - valid[0] > MAX_SPAN_MS:
+                raise InvalidParameterException(
+                    "The batch of log events in a single PutLogEvents request cannot span more than 24 hours."
+                )
             accepted = batch[start:end]
             cipher = None
             if accepted:
@@ -170,7 +173,7 @@ class EventOperations(LogsBase):
         token = request.get("nextToken")
         direction, pos = _parse_token(token) if token else ("", (0, 0))
         with self.runtime.store.read() as conn:
-            group = self.require_group(conn, ctx, self.group_name(request))
+            group = self.require_group(conn, ctx, self.group_name(ctx, request))
             stream = self.require_stream(conn, group, request["logStreamName"])
             stmt = select(events).where(events.c.group_arn == group.arn, events.c.stream_name == stream.name)
             if request.get("startTime") is not None:
@@ -215,16 +218,26 @@ class EventOperations(LogsBase):
             raise InvalidParameterException("Invalid filter pattern") from None
         limit = int(request.get("limit") or DEFAULT_EVENTS)
         token = request.get("nextToken")
-        after: Position | None = None
+        # the first request's startFromHead sets the direction; a token carries it on
+        ascending = request.get("startFromHead") is not False
+        if not ascending and token is None and int(request.get("startTime") or 0) < LATEST_FIRST_SINCE_MS:
+            raise InvalidParameterException(
+                "startFromHead set to false is supported only when startTime is on or after Jan 1, 2024 00:00:00 UTC."
+            )
+        last: Position | None = None
         if token is not None:
-            parts = pages.decode(token, 2, _bad_token)
-            if not all(isinstance(p, int) for p in parts):
+            parts = pages.decode(token, 3, _bad_token)
+            if not all(isinstance(p, int) for p in parts) or parts[2] not in (0, 1):
                 raise _bad_token()
-            after = (int(parts[0]), int(parts[1]))
+            last, ascending = (int(parts[0]), int(parts[1])), parts[2] == 1
+        beyond = _after if ascending else _before
+        order = (
+            (events.c.timestamp_ms, events.c.id) if ascending else (events.c.timestamp_ms.desc(), events.c.id.desc())
+        )
         found: list[dict[str, Any]] = []
         next_pos: Position | None = None
         with self.runtime.store.read() as conn:
-            group = self.require_group(conn, ctx, self.group_name(request))
+            group = self.require_group(conn, ctx, self.group_name(ctx, request))
             base = select(events).where(events.c.group_arn == group.arn)
             if names is not None:
                 base = base.where(events.c.stream_name.in_(names))
@@ -236,12 +249,12 @@ class EventOperations(LogsBase):
                 base = base.where(events.c.timestamp_ms <= int(request["endTime"]))
             scanned = 0
             while True:
-                stmt = base if after is None else base.where(_after(after))
-                rows = list(conn.execute(stmt.order_by(events.c.timestamp_ms, events.c.id).limit(SCAN_BATCH)).all())
+                stmt = base if last is None else base.where(beyond(last))
+                rows = list(conn.execute(stmt.order_by(*order).limit(SCAN_BATCH)).all())
                 if not rows:
                     break
                 for row, message in zip(rows, self._messages(ctx, conn, group, rows), strict=True):
-                    after = (row.timestamp_ms, row.id)
+                    last = (row.timestamp_ms, row.id)
                     scanned += 1
                     if pattern.matches(message):
                         found.append(
@@ -250,18 +263,18 @@ class EventOperations(LogsBase):
                                 "timestamp": row.timestamp_ms,
                                 "message": message,
                                 "ingestionTime": row.ingestion_ms,
-                                "eventId": _position_text(after),
+                                "eventId": _position_text(last),
                             }
                         )
                         if len(found) == limit:
                             break
-                if (len(found) == limit or scanned >= SCAN_MAX) and after is not None:
-                    more = conn.execute(base.where(_after(after)).limit(1)).first()
-                    next_pos = after if more is not None else None
+                if (len(found) == limit or scanned >= SCAN_MAX) and last is not None:
+                    more = conn.execute(base.where(beyond(last)).limit(1)).first()
+                    next_pos = last if more is not None else None
                     break
                 if len(rows) < SCAN_BATCH:
                     break
         out: dict[str, Any] = {"events": found, "searchedLogStreams": []}
         if next_pos is not None:
-            out["nextToken"] = pages.encode(*next_pos)
+            out["nextToken"] = pages.encode(*next_pos, 1 if ascending else 0)
         return out

@@ -65,7 +65,7 @@ class StreamOperations(LogsBase):
         if order == "LastEventTime" and prefix is not None:
             raise InvalidParameterException("Cannot order by LastEventTime with a logStreamNamePrefix.")
         with self.runtime.store.read() as conn:
-            group = self.require_group(conn, ctx, self.group_name(request))
+            group = self.require_group(conn, ctx, self.group_name(ctx, request))
             stmt = select(streams).where(streams.c.group_arn == group.arn)
             rows = [r for r in conn.execute(stmt).all() if prefix is None or r.name.startswith(prefix)]
         if order == "LastEventTime":
