@@ -12,7 +12,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Connection, and_, case, insert, or_, select, update
+from sqlalchemy import and_, case, insert, or_, select, update
 
 from strongroom.core.errors import AwsError
 from strongroom.services.base import pages
@@ -89,15 +89,18 @@ def rejected_ranges(
 
 
 class EventOperations(LogsBase):
-    def _ciphers(self, ctx: RequestContext, conn: Connection, group: Row, key_ids: Iterable[str]) -> dict[str, AESGCM]:
+    # Keys are unwrapped with no database connection held: unwrapping may be a KMS call, which needs its own.
+
+    def _ciphers(self, ctx: RequestContext, group: Row, key_ids: Iterable[str]) -> dict[str, AESGCM]:
         wanted = set(key_ids)
         if not wanted:
             return {}
-        rows = conn.execute(select(data_keys).where(data_keys.c.key_id.in_(wanted))).all()
+        with self.runtime.store.read() as conn:
+            rows = conn.execute(select(data_keys).where(data_keys.c.key_id.in_(wanted))).all()
         return {row.key_id: self.keys.cipher(ctx, group.arn, row) for row in rows if row.group_arn == group.arn}
 
-    def _messages(self, ctx: RequestContext, conn: Connection, group: Row, rows: Sequence[Row]) -> list[str]:
-        ciphers = self._ciphers(ctx, conn, group, {row.key_id for row in rows})
+    def _messages(self, ctx: RequestContext, group: Row, rows: Sequence[Row]) -> list[str]:
+        ciphers = self._ciphers(ctx, group, {row.key_id for row in rows})
         return [open_message(ciphers[r.key_id], group.arn, r.stream_name, r.timestamp_ms, r.message) for r in rows]
 
     def put_log_events(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -122,10 +125,9 @@ class EventOperations(LogsBase):
                     "The batch of log events in a single PutLogEvents request cannot span more than 24 hours."
                 )
             accepted = batch[start:end]
-            cipher = None
-            if accepted:
-                key = conn.execute(select(data_keys).where(data_keys.c.key_id == group.data_key_id)).one()
-                cipher = self.keys.cipher(ctx, group.arn, key)  # a KMS key that cannot be used fails the write
+            key = conn.execute(select(data_keys).where(data_keys.c.key_id == group.data_key_id)).one()
+        # a KMS key that cannot be used fails the write
+        cipher = self.keys.cipher(ctx, group.arn, key) if accepted else None
         stream_name = request["logStreamName"]
         rows = []
         if cipher is not None:
@@ -190,9 +192,9 @@ class EventOperations(LogsBase):
             else:
                 stmt = stmt.order_by(events.c.timestamp_ms.desc(), events.c.id.desc())
             rows = list(conn.execute(stmt.limit(limit)).all())
-            if not forward:
-                rows.reverse()
-            messages = self._messages(ctx, conn, group, rows)
+        if not forward:
+            rows.reverse()
+        messages = self._messages(ctx, group, rows)
         out_events = [
             {"timestamp": r.timestamp_ms, "message": m, "ingestionTime": r.ingestion_ms}
             for r, m in zip(rows, messages, strict=True)
@@ -238,42 +240,44 @@ class EventOperations(LogsBase):
         next_pos: Position | None = None
         with self.runtime.store.read() as conn:
             group = self.require_group(conn, ctx, self.group_name(ctx, request))
-            base = select(events).where(events.c.group_arn == group.arn)
-            if names is not None:
-                base = base.where(events.c.stream_name.in_(names))
-            elif prefix is not None:
-                base = base.where(events.c.stream_name.startswith(prefix, autoescape=True))
-            if request.get("startTime") is not None:
-                base = base.where(events.c.timestamp_ms >= int(request["startTime"]))
-            if request.get("endTime") is not None:
-                base = base.where(events.c.timestamp_ms <= int(request["endTime"]))
-            scanned = 0
-            while True:
-                stmt = base if last is None else base.where(beyond(last))
+        base = select(events).where(events.c.group_arn == group.arn)
+        if names is not None:
+            base = base.where(events.c.stream_name.in_(names))
+        elif prefix is not None:
+            base = base.where(events.c.stream_name.startswith(prefix, autoescape=True))
+        if request.get("startTime") is not None:
+            base = base.where(events.c.timestamp_ms >= int(request["startTime"]))
+        if request.get("endTime") is not None:
+            base = base.where(events.c.timestamp_ms <= int(request["endTime"]))
+        scanned = 0
+        while True:
+            stmt = base if last is None else base.where(beyond(last))
+            with self.runtime.store.read() as conn:
                 rows = list(conn.execute(stmt.order_by(*order).limit(SCAN_BATCH)).all())
-                if not rows:
-                    break
-                for row, message in zip(rows, self._messages(ctx, conn, group, rows), strict=True):
-                    last = (row.timestamp_ms, row.id)
-                    scanned += 1
-                    if pattern.matches(message):
-                        found.append(
-                            {
-                                "logStreamName": row.stream_name,
-                                "timestamp": row.timestamp_ms,
-                                "message": message,
-                                "ingestionTime": row.ingestion_ms,
-                                "eventId": _position_text(last),
-                            }
-                        )
-                        if len(found) == limit:
-                            break
-                if (len(found) == limit or scanned >= SCAN_MAX) and last is not None:
+            if not rows:
+                break
+            for row, message in zip(rows, self._messages(ctx, group, rows), strict=True):
+                last = (row.timestamp_ms, row.id)
+                scanned += 1
+                if pattern.matches(message):
+                    found.append(
+                        {
+                            "logStreamName": row.stream_name,
+                            "timestamp": row.timestamp_ms,
+                            "message": message,
+                            "ingestionTime": row.ingestion_ms,
+                            "eventId": _position_text(last),
+                        }
+                    )
+                    if len(found) == limit:
+                        break
+            if (len(found) == limit or scanned >= SCAN_MAX) and last is not None:
+                with self.runtime.store.read() as conn:
                     more = conn.execute(base.where(beyond(last)).limit(1)).first()
-                    next_pos = last if more is not None else None
-                    break
-                if len(rows) < SCAN_BATCH:
-                    break
+                next_pos = last if more is not None else None
+                break
+            if len(rows) < SCAN_BATCH:
+                break
         out: dict[str, Any] = {"events": found, "searchedLogStreams": []}
         if next_pos is not None:
             out["nextToken"] = pages.encode(*next_pos, 1 if ascending else 0)
