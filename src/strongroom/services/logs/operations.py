@@ -1,8 +1,9 @@
 """CloudWatch Logs' operations table: the request member naming the log group (authorization: access.py).
 
-PutLogEvents, GetLogEvents and FilterLogEvents are CloudTrail data events for CloudWatch Logs (never in event
-history; a trail records them only when its selectors choose them), and their messages never reach a record:
-audit/records.py leaves ``logEvents`` out.
+PutLogEvents, GetLogEvents and FilterLogEvents are data-plane calls, which CloudTrail keeps out of event history
+(``data_event``); Strongroom's data-event selectors choose S3 object events only so far (audit/data_events.py), so
+no trail records them yet. Their messages could never reach a record anyway: audit/records.py leaves ``logEvents``
+out of ``requestParameters``, and read-only calls have no ``responseElements``.
 """
 
 from __future__ import annotations
