@@ -99,6 +99,10 @@ def test_key_the_service_may_not_use_is_refused(server: ServerProcess, logs: Any
         "The specified KMS key does not exist or is not allowed to be used with Arn "
         f"'arn:aws:logs:us-east-1:{account}:log-group:{group}'"
     )
+    default = kms.create_key()["KeyMetadata"]["Arn"]  # the default key policy names only the account
+    with pytest.raises(ClientError) as exc:
+        logs.create_log_group(logGroupName=group, kmsKeyId=default)
+    assert code(exc) == "AccessDeniedException"
     missing = closed.rsplit("/", 1)[0] + "/" + str(uuid.uuid4())
     with pytest.raises(ClientError) as exc:
         logs.create_log_group(logGroupName=group, kmsKeyId=missing)
