@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -301,7 +302,7 @@ class Selector:
                 if step == _ANY:
                     nxt.extend(node.values() if isinstance(node, dict) else node if isinstance(node, list) else [])
                 elif isinstance(step, int):
-                    if isinstance(node, list) and -len(node) <= step < len(node) and step >= 0:
+                    if isinstance(node, list) and 0 <= step < len(node):
                         nxt.append(node[step])
                 elif isinstance(node, dict) and step in node:
                     nxt.append(node[step])
@@ -368,8 +369,7 @@ class JsonCheck:
             return any(v is None for v in found)
         if self.op in ("IS_TRUE", "IS_FALSE"):
             return any(v is (self.op == "IS_TRUE") for v in found)
-        assert self.value is not None
-        if not found:
+        if self.value is None or not found:
             return False
         return any(_compare(self.op, v, self.value) for v in found)
 
@@ -421,9 +421,10 @@ class JsonPattern:
 
 
 _COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
+Check = Callable[["_Tokens"], Node]  # parses one comparison of the grammar's atoms
 
 
-def _json_expr(tokens: _Tokens, check: Any) -> Node:
+def _json_expr(tokens: _Tokens, check: Check) -> Node:
     """``a || b`` of ``a && b`` of atoms; ``check`` parses one comparison."""
     node = _json_and(tokens, check)
     while tokens.at_op("||"):
@@ -432,7 +433,7 @@ def _json_expr(tokens: _Tokens, check: Any) -> Node:
     return node
 
 
-def _json_and(tokens: _Tokens, check: Any) -> Node:
+def _json_and(tokens: _Tokens, check: Check) -> Node:
     node = _json_atom(tokens, check)
     while tokens.at_op("&&"):
         tokens.take()
@@ -440,14 +441,13 @@ def _json_and(tokens: _Tokens, check: Any) -> Node:
     return node
 
 
-def _json_atom(tokens: _Tokens, check: Any) -> Node:
+def _json_atom(tokens: _Tokens, check: Check) -> Node:
     if tokens.at_op("("):
         tokens.take()
         node = _json_expr(tokens, check)
         tokens.expect_op(")")
         return node
-    result: Node = check(tokens)
-    return result
+    return check(tokens)
 
 
 def _json_check(tokens: _Tokens) -> JsonCheck:
@@ -603,14 +603,13 @@ def _delimited_condition(tokens: _Tokens, name: str) -> Node:
             raise PatternError("expected a field name")
         return _field_check(ts, head.text)
 
-    left: Any = first(tokens)
+    left: Node = first(tokens)
     # the rest of the condition, up to the next comma, in the same && / || grammar
     while tokens.at_op("&&", "||"):
         op = tokens.take().text
         right = _json_and(tokens, named) if op == "||" else _json_atom(tokens, named)
         left = Either(left, right) if op == "||" else Both(left, right)
-    result: Node = left
-    return result
+    return left
 
 
 def _field_check(tokens: _Tokens, name: str) -> FieldCheck:
