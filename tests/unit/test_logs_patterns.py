@@ -29,7 +29,8 @@ UNSTRUCTURED_CASES = [
     ("ERROR -ARGUMENTS", [True, True, False, False]),
     ('ERROR -"BAD REQUEST" -MISSING', [False, True, False, True]),
     ("%4[01]9%", [False, False, True, False]),
-    ("%ERROR 4[0-9]0%", [True, False, False, True]),
+    ("%4[0-9]0]%", [True, False, False, True]),
+    ("%AUTHORIZED%", [False, True, False, False]),  # a regex matches inside words
 ]
 
 
@@ -181,6 +182,10 @@ INVALID = [
     "ERROR }",
     "%unterminated",
     "%(group)%",
+    "%something!%",
+    "%ERROR 4%",  # a space is not among the characters AWS allows
+    "%é%",
+    "{ $.a = %a% || $.b = %b% || $.c = %c% }",  # at most two regexes in a JSON pattern
     "x" * 1025,
 ]
 

@@ -80,9 +80,14 @@ def _value(text: str, quoted: bool) -> Value:
     return Value(text, number=number, wildcard=wildcard)
 
 
+# What AWS's filter-pattern regexes may contain: alphanumerics, a few symbols and operators; no groups ("(" and
+# ")"), no other symbol ("%something!%" is refused), no multi-byte characters.
+_REGEX_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_#=@/;,-^$?[]{}|\\*+.")
+MAX_REGEXES = 2  # per JSON or space-delimited pattern
+
+
 def _regex(body: str) -> re.Pattern[str]:
-    # AWS refuses groups in filter-pattern regexes; anything Python cannot compile is refused too
-    if not body or "(" in body or ")" in body:
+    if not body or not set(body) <= _REGEX_CHARS:
         raise PatternError("invalid regex")
     try:
         return re.compile(body)
@@ -478,8 +483,15 @@ def _json_check(tokens: _Tokens) -> JsonCheck:
     return JsonCheck(selector, nxt.text, value)
 
 
+def _structured_tokens(body: str) -> _Tokens:
+    tokens = _tokens(body)
+    if sum(1 for t in tokens if t.kind == "regex") > MAX_REGEXES:
+        raise PatternError("too many regular expressions")
+    return _Tokens(tokens)
+
+
 def _parse_json(body: str) -> JsonPattern:
-    tokens = _Tokens(_tokens(body))
+    tokens = _structured_tokens(body)
     if tokens.peek() is None:
         raise PatternError("empty JSON pattern")
     root = _json_expr(tokens, _json_check)
@@ -555,7 +567,7 @@ _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\.\.\.")
 
 
 def _parse_delimited(body: str) -> DelimitedPattern:
-    tokens = _Tokens(_tokens(body))
+    tokens = _structured_tokens(body)
     fields: list[Field] = []
     if tokens.peek() is None:
         raise PatternError("empty space-delimited pattern")
