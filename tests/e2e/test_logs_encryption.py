@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from botocore.exceptions import ClientError
 
@@ -148,9 +149,18 @@ def _disk(directory: Path) -> bytes:
     return b"".join(p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file() and "lambda" not in p.parts)
 
 
-def test_messages_are_not_in_plaintext_on_disk(server: ServerProcess, logs: Any, key_arn: str) -> None:
-    if server.database_url:
-        pytest.skip("the SQLite database file: the PostgreSQL server's files are not the test's to read")
+def _database(url: str) -> bytes:
+    """Every row of every table of the PostgreSQL database, as text and raw bytes."""
+    out: list[bytes] = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = [r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        for table in tables:
+            for row in conn.execute(f'SELECT * FROM "{table}"'):  # table names from the catalog
+                out += [bytes(v) if isinstance(v, bytes | memoryview) else str(v).encode() for v in row]
+    return b"\n".join(out)
+
+
+def test_messages_are_not_in_plaintext_at_rest(server: ServerProcess, logs: Any, key_arn: str) -> None:
     canary = f"CANARY-{uuid.uuid4().hex}"
     sealed = f"/test/at-rest/{uuid.uuid4().hex[:8]}"
     kms_group = f"/test/at-rest/{uuid.uuid4().hex[:8]}"
@@ -161,6 +171,7 @@ def test_messages_are_not_in_plaintext_on_disk(server: ServerProcess, logs: Any,
         logs.create_log_stream(logGroupName=group, logStreamName="s")
         put(logs, group, "s", [f"{canary} password=hunter2", json.dumps({"canary": canary})], now)
         assert len(logs.filter_log_events(logGroupName=group, filterPattern="{ $.canary = * }")["events"]) == 1
-    data = _disk(server.data_dir)
+    # SQLite: the database file (and its WAL) in the data directory; PostgreSQL: every row of every table
+    data = _database(server.database_url) if server.database_url else _disk(server.data_dir)
     assert b"CANARY-" not in data and canary.encode() not in data
     assert canary.encode().hex().encode() not in data and b"hunter2" not in data
