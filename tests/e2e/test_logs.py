@@ -91,6 +91,10 @@ def test_retention_policy_values(logs: Any, group: str) -> None:
             logs.put_retention_policy(logGroupName=group, retentionInDays=bad)
         assert code(exc) == "InvalidParameterException"
         assert "enum value set" in exc.value.response["Error"]["Message"]
+    long_name = f"{group}/{'x' * (500 - len(group))}"  # near the 512-character limit
+    logs.create_log_group(logGroupName=long_name)
+    logs.put_retention_policy(logGroupName=long_name, retentionInDays=7)
+    logs.delete_log_group(logGroupName=long_name)
     logs.delete_retention_policy(logGroupName=group)
     assert "retentionInDays" not in logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]
     with pytest.raises(ClientError) as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -49,6 +50,11 @@ def check_kms_key(key: str) -> str:
     if not key.startswith(_KMS_ARN_PREFIX) or ":key/" not in key:
         raise InvalidParameterException(f"Specified KMS key ARN is invalid: {key}")
     return key
+
+
+def retention_job_key(arn: str) -> str:
+    """A group's retention job key: a digest of its ARN (up to ~560 characters; job ids hold 200)."""
+    return hashlib.sha256(arn.encode()).hexdigest()
 
 
 def retention_cutoff_ms(days: int, now: int) -> int:
@@ -116,7 +122,7 @@ class GroupOperations(LogsBase):
             ):
                 conn.execute(delete(table).where(column == row.arn))
             conn.execute(delete(groups).where(groups.c.arn == row.arn))
-            self.runtime.scheduler.cancel(RETENTION_JOB, row.arn, conn=conn)
+            self.runtime.scheduler.cancel(RETENTION_JOB, retention_job_key(row.arn), conn=conn)
 
     def describe_log_groups(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         prefix = request.get("logGroupNamePrefix")
@@ -189,18 +195,20 @@ class GroupOperations(LogsBase):
         with self.runtime.store.write() as conn:
             row = self.require_group(conn, ctx, request["logGroupName"])
             conn.execute(update(groups).where(groups.c.arn == row.arn).values(retention_days=days))
-            self.runtime.scheduler.schedule(RETENTION_JOB, row.arn, clock.now() + RETENTION_SWEEP, conn=conn)
+            self.runtime.scheduler.schedule(
+                RETENTION_JOB, retention_job_key(row.arn), clock.now() + RETENTION_SWEEP, {"arn": row.arn}, conn=conn
+            )
 
     def delete_retention_policy(self, ctx: RequestContext, request: dict[str, Any]) -> None:
         with self.runtime.store.write() as conn:
             row = self.require_group(conn, ctx, request["logGroupName"])
             conn.execute(update(groups).where(groups.c.arn == row.arn).values(retention_days=None))
-            self.runtime.scheduler.cancel(RETENTION_JOB, row.arn, conn=conn)
+            self.runtime.scheduler.cancel(RETENTION_JOB, retention_job_key(row.arn), conn=conn)
 
     def retention_job(self, job: JobContext) -> JobResult | None:
         """Delete the group's events older than its retention; again in an hour while the policy lasts."""
         with self.runtime.store.write() as conn:
-            row = conn.execute(select(groups).where(groups.c.arn == job.key)).first()
+            row = conn.execute(select(groups).where(groups.c.arn == job.payload.get("arn"))).first()
             if row is None or row.retention_days is None:
                 return None
             cutoff = retention_cutoff_ms(row.retention_days, int(job.now.timestamp() * 1000))
