@@ -395,6 +395,12 @@ def test_iam_user_denied_put_log_events(server: ServerProcess, logs: Any, group:
         "Statement": [
             {"Effect": "Allow", "Action": "logs:*", "Resource": "*"},
             {"Effect": "Deny", "Action": "logs:PutLogEvents", "Resource": f"arn:aws:logs:*:*:log-group:{group}:*"},
+            {
+                "Effect": "Deny",
+                "Action": "logs:CreateLogGroup",
+                "Resource": "*",
+                "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["forbidden"]}},
+            },
         ],
     }
     iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps(policy))
@@ -405,3 +411,7 @@ def test_iam_user_denied_put_log_events(server: ServerProcess, logs: Any, group:
         put(theirs, group, "s", ["nope"], server_now_ms(server))
     assert code(exc) == "AccessDeniedException"
     assert theirs.get_log_events(logGroupName=group, logStreamName="s")["events"] == []
+    with pytest.raises(ClientError) as exc:
+        theirs.create_log_group(logGroupName=group + "-tagged", tags={"forbidden": "x"})
+    assert code(exc) == "AccessDeniedException"
+    theirs.create_log_group(logGroupName=group + "-tagged", tags={"allowed": "x"})

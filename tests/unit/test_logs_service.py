@@ -62,6 +62,16 @@ def test_access_resources(operation: str, params: dict[str, Any], resource: str)
     assert check.resource_account == resource.split(":")[4]
 
 
+def test_request_tags_from_the_lower_case_members() -> None:
+    (check,) = access.checks(_ctx("CreateLogGroup"), {"logGroupName": "g", "tags": {"team": "a"}}) or []
+    assert check.context == {"aws:RequestTag/team": "a", "aws:TagKeys": ["team"]}
+    (check,) = access.checks(_ctx("UntagLogGroup"), {"logGroupName": "g", "tags": ["team"]}) or []
+    assert check.context == {"aws:TagKeys": ["team"]}
+    arn = f"arn:aws:logs:us-west-2:{ACCOUNT}:log-group:g"
+    (check,) = access.checks(_ctx("UntagResource"), {"resourceArn": arn, "tagKeys": ["x"]}) or []
+    assert check.context == {"aws:TagKeys": ["x"]}
+
+
 def test_describe_log_groups_is_checked_on_star() -> None:
     assert access.checks(_ctx("DescribeLogGroups"), {}) is None
 

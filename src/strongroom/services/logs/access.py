@@ -6,7 +6,8 @@ Operations on a log group are checked as ``logs:<Operation>`` on ``arn:aws:logs:
 (CreateLogStream, DeleteLogStream, PutLogEvents, GetLogEvents) on
 ``arn:aws:logs:<region>:<account>:log-group:<name>:log-stream:<stream>``, so the usual
 ``log-group:/aws/lambda/fn:*`` grants both. DescribeLogGroups is checked on ``*``. Group checks carry the group's
-tags as ``aws:ResourceTag/*``. Log groups have no resource policies here.
+tags as ``aws:ResourceTag/*``, and requests with tags (CreateLogGroup, Tag*/Untag*) ``aws:RequestTag/*`` and
+``aws:TagKeys``. Log groups have no resource policies here.
 """
 
 from __future__ import annotations
@@ -55,6 +56,19 @@ def _group(ctx: RequestContext, params: dict[str, Any]) -> tuple[str, str] | Non
     return group_arn(ctx.region, ctx.account_id, ident), ctx.account_id
 
 
+def _request_tags(params: dict[str, Any]) -> dict[str, Any]:
+    """aws:RequestTag/* and aws:TagKeys from CloudWatch Logs' lower-case members: ``tags`` (a map, or UntagLogGroup's
+    list of keys) and ``tagKeys``."""
+    given = params.get("tags")
+    tag_map = {str(k): str(v) for k, v in given.items()} if isinstance(given, dict) else {}
+    keys = list(tag_map) + [str(k) for k in (given if isinstance(given, list) else [])]
+    keys += [str(k) for k in params.get("tagKeys") or []]
+    out: dict[str, Any] = {f"aws:RequestTag/{k}": v for k, v in tag_map.items()}
+    if keys:
+        out["aws:TagKeys"] = keys
+    return out
+
+
 def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
     found = _group(ctx, params)
     if found is None:
@@ -69,6 +83,7 @@ def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
         Check(
             action,
             resource,
+            context=_request_tags(params),
             resource_account=account,
             lazy={"aws:resourcetag": _tags(ctx.runtime, arn)},
             lookup_resource_policy=False,
