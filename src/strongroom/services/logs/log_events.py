@@ -18,7 +18,7 @@ from strongroom.core.errors import AwsError
 from strongroom.services.base import pages
 from strongroom.services.logs import patterns
 from strongroom.services.logs.base import LogsBase, Row, now_ms
-from strongroom.services.logs.errors import InvalidParameterException
+from strongroom.services.logs.errors import InvalidParameterException, ResourceNotFoundException
 from strongroom.services.logs.keys import open_message, seal_message
 from strongroom.services.logs.model import data_keys, events, streams
 from strongroom.services.logs.streams import sequence_token
@@ -145,7 +145,10 @@ class EventOperations(LogsBase):
                     }
                 )
         with self.runtime.store.write() as conn:
-            stream = self.require_stream(conn, self.require_group(conn, ctx, group.name), stream_name)
+            current = self.require_group(conn, ctx, group.name)
+            if current.created_ms != group.created_ms:  # deleted and created again meanwhile: another group
+                raise ResourceNotFoundException("The specified log group does not exist.")
+            stream = self.require_stream(conn, current, stream_name)
             values: dict[str, Any] = {"sequence": streams.c.sequence + 1}
             if rows:
                 conn.execute(insert(events), rows)
