@@ -38,9 +38,14 @@ PINNED_READ_ONLY_EXCEPTIONS = {
     # S3 (added with the service): HEAD requests read
     "s3:HeadBucket": True,
     "s3:HeadObject": True,
+    # CloudWatch Logs (added with the service): a search that reads
+    "logs:FilterLogEvents": True,
 }
 # Read-only operations that run in worker threads all the same (on SQLite; unimplemented ones included).
 PINNED_READ_ONLY_OFF_LOOP = {
+    # CloudWatch Logs (added with the service): event reads decrypt, through KMS for a group with a kmsKeyId
+    "logs:FilterLogEvents",
+    "logs:GetLogEvents",
     "kms:GenerateDataKeyPair",
     "kms:GenerateDataKeyPairWithoutPlaintext",
     "sts:AssumeRole",
@@ -100,6 +105,7 @@ PINNED_SERVICE_BODY_LIMITS = {
     "macie2": 1048576,
     "s3": 16777216,
     "s3control": 1048576,
+    "logs": 8388608,
 }
 # Operation limits that differ from the service's; every other Lambda operation takes 1 MiB.
 PINNED_OPERATION_BODY_LIMITS = {

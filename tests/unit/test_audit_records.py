@@ -29,7 +29,7 @@ from strongroom.core.context import Principal
 from strongroom.core.operations import Operation
 
 SESSION = botocore.session.get_session()
-SERVICES = ("kms", "iam", "sts", "secretsmanager", "ssm", "acm", "acm-pca", "cloudtrail", "events", "lambda")
+SERVICES = ("kms", "iam", "sts", "secretsmanager", "ssm", "acm", "acm-pca", "cloudtrail", "events", "lambda", "logs")
 CANARY = "SECRET-CANARY"
 AT = datetime(2025, 5, 20, 20, 46, 16, 123000, tzinfo=UTC)
 

@@ -106,6 +106,8 @@ def test_decode_round_trips_every_operation(service: str, seed: int) -> None:
 def test_encode_round_trips_every_operation(service: str, seed: int) -> None:
     failures: list[str] = []
     for operation in _service_ops(service):
+        if operation.has_event_stream_output:
+            continue  # event streams (CloudWatch Logs' StartLiveTail) are not encoded (docs/status.md)
         output = operation_output(operation, seed)
         response = CODEC.encode(operation, output, "req-1")
         assert response.status == 200

@@ -64,10 +64,11 @@ SECRET_MEMBERS = frozenset(
         "authenticationcode2",
         "sshpublickeybody",
         "privatekeypem",
+        "logevents",  # CloudWatch Logs PutLogEvents: the messages are encrypted at rest, never in a record
     }
 )
 # Secrets CloudTrail leaves out entirely rather than marking hidden.
-OMITTED_SECRETS = frozenset({"plaintext", "secretstring", "secretbinary", "privatekey", "secretaccesskey"})
+OMITTED_SECRETS = frozenset({"plaintext", "secretstring", "secretbinary", "privatekey", "secretaccesskey", "logevents"})
 _SECRET_FRAGMENTS = ("password", "privatekey", "secretaccesskey", "sessiontoken", "passphrase")
 
 # CloudTrail's readOnly comes from the operation's row (``read_only``, services/<svc>/operations.py); a row that

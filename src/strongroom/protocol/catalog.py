@@ -1,9 +1,10 @@
 """The services Strongroom speaks, as botocore models them, indexed the ways a request names them.
 
-A service's model is loaded by the first request (or call) that needs it, not when the server starts: the eighteen
-models held ~29 MB in every server process, most of it for services a deployment never calls (S3 and S3 Control
-alone ~5 MB). What routing must know before any model is loaded (the signing name, the ``X-Amz-Target`` prefix and
-the protocols) is written out in ``WIRING``; tests/unit/test_protocol_catalog.py checks it against the models.
+A service's model is loaded by the first request (or call) that needs it, not when the server starts: the models
+(eighteen of them then) held ~29 MB in every server process, most of it for services a deployment never calls (S3
+and S3 Control alone ~5 MB). What routing must know before any model is loaded (the signing name, the
+``X-Amz-Target`` prefix and the protocols) is written out in ``WIRING``; tests/unit/test_protocol_catalog.py checks
+it against the models.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ WIRING: dict[str, Wiring] = {
     "macie2": Wiring("macie2", None, ("rest-json",)),
     "s3": Wiring("s3", None, ("rest-xml",)),
     "s3control": Wiring("s3", None, ("rest-xml",)),  # S3 Control signs as "s3"; the router tells it by its path
+    "logs": Wiring("logs", "Logs_20140328", ("json",)),
 }
 
 WIRED_SERVICES: tuple[str, ...] = tuple(WIRING)

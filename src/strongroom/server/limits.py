@@ -47,6 +47,8 @@ SERVICE_BODY_LIMITS: dict[str, int] = {
     # XML documents (DeleteObjects of 1,000 keys, lifecycle rules, policies of 20 KB); object bodies stream
     # (PutObject and UploadPart say their own limit in their rows, and are never held in memory)
     "s3": 16 * MIB,
+    # PutLogEvents: 1,048,576 bytes of messages (26 bytes counted per event), JSON-escaped and framed
+    "logs": 8 * MIB,
 }
 
 # Operations without a row (not implemented) whose documented quota differs from their service's: a 50 MB .zip,

@@ -56,6 +56,8 @@ class PipelineRuntime(ServiceRuntime, Protocol):
 log = logging.getLogger("strongroom.request")
 
 _VALIDATION_CODE = {"query": "ValidationError"}
+# Services that answer the model's constraint failures with an error of their own (same message text).
+_SERVICE_VALIDATION_CODE = {"logs": "InvalidParameterException"}
 _DIGITS = frozenset("0123456789")
 
 # Read-only as CloudTrail counts them, yet writing (STS stores a session): operations with no row (not implemented)
@@ -349,7 +351,9 @@ class Pipeline:
         if self.validate_input and operation.input_shape is not None and route.protocol != "rest-xml":
             errors = validation_errors(operation.input_shape, params)
             if errors:
-                code = _VALIDATION_CODE.get(route.protocol, "ValidationException")
+                code = _SERVICE_VALIDATION_CODE.get(
+                    route.service.service_name, _VALIDATION_CODE.get(route.protocol, "ValidationException")
+                )
                 raise AwsError(format_message(errors), code=code, status=400)
         service_name = route.service.service_name
         handler = self.runtime.providers.handler(service_name, operation.name)

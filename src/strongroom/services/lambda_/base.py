@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, delete, exists, insert, select
 
 from strongroom.core.clock import clock
+from strongroom.core.errors import AwsError
 from strongroom.services.base.family import ServiceBase
 from strongroom.services.lambda_ import model
 from strongroom.services.lambda_.code_url import forget_key
 from strongroom.services.lambda_.errors import PreconditionFailedException
-from strongroom.services.lambda_.records import FunctionRef, parse_function_name
-from strongroom.services.lambda_.runner import Runner
+from strongroom.services.lambda_.log_delivery import LogDelivery
+from strongroom.services.lambda_.records import FunctionRecord, FunctionRef, parse_function_name
+from strongroom.services.lambda_.runner import Outcome, Runner
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext, ServiceRuntime
@@ -27,10 +29,20 @@ class LambdaBase(ServiceBase):
     """Shared state; families declare ``scheduled_jobs = {"kind": "method"}`` to be registered at start."""
 
     runner: Runner
+    log_delivery: LogDelivery
 
     def __init__(self, runtime: ServiceRuntime) -> None:
         self.runner = Runner(runtime)
+        self.log_delivery = LogDelivery(runtime)
         super().__init__(runtime)
+
+    def ship_logs(self, record: FunctionRecord, outcome: Outcome) -> None:
+        """Hand the invocation's log to CloudWatch Logs (in the background; never failing the invocation)."""
+        try:
+            principal = self.runner.role_principal(record)
+        except AwsError:
+            return
+        self.log_delivery.submit(record, principal, outcome)
 
     def reset(self) -> None:
         """Test-mode reset: cached credentials belong to sessions that are gone, and the settings table (the

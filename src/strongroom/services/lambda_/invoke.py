@@ -79,6 +79,7 @@ class InvokeOperations(LambdaBase):
         if kind != "RequestResponse":
             raise InvalidParameterValueException(f"Unsupported InvocationType: {kind}")
         outcome = self.runner.invoke(record, payload, ctx.request_id, invoked_arn)
+        self.ship_logs(record, outcome)
         out: dict[str, Any] = {"StatusCode": 200, "Payload": outcome.payload, "ExecutedVersion": record.version}
         if outcome.function_error:
             out["FunctionError"] = outcome.function_error
@@ -127,6 +128,7 @@ class InvokeOperations(LambdaBase):
                 return
             payload = self.runtime.seal.unwrap(base64.b64decode(data["payload"]), _payload_aad(job_key))
             outcome: Outcome = self.runner.invoke(record, payload, job_key, data["invoked_arn"])
+            self.ship_logs(record, outcome)
             attempt = int(data.get("attempt", 1))
             if outcome.function_error and attempt < ASYNC_ATTEMPTS:
                 retry = dict(data, attempt=attempt + 1)

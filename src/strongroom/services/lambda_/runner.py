@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from strongroom.core.clock import clock
+from strongroom.core.context import Principal
 from strongroom.iam.directory import Directory
 from strongroom.services.lambda_ import model
 from strongroom.services.lambda_.code_url import endpoint
@@ -61,6 +62,7 @@ class Outcome:
     function_error: str | None  # "Unhandled" or None
     log: str
     duration_ms: float
+    log_stream: str = ""  # the CloudWatch Logs stream of the invocation's execution environment
 
 
 class Runner:
@@ -70,17 +72,19 @@ class Runner:
         self.root = runtime.config.data_dir.resolve() / "lambda"
         self.sandbox = Sandbox(runtime)
         self._creds: dict[tuple[str, str], dict[str, Any]] = {}
+        self._principals: dict[str, Principal] = {}  # access key id -> the execution-role session
         self._lock = threading.Lock()
         self._unpack_lock = threading.Lock()
 
     def forget(self) -> None:
         with self._lock:
             self._creds.clear()
+            self._principals.clear()
 
     def forget_function(self, arn: str) -> None:
         with self._lock:
             for key in [k for k in self._creds if k[1] == arn]:
-                del self._creds[key]
+                self._principals.pop(self._creds.pop(key)["AccessKeyId"], None)
 
     # --- package cache ---------------------------------------------------------------------------------
 
@@ -123,9 +127,23 @@ class Runner:
         if role is None:
             raise InvalidParameterValueException(ROLE_NOT_ASSUMABLE)
         creds = issue_service_role_session(self.runtime, role, record.name, SESSION_SECONDS)
+        principal = Principal(
+            "AssumedRole",
+            role.account_id,
+            f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{record.name}",
+            f"{role.role_id}:{record.name}",
+            creds["AccessKeyId"],
+        )
         with self._lock:
             self._creds[key] = creds
+            self._principals[creds["AccessKeyId"]] = principal
         return creds
+
+    def role_principal(self, record: FunctionRecord) -> Principal | None:
+        """The execution-role session the function ran as (Lambda writes its logs as that session)."""
+        creds = self.credentials(record)
+        with self._lock:
+            return self._principals.get(creds["AccessKeyId"])
 
     # --- running ---------------------------------------------------------------------------------------
 
@@ -179,7 +197,10 @@ class Runner:
         try:
             if identity is not None:
                 os.chown(tmp, identity.uid, identity.gid)
-            return self._run(record, payload, request_id, invoked_arn, task_root, private, tmp, identity, creds, stream)
+            outcome = self._run(
+                record, payload, request_id, invoked_arn, task_root, private, tmp, identity, creds, stream
+            )
+            return replace(outcome, log_stream=stream)
         finally:
             self.sandbox.release(identity)
             shutil.rmtree(tmp, ignore_errors=True)  # rmtree does not follow the function's symlinks

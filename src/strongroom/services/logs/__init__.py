@@ -1,0 +1,1 @@
+"""Amazon CloudWatch Logs: the subset API Gateway, Lambda and WAF write to."""
