@@ -94,6 +94,7 @@ _ARN_NAMESPACE = {
     "acm-pca": "ACMPCA",
     "cloudtrail": "CloudTrail",
     "lambda": "Lambda",
+    "apigateway": "ApiGateway",
     "s3": "S3",
     "sns": "SNS",
     "sqs": "SQS",

@@ -34,6 +34,7 @@ TABLE_OWNERS = (
     "strongroom.services.secretsmanager.model",
     "strongroom.store.blobs",
     "strongroom.services.s3.model",
+    "strongroom.services.apigateway.model",
 )
 
 
