@@ -128,7 +128,7 @@ def test_rest_api_pages(apigw: Any) -> None:
         for i in p["items"]
     ]
     assert set(paginated) == set(seen)
-    code, message, _ = _error(lambda: apigw.get_rest_apis(position="garbage!"))
+    code, _, _ = _error(lambda: apigw.get_rest_apis(position="garbage!"))
     assert code == "BadRequestException"
 
 
@@ -350,7 +350,7 @@ def test_methods_and_integrations(apigw: Any) -> None:
 
 
 def test_deployments_and_stages(apigw: Any) -> None:
-    api_id, root, pets = deployable(apigw)
+    api_id, _, _ = deployable(apigw)
     empty = make_api(apigw)
     code, message, _ = _error(lambda: apigw.create_deployment(restApiId=empty["id"], stageName="prod"))
     assert (code, message) == ("BadRequestException", "The REST API doesn't contain any methods")
