@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+from strongroom.core.config import Config
+from strongroom.services.apigateway import deployed
+from strongroom.store.engine import Store
 from tests.e2e.access_support import allow, client_for, deny, make_user, second_account
 from tests.e2e.acm_support import wait_status
 from tests.e2e.apigateway_support import deployable, make_api, unique
@@ -225,6 +228,14 @@ def test_domain_names_and_mappings(server: ServerProcess, apigw: Any, issued_cer
     )
     assert moved["basePath"] == "v2" and moved["stage"] == "prod"
     assert {m["basePath"] for m in apigw.get_base_path_mappings(domainName=name)["items"]} == {"(none)", "v2"}
+    store = Store(Config(data_dir=server.data_dir, database_url=server.database_url).effective_database_url())
+    try:  # the data plane's view: the host routes by base path
+        route = deployed.find_domain(store, "us-east-1", name.upper() + ":443")
+    finally:
+        store.dispose()
+    assert route is not None and route.doc["regionalCertificateArn"] == issued_certificate
+    assert route.match("/v2/pets") == (deployed.Mapping("v2", api_id, "prod"), "/pets")
+    assert route.match("/pets") == (deployed.Mapping("(none)", api_id, "prod"), "/pets")
     apigw.delete_base_path_mapping(domainName=name, basePath="v2")
     code, message, _ = _error(lambda: apigw.get_base_path_mapping(domainName=name, basePath="v2"))
     assert (code, message) == ("NotFoundException", "Invalid base path mapping identifier specified")
