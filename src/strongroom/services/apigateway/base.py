@@ -59,6 +59,11 @@ def bad_position() -> AwsError:
 class ApiGatewayBase(ServiceBase):
     """Shared helpers; the families (restapis.py, methods.py, ...) derive from this."""
 
+    # -- what one family provides to the others (Provider lists every family; these come last in its MRO) --
+
+    def api_wire(self, conn: Connection, row: dict[str, Any]) -> Doc:
+        raise NotImplementedError  # restapis.py (RestApiOperations)
+
     @staticmethod
     def now() -> datetime:
         return clock.now()

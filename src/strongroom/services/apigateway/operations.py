@@ -100,4 +100,8 @@ OPERATIONS: Mapping[str, Operation] = operations(
     Operation("UpdateRestApi", actions=("apigateway:PATCH",)),
     Operation("UpdateStage", actions=("apigateway:PATCH",)),
     Operation("UpdateUsagePlan", actions=("apigateway:PATCH",)),
+    # export.py
+    Operation("GetExport", actions=("apigateway:GET",)),
+    Operation("ImportRestApi", actions=("apigateway:POST",)),
+    Operation("PutRestApi", actions=("apigateway:PUT",)),
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from strongroom.services.apigateway.apiparts import ApiPartOperations
 from strongroom.services.apigateway.deployments import DeploymentOperations
 from strongroom.services.apigateway.domains import DomainOperations
+from strongroom.services.apigateway.export import ExportOperations
 from strongroom.services.apigateway.keys import KeyOperations
 from strongroom.services.apigateway.methods import MethodOperations
 from strongroom.services.apigateway.restapis import RestApiOperations
@@ -20,6 +21,7 @@ class Provider(
     KeyOperations,
     DomainOperations,
     TaggingOperations,
+    ExportOperations,
 ):
     """Amazon API Gateway control plane."""
 
@@ -122,3 +124,8 @@ class Provider(
     get_tags = TaggingOperations.get_tags
     tag_resource = TaggingOperations.tag_resource
     untag_resource = TaggingOperations.untag_resource
+
+    # export.py
+    get_export = ExportOperations.get_export
+    import_rest_api = ExportOperations.import_rest_api
+    put_rest_api = ExportOperations.put_rest_api
