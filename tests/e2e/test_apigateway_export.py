@@ -198,3 +198,57 @@ def test_export_import_errors(apigw: Any) -> None:
     assert "broken" not in {a["name"] for a in apigw.get_rest_apis(limit=500)["items"]}
     code, _, _ = _error(lambda: apigw.put_rest_api(restApiId=api_id, mode="replace", body=b"{}"))
     assert code == "ValidationException"  # the model's enum, checked before the call as AWS does
+
+
+def test_arbitrary_patches_and_definitions_answer_4xx(server: ServerProcess, apigw: Any) -> None:
+    """Every Update* call, given paths and values it does not take, answers a client error, never a fault."""
+    api_id = _build(apigw)
+    resource = next(r for r in apigw.get_resources(restApiId=api_id)["items"] if r["path"] == "/pets")["id"]
+    key = apigw.create_api_key(name=unique("k"))["id"]
+    plan = apigw.create_usage_plan(name=unique("p"))["id"]
+    targets: list[tuple[str, dict[str, Any]]] = [
+        ("update_rest_api", {"restApiId": api_id}),
+        ("update_resource", {"restApiId": api_id, "resourceId": resource}),
+        ("update_method", {"restApiId": api_id, "resourceId": resource, "httpMethod": "GET"}),
+        (
+            "update_method_response",
+            {"restApiId": api_id, "resourceId": resource, "httpMethod": "GET", "statusCode": "200"},
+        ),
+        ("update_integration", {"restApiId": api_id, "resourceId": resource, "httpMethod": "GET"}),
+        (
+            "update_integration_response",
+            {"restApiId": api_id, "resourceId": resource, "httpMethod": "GET", "statusCode": "200"},
+        ),
+        ("update_stage", {"restApiId": api_id, "stageName": "prod"}),
+        ("update_gateway_response", {"restApiId": api_id, "responseType": "THROTTLED"}),
+        ("update_model", {"restApiId": api_id, "modelName": "Pet"}),
+        ("update_api_key", {"apiKey": key}),
+        ("update_usage_plan", {"usagePlanId": plan}),
+        ("update_account", {}),
+    ]
+    patches = [
+        {"op": "replace", "path": "/"},
+        {"op": "add", "path": "/requestParameters/"},
+        {"op": "remove", "path": "/name"},
+        {"op": "replace", "path": "/timeoutInMillis", "value": "ten"},
+        {"op": "move", "path": "/description", "from": "/name"},
+        {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "fast"},
+        {"op": "replace", "path": "/throttle/burstLimit", "value": "-1"},
+        {"op": "add", "path": "/binaryMediaTypes/x", "value": ""},
+    ]
+    for method, kwargs in targets:
+        for operation in patches:
+            try:
+                getattr(apigw, method)(patchOperations=[operation], **kwargs)
+            except apigw.exceptions.ClientError as exc:
+                status = exc.response["ResponseMetadata"]["HTTPStatusCode"]
+                assert 400 <= status < 500, (method, operation, exc.response["Error"])
+    for body in (
+        b"[]",
+        b'{"openapi": "3", "info": {"title": "t"}, "paths": {"/a": {"get": {"responses": []}}}}',
+        b"openapi: [1",
+    ):
+        try:
+            apigw.import_rest_api(body=body)
+        except apigw.exceptions.ClientError as exc:
+            assert exc.response["ResponseMetadata"]["HTTPStatusCode"] == 400, body

@@ -216,6 +216,17 @@ def parse_definition(body: Any) -> Doc:
     return doc
 
 
+def read_plan(body: Any) -> importer.ImportPlan:
+    """The import plan of a definition; a definition of the wrong shape (a list where an object belongs, a number
+    that is not one) is the caller's error, not a server fault."""
+    try:
+        return importer.plan(parse_definition(body))
+    except (AttributeError, TypeError, ValueError, KeyError) as exc:
+        raise BadRequestException(
+            f"Invalid OpenAPI input: the definition is malformed ({type(exc).__name__})"
+        ) from None
+
+
 class ExportOperations(ApiGatewayBase):
     # -- GetExport ------------------------------------------------------------------------------------------------
 
@@ -260,7 +271,7 @@ class ExportOperations(ApiGatewayBase):
     # -- ImportRestApi / PutRestApi -------------------------------------------------------------------------------
 
     def import_rest_api(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        plan = importer.plan(parse_definition(request.get("body")))
+        plan = read_plan(request.get("body"))
         params = request.get("parameters") or {}
         kind = str(params.get("endpointConfigurationTypes") or "EDGE").upper()
         if kind not in ("EDGE", "REGIONAL", "PRIVATE"):
@@ -291,7 +302,7 @@ class ExportOperations(ApiGatewayBase):
         mode = request.get("mode") or "merge"
         if mode not in ("merge", "overwrite"):
             raise BadRequestException(f"Invalid mode specified: {mode}. Valid options are merge,overwrite")
-        plan = importer.plan(parse_definition(request.get("body")))
+        plan = read_plan(request.get("body"))
         with self.runtime.store.write() as conn:
             api = self.api_row(conn, ctx, request["restApiId"])
             self.apply_plan(conn, ctx, api["id"], plan, overwrite=mode == "overwrite")
