@@ -177,7 +177,7 @@ class ApiPartOperations(ApiGatewayBase):
         doc["authorizerResultTtlInSeconds"] = DEFAULT_TTL if ttl is None else int(ttl)
         check_authorizer(doc)
         with self.runtime.store.write() as conn:
-            api = self.api_row(conn, ctx, request["restApiId"])
+            api = self.api_row(conn, ctx, request["restApiId"], lock=True)
             self.put_item(conn, api["id"], "authorizer", doc["id"], doc)
         return doc
 
@@ -197,7 +197,7 @@ class ApiPartOperations(ApiGatewayBase):
 
     def update_authorizer(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.write() as conn:
-            api = self.api_row(conn, ctx, request["restApiId"])
+            api = self.api_row(conn, ctx, request["restApiId"], lock=True)
             doc = self._authorizer(conn, api["id"], request["authorizerId"])
             patch.apply(doc, request.get("patchOperations"), AUTHORIZER_RULES)
             check_authorizer(doc)
@@ -207,7 +207,7 @@ class ApiPartOperations(ApiGatewayBase):
     def delete_authorizer(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         authorizer_id = request["authorizerId"]
         with self.runtime.store.write() as conn:
-            api = self.api_row(conn, ctx, request["restApiId"])
+            api = self.api_row(conn, ctx, request["restApiId"], lock=True)
             doc = self._authorizer(conn, api["id"], authorizer_id)
             used = self._methods_using(conn, api["id"], lambda m: m.get("authorizerId") == authorizer_id)
             if used is not None:
@@ -226,7 +226,7 @@ class ApiPartOperations(ApiGatewayBase):
         doc["validateRequestBody"] = bool(request.get("validateRequestBody", False))
         doc["validateRequestParameters"] = bool(request.get("validateRequestParameters", False))
         with self.runtime.store.write() as conn:
-            api = self.api_row(conn, ctx, request["restApiId"])
+            api = self.api_row(conn, ctx, request["restApiId"], lock=True)
             self.put_item(conn, api["id"], "validator", doc["id"], doc)
         return doc
 
@@ -246,7 +246,7 @@ class ApiPartOperations(ApiGatewayBase):
 
     def update_request_validator(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.write() as conn:
-            api = self.api_row(conn, ctx, request["restApiId"])
+            api = self.api_row(conn, ctx, request["restApiId"], lock=True)
             doc = self._validator(conn, api["id"], request["requestValidatorId"])
             patch.apply(doc, request.get("patchOperations"), VALIDATOR_RULES)
             if "name" in doc and not doc["name"]:
@@ -257,7 +257,7 @@ class ApiPartOperations(ApiGatewayBase):
     def delete_request_validator(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         validator_id = request["requestValidatorId"]
         with self.runtime.store.write() as conn:
-            api = self.api_row(conn, ctx, request["restApiId"])
+            api = self.api_row(conn, ctx, request["restApiId"], lock=True)
             self._validator(conn, api["id"], validator_id)
             used = self._methods_using(conn, api["id"], lambda m: m.get("requestValidatorId") == validator_id)
             if used is not None:
@@ -280,7 +280,7 @@ class ApiPartOperations(ApiGatewayBase):
         doc["schema"] = request["schema"]
         doc["contentType"] = request["contentType"]
         with self.runtime.store.write() as conn:
-            api = self.api_row(conn, ctx, request["restApiId"])
+            api = self.api_row(conn, ctx, request["restApiId"], lock=True)
             if self.item(conn, api["id"], "model", name) is not None:
                 raise ConflictException("Model name already exists for this REST API")
             self.put_item(conn, api["id"], "model", name, doc)
@@ -302,7 +302,7 @@ class ApiPartOperations(ApiGatewayBase):
 
     def update_model(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.write() as conn:
-            api = self.api_row(conn, ctx, request["restApiId"])
+            api = self.api_row(conn, ctx, request["restApiId"], lock=True)
             doc = self._model(conn, api["id"], request["modelName"])
             patch.apply(doc, request.get("patchOperations"), MODEL_RULES)
             check_schema(doc.get("schema"))
@@ -314,7 +314,7 @@ class ApiPartOperations(ApiGatewayBase):
     def delete_model(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         name = request["modelName"]
         with self.runtime.store.write() as conn:
-            api = self.api_row(conn, ctx, request["restApiId"])
+            api = self.api_row(conn, ctx, request["restApiId"], lock=True)
             self._model(conn, api["id"], name)
             used = self._methods_using(conn, api["id"], lambda m: name in (m.get("requestModels") or {}).values())
             if used is not None:
@@ -339,7 +339,7 @@ class ApiPartOperations(ApiGatewayBase):
         doc["responseTemplates"] = request.get("responseTemplates") or {}
         doc["defaultResponse"] = False
         with self.runtime.store.write() as conn:
-            api = self.api_row(conn, ctx, request["restApiId"])
+            api = self.api_row(conn, ctx, request["restApiId"], lock=True)
             self.put_item(conn, api["id"], "gatewayresponse", kind, doc)
         return doc
 
@@ -360,7 +360,7 @@ class ApiPartOperations(ApiGatewayBase):
     def update_gateway_response(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         kind = self._response_type(request["responseType"])
         with self.runtime.store.write() as conn:
-            api = self.api_row(conn, ctx, request["restApiId"])
+            api = self.api_row(conn, ctx, request["restApiId"], lock=True)
             doc = self.item(conn, api["id"], "gatewayresponse", kind) or default_gateway_response(kind)
             patch.apply(doc, request.get("patchOperations"), GATEWAY_RESPONSE_RULES)
             doc["defaultResponse"] = False
@@ -372,7 +372,7 @@ class ApiPartOperations(ApiGatewayBase):
     def delete_gateway_response(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         kind = self._response_type(request["responseType"])
         with self.runtime.store.write() as conn:
-            api = self.api_row(conn, ctx, request["restApiId"])
+            api = self.api_row(conn, ctx, request["restApiId"], lock=True)
             if not self.delete_item(conn, api["id"], "gatewayresponse", kind):
                 raise NotFoundException("Gateway response type not defined on api")
         return {}

@@ -91,8 +91,11 @@ class ApiGatewayBase(ServiceBase):
     def not_found_api(ctx: RequestContext, api_id: str) -> AwsError:
         return NotFoundException(f"Invalid API identifier specified {ctx.account_id}:{api_id}")
 
-    def api_row(self, conn: Connection, ctx: RequestContext, api_id: str) -> dict[str, Any]:
-        row = conn.execute(select(rest_apis).where(rest_apis.c.id == api_id)).one_or_none()
+    def api_row(self, conn: Connection, ctx: RequestContext, api_id: str, *, lock: bool = False) -> dict[str, Any]:
+        """The API's row; ``lock`` (in a write) holds it until commit, so changes to one API's parts, which are
+        read-modify-writes of JSON documents, follow one another on PostgreSQL (SQLite has one writer anyway)."""
+        query = select(rest_apis).where(rest_apis.c.id == api_id)
+        row = conn.execute(query.with_for_update() if lock else query).one_or_none()
         if row is None or row.account_id != ctx.account_id or row.region != ctx.region:
             raise self.not_found_api(ctx, api_id)
         return dict(row._mapping)

@@ -263,7 +263,7 @@ class DeploymentOperations(ApiGatewayBase):
             check_stage_name(stage_name)
         check_variables(request.get("variables"))
         with self.runtime.store.write() as conn:
-            api = self.api_row(conn, ctx, request["restApiId"])
+            api = self.api_row(conn, ctx, request["restApiId"], lock=True)
             snap = self.snapshot(conn, api)
             deployment_id, now = new_id(6), self.now()
             conn.execute(
@@ -325,7 +325,7 @@ class DeploymentOperations(ApiGatewayBase):
 
     def update_deployment(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.write() as conn:
-            api = self.api_row(conn, ctx, request["restApiId"])
+            api = self.api_row(conn, ctx, request["restApiId"], lock=True)
             row = self._deployment(conn, api["id"], request["deploymentId"])
             doc: Doc = {"description": row.description} if row.description else {}
             patch.apply(doc, request.get("patchOperations"), patch.Rules([patch.rule("/description")]))
@@ -338,7 +338,7 @@ class DeploymentOperations(ApiGatewayBase):
 
     def delete_deployment(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.write() as conn:
-            api = self.api_row(conn, ctx, request["restApiId"])
+            api = self.api_row(conn, ctx, request["restApiId"], lock=True)
             row = self._deployment(conn, api["id"], request["deploymentId"])
             used = conn.execute(
                 select(stages.c.name).where(stages.c.api_id == api["id"], stages.c.deployment_id == row.id)
@@ -384,7 +384,7 @@ class DeploymentOperations(ApiGatewayBase):
         check_variables(request.get("variables"))
         self.check_tags(request.get("tags"))
         with self.runtime.store.write() as conn:
-            api = self.api_row(conn, ctx, request["restApiId"])
+            api = self.api_row(conn, ctx, request["restApiId"], lock=True)
             self._deployment(conn, api["id"], request["deploymentId"])
             if self._stage_row(conn, api["id"], name, missing_ok=True) is not None:
                 raise ConflictException("Stage already exists")
@@ -424,7 +424,7 @@ class DeploymentOperations(ApiGatewayBase):
 
     def update_stage(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.write() as conn:
-            api = self.api_row(conn, ctx, request["restApiId"])
+            api = self.api_row(conn, ctx, request["restApiId"], lock=True)
             row = self._stage_row(conn, api["id"], request["stageName"])
             doc = loads(row.doc)
             doc["deploymentId"] = row.deployment_id
@@ -441,7 +441,7 @@ class DeploymentOperations(ApiGatewayBase):
 
     def delete_stage(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.write() as conn:
-            api = self.api_row(conn, ctx, request["restApiId"])
+            api = self.api_row(conn, ctx, request["restApiId"], lock=True)
             row = self._stage_row(conn, api["id"], request["stageName"])
             conn.execute(delete(stages).where(stages.c.api_id == api["id"], stages.c.name == row.name))
             self.drop_tags(conn, stage_arn(ctx.region, api["id"], row.name))

@@ -96,10 +96,9 @@ class DomainOperations(ApiGatewayBase):
             out["tags"] = found
         return out
 
-    def _domain_row(self, conn: Connection, ctx: RequestContext, name: str) -> Any:
-        row = conn.execute(
-            select(domain_names).where(domain_names.c.region == ctx.region, domain_names.c.name == name)
-        ).one_or_none()
+    def _domain_row(self, conn: Connection, ctx: RequestContext, name: str, *, lock: bool = False) -> Any:
+        query = select(domain_names).where(domain_names.c.region == ctx.region, domain_names.c.name == name)
+        row = conn.execute(query.with_for_update() if lock else query).one_or_none()
         if row is None or row.account_id != ctx.account_id:
             raise NotFoundException("Invalid domain name identifier specified")
         return row
@@ -201,7 +200,7 @@ class DomainOperations(ApiGatewayBase):
 
     def update_domain_name(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.write() as conn:
-            row = self._domain_row(conn, ctx, str(request["domainName"]).lower())
+            row = self._domain_row(conn, ctx, str(request["domainName"]).lower(), lock=True)
             doc = loads(row.doc)
             before = dict(doc)
             patch.apply(doc, request.get("patchOperations"), DOMAIN_RULES)
@@ -229,7 +228,7 @@ class DomainOperations(ApiGatewayBase):
 
     def delete_domain_name(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.write() as conn:
-            row = self._domain_row(conn, ctx, str(request["domainName"]).lower())
+            row = self._domain_row(conn, ctx, str(request["domainName"]).lower(), lock=True)
             conn.execute(
                 delete(base_path_mappings).where(
                     base_path_mappings.c.region == ctx.region, base_path_mappings.c.domain_name == row.name
@@ -281,7 +280,7 @@ class DomainOperations(ApiGatewayBase):
     def create_base_path_mapping(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         base_path = request.get("basePath") or NONE_PATH
         with self.runtime.store.write() as conn:
-            domain = self._domain_row(conn, ctx, str(request["domainName"]).lower())
+            domain = self._domain_row(conn, ctx, str(request["domainName"]).lower(), lock=True)
             self._check_mapping(conn, ctx, base_path, request["restApiId"], request.get("stage"))
             exists = conn.execute(
                 select(base_path_mappings.c.base_path).where(
@@ -321,7 +320,7 @@ class DomainOperations(ApiGatewayBase):
 
     def update_base_path_mapping(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.write() as conn:
-            domain = self._domain_row(conn, ctx, str(request["domainName"]).lower())
+            domain = self._domain_row(conn, ctx, str(request["domainName"]).lower(), lock=True)
             row = self._mapping_row(conn, ctx, domain.name, request["basePath"])
             doc: Doc = {"basePath": row.base_path, "restApiId": row.api_id, "stage": row.stage}
             patch.apply(doc, request.get("patchOperations"), MAPPING_RULES)
@@ -350,7 +349,7 @@ class DomainOperations(ApiGatewayBase):
 
     def delete_base_path_mapping(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.write() as conn:
-            domain = self._domain_row(conn, ctx, str(request["domainName"]).lower())
+            domain = self._domain_row(conn, ctx, str(request["domainName"]).lower(), lock=True)
             row = self._mapping_row(conn, ctx, domain.name, request["basePath"])
             conn.execute(
                 delete(base_path_mappings).where(

@@ -304,7 +304,7 @@ class ExportOperations(ApiGatewayBase):
             raise BadRequestException(f"Invalid mode specified: {mode}. Valid options are merge,overwrite")
         plan = read_plan(request.get("body"))
         with self.runtime.store.write() as conn:
-            api = self.api_row(conn, ctx, request["restApiId"])
+            api = self.api_row(conn, ctx, request["restApiId"], lock=True)
             self.apply_plan(conn, ctx, api["id"], plan, overwrite=mode == "overwrite")
             return self.api_wire(conn, self.api_row(conn, ctx, api["id"]))
 

@@ -175,8 +175,9 @@ class KeyOperations(ApiGatewayBase):
             out["tags"] = found
         return out
 
-    def _key_row(self, conn: Connection, ctx: RequestContext, key_id: str) -> Any:
-        row = conn.execute(select(api_keys).where(api_keys.c.id == key_id)).one_or_none()
+    def _key_row(self, conn: Connection, ctx: RequestContext, key_id: str, *, lock: bool = False) -> Any:
+        query = select(api_keys).where(api_keys.c.id == key_id)
+        row = conn.execute(query.with_for_update() if lock else query).one_or_none()
         if row is None or row.account_id != ctx.account_id or row.region != ctx.region:
             raise NotFoundException("Invalid API Key identifier specified")
         return row
@@ -243,7 +244,7 @@ class KeyOperations(ApiGatewayBase):
 
     def update_api_key(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.write() as conn:
-            row = self._key_row(conn, ctx, request["apiKey"])
+            row = self._key_row(conn, ctx, request["apiKey"], lock=True)
             doc = loads(row.doc)
             if row.name is not None:
                 doc["name"] = row.name
@@ -258,7 +259,7 @@ class KeyOperations(ApiGatewayBase):
 
     def delete_api_key(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.write() as conn:
-            row = self._key_row(conn, ctx, request["apiKey"])
+            row = self._key_row(conn, ctx, request["apiKey"], lock=True)
             conn.execute(delete(usage_plan_keys).where(usage_plan_keys.c.key_id == row.id))
             conn.execute(delete(api_keys).where(api_keys.c.id == row.id))
             self.drop_tags(conn, key_arn(ctx.region, row.id))
@@ -291,8 +292,9 @@ class KeyOperations(ApiGatewayBase):
             out["tags"] = found
         return out
 
-    def _plan_row(self, conn: Connection, ctx: RequestContext, plan_id: str) -> Any:
-        row = conn.execute(select(usage_plans).where(usage_plans.c.id == plan_id)).one_or_none()
+    def _plan_row(self, conn: Connection, ctx: RequestContext, plan_id: str, *, lock: bool = False) -> Any:
+        query = select(usage_plans).where(usage_plans.c.id == plan_id)
+        row = conn.execute(query.with_for_update() if lock else query).one_or_none()
         if row is None or row.account_id != ctx.account_id or row.region != ctx.region:
             raise NotFoundException(f"Invalid Usage Plan ID specified: {plan_id}")
         return row
@@ -335,7 +337,7 @@ class KeyOperations(ApiGatewayBase):
 
     def update_usage_plan(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.write() as conn:
-            row = self._plan_row(conn, ctx, request["usagePlanId"])
+            row = self._plan_row(conn, ctx, request["usagePlanId"], lock=True)
             doc = loads(row.doc)
             patch.apply(doc, request.get("patchOperations"), USAGE_PLAN_RULES)
             if not doc.get("name"):
@@ -347,7 +349,7 @@ class KeyOperations(ApiGatewayBase):
 
     def delete_usage_plan(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.write() as conn:
-            row = self._plan_row(conn, ctx, request["usagePlanId"])
+            row = self._plan_row(conn, ctx, request["usagePlanId"], lock=True)
             conn.execute(delete(usage_plan_keys).where(usage_plan_keys.c.plan_id == row.id))
             conn.execute(delete(usage_plans).where(usage_plans.c.id == row.id))
             self.drop_tags(conn, plan_arn(ctx.region, row.id))
@@ -367,7 +369,7 @@ class KeyOperations(ApiGatewayBase):
         if request["keyType"] != "API_KEY":
             raise BadRequestException(f"Invalid key type specified: {request['keyType']}. Valid options are API_KEY")
         with self.runtime.store.write() as conn:
-            plan = self._plan_row(conn, ctx, request["usagePlanId"])
+            plan = self._plan_row(conn, ctx, request["usagePlanId"], lock=True)
             key = self._key_row(conn, ctx, request["keyId"])
             exists = conn.execute(
                 select(usage_plan_keys.c.key_id).where(
@@ -419,7 +421,7 @@ class KeyOperations(ApiGatewayBase):
 
     def delete_usage_plan_key(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.write() as conn:
-            plan = self._plan_row(conn, ctx, request["usagePlanId"])
+            plan = self._plan_row(conn, ctx, request["usagePlanId"], lock=True)
             done = conn.execute(
                 delete(usage_plan_keys).where(
                     usage_plan_keys.c.plan_id == plan.id, usage_plan_keys.c.key_id == request["keyId"]

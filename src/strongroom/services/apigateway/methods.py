@@ -186,10 +186,11 @@ class MethodOperations(ApiGatewayBase):
     # -- finding a method ---------------------------------------------------------------------------------------
 
     def _method_doc(
-        self, conn: Connection, ctx: RequestContext, request: dict[str, Any]
+        self, conn: Connection, ctx: RequestContext, request: dict[str, Any], *, lock: bool = True
     ) -> tuple[str, dict[str, Any], Doc, Doc]:
-        """(API id, resource row, resource doc, method doc) for the request's method; NotFound as AWS says it."""
-        api = self.api_row(conn, ctx, request["restApiId"])
+        """(API id, resource row, resource doc, method doc) for the request's method; NotFound as AWS says it.
+        ``lock``: the API's row is held until commit (the caller writes the resource document back)."""
+        api = self.api_row(conn, ctx, request["restApiId"], lock=lock)
         row = self.resource_row(conn, api["id"], request["resourceId"])
         doc = loads(row["doc"])
         method = (doc.get("resourceMethods") or {}).get(request["httpMethod"])
@@ -240,7 +241,7 @@ class MethodOperations(ApiGatewayBase):
     def put_method(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         verb = request["httpMethod"]
         with self.runtime.store.write() as conn:
-            api = self.api_row(conn, ctx, request["restApiId"])
+            api = self.api_row(conn, ctx, request["restApiId"], lock=True)
             row = self.resource_row(conn, api["id"], request["resourceId"])
             if verb not in HTTP_METHODS:
                 raise BadRequestException(
@@ -269,7 +270,7 @@ class MethodOperations(ApiGatewayBase):
 
     def get_method(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.read() as conn:
-            return self._method_doc(conn, ctx, request)[3]
+            return self._method_doc(conn, ctx, request, lock=False)[3]
 
     def update_method(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.write() as conn:
@@ -319,7 +320,7 @@ class MethodOperations(ApiGatewayBase):
 
     def get_method_response(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.read() as conn:
-            method = self._method_doc(conn, ctx, request)[3]
+            method = self._method_doc(conn, ctx, request, lock=False)[3]
         return self._method_response(method, request["statusCode"])
 
     def update_method_response(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -377,7 +378,7 @@ class MethodOperations(ApiGatewayBase):
 
     def get_integration(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.read() as conn:
-            return self._integration(self._method_doc(conn, ctx, request)[3])
+            return self._integration(self._method_doc(conn, ctx, request, lock=False)[3])
 
     def update_integration(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.write() as conn:
@@ -431,7 +432,7 @@ class MethodOperations(ApiGatewayBase):
 
     def get_integration_response(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.read() as conn:
-            method = self._method_doc(conn, ctx, request)[3]
+            method = self._method_doc(conn, ctx, request, lock=False)[3]
         return self._integration_response(method, request["statusCode"])
 
     def update_integration_response(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:

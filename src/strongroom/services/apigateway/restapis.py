@@ -253,7 +253,7 @@ class RestApiOperations(ApiGatewayBase):
 
     def update_rest_api(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.write() as conn:
-            row = self.api_row(conn, ctx, request["restApiId"])
+            row = self.api_row(conn, ctx, request["restApiId"], lock=True)
             doc = loads(row["doc"])
             doc["name"] = row["name"]
             patch.apply(doc, request.get("patchOperations"), REST_API_RULES)
@@ -265,7 +265,7 @@ class RestApiOperations(ApiGatewayBase):
 
     def delete_rest_api(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.write() as conn:
-            row = self.api_row(conn, ctx, request["restApiId"])
+            row = self.api_row(conn, ctx, request["restApiId"], lock=True)
             api_id = row["id"]
             mapped = conn.execute(
                 select(base_path_mappings.c.domain_name).where(base_path_mappings.c.api_id == api_id)
@@ -285,7 +285,7 @@ class RestApiOperations(ApiGatewayBase):
     def create_resource(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         part = request["pathPart"]
         with self.runtime.store.write() as conn:
-            api = self.api_row(conn, ctx, request["restApiId"])
+            api = self.api_row(conn, ctx, request["restApiId"], lock=True)
             rows = self.resource_rows(conn, api["id"])
             parent = rows.get(request["parentId"])
             if parent is None:
@@ -336,7 +336,7 @@ class RestApiOperations(ApiGatewayBase):
 
     def update_resource(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.write() as conn:
-            api = self.api_row(conn, ctx, request["restApiId"])
+            api = self.api_row(conn, ctx, request["restApiId"], lock=True)
             rows = self.resource_rows(conn, api["id"])
             row = rows.get(request["resourceId"])
             if row is None:
@@ -384,7 +384,7 @@ class RestApiOperations(ApiGatewayBase):
 
     def delete_resource(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.write() as conn:
-            api = self.api_row(conn, ctx, request["restApiId"])
+            api = self.api_row(conn, ctx, request["restApiId"], lock=True)
             rows = self.resource_rows(conn, api["id"])
             row = rows.get(request["resourceId"])
             if row is None:
