@@ -378,7 +378,7 @@ def test_deployments_and_stages(apigw: Any) -> None:
     )
     assert (code, status, message) == ("ConflictException", 409, "Stage already exists")
     code, message, _ = _error(lambda: apigw.create_stage(restApiId=api_id, stageName="x", deploymentId="nope00"))
-    assert (code, message) == ("NotFoundException", "Invalid Deployment identifier specified")
+    assert (code, message) == ("BadRequestException", "Deployment id does not exist")
     assert [s["stageName"] for s in apigw.get_stages(restApiId=api_id)["item"]] == ["dev", "prod"]
     assert [d["id"] for d in apigw.get_deployments(restApiId=api_id)["items"]] == sorted([first["id"], second["id"]])
 

@@ -196,12 +196,25 @@ def test_domain_names_and_mappings(server: ServerProcess, apigw: Any, issued_cer
     )
     assert code == "BadRequestException" and "not ISSUED" in message
     foreign = issued_certificate.replace(issued_certificate.split(":")[4], "999999999999")
-    code, _, _ = _error(
+    code, message, _ = _error(
         lambda: apigw.create_domain_name(
             domainName="f-" + name, regionalCertificateArn=foreign, endpointConfiguration={"types": ["REGIONAL"]}
         )
     )
-    assert code == "BadRequestException"
+    assert (code, message) == (
+        "BadRequestException",
+        "The certificate provided must be owned by the account creating the domain.",
+    )
+    code, message, _ = _error(
+        lambda: apigw.create_domain_name(
+            domainName="n-" + name,
+            regionalCertificateArn=issued_certificate.rsplit("/", 1)[0] + "/00000000-0000-0000-0000-000000000000",
+            endpointConfiguration={"types": ["REGIONAL"]},
+        )
+    )
+    assert (code, message) == ("BadRequestException", "The provided certificate does not exist.")
+    code, message, _ = _error(lambda: apigw.create_domain_name(domainName="e-" + name))
+    assert (code, message) == ("BadRequestException", "A certificate was not provided for the endpoint type EDGE.")
     code, _, _ = _error(
         lambda: apigw.create_domain_name(
             domainName="m-" + name,
@@ -311,6 +324,19 @@ def test_iam_policy_on_api_arns(server: ServerProcess, apigw: Any) -> None:
     assert readonly.get_rest_apis()["items"] is not None
     code, message, _ = _error(lambda: readonly.create_rest_api(name="nope"))
     assert code == "AccessDeniedException" and "apigateway:POST" in message and "::/restapis" in message
+
+
+def test_resource_tag_conditions(server: ServerProcess, apigw: Any) -> None:
+    locked = apigw.create_rest_api(name=unique("locked"), tags={"locked": "yes"})["id"]
+    free = make_api(apigw)["id"]
+    condition = {"StringEquals": {"aws:ResourceTag/locked": "yes"}}
+    user = make_user(server.client("iam"), allow("apigateway:*"), deny("apigateway:*", "*", Condition=condition))
+    client = client_for(server, "apigateway", user)
+    assert client.get_rest_api(restApiId=free)["id"] == free
+    code, _, status = _error(lambda: client.get_rest_api(restApiId=locked))
+    assert (code, status) == ("AccessDeniedException", 403)
+    code, _, _ = _error(lambda: client.get_resources(restApiId=locked))  # a child path reads the API's tags
+    assert code == "AccessDeniedException"
 
 
 def test_apis_are_private_to_their_account(server: ServerProcess, apigw: Any) -> None:

@@ -255,6 +255,13 @@ class DeploymentOperations(ApiGatewayBase):
             raise NotFoundException("Invalid Deployment identifier specified")
         return row
 
+    def _existing_deployment(self, conn: Connection, api_id: str, deployment_id: str) -> None:
+        """A stage's deployment: AWS answers a missing one with BadRequestException, not NotFound."""
+        try:
+            self._deployment(conn, api_id, deployment_id)
+        except NotFoundException:
+            raise BadRequestException("Deployment id does not exist") from None
+
     # -- Deployments --------------------------------------------------------------------------------------------
 
     def create_deployment(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -385,7 +392,7 @@ class DeploymentOperations(ApiGatewayBase):
         self.check_tags(request.get("tags"))
         with self.runtime.store.write() as conn:
             api = self.api_row(conn, ctx, request["restApiId"], lock=True)
-            self._deployment(conn, api["id"], request["deploymentId"])
+            self._existing_deployment(conn, api["id"], request["deploymentId"])
             if self._stage_row(conn, api["id"], name, missing_ok=True) is not None:
                 raise ConflictException("Stage already exists")
             doc: Doc = {
@@ -431,7 +438,7 @@ class DeploymentOperations(ApiGatewayBase):
             apply_stage_patch(doc, request.get("patchOperations"))
             deployment_id = doc.pop("deploymentId")
             if deployment_id != row.deployment_id:
-                self._deployment(conn, api["id"], deployment_id)
+                self._existing_deployment(conn, api["id"], deployment_id)
             conn.execute(
                 update(stages)
                 .where(stages.c.api_id == api["id"], stages.c.name == row.name)

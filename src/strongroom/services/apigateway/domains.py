@@ -72,13 +72,13 @@ class DomainOperations(ApiGatewayBase):
         if not edge and parts[3] != ctx.region:
             raise BadRequestException(f"Invalid certificate ARN: {arn}. Certificate must be in '{ctx.region}'.")
         if parts[4] != ctx.account_id:
-            raise BadRequestException(f"Certificate {arn} not found in account {ctx.account_id}")
+            raise BadRequestException("The certificate provided must be owned by the account creating the domain.")
         try:
             detail = ctx.call("acm", "DescribeCertificate", {"CertificateArn": arn})["Certificate"]
         except AwsError as exc:
             if exc.code == "AccessDeniedException":
                 raise
-            raise BadRequestException(f"Certificate {arn} not found in account {ctx.account_id}") from None
+            raise BadRequestException("The provided certificate does not exist.") from None
         status = detail.get("Status")
         if status != "ISSUED":
             raise BadRequestException(f"Certificate {arn} is not ISSUED (status {status}); it cannot be used")
@@ -125,9 +125,7 @@ class DomainOperations(ApiGatewayBase):
         if edge:
             arn = request.get("certificateArn")
             if not arn or request.get("regionalCertificateArn"):
-                raise BadRequestException(
-                    "A certificate ARN (certificateArn) must be specified for an EDGE domain name"
-                )
+                raise BadRequestException("A certificate was not provided for the endpoint type EDGE.")
             self.check_certificate(ctx, arn, edge=True)
             doc.update(
                 certificateArn=arn,
@@ -140,9 +138,7 @@ class DomainOperations(ApiGatewayBase):
         else:
             arn = request.get("regionalCertificateArn")
             if not arn or request.get("certificateArn"):
-                raise BadRequestException(
-                    "A regional certificate ARN (regionalCertificateArn) must be specified for a REGIONAL domain name"
-                )
+                raise BadRequestException("A certificate was not provided for the endpoint type REGIONAL.")
             self.check_certificate(ctx, arn, edge=False)
             doc.update(
                 regionalDomainName=f"d-{new_id(10)}.execute-api.{ctx.region}.amazonaws.com",

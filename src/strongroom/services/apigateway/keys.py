@@ -267,7 +267,7 @@ class KeyOperations(ApiGatewayBase):
 
     # -- Usage plans ----------------------------------------------------------------------------------------------
 
-    def _check_plan_stages(self, conn: Connection, ctx: RequestContext, doc: Doc) -> None:
+    def _check_plan_stages(self, conn: Connection, ctx: RequestContext, doc: Doc, plan: str) -> None:
         for api_stage in doc.get("apiStages") or []:
             api_id, stage = api_stage.get("apiId", ""), api_stage.get("stage", "")
             row = conn.execute(select(stages.c.name).where(stages.c.api_id == api_id, stages.c.name == stage)).first()
@@ -276,7 +276,9 @@ class KeyOperations(ApiGatewayBase):
             except NotFoundException:
                 row = None
             if row is None:
-                raise NotFoundException(f"Invalid stage identifier specified: {api_id}:{stage}")
+                raise BadRequestException(
+                    f"Invalid API Stage {{api: {api_id}, stage: {stage}}} specified for usageplan {plan}"
+                )
 
     def plan_wire(self, conn: Connection, row: Any) -> Doc:
         doc = loads(row.doc)
@@ -308,7 +310,7 @@ class KeyOperations(ApiGatewayBase):
         self.check_tags(request.get("tags"))
         plan_id = new_id(6)
         with self.runtime.store.write() as conn:
-            self._check_plan_stages(conn, ctx, doc)
+            self._check_plan_stages(conn, ctx, doc, plan_id)
             conn.execute(
                 insert(usage_plans).values(
                     id=plan_id, account_id=ctx.account_id, region=ctx.region, created_at=self.now(), doc=dumps(doc)
@@ -343,7 +345,7 @@ class KeyOperations(ApiGatewayBase):
             if not doc.get("name"):
                 raise BadRequestException("Usage plan name must be non-empty")
             check_plan(doc)
-            self._check_plan_stages(conn, ctx, doc)
+            self._check_plan_stages(conn, ctx, doc, row.id)
             conn.execute(update(usage_plans).where(usage_plans.c.id == row.id).values(doc=dumps(doc)))
             return self.plan_wire(conn, self._plan_row(conn, ctx, row.id))
 
