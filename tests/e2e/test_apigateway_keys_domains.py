@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from strongroom.core.config import Config
 from strongroom.services.apigateway import deployed
+from strongroom.services.apigateway.model import api_keys
 from strongroom.store.engine import Store
 from tests.e2e.access_support import allow, client_for, deny, make_user, second_account
 from tests.e2e.acm_support import wait_status
@@ -81,6 +83,15 @@ def test_api_keys(server: ServerProcess, apigw: Any) -> None:
         LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateApiKey"}], MaxResults=50
     )["Events"]
     assert events and not any(secret in e["CloudTrailEvent"] for e in events)
+    store = Store(Config(data_dir=server.data_dir, database_url=server.database_url).effective_database_url())
+    try:  # on PostgreSQL the database is not in the data directory: read the rows themselves
+        with store.read() as conn:
+            rows = [tuple(r) for r in conn.execute(select(api_keys)).all()]
+    finally:
+        store.dispose()
+    assert rows and not any(
+        secret.encode() in (c if isinstance(c, bytes) else str(c).encode()) for r in rows for c in r
+    )
 
     apigw.delete_api_key(apiKey=generated["id"])
     code, message, status = _error(lambda: apigw.get_api_key(apiKey=generated["id"]))
