@@ -66,7 +66,8 @@ class ApiGatewayBase(ServiceBase):
 
     @staticmethod
     def now() -> datetime:
-        return clock.now()
+        """API Gateway's dates have whole seconds (``createdDate``: epoch seconds on the wire)."""
+        return clock.now().replace(microsecond=0)
 
     # -- pages (position / limit) -----------------------------------------------------------------------------
 

@@ -209,6 +209,8 @@ class DeploymentOperations(ApiGatewayBase):
                 **{
                     key: api_doc[key]
                     for key in (
+                        "description",
+                        "version",
                         "apiKeySource",
                         "binaryMediaTypes",
                         "minimumCompressionSize",
@@ -273,6 +275,7 @@ class DeploymentOperations(ApiGatewayBase):
             api = self.api_row(conn, ctx, request["restApiId"], lock=True)
             snap = self.snapshot(conn, api)
             deployment_id, now = new_id(6), self.now()
+            snap["deployedAt"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
             conn.execute(
                 insert(deployments).values(
                     api_id=api["id"],

@@ -147,7 +147,11 @@ def export_document(snapshot: Doc, stage: str, kind: str, extensions: set[str], 
             item[ANY if verb == "ANY" else verb.lower()] = op
         paths[resource["path"]] = item
     schemas = {m["name"]: json.loads(m["schema"]) for m in snapshot.get("models") or [] if m.get("schema")}
-    info: Doc = {"title": api["name"], "version": api.get("version") or "1.0"}
+    # AWS names the deployment's date as the version of an API that has none of its own.
+    info: Doc = {"title": api["name"]}
+    if api.get("description"):
+        info["description"] = api["description"]
+    info["version"] = api.get("version") or snapshot.get("deployedAt") or "1.0"
     if kind == "oas30":
         doc: Doc = {
             "openapi": "3.0.1",
@@ -254,7 +258,7 @@ class ExportOperations(ApiGatewayBase):
         ext = "yaml" if accepts == "application/yaml" else "json"
         return {
             "contentType": accepts,
-            "contentDisposition": f'attachment; filename="{kind}_{snapshot["api"].get("version") or "1.0"}.{ext}"',
+            "contentDisposition": f'attachment; filename="{kind}_{doc["info"]["version"]}.{ext}"',
             "body": body,
         }
 
