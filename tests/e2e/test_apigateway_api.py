@@ -208,6 +208,10 @@ def test_methods_and_integrations(apigw: Any) -> None:
     )
     assert method["httpMethod"] == "POST" and method["apiKeyRequired"] is True
     assert method["requestValidatorId"] == validator["id"]
+    code, message, status = _error(
+        lambda: apigw.put_method(restApiId=api_id, resourceId=res, httpMethod="POST", authorizationType="NONE")
+    )
+    assert (code, status, message) == ("ConflictException", 409, "Method already exists for this resource")
     bad_cases: list[tuple[dict[str, Any], str, str]] = [
         ({"httpMethod": "FETCH", "authorizationType": "NONE"}, "BadRequestException", "Invalid HttpMethod specified."),
         (
@@ -258,6 +262,10 @@ def test_methods_and_integrations(apigw: Any) -> None:
         responseModels={"application/json": "Empty"},
     )
     assert response["statusCode"] == "201"
+    code, message, _ = _error(
+        lambda: apigw.put_method_response(restApiId=api_id, resourceId=res, httpMethod="POST", statusCode="201")
+    )
+    assert (code, message) == ("ConflictException", "Response already exists for this resource")
     code, message, _ = _error(
         lambda: apigw.get_method_response(restApiId=api_id, resourceId=res, httpMethod="POST", statusCode="500")
     )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from strongroom.services.apigateway import patch
 from strongroom.services.apigateway.base import ApiGatewayBase, Doc, loads
-from strongroom.services.apigateway.errors import BadRequestException, NotFoundException
+from strongroom.services.apigateway.errors import BadRequestException, ConflictException, NotFoundException
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -264,7 +264,9 @@ class MethodOperations(ApiGatewayBase):
                     method[key] = request[key]
             self._check_method_refs(conn, api["id"], method)
             doc = loads(row["doc"])
-            doc.setdefault("resourceMethods", {})[verb] = method  # PutMethod replaces the method whole
+            if verb in (doc.get("resourceMethods") or {}):
+                raise ConflictException("Method already exists for this resource")
+            doc.setdefault("resourceMethods", {})[verb] = method
             self.save_resource(conn, api["id"], row["id"], doc)
         return method
 
@@ -308,6 +310,8 @@ class MethodOperations(ApiGatewayBase):
                 if request.get(key) is not None:
                     response[key] = request[key]
             self._check_method_response(conn, api_id, response)
+            if code in (method.get("methodResponses") or {}):
+                raise ConflictException("Response already exists for this resource")
             method.setdefault("methodResponses", {})[code] = response
             self.save_resource(conn, api_id, row["id"], doc)
         return response
