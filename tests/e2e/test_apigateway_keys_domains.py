@@ -11,8 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from strongroom.core.config import Config
+from strongroom.protocol.catalog import default_catalog
 from strongroom.services.apigateway import deployed
 from strongroom.services.apigateway.model import api_keys
+from strongroom.services.apigateway.operations import OPERATIONS
+from strongroom.services.registry import snake_case
 from strongroom.store.engine import Store
 from tests.e2e.access_support import allow, client_for, deny, make_user, second_account
 from tests.e2e.acm_support import wait_status
@@ -357,3 +360,51 @@ def test_apis_are_private_to_their_account(server: ServerProcess, apigw: Any) ->
     code, message, _ = _error(lambda: other.get_rest_api(restApiId=api_id))
     assert (code, message) == ("NotFoundException", f"Invalid API identifier specified {account}:{api_id}")
     assert api_id not in {a["id"] for a in other.get_rest_apis()["items"]}
+
+
+# A value for every required member of the operations that name a REST API (the deny is decided before any of them
+# is looked at, so they only need to pass the model's validation).
+_VALUES: dict[str, Any] = {
+    "resourceId": "r0",
+    "parentId": "r0",
+    "httpMethod": "GET",
+    "statusCode": "200",
+    "stageName": "prod",
+    "deploymentId": "d0",
+    "authorizerId": "a0",
+    "requestValidatorId": "v0",
+    "modelName": "Pet",
+    "responseType": "THROTTLED",
+    "exportType": "oas30",
+    "pathPart": "x",
+    "authorizationType": "NONE",
+    "type": "MOCK",
+    "name": "n",
+    "contentType": "application/json",
+    "body": b"{}",
+}
+
+
+def test_a_deny_on_an_api_arn_denies_every_operation_on_it(server: ServerProcess, apigw: Any) -> None:
+    api_id = make_api(apigw)["id"]
+    arn = f"arn:aws:apigateway:us-east-1::/restapis/{api_id}"
+    user = make_user(server.client("iam"), allow("apigateway:*"), deny("apigateway:*", [arn, arn + "/*"]))
+    client = client_for(server, "apigateway", user)
+    model = default_catalog().service("apigateway")
+    checked = 0
+    for name, row in sorted(OPERATIONS.items()):
+        shape = model.operation_model(name).input_shape
+        if shape is None or shape.members.get("restApiId") is None:
+            continue
+        if shape.members["restApiId"].serialization.get("location") != "uri":
+            continue  # CreateBasePathMapping names the API in its body; its resource is the domain name
+        params = {m: _VALUES[m] for m in shape.required_members if m != "restApiId"}
+        if name == "CreateAuthorizer":
+            params["type"] = "TOKEN"
+        code, message, status = _error(
+            lambda name=name, params=params: getattr(client, snake_case(name))(restApiId=api_id, **params)
+        )
+        assert (code, status) == ("AccessDeniedException", 403), name
+        assert f"perform: {row.actions[0]} on resource: {arn}" in message, (name, message)
+        checked += 1
+    assert checked > 50
