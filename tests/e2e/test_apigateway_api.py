@@ -428,6 +428,10 @@ def test_deployments_and_stages(apigw: Any) -> None:
         )
     )
     assert code == "BadRequestException"
+    apigw.flush_stage_cache(restApiId=api_id, stageName="dev")
+    apigw.flush_stage_authorizers_cache(restApiId=api_id, stageName="dev")
+    code, _, _ = _error(lambda: apigw.flush_stage_cache(restApiId=api_id, stageName="nope"))
+    assert code == "NotFoundException"
     removed = apigw.update_stage(restApiId=api_id, stageName="dev", patchOperations=_patch(("remove", "/*/*", None)))
     assert "*/*" not in removed["methodSettings"]
 

@@ -456,3 +456,13 @@ class DeploymentOperations(ApiGatewayBase):
             conn.execute(delete(stages).where(stages.c.api_id == api["id"], stages.c.name == row.name))
             self.drop_tags(conn, stage_arn(ctx.region, api["id"], row.name))
         return {}
+
+    def flush_stage_cache(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        """Nothing is cached before the data plane serves the stage: the stage must exist, and the answer is 202."""
+        with self.runtime.store.read() as conn:
+            api = self.api_row(conn, ctx, request["restApiId"])
+            self._stage_row(conn, api["id"], request["stageName"])
+        return {}
+
+    def flush_stage_authorizers_cache(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        return self.flush_stage_cache(ctx, request)

@@ -62,6 +62,8 @@ class Provider(
     create_stage = DeploymentOperations.create_stage
     delete_deployment = DeploymentOperations.delete_deployment
     delete_stage = DeploymentOperations.delete_stage
+    flush_stage_authorizers_cache = DeploymentOperations.flush_stage_authorizers_cache
+    flush_stage_cache = DeploymentOperations.flush_stage_cache
     get_deployment = DeploymentOperations.get_deployment
     get_deployments = DeploymentOperations.get_deployments
     get_stage = DeploymentOperations.get_stage
