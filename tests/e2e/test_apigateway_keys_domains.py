@@ -131,6 +131,19 @@ def test_usage_plans(apigw: Any) -> None:
     )
     assert updated["throttle"]["rateLimit"] == 20.0 and updated["quota"]["limit"] == 500 and updated["apiStages"] == []
     apigw.update_usage_plan(usagePlanId=plan["id"], patchOperations=_patch(("add", "/apiStages", f"{api_id}:prod")))
+    throttled = apigw.update_usage_plan(
+        usagePlanId=plan["id"],
+        patchOperations=_patch(
+            ("replace", f"/apiStages/{api_id}:prod/throttle/~1pets/GET/rateLimit", "3"),
+            ("replace", f"/apiStages/{api_id}:prod/throttle/~1pets/GET/burstLimit", "6"),
+        ),
+    )
+    assert throttled["apiStages"][0]["throttle"] == {"/pets/GET": {"rateLimit": 3.0, "burstLimit": 6}}
+    cleared = apigw.update_usage_plan(
+        usagePlanId=plan["id"],
+        patchOperations=_patch(("remove", f"/apiStages/{api_id}:prod/throttle/~1pets/GET", None)),
+    )
+    assert "throttle" not in cleared["apiStages"][0]
 
     key = apigw.create_api_key(name=unique("k"), enabled=True)
     plan_key = apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")

@@ -74,6 +74,36 @@ def _plan_stages(doc: Doc, op: str, key: str, value: Any) -> None:
     doc["apiStages"] = current
 
 
+def _stage_throttle(doc: Doc, op: str, key: str, value: Any) -> None:
+    """``/apiStages/{apiId}:{stage}/throttle/{resourcePath}/{httpMethod}[/burstLimit|/rateLimit]``."""
+    parts = key.split("/")
+    bad = BadRequestException(f"Invalid patch path  '/apiStages/{key}' specified for op '{op}'")
+    if len(parts) < 4 or parts[1] != "throttle":
+        raise bad
+    limit = parts[-1] if parts[-1] in ("burstLimit", "rateLimit") else None
+    verb_at = -2 if limit else -1
+    method_path = "/".join(parts[2:verb_at]) + "/" + parts[verb_at]
+    if not method_path.startswith("/"):
+        method_path = "/" + method_path
+    entry = next((s for s in doc.get("apiStages") or [] if f"{s['apiId']}:{s['stage']}" == parts[0]), None)
+    if entry is None:
+        raise BadRequestException(f"Invalid API Stage {parts[0]} specified: it is not in the usage plan")
+    throttle = entry.setdefault("throttle", {})
+    if op == "remove":
+        if limit is None:
+            throttle.pop(method_path, None)
+        else:
+            throttle.get(method_path, {}).pop(limit, None)
+    elif limit is None:
+        raise bad
+    else:
+        convert = patch.as_int if limit == "burstLimit" else patch.as_float
+        throttle.setdefault(method_path, {})[limit] = convert("/" + limit, value)
+    entry["throttle"] = {k: v for k, v in throttle.items() if v}
+    if not entry["throttle"]:
+        del entry["throttle"]
+
+
 def _plan_number(member: str, convert: patch.Convert) -> Any:
     group, name = member.split("/")
 
@@ -104,6 +134,7 @@ USAGE_PLAN_RULES = patch.Rules(
         patch.rule("/quota/offset", "replace", "remove", apply=_plan_number("quota/offset", patch.as_int)),
         patch.rule("/quota/period", "replace", "remove", apply=_plan_number("quota/period", patch.as_str)),
         patch.rule("/apiStages", "add", "remove", apply=_plan_stages),
+        patch.rule("/apiStages", "add", "replace", "remove", kind="map", apply=_stage_throttle),
     ]
 )
 
