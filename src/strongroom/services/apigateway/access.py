@@ -33,7 +33,9 @@ _LABEL = re.compile(r"\{([^}+]+)\+?\}")
 _TEMPLATES: dict[str, tuple[str, str, dict[str, str]]] = {}
 _LOCK = threading.Lock()
 # The tagged resource at the head of a path: a stage, a REST API, an API key, a usage plan, a domain name.
-_TAGGED = re.compile(r"^/(restapis/[^/]+(?:/stages/[^/]+)?|apikeys/[^/]+|usageplans/[^/]+|domainnames/[^/]+)")
+_TAGGED = re.compile(
+    r"^/(restapis/[^/]+(?:/stages/[^/]+)?|apikeys/[^/]+|usageplans/[^/]+|clientcertificates/[^/]+|domainnames/[^/]+)"
+)
 
 
 def _template(ctx: RequestContext) -> tuple[str, str, dict[str, str]]:

@@ -12,6 +12,7 @@ The data plane (invoking REST APIs) resolves a request in this order, each step 
   answers them; ``authorizers``, ``requestValidators``, ``models``, ``gatewayResponses`` (only those put; the
   defaults are ``apiparts.GATEWAY_RESPONSE_STATUS``); ``api``: the API's settings when it was deployed).
   ``StageConfig.method_setting(path, verb)`` merges the ``*/*`` settings with the method's own.
+- ``find_client_certificate(store, id)``: the certificate a stage presents to HTTP backends (PEM, sealed key).
 - ``find_api_key(store, value)``: the key a client presents in ``x-api-key`` (by SHA-256 digest; the value itself is
   never compared in SQL nor unsealed here) and ``stage_usage_plans(store, api_id, stage)``: the usage plans that
   cover the stage, with the ids of their keys.
@@ -29,6 +30,7 @@ from strongroom.services.apigateway.keys import value_digest
 from strongroom.services.apigateway.model import (
     api_keys,
     base_path_mappings,
+    client_certificates,
     deployments,
     domain_names,
     rest_apis,
@@ -68,6 +70,7 @@ class StageConfig:
     method_settings: dict[str, Doc]
     access_log_settings: Doc | None
     tracing_enabled: bool
+    client_certificate_id: str | None  # presented to HTTP backends: find_client_certificate()
     snapshot: Doc
 
     def method_setting(self, resource_path: str, verb: str) -> Doc:
@@ -175,6 +178,7 @@ def load_stage(store: Store, api_id: str, stage_name: str) -> StageConfig | None
         method_settings=dict(stage.get("methodSettings") or {}),
         access_log_settings=stage.get("accessLogSettings"),
         tracing_enabled=bool(stage.get("tracingEnabled", False)),
+        client_certificate_id=stage.get("clientCertificateId"),
         snapshot=_loads(snapshot),
     )
 
@@ -199,6 +203,23 @@ def find_domain(store: Store, region: str, host: str) -> DomainRoute | None:
         doc=_loads(row.doc),
         mappings=tuple(Mapping(m.base_path, m.api_id, m.stage) for m in mapped),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCertificateRecord:
+    id: str
+    account_id: str
+    certificate_pem: str
+    # The PKCS#8 DER private key, sealed: ``runtime.seal.unwrap(sealed_key, model.client_certificate_key_aad(id))``.
+    sealed_key: bytes
+
+
+def find_client_certificate(store: Store, certificate_id: str) -> ClientCertificateRecord | None:
+    with store.read() as conn:
+        row = conn.execute(select(client_certificates).where(client_certificates.c.id == certificate_id)).one_or_none()
+    if row is None:
+        return None
+    return ClientCertificateRecord(row.id, row.account_id, row.certificate, bytes(row.sealed_key))
 
 
 def find_api_key(store: Store, value: str, account_id: str, region: str) -> ApiKeyRecord | None:

@@ -15,7 +15,7 @@ from sqlalchemy import delete, insert, select, update
 from strongroom.services.apigateway import patch
 from strongroom.services.apigateway.base import ApiGatewayBase, Doc, dumps, loads, new_id, stage_arn
 from strongroom.services.apigateway.errors import BadRequestException, ConflictException, NotFoundException
-from strongroom.services.apigateway.model import deployments, stages
+from strongroom.services.apigateway.model import client_certificates, deployments, stages
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -442,6 +442,15 @@ class DeploymentOperations(ApiGatewayBase):
             deployment_id = doc.pop("deploymentId")
             if deployment_id != row.deployment_id:
                 self._existing_deployment(conn, api["id"], deployment_id)
+            certificate = doc.get("clientCertificateId")
+            if certificate and certificate != loads(row.doc).get("clientCertificateId"):
+                owner = conn.execute(
+                    select(client_certificates.c.account_id).where(client_certificates.c.id == certificate)
+                ).scalar()
+                if owner != ctx.account_id:
+                    raise BadRequestException("Invalid Client Certificate identifier specified")
+            if not certificate:
+                doc.pop("clientCertificateId", None)
             conn.execute(
                 update(stages)
                 .where(stages.c.api_id == api["id"], stages.c.name == row.name)

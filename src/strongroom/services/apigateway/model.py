@@ -138,6 +138,21 @@ tags = Table(
     Column("value", String(256), nullable=False),
 )
 
+# A client certificate API Gateway presents to HTTP backends: the certificate, and its private key only sealed.
+client_certificates = Table(
+    "apigw_client_certificates",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("account_id", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("certificate", Text, nullable=False),  # PEM
+    Column("sealed_key", LargeBinary, nullable=False),  # PKCS#8 DER
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Index("ix_apigw_client_certificates_account_region", "account_id", "region"),
+)
+
 accounts = Table(
     "apigw_accounts",
     metadata,
@@ -152,4 +167,10 @@ def api_key_aad(key_id: str) -> bytes:
     return b"apigateway-api-key:" + key_id.encode()
 
 
+def client_certificate_key_aad(certificate_id: str) -> bytes:
+    """client_certificates.sealed_key: the certificate's private key, bound to the certificate's id."""
+    return b"apigateway-client-certificate-key:" + certificate_id.encode()
+
+
 register_sealed_column(api_keys, "sealed_value", lambda row: api_key_aad(row.id))
+register_sealed_column(client_certificates, "sealed_key", lambda row: client_certificate_key_aad(row.id))

@@ -102,6 +102,12 @@ OPERATIONS: Mapping[str, Operation] = operations(
     Operation("UpdateRestApi", actions=("apigateway:PATCH",)),
     Operation("UpdateStage", actions=("apigateway:PATCH",)),
     Operation("UpdateUsagePlan", actions=("apigateway:PATCH",)),
+    # certificates.py
+    Operation("DeleteClientCertificate", actions=("apigateway:DELETE",)),
+    Operation("GenerateClientCertificate", actions=("apigateway:POST",)),
+    Operation("GetClientCertificate", actions=("apigateway:GET",)),
+    Operation("GetClientCertificates", actions=("apigateway:GET",)),
+    Operation("UpdateClientCertificate", actions=("apigateway:PATCH",)),
     # export.py
     Operation("GetExport", actions=("apigateway:GET",)),
     Operation("ImportRestApi", actions=("apigateway:POST",)),

@@ -4,6 +4,7 @@ file. Invoking the APIs (the data plane) is not served yet; ``deployed.py`` is w
 from __future__ import annotations
 
 from strongroom.services.apigateway.apiparts import ApiPartOperations
+from strongroom.services.apigateway.certificates import CertificateOperations
 from strongroom.services.apigateway.deployments import DeploymentOperations
 from strongroom.services.apigateway.domains import DomainOperations
 from strongroom.services.apigateway.export import ExportOperations
@@ -22,6 +23,7 @@ class Provider(
     DomainOperations,
     TaggingOperations,
     ExportOperations,
+    CertificateOperations,
 ):
     """Amazon API Gateway control plane."""
 
@@ -131,3 +133,10 @@ class Provider(
     get_export = ExportOperations.get_export
     import_rest_api = ExportOperations.import_rest_api
     put_rest_api = ExportOperations.put_rest_api
+
+    # certificates.py
+    delete_client_certificate = CertificateOperations.delete_client_certificate
+    generate_client_certificate = CertificateOperations.generate_client_certificate
+    get_client_certificate = CertificateOperations.get_client_certificate
+    get_client_certificates = CertificateOperations.get_client_certificates
+    update_client_certificate = CertificateOperations.update_client_certificate

@@ -1,5 +1,5 @@
 """TagResource, UntagResource and GetTags on API Gateway ARNs (``arn:aws:apigateway:REGION::/restapis/ID``, its
-``/stages/NAME``, ``/apikeys/ID``, ``/usageplans/ID``, ``/domainnames/NAME``)."""
+``/stages/NAME``, ``/apikeys/ID``, ``/usageplans/ID``, ``/clientcertificates/ID``, ``/domainnames/NAME``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ from sqlalchemy import delete, select
 
 from strongroom.services.apigateway.base import ApiGatewayBase
 from strongroom.services.apigateway.errors import BadRequestException, NotFoundException
-from strongroom.services.apigateway.model import api_keys, domain_names, rest_apis, stages, tags, usage_plans
+from strongroom.services.apigateway.model import (
+    api_keys,
+    client_certificates,
+    domain_names,
+    rest_apis,
+    stages,
+    tags,
+    usage_plans,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -20,7 +28,7 @@ if TYPE_CHECKING:
 _ARN = re.compile(
     r"^arn:aws[a-z-]*:apigateway:(?P<region>[a-z0-9-]+)::/"
     r"(?:restapis/(?P<api>[a-z0-9]+)(?:/stages/(?P<stage>[^/]+))?|apikeys/(?P<key>[a-z0-9]+)"
-    r"|usageplans/(?P<plan>[a-z0-9]+)|domainnames/(?P<domain>[^/]+))$"
+    r"|usageplans/(?P<plan>[a-z0-9]+)|clientcertificates/(?P<cert>[a-z0-9]+)|domainnames/(?P<domain>[^/]+))$"
 )
 MAX_TAGS = 50
 
@@ -44,6 +52,10 @@ class TaggingOperations(ApiGatewayBase):
             owner = conn.execute(select(api_keys.c.account_id).where(api_keys.c.id == match["key"])).scalar()
         elif match["plan"]:
             owner = conn.execute(select(usage_plans.c.account_id).where(usage_plans.c.id == match["plan"])).scalar()
+        elif match["cert"]:
+            owner = conn.execute(
+                select(client_certificates.c.account_id).where(client_certificates.c.id == match["cert"])
+            ).scalar()
         else:
             owner = conn.execute(
                 select(domain_names.c.account_id).where(

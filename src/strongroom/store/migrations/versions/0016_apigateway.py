@@ -1,4 +1,5 @@
-"""apigateway: REST APIs, resources, API items, deployments, stages, API keys, usage plans, domain names, tags
+"""apigateway: REST APIs, resources, API items, deployments, stages, API keys, usage plans, domain names, tags,
+client certificates, account settings
 
 Revision ID: 0016
 Revises: 0014
@@ -128,6 +129,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("arn", "key", name=op.f("pk_apigw_tags")),
     )
     op.create_table(
+        "apigw_client_certificates",
+        sa.Column("id", sa.String(length=16), nullable=False),
+        sa.Column("account_id", sa.String(length=12), nullable=False),
+        sa.Column("region", sa.String(length=32), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("certificate", sa.Text(), nullable=False),
+        sa.Column("sealed_key", sa.LargeBinary(), nullable=False),
+        _dt("created_at"),
+        _dt("expires_at"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_apigw_client_certificates")),
+    )
+    op.create_index(
+        "ix_apigw_client_certificates_account_region", "apigw_client_certificates", ["account_id", "region"]
+    )
+    op.create_table(
         "apigw_accounts",
         sa.Column("account_id", sa.String(length=12), nullable=False),
         sa.Column("region", sa.String(length=32), nullable=False),
@@ -139,6 +155,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name in (
         "apigw_accounts",
+        "apigw_client_certificates",
         "apigw_tags",
         "apigw_base_path_mappings",
         "apigw_domain_names",
