@@ -101,6 +101,38 @@ def test_api_keys(server: ServerProcess, apigw: Any) -> None:
     assert (code, status, message) == ("NotFoundException", 404, "Invalid API Key identifier specified")
 
 
+def test_import_api_keys(server: ServerProcess, apigw: Any) -> None:
+    plan = apigw.create_usage_plan(name=unique("plan"))["id"]
+    first = "imported-key-value-" + unique("a")
+    second = "imported-key-value-" + unique("b")
+    body = f'Name,key,description,Enabled,usageplanIds\nkey-a,{first},An imported key,TRUE,"{plan},nope00"\n'
+    body += f"key-b,{second},,false,\n"
+    answer = apigw.import_api_keys(body=body.encode(), format="csv")
+    assert len(answer["ids"]) == 2 and answer["warnings"] == [
+        "Invalid usage plan identifier specified on line 2: nope00"
+    ]
+    a = apigw.get_api_key(apiKey=answer["ids"][0], includeValue=True)
+    assert (a["name"], a["value"], a["description"], a["enabled"]) == ("key-a", first, "An imported key", True)
+    assert apigw.get_api_key(apiKey=answer["ids"][1])["enabled"] is False
+    assert [k["id"] for k in apigw.get_usage_plan_keys(usagePlanId=plan)["items"]] == [answer["ids"][0]]
+    again = apigw.import_api_keys(body=f"key,NAME\n{first},renamed\n".encode(), format="csv")
+    assert again["ids"] == [answer["ids"][0]]  # the same value: the key is overwritten, not duplicated
+    assert apigw.get_api_key(apiKey=answer["ids"][0])["name"] == "renamed"
+    third = "imported-key-value-" + unique("c")
+    code, _, _ = _error(
+        lambda: apigw.import_api_keys(
+            body=f"name,key,usageplanids\nc,{third},nope00\n".encode(), format="csv", failOnWarnings=True
+        )
+    )
+    assert code == "BadRequestException"
+    assert third not in {k.get("value") for k in apigw.get_api_keys(includeValues=True, limit=500)["items"]}
+    for bad in (b"name,description\nx,y\n", b"name,key\nx,short\n"):
+        code, message, _ = _error(lambda bad=bad: apigw.import_api_keys(body=bad, format="csv"))
+        assert code == "BadRequestException" and message.startswith("Invalid API key file"), message
+    server.advance(1)
+    assert _files_containing(server.data_dir, [first.encode(), second.encode()]) == []
+
+
 def test_usage_plans(apigw: Any) -> None:
     api_id, _, _ = deployable(apigw)
     apigw.create_deployment(restApiId=api_id, stageName="prod")

@@ -566,7 +566,8 @@ def _kms_adjust(facts: CallFacts, request: dict[str, Any] | None, record: dict[s
 
 def _apigateway_adjust(facts: CallFacts, request: dict[str, Any] | None, record: dict[str, Any]) -> None:
     """An API key's value is a secret (CreateApiKey's request and answer, CreateUsagePlanKey's answer), though the
-    model does not mark it sensitive: it is hidden, as every secret member is."""
+    model does not mark it sensitive: it is hidden, as every secret member is. (ImportApiKeys' file is a blob, which
+    records always omit.)"""
     if facts.event_name not in ("CreateApiKey", "CreateUsagePlanKey"):
         return
     for elements in (request, record.get("responseElements")):

@@ -7,7 +7,9 @@ CreateApiKey's answer, GetApiKey(s) with includeValue(s) and the keys of a usage
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import secrets
 import string
 from typing import TYPE_CHECKING, Any
@@ -174,6 +176,43 @@ def check_plan(doc: Doc) -> None:
                 raise BadRequestException("Throttle burst and rate limits must be non-negative")
 
 
+def parse_key_file(body: Any) -> list[dict[str, Any]]:
+    """The rows of an API key file; BadRequestException naming the first line AWS would refuse."""
+    raw = body if isinstance(body, bytes | bytearray) else str(body or "").encode()
+    try:
+        text = bytes(raw).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadRequestException("Invalid API key file: it must be UTF-8 text") from None
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip().lower() for h in next(reader, [])]
+    if "name" not in header or "key" not in header:
+        raise BadRequestException("Invalid API key file: the Name and Key columns are required")
+    rows: list[dict[str, Any]] = []
+    for number, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        cell = dict(zip(header, (c.strip() for c in cells), strict=False))
+        key, name = cell.get("key", ""), cell.get("name", "")
+        if not MIN_KEY_LENGTH <= len(key) <= MAX_KEY_LENGTH or not key.isascii():
+            raise BadRequestException(f"Invalid API key file: the key on line {number} must be 20 to 128 characters")
+        if len(name) > 1024:
+            raise BadRequestException(f"Invalid API key file: the name on line {number} exceeds 1024 characters")
+        enabled = cell.get("enabled", "") or "true"
+        if enabled.lower() not in ("true", "false"):
+            raise BadRequestException(f"Invalid API key file: Enabled on line {number} must be true or false")
+        plans = [p.strip() for p in cell.get("usageplanids", "").strip("'").split(",") if p.strip()]
+        rows.append(
+            {
+                "key": key,
+                "name": name,
+                "description": cell.get("description", ""),
+                "enabled": enabled.lower() == "true",
+                "plans": plans,
+            }
+        )
+    return rows
+
+
 class KeyOperations(ApiGatewayBase):
     # -- API keys -------------------------------------------------------------------------------------------------
 
@@ -252,6 +291,68 @@ class KeyOperations(ApiGatewayBase):
             )
             self.set_tags(conn, key_arn(ctx.region, key_id), request.get("tags"))
             return self.key_wire(conn, self._key_row(conn, ctx, key_id), include_value=True)
+
+    def import_api_keys(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        """Keys from a CSV file (AWS's "API key file format"): Name and Key columns required, Description, Enabled
+        (default true) and UsagePlanIds optional, headers in any case and order; a key whose value exists already is
+        overwritten. A usage plan that does not exist is a warning, or refuses the whole file with failOnWarnings."""
+        rows = parse_key_file(request.get("body"))
+        ids: list[str] = []
+        warnings: list[str] = []
+        now = self.now()
+        with self.runtime.store.write() as conn:
+            for number, row in enumerate(rows, start=2):
+                value, digest = row["key"], value_digest(row["key"])
+                doc: Doc = {"enabled": row["enabled"], "stageKeys": []}
+                if row["description"]:
+                    doc["description"] = row["description"]
+                existing = conn.execute(
+                    select(api_keys).where(
+                        api_keys.c.value_digest == digest,
+                        api_keys.c.account_id == ctx.account_id,
+                        api_keys.c.region == ctx.region,
+                    )
+                ).one_or_none()
+                if existing is not None:
+                    key_id = existing.id
+                    doc["stageKeys"] = loads(existing.doc).get("stageKeys") or []
+                    conn.execute(
+                        update(api_keys)
+                        .where(api_keys.c.id == key_id)
+                        .values(name=row["name"], doc=dumps(doc), updated_at=now)
+                    )
+                else:
+                    key_id = new_id()
+                    conn.execute(
+                        insert(api_keys).values(
+                            id=key_id,
+                            account_id=ctx.account_id,
+                            region=ctx.region,
+                            name=row["name"],
+                            created_at=now,
+                            updated_at=now,
+                            sealed_value=self.runtime.seal.wrap(value.encode(), api_key_aad(key_id)),
+                            value_digest=digest,
+                            doc=dumps(doc),
+                        )
+                    )
+                for plan_id in row["plans"]:
+                    try:
+                        plan = self._plan_row(conn, ctx, plan_id)
+                    except NotFoundException:
+                        warnings.append(f"Invalid usage plan identifier specified on line {number}: {plan_id}")
+                        continue
+                    linked = conn.execute(
+                        select(usage_plan_keys.c.key_id).where(
+                            usage_plan_keys.c.plan_id == plan.id, usage_plan_keys.c.key_id == key_id
+                        )
+                    ).first()
+                    if linked is None:
+                        conn.execute(insert(usage_plan_keys).values(plan_id=plan.id, key_id=key_id, key_type="API_KEY"))
+                ids.append(key_id)
+            if warnings and request.get("failOnWarnings"):
+                raise BadRequestException("; ".join(warnings))  # the transaction rolls every key back
+        return {"ids": ids, "warnings": warnings}
 
     def get_api_key(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.read() as conn:

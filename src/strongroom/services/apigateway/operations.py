@@ -78,6 +78,7 @@ OPERATIONS: Mapping[str, Operation] = operations(
     Operation("GetUsagePlanKey", actions=("apigateway:GET",)),
     Operation("GetUsagePlanKeys", actions=("apigateway:GET",)),
     Operation("GetUsagePlans", actions=("apigateway:GET",)),
+    Operation("ImportApiKeys", actions=("apigateway:POST",)),
     Operation("PutGatewayResponse", actions=("apigateway:PUT",)),
     Operation("PutIntegration", actions=("apigateway:PUT",)),
     Operation("PutIntegrationResponse", actions=("apigateway:PUT",)),

@@ -109,6 +109,7 @@ class Provider(
     get_usage_plan_key = KeyOperations.get_usage_plan_key
     get_usage_plan_keys = KeyOperations.get_usage_plan_keys
     get_usage_plans = KeyOperations.get_usage_plans
+    import_api_keys = KeyOperations.import_api_keys
     update_api_key = KeyOperations.update_api_key
     update_usage_plan = KeyOperations.update_usage_plan
 
