@@ -489,6 +489,20 @@ def test_authorizers_validators_models(apigw: Any) -> None:
     ):
         code, _, _ = _error(lambda kwargs=kwargs: apigw.create_authorizer(restApiId=api_id, **kwargs))
         assert code == "BadRequestException", kwargs
+    code, message, _ = _error(
+        lambda: apigw.create_authorizer(
+            restApiId=api_id,
+            name="q",
+            type="TOKEN",
+            authorizerUri=LAMBDA_URI,
+            identitySource="method.request.querystring.key",
+        )
+    )
+    assert (code, message) == (
+        "BadRequestException",
+        "Invalid token source expression: method.request.querystring.key. The source must be a method request "
+        "header, matching 'method.request.header.[a-zA-Z0-9._-]+'.",
+    )
     assert {a["name"] for a in apigw.get_authorizers(restApiId=api_id)["items"]} == {"tok", "req", "pool"}
     changed = apigw.update_authorizer(
         restApiId=api_id,

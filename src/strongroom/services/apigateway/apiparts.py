@@ -21,6 +21,11 @@ _MODEL_NAME = re.compile(r"^[a-zA-Z0-9]+$")
 _LAMBDA_AUTHORIZER_URI = re.compile(
     r"^arn:aws[a-z-]*:apigateway:[a-z0-9-]+:lambda:path/2015-03-31/functions/.+/invocations$"
 )
+_TOKEN_SOURCE = re.compile(r"^method\.request\.header\.[a-zA-Z0-9._-]+$")
+_REQUEST_SOURCE = re.compile(
+    r"^(method\.request\.(header|querystring|multivalueheader|multivaluequerystring)|stageVariables|context)"
+    r"\.[a-zA-Z0-9._$-]+$"
+)
 _USER_POOL = re.compile(r"^arn:aws[a-z-]*:cognito-idp:[a-z0-9-]+:\d{12}:userpool/.+$")
 
 # API Gateway's gateway responses and the status each answers with by default (DEFAULT_4XX/5XX: the error's own).
@@ -88,12 +93,17 @@ def check_authorizer(doc: Doc) -> None:
         raise BadRequestException(f"Invalid Authorizer URI specified: {uri}")
     source = doc.get("identitySource")
     if kind == "TOKEN":
-        if not source or not re.match(r"^method\.request\.header\.[^\s,]+$", source):
+        if not source or not _TOKEN_SOURCE.match(source):
             raise BadRequestException(
-                "Invalid identity source specified: a TOKEN authorizer takes one header, method.request.header.NAME"
+                f"Invalid token source expression: {source}. The source must be a method request header, matching "
+                "'method.request.header.[a-zA-Z0-9._-]+'."
             )
-    elif ttl > 0 and not source:
+        return
+    if ttl > 0 and not source:
         raise BadRequestException("Identity source must be specified when caching is enabled for REQUEST authorizers")
+    for expression in (e.strip() for e in (source or "").split(",") if e.strip()):
+        if not _REQUEST_SOURCE.match(expression):
+            raise BadRequestException(f"Invalid identity source expression: {expression}")
 
 
 AUTHORIZER_RULES = patch.Rules(
