@@ -205,7 +205,7 @@ def test_usage_plans(apigw: Any) -> None:
     assert code == "NotFoundException"
     apigw.delete_usage_plan(usagePlanId=plan["id"])
     code, message, _ = _error(lambda: apigw.get_usage_plan(usagePlanId=plan["id"]))
-    assert code == "NotFoundException" and message.startswith("Invalid Usage Plan ID specified")
+    assert (code, message) == ("NotFoundException", "Invalid Usage Plan ID specified")
 
 
 @pytest.fixture(scope="module")
@@ -291,6 +291,8 @@ def test_domain_names_and_mappings(server: ServerProcess, apigw: Any, issued_cer
     apigw.create_base_path_mapping(domainName=name, restApiId=api_id, basePath="v1")
     code, _, _ = _error(lambda: apigw.create_base_path_mapping(domainName=name, restApiId=api_id, basePath="v1"))
     assert code == "ConflictException"
+    code, message, _ = _error(lambda: apigw.create_base_path_mapping(domainName=name, restApiId=api_id, basePath="a/b"))
+    assert code == "BadRequestException" and message.startswith("API Gateway V1 doesn't support the slash character")
     code, message, _ = _error(lambda: apigw.create_base_path_mapping(domainName=name, restApiId="nope", basePath="v2"))
     assert (code, message) == ("NotFoundException", "Invalid REST API identifier specified")
     moved = apigw.update_base_path_mapping(

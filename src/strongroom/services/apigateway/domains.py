@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext
 
 _DOMAIN = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_BASE_PATH = re.compile(r"^[a-zA-Z0-9$\-_.+!*'()]+(/[a-zA-Z0-9$\-_.+!*'()]+)*$")
+_BASE_PATH = re.compile(r"^[a-zA-Z0-9$\-_.+!*'()]+$")
 _TRUSTSTORE = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$")
 NONE_PATH = "(none)"
 SECURITY_POLICIES = ("TLS_1_0", "TLS_1_2")
@@ -248,6 +248,11 @@ class DomainOperations(ApiGatewayBase):
     def _check_mapping(
         self, conn: Connection, ctx: RequestContext, base_path: str, api_id: str, stage: str | None
     ) -> None:
+        if "/" in base_path:
+            raise BadRequestException(
+                "API Gateway V1 doesn't support the slash character (/) in base path mappings. To create a "
+                "multi-level base path mapping, use API Gateway V2."
+            )
         if base_path != NONE_PATH and not _BASE_PATH.match(base_path):
             raise BadRequestException(f"Invalid base path specified: {base_path}")
         try:

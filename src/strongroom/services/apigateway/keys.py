@@ -430,7 +430,7 @@ class KeyOperations(ApiGatewayBase):
         query = select(usage_plans).where(usage_plans.c.id == plan_id)
         row = conn.execute(query.with_for_update() if lock else query).one_or_none()
         if row is None or row.account_id != ctx.account_id or row.region != ctx.region:
-            raise NotFoundException(f"Invalid Usage Plan ID specified: {plan_id}")
+            raise NotFoundException("Invalid Usage Plan ID specified")
         return row
 
     def create_usage_plan(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
