@@ -132,6 +132,8 @@ def test_operation_round_trip(
         response.pop("ResponseMetadata", None)
         assert echo.received is not None
         received = dict(echo.received)
+        if (service, operation_name) == ("apigateway", "GetExport") and "accepts" not in params:
+            received.pop("accepts", None)  # botocore sends Accept: application/json when the caller names none
         for name in set(received) - set(params):
             # botocore fills idempotency tokens the caller left out
             assert operation.input_shape.members[name].metadata.get("idempotencyToken"), name
@@ -145,6 +147,9 @@ def test_operation_round_trip(
         for name, member in operation.output_shape.members.items() if operation.output_shape else ():
             if member.serialization.get("location") == "statusCode" and name not in reply:
                 response.pop(name, None)  # the HTTP status is always there
+            header = str(member.serialization.get("name", "")).lower()
+            if member.serialization.get("location") == "header" and header == "content-type" and name not in reply:
+                response.pop(name, None)  # a body always has a type (API Gateway's GetExport models the header)
             if operation.output_shape.serialization.get("payload") == name and name not in reply:
                 body = response.pop(name, b"")
                 assert (body.read() if hasattr(body, "read") else body) in (b"", None)  # absent payload: empty body

@@ -95,6 +95,7 @@ PINNED_SERVICE_BODY_LIMITS = {
     "ssm": 262144,
     "secretsmanager": 524288,
     "lambda": 70167211,
+    "apigateway": 6291456,
     "acm": 4194304,
     "acm-pca": 4194304,
     "wafv2": 1048576,

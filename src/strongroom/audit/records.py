@@ -95,6 +95,7 @@ _ARN_NAMESPACE = {
     "acm-pca": "ACMPCA",
     "cloudtrail": "CloudTrail",
     "lambda": "Lambda",
+    "apigateway": "ApiGateway",
     "s3": "S3",
     "sns": "SNS",
     "sqs": "SQS",
@@ -564,7 +565,21 @@ def _kms_adjust(facts: CallFacts, request: dict[str, Any] | None, record: dict[s
         record["additionalEventData"] = {"keyMaterialId": output["KeyMaterialId"]}
 
 
-_ADJUST: dict[str, Callable[[CallFacts, dict[str, Any] | None, dict[str, Any]], None]] = {"kms": _kms_adjust}
+def _apigateway_adjust(facts: CallFacts, request: dict[str, Any] | None, record: dict[str, Any]) -> None:
+    """An API key's value is a secret (CreateApiKey's request and answer, CreateUsagePlanKey's answer), though the
+    model does not mark it sensitive: it is hidden, as every secret member is. (ImportApiKeys' file is a blob, which
+    records always omit.)"""
+    if facts.event_name not in ("CreateApiKey", "CreateUsagePlanKey"):
+        return
+    for elements in (request, record.get("responseElements")):
+        if isinstance(elements, dict) and "value" in elements:
+            elements["value"] = HIDDEN
+
+
+_ADJUST: dict[str, Callable[[CallFacts, dict[str, Any] | None, dict[str, Any]], None]] = {
+    "kms": _kms_adjust,
+    "apigateway": _apigateway_adjust,
+}
 
 
 # -- the record ----------------------------------------------------------------------------------------------------
@@ -613,8 +628,9 @@ def build_records(facts: CallFacts) -> list[dict[str, Any]]:
     record["requestParameters"] = request if request else None
     record["responseElements"] = response
     adjust = _ADJUST.get(service_name)
-    if adjust is not None and isinstance(record["requestParameters"], dict):
-        adjust(facts, record["requestParameters"], record)
+    if adjust is not None:
+        requested = record["requestParameters"]
+        adjust(facts, requested if isinstance(requested, dict) else None, record)
     record["requestID"] = facts.request_id
     record["eventID"] = ids.uuid4()
     record["readOnly"] = read_only

@@ -40,6 +40,7 @@ WIRING: dict[str, Wiring] = {
     "ssm": Wiring("ssm", "AmazonSSM", ("json",)),
     "secretsmanager": Wiring("secretsmanager", "secretsmanager", ("json",)),
     "lambda": Wiring("lambda", None, ("rest-json",)),
+    "apigateway": Wiring("apigateway", None, ("rest-json",)),
     "acm": Wiring("acm", "CertificateManager", ("json",)),
     "acm-pca": Wiring("acm-pca", "ACMPrivateCA", ("smithy-rpc-v2-cbor", "json")),
     "wafv2": Wiring("wafv2", "AWSWAF_20190729", ("json",)),

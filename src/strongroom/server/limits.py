@@ -44,6 +44,8 @@ SERVICE_BODY_LIMITS: dict[str, int] = {
     "iam": 32 * MIB,
     # synchronous Invoke payloads 6 MB; deployment packages below
     "lambda": 70_167_211,
+    # ImportRestApi / PutRestApi: OpenAPI definitions up to 6 MB (the raw body); every other call a small document
+    "apigateway": 6 * MIB,
     # XML documents (DeleteObjects of 1,000 keys, lifecycle rules, policies of 20 KB); object bodies stream
     # (PutObject and UploadPart say their own limit in their rows, and are never held in memory)
     "s3": 16 * MIB,

@@ -35,6 +35,7 @@ TABLE_OWNERS = (
     "strongroom.store.blobs",
     "strongroom.services.s3.model",
     "strongroom.services.logs.model",
+    "strongroom.services.apigateway.model",
 )
 
 
