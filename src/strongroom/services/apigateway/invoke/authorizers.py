@@ -139,7 +139,7 @@ def custom(gw: GatewayParts, ctx: GatewayContext) -> None:
     if not result.allowed:
         explicit = result.decision is Decision.EXPLICIT_DENY
         message = "User is not authorized to access this resource" + (" with an explicit deny" if explicit else "")
-        raise GatewayError("ACCESS_DENIED", message)
+        raise security.Denied(security.access_denied(message))
     ctx.authorizer = {"principalId": answer.principal_id, **answer.context}
     ctx.identity.caller = ctx.identity.caller or None
     state.usage_identifier = answer.usage_identifier

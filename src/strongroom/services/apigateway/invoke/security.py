@@ -65,8 +65,10 @@ def api_policy(ctx: GatewayContext) -> str | None:
 def policy_denied(user: str, arn: str, explicit: bool) -> GatewayResponse:
     """AWS's answer to a resource-policy refusal (a capitalised ``Message``, as API Gateway words it)."""
     text = f"User: {user} is not authorized to perform: {INVOKE} on resource: {arn}"
-    if explicit:
-        text += " with an explicit deny"
+    return access_denied(text + (" with an explicit deny" if explicit else ""))
+
+
+def access_denied(text: str) -> GatewayResponse:
     body = orjson.dumps({"Message": text})
     return GatewayResponse(
         403, [("Content-Type", "application/json"), ("x-amzn-ErrorType", "AccessDeniedException")], body
