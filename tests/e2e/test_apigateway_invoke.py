@@ -18,11 +18,11 @@ from tests.e2e.apigateway_invoke_support import (
     HTTP,
     Backend,
     as_json,
-    upstream,
     deploy,
     invoke,
     method,
     resource,
+    upstream,
 )
 from tests.e2e.apigateway_support import make_api, unique
 from tests.e2e.pca_support import make_root
@@ -111,7 +111,8 @@ def test_mock_and_non_proxy_http_with_mapping_templates(server: ServerProcess, a
         integration={
             "type": "MOCK",
             "requestTemplates": {
-                "application/json": "#if($input.params('fail') == 'yes'){\"statusCode\": 404}#else{\"statusCode\": 200}#end"
+                "application/json": "#if($input.params('fail') == 'yes'){\"statusCode\": 404}"
+                '#else{"statusCode": 200}#end'
             },
         },
         responses={
@@ -208,6 +209,18 @@ def test_negative_paths(server: ServerProcess, apigw: Any, upstream: Backend) ->
     except Exception:  # the server may close the connection instead of answering
         pass
     assert invoke(server, api["id"], "test", "/nothing").status == 403
+
+    # An AWS API call aimed at an invoke URL is the gateway's (its answer), never an AWS operation's.
+    kms_like = invoke(
+        server,
+        api["id"],
+        "test",
+        "/",
+        "POST",
+        body=b"{}",
+        headers={"X-Amz-Target": "TrentService.ListKeys", "Content-Type": "application/x-amz-json-1.1"},
+    )
+    assert kms_like.status == 403 and "x-amz-apigw-id" in kms_like.headers
 
 
 def _signed(server: ServerProcess, url: str, secret: str | None = None) -> dict[str, str]:
@@ -345,6 +358,7 @@ def test_api_keys_usage_plan_throttle_and_quota(server: ServerProcess, apigw: An
     assert (over.status, as_json(over)) == (429, {"message": "Limit Exceeded"})
     server.advance(24 * 3600)  # the next DAY period
     assert invoke(server, quota_api, "test", "/pets", headers=good).status == 200
+    assert key["value"] not in server.logs()
 
 
 def test_request_validation(server: ServerProcess, apigw: Any) -> None:
