@@ -29,10 +29,10 @@ from strongroom.protocol.http import HttpRequest, HttpResponse
 from strongroom.services.apigateway import deployed
 from strongroom.services.apigateway.dataplane import paths, responses
 from strongroom.services.apigateway.dataplane.chain import GatewayRequest, TlsInfo
+from strongroom.services.apigateway.invoke.gateway import Gateway
 
 if TYPE_CHECKING:
     from strongroom.server.runtime import Runtime
-    from strongroom.services.apigateway.invoke.gateway import Gateway
 
 log = logging.getLogger("strongroom.apigateway")
 
@@ -82,8 +82,6 @@ class GatewayHook:
         if self._gateway is None:
             with self._lock:
                 if self._gateway is None:
-                    from strongroom.services.apigateway.invoke.gateway import Gateway
-
                     self._gateway = Gateway(self.runtime, self.runtime.authorizer)
         return self._gateway
 
