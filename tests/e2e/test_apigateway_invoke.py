@@ -460,3 +460,41 @@ def test_access_log_lines_reach_cloudwatch_logs(server: ServerProcess, apigw: An
     line = json.loads(found[0]["message"])
     assert line == {"requestId": request_id, "status": "200", "key": "-"}
     assert "secret-token-123" not in server.logs()
+
+
+def test_redeployments_stage_throttling_and_metrics(server: ServerProcess, apigw: Any) -> None:
+    api = make_api(apigw)
+    pets = resource(apigw, api["id"], api["rootResourceId"], "pets")
+    first = {"200": {"selectionPattern": "", "responseTemplates": {"application/json": '{"v": 1}'}}}
+    method(apigw, api["id"], pets, integration=MOCK_OK, responses=first)
+    deploy(apigw, api["id"])
+    assert as_json(invoke(server, api["id"], "test", "/pets")) == {"v": 1}
+    apigw.put_integration_response(
+        restApiId=api["id"],
+        resourceId=pets,
+        httpMethod="GET",
+        statusCode="200",
+        selectionPattern="",
+        responseTemplates={"application/json": '{"v": 2}'},
+    )
+    assert as_json(invoke(server, api["id"], "test", "/pets")) == {"v": 1}  # not deployed yet
+    deploy(apigw, api["id"])
+    time.sleep(1.1)  # a stage's configuration is re-read at most every second
+    assert as_json(invoke(server, api["id"], "test", "/pets")) == {"v": 2}
+
+    apigw.update_stage(
+        restApiId=api["id"],
+        stageName="test",
+        patchOperations=[
+            {"op": "replace", "path": "/~1pets/GET/throttling/burstLimit", "value": "1"},
+            {"op": "replace", "path": "/~1pets/GET/throttling/rateLimit", "value": "0.01"},
+        ],
+    )
+    time.sleep(1.1)
+    statuses = [invoke(server, api["id"], "test", "/pets").status for _ in range(2)]
+    assert statuses == [200, 429]
+
+    status, metrics = server.admin("GET", "metrics")
+    assert status == 200
+    text = metrics.decode() if isinstance(metrics, bytes) else str(metrics)
+    assert f'strongroom_apigateway_requests_total{{api="{api["id"]}",stage="test",status="429"}} 1.0' in text

@@ -41,6 +41,26 @@ def handler(event, context):
     }
 """
 
+REQUEST_AUTHORIZER_FN = """
+def handler(event, context):
+    headers = {k.lower(): v for k, v in event["headers"].items()}
+    allowed = headers.get("x-team") == "red" and event["queryStringParameters"].get("v") == "1"
+    effect = "Allow" if allowed else "Deny"
+    return {
+        "principalId": "team-" + headers.get("x-team", ""),
+        "policyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Action": "execute-api:Invoke", "Effect": effect, "Resource": event["methodArn"]}]},
+        "context": {"path": event["path"], "type": event["type"]},
+    }
+"""
+
+NON_PROXY_FN = """
+def handler(event, context):
+    if event.get("fail"):
+        raise ValueError("Bad input: " + event["fail"])
+    return {"greeting": "hello " + event["name"]}
+"""
+
 AUTHORIZER_FN = """
 import os, urllib.request
 def handler(event, context):
@@ -184,3 +204,60 @@ def test_token_authorizer(server: ServerProcess, apigw: Any, role: str, account:
     assert (broken.status, as_json(broken)) == (500, {"message": None})
     assert broken.headers["x-amzn-ErrorType"] == "AuthorizerConfigurationException"
     assert upstream.counts["auth"] == 4  # deny, unauth, garbage: the invalid and missing tokens never invoked it
+
+
+def test_request_authorizer_and_non_proxy_lambda(server: ServerProcess, apigw: Any, role: str, account: str) -> None:
+    authorizer_fn = create(server, role, REQUEST_AUTHORIZER_FN)
+    backend_fn = create(server, role, NON_PROXY_FN)
+    api = make_api(apigw)
+    authorizer = apigw.create_authorizer(
+        restApiId=api["id"],
+        name="requests",
+        type="REQUEST",
+        authorizerUri=lambda_uri(authorizer_fn["FunctionArn"]),
+        identitySource="method.request.header.X-Team, method.request.querystring.v",
+        authorizerResultTtlInSeconds=0,
+    )
+    for fn in (authorizer_fn, backend_fn):
+        allow_apigateway(server, fn["FunctionName"], account, api["id"])
+    hello = resource(apigw, api["id"], api["rootResourceId"], "hello")
+    method(
+        apigw,
+        api["id"],
+        hello,
+        "POST",
+        authorizationType="CUSTOM",
+        authorizerId=authorizer["id"],
+        integration={
+            "type": "AWS",
+            "integrationHttpMethod": "POST",
+            "uri": lambda_uri(backend_fn["FunctionArn"]),
+            "requestTemplates": {
+                "application/json": '{"name": $input.json(\'$.name\'), "fail": "$!input.path(\'$.fail\')"}'
+            },
+        },
+        responses={
+            "200": {
+                "selectionPattern": "",
+                "responseTemplates": {
+                    "application/json": '{"said": $input.json(\'$.greeting\'), "by": "$context.authorizer.principalId"}'
+                },
+            },
+            "400": {
+                "selectionPattern": "Bad input: .*",
+                "responseTemplates": {"application/json": "{\"error\": $input.json('$.errorMessage')}"},
+            },
+        },
+    )
+    deploy(apigw, api["id"])
+
+    def call(body: bytes, team: str | None = "red", version: str = "1") -> Any:
+        headers = {"Content-Type": "application/json", **({"X-Team": team} if team else {})}
+        return invoke(server, api["id"], "test", f"/hello?v={version}", "POST", headers=headers, body=body)
+
+    ok = call(b'{"name": "rex"}')
+    assert (ok.status, as_json(ok)) == (200, {"said": "hello rex", "by": "team-red"})
+    failed = call(b'{"name": "rex", "fail": "no name"}')
+    assert (failed.status, as_json(failed)) == (400, {"error": "Bad input: no name"})
+    assert call(b"{}", team="blue").status == 403
+    assert call(b"{}", team=None).status == 401  # an identity source missing: not invoked
