@@ -183,7 +183,16 @@ def test_negative_paths(server: ServerProcess, apigw: Any, upstream: Backend) ->
             "timeoutInMillis": 300,
         },
     )
+    closed = resource(apigw, api["id"], api["rootResourceId"], "closed")
+    method(
+        apigw,
+        api["id"],
+        closed,
+        integration={"type": "HTTP_PROXY", "integrationHttpMethod": "GET", "uri": "http://127.0.0.1:1/nothing"},
+    )
     deploy(apigw, api["id"])
+    refused = invoke(server, api["id"], "test", "/closed")
+    assert (refused.status, as_json(refused)) == (500, {"message": "Internal server error"})
     missing = {"message": "Missing Authentication Token"}
     for api_id, stage, path in (
         ("nope123456", "test", "/slow"),
@@ -422,6 +431,16 @@ def test_custom_domain_base_path_mappings(
     assert two.status == 200 and as_json(two)["path"] == "/v2/dogs"
     nothing = HTTP.request("GET", f"{server.endpoint}/three/x", headers=host)
     assert (nothing.status, as_json(nothing)) == (403, {"message": "Missing Authentication Token"})
+
+    # With its execute-api endpoint disabled, an API answers only through its custom domains.
+    apigw.update_rest_api(
+        restApiId=first, patchOperations=[{"op": "replace", "path": "/disableExecuteApiEndpoint", "value": "true"}]
+    )
+    apigw.create_deployment(restApiId=first, stageName="test", variables={"base": "v1"})
+    time.sleep(1.1)
+    direct = invoke(server, first, "test", "/cats/1")
+    assert (direct.status, as_json(direct)) == (403, {"message": "Forbidden"})
+    assert HTTP.request("GET", f"{server.endpoint}/one/cats/1", headers=host).status == 200
 
 
 def test_access_log_lines_reach_cloudwatch_logs(server: ServerProcess, apigw: Any, upstream: Backend) -> None:

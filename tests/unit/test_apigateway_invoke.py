@@ -31,6 +31,7 @@ class _Hook(GatewayHook):
     ("path", "host", "expected"),
     [
         ("/prod/pets", "abc123.execute-api.localhost:4566", InvokeTarget("abc123", "prod", "/pets")),
+        ("/", "abc123.execute-api.localhost:4566", "no stage"),
         ("/restapis/abc/prod/_user_request_/pets/1", "127.0.0.1:4566", InvokeTarget("abc", "prod", "/pets/1")),
         ("/restapis/abc/resources", "127.0.0.1:4566", None),  # the control plane's API
         ("/", "127.0.0.1:4566", None),
@@ -38,9 +39,11 @@ class _Hook(GatewayHook):
         ("/", "kms.us-east-1.amazonaws.com", None),
     ],
 )
-def test_gateway_requests_are_recognized(path: str, host: str, expected: InvokeTarget | None) -> None:
+def test_gateway_requests_are_recognized(path: str, host: str, expected: InvokeTarget | str | None) -> None:
     found = _Hook().target(_http(path, host))
-    if expected is None:
+    if expected == "no stage":  # the gateway's to answer (403), not an AWS API call
+        assert isinstance(found, Target) and found.invoke is None
+    elif expected is None:
         assert found is None
     else:
         assert isinstance(found, Target) and found.invoke == expected

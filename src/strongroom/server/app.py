@@ -44,6 +44,9 @@ class StrongroomApp:
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="strongroom")
         self.ready = False
         self.gateway = GatewayHook(runtime)  # API Gateway invoke URLs (server/gateway.py)
+        # Invocations wait on their integrations (up to 29 s each): a pool of their own, so a slow backend can hold
+        # up other invocations but never the AWS API calls.
+        self.gateway_executor = ThreadPoolExecutor(max_workers=max(workers, 32), thread_name_prefix="apigw")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -77,6 +80,7 @@ class StrongroomApp:
                 self.ready = False
                 await asyncio.get_running_loop().run_in_executor(None, self.runtime.scheduler.stop)
                 self.executor.shutdown(wait=True)
+                self.gateway_executor.shutdown(wait=True)
                 self.gateway.close()
                 await asyncio.get_running_loop().run_in_executor(None, self.runtime.audit.stop)
                 if self.owns_runtime:
@@ -147,7 +151,7 @@ class StrongroomApp:
         # The header pairs as they came (repeated names kept apart: the Lambda proxy event's multiValueHeaders).
         raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         loop = asyncio.get_running_loop()
-        response = await loop.run_in_executor(self.executor, self.gateway.handle, request, target, raw)
+        response = await loop.run_in_executor(self.gateway_executor, self.gateway.handle, request, target, raw)
         await _send(send, response)
 
     async def _streamed(self, request: HttpRequest, route: Route, receive: Receive, send: Send) -> None:

@@ -10,7 +10,8 @@ A request is a gateway request, decided before any AWS-API routing, when
 Custom domains are looked up by host name at most once per ``DOMAIN_TTL`` seconds, found or not (a negative entry),
 and hosts that cannot be one (IP literals, ``localhost``, names without a dot, ``*.amazonaws.com``) are never looked
 up: ordinary API traffic pays a few string tests. Gateway requests never reach the AWS-API pipeline's handlers; the
-integration calls they make block, so they run in the server's worker threads.
+integration calls they make block, so they run in worker threads (a pool of their own, ``server/app.py``: a slow
+backend never holds up AWS API calls).
 """
 
 from __future__ import annotations
@@ -95,9 +96,8 @@ class GatewayHook:
         """The gateway target of a request (from headers alone), ``PENDING`` when a lookup must decide, or None."""
         host = request.headers.get("host", "")
         if ".execute-api." in host:
-            found = paths.parse_execute_api(host, request.path)
-            if found is not None:
-                return Target(found)
+            # An execute-api host is the gateway's whatever the path: no stage is its 403, not an AWS API call.
+            return Target(paths.parse_execute_api(host, request.path))
         if request.path.startswith("/restapis/") and _USER_REQUEST in request.path:
             found = paths.parse_user_request_path(request.path)
             if found is not None:
