@@ -225,6 +225,10 @@ def _send(
             data = response.read(MAX_RESPONSE + 1)
         finally:
             response.release_conn()
+    except urllib3.exceptions.NewConnectionError as exc:  # (a ConnectTimeoutError subclass, for history's sake)
+        raise GatewayError(
+            "DEFAULT_5XX", "Internal server error", status=500, log_reason=f"Execution failed: {type(exc).__name__}"
+        ) from None
     except urllib3.exceptions.TimeoutError:
         raise GatewayError("INTEGRATION_TIMEOUT", log_reason="Execution failed due to a timeout error") from None
     except (urllib3.exceptions.HTTPError, OSError) as exc:
