@@ -210,6 +210,7 @@ def test_negative_paths(server: ServerProcess, apigw: Any, upstream: Backend) ->
 
     big = invoke(server, api["id"], "test", "/slow", "POST", body=b"x" * (10 * 1024 * 1024 + 1))
     assert (big.status, as_json(big)) == (413, {"message": "Request Too Long"})
+    assert big.headers["x-amzn-RequestId"] and big.headers["x-amz-apigw-id"]
 
     # Headers far larger than any server accepts: refused, and the server goes on serving.
     try:

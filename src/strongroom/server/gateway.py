@@ -26,11 +26,12 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import Counter
 
+from strongroom.core import ids
 from strongroom.protocol.http import HttpRequest, HttpResponse
 from strongroom.services.apigateway import deployed
 from strongroom.services.apigateway.dataplane import paths, responses
 from strongroom.services.apigateway.dataplane.chain import GatewayRequest, TlsInfo
-from strongroom.services.apigateway.invoke.gateway import Gateway
+from strongroom.services.apigateway.invoke.gateway import Gateway, apigw_id
 
 if TYPE_CHECKING:
     from strongroom.server.runtime import Runtime
@@ -133,8 +134,9 @@ class GatewayHook:
     # -- answering ---------------------------------------------------------------------------------------------
 
     def too_large(self) -> HttpResponse:
-        answer = responses.render(responses.GatewayError("REQUEST_TOO_LARGE"))
-        return HttpResponse(answer.status, [*answer.headers, ("Connection", "close")], answer.body)
+        response = _error("REQUEST_TOO_LARGE")
+        response.headers.append(("Connection", "close"))
+        return response
 
     def handle(self, request: HttpRequest, target: Target, raw_headers: list[tuple[str, str]]) -> HttpResponse:
         """Answer one gateway request (in a worker thread)."""
@@ -149,14 +151,12 @@ class GatewayHook:
             tls=TlsInfo("TLSv1.2") if request.scheme == "https" else None,
         )
         if target.invoke is None:
-            answer = responses.render(responses.GatewayError("MISSING_AUTHENTICATION_TOKEN"))
-            return HttpResponse(answer.status, answer.headers, answer.body)
+            return _error("MISSING_AUTHENTICATION_TOKEN")
         try:
             answer, ctx = self.gateway.handle(gateway_request, target.invoke, request, via_domain=target.domain)
         except Exception:  # the chain answers its stages' failures; this is a failure around it
             log.exception("gateway request failed")
-            answer = responses.render(responses.GatewayError("DEFAULT_5XX"))
-            return HttpResponse(answer.status, answer.headers, answer.body)
+            return _error("DEFAULT_5XX")
         self.requests.labels(ctx.api_id or "-", ctx.stage or "-", str(answer.status)).inc()
         if ctx.error is not None:
             # The response type only: log reasons may quote request content.
@@ -165,3 +165,10 @@ class GatewayHook:
                 extra={"request_id": ctx.request_id, "status": answer.status, "type": ctx.error.response_type},
             )
         return HttpResponse(answer.status, answer.headers, answer.body)
+
+
+def _error(response_type: str) -> HttpResponse:
+    """A gateway response answered before any API is known (AWS's default, with the request ids every answer has)."""
+    answer = responses.render(responses.GatewayError(response_type))
+    headers = [*answer.headers, ("x-amzn-RequestId", ids.uuid4()), ("x-amz-apigw-id", apigw_id())]
+    return HttpResponse(answer.status, headers, answer.body)
