@@ -19,6 +19,8 @@ from strongroom.core.errors import AwsError
 from strongroom.protocol.http import HttpRequest, HttpResponse
 from strongroom.protocol.router import Route
 from strongroom.server.admin import PREFIX, handle_admin
+from strongroom.server.gateway import MAX_BODY as GATEWAY_MAX_BODY
+from strongroom.server.gateway import PENDING, GatewayHook, Target
 from strongroom.server.limits import largest_body_limit, too_large
 from strongroom.server.runtime import Runtime
 
@@ -41,6 +43,10 @@ class StrongroomApp:
         self.pipeline = runtime.pipeline
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="strongroom")
         self.ready = False
+        self.gateway = GatewayHook(runtime)  # API Gateway invoke URLs (server/gateway.py)
+        # Invocations wait on their integrations (up to 29 s each): a pool of their own, so a slow backend can hold
+        # up other invocations but never the AWS API calls.
+        self.gateway_executor = ThreadPoolExecutor(max_workers=max(workers, 32), thread_name_prefix="apigw")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -74,6 +80,8 @@ class StrongroomApp:
                 self.ready = False
                 await asyncio.get_running_loop().run_in_executor(None, self.runtime.scheduler.stop)
                 self.executor.shutdown(wait=True)
+                self.gateway_executor.shutdown(wait=True)
+                self.gateway.close()
                 await asyncio.get_running_loop().run_in_executor(None, self.runtime.audit.stop)
                 if self.owns_runtime:
                     await asyncio.get_running_loop().run_in_executor(None, self.runtime.close)
@@ -88,6 +96,13 @@ class StrongroomApp:
         limit = self.runtime.config.unauthenticated_body_limit
         declared = _content_length(request)
         admin = request.path.startswith(PREFIX)
+        if not admin:
+            target = self.gateway.target(request)
+            if target is PENDING:
+                target = await loop.run_in_executor(self.executor, self.gateway.lookup, request)
+            if isinstance(target, Target):
+                await self._gateway(scope, request, target, receive, send)
+                return
         s3 = None if admin else self.pipeline.s3_route(request)
         if s3 is not None:
             await self._streamed(request, s3, receive, send)
@@ -121,6 +136,22 @@ class StrongroomApp:
                 response = self.pipeline.handle(request, route)
             else:
                 response = await loop.run_in_executor(self.executor, self.pipeline.handle, request, route)
+        await _send(send, response)
+
+    async def _gateway(self, scope: Scope, request: HttpRequest, target: Target, receive: Receive, send: Send) -> None:
+        """An API Gateway invocation: its body read up to 10 MB, answered by the data plane in a worker thread."""
+        body = await _read_body(receive, GATEWAY_MAX_BODY, _content_length(request))
+        if body is _DISCONNECTED:
+            return
+        if body is None:
+            await _send(send, self.gateway.too_large())
+            return
+        assert isinstance(body, bytes)
+        request.body = body
+        # The header pairs as they came (repeated names kept apart: the Lambda proxy event's multiValueHeaders).
+        raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        loop = asyncio.get_running_loop()
+        response = await loop.run_in_executor(self.gateway_executor, self.gateway.handle, request, target, raw)
         await _send(send, response)
 
     async def _streamed(self, request: HttpRequest, route: Route, receive: Receive, send: Send) -> None:
