@@ -210,12 +210,14 @@ def _served(port: int, name: str | None, ctx: ssl.SSLContext | None = None) -> t
     """The certificate the server presents for ``name`` and the negotiated version; a request's answer is read so
     that a TLS 1.3 client-certificate failure (reported after the client's Finished) surfaces here too."""
     ctx = ctx or _context()
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-        with ctx.wrap_socket(raw, server_hostname=name) as conn:
-            der = conn.getpeercert(binary_form=True)
-            version = conn.version() or ""
-            conn.sendall(f"GET /_strongroom/health HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\r\n".encode())
-            assert conn.recv(64).startswith(b"HTTP/1.1 ")
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+        ctx.wrap_socket(raw, server_hostname=name) as conn,
+    ):
+        der = conn.getpeercert(binary_form=True)
+        version = conn.version() or ""
+        conn.sendall(f"GET /_strongroom/health HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\r\n".encode())
+        assert conn.recv(64).startswith(b"HTTP/1.1 ")
     assert der is not None
     return x509.load_der_x509_certificate(der), version
 
@@ -277,7 +279,7 @@ def test_security_policy_tls_versions(tls: Tls) -> None:
     # TLS_1_2 domains (and the server's own name) refuse TLS 1.0 in the handshake.
     for name in (API, "localhost"):
         # The server answers a protocol_version alert; uvloop may close before it is flushed (an EOF instead).
-        with pytest.raises(ssl.SSLError, match="PROTOCOL_VERSION|UNEXPECTED_EOF"):
+        with pytest.raises(ssl.SSLError, match=r"PROTOCOL_VERSION|UNEXPECTED_EOF"):
             _served(tls.port, name, _context(tls10=True))
     # TLS_1_0 domains accept it, with the domain's certificate.
     cert, version = _served(tls.port, LEGACY, _context(tls10=True))

@@ -1,0 +1,174 @@
+"""The pieces of custom-domain TLS that need no server: ACM's in-process hand-over of a certificate and its key,
+finding a domain by server name (wildcards, regions), the client-certificate facts, and the native helpers'
+layout check on this interpreter."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import socket
+import ssl
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from strongroom.keyring.seal import AesGcmSeal
+from strongroom.server import tls_native
+from strongroom.server.domain_tls import TLS_1_0_CIPHERS, TLS_1_2_CIPHERS, tls10_available
+from strongroom.server.tls_facts import client_cert_identity
+from strongroom.services.acm import certs
+from strongroom.services.acm.model import certificate_key_aad, certificates
+from strongroom.services.acm.served import served_certificate, served_version
+from strongroom.services.apigateway.model import domain_names
+from strongroom.services.apigateway.tls_domains import candidates, find_tls_domain
+from strongroom.store.engine import Store
+from strongroom.store.schema import metadata
+
+NOW = datetime.datetime(2026, 12, 6, 12, 0, tzinfo=datetime.UTC)
+ARN = "arn:aws:acm:us-east-1:111122223333:certificate/0b5f6e54-0000-4000-8000-000000000001"
+
+
+def _cert(cn: str = "api.example.test") -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "T")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(0xA1B2C)
+        .not_valid_before(NOW)
+        .not_valid_after(NOW + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    return cert, key
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    metadata.create_all(s.engine, tables=[certificates, domain_names])
+    return s
+
+
+def _insert_certificate(store: Store, seal: AesGcmSeal, status: str = "ISSUED") -> x509.Certificate:
+    cert, key = _cert()
+    with store.write() as conn:
+        conn.execute(
+            certificates.insert().values(
+                arn=ARN,
+                account_id="111122223333",
+                region="us-east-1",
+                domain_name="api.example.test",
+                sans="[]",
+                type="PRIVATE",
+                status=status,
+                key_algorithm="EC_prime256v1",
+                options="{}",
+                created_at=NOW,
+                not_after=NOW + datetime.timedelta(days=1),
+                serial="0a:1b:2c",
+                certificate=cert.public_bytes(serialization.Encoding.PEM).decode(),
+                chain="",
+                sealed_key=seal.wrap(certs.key_der(key), certificate_key_aad(ARN)),
+                exported=False,
+                issue_attempts=0,
+                validation="[]",
+                key_usages="[]",
+                extended_key_usages="[]",
+            )
+        )
+    return cert
+
+
+def test_acm_hands_over_the_certificate_and_unsealed_key(store: Store) -> None:
+    seal = AesGcmSeal(b"k" * 32)
+    cert = _insert_certificate(store, seal)
+    served = served_certificate(store, seal, ARN)
+    assert served is not None and served.version == served_version(store, ARN)
+    assert x509.load_pem_x509_certificate(served.certificate_pem.encode()) == cert
+    assert served.key.public_key().public_numbers() == cert.public_key().public_numbers()  # type: ignore[union-attr]
+    assert served_certificate(store, seal, ARN.replace("0001", "0002")) is None
+    with store.read() as conn:
+        row = conn.execute(certificates.select()).one()
+    assert row.exported is False  # a listener's use is not an export
+
+
+def test_revoked_or_pending_certificates_are_not_served(store: Store) -> None:
+    seal = AesGcmSeal(b"k" * 32)
+    _insert_certificate(store, seal, status="REVOKED")
+    assert served_certificate(store, seal, ARN) is None and served_version(store, ARN) is None
+
+
+def _domain(store: Store, region: str, name: str, **doc: object) -> None:
+    body = {"regionalCertificateArn": ARN, "securityPolicy": "TLS_1_2", **doc}
+    with store.write() as conn:
+        conn.execute(
+            domain_names.insert().values(
+                region=region, name=name, account_id="111122223333", created_at=NOW, doc=json.dumps(body)
+            )
+        )
+
+
+def test_server_names_find_their_domain_or_wildcard(store: Store) -> None:
+    assert candidates("API.Example.test.") == ["api.example.test", "*.example.test"]
+    _domain(store, "us-east-1", "api.example.test", securityPolicy="TLS_1_0")
+    _domain(store, "eu-west-1", "*.example.test", mutualTlsAuthentication={"truststoreUri": "s3://b/ca.pem"})
+    exact = find_tls_domain(store, "API.example.test")
+    assert exact is not None and (exact.name, exact.security_policy, exact.truststore_uri) == (
+        "api.example.test",
+        "TLS_1_0",
+        None,
+    )
+    wild = find_tls_domain(store, "other.example.test")
+    assert wild is not None and (wild.name, wild.region, wild.truststore_uri) == (
+        "*.example.test",
+        "eu-west-1",
+        "s3://b/ca.pem",
+    )
+    assert find_tls_domain(store, "a.b.example.test") is None  # a wildcard covers one label
+    assert find_tls_domain(store, "example.test") is None
+    before = exact.fingerprint
+    with store.write() as conn:
+        conn.execute(domain_names.update().where(domain_names.c.region == "us-east-1").values(doc="{}"))
+    fallback = find_tls_domain(store, "api.example.test")  # a domain without a certificate serves nothing
+    assert fallback is not None and fallback.name == "*.example.test"
+    _domain(store, "ap-south-1", "api.example.test")  # the first region in sort order with a certificate
+    changed = find_tls_domain(store, "api.example.test")
+    assert changed is not None and (changed.region, changed.name) == ("ap-south-1", "api.example.test")
+    assert changed.fingerprint != before
+
+
+def test_client_cert_identity_as_api_gateway_reports_it() -> None:
+    cert, _ = _cert("client-1")
+    facts = client_cert_identity(cert.public_bytes(serialization.Encoding.DER))
+    assert facts["subjectDN"] == "O=T,CN=client-1" and facts["issuerDN"] == "O=T,CN=client-1"
+    assert facts["serialNumber"] == "0a:1b:2c"
+    assert facts["validity"] == {"notBefore": "Dec 06 12:00:00 2026 GMT", "notAfter": "Dec 07 12:00:00 2026 GMT"}
+    assert facts["clientCertPem"].startswith("-----BEGIN CERTIFICATE-----")
+
+
+def test_policy_cipher_lists_are_known_to_this_openssl() -> None:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.set_ciphers(TLS_1_2_CIPHERS)
+    names = {c["name"] for c in ctx.get_ciphers()}
+    assert "ECDHE-RSA-AES128-GCM-SHA256" in names and "AES128-SHA" not in names
+    if tls10_available():
+        ctx.set_ciphers(TLS_1_0_CIPHERS + ":@SECLEVEL=0")
+        assert "ECDHE-RSA-AES128-SHA" in {c["name"] for c in ctx.get_ciphers()}
+
+
+def test_native_helpers_find_the_connection_on_this_interpreter() -> None:
+    """The ``SSL*`` layout check passes on CPython (mutual TLS depends on it); a foreign object is refused."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    connection = ctx.wrap_bio(incoming, outgoing, server_hostname="api.example.test")
+    assert tls_native.available(connection)
+    assert tls_native.negotiated_version(connection) is not None
+    a, b = socket.socketpair()
+    with a, b:
+        assert not tls_native.available(a)  # type: ignore[arg-type]
