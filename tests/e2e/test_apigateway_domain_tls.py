@@ -328,21 +328,34 @@ def test_keys_never_on_disk_in_the_clear(tls: Tls) -> None:
     assert list(scratch.iterdir()) == []  # the encrypted key files are removed once loaded
 
 
-def test_update_and_delete_take_effect_on_new_connections(tls: Tls) -> None:
+def test_update_renewal_and_delete_take_effect_on_new_connections(tls: Tls) -> None:
     apigw = tls.client("apigateway")
     name = "temp.example.test"
-    arn = apigw.get_domain_name(domainName=API)["regionalCertificateArn"]
-    acm = tls.client("acm")
-    assert acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"] == "ISSUED"
     assert _is_own(_served(tls.port, name)[0])  # cached as "no domain" for a moment
-    apigw.create_domain_name(
-        domainName=name,
-        regionalCertificateArn=_temp_certificate(tls, name),
-        endpointConfiguration={"types": ["REGIONAL"]},
-    )
+    arn = _temp_certificate(tls, name)
+    apigw.create_domain_name(domainName=name, regionalCertificateArn=arn, endpointConfiguration={"types": ["REGIONAL"]})
     _eventually(lambda: name in _names(_served(tls.port, name)[0]))
+    first = _served(tls.port, name)[0].serial_number
+    if _tls10_possible() is None:
+        with pytest.raises(ssl.SSLError):
+            _served(tls.port, name, _context(tls10=True))
+        apigw.update_domain_name(
+            domainName=name, patchOperations=[{"op": "replace", "path": "/securityPolicy", "value": "TLS_1_0"}]
+        )
+        _eventually(lambda: _handshakes(tls.port, name, _context(tls10=True)))
+    # A renewal (a new serial from the PCA) reaches new connections without touching the domain.
+    tls.client("acm").renew_certificate(CertificateArn=arn)
+    _eventually(lambda: _served(tls.port, name)[0].serial_number != first)
     apigw.delete_domain_name(domainName=name)
     _eventually(lambda: _is_own(_served(tls.port, name)[0]))
+
+
+def _handshakes(port: int, name: str, ctx: ssl.SSLContext) -> bool:
+    try:
+        _served(port, name, ctx)
+    except (ssl.SSLError, ConnectionError):
+        return False
+    return True
 
 
 def _temp_certificate(tls: Tls, name: str) -> str:

@@ -19,7 +19,7 @@ from cryptography.x509.oid import NameOID
 from strongroom.keyring.seal import AesGcmSeal
 from strongroom.server import tls_native
 from strongroom.server.domain_tls import TLS_1_0_CIPHERS, TLS_1_2_CIPHERS, tls10_available
-from strongroom.server.tls_facts import client_cert_identity
+from strongroom.server.tls_facts import client_cert_identity, note_server_name, tls_scope
 from strongroom.services.acm import certs
 from strongroom.services.acm.model import certificate_key_aad, certificates
 from strongroom.services.acm.served import served_certificate, served_version
@@ -32,7 +32,9 @@ NOW = datetime.datetime(2026, 12, 6, 12, 0, tzinfo=datetime.UTC)
 ARN = "arn:aws:acm:us-east-1:111122223333:certificate/0b5f6e54-0000-4000-8000-000000000001"
 
 
-def _cert(cn: str = "api.example.test") -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+def _cert(
+    cn: str = "api.example.test", *, ca: bool = False, start: datetime.datetime = NOW
+) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "T")])
     cert = (
@@ -41,8 +43,9 @@ def _cert(cn: str = "api.example.test") -> tuple[x509.Certificate, ec.EllipticCu
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(0xA1B2C)
-        .not_valid_before(NOW)
-        .not_valid_after(NOW + datetime.timedelta(days=1))
+        .not_valid_before(start)
+        .not_valid_after(start + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     return cert, key
@@ -172,3 +175,73 @@ def test_native_helpers_find_the_connection_on_this_interpreter() -> None:
     a, b = socket.socketpair()
     with a, b:
         assert not tls_native.available(a)  # type: ignore[arg-type]
+
+
+def _handshake(server: ssl.SSLObject, client: ssl.SSLObject, pipes: list[ssl.MemoryBIO]) -> None:
+    s_in, s_out, c_in, c_out = pipes
+    for _ in range(20):
+        done = 0
+        for conn in (client, server):
+            try:
+                conn.do_handshake()
+                done += 1
+            except ssl.SSLWantReadError:
+                pass
+        c_in.write(s_out.read())
+        s_in.write(c_out.read())
+        if done == 2:
+            return
+    raise AssertionError("no handshake")
+
+
+def test_tls_scope_gives_the_data_plane_the_client_certificate(tmp_path: Path) -> None:
+    """``scope["extensions"]["tls"]`` as ``server/httpproto.py`` sets it, from a real (in-memory) handshake."""
+    now = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
+    ca, ca_key = _cert("Truststore CA", ca=True, start=now)
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "client-1")]))
+        .issuer_name(ca.subject)
+        .public_key(leaf_key.public_key())
+        .serial_number(0x0102)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(hours=2))
+        .sign(ca_key, hashes.SHA256())
+    )
+    server_cert, server_key = _cert("api.example.test", start=now)
+    for name, data in (
+        ("server.pem", server_cert.public_bytes(serialization.Encoding.PEM)),
+        ("client.pem", leaf.public_bytes(serialization.Encoding.PEM)),
+    ):
+        (tmp_path / name).write_bytes(data)
+    for name, key in (("server.key", server_key), ("client.key", leaf_key)):
+        (tmp_path / name).write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(tmp_path / "server.pem", tmp_path / "server.key")
+    server_ctx.load_verify_locations(cadata=ca.public_bytes(serialization.Encoding.PEM).decode())
+    server_ctx.verify_mode = ssl.CERT_REQUIRED
+    client_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client_ctx.check_hostname, client_ctx.verify_mode = False, ssl.CERT_NONE
+    client_ctx.load_cert_chain(tmp_path / "client.pem", tmp_path / "client.key")
+    pipes = [ssl.MemoryBIO() for _ in range(4)]
+    server = server_ctx.wrap_bio(pipes[0], pipes[1], server_side=True)
+    client = client_ctx.wrap_bio(pipes[2], pipes[3], server_hostname="api.example.test")
+    _handshake(server, client, pipes)
+    note_server_name(server, "api.example.test")
+
+    class Transport:
+        def get_extra_info(self, name: str) -> object:
+            return server if name == "ssl_object" else None
+
+    scope = tls_scope(Transport())
+    assert scope is not None
+    assert scope["server_name"] == "api.example.test" and scope["tls_version"] == 0x0304
+    assert scope["client_cert"]["subjectDN"] == "CN=client-1" and scope["client_cert"]["serialNumber"] == "01:02"
+    assert scope["client_cert_chain"] == [leaf.public_bytes(serialization.Encoding.PEM).decode()]
+    assert scope["client_cert_name"] == "CN=client-1"
+    assert tls_scope(object()) is None  # plain HTTP

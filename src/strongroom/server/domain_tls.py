@@ -131,7 +131,8 @@ class DomainTls:
         self.own = own
         self.work_dir = work_dir
         self.ttl = ttl
-        self._names: OrderedDict[str, _Entry] = OrderedDict()
+        self._names: OrderedDict[str, _Entry] = OrderedDict()  # by server name
+        self._domains: OrderedDict[tuple[str, str], _Entry] = OrderedDict()  # by (region, domain name)
         self._cache_off = False
         self.listener = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         if not _allow_tls10(self.listener):
@@ -198,6 +199,10 @@ class DomainTls:
     def _build(self, domain: TlsDomain | None, key: tuple[str, str | None] | None, now: float) -> _Entry:
         if domain is None or key is None:
             return _Entry(now, None, None, TLS1_2, False)
+        # The names under one wildcard domain share its context: a client choosing many names builds it once.
+        shared = self._domains.get((domain.region, domain.name))
+        if shared is not None and shared.key == key:
+            return _Entry(now, key, shared.context, shared.minimum, shared.mutual)
         minimum = MINIMUM.get(domain.security_policy, TLS1_2)
         mutual = domain.truststore_uri is not None
         try:
@@ -210,6 +215,9 @@ class DomainTls:
                 "custom domain TLS context loaded",
                 extra={"domain": domain.name, "region": domain.region, "certificate": domain.certificate_arn},
             )
+        self._domains[(domain.region, domain.name)] = _Entry(now, key, built, minimum, mutual)
+        while len(self._domains) > MAX_NAMES:
+            self._domains.popitem(last=False)
         return _Entry(now, key, built, minimum, mutual)
 
     def domain_context(self, domain: TlsDomain) -> ssl.SSLContext | None:
