@@ -5,12 +5,17 @@ layout check on this interpreter."""
 from __future__ import annotations
 
 import datetime
+import http.client
 import json
 import socket
 import ssl
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -19,6 +24,7 @@ from cryptography.x509.oid import NameOID
 from strongroom.keyring.seal import AesGcmSeal
 from strongroom.server import tls_native
 from strongroom.server.domain_tls import TLS_1_0_CIPHERS, TLS_1_2_CIPHERS, tls10_available
+from strongroom.server.httpproto import CoalescingHttpToolsProtocol
 from strongroom.server.tls_facts import client_cert_identity, note_server_name, tls_scope
 from strongroom.services.acm import certs
 from strongroom.services.acm.model import certificate_key_aad, certificates
@@ -194,8 +200,8 @@ def _handshake(server: ssl.SSLObject, client: ssl.SSLObject, pipes: list[ssl.Mem
     raise AssertionError("no handshake")
 
 
-def test_tls_scope_gives_the_data_plane_the_client_certificate(tmp_path: Path) -> None:
-    """``scope["extensions"]["tls"]`` as ``server/httpproto.py`` sets it, from a real (in-memory) handshake."""
+def _pki(tmp_path: Path) -> tuple[x509.Certificate, x509.Certificate]:
+    """A truststore CA, a client certificate it issued, and a server certificate: written to ``tmp_path``."""
     now = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
     ca, ca_key = _cert("Truststore CA", ca=True, start=now)
     leaf_key = ec.generate_private_key(ec.SECP256R1())
@@ -221,6 +227,13 @@ def test_tls_scope_gives_the_data_plane_the_client_certificate(tmp_path: Path) -
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             )
         )
+    (tmp_path / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    return ca, leaf
+
+
+def test_tls_scope_gives_the_data_plane_the_client_certificate(tmp_path: Path) -> None:
+    """``scope["extensions"]["tls"]`` as ``server/httpproto.py`` sets it, from a real (in-memory) handshake."""
+    ca, leaf = _pki(tmp_path)
     server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_ctx.load_cert_chain(tmp_path / "server.pem", tmp_path / "server.key")
     server_ctx.load_verify_locations(cadata=ca.public_bytes(serialization.Encoding.PEM).decode())
@@ -245,3 +258,56 @@ def test_tls_scope_gives_the_data_plane_the_client_certificate(tmp_path: Path) -
     assert scope["client_cert_chain"] == [leaf.public_bytes(serialization.Encoding.PEM).decode()]
     assert scope["client_cert_name"] == "CN=client-1"
     assert tls_scope(object()) is None  # plain HTTP
+
+
+def test_https_requests_carry_the_tls_extension(tmp_path: Path) -> None:
+    """Through uvicorn (uvloop, as the server runs) with ``CoalescingHttpToolsProtocol``: the app sees the facts."""
+    _pki(tmp_path)
+    seen: list[dict[str, object]] = []
+
+    async def app(scope: dict[str, object], receive: object, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        seen.append(dict(scope.get("extensions", {})))  # type: ignore[call-overload]
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        loop="uvloop",
+        http=CoalescingHttpToolsProtocol,
+        log_config=None,
+        lifespan="off",
+        ssl_certfile=str(tmp_path / "server.pem"),
+        ssl_keyfile=str(tmp_path / "server.key"),
+        ssl_ca_certs=str(tmp_path / "ca.pem"),
+        ssl_cert_reqs=ssl.CERT_REQUIRED,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        client.check_hostname, client.verify_mode = False, ssl.CERT_NONE
+        client.load_cert_chain(tmp_path / "client.pem", tmp_path / "client.key")
+        conn = http.client.HTTPSConnection("127.0.0.1", port, context=client, timeout=10)
+        for _ in range(2):  # the facts are computed once per connection, given to every request on it
+            conn.request("GET", "/")
+            assert conn.getresponse().read() == b""
+        conn.close()
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert len(seen) == 2 and seen[0] == seen[1]
+    facts = seen[0]["tls"]
+    assert isinstance(facts, dict) and facts["client_cert"]["subjectDN"] == "CN=client-1"
+    assert facts["tls_version"] == 0x0304 and facts["server_name"] is None
