@@ -2,8 +2,8 @@
 certificate and PCA chain, its security policy, mutual TLS against a truststore in S3, and the server's own
 certificate for every other name. The TLS layer only: what HTTP answers through the gateway is the data plane's.
 
-Runs on SQLite, as the other ``--tls`` tests (``test_acm_tls.py``) do: the listener reads the tables through the
-same store API on either database.
+Runs on each test backend (SQLite, PostgreSQL): the listener reads the domain and certificate tables from the
+event loop during handshakes.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.conftest import database_url_for
 from tests.e2e.acm_support import wait_status
 from tests.e2e.pca_support import make_root, make_sub
 from tests.support.server import ServerProcess, free_port, strongroom
@@ -101,17 +102,18 @@ def _client_pki(tmp: Path) -> tuple[Path, Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tls]:
-    tmp = tmp_path_factory.mktemp("domain-tls")
-    srv = ServerProcess(tmp / "data")
+def tls(backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tls]:
+    tmp = tmp_path_factory.mktemp(f"domain-tls-{backend}")
+    srv = ServerProcess(tmp / "data", database_url_for(backend, request))
     srv.init()
     bundle = tmp / "ca.pem"
-    bundle.write_text(strongroom("tls", "export-ca", "--data-dir", str(srv.data_dir)).stdout)
+    database = ["--database-url", srv.database_url] if srv.database_url else []
+    bundle.write_text(strongroom("tls", "export-ca", "--data-dir", str(srv.data_dir), *database).stdout)
     port = free_port()
     log = (tmp / "server.log").open("ab")
     proc = subprocess.Popen(
         [sys.executable, "-m", "strongroom.cli.main", "server", "--data-dir", str(srv.data_dir), "--port", str(port),
-         "--tls", "--test-mode"],
+         "--tls", "--test-mode", *database],
         stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     own = ssl.create_default_context(cafile=str(bundle))
