@@ -323,6 +323,30 @@ def test_mutual_tls_requires_a_client_certificate_from_the_truststore(tls: Tls) 
     assert API in _names(_served(tls.port, API)[0])
 
 
+def test_no_session_is_resumed_under_another_name(tls: Tls) -> None:
+    """A TLS 1.2 session set up for a name without mutual TLS does not skip the client check of another."""
+    ctx = _context()
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    with (
+        socket.create_connection(("127.0.0.1", tls.port), timeout=10) as raw,
+        ctx.wrap_socket(raw, server_hostname=API) as conn,
+    ):
+        conn.sendall(f"GET /_strongroom/health HTTP/1.1\r\nHost: {API}\r\nConnection: close\r\n\r\n".encode())
+        while conn.recv(4096):
+            pass
+        session = conn.session
+        conn.unwrap()  # close_notify: a cleanly closed session is one OpenSSL would let a client resume
+    assert session is not None
+    for name in (API, MTLS):
+        with socket.create_connection(("127.0.0.1", tls.port), timeout=10) as raw:
+            try:
+                with ctx.wrap_socket(raw, server_hostname=name, session=session) as conn:
+                    assert not conn.session_reused
+                    assert name == API  # MTLS: the handshake asks for a certificate, and fails without one
+            except ssl.SSLError:
+                assert name == MTLS
+
+
 def test_keys_never_on_disk_in_the_clear(tls: Tls) -> None:
     _served(tls.port, API)
     scratch = tls.data_dir / "tls" / "domains"
