@@ -119,10 +119,13 @@ def cmd_server(args: argparse.Namespace) -> int:
 
         server_tls = ServerTls(runtime.store, runtime.seal, config.data_dir, config.host, config.extra)
         server_tls.issue()
+        from strongroom.server.domain_tls import TLS_1_2_CIPHERS
+
         tls_options = {
             "ssl_certfile": str(server_tls.cert_file),
             "ssl_keyfile": str(server_tls.key_file),
             "ssl_keyfile_password": server_tls.password.decode(),
+            "ssl_ciphers": TLS_1_2_CIPHERS,  # the server's own name: AWS's TLS_1_2 policy
         }
     try:
         uv_config = uvicorn.Config(
@@ -142,7 +145,13 @@ def cmd_server(args: argparse.Namespace) -> int:
         )
         uv_config.load()
         if server_tls is not None and uv_config.ssl is not None:
+            from strongroom.server.domain_tls import DomainTls
+
             server_tls.attach(uv_config.ssl)  # renewals reload this same context: no restart
+            # The socket listens with a context that only negotiates; its SNI callback hands each connection to
+            # an API Gateway custom domain's context or to the server's own (the one renewed above).
+            domains = DomainTls(runtime, uv_config.ssl, config.data_dir / "tls" / "domains")
+            uv_config.ssl = domains.listener
         uvicorn.Server(uv_config).run()
     finally:
         if server_tls is not None:

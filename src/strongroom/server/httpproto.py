@@ -17,6 +17,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
+from strongroom.server.tls_facts import tls_scope
+
 _JOIN_LIMIT = 256 * 1024
 
 
@@ -101,9 +103,22 @@ class _CoalescingCycle(RequestResponseCycle):
 
 
 class CoalescingHttpToolsProtocol(HttpToolsProtocol):
-    """``uvicorn.Config(http=...)``: uvicorn's httptools protocol whose request cycles coalesce their writes."""
+    """``uvicorn.Config(http=...)``: uvicorn's httptools protocol whose request cycles coalesce their writes.
+
+    On HTTPS it also gives every request ``scope["extensions"]["tls"]`` (``server/tls_facts.py``: SNI name, TLS
+    version, the verified client certificate as API Gateway's ``clientCert``), computed once per connection.
+    """
+
+    _tls: dict[str, Any] | None = None
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        if self.scheme == "https":
+            self._tls = tls_scope(transport)
 
     def on_headers_complete(self) -> None:
+        if self._tls is not None:
+            self.scope["extensions"] = {"tls": self._tls}  # type: ignore[dict-item]  # ASGI TLS extension
         super().on_headers_complete()
         cycle = getattr(self, "cycle", None)
         if type(cycle) is RequestResponseCycle:
