@@ -14,7 +14,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import memory, s3
+from bench import apigateway, memory, s3
+from bench.apigateway import ApiGatewayOptions, ApiGatewayResults
 from bench.load import Cell, Usage, default_generator, run_cell
 from bench.report import Report, render
 from bench.s3 import S3Options, S3Results
@@ -40,11 +41,13 @@ class Options:
     work_dir: Path | None = None
     verbose: bool = True
     s3: S3Options = field(default_factory=S3Options)  # sizes of the S3 section (bench/s3.py)
+    apigateway: ApiGatewayOptions = field(default_factory=ApiGatewayOptions)  # bench/apigateway.py
 
 
 @dataclass
 class BenchReport(Report):
     s3: S3Results = field(default_factory=S3Results)  # rendered into its own block of the markdown
+    apigateway: ApiGatewayResults = field(default_factory=ApiGatewayResults)  # likewise
 
 
 def _say(options: Options, message: str) -> None:
@@ -122,6 +125,29 @@ def _bare(options: Options, work: Path, report: Report) -> None:
         server.stop()
 
 
+def _wants_apigateway(options: Options) -> bool:
+    if not options.apigateway.enabled:
+        return False
+    return not options.workloads or any(w.lower() in "api gateway" for w in options.workloads)
+
+
+def _apigateway(options: Options, work: Path, report: BenchReport) -> None:
+    server = strongroom(work / "apigw", log_level=options.log_level, workers=options.workers)
+    server.start()
+    try:
+        apigateway.measure(
+            options.apigateway,
+            server,
+            work,
+            options.seconds,
+            options.generator,
+            report.apigateway,
+            functools.partial(_say, options),
+        )
+    finally:
+        server.stop()
+
+
 def _memory(options: Options, work: Path, report: Report) -> None:
     """RSS of a server holding ``keys`` KMS keys, then after ``audit_records`` audit records."""
     data = work / "memory"
@@ -193,6 +219,9 @@ def run(options: Options) -> BenchReport:
                     _bench_target(options, off, report, "strongroom-audit-off")
                 finally:
                     options.workloads = saved
+        if "strongroom" in options.targets and _wants_apigateway(options):
+            _say(options, "API Gateway: an HTTP_PROXY stage vs its backend")
+            _apigateway(options, work, report)
         if "moto" in options.targets:
             moto_server = moto(work)
             if moto_server is None:
@@ -211,6 +240,8 @@ def run(options: Options) -> BenchReport:
         options.out.write_text(render(report, options.out.read_text() if options.out.exists() else ""))
         if report.s3.cells:
             options.out.write_text(s3.render(report.s3, options.out.read_text()))
+        if report.apigateway.cells:
+            options.out.write_text(apigateway.render(report.apigateway, options.out.read_text()))
         _say(options, f"wrote {options.out} in {report.elapsed:.0f} s")
     return report
 
@@ -228,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-level", default="info")
     parser.add_argument("--no-audit-off", action="store_true")
     parser.add_argument("--no-s3", action="store_true", help="skip the S3 section")
+    parser.add_argument("--no-apigateway", action="store_true", help="skip the API Gateway section")
     parser.add_argument("--s3-upload-mib", type=int, default=2048, help="the memory upload's size (0: none)")
     parser.add_argument("--out", type=Path, default=None, help="write the markdown report here")
     args = parser.parse_args(argv)
@@ -244,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         audit_off=not args.no_audit_off,
         out=args.out,
         s3=S3Options(enabled=not args.no_s3, upload_size=args.s3_upload_mib * s3.MiB),
+        apigateway=ApiGatewayOptions(enabled=not args.no_apigateway),
     )
     run(options)
     return 0

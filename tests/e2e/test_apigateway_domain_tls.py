@@ -1,6 +1,6 @@
 """API Gateway custom domain names served over TLS (``strongroom server --tls``): SNI picks the domain's ACM
 certificate and PCA chain, its security policy, mutual TLS against a truststore in S3, and the server's own
-certificate for every other name. The TLS layer only: what HTTP answers through the gateway is the data plane's.
+certificate for every other name; and one API answering through its custom domain over TLS.
 
 Runs on each test backend (SQLite, PostgreSQL): the listener reads the domain and certificate tables from the
 event loop during handshakes.
@@ -9,6 +9,7 @@ event loop during handshakes.
 from __future__ import annotations
 
 import datetime
+import json
 import shutil
 import socket
 import ssl
@@ -398,3 +399,55 @@ def _eventually(check: Callable[[], bool], timeout: float = 15) -> None:
     while not check():
         assert time.monotonic() < deadline, "not seen within the listener's re-check interval"
         time.sleep(0.3)
+
+
+def _get_over_tls(port: int, name: str, path: str, ctx: ssl.SSLContext) -> tuple[int, bytes]:
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+        ctx.wrap_socket(raw, server_hostname=name) as conn,
+    ):
+        conn.sendall(f"GET {path} HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\r\n".encode())
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+def test_an_api_answers_through_its_custom_domain_over_tls(tls: Tls) -> None:
+    """The whole path: SNI picks the domain's certificate, the Host its base path mapping, the gateway the API."""
+    apigw = tls.client("apigateway")
+    api = apigw.create_rest_api(name="over-tls", endpointConfiguration={"types": ["REGIONAL"]})["id"]
+    root = next(r["id"] for r in apigw.get_resources(restApiId=api)["items"] if r["path"] == "/")
+    hello = apigw.create_resource(restApiId=api, parentId=root, pathPart="hello")["id"]
+    apigw.put_method(restApiId=api, resourceId=hello, httpMethod="GET", authorizationType="NONE")
+    apigw.put_integration(
+        restApiId=api,
+        resourceId=hello,
+        httpMethod="GET",
+        type="MOCK",
+        requestTemplates={"application/json": '{"statusCode": 200}'},
+    )
+    apigw.put_method_response(restApiId=api, resourceId=hello, httpMethod="GET", statusCode="200")
+    apigw.put_integration_response(
+        restApiId=api,
+        resourceId=hello,
+        httpMethod="GET",
+        statusCode="200",
+        responseTemplates={"application/json": '{"domain": "$context.domainName", "stage": "$context.stage"}'},
+    )
+    apigw.create_deployment(restApiId=api, stageName="prod")
+    apigw.create_base_path_mapping(domainName=API, restApiId=api, stage="prod", basePath="v1")
+    root_ca = tls.tmp / "pca-root-answers.pem"
+    root_ca.write_text(tls.pca_root)
+    verified = _context(root_ca)  # the domain's ACM chain, verified up to the PCA root, hostname checked
+    answers: list[tuple[int, bytes]] = []
+
+    def answered() -> bool:
+        answers.append(_get_over_tls(tls.port, API, "/v1/hello", verified))
+        return answers[-1][0] == 200
+
+    _eventually(answered)  # the gateway's domain cache notices the new mapping within seconds
+    assert json.loads(answers[-1][1]) == {"domain": API, "stage": "prod"}
+    status, _ = _get_over_tls(tls.port, API, "/v1/nowhere", verified)
+    assert status == 403  # Missing Authentication Token, as AWS answers an unknown path

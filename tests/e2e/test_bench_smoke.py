@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from bench.apigateway import DIRECT, GATEWAY, ApiGatewayOptions
 from bench.load import Cell
 from bench.report import BEGIN, END
 from bench.run import Options, run
@@ -28,6 +29,7 @@ def test_bench_runs_end_to_end_at_tiny_size(tmp_path: Path) -> None:
             work_dir=tmp_path,
             verbose=False,
             s3=S3Options.tiny(),
+            apigateway=ApiGatewayOptions.tiny(),
         )
     )
     encrypt = report.results["strongroom"]["KMS Encrypt (256 B)"]
@@ -49,6 +51,10 @@ def test_bench_runs_end_to_end_at_tiny_size(tmp_path: Path) -> None:
         for cell in row.values():
             assert isinstance(cell, Cell) and cell.requests > 0 and cell.errors == 0, (name, cell)
     assert isinstance(report.s3.upload, Upload) and report.s3.upload.peak_mb > 0, report.s3.upload
+    for name in (DIRECT, GATEWAY):
+        cell = report.apigateway.cells[name][1]
+        assert cell.requests > 0 and cell.errors == 0, (name, cell.first_error)
     text = out.read_text()
     assert "written analysis" in text and "more analysis" in text and "old table" not in text
     assert "KMS Encrypt (256 B)" in text and "Audit on vs off" in text and "## S3 results" in text
+    assert "## API Gateway results" in text
