@@ -451,3 +451,32 @@ def test_an_api_answers_through_its_custom_domain_over_tls(tls: Tls) -> None:
     assert json.loads(answers[-1][1]) == {"domain": API, "stage": "prod"}
     status, _ = _get_over_tls(tls.port, API, "/v1/nowhere", verified)
     assert status == 403  # Missing Authentication Token, as AWS answers an unknown path
+
+    # Through the mutual TLS domain, the verified client certificate reaches $context.identity.clientCert.
+    whoami = apigw.create_resource(restApiId=api, parentId=root, pathPart="whoami")["id"]
+    apigw.put_method(restApiId=api, resourceId=whoami, httpMethod="GET", authorizationType="NONE")
+    apigw.put_integration(
+        restApiId=api,
+        resourceId=whoami,
+        httpMethod="GET",
+        type="MOCK",
+        requestTemplates={"application/json": '{"statusCode": 200}'},
+    )
+    apigw.put_method_response(restApiId=api, resourceId=whoami, httpMethod="GET", statusCode="200")
+    apigw.put_integration_response(
+        restApiId=api,
+        resourceId=whoami,
+        httpMethod="GET",
+        statusCode="200",
+        responseTemplates={
+            "application/json": '{"subject": "$context.identity.clientCert.subjectDN", '
+            '"issuer": "$context.identity.clientCert.issuerDN"}'
+        },
+    )
+    apigw.create_deployment(restApiId=api, stageName="prod")
+    apigw.create_base_path_mapping(domainName=MTLS, restApiId=api, stage="prod", basePath="(none)")
+    with_cert = _context(root_ca, cert=(tls.client_cert, tls.client_key))
+    answers.clear()
+    _eventually(lambda: answers.append(_get_over_tls(tls.port, MTLS, "/whoami", with_cert)) or answers[-1][0] == 200)
+    identity = json.loads(answers[-1][1])
+    assert "client-1" in identity["subject"] and "Truststore CA" in identity["issuer"], identity

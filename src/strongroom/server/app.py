@@ -151,7 +151,8 @@ class StrongroomApp:
         # The header pairs as they came (repeated names kept apart: the Lambda proxy event's multiValueHeaders).
         raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         loop = asyncio.get_running_loop()
-        response = await loop.run_in_executor(self.gateway_executor, self.gateway.handle, request, target, raw)
+        tls = (scope.get("extensions") or {}).get("tls")
+        response = await loop.run_in_executor(self.gateway_executor, self.gateway.handle, request, target, raw, tls)
         await _send(send, response)
 
     async def _streamed(self, request: HttpRequest, route: Route, receive: Receive, send: Send) -> None:

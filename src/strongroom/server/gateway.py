@@ -21,8 +21,9 @@ import logging
 import threading
 import time
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import Counter
 
@@ -138,8 +139,15 @@ class GatewayHook:
         response.headers.append(("Connection", "close"))
         return response
 
-    def handle(self, request: HttpRequest, target: Target, raw_headers: list[tuple[str, str]]) -> HttpResponse:
-        """Answer one gateway request (in a worker thread)."""
+    def handle(
+        self,
+        request: HttpRequest,
+        target: Target,
+        raw_headers: list[tuple[str, str]],
+        tls: Mapping[str, Any] | None = None,
+    ) -> HttpResponse:
+        """Answer one gateway request (in a worker thread); ``tls`` is the connection's ASGI TLS extension
+        (``server/tls_facts.py``: version, SNI name, the verified client certificate of a mutual TLS domain)."""
         gateway_request = GatewayRequest(
             method=request.method,
             path=request.path,
@@ -148,7 +156,7 @@ class GatewayHook:
             body=request.body,
             source_ip=request.client_ip,
             host=request.headers.get("host", ""),
-            tls=TlsInfo("TLSv1.2") if request.scheme == "https" else None,
+            tls=_tls_info(tls) if request.scheme == "https" else None,
         )
         if target.invoke is None:
             return _error("MISSING_AUTHENTICATION_TOKEN")
@@ -165,6 +173,21 @@ class GatewayHook:
                 extra={"request_id": ctx.request_id, "status": answer.status, "type": ctx.error.response_type},
             )
         return HttpResponse(answer.status, answer.headers, answer.body)
+
+
+_VERSION_NAMES = {0x0301: "TLSv1", 0x0302: "TLSv1.1", 0x0303: "TLSv1.2", 0x0304: "TLSv1.3"}
+
+
+def _tls_info(facts: Mapping[str, Any] | None) -> TlsInfo:
+    if not facts:
+        return TlsInfo("TLSv1.2")
+    cert = facts.get("client_cert")
+    return TlsInfo(
+        _VERSION_NAMES.get(facts.get("tls_version") or 0, "TLSv1.2"),
+        client_cert_pem=cert.get("clientCertPem") if isinstance(cert, Mapping) else None,
+        sni=facts.get("server_name"),
+        client_cert=cert if isinstance(cert, Mapping) else None,
+    )
 
 
 def _error(response_type: str) -> HttpResponse:

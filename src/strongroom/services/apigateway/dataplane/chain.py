@@ -48,6 +48,8 @@ class TlsInfo:
     cipher: str = ""
     client_cert_pem: str | None = None  # mutual TLS
     sni: str | None = None
+    # $context.identity.clientCert as AWS shapes it (clientCertPem, subjectDN, issuerDN, serialNumber, validity)
+    client_cert: Mapping[str, Any] | None = None
 
 
 @dataclass
@@ -313,7 +315,8 @@ def context_variables(ctx: GatewayContext) -> dict[str, Any]:
         out["responseLength"] = len(ctx.response.body)
         out["responseLatency"] = int((time.perf_counter() - ctx.started) * 1000)
     if request.tls is not None:
-        out["identity"]["clientCert"] = (
-            {"clientCertPem": request.tls.client_cert_pem} if request.tls.client_cert_pem else None
-        )
+        cert = request.tls.client_cert
+        if cert is None and request.tls.client_cert_pem:
+            cert = {"clientCertPem": request.tls.client_cert_pem}
+        out["identity"]["clientCert"] = dict(cert) if cert is not None else None
     return out
