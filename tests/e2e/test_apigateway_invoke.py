@@ -148,9 +148,10 @@ def test_mock_and_non_proxy_http_with_mapping_templates(server: ServerProcess, a
     )
     deploy(apigw, api_id, variables={"who": "bob"})
 
-    ok = invoke(server, api_id, "test", "/mock")
-    assert ok.status == 200 and as_json(ok) == {"stage": "test", "who": "bob"}
-    assert ok.headers["X-Mocked"] == "true"
+    for form in ("user", "host"):
+        ok = invoke(server, api_id, "test", "/mock", form=form)
+        assert ok.status == 200 and as_json(ok) == {"stage": "test", "who": "bob"}, form
+        assert ok.headers["X-Mocked"] == "true"
     missing = invoke(server, api_id, "test", "/mock?fail=yes")
     assert missing.status == 404 and as_json(missing) == {"missing": True}
 

@@ -137,6 +137,9 @@ def test_lambda_proxy(server: ServerProcess, apigw: Any, role: str, account: str
     assert response.headers.getlist("X-Multi") == ["a", "b"]
     assert response.headers.getlist("X-Both") == ["multi"]
 
+    plain = invoke(server, api["id"], "test", "/pets/2")  # the path form reaches the same function
+    assert plain.status == 201 and as_json(plain)["params"] == {"proxy": "pets/2"}
+
     binary = invoke(server, api["id"], "test", "/binary")
     assert binary.status == 200 and binary.data == b"\x89PNG\x00\x01"
     assert binary.headers["Content-Type"] == "application/octet-stream"
