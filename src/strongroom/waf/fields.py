@@ -186,6 +186,8 @@ def _json_field(cfg: dict) -> Extractor:
         forced = _oversize(handling) if over else None
         if forced is not None:
             return forced
+        if not data.strip():
+            return []  # no body: nothing to inspect, not an invalid document
         try:
             doc = json.loads(data)
         except (ValueError, UnicodeDecodeError):
