@@ -8,9 +8,6 @@ from typing import Any
 import pytest
 
 from strongroom.waf import (
-    InMemoryRateCounter,
-    ManagedGroup,
-    StaticManagedRules,
     WafCompileError,
     WafRequest,
     WebAclEvaluator,
@@ -24,16 +21,23 @@ GROUP = "arn:aws:wafv2:us-east-1:111122223333:regional/rulegroup/grp/1"
 
 
 def rule(name: str, prio: int, stmt: dict, action: str = "Block", **extra: Any) -> dict:
-    return {"Name": name, "Priority": prio, "Statement": stmt, "Action": {action: {}},
-            "VisibilityConfig": {"MetricName": f"m-{name}"}, **extra}
+    return {
+        "Name": name,
+        "Priority": prio,
+        "Statement": stmt,
+        "Action": {action: {}},
+        "VisibilityConfig": {"MetricName": f"m-{name}"},
+        **extra,
+    }
 
 
 def evaluator(rules: list[dict], default: str = "Allow", **kw: Any) -> WebAclEvaluator:
-    acl = {"Name": "acl", "ARN": ACL_ARN, "DefaultAction": {default: {}}, "Rules": rules,
-           **kw.pop("acl_extra", {})}
+    acl = {"Name": "acl", "ARN": ACL_ARN, "DefaultAction": {default: {}}, "Rules": rules, **kw.pop("acl_extra", {})}
     kw.setdefault("ip_sets", {IPSET: {"Addresses": ["10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"]}}.get)
-    kw.setdefault("regex_pattern_sets", {RXSET: {"RegularExpressionList": [
-        {"RegexString": "^/admin"}, {"RegexString": "wp-(login|admin)"}]}}.get)
+    kw.setdefault(
+        "regex_pattern_sets",
+        {RXSET: {"RegularExpressionList": [{"RegexString": "^/admin"}, {"RegexString": "wp-(login|admin)"}]}}.get,
+    )
     return WebAclEvaluator(acl, **kw)
 
 
@@ -48,8 +52,14 @@ def tx(*kinds: str) -> list[dict]:
 
 
 def byte(field: dict, search: bytes, pos: str = "CONTAINS", *t: str) -> dict:
-    return {"ByteMatchStatement": {"FieldToMatch": field, "SearchString": search, "PositionalConstraint": pos,
-                                   "TextTransformations": tx(*t)}}
+    return {
+        "ByteMatchStatement": {
+            "FieldToMatch": field,
+            "SearchString": search,
+            "PositionalConstraint": pos,
+            "TextTransformations": tx(*t),
+        }
+    }
 
 
 def blocked(stmt: dict, request: WafRequest, **kw: Any) -> bool:
@@ -77,46 +87,205 @@ STATEMENT_CASES: list[tuple[str, dict, WafRequest, bool]] = [
     ("uri fragment", byte({"UriFragment": {}}, b"top"), req(uri_fragment="top"), True),
     ("uri fragment fallback", byte({"UriFragment": {"FallbackBehavior": "MATCH"}}, b"x"), req(), True),
     ("body", byte({"Body": {}}, b"secret"), req(method="POST", body=b"a secret"), True),
-    ("headers all", byte({"Headers": {"MatchPattern": {"All": {}}, "MatchScope": "KEY",
-                                      "OversizeHandling": "CONTINUE"}}, b"User-Agent", "EXACTLY"), req(headers=H), True),
-    ("headers included", byte({"Headers": {"MatchPattern": {"IncludedHeaders": ["host"]}, "MatchScope": "VALUE",
-                                           "OversizeHandling": "CONTINUE"}}, b"curl"), req(headers=H), False),
-    ("headers excluded", byte({"Headers": {"MatchPattern": {"ExcludedHeaders": ["Host"]}, "MatchScope": "VALUE",
-                                           "OversizeHandling": "CONTINUE"}}, b"curl"), req(headers=H), True),
-    ("cookies value", byte({"Cookies": {"MatchPattern": {"IncludedCookies": ["theme"]}, "MatchScope": "VALUE",
-                                        "OversizeHandling": "CONTINUE"}}, b"dark", "EXACTLY"), req(headers=H), True),
-    ("cookies key", byte({"Cookies": {"MatchPattern": {"All": {}}, "MatchScope": "KEY",
-                                      "OversizeHandling": "CONTINUE"}}, b"session", "EXACTLY"), req(headers=H), True),
-    ("header order", byte({"HeaderOrder": {"OversizeHandling": "CONTINUE"}}, b"Host:User-Agent:Cookie", "EXACTLY"),
-     req(headers=H), True),
-    ("ja3", byte({"JA3Fingerprint": {"FallbackBehavior": "NO_MATCH"}}, b"abc", "EXACTLY"),
-     req(ja3_fingerprint="abc"), True),
+    (
+        "headers all",
+        byte(
+            {"Headers": {"MatchPattern": {"All": {}}, "MatchScope": "KEY", "OversizeHandling": "CONTINUE"}},
+            b"User-Agent",
+            "EXACTLY",
+        ),
+        req(headers=H),
+        True,
+    ),
+    (
+        "headers included",
+        byte(
+            {
+                "Headers": {
+                    "MatchPattern": {"IncludedHeaders": ["host"]},
+                    "MatchScope": "VALUE",
+                    "OversizeHandling": "CONTINUE",
+                }
+            },
+            b"curl",
+        ),
+        req(headers=H),
+        False,
+    ),
+    (
+        "headers excluded",
+        byte(
+            {
+                "Headers": {
+                    "MatchPattern": {"ExcludedHeaders": ["Host"]},
+                    "MatchScope": "VALUE",
+                    "OversizeHandling": "CONTINUE",
+                }
+            },
+            b"curl",
+        ),
+        req(headers=H),
+        True,
+    ),
+    (
+        "cookies value",
+        byte(
+            {
+                "Cookies": {
+                    "MatchPattern": {"IncludedCookies": ["theme"]},
+                    "MatchScope": "VALUE",
+                    "OversizeHandling": "CONTINUE",
+                }
+            },
+            b"dark",
+            "EXACTLY",
+        ),
+        req(headers=H),
+        True,
+    ),
+    (
+        "cookies key",
+        byte(
+            {"Cookies": {"MatchPattern": {"All": {}}, "MatchScope": "KEY", "OversizeHandling": "CONTINUE"}},
+            b"session",
+            "EXACTLY",
+        ),
+        req(headers=H),
+        True,
+    ),
+    (
+        "header order",
+        byte({"HeaderOrder": {"OversizeHandling": "CONTINUE"}}, b"Host:User-Agent:Cookie", "EXACTLY"),
+        req(headers=H),
+        True,
+    ),
+    (
+        "ja3",
+        byte({"JA3Fingerprint": {"FallbackBehavior": "NO_MATCH"}}, b"abc", "EXACTLY"),
+        req(ja3_fingerprint="abc"),
+        True,
+    ),
     ("ja3 fallback", byte({"JA3Fingerprint": {"FallbackBehavior": "MATCH"}}, b"abc"), req(), True),
     ("ja4 fallback no", byte({"JA4Fingerprint": {"FallbackBehavior": "NO_MATCH"}}, b"abc"), req(), False),
-    ("sqli", {"SqliMatchStatement": {"FieldToMatch": {"QueryString": {}}, "TextTransformations": tx("URL_DECODE")}},
-     req(query_string="id=1%27%20or%20%271%27%3D%271"), True),
-    ("sqli benign", {"SqliMatchStatement": {"FieldToMatch": {"QueryString": {}}, "TextTransformations": tx()}},
-     req(query_string="q=hello"), False),
-    ("sqli high", {"SqliMatchStatement": {"FieldToMatch": {"Body": {}}, "TextTransformations": tx(),
-                                          "SensitivityLevel": "HIGH"}}, req(body=b"x=char(65)"), True),
-    ("xss", {"XssMatchStatement": {"FieldToMatch": {"Body": {}}, "TextTransformations": tx("HTML_ENTITY_DECODE")}},
-     req(body=b"&lt;script&gt;alert(1)"), True),
-    ("size gt", {"SizeConstraintStatement": {"FieldToMatch": {"QueryString": {}}, "ComparisonOperator": "GT",
-                                             "Size": 3, "TextTransformations": tx()}}, req(query_string="abcd"), True),
-    ("size eq", {"SizeConstraintStatement": {"FieldToMatch": {"UriPath": {}}, "ComparisonOperator": "EQ",
-                                             "Size": 2, "TextTransformations": tx()}}, req(uri_path="/a"), True),
-    ("size ne", {"SizeConstraintStatement": {"FieldToMatch": {"UriPath": {}}, "ComparisonOperator": "NE",
-                                             "Size": 2, "TextTransformations": tx()}}, req(uri_path="/a"), False),
-    ("size le/lt/ge", {"AndStatement": {"Statements": [
-        {"SizeConstraintStatement": {"FieldToMatch": {"UriPath": {}}, "ComparisonOperator": op, "Size": n,
-                                     "TextTransformations": tx()}} for op, n in (("LE", 2), ("LT", 3), ("GE", 2))]}},
-     req(uri_path="/a"), True),
-    ("regex", {"RegexMatchStatement": {"RegexString": "^/u/[0-9]+$", "FieldToMatch": {"UriPath": {}},
-                                       "TextTransformations": tx()}}, req(uri_path="/u/42"), True),
-    ("regex set", {"RegexPatternSetReferenceStatement": {"ARN": RXSET, "FieldToMatch": {"UriPath": {}},
-                                                         "TextTransformations": tx()}}, req(uri_path="/wp-login"), True),
-    ("regex set miss", {"RegexPatternSetReferenceStatement": {"ARN": RXSET, "FieldToMatch": {"UriPath": {}},
-                                                              "TextTransformations": tx()}}, req(uri_path="/x"), False),
+    (
+        "sqli",
+        {"SqliMatchStatement": {"FieldToMatch": {"QueryString": {}}, "TextTransformations": tx("URL_DECODE")}},
+        req(query_string="id=1%27%20or%20%271%27%3D%271"),
+        True,
+    ),
+    (
+        "sqli benign",
+        {"SqliMatchStatement": {"FieldToMatch": {"QueryString": {}}, "TextTransformations": tx()}},
+        req(query_string="q=hello"),
+        False,
+    ),
+    (
+        "sqli high",
+        {"SqliMatchStatement": {"FieldToMatch": {"Body": {}}, "TextTransformations": tx(), "SensitivityLevel": "HIGH"}},
+        req(body=b"x=char(65)"),
+        True,
+    ),
+    (
+        "xss",
+        {"XssMatchStatement": {"FieldToMatch": {"Body": {}}, "TextTransformations": tx("HTML_ENTITY_DECODE")}},
+        req(body=b"&lt;script&gt;alert(1)"),
+        True,
+    ),
+    (
+        "size gt",
+        {
+            "SizeConstraintStatement": {
+                "FieldToMatch": {"QueryString": {}},
+                "ComparisonOperator": "GT",
+                "Size": 3,
+                "TextTransformations": tx(),
+            }
+        },
+        req(query_string="abcd"),
+        True,
+    ),
+    (
+        "size eq",
+        {
+            "SizeConstraintStatement": {
+                "FieldToMatch": {"UriPath": {}},
+                "ComparisonOperator": "EQ",
+                "Size": 2,
+                "TextTransformations": tx(),
+            }
+        },
+        req(uri_path="/a"),
+        True,
+    ),
+    (
+        "size ne",
+        {
+            "SizeConstraintStatement": {
+                "FieldToMatch": {"UriPath": {}},
+                "ComparisonOperator": "NE",
+                "Size": 2,
+                "TextTransformations": tx(),
+            }
+        },
+        req(uri_path="/a"),
+        False,
+    ),
+    (
+        "size le/lt/ge",
+        {
+            "AndStatement": {
+                "Statements": [
+                    {
+                        "SizeConstraintStatement": {
+                            "FieldToMatch": {"UriPath": {}},
+                            "ComparisonOperator": op,
+                            "Size": n,
+                            "TextTransformations": tx(),
+                        }
+                    }
+                    for op, n in (("LE", 2), ("LT", 3), ("GE", 2))
+                ]
+            }
+        },
+        req(uri_path="/a"),
+        True,
+    ),
+    (
+        "regex",
+        {
+            "RegexMatchStatement": {
+                "RegexString": "^/u/[0-9]+$",
+                "FieldToMatch": {"UriPath": {}},
+                "TextTransformations": tx(),
+            }
+        },
+        req(uri_path="/u/42"),
+        True,
+    ),
+    (
+        "regex set",
+        {
+            "RegexPatternSetReferenceStatement": {
+                "ARN": RXSET,
+                "FieldToMatch": {"UriPath": {}},
+                "TextTransformations": tx(),
+            }
+        },
+        req(uri_path="/wp-login"),
+        True,
+    ),
+    (
+        "regex set miss",
+        {
+            "RegexPatternSetReferenceStatement": {
+                "ARN": RXSET,
+                "FieldToMatch": {"UriPath": {}},
+                "TextTransformations": tx(),
+            }
+        },
+        req(uri_path="/x"),
+        False,
+    ),
     ("ip set v4", {"IPSetReferenceStatement": {"ARN": IPSET}}, req(source_ip="10.1.2.3"), True),
     ("ip set v4 /32", {"IPSetReferenceStatement": {"ARN": IPSET}}, req(source_ip="192.0.2.8"), False),
     ("ip set v6", {"IPSetReferenceStatement": {"ARN": IPSET}}, req(source_ip="2001:db8::1"), True),
@@ -126,13 +295,18 @@ STATEMENT_CASES: list[tuple[str, dict, WafRequest, bool]] = [
     ("asn", {"AsnMatchStatement": {"AsnList": [64500]}}, req(asn_resolver=lambda ip: 64500), True),
     ("not", {"NotStatement": {"Statement": byte({"UriPath": {}}, b"/ok")}}, req(uri_path="/ok"), False),
     ("or", {"OrStatement": {"Statements": [byte({"UriPath": {}}, b"/x"), byte({"Method": {}}, b"GET")]}}, req(), True),
-    ("and", {"AndStatement": {"Statements": [byte({"UriPath": {}}, b"/x"), byte({"Method": {}}, b"GET")]}}, req(),
-     False),
+    (
+        "and",
+        {"AndStatement": {"Statements": [byte({"UriPath": {}}, b"/x"), byte({"Method": {}}, b"GET")]}},
+        req(),
+        False,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("stmt", "request_", "hit"), [c[1:] for c in STATEMENT_CASES],
-                         ids=[c[0] for c in STATEMENT_CASES])
+@pytest.mark.parametrize(
+    ("stmt", "request_", "hit"), [c[1:] for c in STATEMENT_CASES], ids=[c[0] for c in STATEMENT_CASES]
+)
 def test_statement(stmt: dict, request_: WafRequest, hit: bool) -> None:
     assert blocked(stmt, request_) is hit
 
@@ -142,13 +316,26 @@ FW = {"HeaderName": "X-Forwarded-For", "FallbackBehavior": "NO_MATCH"}
 
 @pytest.mark.parametrize(
     ("position", "xff", "fallback", "hit"),
-    [("FIRST", "10.0.0.1, 8.8.8.8", "NO_MATCH", True), ("LAST", "10.0.0.1, 8.8.8.8", "NO_MATCH", False),
-     ("ANY", "8.8.8.8, 10.0.0.1", "NO_MATCH", True), ("FIRST", None, "MATCH", True),
-     ("FIRST", None, "NO_MATCH", False), ("FIRST", "not-an-ip", "MATCH", True)],
+    [
+        ("FIRST", "10.0.0.1, 8.8.8.8", "NO_MATCH", True),
+        ("LAST", "10.0.0.1, 8.8.8.8", "NO_MATCH", False),
+        ("ANY", "8.8.8.8, 10.0.0.1", "NO_MATCH", True),
+        ("FIRST", None, "MATCH", True),
+        ("FIRST", None, "NO_MATCH", False),
+        ("FIRST", "not-an-ip", "MATCH", True),
+    ],
 )
 def test_ip_set_forwarded(position: str, xff: str | None, fallback: str, hit: bool) -> None:
-    stmt = {"IPSetReferenceStatement": {"ARN": IPSET, "IPSetForwardedIPConfig": {
-        "HeaderName": "X-Forwarded-For", "FallbackBehavior": fallback, "Position": position}}}
+    stmt = {
+        "IPSetReferenceStatement": {
+            "ARN": IPSET,
+            "IPSetForwardedIPConfig": {
+                "HeaderName": "X-Forwarded-For",
+                "FallbackBehavior": fallback,
+                "Position": position,
+            },
+        }
+    }
     headers = (("X-Forwarded-For", xff),) if xff else ()
     assert blocked(stmt, req(source_ip="8.8.4.4", headers=headers)) is hit
 
@@ -162,9 +349,7 @@ def test_geo_forwarded_and_labels() -> None:
 # --- body / JSON body / oversize ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("handling", "hit"), [("CONTINUE", False), ("MATCH", True), ("NO_MATCH", False)]
-)
+@pytest.mark.parametrize(("handling", "hit"), [("CONTINUE", False), ("MATCH", True), ("NO_MATCH", False)])
 def test_body_oversize(handling: str, hit: bool) -> None:
     stmt = byte({"Body": {"OversizeHandling": handling}}, b"needle")
     body = b"x" * 16384 + b"needle"  # the needle lies past the 16 KB API Gateway default
@@ -177,14 +362,21 @@ def test_body_limit_from_association_config_and_alb() -> None:
     body = b"x" * 20000 + b"needle"
     assoc = {"AssociationConfig": {"RequestBody": {"API_GATEWAY": {"DefaultSizeInspectionLimit": "KB_32"}}}}
     assert blocked(stmt, req(body=body), acl_extra=assoc)
-    assert not blocked(byte({"Body": {}}, b"needle"), req(body=b"x" * 9000 + b"needle"),
-                       resource_type="APPLICATION_LOAD_BALANCER")
+    assert not blocked(
+        byte({"Body": {}}, b"needle"), req(body=b"x" * 9000 + b"needle"), resource_type="APPLICATION_LOAD_BALANCER"
+    )
 
 
 def test_body_truncated_by_caller() -> None:
     # the enforcement point forwarded only the first 16 KB but says the body was larger
-    stmt = {"SizeConstraintStatement": {"FieldToMatch": {"Body": {"OversizeHandling": "MATCH"}},
-                                        "ComparisonOperator": "GT", "Size": 1 << 30, "TextTransformations": tx()}}
+    stmt = {
+        "SizeConstraintStatement": {
+            "FieldToMatch": {"Body": {"OversizeHandling": "MATCH"}},
+            "ComparisonOperator": "GT",
+            "Size": 1 << 30,
+            "TextTransformations": tx(),
+        }
+    }
     assert blocked(stmt, req(body=b"x" * 16384, body_length=10**7))
     stmt["SizeConstraintStatement"]["FieldToMatch"] = {"Body": {"OversizeHandling": "CONTINUE"}}
     stmt["SizeConstraintStatement"].update(ComparisonOperator="EQ", Size=16384)
@@ -214,8 +406,11 @@ def json_stmt(search: bytes, **cfg: Any) -> dict:
         (json_stmt(b"{not json", InvalidFallbackBehavior="EVALUATE_AS_STRING"), b"{not json", True),
         (json_stmt(b"x", OversizeHandling="MATCH"), b'{"a": "' + b"y" * 17000 + b'"}', True),
         (json_stmt(b"x", OversizeHandling="NO_MATCH"), b'{"a": "' + b"y" * 17000 + b'"}', False),
-        (json_stmt(b"x", OversizeHandling="CONTINUE", InvalidFallbackBehavior="MATCH"),
-         b'{"a": "' + b"y" * 17000 + b'"}', True),  # the truncated document no longer parses
+        (
+            json_stmt(b"x", OversizeHandling="CONTINUE", InvalidFallbackBehavior="MATCH"),
+            b'{"a": "' + b"y" * 17000 + b'"}',
+            True,
+        ),  # the truncated document no longer parses
         (json_stmt(b""), b"", False),
     ],
 )
@@ -226,8 +421,11 @@ def test_json_body(stmt: dict, body: bytes, hit: bool) -> None:
 def test_headers_and_cookies_oversize() -> None:
     many = tuple((f"h{i}", "v") for i in range(10_000))
     for handling, hit in (("MATCH", True), ("NO_MATCH", False), ("CONTINUE", False)):
-        stmt = byte({"Headers": {"MatchPattern": {"All": {}}, "MatchScope": "KEY", "OversizeHandling": handling}},
-                    b"h9999", "EXACTLY")
+        stmt = byte(
+            {"Headers": {"MatchPattern": {"All": {}}, "MatchScope": "KEY", "OversizeHandling": handling}},
+            b"h9999",
+            "EXACTLY",
+        )
         assert blocked(stmt, req(headers=many)) is hit, handling
     big_cookie = (("Cookie", "; ".join(f"c{i}=v" for i in range(300))),)
     stmt = byte({"Cookies": {"MatchPattern": {"All": {}}, "MatchScope": "KEY", "OversizeHandling": "MATCH"}}, b"zz")
@@ -242,16 +440,39 @@ def test_headers_and_cookies_oversize() -> None:
 @pytest.mark.parametrize(
     "stmt",
     [
-        {"RegexMatchStatement": {"RegexString": "(a)\\1", "FieldToMatch": {"UriPath": {}}, "TextTransformations": tx()}},
-        {"RegexMatchStatement": {"RegexString": "a(?=b)", "FieldToMatch": {"UriPath": {}}, "TextTransformations": tx()}},
-        {"RegexMatchStatement": {"RegexString": "(?<!a)b", "FieldToMatch": {"UriPath": {}},
-                                 "TextTransformations": tx()}},
+        {
+            "RegexMatchStatement": {
+                "RegexString": "(a)\\1",
+                "FieldToMatch": {"UriPath": {}},
+                "TextTransformations": tx(),
+            }
+        },
+        {
+            "RegexMatchStatement": {
+                "RegexString": "a(?=b)",
+                "FieldToMatch": {"UriPath": {}},
+                "TextTransformations": tx(),
+            }
+        },
+        {
+            "RegexMatchStatement": {
+                "RegexString": "(?<!a)b",
+                "FieldToMatch": {"UriPath": {}},
+                "TextTransformations": tx(),
+            }
+        },
         {"IPSetReferenceStatement": {"ARN": "arn:aws:wafv2:us-east-1:1:regional/ipset/missing/1"}},
         {"AndStatement": {"Statements": [byte({"UriPath": {}}, b"x")]}},
         {"RateBasedStatement": {"Limit": 100, "EvaluationWindowSec": 90, "AggregateKeyType": "IP"}},
         {"RateBasedStatement": {"Limit": 5, "AggregateKeyType": "IP"}},
-        {"ByteMatchStatement": {"FieldToMatch": {"Nope": {}}, "SearchString": b"x", "PositionalConstraint": "CONTAINS",
-                                "TextTransformations": tx()}},
+        {
+            "ByteMatchStatement": {
+                "FieldToMatch": {"Nope": {}},
+                "SearchString": b"x",
+                "PositionalConstraint": "CONTAINS",
+                "TextTransformations": tx(),
+            }
+        },
         {"NotStatement": {"Statement": {"RuleGroupReferenceStatement": {"ARN": GROUP}}}},
     ],
 )
@@ -263,15 +484,30 @@ def test_compile_refusals(stmt: dict) -> None:
 def test_regex_set_refuses_backreference() -> None:
     sets = {RXSET: {"RegularExpressionList": [{"RegexString": "ok"}, {"RegexString": "(x)\\1"}]}}
     with pytest.raises(WafCompileError):
-        evaluator([rule("r", 0, {"RegexPatternSetReferenceStatement": {
-            "ARN": RXSET, "FieldToMatch": {"UriPath": {}}, "TextTransformations": tx()}})], regex_pattern_sets=sets.get)
+        evaluator(
+            [
+                rule(
+                    "r",
+                    0,
+                    {
+                        "RegexPatternSetReferenceStatement": {
+                            "ARN": RXSET,
+                            "FieldToMatch": {"UriPath": {}},
+                            "TextTransformations": tx(),
+                        }
+                    },
+                )
+            ],
+            regex_pattern_sets=sets.get,
+        )
 
 
 def test_pathological_regex_is_linear() -> None:
     # (a+)+$ against a^n b takes 2^n steps with a backtracking engine: n = 100,000 would never finish.
     # RE2 runs it in one pass, so the whole evaluation returns well inside the test timeout.
-    stmt = {"RegexMatchStatement": {"RegexString": "^(a+)+$", "FieldToMatch": {"Body": {}},
-                                    "TextTransformations": tx()}}
+    stmt = {
+        "RegexMatchStatement": {"RegexString": "^(a+)+$", "FieldToMatch": {"Body": {}}, "TextTransformations": tx()}
+    }
     assert not blocked(stmt, req(body=b"a" * 16000 + b"b"))
     stmt["RegexMatchStatement"]["RegexString"] = "(x+x+)+y"
     assert not blocked(stmt, req(body=b"x" * 16000))
