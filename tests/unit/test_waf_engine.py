@@ -511,3 +511,46 @@ def test_pathological_regex_is_linear() -> None:
     assert not blocked(stmt, req(body=b"a" * 16000 + b"b"))
     stmt["RegexMatchStatement"]["RegexString"] = "(x+x+)+y"
     assert not blocked(stmt, req(body=b"x" * 16000))
+
+
+def test_hostile_request_against_every_inspecting_statement() -> None:
+    # 10 MB body, 10,000 headers, a 1 MB query string: every field is cut at AWS's limits before inspection,
+    # so the evaluation stays proportional to the limits, not the request.
+    fields: list[dict] = [
+        {"Body": {"OversizeHandling": "CONTINUE"}},
+        {"QueryString": {}},
+        {"AllQueryArguments": {}},
+        {"Headers": {"MatchPattern": {"All": {}}, "MatchScope": "ALL", "OversizeHandling": "CONTINUE"}},
+        {
+            "JsonBody": {
+                "MatchPattern": {"All": {}},
+                "MatchScope": "ALL",
+                "InvalidFallbackBehavior": "EVALUATE_AS_STRING",
+            }
+        },
+    ]
+    stmts: list[dict] = []
+    for f in fields:
+        t = tx("URL_DECODE", "HTML_ENTITY_DECODE", "COMPRESS_WHITE_SPACE", "LOWERCASE")
+        stmts += [
+            {"SqliMatchStatement": {"FieldToMatch": f, "TextTransformations": t}},
+            {"XssMatchStatement": {"FieldToMatch": f, "TextTransformations": t}},
+            {"RegexMatchStatement": {"RegexString": "(a|aa)+$", "FieldToMatch": f, "TextTransformations": t}},
+        ]
+    rules = [rule(f"r{i}", i, s, "Count") for i, s in enumerate(stmts)]
+    hostile = req(
+        method="POST",
+        body=b"{" + b"a" * 10_000_000,
+        query_string="a=" + "%" * 1_000_000,
+        headers=tuple((f"h{i}", "<" * 50) for i in range(10_000)),
+    )
+    d = evaluator(rules).evaluate(hostile, 0)
+    assert d.action == "ALLOW"
+
+
+def test_sqli_tokenizer_stops_after_eight_tokens() -> None:
+    from strongroom.waf import detect
+
+    # the fingerprint is bounded, so the work per context is bounded by where the 8th token ends
+    words = "a " * 1_000_000
+    assert [len(fp) for fp in detect.fingerprints(words)] == [8, 0, 0]

@@ -57,7 +57,7 @@ def test_applied_in_priority_order() -> None:
 
 
 def test_transformations_stay_linear_on_hostile_input() -> None:
-    data = b"%" * 200_000 + b"\\" * 200_000 + b"/*" * 50_000 + b"../" * 50_000
+    data = b"%" * 50_000 + b"\\" * 50_000 + b"/*" * 12_500 + b"../" * 12_500
     for fn in TRANSFORMS.values():
         fn(data)  # each is one left-to-right pass; quadratic code would not finish in the test timeout
 

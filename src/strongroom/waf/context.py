@@ -23,6 +23,9 @@ class Ctx:
     labels: list[str] = field(default_factory=list)
     match_details: list[dict] = field(default_factory=list)
     rate_hits: list[dict] = field(default_factory=list)
+    # transformed field values by (field spec, transformation chain): rules inspecting the same field with the
+    # same transformations share one extraction, as AWS advises for rule design
+    transformed: dict[str, list[bytes] | bool] = field(default_factory=dict)
 
     def add_label(self, label: str) -> None:
         if label not in self.labels:

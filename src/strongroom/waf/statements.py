@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -44,20 +45,28 @@ class Resolvers:
     compile_group: Callable[[dict, str, Resolvers], Predicate]  # (statement, kind, resolvers)
 
 
-def _inspect(spec: dict, test: Callable[[bytes], bool], detail: str, ctx_key: str = "") -> Predicate:
+def _inspect(spec: dict, test: Callable[[bytes], bool], detail: str) -> Predicate:
     field_spec = spec.get("FieldToMatch")
     if field_spec is None:
         raise WafCompileError(f"{detail} needs FieldToMatch")
     extract = compile_field(field_spec)
     chain = transforms.compile_transforms(spec.get("TextTransformations", []))
     location = next(iter(field_spec))
+    cache_key = json.dumps([field_spec, [t.__name__ for t in chain]], sort_keys=True, default=str)
+
+    def values_of(ctx: Ctx) -> list[bytes] | bool:
+        got = ctx.transformed.get(cache_key)
+        if got is None:
+            raw = extract(ctx.request, ctx.body_limit)
+            got = raw if isinstance(raw, bool) else [transforms.apply(chain, v) for v in raw]
+            ctx.transformed[cache_key] = got
+        return got
 
     def pred(ctx: Ctx) -> bool:
-        values = extract(ctx.request, ctx.body_limit)
+        values = values_of(ctx)
         if isinstance(values, bool):
             return values
-        for raw in values:
-            data = transforms.apply(chain, raw)
+        for data in values:
             if test(data):
                 if detail in ("SQL_INJECTION", "XSS"):
                     ctx.match_details.append(
