@@ -554,3 +554,39 @@ def test_sqli_tokenizer_stops_after_eight_tokens() -> None:
     # the fingerprint is bounded, so the work per context is bounded by where the 8th token ends
     words = "a " * 1_000_000
     assert [len(fp) for fp in detect.fingerprints(words)] == [8, 0, 0]
+
+
+def test_or_of_byte_matches_is_one_set_with_the_same_answers() -> None:
+    needles = [
+        ("EXACTLY", b"/exact"),
+        ("STARTS_WITH", b"/pre"),
+        ("ENDS_WITH", b".bak"),
+        ("CONTAINS", b"a.b*"),
+        ("CONTAINS_WORD", b"drop"),
+        ("CONTAINS", "é".encode()),
+    ]  # the non-ASCII one is kept apart
+    stmt = {"OrStatement": {"Statements": [byte({"UriPath": {}}, n, pos, "LOWERCASE") for pos, n in needles]}}
+    cases = {
+        "/exact": True,
+        "/exact/x": False,
+        "/prefix": True,
+        "/x/pre": False,
+        "/f.BAK": True,
+        "/xa.b*y": True,
+        "/axb": False,
+        "/x-drop-y": True,
+        "/dropped": False,
+        "/caf\u00e9": True,
+        "/cafe": False,
+    }
+    for path, hit in cases.items():
+        assert blocked(stmt, req(uri_path=path)) is hit, path
+
+
+def test_rate_based_only_at_top_level() -> None:
+    rate = {"RateBasedStatement": {"Limit": 100, "AggregateKeyType": "IP"}}
+    with pytest.raises(WafCompileError):
+        evaluator([rule("r", 0, {"NotStatement": {"Statement": rate}})])
+    scoped = {"RateBasedStatement": {"Limit": 100, "AggregateKeyType": "IP", "ScopeDownStatement": rate}}
+    with pytest.raises(WafCompileError):
+        evaluator([rule("r", 0, scoped)])

@@ -121,7 +121,7 @@ class WebAclEvaluator:
             else:
                 if "Action" not in spec:
                     raise WafCompileError(f"rule {name}: needs Action")
-                predicate = compile_statement(stmt, self._resolvers, namespace, name)
+                predicate = compile_statement(stmt, self._resolvers, namespace, name, top=True)
                 rule_kind = "RATE_BASED" if kind == "RateBasedStatement" else "REGULAR"
             labels = [
                 lbl["Name"] if lbl["Name"].startswith("awswaf:") else namespace + lbl["Name"]

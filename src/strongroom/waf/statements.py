@@ -162,7 +162,57 @@ class CidrSet:
         return False
 
 
-def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str = "") -> Predicate:
+_ANCHORS = {
+    "EXACTLY": ("^", "$"),
+    "STARTS_WITH": ("^", ""),
+    "ENDS_WITH": ("", "$"),
+    "CONTAINS": ("", ""),
+    "CONTAINS_WORD": ("(?:^|[^A-Za-z0-9_])", "(?:$|[^A-Za-z0-9_])"),
+}
+
+
+def _mergeable(stmt: dict) -> bool:
+    """An ASCII ByteMatch can join an RE2 set (non-ASCII bytes would be read as UTF-8 code points)."""
+    spec = stmt.get("ByteMatchStatement")
+    if spec is None or spec.get("PositionalConstraint", "CONTAINS") not in _ANCHORS:
+        return False
+    return _search_string(spec).isascii() and bool(_search_string(spec))
+
+
+def _set_test(rset: Any) -> Callable[[bytes], bool]:
+    return lambda d: bool(rset.Match(d))
+
+
+def _merge_byte_matches(stmts: list[dict]) -> list[Predicate]:
+    """ByteMatch-heavy Or statements: byte matches on the same field and transformations become one RE2 set,
+    scanned once, instead of one pass per search string."""
+    by_field: dict[str, list[dict]] = {}
+    for stmt in stmts:
+        if _mergeable(stmt):
+            spec = stmt["ByteMatchStatement"]
+            key = json.dumps([spec["FieldToMatch"], spec.get("TextTransformations", [])], sort_keys=True, default=str)
+            by_field.setdefault(key, []).append(spec)
+    out: list[Predicate] = []
+    for specs in by_field.values():
+        if len(specs) == 1:
+            out.append(
+                _inspect(
+                    specs[0],
+                    byte_matcher(_search_string(specs[0]), specs[0].get("PositionalConstraint", "CONTAINS")),
+                    "BYTE_MATCH",
+                )
+            )
+            continue
+        rset = re2.Set.SearchSet(_RE2_OPTS)
+        for spec in specs:
+            head, tail = _ANCHORS[spec.get("PositionalConstraint", "CONTAINS")]
+            rset.Add((head + re2.escape(_search_string(spec).decode("ascii")) + tail).encode())
+        rset.Compile()
+        out.append(_inspect(specs[0], _set_test(rset), "BYTE_MATCH"))
+    return out
+
+
+def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str = "", top: bool = False) -> Predicate:
     if len(stmt) != 1:
         raise WafCompileError("a Statement holds exactly one statement type")
     ((kind, spec),) = stmt.items()
@@ -172,9 +222,11 @@ def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str
             raise WafCompileError("AndStatement needs at least two statements")
         return lambda c: all(p(c) for p in parts)
     if kind == "OrStatement":
-        parts = [compile_statement(s, res, namespace, rule_name) for s in spec["Statements"]]
-        if len(parts) < 2:
+        if len(spec["Statements"]) < 2:
             raise WafCompileError("OrStatement needs at least two statements")
+        parts = _merge_byte_matches(spec["Statements"]) + [
+            compile_statement(s, res, namespace, rule_name) for s in spec["Statements"] if not _mergeable(s)
+        ]
         return lambda c: any(p(c) for p in parts)
     if kind == "NotStatement":
         inner = compile_statement(spec["Statement"], res, namespace, rule_name)
@@ -249,6 +301,8 @@ def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str
 
         return asn
     if kind == "RateBasedStatement":
+        if not top:
+            raise WafCompileError("a RateBasedStatement can only be a rule's top-level statement")
         scope = spec.get("ScopeDownStatement")
         scope_pred = compile_statement(scope, res, namespace, rule_name) if scope else None
         return compile_rate(spec, scope_pred, res.rate_store, f"{namespace}{rule_name}")
