@@ -590,3 +590,32 @@ def test_rate_based_only_at_top_level() -> None:
     scoped = {"RateBasedStatement": {"Limit": 100, "AggregateKeyType": "IP", "ScopeDownStatement": rate}}
     with pytest.raises(WafCompileError):
         evaluator([rule("r", 0, scoped)])
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        [
+            {
+                "Name": "r",
+                "Priority": 0,
+                "Statement": byte({"UriPath": {}}, b"x"),
+                "Action": {"Block": {"CustomResponse": {"ResponseCode": 403, "CustomResponseBodyKey": "nope"}}},
+            }
+        ],
+        [{"Name": "r", "Priority": 0, "Statement": {"SingleHeaderTypo": {}}, "Action": {"Block": {}}}],
+        [
+            {
+                "Name": "r",
+                "Priority": 0,
+                "Statement": {"ByteMatchStatement": {"FieldToMatch": {"SingleHeader": {}}}},
+                "Action": {"Block": {}},
+            }
+        ],
+        [{"Name": "r", "Priority": 0, "Statement": byte({"UriPath": {}}, b"x")}],  # no Action
+        [rule("r", 0, byte({"UriPath": {}}, b"x")), rule("r", 1, byte({"UriPath": {}}, b"y"))],
+    ],
+)
+def test_malformed_acl_is_a_compile_error(rules: list[dict]) -> None:
+    with pytest.raises(WafCompileError):
+        evaluator(rules)

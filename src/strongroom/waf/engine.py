@@ -50,6 +50,14 @@ class _Group:
     bodies: dict[str, dict]
 
 
+def _check_body_key(action: dict | None, bodies: dict[str, dict]) -> None:
+    """AWS refuses a CustomResponseBodyKey that names no body; so do we, at compile time."""
+    custom = ((action or {}).get("Block") or {}).get("CustomResponse") or {}
+    key = custom.get("CustomResponseBodyKey")
+    if key is not None and key not in bodies:
+        raise WafCompileError(f"custom response body {key} is not defined")
+
+
 def _immunity(cfg: dict | None) -> int | None:
     if not cfg:
         return None
@@ -86,7 +94,14 @@ class WebAclEvaluator:
         self._resolvers = Resolvers(
             ip_sets, regex_pattern_sets, rule_groups, rate_store or InMemoryRateCounter(), self._group_in_statement
         )
-        self.rules = self._compile_rules(web_acl.get("Rules") or [], self.namespace, top=True)
+        try:
+            _check_body_key(self.default_action, self.bodies)
+            self.rules = self._compile_rules(web_acl.get("Rules") or [], self.namespace, top=True)
+        except WafCompileError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # a malformed ACL is a compile error, never a crash at request time
+            raise WafCompileError(f"invalid web ACL: {type(exc).__name__}: {exc}") from None
 
     def _body_limit(self, resource_type: str) -> int:
         if resource_type not in _CONFIGURABLE:
@@ -97,7 +112,9 @@ class WebAclEvaluator:
     def _group_in_statement(self, spec: dict, kind: str, res: Resolvers) -> Predicate:
         raise WafCompileError(f"{kind} can only be a rule's top-level statement")
 
-    def _compile_rules(self, specs: list[dict], namespace: str, top: bool) -> list[_Rule]:
+    def _compile_rules(
+        self, specs: list[dict], namespace: str, top: bool, bodies: dict[str, dict] | None = None
+    ) -> list[_Rule]:
         seen: set[str] = set()
         rules: list[_Rule] = []
         for spec in sorted(specs, key=lambda r: int(r.get("Priority", 0))):
@@ -109,6 +126,7 @@ class WebAclEvaluator:
             ((kind, body),) = stmt.items()
             if "Action" in spec and "OverrideAction" in spec:
                 raise WafCompileError(f"rule {name}: Action and OverrideAction are exclusive")
+            _check_body_key(spec.get("Action"), {**self.bodies, **(bodies or {})})
             group = None
             predicate: Predicate | None = None
             if kind in _GROUP_KINDS:
@@ -159,10 +177,12 @@ class WebAclEvaluator:
             if managed is None:
                 raise WafCompileError(f"managed rule group {body['VendorName']}/{body['Name']} not found")
             name, namespace, rules_spec, bodies = body["Name"], managed.label_namespace, managed.rules, {}
+        for override in body.get("RuleActionOverrides") or []:
+            _check_body_key(override["ActionToUse"], {**self.bodies, **bodies})
         scope = body.get("ScopeDownStatement")
         return _Group(
             name=name,
-            rules=self._compile_rules(rules_spec, namespace, top=False),
+            rules=self._compile_rules(rules_spec, namespace, top=False, bodies=bodies),
             scope_down=compile_statement(scope, self._resolvers, namespace) if scope else None,
             excluded={r["Name"] for r in body.get("ExcludedRules") or []},
             overrides={o["Name"]: o["ActionToUse"] for o in body.get("RuleActionOverrides") or []},
