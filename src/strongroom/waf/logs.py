@@ -1,0 +1,137 @@
+"""The AWS WAF log record for a decision, RedactedFields, and LoggingFilter, as pure functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strongroom.waf.decision import Decision
+from strongroom.waf.request import WafRequest
+
+REDACTED = "REDACTED"
+
+
+def _redactions(fields: list[dict]) -> tuple[set[str], set[str]]:
+    """(whole components to redact: URI / QUERY / METHOD, header names lowercased)."""
+    parts: set[str] = set()
+    headers: set[str] = set()
+    for f in fields:
+        if "SingleHeader" in f:
+            headers.add(f["SingleHeader"]["Name"].lower())
+        elif "UriPath" in f:
+            parts.add("uri")
+        elif "QueryString" in f:
+            parts.add("args")
+        elif "Method" in f:
+            parts.add("method")
+    return parts, headers
+
+
+def log_record(
+    decision: Decision,
+    request: WafRequest,
+    *,
+    web_acl_arn: str,
+    timestamp_ms: int,
+    http_source_name: str = "APIGW",
+    http_source_id: str = "",
+    country: str | None = None,
+    redacted_fields: list[dict] | None = None,
+) -> dict[str, Any]:
+    parts, redact_headers = _redactions(redacted_fields or [])
+    headers = [{"name": n, "value": REDACTED if n.lower() in redact_headers else v} for n, v in request.headers]
+    group_list: list[dict] = []
+    if decision.terminating_group is not None:
+        group_list.append(
+            {
+                "ruleGroupId": decision.terminating_group,
+                "terminatingRule": {
+                    "ruleId": decision.terminating_group_rule,
+                    "action": decision.action,
+                    "ruleMatchDetails": decision.terminating_details or None,
+                },
+                "nonTerminatingMatchingRules": [],
+                "excludedRules": None,
+            }
+        )
+    for m in decision.count_matches:
+        if m.group is None:
+            continue
+        entry = next((g for g in group_list if g["ruleGroupId"] == m.group), None)
+        if entry is None:
+            entry = {
+                "ruleGroupId": m.group,
+                "terminatingRule": None,
+                "nonTerminatingMatchingRules": [],
+                "excludedRules": None,
+            }
+            group_list.append(entry)
+        entry["nonTerminatingMatchingRules"].append(
+            {"ruleId": m.rule, "action": m.action, "ruleMatchDetails": m.details}
+        )
+    record: dict[str, Any] = {
+        "timestamp": timestamp_ms,
+        "formatVersion": 1,
+        "webaclId": web_acl_arn,
+        "terminatingRuleId": decision.terminating_rule,
+        "terminatingRuleType": decision.terminating_rule_type,
+        "action": decision.action,
+        "terminatingRuleMatchDetails": decision.terminating_details,
+        "httpSourceName": http_source_name,
+        "httpSourceId": http_source_id,
+        "ruleGroupList": group_list,
+        "rateBasedRuleList": decision.rate_based,
+        "nonTerminatingMatchingRules": [
+            {"ruleId": m.rule, "action": m.action, "ruleMatchDetails": m.details}
+            for m in decision.count_matches
+            if m.group is None
+        ],
+        "requestHeadersInserted": [{"name": n, "value": v} for n, v in decision.inserted_headers] or None,
+        "responseCodeSent": decision.response.status if decision.response is not None else None,
+        "httpRequest": {
+            "clientIp": request.source_ip,
+            "country": country or "-",
+            "headers": headers,
+            "uri": REDACTED if "uri" in parts else request.uri_path,
+            "args": REDACTED if "args" in parts else request.query_string,
+            "httpVersion": request.http_version,
+            "httpMethod": REDACTED if "method" in parts else request.method,
+            "requestId": request.request_id,
+        },
+    }
+    if decision.labels:
+        record["labels"] = [{"name": lbl} for lbl in decision.labels]
+    for kind, key in (("captcha", "captchaResponse"), ("challenge", "challengeResponse")):
+        state = decision.token_status.get(kind)
+        if state is None:
+            continue
+        if state == "accepted":
+            record[key] = {"responseCode": 0, "solveTimestamp": timestamp_ms // 1000}
+        else:
+            code = {"absent": "TOKEN_MISSING", "expired": "TOKEN_EXPIRED"}.get(state, "TOKEN_INVALID")
+            record[key] = {"responseCode": 405 if kind == "captcha" else 202, "failureReason": code}
+    return record
+
+
+def _condition(cond: dict, record: dict) -> bool:
+    if "ActionCondition" in cond:
+        wanted = cond["ActionCondition"]["Action"]
+        if wanted == "EXCLUDED_AS_COUNT":
+            return any(r.get("excludedRules") for r in record.get("ruleGroupList") or [])
+        actions = {record["action"]} | {m["action"] for m in record.get("nonTerminatingMatchingRules") or []}
+        return wanted in actions
+    if "LabelNameCondition" in cond:
+        name = cond["LabelNameCondition"]["LabelName"]
+        return any(lbl["name"] == name for lbl in record.get("labels") or [])
+    raise ValueError("a filter condition is ActionCondition or LabelNameCondition")
+
+
+def should_log(record: dict, logging_filter: dict | None) -> bool:
+    """LoggingFilter: the first filter whose requirement holds decides KEEP / DROP, else DefaultBehavior."""
+    if not logging_filter:
+        return True
+    for f in logging_filter.get("Filters") or []:
+        results = [_condition(c, record) for c in f.get("Conditions") or []]
+        met = all(results) if f.get("Requirement") == "MEETS_ALL" else any(results)
+        if met:
+            return bool(f["Behavior"] == "KEEP")
+    return bool(logging_filter.get("DefaultBehavior", "KEEP") == "KEEP")

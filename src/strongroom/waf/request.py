@@ -1,0 +1,54 @@
+"""The request view the engine inspects: plain data, filled in by whichever enforcement point runs the engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class WafRequest:
+    method: str
+    uri_path: str  # raw, as received: transformations do any decoding
+    query_string: str = ""
+    headers: tuple[tuple[str, str], ...] = ()  # in arrival order, names as sent
+    body: bytes = b""  # possibly already truncated by the caller at the inspection limit
+    body_length: int | None = None  # the original body length; None means len(body)
+    source_ip: str = "127.0.0.1"
+    http_version: str = "HTTP/1.1"
+    uri_fragment: str | None = None
+    ja3_fingerprint: str | None = None
+    ja4_fingerprint: str | None = None
+    request_id: str = ""
+    country_resolver: Callable[[str], str | None] | None = field(default=None, compare=False)
+    asn_resolver: Callable[[str], int | None] | None = field(default=None, compare=False)
+
+    @property
+    def original_body_length(self) -> int:
+        return len(self.body) if self.body_length is None else self.body_length
+
+    def header_values(self, name: str) -> list[str]:
+        low = name.lower()
+        return [v for k, v in self.headers if k.lower() == low]
+
+    @property
+    def host(self) -> str:
+        values = self.header_values("host")
+        return values[0].split(":", 1)[0].lower() if values else ""
+
+    def cookies(self) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for raw in self.header_values("cookie"):
+            for part in raw.split(";"):
+                name, sep, value = part.strip().partition("=")
+                if name or sep:
+                    out.append((name, value))
+        return out
+
+    def query_args(self) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for part in self.query_string.split("&"):
+            if part:
+                name, _, value = part.partition("=")
+                out.append((name, value))
+        return out

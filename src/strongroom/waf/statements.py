@@ -1,0 +1,311 @@
+"""Rule statements compiled into predicates over an evaluation context.
+
+Compilation does all the parsing once (regexes into RE2 programs and sets, IP sets into per-prefix-length
+hash sets, transformations into function chains); a predicate then only inspects the request.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import re2
+
+from strongroom.waf import detect, transforms
+from strongroom.waf.context import Ctx, Predicate, WafCompileError, client_ips, label_matches
+from strongroom.waf.fields import compile_field
+from strongroom.waf.rate import compile_rate
+from strongroom.waf.ratelimit import RateCounterStore
+
+_RE2_OPTS = re2.Options()
+_RE2_OPTS.log_errors = False
+
+
+def compile_regex(pattern: str) -> Any:
+    """AWS's regex dialect: PCRE without backreferences or lookaround. RE2 refuses exactly those (and
+    possessive quantifiers / atomic groups), so a pattern RE2 cannot compile is refused as AWS does."""
+    try:
+        return re2.compile(pattern.encode("utf-8"), _RE2_OPTS)
+    except re2.error as exc:
+        raise WafCompileError(f"unsupported regex {pattern!r}: {exc}") from None
+
+
+@dataclass
+class Resolvers:
+    """How the compiler finds what a statement references by ARN, and the managed rules / rate stores."""
+
+    ip_set: Callable[[str], dict | None]
+    regex_pattern_set: Callable[[str], dict | None]
+    rule_group: Callable[[str], dict | None]
+    rate_store: RateCounterStore
+    compile_group: Callable[[dict, str, Resolvers], Predicate]  # (statement, kind, resolvers)
+
+
+def _inspect(spec: dict, test: Callable[[bytes], bool], detail: str) -> Predicate:
+    field_spec = spec.get("FieldToMatch")
+    if field_spec is None:
+        raise WafCompileError(f"{detail} needs FieldToMatch")
+    extract = compile_field(field_spec)
+    chain = transforms.compile_transforms(spec.get("TextTransformations", []))
+    location = next(iter(field_spec))
+    cache_key = json.dumps([field_spec, [t.__name__ for t in chain]], sort_keys=True, default=str)
+
+    def values_of(ctx: Ctx) -> list[bytes] | bool:
+        got = ctx.transformed.get(cache_key)
+        if got is None:
+            raw = extract(ctx.request, ctx.body_limit)
+            got = raw if isinstance(raw, bool) else [transforms.apply(chain, v) for v in raw]
+            ctx.transformed[cache_key] = got
+        return got
+
+    def pred(ctx: Ctx) -> bool:
+        values = values_of(ctx)
+        if isinstance(values, bool):
+            return values
+        for data in values:
+            if test(data):
+                if detail in ("SQL_INJECTION", "XSS"):
+                    ctx.match_details.append(
+                        {
+                            "conditionType": detail,
+                            "location": location.upper(),
+                            "matchedData": [data.decode("latin-1")[:64]],
+                        }
+                    )
+                return True
+        return False
+
+    return pred
+
+
+def _search_string(spec: dict) -> bytes:
+    raw = spec.get("SearchString", b"")
+    if isinstance(raw, bytes):
+        return raw
+    # the wire (JSON) form of a blob is base64; boto3 hands bytes
+    try:
+        return base64.b64decode(raw, validate=True)
+    except ValueError:
+        return str(raw).encode()
+
+
+def _word(b: int) -> bool:
+    return chr(b).isalnum() or b == 0x5F
+
+
+def byte_matcher(needle: bytes, position: str) -> Callable[[bytes], bool]:
+    if position == "EXACTLY":
+        return lambda d: d == needle
+    if position == "STARTS_WITH":
+        return lambda d: d.startswith(needle)
+    if position == "ENDS_WITH":
+        return lambda d: d.endswith(needle)
+    if position == "CONTAINS":
+        return lambda d: needle in d
+    if position == "CONTAINS_WORD":
+
+        def word(d: bytes) -> bool:
+            start = d.find(needle)
+            while start >= 0:
+                end = start + len(needle)
+                if (start == 0 or not _word(d[start - 1])) and (end == len(d) or not _word(d[end])):
+                    return True
+                start = d.find(needle, start + 1)
+            return False
+
+        return word
+    raise WafCompileError(f"unknown PositionalConstraint {position}")
+
+
+_OPS: dict[str, Callable[[int, int], bool]] = {
+    "EQ": lambda a, b: a == b,
+    "NE": lambda a, b: a != b,
+    "LE": lambda a, b: a <= b,
+    "LT": lambda a, b: a < b,
+    "GE": lambda a, b: a >= b,
+    "GT": lambda a, b: a > b,
+}
+
+
+class CidrSet:
+    """IP set lookup: one hash set of network integers per prefix length, probed longest first."""
+
+    def __init__(self, addresses: list[str]) -> None:
+        self._by_len: dict[tuple[int, int], set[int]] = {}
+        for text in addresses:
+            try:
+                net = ipaddress.ip_network(text, strict=False)
+            except ValueError:
+                raise WafCompileError(f"invalid IP set address {text!r}") from None
+            self._by_len.setdefault((net.version, net.prefixlen), set()).add(int(net.network_address))
+        self._probes = sorted(self._by_len, key=lambda k: -k[1])
+
+    def __contains__(self, ip: str) -> bool:
+        try:
+            addr = ipaddress.ip_address(ip.strip())
+        except ValueError:
+            return False
+        if addr.version == 6 and addr.ipv4_mapped is not None:
+            addr = addr.ipv4_mapped
+        bits = 32 if addr.version == 4 else 128
+        value = int(addr)
+        for version, plen in self._probes:
+            if version != addr.version:
+                continue
+            mask = ((1 << plen) - 1) << (bits - plen) if plen else 0
+            if value & mask in self._by_len[(version, plen)]:
+                return True
+        return False
+
+
+_ANCHORS = {
+    "EXACTLY": ("^", "$"),
+    "STARTS_WITH": ("^", ""),
+    "ENDS_WITH": ("", "$"),
+    "CONTAINS": ("", ""),
+    "CONTAINS_WORD": ("(?:^|[^A-Za-z0-9_])", "(?:$|[^A-Za-z0-9_])"),
+}
+
+
+def _mergeable(stmt: dict) -> bool:
+    """An ASCII ByteMatch can join an RE2 set (non-ASCII bytes would be read as UTF-8 code points)."""
+    spec = stmt.get("ByteMatchStatement")
+    if spec is None or spec.get("PositionalConstraint", "CONTAINS") not in _ANCHORS:
+        return False
+    return _search_string(spec).isascii() and bool(_search_string(spec))
+
+
+def _set_test(rset: Any) -> Callable[[bytes], bool]:
+    return lambda d: bool(rset.Match(d))
+
+
+def _merge_byte_matches(stmts: list[dict]) -> list[Predicate]:
+    """ByteMatch-heavy Or statements: byte matches on the same field and transformations become one RE2 set,
+    scanned once, instead of one pass per search string."""
+    by_field: dict[str, list[dict]] = {}
+    for stmt in stmts:
+        if _mergeable(stmt):
+            spec = stmt["ByteMatchStatement"]
+            key = json.dumps([spec["FieldToMatch"], spec.get("TextTransformations", [])], sort_keys=True, default=str)
+            by_field.setdefault(key, []).append(spec)
+    out: list[Predicate] = []
+    for specs in by_field.values():
+        if len(specs) == 1:
+            out.append(
+                _inspect(
+                    specs[0],
+                    byte_matcher(_search_string(specs[0]), specs[0].get("PositionalConstraint", "CONTAINS")),
+                    "BYTE_MATCH",
+                )
+            )
+            continue
+        rset = re2.Set.SearchSet(_RE2_OPTS)
+        for spec in specs:
+            head, tail = _ANCHORS[spec.get("PositionalConstraint", "CONTAINS")]
+            rset.Add((head + re2.escape(_search_string(spec).decode("ascii")) + tail).encode())
+        rset.Compile()
+        out.append(_inspect(specs[0], _set_test(rset), "BYTE_MATCH"))
+    return out
+
+
+def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str = "", top: bool = False) -> Predicate:
+    if len(stmt) != 1:
+        raise WafCompileError("a Statement holds exactly one statement type")
+    ((kind, spec),) = stmt.items()
+    if kind == "AndStatement":
+        parts = [compile_statement(s, res, namespace, rule_name) for s in spec["Statements"]]
+        if len(parts) < 2:
+            raise WafCompileError("AndStatement needs at least two statements")
+        return lambda c: all(p(c) for p in parts)
+    if kind == "OrStatement":
+        if len(spec["Statements"]) < 2:
+            raise WafCompileError("OrStatement needs at least two statements")
+        parts = _merge_byte_matches(spec["Statements"]) + [
+            compile_statement(s, res, namespace, rule_name) for s in spec["Statements"] if not _mergeable(s)
+        ]
+        return lambda c: any(p(c) for p in parts)
+    if kind == "NotStatement":
+        inner = compile_statement(spec["Statement"], res, namespace, rule_name)
+        return lambda c: not inner(c)
+    if kind == "ByteMatchStatement":
+        test = byte_matcher(_search_string(spec), spec.get("PositionalConstraint", "CONTAINS"))
+        return _inspect(spec, test, "BYTE_MATCH")
+    if kind == "SqliMatchStatement":
+        high = spec.get("SensitivityLevel", "LOW") == "HIGH"
+        return _inspect(spec, lambda d: detect.is_sqli(d, high), "SQL_INJECTION")
+    if kind == "XssMatchStatement":
+        return _inspect(spec, detect.is_xss, "XSS")
+    if kind == "SizeConstraintStatement":
+        op, size = _OPS[spec["ComparisonOperator"]], int(spec["Size"])
+        return _inspect(spec, lambda d: op(len(d), size), "SIZE")
+    if kind == "RegexMatchStatement":
+        rx = compile_regex(spec["RegexString"])
+        return _inspect(spec, lambda d: rx.search(d) is not None, "REGEX")
+    if kind == "RegexPatternSetReferenceStatement":
+        pset = res.regex_pattern_set(spec["ARN"])
+        if pset is None:
+            raise WafCompileError(f"regex pattern set {spec['ARN']} not found")
+        patterns = [r["RegexString"] for r in pset.get("RegularExpressionList", [])]
+        for p in patterns:
+            compile_regex(p)  # refuse what AWS refuses, with a clear message
+        rset = re2.Set.SearchSet(_RE2_OPTS)
+        for p in patterns:
+            rset.Add(p.encode("utf-8"))
+        rset.Compile()
+        return _inspect(spec, lambda d: bool(patterns) and bool(rset.Match(d)), "REGEX_SET")
+    if kind == "LabelMatchStatement":
+        key, scope = spec["Key"], spec["Scope"]
+        return lambda c: any(label_matches(lbl, key, scope) for lbl in c.labels)
+    if kind == "IPSetReferenceStatement":
+        ipset = res.ip_set(spec["ARN"])
+        if ipset is None:
+            raise WafCompileError(f"IP set {spec['ARN']} not found")
+        cidrs = CidrSet(list(ipset.get("Addresses", [])))
+        ips = client_ips(spec, "IPSetForwardedIPConfig", "FIRST")
+
+        def ip_pred(c: Ctx) -> bool:
+            got = ips(c.request)
+            return got if isinstance(got, bool) else any(ip in cidrs for ip in got)
+
+        return ip_pred
+    if kind == "GeoMatchStatement":
+        codes = set(spec["CountryCodes"])
+        ips = client_ips(spec, "ForwardedIPConfig", "FIRST")
+        source = "forwardedip" if spec.get("ForwardedIPConfig") else "clientip"
+
+        def geo(c: Ctx) -> bool:
+            got = ips(c.request)
+            if isinstance(got, bool):
+                return got
+            resolve = c.request.country_resolver
+            country = resolve(got[0]) if resolve else None
+            if country:
+                c.add_label(f"awswaf:{source}:geo:country:{country}")
+            return country in codes
+
+        return geo
+    if kind == "AsnMatchStatement":
+        asns = {int(a) for a in spec["AsnList"]}
+        ips = client_ips(spec, "ForwardedIPConfig", "FIRST")
+
+        def asn(c: Ctx) -> bool:
+            got = ips(c.request)
+            if isinstance(got, bool):
+                return got
+            resolve = c.request.asn_resolver
+            return resolve is not None and resolve(got[0]) in asns
+
+        return asn
+    if kind == "RateBasedStatement":
+        if not top:
+            raise WafCompileError("a RateBasedStatement can only be a rule's top-level statement")
+        scope = spec.get("ScopeDownStatement")
+        scope_pred = compile_statement(scope, res, namespace, rule_name) if scope else None
+        return compile_rate(spec, scope_pred, res.rate_store, f"{namespace}{rule_name}")
+    if kind in ("RuleGroupReferenceStatement", "ManagedRuleGroupStatement"):
+        return res.compile_group(spec, kind, res)
+    raise WafCompileError(f"unsupported statement {kind}")
