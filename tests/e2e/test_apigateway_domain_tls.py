@@ -414,28 +414,24 @@ def _get_over_tls(port: int, name: str, path: str, ctx: ssl.SSLContext) -> tuple
     return int(head.split(b" ", 2)[1]), body
 
 
+def _mock_get(apigw: Any, api: str, parent: str, part: str, response_template: str) -> None:
+    """GET /part answered by a MOCK integration rendering ``response_template``."""
+    resource = apigw.create_resource(restApiId=api, parentId=parent, pathPart=part)["id"]
+    method = {"restApiId": api, "resourceId": resource, "httpMethod": "GET"}
+    apigw.put_method(**method, authorizationType="NONE")
+    apigw.put_integration(**method, type="MOCK", requestTemplates={"application/json": '{"statusCode": 200}'})
+    apigw.put_method_response(**method, statusCode="200")
+    apigw.put_integration_response(
+        **method, statusCode="200", responseTemplates={"application/json": response_template}
+    )
+
+
 def test_an_api_answers_through_its_custom_domain_over_tls(tls: Tls) -> None:
     """The whole path: SNI picks the domain's certificate, the Host its base path mapping, the gateway the API."""
     apigw = tls.client("apigateway")
     api = apigw.create_rest_api(name="over-tls", endpointConfiguration={"types": ["REGIONAL"]})["id"]
     root = next(r["id"] for r in apigw.get_resources(restApiId=api)["items"] if r["path"] == "/")
-    hello = apigw.create_resource(restApiId=api, parentId=root, pathPart="hello")["id"]
-    apigw.put_method(restApiId=api, resourceId=hello, httpMethod="GET", authorizationType="NONE")
-    apigw.put_integration(
-        restApiId=api,
-        resourceId=hello,
-        httpMethod="GET",
-        type="MOCK",
-        requestTemplates={"application/json": '{"statusCode": 200}'},
-    )
-    apigw.put_method_response(restApiId=api, resourceId=hello, httpMethod="GET", statusCode="200")
-    apigw.put_integration_response(
-        restApiId=api,
-        resourceId=hello,
-        httpMethod="GET",
-        statusCode="200",
-        responseTemplates={"application/json": '{"domain": "$context.domainName", "stage": "$context.stage"}'},
-    )
+    _mock_get(apigw, api, root, "hello", '{"domain": "$context.domainName", "stage": "$context.stage"}')
     apigw.create_deployment(restApiId=api, stageName="prod")
     apigw.create_base_path_mapping(domainName=API, restApiId=api, stage="prod", basePath="v1")
     root_ca = tls.tmp / "pca-root-answers.pem"
@@ -453,26 +449,8 @@ def test_an_api_answers_through_its_custom_domain_over_tls(tls: Tls) -> None:
     assert status == 403  # Missing Authentication Token, as AWS answers an unknown path
 
     # Through the mutual TLS domain, the verified client certificate reaches $context.identity.clientCert.
-    whoami = apigw.create_resource(restApiId=api, parentId=root, pathPart="whoami")["id"]
-    apigw.put_method(restApiId=api, resourceId=whoami, httpMethod="GET", authorizationType="NONE")
-    apigw.put_integration(
-        restApiId=api,
-        resourceId=whoami,
-        httpMethod="GET",
-        type="MOCK",
-        requestTemplates={"application/json": '{"statusCode": 200}'},
-    )
-    apigw.put_method_response(restApiId=api, resourceId=whoami, httpMethod="GET", statusCode="200")
-    apigw.put_integration_response(
-        restApiId=api,
-        resourceId=whoami,
-        httpMethod="GET",
-        statusCode="200",
-        responseTemplates={
-            "application/json": '{"subject": "$context.identity.clientCert.subjectDN", '
-            '"issuer": "$context.identity.clientCert.issuerDN"}'
-        },
-    )
+    whoami = '{"subject": "$context.identity.clientCert.subjectDN", "issuer": "$context.identity.clientCert.issuerDN"}'
+    _mock_get(apigw, api, root, "whoami", whoami)
     apigw.create_deployment(restApiId=api, stageName="prod")
     apigw.create_base_path_mapping(domainName=MTLS, restApiId=api, stage="prod", basePath="(none)")
     with_cert = _context(root_ca, cert=(tls.client_cert, tls.client_key))
