@@ -53,7 +53,12 @@ def ip_set(waf: Any, addresses: list[str] | None = None) -> dict[str, Any]:
 def web_acl(waf: Any, rules: list[dict[str, Any]] | None = None, **kw: Any) -> dict[str, Any]:
     return dict(
         waf.create_web_acl(
-            Name=name("acl"), Scope="REGIONAL", DefaultAction={"Allow": {}}, VisibilityConfig=VIS, Rules=rules or [], **kw
+            Name=name("acl"),
+            Scope="REGIONAL",
+            DefaultAction={"Allow": {}},
+            VisibilityConfig=VIS,
+            Rules=rules or [],
+            **kw,
         )["Summary"]
     )
 
@@ -88,8 +93,14 @@ def test_ip_set_lifecycle_and_lock_tokens(waf: Any) -> None:
 
 @pytest.mark.parametrize(
     ("version", "address"),
-    [("IPV4", "10.0.0.0/33"), ("IPV4", "10.0.0.0/0"), ("IPV4", "10.0.0.1"), ("IPV4", "2001:db8::/32"),
-     ("IPV6", "2001:db8::/129"), ("IPV4", "not-an-ip/8")],
+    [
+        ("IPV4", "10.0.0.0/33"),
+        ("IPV4", "10.0.0.0/0"),
+        ("IPV4", "10.0.0.1"),
+        ("IPV4", "2001:db8::/32"),
+        ("IPV6", "2001:db8::/129"),
+        ("IPV4", "not-an-ip/8"),
+    ],
 )
 def test_ip_set_rejects_bad_cidrs(waf: Any, version: str, address: str) -> None:
     with pytest.raises(ClientError) as exc:
@@ -139,18 +150,46 @@ def test_check_capacity_matches_documented_costs(waf: Any) -> None:
     regex = waf.create_regex_pattern_set(Name=name(), Scope="REGIONAL", RegularExpressionList=[{"RegexString": "x"}])
     uri = {"UriPath": {}}
     cases = [
-        ({"ByteMatchStatement": {"SearchString": "a", "FieldToMatch": uri, "TextTransformations": TT,
-                                 "PositionalConstraint": "EXACTLY"}}, 2),
-        ({"ByteMatchStatement": {"SearchString": "a", "FieldToMatch": uri, "PositionalConstraint": "CONTAINS",
-                                 "TextTransformations": [{"Priority": 0, "Type": "LOWERCASE"},
-                                                         {"Priority": 1, "Type": "URL_DECODE"}]}}, 30),
+        (
+            {
+                "ByteMatchStatement": {
+                    "SearchString": "a",
+                    "FieldToMatch": uri,
+                    "TextTransformations": TT,
+                    "PositionalConstraint": "EXACTLY",
+                }
+            },
+            2,
+        ),
+        (
+            {
+                "ByteMatchStatement": {
+                    "SearchString": "a",
+                    "FieldToMatch": uri,
+                    "PositionalConstraint": "CONTAINS",
+                    "TextTransformations": [
+                        {"Priority": 0, "Type": "LOWERCASE"},
+                        {"Priority": 1, "Type": "URL_DECODE"},
+                    ],
+                }
+            },
+            30,
+        ),
         ({"SqliMatchStatement": {"FieldToMatch": uri, "TextTransformations": TT}}, 20),
         ({"SqliMatchStatement": {"FieldToMatch": uri, "TextTransformations": TT, "SensitivityLevel": "HIGH"}}, 30),
         ({"XssMatchStatement": {"FieldToMatch": {"AllQueryArguments": {}}, "TextTransformations": TT}}, 50),
         ({"GeoMatchStatement": {"CountryCodes": ["US"]}}, 1),
         ({"IPSetReferenceStatement": {"ARN": ips["ARN"]}}, 1),
-        ({"RegexPatternSetReferenceStatement": {"ARN": regex["Summary"]["ARN"], "FieldToMatch": uri,
-                                                "TextTransformations": TT}}, 25),
+        (
+            {
+                "RegexPatternSetReferenceStatement": {
+                    "ARN": regex["Summary"]["ARN"],
+                    "FieldToMatch": uri,
+                    "TextTransformations": TT,
+                }
+            },
+            25,
+        ),
         ({"RateBasedStatement": {"Limit": 100, "AggregateKeyType": "IP"}}, 2),
     ]
     for statement, expected in cases:
@@ -163,8 +202,15 @@ def test_check_capacity_matches_documented_costs(waf: Any) -> None:
     managed = {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}}
     got = waf.check_capacity(
         Scope="REGIONAL",
-        Rules=[{"Name": "crs", "Priority": 0, "Statement": managed, "OverrideAction": {"None": {}},
-                "VisibilityConfig": VIS}],
+        Rules=[
+            {
+                "Name": "crs",
+                "Priority": 0,
+                "Statement": managed,
+                "OverrideAction": {"None": {}},
+                "VisibilityConfig": VIS,
+            }
+        ],
     )["Capacity"]
     assert got == 700
 
@@ -179,12 +225,27 @@ def test_rule_validation_errors(waf: Any) -> None:
         web_acl(waf, [rule("a", 0, geo), rule("b", 0, geo)])
     assert code(exc) == "WAFInvalidParameterException" and exc.value.response["Field"] == "RULE"
     with pytest.raises(ClientError) as exc:  # a rate-based statement cannot be nested
-        web_acl(waf, [rule("a", 0, {"NotStatement": {"Statement": {"RateBasedStatement": {
-            "Limit": 100, "AggregateKeyType": "IP"}}}})])
+        web_acl(
+            waf,
+            [
+                rule(
+                    "a",
+                    0,
+                    {"NotStatement": {"Statement": {"RateBasedStatement": {"Limit": 100, "AggregateKeyType": "IP"}}}},
+                )
+            ],
+        )
     assert code(exc) == "WAFInvalidParameterException"
     with pytest.raises(ClientError) as exc:  # custom response body key that is not defined
-        web_acl(waf, [{**rule("a", 0, geo), "Action": {"Block": {"CustomResponse": {
-            "ResponseCode": 403, "CustomResponseBodyKey": "missing"}}}}])
+        web_acl(
+            waf,
+            [
+                {
+                    **rule("a", 0, geo),
+                    "Action": {"Block": {"CustomResponse": {"ResponseCode": 403, "CustomResponseBodyKey": "missing"}}},
+                }
+            ],
+        )
     assert exc.value.response["Field"] == "CUSTOM_RESPONSE"
     with pytest.raises(ClientError) as exc:  # missing IP set (well-formed ARN of this account)
         acct = waf.list_web_acls(Scope="REGIONAL")  # noqa: F841 - any call; the ARN below is of this account
@@ -197,12 +258,24 @@ def test_rule_validation_errors(waf: Any) -> None:
         web_acl(waf, [rule("a", 0, {"IPSetReferenceStatement": {"ARN": foreign}})])
     assert code(exc) == "WAFInvalidParameterException"
     with pytest.raises(ClientError) as exc:  # a managed rule group reference needs OverrideAction
-        web_acl(waf, [rule("a", 0, {"ManagedRuleGroupStatement": {"VendorName": "AWS",
-                                                                  "Name": "AWSManagedRulesSQLiRuleSet"}})])
+        web_acl(
+            waf,
+            [rule("a", 0, {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesSQLiRuleSet"}})],
+        )
     assert exc.value.response["Field"] == "OVERRIDE_ACTION"
     with pytest.raises(ClientError) as exc:
-        web_acl(waf, [{"Name": "m", "Priority": 0, "OverrideAction": {"None": {}}, "VisibilityConfig": VIS,
-                       "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "NoSuchGroup"}}}])
+        web_acl(
+            waf,
+            [
+                {
+                    "Name": "m",
+                    "Priority": 0,
+                    "OverrideAction": {"None": {}},
+                    "VisibilityConfig": VIS,
+                    "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "NoSuchGroup"}},
+                }
+            ],
+        )
     assert code(exc) == "WAFNonexistentItemException"
 
 
@@ -217,8 +290,15 @@ def test_web_acl_with_rule_group_and_references(waf: Any) -> None:
     assert got["Capacity"] == 10 and got["AvailableLabels"][0]["Name"].endswith(":bad:ip")
     acl = web_acl(
         waf,
-        [{"Name": "rg", "Priority": 0, "OverrideAction": {"None": {}}, "VisibilityConfig": VIS,
-          "Statement": {"RuleGroupReferenceStatement": {"ARN": group["ARN"]}}}],
+        [
+            {
+                "Name": "rg",
+                "Priority": 0,
+                "OverrideAction": {"None": {}},
+                "VisibilityConfig": VIS,
+                "Statement": {"RuleGroupReferenceStatement": {"ARN": group["ARN"]}},
+            }
+        ],
         CustomResponseBodies={"denied": {"ContentType": "APPLICATION_JSON", "Content": '{"denied": true}'}},
     )
     full = waf.get_web_acl(Name=acl["Name"], Scope="REGIONAL", Id=acl["Id"])
@@ -233,8 +313,14 @@ def test_web_acl_with_rule_group_and_references(waf: Any) -> None:
     # The rule group's capacity is fixed: rules beyond it are refused on update.
     xss = rule("xss", 1, {"XssMatchStatement": {"FieldToMatch": {"UriPath": {}}, "TextTransformations": TT}})
     with pytest.raises(ClientError) as exc:
-        waf.update_rule_group(Name=group["Name"], Scope="REGIONAL", Id=group["Id"], VisibilityConfig=VIS,
-                              Rules=[*group_rules, xss], LockToken=group["LockToken"])
+        waf.update_rule_group(
+            Name=group["Name"],
+            Scope="REGIONAL",
+            Id=group["Id"],
+            VisibilityConfig=VIS,
+            Rules=[*group_rules, xss],
+            LockToken=group["LockToken"],
+        )
     assert code(exc) == "WAFLimitsExceededException"
     waf.delete_web_acl(Name=acl["Name"], Scope="REGIONAL", Id=acl["Id"], LockToken=full["LockToken"])
     waf.delete_rule_group(Name=group["Name"], Scope="REGIONAL", Id=group["Id"], LockToken=group["LockToken"])
@@ -242,8 +328,12 @@ def test_web_acl_with_rule_group_and_references(waf: Any) -> None:
 
 
 def test_web_acl_capacity_limit(waf: Any) -> None:
-    xss = {"XssMatchStatement": {"FieldToMatch": {"JsonBody": {"MatchPattern": {"All": {}}, "MatchScope": "ALL"}},
-                                 "TextTransformations": [{"Priority": i, "Type": "URL_DECODE"} for i in range(10)]}}
+    xss = {
+        "XssMatchStatement": {
+            "FieldToMatch": {"JsonBody": {"MatchPattern": {"All": {}}, "MatchScope": "ALL"}},
+            "TextTransformations": [{"Priority": i, "Type": "URL_DECODE"} for i in range(10)],
+        }
+    }
     rules = [rule(f"x{i}", i, xss) for i in range(30)]  # (80 + 100) x 30 = 5,400 WCUs
     assert waf.check_capacity(Scope="REGIONAL", Rules=rules)["Capacity"] == 5400
     with pytest.raises(ClientError) as exc:
@@ -315,27 +405,45 @@ def test_logging_configuration(waf: Any, server: ServerProcess) -> None:
     acl = web_acl(waf)
     account = acl["ARN"].split(":")[4]
     good = f"arn:aws:logs:us-east-1:{account}:log-group:aws-waf-logs-test"
-    for bad in (f"arn:aws:logs:us-east-1:{account}:log-group:my-logs", "arn:aws:s3:::my-bucket",
-                f"arn:aws:firehose:us-east-1:{account}:deliverystream/aws-waf-logs-x"):
+    for bad in (
+        f"arn:aws:logs:us-east-1:{account}:log-group:my-logs",
+        "arn:aws:s3:::my-bucket",
+        f"arn:aws:firehose:us-east-1:{account}:deliverystream/aws-waf-logs-x",
+    ):
         with pytest.raises(ClientError) as exc:
-            waf.put_logging_configuration(LoggingConfiguration={"ResourceArn": acl["ARN"],
-                                                                "LogDestinationConfigs": [bad]})
+            waf.put_logging_configuration(
+                LoggingConfiguration={"ResourceArn": acl["ARN"], "LogDestinationConfigs": [bad]}
+            )
         assert code(exc) == "WAFInvalidParameterException" and exc.value.response["Field"] == "LOG_DESTINATION"
     with pytest.raises(ClientError) as exc:
         waf.get_logging_configuration(ResourceArn=acl["ARN"])
     assert code(exc) == "WAFNonexistentItemException"
-    put = waf.put_logging_configuration(LoggingConfiguration={
-        "ResourceArn": acl["ARN"], "LogDestinationConfigs": [good],
-        "RedactedFields": [{"SingleHeader": {"Name": "authorization"}}],
-        "LoggingFilter": {"DefaultBehavior": "KEEP", "Filters": [{"Behavior": "DROP", "Requirement": "MEETS_ANY",
-                          "Conditions": [{"ActionCondition": {"Action": "ALLOW"}}]}]},
-    })["LoggingConfiguration"]
+    put = waf.put_logging_configuration(
+        LoggingConfiguration={
+            "ResourceArn": acl["ARN"],
+            "LogDestinationConfigs": [good],
+            "RedactedFields": [{"SingleHeader": {"Name": "authorization"}}],
+            "LoggingFilter": {
+                "DefaultBehavior": "KEEP",
+                "Filters": [
+                    {
+                        "Behavior": "DROP",
+                        "Requirement": "MEETS_ANY",
+                        "Conditions": [{"ActionCondition": {"Action": "ALLOW"}}],
+                    }
+                ],
+            },
+        }
+    )["LoggingConfiguration"]
     assert put["LogType"] == "WAF_LOGS" and put["ManagedByFirewallManager"] is False
-    assert waf.get_logging_configuration(ResourceArn=acl["ARN"])["LoggingConfiguration"]["LogDestinationConfigs"] == [good]
+    assert waf.get_logging_configuration(ResourceArn=acl["ARN"])["LoggingConfiguration"]["LogDestinationConfigs"] == [
+        good
+    ]
     listed = waf.list_logging_configurations(Scope="REGIONAL")["LoggingConfigurations"]
     assert acl["ARN"] in {c["ResourceArn"] for c in listed}
-    waf.put_logging_configuration(LoggingConfiguration={"ResourceArn": acl["ARN"],
-                                                        "LogDestinationConfigs": ["arn:aws:s3:::aws-waf-logs-b/p"]})
+    waf.put_logging_configuration(
+        LoggingConfiguration={"ResourceArn": acl["ARN"], "LogDestinationConfigs": ["arn:aws:s3:::aws-waf-logs-b/p"]}
+    )
     waf.delete_logging_configuration(ResourceArn=acl["ARN"])
     with pytest.raises(ClientError):
         waf.get_logging_configuration(ResourceArn=acl["ARN"])
@@ -344,16 +452,23 @@ def test_logging_configuration(waf: Any, server: ServerProcess) -> None:
 def test_sampled_requests_and_rate_keys_shapes(waf: Any) -> None:
     acl = web_acl(waf, [rule("rate", 0, {"RateBasedStatement": {"Limit": 100, "AggregateKeyType": "IP"}})])
     now = datetime.now(UTC)
-    out = waf.get_sampled_requests(WebAclArn=acl["ARN"], RuleMetricName="rate", Scope="REGIONAL", MaxItems=100,
-                                   TimeWindow={"StartTime": now - timedelta(hours=5), "EndTime": now})
+    out = waf.get_sampled_requests(
+        WebAclArn=acl["ARN"],
+        RuleMetricName="rate",
+        Scope="REGIONAL",
+        MaxItems=100,
+        TimeWindow={"StartTime": now - timedelta(hours=5), "EndTime": now},
+    )
     assert out["SampledRequests"] == [] and out["PopulationSize"] == 0
     assert out["TimeWindow"]["StartTime"] >= now - timedelta(hours=3, minutes=1)
-    keys = waf.get_rate_based_statement_managed_keys(Scope="REGIONAL", WebACLName=acl["Name"], WebACLId=acl["Id"],
-                                                     RuleName="rate")
+    keys = waf.get_rate_based_statement_managed_keys(
+        Scope="REGIONAL", WebACLName=acl["Name"], WebACLId=acl["Id"], RuleName="rate"
+    )
     assert keys["ManagedKeysIPV4"] == {"IPAddressVersion": "IPV4", "Addresses": []}
     with pytest.raises(ClientError) as exc:
-        waf.get_rate_based_statement_managed_keys(Scope="REGIONAL", WebACLName=acl["Name"], WebACLId=acl["Id"],
-                                                  RuleName="nope")
+        waf.get_rate_based_statement_managed_keys(
+            Scope="REGIONAL", WebACLName=acl["Name"], WebACLId=acl["Id"], RuleName="nope"
+        )
     assert code(exc) == "WAFNonexistentItemException"
 
 
@@ -373,16 +488,21 @@ def test_api_keys_are_sealed(waf: Any, server: ServerProcess) -> None:
 
 
 def test_tags_and_permission_policy(waf: Any) -> None:
-    group = waf.create_rule_group(Name=name("rg"), Scope="REGIONAL", Capacity=5, VisibilityConfig=VIS,
-                                  Tags=[{"Key": "team", "Value": "a"}])["Summary"]
+    group = waf.create_rule_group(
+        Name=name("rg"), Scope="REGIONAL", Capacity=5, VisibilityConfig=VIS, Tags=[{"Key": "team", "Value": "a"}]
+    )["Summary"]
     waf.tag_resource(ResourceARN=group["ARN"], Tags=[{"Key": "env", "Value": "prod"}])
     tags = waf.list_tags_for_resource(ResourceARN=group["ARN"])["TagInfoForResource"]["TagList"]
     assert {t["Key"] for t in tags} == {"team", "env"}
     waf.untag_resource(ResourceARN=group["ARN"], TagKeys=["team"])
     tags = waf.list_tags_for_resource(ResourceARN=group["ARN"])["TagInfoForResource"]["TagList"]
     assert tags == [{"Key": "env", "Value": "prod"}]
-    statement = {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
-                 "Action": ["wafv2:GetRuleGroup", "wafv2:UpdateWebACL"], "Resource": group["ARN"]}
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+        "Action": ["wafv2:GetRuleGroup", "wafv2:UpdateWebACL"],
+        "Resource": group["ARN"],
+    }
     policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
     waf.put_permission_policy(ResourceArn=group["ARN"], Policy=policy)
     assert waf.get_permission_policy(ResourceArn=group["ARN"])["Policy"] == policy
