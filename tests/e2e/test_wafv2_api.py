@@ -536,3 +536,55 @@ def test_iam_deny_on_one_web_acl(waf: Any, server: ServerProcess) -> None:
     with pytest.raises(ClientError) as exc:
         client.associate_web_acl(WebACLArn=allowed["ARN"], ResourceArn=stage_arn)
     assert code(exc) == "AccessDeniedException"
+
+
+def test_enforcement_read_api_follows_changes(waf: Any, server: ServerProcess) -> None:
+    """services/wafv2/enforced.py against the running server's store: the resolved web ACL of a stage, its change
+    stamp, and a sample recorded there that GetSampledRequests then returns."""
+    from strongroom.core.config import Config
+    from strongroom.services.wafv2 import enforced
+    from strongroom.store.engine import Store
+
+    apigw = server.client("apigateway")
+    api_id, _, _ = deployable(apigw)
+    apigw.create_deployment(restApiId=api_id, stageName="live")
+    stage_arn = f"arn:aws:apigateway:us-east-1::/restapis/{api_id}/stages/live"
+    ips = ip_set(waf, ["203.0.113.0/24"])
+    acl = web_acl(waf, [rule("ips", 0, {"IPSetReferenceStatement": {"ARN": ips["ARN"]}})])
+    waf.associate_web_acl(WebACLArn=acl["ARN"], ResourceArn=stage_arn)
+    store = Store(Config(data_dir=server.data_dir, database_url=server.database_url).effective_database_url())
+    try:
+        found = enforced.web_acl_for_resource(store, stage_arn)
+        assert found is not None and found.web_acl_arn == acl["ARN"]
+        assert found.ip_sets[ips["ARN"]]["Addresses"] == ["203.0.113.0/24"]
+        stamp = enforced.change_stamp(store, stage_arn)
+        assert stamp == found.stamp
+        waf.update_ip_set(
+            Name=ips["Name"], Scope="REGIONAL", Id=ips["Id"], Addresses=["198.51.100.7/32"], LockToken=ips["LockToken"]
+        )
+        assert enforced.change_stamp(store, stage_arn) != stamp  # a referenced set changed
+        assert enforced.change_stamp(store, "arn:aws:apigateway:us-east-1::/restapis/none/stages/x") is None
+        request = {
+            "ClientIP": "198.51.100.7",
+            "Country": "US",
+            "URI": "/pets",
+            "Method": "GET",
+            "HTTPVersion": "HTTP/1.1",
+            "Headers": [{"Name": "host", "Value": "example.com"}],
+        }
+        enforced.record_sample(store, acl["ARN"], "ips", request, "BLOCK", labels=["awswaf:x:y"])
+    finally:
+        store.dispose()
+    now = datetime.now(UTC)
+    out = waf.get_sampled_requests(
+        WebAclArn=acl["ARN"],
+        RuleMetricName="ips",
+        Scope="REGIONAL",
+        MaxItems=10,
+        TimeWindow={"StartTime": now - timedelta(minutes=5), "EndTime": now + timedelta(minutes=1)},
+    )
+    assert out["PopulationSize"] == 1
+    sample = out["SampledRequests"][0]
+    assert sample["Request"]["ClientIP"] == "198.51.100.7" and sample["Action"] == "BLOCK"
+    assert sample["Labels"] == [{"Name": "awswaf:x:y"}] and sample["Weight"] == 1
+    waf.disassociate_web_acl(ResourceArn=stage_arn)
