@@ -100,6 +100,7 @@ def test_ip_set_lifecycle_and_lock_tokens(waf: Any) -> None:
         ("IPV4", "2001:db8::/32"),
         ("IPV6", "2001:db8::/129"),
         ("IPV4", "not-an-ip/8"),
+        ("IPV4", "195.178.188.66/29"),
     ],
 )
 def test_ip_set_rejects_bad_cidrs(waf: Any, version: str, address: str) -> None:

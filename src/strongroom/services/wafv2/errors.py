@@ -32,7 +32,7 @@ ASSOCIATED = (
 UNAVAILABLE = "AWS WAF couldn\u2019t retrieve the resource that you requested. Retry your request."
 
 # Reasons AWS gives in WAFInvalidParameterException.
-BAD_FORMAT = "The parameter contains formatting that is not recognized."
+BAD_FORMAT = "The parameter contains formatting that is not valid."
 MISSING = "A required field is missing from the parameter."
 MULTIPLE = "Your statement has multiple values set for a field that requires exactly one value."
 BAD_VALUE = "The parameter value is not valid."

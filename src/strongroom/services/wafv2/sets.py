@@ -18,13 +18,17 @@ MAX_REGEXES = 10
 
 
 def check_addresses(version: str, addresses: list[str]) -> None:
-    """CIDR blocks of the set's IP version, /1 to /32 (IPv4) or /1 to /128 (IPv6); stored as given."""
+    """CIDR blocks of the set's IP version, /1 to /32 (IPv4) or /1 to /128 (IPv6), stored as given.
+
+    AWS normalises nothing: an address with host bits set (``195.178.188.66/29``) is refused, not rounded down to
+    its network, and so is a bare address without a prefix.
+    """
     if len(addresses) > MAX_ADDRESSES:
         raise errors.limits()
     for address in addresses:
         prefix = address.rpartition("/")[2] if "/" in address else ""
         try:
-            network = ipaddress.ip_network(address, strict=False)
+            network = ipaddress.ip_network(address, strict=True)
         except ValueError:
             raise errors.invalid("IP_ADDRESS", address) from None
         if not prefix.isdigit() or int(prefix) < 1:
