@@ -137,6 +137,13 @@ def test_field_to_match_costs() -> None:
     assert wcu({"SqliMatchStatement": {"FieldToMatch": all_args, "TextTransformations": NONE}}) == 30  # +10
 
 
+def test_ip_set_forwarded_position_any_adds_four() -> None:
+    config = {"HeaderName": "X-Forwarded-For", "FallbackBehavior": "MATCH", "Position": "ANY"}
+    assert wcu({"IPSetReferenceStatement": {"ARN": IPS, "IPSetForwardedIPConfig": config}}) == 5
+    config["Position"] = "FIRST"
+    assert wcu({"IPSetReferenceStatement": {"ARN": IPS, "IPSetForwardedIPConfig": config}}) == 1
+
+
 def test_logical_statements_add_one() -> None:
     geo = {"GeoMatchStatement": {"CountryCodes": ["US"]}}
     ips = {"IPSetReferenceStatement": {"ARN": IPS}}
@@ -153,7 +160,7 @@ def test_rate_based_with_scope_down_and_custom_keys() -> None:
             "ScopeDownStatement": {"GeoMatchStatement": {"CountryCodes": ["US"]}},
         }
     }
-    assert wcu(stmt) == 2 + 10 + 1
+    assert wcu(stmt) == 2 + 30 * 2 + 1  # 2, plus 30 per custom key, plus the scope-down statement
 
 
 def test_group_references_cost_their_capacity() -> None:

@@ -9,9 +9,10 @@ sums the capacity.
 
 WCUs ("Rule statements" pages of the AWS WAF Developer Guide, "Web ACL capacity units (WCUs)"):
   ByteMatch EXACTLY / STARTS_WITH / ENDS_WITH 2, CONTAINS / CONTAINS_WORD 10; SqliMatch 20 (HIGH sensitivity 30);
-  XssMatch 40; SizeConstraint 1; GeoMatch 1; IPSetReference 1; AsnMatch 1; LabelMatch 1; RegexMatch 3;
-  RegexPatternSetReference 25; And / Or / Not 1 plus their statements; RateBased 2 plus its scope-down statement
-  (custom keys: +10 per text transformation); RuleGroupReference the group's capacity; ManagedRuleGroup the
+  XssMatch 40; SizeConstraint 1; GeoMatch 1; IPSetReference 1 (5 with a forwarded-IP header at position ANY);
+  AsnMatch 1; LabelMatch 1; RegexMatch 3; RegexPatternSetReference 25; And / Or / Not 1 plus their statements;
+  RateBased 2, plus 30 per custom aggregation key, plus its scope-down statement; RuleGroupReference the group's
+  capacity; ManagedRuleGroup the
   catalog's capacity plus its scope-down statement. Each text transformation other than NONE adds 10. Inspecting
   all query arguments adds 10; inspecting the JSON body doubles the statement's base cost.
 """
@@ -180,7 +181,8 @@ class _Walk:
             return field_to_match(body.get("FieldToMatch"), 25) + transformations_cost(body["TextTransformations"])
         if kind == "IPSetReferenceStatement":
             self.reference(str(body.get("ARN")), "ipset", fname)
-            return 1
+            forwarded = body.get("IPSetForwardedIPConfig") or {}
+            return 5 if forwarded.get("Position") == "ANY" else 1
         if kind == "LabelMatchStatement":
             key = str(body.get("Key", ""))
             if not _LABEL.match(key) or (body.get("Scope") == "LABEL" and key.endswith(":")):
@@ -226,7 +228,8 @@ class _Walk:
         if len(set(json.dumps(k, sort_keys=True) for k in keys)) != len(keys):
             raise invalid("CUSTOM_KEYS", "CustomKeys", DUPLICATE_VALUE)
         for key, kind in zip(keys, kinds, strict=True):
-            cost += transformations_cost((key[kind] or {}).get("TextTransformations") or [])
+            transformations_cost((key[kind] or {}).get("TextTransformations") or [])  # checks priorities
+        cost += 30 * len(keys)
         if body.get("ScopeDownStatement"):
             cost += self.statement(body["ScopeDownStatement"], top=False, in_rule_group=in_rule_group)
         return cost
