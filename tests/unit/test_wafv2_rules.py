@@ -250,6 +250,10 @@ def test_structure_errors() -> None:
     _fails([rule({"RateBasedStatement": {"Limit": 10, "AggregateKeyType": "FORWARDED_IP"}})], "FORWARDED_IP_CONFIG")
     _fails([rule({"RateBasedStatement": {"Limit": 10, "AggregateKeyType": "CONSTANT"}})], "SCOPE_DOWN")
     _fails(
+        [rule({"RateBasedStatement": {"Limit": 10, "AggregateKeyType": "IP", "EvaluationWindowSec": 90}})],
+        "RATE_BASED_STATEMENT",
+    )
+    _fails(
         [
             rule(
                 {

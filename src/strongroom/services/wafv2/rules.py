@@ -209,6 +209,9 @@ class _Walk:
 
     def rate_based(self, body: Mapping[str, Any], fname: str, in_rule_group: bool) -> int:
         cost = 2
+        window = body.get("EvaluationWindowSec")
+        if window is not None and window not in (60, 120, 300, 600):
+            raise invalid(fname, window, "The evaluation window must be 60, 120, 300 or 600 seconds.")
         key_type = body.get("AggregateKeyType")
         keys = body.get("CustomKeys") or []
         if key_type == "FORWARDED_IP" and not body.get("ForwardedIPConfig"):
