@@ -47,6 +47,7 @@ RESOURCE_MEMBERS: dict[str, tuple[str, ...]] = {
     "iam": ("UserName", "RoleName", "GroupName", "PolicyArn"),
     "acm": ("CertificateArn", "ResourceArn"),
     "acm-pca": ("CertificateAuthorityArn", "ResourceArn"),
+    "wafv2": ("Id", "ARN", "ResourceARN", "ResourceArn", "WebACLArn", "WebAclArn", "WebACLId"),
 }
 
 # Operations this test does not drive, with why.
@@ -56,6 +57,8 @@ SKIP: dict[tuple[str, str], str] = {
     ("events", "ListRules"): "a listing of a bus's rules, not an operation on one resource (checked on '*')",
     ("events", "ListRuleNamesByTarget"): "a listing of a bus's rules by target, not on one resource (checked on '*')",
     ("secretsmanager", "ValidateResourcePolicy"): "validates a policy document; SecretId is optional context",
+    ("wafv2", "DisassociateWebACL"): "names the protected resource; checked on the web ACL associated with it",
+    ("wafv2", "GetWebACLForResource"): "names the protected resource; checked on the web ACL associated with it",
 }
 
 # Where the action is not <prefix>:<Operation> (Service Authorization Reference).
@@ -97,6 +100,7 @@ REFUSED = frozenset(
         "ParameterNotFound",
         "InvalidResourceId",
         "TrailNotFoundException",
+        "WAFNonexistentItemException",
     }
 )
 
@@ -220,6 +224,30 @@ class World:
         self.certificate = server.client("acm").import_certificate(Certificate=cert, PrivateKey=key)["CertificateArn"]
 
         self.ca, _ = make_root(server.client("acm-pca"))
+
+        waf = server.client("wafv2")
+        vis = {"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "m"}
+        self.waf: dict[str, dict[str, Any]] = {
+            "ipset": waf.create_ip_set(Name=f"e-{uid}", Scope="REGIONAL", IPAddressVersion="IPV4", Addresses=[])[
+                "Summary"
+            ],
+            "regexpatternset": waf.create_regex_pattern_set(
+                Name=f"e-{uid}", Scope="REGIONAL", RegularExpressionList=[]
+            )["Summary"],
+            "rulegroup": waf.create_rule_group(Name=f"e-{uid}", Scope="REGIONAL", Capacity=10, VisibilityConfig=vis)[
+                "Summary"
+            ],
+            "webacl": waf.create_web_acl(
+                Name=f"e-{uid}", Scope="REGIONAL", DefaultAction={"Allow": {}}, VisibilityConfig=vis
+            )["Summary"],
+        }
+        managed_id = str(uuid.uuid4())
+        self.waf["managedruleset"] = {
+            "Name": f"e-{uid}",
+            "Id": managed_id,
+            "ARN": f"arn:aws:wafv2:{region}:{self.account}:regional/managedruleset/e-{uid}/{managed_id}",
+            "LockToken": str(uuid.uuid4()),
+        }
 
         self.denied = make_user(iam, allow("*"))
         self.other_account, self.other_root = second_account(server)
@@ -412,7 +440,57 @@ def values(w: World, service: str, op: str, cross: bool) -> tuple[dict[str, Any]
             "RevocationReason": "SUPERSEDED",
             "Tags": tags,
         }, w.ca
+    if service == "wafv2":
+        kind = next(
+            (k for part, k in _WAF_KINDS if part in op),
+            "webacl",
+        )
+        entity = w.waf[kind]
+        vis = {"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "m"}
+        acl = w.waf["webacl"]
+        now = datetime.now(UTC)
+        return {
+            "Name": entity["Name"],
+            "Scope": "REGIONAL",
+            "Id": entity["Id"],
+            "ARN": entity["ARN"],
+            "LockToken": entity["LockToken"],
+            "ResourceARN": entity["ARN"],
+            "ResourceArn": f"arn:aws:apigateway:us-east-1::/restapis/a{w.uid}/stages/s"
+            if op == "AssociateWebACL"
+            else entity["ARN"],
+            "WebACLArn": acl["ARN"],
+            "WebAclArn": acl["ARN"],
+            "WebACLName": acl["Name"],
+            "WebACLId": acl["Id"],
+            "RuleName": "r",
+            "RuleMetricName": "m",
+            "TimeWindow": {"StartTime": now - timedelta(minutes=5), "EndTime": now},
+            "MaxItems": 10,
+            "Addresses": [],
+            "RegularExpressionList": [],
+            "VisibilityConfig": vis,
+            "DefaultAction": {"Allow": {}},
+            "Policy": policy(),
+            "Tags": tags,
+            "TagKeys": ["a"],
+            "VersionToExpire": "v1",
+            "ExpiryTimestamp": now + timedelta(days=30),
+        }, entity["ARN"] if op not in _WAF_BY_ACL else acl["ARN"]
     raise AssertionError(service)
+
+
+# WAF v2: the entity kind an operation's name implies, and operations that name the web ACL by WebACL* members.
+_WAF_KINDS = (
+    ("IPSet", "ipset"),
+    ("RegexPatternSet", "regexpatternset"),
+    ("RuleGroup", "rulegroup"),
+    ("PermissionPolicy", "rulegroup"),
+    ("ManagedRuleSet", "managedruleset"),
+)
+_WAF_BY_ACL = frozenset(
+    {"AssociateWebACL", "ListResourcesForWebACL", "GetSampledRequests", "GetRateBasedStatementManagedKeys"}
+)
 
 
 def _fits(shape: Any, value: Any) -> bool:

@@ -43,6 +43,9 @@ PINNED_READ_ONLY_EXCEPTIONS = {
 }
 # Read-only operations that run in worker threads all the same (on SQLite; unimplemented ones included).
 PINNED_READ_ONLY_OFF_LOOP = {
+    # WAF v2 (added with the service): these unseal CAPTCHA API keys
+    "wafv2:GetDecryptedAPIKey",
+    "wafv2:ListAPIKeys",
     # CloudWatch Logs (added with the service): event reads decrypt, through KMS for a group with a kmsKeyId
     "logs:FilterLogEvents",
     "logs:GetLogEvents",

@@ -100,6 +100,7 @@ _ARN_NAMESPACE = {
     "sns": "SNS",
     "sqs": "SQS",
     "logs": "Logs",
+    "wafv2": "WAFv2",
 }
 _KEY_ID = re.compile(r"^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
 
@@ -576,9 +577,22 @@ def _apigateway_adjust(facts: CallFacts, request: dict[str, Any] | None, record:
             elements["value"] = HIDDEN
 
 
+def _wafv2_adjust(facts: CallFacts, request: dict[str, Any] | None, record: dict[str, Any]) -> None:
+    """A CAPTCHA API key is a secret (CreateAPIKey's answer; GetDecryptedAPIKey's and DeleteAPIKey's request),
+    though the model does not mark it sensitive: it is hidden, as every secret member is."""
+    if facts.event_name not in ("CreateAPIKey", "GetDecryptedAPIKey", "DeleteAPIKey"):
+        return
+    for elements in (request, record.get("responseElements")):
+        if isinstance(elements, dict):
+            for key in elements:
+                if key.lower() == "apikey":
+                    elements[key] = HIDDEN
+
+
 _ADJUST: dict[str, Callable[[CallFacts, dict[str, Any] | None, dict[str, Any]], None]] = {
     "kms": _kms_adjust,
     "apigateway": _apigateway_adjust,
+    "wafv2": _wafv2_adjust,
 }
 
 

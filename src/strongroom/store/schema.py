@@ -37,6 +37,7 @@ TABLE_OWNERS = (
     "strongroom.services.logs.model",
     "strongroom.services.apigateway.model",
     "strongroom.services.apigateway.invoke.usage",
+    "strongroom.services.wafv2.model",
 )
 
 
