@@ -9,7 +9,7 @@ import pytest
 
 from strongroom.core.errors import AwsError
 from strongroom.services.wafv2.base import managed_catalog
-from strongroom.services.wafv2.rules import check_rules
+from strongroom.services.wafv2.rules import check_regex, check_rules
 
 ACCOUNT = "123456789012"
 IPS = f"arn:aws:wafv2:us-east-1:{ACCOUNT}:regional/ipset/ips/11111111-1111-1111-1111-111111111111"
@@ -310,3 +310,15 @@ def test_catalog_rules_and_labels() -> None:
     assert {"NoUserAgent_HEADER", "SizeRestrictions_BODY", "CrossSiteScripting_BODY"} <= names
     assert all(r["Label"].startswith("awswaf:managed:aws:core-rule-set:") for r in crs["Rules"])
     assert len(managed_catalog()) == 12
+
+
+@pytest.mark.parametrize("pattern", [r"(a)\1", "(?=x)y", "(?!x)y", "(?<=x)y", "a++", "(?>a)"])
+def test_regexes_outside_aws_dialect_are_refused(pattern: str) -> None:
+    with pytest.raises(AwsError) as exc:
+        check_regex(pattern)
+    assert exc.value.code == "WAFInvalidParameterException"
+
+
+@pytest.mark.parametrize("pattern", ["^/admin", r"(?i)union\s+select", "[0-9]{3}-[0-9]{4}", r"\bfoo\b"])
+def test_regexes_in_aws_dialect_are_accepted(pattern: str) -> None:
+    check_regex(pattern)

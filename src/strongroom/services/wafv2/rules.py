@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from strongroom.services.wafv2.errors import BAD_VALUE, DUPLICATE_VALUE, MISSING, MULTIPLE, invalid, limits, nonexistent
+from strongroom.waf.context import WafCompileError
+from strongroom.waf.statements import compile_regex
 
 WEB_ACL_MAX_WCU = 5000  # 1,500 included, up to 5,000 billed; beyond it AWS answers WAFLimitsExceededException
 RULE_GROUP_MAX_WCU = 5000
@@ -92,11 +94,13 @@ def one_of(value: Mapping[str, Any] | None, field_name: str, where: str) -> str:
 
 
 def check_regex(pattern: str, field_name: str = "STATEMENT") -> None:
+    """AWS's regex dialect, judged by the engine that will run the pattern (RE2: no backreferences, no lookaround),
+    so a pattern accepted here always compiles at enforcement."""
     if len(pattern) > MAX_REGEX_LENGTH:
         raise invalid(field_name, pattern, "The regex pattern is too long.")
     try:
-        re.compile(pattern)
-    except re.error:
+        compile_regex(pattern)
+    except WafCompileError:
         raise invalid(field_name, pattern, "The regex pattern is not valid.") from None
 
 
