@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,12 @@ class ServerProcess:
         except orjson.JSONDecodeError:
             data = resp.data
         return resp.status, data
+
+    def now(self) -> datetime:
+        """The server's clock (test mode): other tests on a shared server may have moved it past the wall clock."""
+        status, body = self.admin("GET", "clock")
+        assert status == 200, body
+        return datetime.fromisoformat(str(body["now"]).replace("Z", "+00:00"))
 
     def advance(self, seconds: float) -> Any:
         status, body = self.admin("POST", "clock", {"advance": seconds})
