@@ -574,10 +574,12 @@ def test_enforcement_read_api_follows_changes(waf: Any, server: ServerProcess) -
             "HTTPVersion": "HTTP/1.1",
             "Headers": [{"Name": "host", "Value": "example.com"}],
         }
-        enforced.record_sample(store, acl["ARN"], "ips", request, "BLOCK", labels=["awswaf:x:y"])
+        # Stamped by the server's clock, as the server records them (other tests on this server move it forward;
+        # this process's own clock has no offset).
+        now = server.now()
+        enforced.record_sample(store, acl["ARN"], "ips", request, "BLOCK", labels=["awswaf:x:y"], at=now)
     finally:
         store.dispose()
-    now = server.now()  # samples are stamped by the server's clock, which other tests on this server move forward
     out = waf.get_sampled_requests(
         WebAclArn=acl["ARN"],
         RuleMetricName="ips",
