@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from strongroom.services.apigateway import patch
 from strongroom.services.apigateway.base import ApiGatewayBase, Doc, loads, new_id
+from strongroom.services.apigateway.dataplane.responses import DEFAULT_TEMPLATES, RESPONSE_TYPES
 from strongroom.services.apigateway.errors import BadRequestException, ConflictException, NotFoundException
 
 if TYPE_CHECKING:
@@ -29,30 +30,12 @@ _REQUEST_SOURCE = re.compile(
 _USER_POOL = re.compile(r"^arn:aws[a-z-]*:cognito-idp:[a-z0-9-]+:\d{12}:userpool/.+$")
 
 # API Gateway's gateway responses and the status each answers with by default (DEFAULT_4XX/5XX: the error's own).
+# The gateway response types and their default status codes come from the data plane's table, which also
+# answers requests with them: one list, so GetGatewayResponses and the responses sent cannot drift apart.
 GATEWAY_RESPONSE_STATUS: dict[str, str | None] = {
-    "ACCESS_DENIED": "403",
-    "API_CONFIGURATION_ERROR": "500",
-    "AUTHORIZER_CONFIGURATION_ERROR": "500",
-    "AUTHORIZER_FAILURE": "500",
-    "BAD_REQUEST_PARAMETERS": "400",
-    "BAD_REQUEST_BODY": "400",
-    "DEFAULT_4XX": None,
-    "DEFAULT_5XX": None,
-    "EXPIRED_TOKEN": "403",
-    "INTEGRATION_FAILURE": "504",
-    "INTEGRATION_TIMEOUT": "504",
-    "INVALID_API_KEY": "403",
-    "INVALID_SIGNATURE": "403",
-    "MISSING_AUTHENTICATION_TOKEN": "403",
-    "QUOTA_EXCEEDED": "429",
-    "REQUEST_TOO_LARGE": "413",
-    "RESOURCE_NOT_FOUND": "404",
-    "THROTTLED": "429",
-    "UNAUTHORIZED": "401",
-    "UNSUPPORTED_MEDIA_TYPE": "415",
-    "WAF_FILTERED": "403",
+    name: None if t.status is None else str(t.status) for name, t in RESPONSE_TYPES.items()
 }
-DEFAULT_TEMPLATE = {"application/json": '{"message":$context.error.messageString}'}
+DEFAULT_TEMPLATE = dict(DEFAULT_TEMPLATES)
 
 
 def default_gateway_response(kind: str) -> Doc:
