@@ -305,9 +305,12 @@ def test_domain_names_and_mappings(server: ServerProcess, apigw: Any, issued_cer
     store = Store(Config(data_dir=server.data_dir, database_url=server.database_url).effective_database_url())
     try:  # the data plane's view: the host routes by base path
         route = deployed.find_domain(store, "us-east-1", name.upper() + ":443")
+        # A Host does not say which region a regional domain lives in: another region's request still finds it.
+        elsewhere = deployed.find_domain(store, "eu-west-1", name)
     finally:
         store.dispose()
     assert route is not None and route.doc["regionalCertificateArn"] == issued_certificate
+    assert elsewhere is not None and (elsewhere.region, elsewhere.account_id) == ("us-east-1", route.account_id)
     assert route.match("/v2/pets") == (deployed.Mapping("v2", api_id, "prod"), "/pets")
     assert route.match("/pets") == (deployed.Mapping("(none)", api_id, "prod"), "/pets")
     apigw.delete_base_path_mapping(domainName=name, basePath="v2")

@@ -2,7 +2,8 @@
 
 The data plane (invoking REST APIs) resolves a request in this order, each step one or two point reads:
 
-- ``find_domain(store, region, host)``: a custom domain name and its base path mappings, or None; then
+- ``find_domain(store, region, host)``: a custom domain name (``region``'s first, then any region's) and its base
+  path mappings, or None; then
   ``DomainRoute.match(path)`` picks the mapping (longest base path first, ``(none)`` last) and the rest of the path.
 - ``find_api(store, api_id)``: the REST API (account, region, endpoint types, whether the execute-api endpoint is
   disabled, its resource policy) for ``{api_id}.execute-api.{region}.amazonaws.com`` hosts.
@@ -184,22 +185,23 @@ def load_stage(store: Store, api_id: str, stage_name: str) -> StageConfig | None
 
 
 def find_domain(store: Store, region: str, host: str) -> DomainRoute | None:
+    """The custom domain a Host names, in any region: ``region``'s own record first, then the first region in sort
+    order (the Host does not say which region a regional domain lives in; on AWS DNS decides)."""
     name = host.split(":", 1)[0].lower().rstrip(".")
     with store.read() as conn:
-        row = conn.execute(
-            select(domain_names).where(domain_names.c.region == region, domain_names.c.name == name)
-        ).one_or_none()
-        if row is None:
+        rows = conn.execute(select(domain_names).where(domain_names.c.name == name)).all()
+        if not rows:
             return None
+        row = min(rows, key=lambda r: (r.region != region, r.region))
         mapped = conn.execute(
             select(base_path_mappings).where(
-                base_path_mappings.c.region == region, base_path_mappings.c.domain_name == name
+                base_path_mappings.c.region == row.region, base_path_mappings.c.domain_name == name
             )
         ).all()
     return DomainRoute(
         name=name,
         account_id=row.account_id,
-        region=region,
+        region=row.region,
         doc=_loads(row.doc),
         mappings=tuple(Mapping(m.base_path, m.api_id, m.stage) for m in mapped),
     )
