@@ -6,12 +6,14 @@ from __future__ import annotations
 import http.client
 import json
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
 
 from tests.e2e.acm_support import wait_status
 from tests.e2e.apigateway_invoke_support import (
@@ -367,8 +369,30 @@ def test_api_keys_usage_plan_throttle_and_quota(server: ServerProcess, apigw: An
     assert statuses == [200, 200, 200]
     over = invoke(server, quota_api, "test", "/pets", headers=good)
     assert (over.status, as_json(over)) == (429, {"message": "Limit Exceeded"})
+    day = server.now().date()
+    usage = apigw.get_usage(usagePlanId=limited["id"], startDate=str(day), endDate=str(day))["items"]
+    assert list(usage) == [key["id"]] and usage[key["id"]][0][0] >= 3 and usage[key["id"]][0][1] == 0
     server.advance(24 * 3600)  # the next DAY period
     assert invoke(server, quota_api, "test", "/pets", headers=good).status == 200
+    usage = apigw.get_usage(
+        usagePlanId=limited["id"], keyId=key["id"], startDate=str(day), endDate=str(day + timedelta(days=1))
+    )["items"]
+    assert usage[key["id"]][1] == [1, 2]  # per day: [used, remaining in the quota period]
+    for start, end in (("2026-13-01", "2026-12-31"), ("20260101", "2026-01-02"), ("2026-01-02", "2026-01-01")):
+        with pytest.raises(ClientError) as bad:
+            apigw.get_usage(usagePlanId=limited["id"], startDate=start, endDate=end)
+        assert bad.value.response["Error"]["Code"] == "BadRequestException"
+
+    # `offset` takes requests off the limit in the period the plan was created in.
+    offset_api = _keyed_api(apigw)
+    offset = apigw.create_usage_plan(
+        name=unique("plan"),
+        apiStages=[{"apiId": offset_api, "stage": "test"}],
+        quota={"limit": 3, "offset": 2, "period": "WEEK"},
+    )
+    apigw.create_usage_plan_key(usagePlanId=offset["id"], keyId=key["id"], keyType="API_KEY")
+    statuses = [invoke(server, offset_api, "test", "/pets", headers=good).status for _ in range(2)]
+    assert statuses == [200, 429]
     assert key["value"] not in server.logs()
 
 

@@ -36,7 +36,7 @@ TABLE_OWNERS = (
     "strongroom.services.s3.model",
     "strongroom.services.logs.model",
     "strongroom.services.apigateway.model",
-    "strongroom.services.apigateway.invoke.usage",
+    "strongroom.services.apigateway.usage",
     "strongroom.services.wafv2.model",
 )
 

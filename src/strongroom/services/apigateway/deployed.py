@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -129,6 +130,7 @@ class UsagePlanRecord:
     quota: Doc | None  # limit, offset, period
     method_throttle: dict[str, Doc]  # "/pets/GET" -> burstLimit, rateLimit (this stage's)
     key_ids: tuple[str, ...]
+    created_at: datetime | None = None  # the quota's ``offset`` applies to the period the plan was created in
 
 
 def _api_record(row: Any) -> ApiRecord:
@@ -274,6 +276,7 @@ def stage_usage_plans(store: Store, api_id: str, stage_name: str) -> list[UsageP
                     quota=doc.get("quota"),
                     method_throttle=dict(entry.get("throttle") or {}),
                     key_ids=tuple(sorted(keys)),
+                    created_at=row.created_at,
                 )
             )
     return found

@@ -10,14 +10,17 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import secrets
 import string
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, insert, select, update
 
-from strongroom.services.apigateway import patch
+from strongroom.services.apigateway import patch, usage
 from strongroom.services.apigateway.base import ApiGatewayBase, Doc, dumps, loads, new_id
+from strongroom.services.apigateway.dataplane import throttle
 from strongroom.services.apigateway.errors import BadRequestException, ConflictException, NotFoundException
 from strongroom.services.apigateway.model import api_key_aad, api_keys, stages, usage_plan_keys, usage_plans
 
@@ -566,9 +569,54 @@ class KeyOperations(ApiGatewayBase):
         return {}
 
     def get_usage(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        """Usage is counted by the data plane (not yet serving requests): the plan's period with no items."""
+        """Daily ``[used, remaining]`` per API key of the plan that was used in the interval (counted by the data
+        plane); ``remaining`` is what the key had left in its quota period at the end of that day."""
+        first, last = _usage_date(request["startDate"]), _usage_date(request["endDate"])
+        if last < first:
+            raise BadRequestException("The end date must not be before the start date")
+        if (last - first).days >= MAX_USAGE_DAYS:
+            raise BadRequestException(f"The date range must not exceed {MAX_USAGE_DAYS} days")
         with self.runtime.store.read() as conn:
             plan = self._plan_row(conn, ctx, request["usagePlanId"])
             if request.get("keyId"):
                 self._key_row(conn, ctx, request["keyId"])
-        return {"usagePlanId": plan.id, "startDate": request["startDate"], "endDate": request["endDate"], "items": {}}
+                key_ids = [request["keyId"]]
+            else:
+                key_ids = list(
+                    conn.execute(select(usage_plan_keys.c.key_id).where(usage_plan_keys.c.plan_id == plan.id)).scalars()
+                )
+        quota = loads(plan.doc).get("quota")
+        period = str((quota or {}).get("period") or "DAY")
+        # Remaining at a day's end counts the whole quota period up to it, which may start before `first`.
+        since = throttle.period_start(datetime.combine(first, time(), UTC), period).date()
+        counted = usage.daily_usage(self.runtime.store, plan.id, key_ids, since, last)
+        items: dict[str, list[list[int]]] = {}
+        for key_id, days in sorted(counted.items()):
+            if not any(first <= day <= last for day in days):
+                continue
+            daily = []
+            for offset in range((last - first).days + 1):
+                day = first + timedelta(days=offset)
+                at = datetime.combine(day, time(), UTC)
+                start = throttle.period_start(at, period).date()
+                in_period = sum(n for d, n in days.items() if start <= d <= day)
+                left = throttle.quota_remaining(quota, in_period, at, plan.created_at) if quota else 0
+                daily.append([days.get(day, 0), left])
+            items[key_id] = daily
+        dates = {"startDate": request["startDate"], "endDate": request["endDate"]}
+        return {"usagePlanId": plan.id, **dates, "items": items}
+
+
+MAX_USAGE_DAYS = 366  # bounds the answer's size; AWS keeps usage for a limited time too
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _usage_date(value: str) -> date:
+    try:
+        if _DATE.match(value):
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise BadRequestException(f"Invalid date format: {value}. Expected yyyy-MM-dd")

@@ -23,8 +23,8 @@ from strongroom.services.apigateway.dataplane import throttle
 from strongroom.services.apigateway.dataplane.chain import GatewayContext
 from strongroom.services.apigateway.dataplane.responses import GatewayError, GatewayResponse
 from strongroom.services.apigateway.invoke.state import GatewayParts, RequestState, execute_api_arn
-from strongroom.services.apigateway.invoke.usage import count_request
 from strongroom.services.apigateway.keys import value_digest
+from strongroom.services.apigateway.usage import count_request
 
 ANONYMOUS = CallerPolicies(PrincipalInfo(arn="anonymous", account="", type=PrincipalType.ANONYMOUS))
 INVOKE = "execute-api:Invoke"
@@ -210,8 +210,8 @@ def quota(gw: GatewayParts, ctx: GatewayContext) -> GatewayResponse | None:
         return None
     now = clock.now()
     period = str(plan.quota.get("period") or "DAY")
-    used = count_request(gw.runtime.store, state.api_key_id, plan.id, throttle.period_start(now, period))
-    if used > throttle.quota_limit(plan.quota, now):
+    used = count_request(gw.runtime.store, state.api_key_id, plan.id, now, throttle.period_start(now, period))
+    if used > throttle.quota_limit(plan.quota, now, plan.created_at):
         raise GatewayError("QUOTA_EXCEEDED")
     return None
 
