@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select
 
 from strongroom.core.clock import clock
+from strongroom.services.wafv2 import documents
 from strongroom.services.wafv2.model import associations, entities, logging_configs, rate_keys, samples
 
 if TYPE_CHECKING:
@@ -84,12 +85,12 @@ def web_acl_for_resource(store: Store, resource_arn: str) -> EnforcedAcl | None:
     if acl is None:
         return None
     refs = _closure(store, acl)
-    doc = json.loads(acl["document"])
+    doc = documents.loads(acl["document"])
     web_acl = {"Name": acl["name"], "Id": acl["id"], "ARN": acl["arn"], "Capacity": acl["capacity"], **doc}
     web_acl["LabelNamespace"] = f"awswaf:{acl['account_id']}:webacl:{acl['name']}:"
     out = EnforcedAcl(acl["arn"], _stamp(acl, refs), web_acl)
     for row in refs:
-        body = json.loads(row["document"])
+        body = documents.loads(row["document"])
         if row["kind"] == "ipset":
             out.ip_sets[row["arn"]] = body
         elif row["kind"] == "regexpatternset":
