@@ -396,7 +396,13 @@ def test_sampled_requests_show_blocks_counts_and_rule_group_rules(
         ],
     )
     start = server.now() - timedelta(minutes=1)
-    invoke(server, api_id, "test", "/sampled", headers={"x-attack": "1", "x-tag": "1", "User-Agent": "sampler"})
+    invoke(
+        server,
+        api_id,
+        "test",
+        "/sampled",
+        headers={"x-attack": "1", "x-tag": "1", "User-Agent": "sampler", "Authorization": "Bearer tok-42"},
+    )
     invoke(server, api_id, "test", "/inner", headers={"x-inner": "1"})
     invoke(server, api_id, "test", "/fine")
 
@@ -416,6 +422,7 @@ def test_sampled_requests_show_blocks_counts_and_rule_group_rules(
     assert sample["Action"] == "BLOCK" and sample["ResponseCodeSent"] == 403 and sample["Weight"] == 1
     assert sample["Request"]["URI"] == "/test/sampled" and sample["Request"]["ClientIP"] == "127.0.0.1"
     assert {"Name": "user-agent", "Value": "sampler"} in sample["Request"]["Headers"]
+    assert {"Name": "authorization", "Value": "REDACTED"} in sample["Request"]["Headers"]  # credentials never stored
     account = acl["ARN"].split(":")[4]
     assert sample["Labels"] == [{"Name": f"awswaf:{account}:webacl:{acl['Name']}:seen"}]
     counted = until(lambda: sampled("tag"))

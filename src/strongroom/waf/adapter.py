@@ -208,16 +208,21 @@ class SampleGate:
         return step if count % step == 0 else 0
 
 
+# Credentials in headers: samples are stored by the control plane as plain rows, so these values are never kept
+# (AWS samples them unless the web ACL's data protection excludes them; Strongroom keeps secrets out of its rows).
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key", "x-amz-security-token"})
+
+
 def sample_request(request: WafRequest, country: str | None = None) -> dict[str, Any]:
     """GetSampledRequests' ``HTTPRequest``: what the client sent, as AWS samples it (the logging configuration's
-    redacted fields do not apply to samples, AWS says)."""
+    redacted fields do not apply to samples, AWS says), credential headers' values replaced by ``REDACTED``."""
     return {
         "ClientIP": request.source_ip,
         "Country": country or "-",
         "URI": request.uri_path,
         "Method": request.method,
         "HTTPVersion": request.http_version,
-        "Headers": [{"Name": k, "Value": v} for k, v in request.headers],
+        "Headers": [{"Name": k, "Value": "REDACTED" if k.lower() in SECRET_HEADERS else v} for k, v in request.headers],
     }
 
 
