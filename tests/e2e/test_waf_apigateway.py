@@ -344,12 +344,23 @@ def test_logs_reach_cloudwatch_logs_and_s3_in_the_waf_log_format(
 
     bucket = name("aws-waf-logs-bkt")
     s3.create_bucket(Bucket=bucket)
+    keep_blocks = {
+        "DefaultBehavior": "KEEP",
+        "Filters": [
+            {"Behavior": "DROP", "Requirement": "MEETS_ANY", "Conditions": [{"ActionCondition": {"Action": "ALLOW"}}]}
+        ],
+    }
     waf.put_logging_configuration(
-        LoggingConfiguration={"ResourceArn": acl["ARN"], "LogDestinationConfigs": [f"arn:aws:s3:::{bucket}/waf"]}
+        LoggingConfiguration={
+            "ResourceArn": acl["ARN"],
+            "LogDestinationConfigs": [f"arn:aws:s3:::{bucket}/waf"],
+            "LoggingFilter": keep_blocks,
+        }
     )
     time.sleep(1.2)  # the logging configuration is re-read at most once a second
+    dropped = invoke(server, api_id, "test", "/s3-allowed")
     again = invoke(server, api_id, "test", "/s3", headers={"x-attack": "1"})
-    wanted = {again.headers["x-amzn-RequestId"]}
+    wanted = {again.headers["x-amzn-RequestId"], dropped.headers["x-amzn-RequestId"]}
     prefix = f"waf/AWSLogs/{account}/WAFLogs/us-east-1/{acl['Name']}/"
 
     def from_bucket() -> tuple[str, dict[str, dict[str, Any]]] | None:
@@ -367,6 +378,32 @@ def test_logs_reach_cloudwatch_logs_and_s3_in_the_waf_log_format(
     assert file_name.startswith(f"{account}_waflogs_us-east-1_{acl['Name']}_") and file_name.endswith(".log.gz")
     assert len(key[len(prefix) :].split("/")) == 6  # YYYY/MM/DD/HH/mm/file
     assert found[again.headers["x-amzn-RequestId"]]["action"] == "BLOCK"
+    time.sleep(1.5)  # a later flush would hold the allowed request's record, if the filter had kept it
+    assert dropped.headers["x-amzn-RequestId"] not in from_bucket()[1]  # type: ignore[index]
+
+
+def test_waf_runs_before_routes_api_keys_and_authorization(server: ServerProcess, apigw: Any, waf: Any) -> None:
+    api = make_api(apigw)
+    pets = resource(apigw, api["id"], api["rootResourceId"], "pets")
+    mock = {"type": "MOCK", "requestTemplates": {"application/json": '{"statusCode": 200}'}}
+    method(apigw, api["id"], pets, integration=mock, responses={"200": {"selectionPattern": ""}}, apiKeyRequired=True)
+    method(
+        apigw,
+        api["id"],
+        pets,
+        "POST",
+        integration=mock,
+        responses={"200": {"selectionPattern": ""}},
+        authorizationType="AWS_IAM",
+    )
+    deploy(apigw, api["id"])
+    stage = f"arn:aws:apigateway:us-east-1::/restapis/{api['id']}/stages/test"
+    teapot = {"Block": {"CustomResponse": {"ResponseCode": 418}}}
+    protect(waf, stage, [rule("teapot", 0, header_is("x-teapot", "1"), teapot)])
+    assert invoke(server, api["id"], "test", "/pets").status == 403  # no API key
+    assert invoke(server, api["id"], "test", "/pets", headers={"x-teapot": "1"}).status == 418
+    assert invoke(server, api["id"], "test", "/pets", "POST", headers={"x-teapot": "1"}).status == 418  # unsigned
+    assert invoke(server, api["id"], "test", "/nowhere", headers={"x-teapot": "1"}).status == 418  # no such route
 
 
 def test_sampled_requests_show_blocks_counts_and_rule_group_rules(

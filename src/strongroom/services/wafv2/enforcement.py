@@ -69,6 +69,8 @@ SAMPLE_FLUSH_SECONDS = 0.5
 MAX_COMPILED = 256
 # A limited address is re-recorded for GetRateBasedStatementManagedKeys when its "until" moved this much.
 RATE_KEY_REFRESH = 5.0
+MAX_RATE_KEYS = 10_000  # GetRateBasedStatementManagedKeys lists at most this many addresses per rule, as AWS does
+PUT_LOG_EVENTS_BYTES = 1_048_576
 
 
 def rate_counter_store(runtime: ServiceRuntime) -> RateCounterStore:
@@ -272,9 +274,10 @@ class Enforcer:
             previous = limited.addresses.get(cidr)
             if previous is not None and (until - previous).total_seconds() < RATE_KEY_REFRESH:
                 return
-            limited.addresses = {a: u for a, u in limited.addresses.items() if u > datetime.fromtimestamp(now, UTC)} | {
-                cidr: until
-            }
+            current = {a: u for a, u in limited.addresses.items() if u > datetime.fromtimestamp(now, UTC)}
+            if cidr not in current and len(current) >= MAX_RATE_KEYS:
+                return
+            limited.addresses = current | {cidr: until}
             snapshot = dict(limited.addresses)
         self.rate_keys.put(key, snapshot)
 
@@ -333,7 +336,8 @@ class Enforcer:
             for r in sorted(records, key=lambda r: int(r["timestamp"]))
         ]
         try:
-            ctx.call("logs", "PutLogEvents", {"logGroupName": group, "logStreamName": stream, "logEvents": events})
+            for batch in _put_batches(events):
+                ctx.call("logs", "PutLogEvents", {"logGroupName": group, "logStreamName": stream, "logEvents": batch})
         except AwsError:
             self._streams.discard((parts[4], group, stream))
             raise
@@ -357,6 +361,20 @@ class Enforcer:
             ".log.gz"
         )
         ctx.call("s3", "PutObject", {"Bucket": bucket, "Key": key, "Body": body, "ContentType": "application/x-gzip"})
+
+
+def _put_batches(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """PutLogEvents' limits: at most 1 MB per call (each event's UTF-8 message plus 26 bytes) and 10,000 events."""
+    batches: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for event in events:
+        cost = len(event["message"].encode()) + 26
+        if batches[-1] and (size + cost > PUT_LOG_EVENTS_BYTES or len(batches[-1]) >= 10_000):
+            batches.append([])
+            size = 0
+        batches[-1].append(event)
+        size += cost
+    return [b for b in batches if b]
 
 
 def stage_arn(region: str, api_id: str, stage: str) -> str:
