@@ -9,7 +9,8 @@ An enforcement point (the API Gateway stage ``server/waf_gateway.py``; later the
 * ``evaluate(protection, request, source_id=...)``: the decision (a ``WafOutcome``). Evaluation errors never fail
   the request: AWS WAF on API Gateway fails open (the request goes on as if allowed) and so does this; the error is
   logged and published as ``$context.waf.error``. Rate-based rules count in ``rate_counter_store`` (one per
-  process; the single place to swap in a store shared through the database).
+  process; the single place to swap in a store shared through the database); ``managed_rules_provider`` and
+  ``token_key`` are the matching places for the managed rules' content and the CAPTCHA / Challenge token key.
 * after each decision, off the request's thread (``services/base/shipper.BatchShipper``): sampled requests
   (``enforced.record_sample``, for rules with ``SampledRequestsEnabled``, bounded by ``adapter.SampleGate``),
   rate-limited addresses (``enforced.record_rate_keys``, for GetRateBasedStatementManagedKeys), and WAF log
@@ -55,6 +56,7 @@ from strongroom.waf.adapter import (
     log_entry,
     sample_request,
 )
+from strongroom.waf.managed import ManagedRulesProvider
 from strongroom.waf.ratelimit import RateCounterStore
 
 if TYPE_CHECKING:
@@ -77,6 +79,18 @@ def rate_counter_store(runtime: ServiceRuntime) -> RateCounterStore:
     """The rate-based rules' counters: per process for now. The one place to return a store shared by every node
     (through the database) instead."""
     return InMemoryRateCounter()
+
+
+def managed_rules_provider(runtime: ServiceRuntime) -> ManagedRulesProvider | None:
+    """The managed rule groups' content for the engine; None: the engine's stub (every group empty). The one place
+    to plug in the managed rules when their content lands."""
+    return None
+
+
+def token_key(runtime: ServiceRuntime) -> bytes | None:
+    """The HMAC key of ``aws-waf-token`` cookies; None until CAPTCHA / Challenge solving is served (every CAPTCHA /
+    Challenge then answers its interstitial). The one place to supply a per-installation key."""
+    return None
 
 
 @dataclass(frozen=True)
@@ -116,6 +130,8 @@ class Enforcer:
         self.runtime = runtime
         self.resource_type = resource_type
         self.rates = rate_counter_store(runtime)
+        self.managed_rules = managed_rules_provider(runtime)
+        self.token_key = token_key(runtime)
         self.gate = SampleGate()
         self._entries: dict[str, _Entry] = {}
         self._compiled: dict[enforced.Stamp, Protection] = {}
@@ -177,6 +193,8 @@ class Enforcer:
                 rule_groups=acl.rule_groups.get,
                 rate_store=ScopedRateStore(self.rates, acl.web_acl_arn),
                 resource_type=self.resource_type,
+                managed_rules=self.managed_rules,
+                token_key=self.token_key,
             )
         except WafCompileError as exc:
             error = f"web ACL not compiled: {exc}"
