@@ -16,7 +16,7 @@ from strongroom.core import ids
 from strongroom.core.clock import clock
 from strongroom.services.base import pages
 from strongroom.services.base.family import ServiceBase
-from strongroom.services.wafv2 import errors
+from strongroom.services.wafv2 import documents, errors
 from strongroom.services.wafv2.model import entities, permission_policies, tags
 
 if TYPE_CHECKING:
@@ -162,7 +162,7 @@ class WafBase(ServiceBase):
             "id": entity_id,
             "description": request.get("Description"),
             "lock_token": ids.uuid4(),
-            "document": json.dumps(document),
+            "document": documents.dumps(document),
             "capacity": capacity,
             "refs": json.dumps(sorted(refs or ())),
             "version": 1,
@@ -201,7 +201,7 @@ class WafBase(ServiceBase):
         token = ids.uuid4()
         values: dict[str, Any] = {
             "lock_token": token,
-            "document": json.dumps(document),
+            "document": documents.dumps(document),
             "description": description,
             "version": entities.c.version + 1,
             "updated_at": self.now(),
@@ -269,7 +269,7 @@ class WafBase(ServiceBase):
 
     @staticmethod
     def web_acl_shape(row: Row) -> dict[str, Any]:
-        doc = json.loads(row["document"])
+        doc = documents.loads(row["document"])
         out: dict[str, Any] = {"Name": row["name"], "Id": row["id"], "ARN": row["arn"]}
         out["DefaultAction"] = doc["DefaultAction"]
         if row["description"] is not None:
