@@ -25,6 +25,7 @@ from strongroom.services.cloudtrail.delivery import S3TrailObjects
 from strongroom.services.registry import ProviderRegistry
 from strongroom.store.blobs import BlobStore, open_blob_store
 from strongroom.store.engine import Store
+from strongroom.waf.geoip import IpResolvers, open_resolvers
 
 if TYPE_CHECKING:
     from botocore.model import OperationModel
@@ -64,6 +65,12 @@ class Runtime:
     def blobs(self) -> BlobStore:
         """Where S3 object bodies live (``--blob-store``), opened on first use."""
         return open_blob_store(self.config.blob_store, data_dir=self.config.data_dir, store=self.store)
+
+    @functools.cached_property
+    def waf_ip_resolvers(self) -> IpResolvers:
+        """Country / region / ASN lookups for the WAF's enforcement points (``--geoip-db`` / ``--asn-db``): pass
+        ``country_resolver=r.country, region_resolver=r.region, asn_resolver=r.asn`` to ``WafRequest``."""
+        return open_resolvers(self.config.geoip_db, self.config.asn_db)
 
     def call(
         self, ctx: RequestContext[Any], service: str, operation: str, params: dict[str, Any], *, via: str
