@@ -165,6 +165,7 @@ def test_factory_picks_the_store(tmp_path: Path) -> None:
         assert rate_store_for(lite, ACL + "x") is not single
         workers = SimpleNamespace(store=Store(sqlite_url(tmp_path)), config=SimpleNamespace(workers=4))
         assert isinstance(rate_store_for(workers, ACL), SharedRateCounter)
+        workers.store.dispose()
         with pytest.raises(TypeError):
             rate_store_for(object(), ACL)
     finally:
@@ -235,3 +236,21 @@ def test_the_server_sweeps_expired_buckets_every_minute(tmp_path: Path) -> None:
         assert again is not None and again.due_at > now  # and again a minute later
     finally:
         runtime.close()
+
+
+def test_shutdown_writes_what_write_behind_holds(postgres_url: str) -> None:
+    from strongroom.services.wafv2.ratecounters import close_rate_stores
+
+    store = Store(fresh_database(postgres_url))
+    store.migrate()
+    try:
+        counter = rate_store_for(store, ACL, flush_interval=3600)
+        for i in range(3):
+            counter.hit(RULE, "k", T0 + i, 60, 10)
+        assert _rows(store) == []
+        close_rate_stores(store)
+        assert [h for _, _, h in _rows(store)] == [3]
+        assert rate_store_for(store, ACL) is not counter  # a new one after shutdown
+        close_rate_stores(store)
+    finally:
+        store.dispose()

@@ -23,6 +23,7 @@ from strongroom.server.metrics import Metrics
 from strongroom.server.pipeline import Pipeline
 from strongroom.services.cloudtrail.delivery import S3TrailObjects
 from strongroom.services.registry import ProviderRegistry
+from strongroom.services.wafv2.ratecounters import close_rate_stores
 from strongroom.store.blobs import BlobStore, open_blob_store
 from strongroom.store.engine import Store
 from strongroom.waf.geoip import IpResolvers, open_resolvers
@@ -102,4 +103,5 @@ class Runtime:
         self.audit.stop()
         if "blobs" in self.__dict__:
             self.blobs.close()
+        close_rate_stores(self.store)  # WAF rate counters' unwritten hits (write-behind)
         self.store.dispose()

@@ -308,6 +308,18 @@ def forget_rate_stores(store: Store) -> None:
             found._stop.set()  # its unwritten hits belong to the state being reset: not written
 
 
+def close_rate_stores(store: Store) -> None:
+    """Stop this database's write-behind threads and write what they hold (the server's shutdown)."""
+    with _STORES_LOCK:
+        closing = _STORES.pop(store, {})
+    for found in closing.values():
+        if isinstance(found, SharedRateCounter):
+            try:
+                found.close()
+            except Exception:  # shutting down: the database may be gone already
+                log.warning("WAF rate counters: final flush failed", exc_info=True)
+
+
 class RateCounterJobs(WafBase):
     """The provider family that owns the sweep job (runs once across all nodes, every minute)."""
 
