@@ -12,7 +12,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
+# libinjection-python (WAF SQLi/XSS detection) is published as source only: a C compiler and Python headers first.
 $(VENV)/.installed: $(BIN)/python pyproject.toml
+	@scripts/system-deps.sh --build $(BIN)/python
 	$(PIP) install -q -e .
 	@touch $@
 

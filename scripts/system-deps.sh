@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs: a PostgreSQL server (started privately by the tests),
 # SoftHSM2 (a PKCS#11 token for the HSM seal and custom key stores) and OpenSC's pkcs11-tool.
+#
+# `--build`: only what `pip install` needs to compile the C extensions without wheels (libinjection-python is
+# published as source only): a C compiler and the Python headers of the interpreter that builds them.
 set -euo pipefail
 need=()
-compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
-command -v pebble-challtestsrv >/dev/null || need+=(pebble)  # ACME test CA + mock DNS (ACM tests)
-command -v softhsm2-util >/dev/null || need+=(softhsm2)
-command -v pkcs11-tool >/dev/null || need+=(opensc)
-command -v openssl >/dev/null || need+=(openssl)  # interop tests verify signatures and chains with it
-command -v npm >/dev/null || need+=(npm)  # the access-control differential test installs its oracle with npm
+if [ "${1:-}" = "--build" ]; then
+  py="${2:-python3}"
+  command -v gcc >/dev/null || need+=(gcc)
+  inc="$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
+  [ -f "$inc/Python.h" ] || need+=(python3-dev)
+else
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
+  command -v pebble-challtestsrv >/dev/null || need+=(pebble)  # ACME test CA + mock DNS (ACM tests)
+  command -v softhsm2-util >/dev/null || need+=(softhsm2)
+  command -v pkcs11-tool >/dev/null || need+=(opensc)
+  command -v openssl >/dev/null || need+=(openssl)  # interop tests verify signatures and chains with it
+  command -v npm >/dev/null || need+=(npm)  # the access-control differential test installs its oracle with npm
+fi
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

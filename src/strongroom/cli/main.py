@@ -92,6 +92,8 @@ def cmd_server(args: argparse.Namespace) -> int:
     if config.workers < 1:
         print("--workers must be at least 1", file=sys.stderr)
         return 2
+    if not _check_ip_databases(config):
+        return 2
     if config.workers > 1:
         return _serve_workers(config)  # before importing the server: the supervising parent stays small
     import uvicorn
@@ -158,6 +160,18 @@ def cmd_server(args: argparse.Namespace) -> int:
             server_tls.stop()
         runtime.close()
     return 0
+
+
+def _check_ip_databases(config: Config) -> bool:
+    """``--geoip-db`` / ``--asn-db`` open as MaxMind databases, or the server does not start."""
+    from strongroom.waf.geoip import InvalidDatabaseError, open_resolvers
+
+    try:
+        open_resolvers(config.geoip_db, config.asn_db, cache_size=1)
+    except (OSError, InvalidDatabaseError) as exc:  # a missing file, or not a MaxMind DB
+        print(f"cannot open the WAF's IP database: {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def _is_loopback(host: str) -> bool:
@@ -274,6 +288,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="where S3 object bodies live, encrypted: file (default), database, or s3://bucket/prefix?endpoint=URL "
         "(env STRONGROOM_BLOB_STORE; see docs/s3.md)",
+    )
+    p_server.add_argument(
+        "--geoip-db",
+        default=None,
+        help="MaxMind-format country or city database (.mmdb) for WAF GeoMatch (env STRONGROOM_GEOIP_DB; none ships)",
+    )
+    p_server.add_argument(
+        "--asn-db",
+        default=None,
+        help="MaxMind-format ASN database (.mmdb) for WAF AsnMatch and ASN rate keys (env STRONGROOM_ASN_DB)",
     )
     p_server.set_defaults(func=cmd_server)
 

@@ -50,6 +50,11 @@ class Config:
     # for several nodes on PostgreSQL) or "s3://bucket/prefix?endpoint=URL&region=R" (an S3-compatible store; its
     # credentials from STRONGROOM_BLOB_ACCESS_KEY_ID / STRONGROOM_BLOB_SECRET_ACCESS_KEY). See docs/s3.md.
     blob_store: str = "file"
+    # MaxMind-format databases (.mmdb) for the WAF's GeoMatch / AsnMatch statements and ASN rate keys: a country
+    # (or city) database and an ASN one (may be the same file). None: no geo data, GeoMatch labels and matches
+    # nothing and every address has ASN 0. None ships; see docs/waf-engine.md, "Geo and ASN data".
+    geoip_db: Path | None = None
+    asn_db: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -23,8 +23,10 @@ from strongroom.server.metrics import Metrics
 from strongroom.server.pipeline import Pipeline
 from strongroom.services.cloudtrail.delivery import S3TrailObjects
 from strongroom.services.registry import ProviderRegistry
+from strongroom.services.wafv2.ratecounters import close_rate_stores
 from strongroom.store.blobs import BlobStore, open_blob_store
 from strongroom.store.engine import Store
+from strongroom.waf.geoip import IpResolvers, open_resolvers
 
 if TYPE_CHECKING:
     from botocore.model import OperationModel
@@ -65,6 +67,12 @@ class Runtime:
         """Where S3 object bodies live (``--blob-store``), opened on first use."""
         return open_blob_store(self.config.blob_store, data_dir=self.config.data_dir, store=self.store)
 
+    @functools.cached_property
+    def waf_ip_resolvers(self) -> IpResolvers:
+        """Country / region / ASN lookups for the WAF's enforcement points (``--geoip-db`` / ``--asn-db``): pass
+        ``country_resolver=r.country, region_resolver=r.region, asn_resolver=r.asn`` to ``WafRequest``."""
+        return open_resolvers(self.config.geoip_db, self.config.asn_db)
+
     def call(
         self, ctx: RequestContext[Any], service: str, operation: str, params: dict[str, Any], *, via: str
     ) -> dict[str, Any]:
@@ -95,4 +103,5 @@ class Runtime:
         self.audit.stop()
         if "blobs" in self.__dict__:
             self.blobs.close()
+        close_rate_stores(self.store)  # WAF rate counters' unwritten hits (write-behind)
         self.store.dispose()

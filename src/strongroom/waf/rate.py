@@ -57,7 +57,13 @@ def _custom_key(key: dict, fw_ips: Callable[[Ctx], str | None]) -> KeyPart:
     if kind == "JA4Fingerprint":
         return lambda c: c.request.ja4_fingerprint
     if kind == "ASN":
-        return lambda c: str(c.request.asn_resolver(c.request.source_ip)) if c.request.asn_resolver else None
+
+        def asn(c: Ctx) -> str:
+            resolve = c.request.asn_resolver
+            found = resolve(c.request.source_ip) if resolve else None
+            return str(found if found is not None else 0)  # unmapped: ASN 0, as AsnMatchStatement
+
+        return asn
     raise WafCompileError(f"unsupported rate-based custom key {kind}")
 
 

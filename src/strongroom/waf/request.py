@@ -22,6 +22,8 @@ class WafRequest:
     request_id: str = ""
     country_resolver: Callable[[str], str | None] | None = field(default=None, compare=False)
     asn_resolver: Callable[[str], int | None] | None = field(default=None, compare=False)
+    # IP -> ISO 3166-2 region ("US-CA"), for GeoMatch's region label (strongroom.waf.geoip gives all three)
+    region_resolver: Callable[[str], str | None] | None = field(default=None, compare=False)
 
     @property
     def original_body_length(self) -> int:

@@ -283,6 +283,11 @@ def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str
                 return got
             resolve = c.request.country_resolver
             country = resolve(got[0]) if resolve else None
+            # AWS labels every request the statement inspects, matched or not: region (ISO 3166-2) and country
+            region_of = c.request.region_resolver
+            region = region_of(got[0]) if region_of and country else None
+            if region:
+                c.add_label(f"awswaf:{source}:geo:region:{region}")
             if country:
                 c.add_label(f"awswaf:{source}:geo:country:{country}")
             return country in codes
@@ -297,7 +302,9 @@ def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str
             if isinstance(got, bool):
                 return got
             resolve = c.request.asn_resolver
-            return resolve is not None and resolve(got[0]) in asns
+            found = resolve(got[0]) if resolve else None
+            # AWS: "if AWS WAF can't determine the ASN for a valid IP address, it assigns ASN 0"
+            return (found if found is not None else 0) in asns
 
         return asn
     if kind == "RateBasedStatement":

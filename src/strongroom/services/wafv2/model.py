@@ -7,7 +7,7 @@ counter the enforcement side compares to follow changes cheaply.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, LargeBinary, String, Table, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, String, Table, Text, UniqueConstraint
 
 from strongroom.keyring.registry import register_sealed_column
 from strongroom.store.schema import metadata
@@ -92,6 +92,20 @@ rate_keys = Table(
     Column("address", String(64), primary_key=True),  # CIDR, /32 or /128
     Column("ip_version", String(4), nullable=False),  # IPV4 | IPV6
     Column("until", UtcDateTime(), nullable=False),
+)
+
+# Rate-based rule counters shared by every node on one database (ratecounters.py): one row per (counter, time
+# bucket). ``counter`` is a SHA-256 of (web ACL ARN, rule, window, aggregation key): keys can be header or cookie
+# values that carry secrets, and may be kilobytes long, so they are never stored. Times are epoch seconds of the
+# server clock; a bucket is no use after two windows (``expires``), when the sweep job deletes it.
+rate_counters = Table(
+    "wafv2_rate_counters",
+    metadata,
+    Column("counter", String(64), primary_key=True),
+    Column("bucket", BigInteger, primary_key=True),  # start of the window-aligned bucket
+    Column("hits", Integer, nullable=False),
+    Column("expires", BigInteger, nullable=False),
+    Index("ix_wafv2_rate_counters_expires", "expires"),
 )
 
 api_keys = Table(

@@ -13,6 +13,7 @@ from strongroom.services.wafv2.associations import AssociationOperations
 from strongroom.services.wafv2.captcha import CaptchaOperations
 from strongroom.services.wafv2.logging_ import LoggingOperations
 from strongroom.services.wafv2.managed import ManagedOperations
+from strongroom.services.wafv2.ratecounters import RateCounterJobs
 from strongroom.services.wafv2.sets import SetOperations
 from strongroom.services.wafv2.tagging import TaggingOperations
 from strongroom.services.wafv2.traffic import TrafficOperations
@@ -27,6 +28,7 @@ class Provider(
     TrafficOperations,
     CaptchaOperations,
     TaggingOperations,
+    RateCounterJobs,
 ):
     """AWS WAF v2: web ACLs, rule groups, IP and regex pattern sets, associations, logging, CAPTCHA keys."""
 
