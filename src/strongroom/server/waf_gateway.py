@@ -82,6 +82,9 @@ def waf_stage(enforcer: Enforcer, ctx: GatewayContext) -> GatewayResponse | None
             source_ip=ctx.request.source_ip,
             http_version=ctx.request.protocol,
             request_id=ctx.request_id,
+            country_resolver=enforcer.ip_resolvers.country,
+            region_resolver=enforcer.ip_resolvers.region,
+            asn_resolver=enforcer.ip_resolvers.asn,
         )
         outcome = enforcer.evaluate(
             protection, request, source_name="APIGW", source_id=f"{ctx.account_id}:{ctx.api_id}:{ctx.stage}"

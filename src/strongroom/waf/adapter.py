@@ -53,6 +53,7 @@ def inspection_request(
     ja3_fingerprint: str | None = None,
     ja4_fingerprint: str | None = None,
     country_resolver: Callable[[str], str | None] | None = None,
+    region_resolver: Callable[[str], str | None] | None = None,
     asn_resolver: Callable[[str], int | None] | None = None,
 ) -> WafRequest:
     """The request as the engine inspects it: only the first ``body_limit`` bytes of the body travel, with the
@@ -71,6 +72,7 @@ def inspection_request(
         ja4_fingerprint=ja4_fingerprint,
         request_id=request_id,
         country_resolver=country_resolver,
+        region_resolver=region_resolver,
         asn_resolver=asn_resolver,
     )
 

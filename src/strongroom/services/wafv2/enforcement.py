@@ -8,9 +8,10 @@ An enforcement point (the API Gateway stage ``server/waf_gateway.py``; later the
   the engine cannot compile is reported once and leaves the resource unprotected (fail open, as below).
 * ``evaluate(protection, request, source_id=...)``: the decision (a ``WafOutcome``). Evaluation errors never fail
   the request: AWS WAF on API Gateway fails open (the request goes on as if allowed) and so does this; the error is
-  logged and published as ``$context.waf.error``. Rate-based rules count in ``rate_counter_store`` (one per
-  process; the single place to swap in a store shared through the database); ``managed_rules_provider`` and
-  ``token_key`` are the matching places for the managed rules' content and the CAPTCHA / Challenge token key.
+  logged and published as ``$context.waf.error``. Rate-based rules count in the web ACL's store from
+  ``ratecounters.rate_store_for`` (shared through the database on PostgreSQL or with several SQLite workers);
+  ``managed_rules_provider`` and ``token_key`` are the places for the managed rules' content and the CAPTCHA /
+  Challenge token key.
 * after each decision, off the request's thread (``services/base/shipper.BatchShipper``): sampled requests
   (``enforced.record_sample``, for rules with ``SampledRequestsEnabled``, bounded by ``adapter.SampleGate``),
   rate-limited addresses (``enforced.record_rate_keys``, for GetRateBasedStatementManagedKeys), and WAF log
@@ -46,7 +47,8 @@ from strongroom.core.clock import clock
 from strongroom.core.errors import AwsError
 from strongroom.services.base.shipper import BatchShipper
 from strongroom.services.wafv2 import enforced
-from strongroom.waf import InMemoryRateCounter, WafCompileError, WafRequest, WebAclEvaluator
+from strongroom.services.wafv2.ratecounters import rate_store_for
+from strongroom.waf import WafCompileError, WafRequest, WebAclEvaluator
 from strongroom.waf.adapter import (
     Sample,
     SampleGate,
@@ -56,8 +58,8 @@ from strongroom.waf.adapter import (
     log_entry,
     sample_request,
 )
+from strongroom.waf.geoip import IpResolvers
 from strongroom.waf.managed import ManagedRulesProvider
-from strongroom.waf.ratelimit import RateCounterStore
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import ServiceRuntime
@@ -73,12 +75,6 @@ MAX_COMPILED = 256
 RATE_KEY_REFRESH = 5.0
 MAX_RATE_KEYS = 10_000  # GetRateBasedStatementManagedKeys lists at most this many addresses per rule, as AWS does
 PUT_LOG_EVENTS_BYTES = 1_048_576
-
-
-def rate_counter_store(runtime: ServiceRuntime) -> RateCounterStore:
-    """The rate-based rules' counters: per process for now. The one place to return a store shared by every node
-    (through the database) instead."""
-    return InMemoryRateCounter()
 
 
 def managed_rules_provider(runtime: ServiceRuntime) -> ManagedRulesProvider | None:
@@ -129,7 +125,8 @@ class Enforcer:
     def __init__(self, runtime: ServiceRuntime, *, resource_type: str = "API_GATEWAY") -> None:
         self.runtime = runtime
         self.resource_type = resource_type
-        self.rates = rate_counter_store(runtime)
+        # --geoip-db / --asn-db lookups (the server runtime's; none configured: GeoMatch / AsnMatch match nothing)
+        self.ip_resolvers: IpResolvers = getattr(runtime, "waf_ip_resolvers", None) or IpResolvers()
         self.managed_rules = managed_rules_provider(runtime)
         self.token_key = token_key(runtime)
         self.gate = SampleGate()
@@ -191,7 +188,7 @@ class Enforcer:
                 ip_sets=acl.ip_sets.get,
                 regex_pattern_sets=acl.regex_sets.get,
                 rule_groups=acl.rule_groups.get,
-                rate_store=ScopedRateStore(self.rates, acl.web_acl_arn),
+                rate_store=ScopedRateStore(rate_store_for(self.runtime, acl.web_acl_arn), acl.web_acl_arn),
                 resource_type=self.resource_type,
                 managed_rules=self.managed_rules,
                 token_key=self.token_key,
