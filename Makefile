@@ -12,9 +12,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
-# libinjection-python (WAF SQLi/XSS detection) is published as source only: a C compiler and Python headers first.
+# The Debian packages the server itself needs at run time (libmodsecurity3: the WAF's libinjection).
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	@scripts/system-deps.sh --build $(BIN)/python
+	@scripts/system-deps.sh --runtime
 	$(PIP) install -q -e .
 	@touch $@
 

@@ -2,16 +2,18 @@
 # Debian packages the test suite needs: a PostgreSQL server (started privately by the tests),
 # SoftHSM2 (a PKCS#11 token for the HSM seal and custom key stores) and OpenSC's pkcs11-tool.
 #
-# `--build`: only what `pip install` needs to compile the C extensions without wheels (libinjection-python is
-# published as source only): a C compiler and the Python headers of the interpreter that builds them.
+# `--runtime`: only what the server itself needs at run time: Debian's libmodsecurity3, whose libmodsecurity.so.3
+# exports libinjection's C entry points (the WAF's SqliMatch / XssMatch; see docs/waf-engine.md).
 set -euo pipefail
 need=()
-if [ "${1:-}" = "--build" ]; then
-  py="${2:-python3}"
-  command -v gcc >/dev/null || need+=(gcc)
-  inc="$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
-  [ -f "$inc/Python.h" ] || need+=(python3-dev)
+runtime() {
+  compgen -G "/usr/lib/*/libmodsecurity.so.3" >/dev/null || compgen -G "/usr/lib/libmodsecurity.so.3" >/dev/null \
+    || need+=(libmodsecurity3)
+}
+if [ "${1:-}" = "--runtime" ]; then
+  runtime
 else
+  runtime
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
   command -v pebble-challtestsrv >/dev/null || need+=(pebble)  # ACME test CA + mock DNS (ACM tests)
   command -v softhsm2-util >/dev/null || need+=(softhsm2)

@@ -1,13 +1,13 @@
 """SQL injection and cross-site scripting detection for SqliMatch / XssMatch: libinjection, over the exact bytes.
 
-The C library comes from the ``libinjection-python`` package (PyPI, source distribution: it compiles libinjection
-3.9.2's C sources, BSD-3-Clause, at install time). Its Python functions take ``str`` and re-encode it as UTF-8, so
-a byte the transformations produced outside UTF-8 would reach the C code changed (``0xA0``, which libinjection
-reads as white space, would arrive as ``C2 A0``, and ``1'\\xa0or\\xa01=1--`` would pass). The engine works on
-bytes, so this module calls the library's own C entry points in the same compiled module through ``ctypes``
-with the exact bytes: ``libinjection_sqli(s, len, fingerprint)`` and ``libinjection_xss(s, len)``. Both keep
-their state on the C stack (thread-safe) and ``ctypes`` releases the GIL for the call. Measured here: ~2.5-3.5 µs
-per SQLi call and ~2 µs per XSS call on a 60-byte value, ~60-70 µs on 16 KB (docs/waf-engine.md).
+libinjection (BSD-3-Clause) comes from Debian's ``libmodsecurity3`` package, maintained with security updates:
+ModSecurity v3 links libinjection 3.9.2 into ``libmodsecurity.so.3`` and exports its C entry points, which this
+module calls through ``ctypes`` with the exact transformed bytes (NULs and invalid UTF-8 included):
+``libinjection_sqli(s, len, fingerprint)`` and ``libinjection_xss(s, len)``. Both keep their state on the C stack
+(thread-safe) and ``ctypes`` releases the GIL for the call. Why not a PyPI binding: none publishes wheels; the one
+that builds (``libinjection-python`` 1.1.6, 2022) is unmaintained, licenses its glue code GPL-3.0, and its Python
+functions re-encode ``str`` as UTF-8, so bytes outside UTF-8 would reach the C code changed. Measured here:
+~2.5-3.5 µs per SQLi call and ~2 µs per XSS call on a 60-byte value, ~60-70 µs on 16 KB (docs/waf-engine.md).
 
 HIGH sensitivity (AWS: "more attacks detected, more false positives") adds one RE2 pass to libinjection's
 answer: a SQL comment right after a quote break, a bare tautology (``1=1``, ``'a'='a'``), well-known SQL
@@ -18,11 +18,24 @@ functions used for probing (``sleep(``, ``benchmark(``, ``char(``, ``concat(``, 
 from __future__ import annotations
 
 import ctypes
+import ctypes.util
 
-import libinjection
 import re2
 
-_LIB = ctypes.CDLL(libinjection.__file__)
+LIBRARY = "libmodsecurity.so.3"
+
+
+def _load() -> ctypes.CDLL:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("modsecurity") or LIBRARY)
+    except OSError as exc:  # the runtime's Debian dependency is missing
+        raise ImportError(
+            f"libinjection is loaded from {LIBRARY} (Debian package libmodsecurity3): install it with "
+            "`apt-get install libmodsecurity3` (scripts/system-deps.sh --runtime does)"
+        ) from exc
+
+
+_LIB = _load()
 
 _sqli = _LIB.libinjection_sqli
 _sqli.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p]
