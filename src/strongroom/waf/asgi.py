@@ -1,0 +1,386 @@
+"""``WafMiddleware``: the WAF engine in front of any ASGI application (the third enforcement point).
+
+    from strongroom.waf.asgi import WafMiddleware
+    app = WafMiddleware(app, web_acl=acl_dict, ip_sets={arn: {...}})            # a static web ACL
+    app = WafMiddleware(app, web_acl=RemoteWebAcl(arn))                          # strongroom.wafproxy.remote
+
+Every HTTP request is evaluated before the application sees it: the body is read up to the web ACL's inspection
+limit, evaluated, and replayed to the application untouched (what was not read streams on). Block, CAPTCHA and
+Challenge are answered here; Allow / Count insert the ``x-amzn-waf-*`` request headers. Under ``/.aws-waf/`` the
+middleware serves what the interstitial pages call to earn the ``aws-waf-token`` cookie (``puzzle.py``).
+
+The module stays pure (the ``waf`` layer): where the web ACL comes from is a ``WebAclSource`` object, where log
+records go a ``LogSink``; the boto3-backed ones live in ``strongroom.wafproxy``. Evaluation runs on the event
+loop: it is CPU work of tens of microseconds, which a hand-off to a thread would only add to.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from strongroom.waf import puzzle, tokens
+from strongroom.waf.decision import Decision
+from strongroom.waf.engine import WebAclEvaluator
+from strongroom.waf.logs import log_record, should_log
+from strongroom.waf.managed import ManagedRulesProvider
+from strongroom.waf.ratelimit import InMemoryRateCounter, RateCounterStore
+from strongroom.waf.request import WafRequest
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = logging.getLogger("strongroom.waf")
+
+ENDPOINT = "/.aws-waf"  # the interstitial pages' data-waf-endpoint default
+_MAX_VERIFY_BODY = 4096
+
+
+@dataclass(frozen=True)
+class AclSnapshot:
+    """One compiled web ACL and how its traffic is logged: ``logging_configuration`` (RedactedFields,
+    LoggingFilter) when the ACL has one; ``logging_enabled`` False skips building log records at all."""
+
+    evaluator: WebAclEvaluator
+    logging_configuration: Mapping[str, Any] | None = None
+    logging_enabled: bool = True
+
+
+class WebAclSource(Protocol):
+    """Where the middleware gets its web ACL: ``snapshot()`` is called for every request, so it must be cheap
+    (return a prepared object; reload elsewhere). None: no web ACL could be loaded yet."""
+
+    def snapshot(self) -> AclSnapshot | None: ...
+
+
+class LogSink(Protocol):
+    """Receives AWS WAF log records; must not block (queue them and ship elsewhere)."""
+
+    def emit(self, record: dict[str, Any]) -> None: ...
+
+
+def derive_token_key(secret: bytes, web_acl_arn: str) -> bytes:
+    """The ``aws-waf-token`` key of one web ACL: a token minted for one ACL is refused by every other."""
+    import hashlib
+    import hmac
+
+    return hmac.new(secret, b"aws-waf-token:" + web_acl_arn.encode(), hashlib.sha256).digest()
+
+
+def _lookup(table: Mapping[str, dict] | Callable[[str], dict | None]) -> Callable[[str], dict | None]:
+    return table if callable(table) else table.get
+
+
+def build_evaluator(
+    web_acl: Mapping[str, Any],
+    *,
+    ip_sets: Mapping[str, dict] | Callable[[str], dict | None] = {},  # noqa: B006 - read only
+    regex_pattern_sets: Mapping[str, dict] | Callable[[str], dict | None] = {},  # noqa: B006
+    rule_groups: Mapping[str, dict] | Callable[[str], dict | None] = {},  # noqa: B006
+    managed_rules: ManagedRulesProvider | None = None,
+    rate_store: RateCounterStore | None = None,
+    token_secret: bytes,
+    resource_type: str = "API_GATEWAY",
+) -> WebAclEvaluator:
+    return WebAclEvaluator(
+        dict(web_acl),
+        ip_sets=_lookup(ip_sets),
+        regex_pattern_sets=_lookup(regex_pattern_sets),
+        rule_groups=_lookup(rule_groups),
+        managed_rules=managed_rules,
+        rate_store=rate_store,
+        resource_type=resource_type,
+        token_key=derive_token_key(token_secret, str(web_acl.get("ARN") or web_acl.get("Name") or "")),
+    )
+
+
+class StaticWebAcl:
+    """A web ACL given as GetWebACL's ``WebACL`` dict, compiled once; referenced sets and groups by ARN."""
+
+    def __init__(
+        self,
+        web_acl: Mapping[str, Any],
+        *,
+        ip_sets: Mapping[str, dict] | Callable[[str], dict | None] = {},  # noqa: B006
+        regex_pattern_sets: Mapping[str, dict] | Callable[[str], dict | None] = {},  # noqa: B006
+        rule_groups: Mapping[str, dict] | Callable[[str], dict | None] = {},  # noqa: B006
+        managed_rules: ManagedRulesProvider | None = None,
+        token_secret: bytes | None = None,
+        logging_configuration: Mapping[str, Any] | None = None,
+        resource_type: str = "API_GATEWAY",
+    ) -> None:
+        evaluator = build_evaluator(
+            web_acl,
+            ip_sets=ip_sets,
+            regex_pattern_sets=regex_pattern_sets,
+            rule_groups=rule_groups,
+            managed_rules=managed_rules,
+            rate_store=InMemoryRateCounter(),
+            token_secret=token_secret or secrets.token_bytes(32),
+            resource_type=resource_type,
+        )
+        self._snapshot = AclSnapshot(evaluator, logging_configuration)
+
+    def snapshot(self) -> AclSnapshot | None:
+        return self._snapshot
+
+
+@dataclass
+class _Body:
+    messages: list[Message] = field(default_factory=list)
+    data: bytes = b""
+    length: int | None = None  # the whole body's length when known
+    disconnected: bool = False
+
+
+async def _read_prefix(receive: Receive, limit: int, declared: int | None) -> _Body:
+    """Read the body until ``limit`` bytes or its end, keeping the messages to replay them."""
+    out = _Body()
+    pieces: list[bytes] = []
+    size = 0
+    more = True
+    while more and size <= limit:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            out.disconnected = True
+            return out
+        out.messages.append(message)
+        piece = message.get("body", b"")
+        pieces.append(piece)
+        size += len(piece)
+        more = bool(message.get("more_body", False))
+    out.data = b"".join(pieces)
+    # The inspection limit decides oversize handling: past it, the true length when declared, else "more".
+    out.length = declared if declared is not None else (size if not more else size + 1)
+    return out
+
+
+def _replaying(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(reversed(messages))
+
+    async def replay() -> Message:
+        if pending:
+            return pending.pop()
+        return await receive()
+
+    return replay
+
+
+def _header_value(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    for k, v in headers:
+        if k.lower() == name:
+            return v
+    return None
+
+
+class WafMiddleware:
+    """Evaluate every HTTP request with the web ACL before ``app`` sees it.
+
+    ``web_acl``: a ``WebAclSource`` or a GetWebACL ``WebACL`` dict (then ``ip_sets`` / ``regex_pattern_sets`` /
+    ``rule_groups`` / ``managed_rules`` resolve its references, see ``StaticWebAcl``). ``log_sink``: where AWS WAF
+    log records go (filtered and redacted by the source's logging configuration when it has one). ``clock`` and
+    ``captcha_text`` exist for tests (a fake clock, a known puzzle); production leaves them alone.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        web_acl: WebAclSource | Mapping[str, Any],
+        *,
+        log_sink: LogSink | None = None,
+        http_source_name: str = "ASGI",
+        http_source_id: str = "",
+        endpoint: str = ENDPOINT,
+        challenge_difficulty: int = puzzle.DEFAULT_DIFFICULTY,
+        clock: Callable[[], float] = time.time,
+        captcha_text: Callable[[], str] = puzzle.random_text,
+        **static: Any,
+    ) -> None:
+        self.app = app
+        self.source: WebAclSource = StaticWebAcl(web_acl, **static) if isinstance(web_acl, Mapping) else web_acl
+        self.log_sink = log_sink
+        self.http_source_name = http_source_name
+        self.http_source_id = http_source_id
+        self.endpoint = endpoint.rstrip("/")
+        self.difficulty = challenge_difficulty
+        self.clock = clock
+        self.captcha_text = captcha_text
+        self.ledger = puzzle.NonceLedger()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        snap = self.source.snapshot()
+        if snap is None:  # fail closed: nothing has been evaluated, nothing goes through
+            await _respond(send, 503, [], b"The web ACL is not available.", "text/plain")
+            return
+        path: str = scope["path"]
+        if path.startswith(self.endpoint + "/"):
+            await self._interstitial(snap.evaluator, scope, receive, send, path[len(self.endpoint) :])
+            return
+        evaluator = snap.evaluator
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        declared_raw = _header_value(headers, b"content-length")
+        declared = int(declared_raw) if declared_raw is not None and declared_raw.isdigit() else None
+        body = b""
+        body_length: int | None = None
+        if declared or (declared is None and _header_value(headers, b"transfer-encoding") is not None):
+            prefix = await _read_prefix(receive, evaluator.body_limit, declared)
+            if prefix.disconnected:
+                return
+            body, body_length = prefix.data[: evaluator.body_limit], prefix.length
+            receive = _replaying(prefix.messages, receive)
+        raw_path = scope.get("raw_path")
+        client = scope.get("client")
+        request = WafRequest(
+            method=scope["method"],
+            uri_path=raw_path.decode("latin-1") if raw_path else path,
+            query_string=scope.get("query_string", b"").decode("latin-1"),
+            headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in headers),
+            body=body,
+            body_length=body_length,
+            source_ip=client[0] if client else "0.0.0.0",
+            http_version="HTTP/" + str(scope.get("http_version", "1.1")),
+            request_id=uuid.uuid4().hex if self.log_sink is not None else "",
+        )
+        now = self.clock()
+        decision = evaluator.evaluate(request, now)
+        if self.log_sink is not None and snap.logging_enabled:
+            self._log(snap, decision, request, now)
+        response = decision.response
+        if response is not None:
+            await _respond(send, response.status, response.headers, response.body, response.content_type)
+            return
+        if decision.inserted_headers:
+            inserted = {n.lower().encode("latin-1"): v.encode("latin-1") for n, v in decision.inserted_headers}
+            # an inserted header replaces one of the same name the client sent, so x-amzn-waf-* cannot be forged
+            scope = dict(scope)
+            scope["headers"] = [(k, v) for k, v in headers if k.lower() not in inserted] + list(inserted.items())
+        await self.app(scope, receive, send)
+
+    def _log(self, snap: AclSnapshot, decision: Decision, request: WafRequest, now: float) -> None:
+        assert self.log_sink is not None
+        cfg = snap.logging_configuration or {}
+        try:
+            record = log_record(
+                decision,
+                request,
+                web_acl_arn=snap.evaluator.arn,
+                timestamp_ms=int(now * 1000),
+                http_source_name=self.http_source_name,
+                http_source_id=self.http_source_id,
+                redacted_fields=list(cfg.get("RedactedFields") or []),
+            )
+            if should_log(record, cfg.get("LoggingFilter")):
+                self.log_sink.emit(record)
+        except Exception:  # logging never fails a request
+            log.exception("WAF log record failed")
+
+    # --- the interstitial pages' endpoints ----------------------------------------------------------------
+
+    async def _interstitial(
+        self, evaluator: WebAclEvaluator, scope: Scope, receive: Receive, send: Send, sub: str
+    ) -> None:
+        method = scope["method"]
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        host = (_header_value(headers, b"host") or b"").decode("latin-1").split(":", 1)[0].lower()
+        key = evaluator.token_key
+        now = self.clock()
+        if key is None or not host:
+            await _json(send, 400, {"error": "no token key or host"})
+            return
+        if method == "GET" and sub == "/challenge":
+            made = puzzle.make_nonce(key, "challenge", host, now, difficulty=self.difficulty)
+            await _json(send, 200, {"nonce": made, "difficulty": self.difficulty})
+            return
+        if method == "GET" and sub == "/captcha":
+            import base64
+
+            text = self.captcha_text()
+            made = puzzle.make_nonce(key, "captcha", host, now, answer=text)
+            image = "data:image/png;base64," + base64.b64encode(puzzle.render(text)).decode()
+            await _json(send, 200, {"nonce": made, "image": image})
+            return
+        if method == "POST" and sub in ("/challenge/verify", "/captcha/verify"):
+            kind = sub.split("/")[1]
+            payload = await _read_json(receive)
+            nonce_text = str(payload.get("nonce", "")) if payload else ""
+            nonce = puzzle.read_nonce(key, nonce_text, kind, host, now)
+            if nonce is None or payload is None:
+                await _json(send, 403, {"error": "invalid or expired puzzle"})
+                return
+            if kind == "challenge":
+                ok = puzzle.work_done(nonce_text, str(payload.get("solution", "")), nonce.difficulty)
+            else:
+                ok = puzzle.answer_correct(key, nonce, str(payload.get("answer", "")))
+            if not self.ledger.spend(nonce.nonce_id, now) or not ok:
+                await _json(send, 403, {"error": "wrong answer" if kind == "captcha" else "invalid solution"})
+                return
+            await _json(send, 200, {"ok": True}, [(b"set-cookie", self._cookie(key, scope, host, kind, now))])
+            return
+        await _json(send, 404, {"error": "not found"})
+
+    def _cookie(self, key: bytes, scope: Scope, host: str, kind: str, now: float) -> bytes:
+        previous = None
+        for raw in (v for k, v in scope["headers"] if k.lower() == b"cookie"):
+            for part in raw.decode("latin-1").split(";"):
+                name, _, value = part.strip().partition("=")
+                if name == tokens.COOKIE:
+                    info = tokens.read_token(key, value)
+                    if info is not None and info.domain == host:
+                        previous = info  # keep the other kind's solve time
+        token = tokens.issue_token(key, host, kind, now, previous)
+        secure = "; Secure" if scope.get("scheme") == "https" else ""
+        return f"{tokens.COOKIE}={token}; Path=/; SameSite=Lax; HttpOnly{secure}".encode()
+
+
+async def _read_json(receive: Receive) -> dict[str, Any] | None:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        piece = message.get("body", b"")
+        size += len(piece)
+        if size > _MAX_VERIFY_BODY:
+            return None
+        chunks.append(piece)
+        if not message.get("more_body", False):
+            break
+    try:
+        data = json.loads(b"".join(chunks) or b"{}")
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+async def _json(send: Send, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    payload = json.dumps(body).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"cache-control", b"no-store"),
+        *(extra or []),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def _respond(send: Send, status: int, headers: list[tuple[str, str]], body: bytes, content_type: str) -> None:
+    out = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in headers if n.lower() != "content-length"]
+    if not any(n == b"content-type" for n, _ in out):  # a custom response's own Content-Type header wins
+        out.append((b"content-type", content_type.encode()))
+    out.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": out})
+    await send({"type": "http.response.body", "body": body})
