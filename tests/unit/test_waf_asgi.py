@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from strongroom.waf import DEFAULT_BLOCK_BODY, puzzle, tokens
-from strongroom.waf.asgi import StaticWebAcl, WafMiddleware
+from strongroom.waf.asgi import WafMiddleware
 
 ARN = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/app/0f0f0f0f-0000-4000-8000-000000000001"
 IPS = "arn:aws:wafv2:us-east-1:123456789012:regional/ipset/bad/0f0f0f0f-0000-4000-8000-000000000002"
@@ -305,7 +305,7 @@ def test_captcha_flow_wrong_answer_burns_the_puzzle(echo: Echo) -> None:
 def test_forged_tokens_are_refused(echo: Echo, forge: Callable[[str], str]) -> None:
     app = WafMiddleware(echo, ACL, ip_sets=SETS, captcha_text=lambda: "ACDEF")
     _, _, raw = call(app, "/.aws-waf/captcha")
-    status, headers, _ = post(app, "/.aws-waf/captcha/verify", {"nonce": json.loads(raw)["nonce"], "answer": "ACDEF"})
+    _status, headers, _ = post(app, "/.aws-waf/captcha/verify", {"nonce": json.loads(raw)["nonce"], "answer": "ACDEF"})
     cookie = cookie_of(headers)
     assert call(app, "/captcha", headers=[("cookie", forge(cookie))])[0] == 405
 

@@ -1,0 +1,368 @@
+"""``strongroom waf proxy`` as users run it: a subprocess in front of a tiny upstream, its web ACL created with boto3
+on the real server and followed as it changes; log records delivered to the ACL's CloudWatch Logs group."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from strongroom.waf import DEFAULT_BLOCK_BODY
+from tests.support.server import ServerProcess, clean_env, free_port
+
+VIS = {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": "m"}
+TT = [{"Priority": 0, "Type": "NONE"}]
+
+
+def name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def rule(rule_name: str, priority: int, statement: dict[str, Any], action: dict[str, Any], **kw: Any) -> dict:
+    return {
+        "Name": rule_name,
+        "Priority": priority,
+        "Statement": statement,
+        "Action": action,
+        "VisibilityConfig": {**VIS, "MetricName": rule_name},
+        **kw,
+    }
+
+
+def uri_starts(prefix: str) -> dict[str, Any]:
+    return {
+        "ByteMatchStatement": {
+            "SearchString": prefix.encode(),
+            "FieldToMatch": {"UriPath": {}},
+            "TextTransformations": TT,
+            "PositionalConstraint": "STARTS_WITH",
+        }
+    }
+
+
+class _Echo(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
+        out = json.dumps(
+            {
+                "method": self.command,
+                "path": self.path,
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+                "body": body.decode(),
+            }
+        ).encode()
+        self.send_response(201 if self.path.startswith("/created") else 200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Upstream", "echo")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _answer
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+class Proxy:
+    def __init__(self, server: ServerProcess, acl_arn: str, upstream: str, log: Path) -> None:
+        self.port = free_port()
+        env = {
+            **clean_env(),
+            "AWS_ACCESS_KEY_ID": server.access_key,
+            "AWS_SECRET_ACCESS_KEY": server.secret_key,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": server.endpoint,
+        }
+        args = ["waf", "proxy", "--web-acl", acl_arn, "--upstream", upstream, "--listen", f"127.0.0.1:{self.port}"]
+        self.log = log
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "strongroom.cli.main", *args],
+            env=env,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"proxy exited {self.proc.returncode}: {log.read_text()}")
+            try:
+                self.request("GET", "/__ready")
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"proxy did not start: {log.read_text()}")
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        source: str = "127.0.0.1",
+    ) -> tuple[int, dict[str, str], bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10, source_address=(source, 0))
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            resp = conn.getresponse()
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture
+def start_proxy(server: ServerProcess, tmp_path: Path) -> Iterator[Callable[[str, str], Proxy]]:
+    started: list[Proxy] = []
+
+    def start(acl_arn: str, upstream_url: str) -> Proxy:
+        proxy = Proxy(server, acl_arn, upstream_url, tmp_path / f"proxy{len(started)}.log")
+        started.append(proxy)
+        return proxy
+
+    yield start
+    for proxy in started:
+        proxy.stop()
+
+
+def eventually(check: Callable[[], bool], timeout: float = 3.0) -> float:
+    """Seconds until ``check`` held (fails past ``timeout``)."""
+    start = time.monotonic()
+    while not check():
+        if time.monotonic() - start > timeout:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+    return time.monotonic() - start
+
+
+@pytest.fixture
+def acl(server: ServerProcess) -> dict[str, Any]:
+    waf = server.client("wafv2")
+    ips = waf.create_ip_set(Name=name("ips"), Scope="REGIONAL", IPAddressVersion="IPV4", Addresses=["127.0.0.2/32"])[
+        "Summary"
+    ]
+    rules = [
+        rule("block-admin", 0, uri_starts("/admin"), {"Block": {}}),
+        rule("bad-ips", 1, {"IPSetReferenceStatement": {"ARN": ips["ARN"]}}, {"Block": {}}),
+        rule(
+            "mark",
+            2,
+            {
+                "ByteMatchStatement": {
+                    "SearchString": b"yes",
+                    "FieldToMatch": {"SingleHeader": {"Name": "x-mark"}},
+                    "TextTransformations": TT,
+                    "PositionalConstraint": "EXACTLY",
+                }
+            },
+            {"Count": {"CustomRequestHandling": {"InsertHeaders": [{"Name": "marked", "Value": "1"}]}}},
+            RuleLabels=[{"Name": "team:marked"}],
+        ),
+        rule(
+            "marked-private",
+            3,
+            {
+                "AndStatement": {
+                    "Statements": [
+                        {"LabelMatchStatement": {"Scope": "LABEL", "Key": "team:marked"}},
+                        uri_starts("/private"),
+                    ]
+                }
+            },
+            {"Block": {}},
+        ),
+        rule(
+            "rate",
+            4,
+            {
+                "RateBasedStatement": {
+                    "Limit": 10,
+                    "EvaluationWindowSec": 60,
+                    "AggregateKeyType": "IP",
+                    "ScopeDownStatement": uri_starts("/rate"),
+                }
+            },
+            {"Block": {}},
+        ),
+    ]
+    summary = waf.create_web_acl(
+        Name=name("proxy"), Scope="REGIONAL", DefaultAction={"Allow": {}}, VisibilityConfig=VIS, Rules=rules
+    )["Summary"]
+    return {"summary": summary, "ipset": ips, "rules": rules}
+
+
+def test_proxy_enforces_and_follows_changes(
+    server: ServerProcess, acl: dict[str, Any], upstream: str, start_proxy: Callable[[str, str], Proxy]
+) -> None:
+    proxy = start_proxy(acl["summary"]["ARN"], upstream)
+
+    # Block: AWS's default 403 body; the upstream never sees it
+    status, headers, body = proxy.request("GET", "/admin/users")
+    assert status == 403 and body == DEFAULT_BLOCK_BODY.encode() and headers["content-type"] == "text/html"
+
+    # Allow: method, path + query, headers and body reach the upstream intact; its answer comes back intact
+    payload = json.dumps({"q": "it's fine", "n": list(range(50))}).encode()
+    status, headers, body = proxy.request(
+        "POST", "/created/x?a=1&b=%20", payload, {"Content-Type": "application/json", "X-Custom": "v1"}
+    )
+    seen = json.loads(body)
+    assert status == 201 and headers["x-upstream"] == "echo"
+    assert seen["method"] == "POST" and seen["path"] == "/created/x?a=1&b=%20" and seen["body"] == payload.decode()
+    assert seen["headers"]["x-custom"] == "v1" and seen["headers"]["x-forwarded-for"] == "127.0.0.1"
+    assert seen["headers"]["host"] == f"127.0.0.1:{proxy.port}"
+
+    # IP set: the same request from 127.0.0.2 is blocked
+    assert proxy.request("GET", "/", source="127.0.0.2")[0] == 403
+
+    # Count + label: the label only blocks in combination; the inserted header reaches the upstream
+    status, _, body = proxy.request("GET", "/public", headers={"x-mark": "yes", "x-amzn-waf-marked": "forged"})
+    assert status == 200 and json.loads(body)["headers"]["x-amzn-waf-marked"] == "1"
+    assert proxy.request("GET", "/private/a", headers={"x-mark": "yes"})[0] == 403
+    assert proxy.request("GET", "/private/a")[0] == 200
+
+    # rate-based: the 11th request within the window is blocked
+    statuses = [proxy.request("GET", "/rate/x")[0] for _ in range(12)]
+    assert statuses[:10] == [200] * 10 and statuses[10:] == [403, 403]
+    assert proxy.request("GET", "/other")[0] == 200
+
+    # change the web ACL: a new rule is enforced within about a second
+    waf = server.client("wafv2")
+    s = acl["summary"]
+    got = waf.get_web_acl(Name=s["Name"], Scope="REGIONAL", Id=s["Id"])
+    new_rules = [*acl["rules"], rule("block-new", 5, uri_starts("/newly"), {"Block": {}})]
+    assert proxy.request("GET", "/newly/x")[0] == 200
+    waf.update_web_acl(
+        Name=s["Name"],
+        Scope="REGIONAL",
+        Id=s["Id"],
+        DefaultAction={"Allow": {}},
+        VisibilityConfig=VIS,
+        Rules=new_rules,
+        LockToken=got["LockToken"],
+    )
+    assert eventually(lambda: proxy.request("GET", "/newly/x")[0] == 403, timeout=2.0) < 1.5
+
+    # change a referenced IP set: followed too
+    ips = acl["ipset"]
+    got_ips = waf.get_ip_set(Name=ips["Name"], Scope="REGIONAL", Id=ips["Id"])
+    waf.update_ip_set(
+        Name=ips["Name"], Scope="REGIONAL", Id=ips["Id"], Addresses=["127.0.0.3/32"], LockToken=got_ips["LockToken"]
+    )
+    assert eventually(lambda: proxy.request("GET", "/", source="127.0.0.2")[0] == 200, timeout=2.0) < 1.5
+    assert proxy.request("GET", "/", source="127.0.0.3")[0] == 403
+
+    # the default action flips to Block
+    got = waf.get_web_acl(Name=s["Name"], Scope="REGIONAL", Id=s["Id"])
+    waf.update_web_acl(
+        Name=s["Name"],
+        Scope="REGIONAL",
+        Id=s["Id"],
+        DefaultAction={"Block": {}},
+        VisibilityConfig=VIS,
+        Rules=new_rules,
+        LockToken=got["LockToken"],
+    )
+    eventually(lambda: proxy.request("GET", "/anything")[0] == 403, timeout=2.0)
+
+
+def test_upstream_down_is_502_and_big_bodies_stream(
+    server: ServerProcess, acl: dict[str, Any], upstream: str, start_proxy: Callable[[str, str], Proxy]
+) -> None:
+    dead = start_proxy(acl["summary"]["ARN"], f"http://127.0.0.1:{free_port()}")
+    status, _, body = dead.request("GET", "/")
+    assert status == 502 and body == b"Bad Gateway"
+    assert dead.request("GET", "/admin")[0] == 403  # the WAF still answers first
+
+    proxy = start_proxy(acl["summary"]["ARN"], upstream)
+    big = b"x" * 300_000  # past the 16 KB inspection limit: inspected in part, forwarded whole
+    status, _, body = proxy.request("PUT", "/upload", big)
+    assert status == 200 and len(json.loads(body)["body"]) == 300_000
+
+
+def test_bad_arguments_and_unknown_acl(server: ServerProcess, upstream: str) -> None:
+    env = {
+        **clean_env(),
+        "AWS_ACCESS_KEY_ID": server.access_key,
+        "AWS_SECRET_ACCESS_KEY": server.secret_key,
+        "AWS_ENDPOINT_URL": server.endpoint,
+    }
+    missing = "arn:aws:wafv2:us-east-1:000000000000:regional/webacl/none/0f0f0f0f-0000-4000-8000-000000000000"
+    out = subprocess.run(
+        [sys.executable, "-m", "strongroom.cli.main", "waf", "proxy", "--web-acl", missing, "--upstream", upstream],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2 and "cannot load the web ACL" in out.stderr and "WAFNonexistentItem" in out.stderr
+    out = subprocess.run(
+        [sys.executable, "-m", "strongroom.cli.main", "waf", "proxy", "--web-acl", missing, "--upstream", "ftp://x"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2 and "--upstream must be http://" in out.stderr
+
+
+def test_log_records_reach_the_cloudwatch_logs_destination(
+    server: ServerProcess, acl: dict[str, Any], upstream: str, start_proxy: Callable[[str, str], Proxy]
+) -> None:
+    logs = server.client("logs")
+    group = name("aws-waf-logs-proxy")
+    logs.create_log_group(logGroupName=group)
+    group_arn = f"arn:aws:logs:us-east-1:{acl['summary']['ARN'].split(':')[4]}:log-group:{group}"
+    waf = server.client("wafv2")
+    waf.put_logging_configuration(
+        LoggingConfiguration={
+            "ResourceArn": acl["summary"]["ARN"],
+            "LogDestinationConfigs": [group_arn],
+            "RedactedFields": [{"SingleHeader": {"Name": "authorization"}}],
+        }
+    )
+    proxy = start_proxy(acl["summary"]["ARN"], upstream)
+    assert proxy.request("GET", "/admin/x", headers={"Authorization": "secret-token"})[0] == 403
+    assert proxy.request("GET", "/fine")[0] == 200
+
+    def delivered() -> list[dict[str, Any]]:
+        events = logs.filter_log_events(logGroupName=group)["events"]
+        return [json.loads(e["message"]) for e in events]
+
+    eventually(lambda: len(delivered()) >= 2, timeout=8.0)
+    records = {r["httpRequest"]["uri"]: r for r in delivered()}
+    blocked = records["/admin/x"]
+    assert blocked["action"] == "BLOCK" and blocked["terminatingRuleId"] == "block-admin"
+    assert blocked["webaclId"] == acl["summary"]["ARN"] and blocked["httpSourceName"] == "PROXY"
+    auth = [h for h in blocked["httpRequest"]["headers"] if h["name"].lower() == "authorization"]
+    assert auth == [{"name": "authorization", "value": "REDACTED"}]
+    assert records["/fine"]["action"] == "ALLOW"
