@@ -16,6 +16,9 @@ loop: it is CPU work of tens of microseconds, which a hand-off to a thread would
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import logging
 import secrets
@@ -70,9 +73,6 @@ class LogSink(Protocol):
 
 def derive_token_key(secret: bytes, web_acl_arn: str) -> bytes:
     """The ``aws-waf-token`` key of one web ACL: a token minted for one ACL is refused by every other."""
-    import hashlib
-    import hmac
-
     return hmac.new(secret, b"aws-waf-token:" + web_acl_arn.encode(), hashlib.sha256).digest()
 
 
@@ -304,8 +304,6 @@ class WafMiddleware:
             await _json(send, 200, {"nonce": made, "difficulty": self.difficulty})
             return
         if method == "GET" and sub == "/captcha":
-            import base64
-
             text = self.captcha_text()
             made = puzzle.make_nonce(key, "captcha", host, now, answer=text)
             image = "data:image/png;base64," + base64.b64encode(puzzle.render(text)).decode()
