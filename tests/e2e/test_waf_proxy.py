@@ -87,7 +87,7 @@ def upstream() -> Iterator[str]:
 
 
 class Proxy:
-    def __init__(self, server: ServerProcess, acl_arn: str, upstream: str, log: Path) -> None:
+    def __init__(self, server: ServerProcess, acl_arn: str, upstream: str, log: Path, *extra: str) -> None:
         self.port = free_port()
         env = {
             **clean_env(),
@@ -96,7 +96,17 @@ class Proxy:
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_ENDPOINT_URL": server.endpoint,
         }
-        args = ["waf", "proxy", "--web-acl", acl_arn, "--upstream", upstream, "--listen", f"127.0.0.1:{self.port}"]
+        args = [
+            "waf",
+            "proxy",
+            "--web-acl",
+            acl_arn,
+            "--upstream",
+            upstream,
+            "--listen",
+            f"127.0.0.1:{self.port}",
+            *extra,
+        ]
         self.log = log
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "strongroom.cli.main", *args],
@@ -113,6 +123,7 @@ class Proxy:
                 return
             except OSError:
                 time.sleep(0.1)
+        self.stop()
         raise RuntimeError(f"proxy did not start: {log.read_text()}")
 
     def request(
@@ -142,11 +153,11 @@ class Proxy:
 
 
 @pytest.fixture
-def start_proxy(server: ServerProcess, tmp_path: Path) -> Iterator[Callable[[str, str], Proxy]]:
+def start_proxy(server: ServerProcess, tmp_path: Path) -> Iterator[Callable[..., Proxy]]:
     started: list[Proxy] = []
 
-    def start(acl_arn: str, upstream_url: str) -> Proxy:
-        proxy = Proxy(server, acl_arn, upstream_url, tmp_path / f"proxy{len(started)}.log")
+    def start(acl_arn: str, upstream_url: str, *extra: str) -> Proxy:
+        proxy = Proxy(server, acl_arn, upstream_url, tmp_path / f"proxy{len(started)}.log", *extra)
         started.append(proxy)
         return proxy
 
@@ -222,7 +233,7 @@ def acl(server: ServerProcess) -> dict[str, Any]:
 
 
 def test_proxy_enforces_and_follows_changes(
-    server: ServerProcess, acl: dict[str, Any], upstream: str, start_proxy: Callable[[str, str], Proxy]
+    server: ServerProcess, acl: dict[str, Any], upstream: str, start_proxy: Callable[..., Proxy]
 ) -> None:
     proxy = start_proxy(acl["summary"]["ARN"], upstream)
 
@@ -296,14 +307,15 @@ def test_proxy_enforces_and_follows_changes(
 
 
 def test_upstream_down_is_502_and_big_bodies_stream(
-    server: ServerProcess, acl: dict[str, Any], upstream: str, start_proxy: Callable[[str, str], Proxy]
+    server: ServerProcess, acl: dict[str, Any], upstream: str, start_proxy: Callable[..., Proxy]
 ) -> None:
     dead = start_proxy(acl["summary"]["ARN"], f"http://127.0.0.1:{free_port()}")
     status, _, body = dead.request("GET", "/")
     assert status == 502 and body == b"Bad Gateway"
     assert dead.request("GET", "/admin")[0] == 403  # the WAF still answers first
 
-    proxy = start_proxy(acl["summary"]["ARN"], upstream)
+    proxy = start_proxy(acl["summary"]["ARN"], upstream, "--workers", "2")
+    assert [proxy.request("GET", p)[0] for p in ("/a", "/admin", "/b", "/admin/x")] == [200, 403, 200, 403]
     big = b"x" * 300_000  # past the 16 KB inspection limit: inspected in part, forwarded whole
     status, _, body = proxy.request("PUT", "/upload", big)
     assert status == 200 and len(json.loads(body)["body"]) == 300_000
@@ -336,7 +348,7 @@ def test_bad_arguments_and_unknown_acl(server: ServerProcess, upstream: str) -> 
 
 
 def test_log_records_reach_the_cloudwatch_logs_destination(
-    server: ServerProcess, acl: dict[str, Any], upstream: str, start_proxy: Callable[[str, str], Proxy]
+    server: ServerProcess, acl: dict[str, Any], upstream: str, start_proxy: Callable[..., Proxy]
 ) -> None:
     logs = server.client("logs")
     group = name("aws-waf-logs-proxy")

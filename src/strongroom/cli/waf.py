@@ -8,8 +8,12 @@ the public wafv2 API (``strongroom.wafproxy.remote``); log records go to the ACL
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import secrets
+import signal
+import socket
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -25,25 +29,63 @@ def _listen(value: str) -> tuple[str, int]:
 
 
 def cmd_proxy(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from strongroom.server.httpproto import CoalescingHttpToolsProtocol
     from strongroom.server.logs import configure
-    from strongroom.waf.asgi import WafMiddleware
-    from strongroom.wafproxy.forward import Forwarder
-    from strongroom.wafproxy.logship import LogShipper
-    from strongroom.wafproxy.remote import RemoteWebAcl
 
     configure(args.log_level)
-    host, port = args.listen
-    listen_text = f"{host}:{port}"
-    secret = None
+    secret = secrets.token_bytes(32)  # one per proxy, shared by its workers: a token earned through one is good for all
     if args.token_secret_file:
         with open(args.token_secret_file, "rb") as f:
             secret = f.read().strip()
         if len(secret) < 16:
             print("--token-secret-file must hold at least 16 bytes", file=sys.stderr)
             return 2
+    if not args.upstream.startswith("http://"):
+        print(f"--upstream must be http://host[:port][/path]: {args.upstream}", file=sys.stderr)
+        return 2
+    if args.workers < 2:
+        return _serve(args, secret, None)
+    # --workers N: one listening socket, N forked processes accepting on it (each its own event loop, poller and
+    # rate counters). Forked before any thread or connection exists in this process.
+    host, port = args.listen
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    children: list[int] = []
+    for _ in range(args.workers):
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os._exit(_serve(args, secret, sock))
+        children.append(pid)
+
+    def forward(signum: int, _frame: object) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    code = 0
+    for child in children:
+        _, status = os.waitpid(child, 0)
+        code = code or os.waitstatus_to_exitcode(status)
+    return code
+
+
+def _serve(args: argparse.Namespace, secret: bytes, sock: socket.socket | None) -> int:
+    import uvicorn
+
+    from strongroom.server.httpproto import CoalescingHttpToolsProtocol
+    from strongroom.waf.asgi import WafMiddleware
+    from strongroom.wafproxy.forward import Forwarder
+    from strongroom.wafproxy.logship import LogShipper
+    from strongroom.wafproxy.remote import RemoteWebAcl
+
+    host, port = args.listen
+    listen_text = f"{host}:{port}"
     try:
         forwarder = Forwarder(args.upstream)
     except ValueError as exc:
@@ -78,10 +120,11 @@ def cmd_proxy(args: argparse.Namespace) -> int:
             log_config=None,
             access_log=False,
             server_header=False,
+            proxy_headers=False,  # the client address is the peer's; forwarded IPs are the web ACL's business
             timeout_graceful_shutdown=10,
             backlog=2048,
         )
-        uvicorn.Server(config).run()
+        uvicorn.Server(config).run(sockets=[sock] if sock is not None else None)
     finally:
         source.close()
         shipper.close()
@@ -122,6 +165,12 @@ def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> Non
         default=None,
         help="file holding the secret aws-waf-token cookies are signed with; share it between proxies "
         "(default: a random secret per process)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes accepting on the port (default 1; rate counters are per process)",
     )
     p.add_argument("--log-level", default="info")
     p.set_defaults(func=cmd_proxy)

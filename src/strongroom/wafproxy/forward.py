@@ -268,8 +268,10 @@ class Forwarder:
                 conn.transport.write(head + body if len(body) < 65536 else head)
                 if len(body) >= 65536:
                     conn.transport.write(body)
+            # a timer handle, not wait_for: no extra task per request
+            timer = loop.call_later(self.response_timeout, _expire, future)
             try:
-                reply = await asyncio.wait_for(asyncio.shield(future), timeout=self.response_timeout)
+                reply = await future
                 return conn, reply
             except UpstreamError:
                 conn.close()
@@ -280,6 +282,8 @@ class Forwarder:
             except TimeoutError:
                 conn.close()
                 raise
+            finally:
+                timer.cancel()
         raise UpstreamError("unreachable")  # pragma: no cover
 
     async def _stream_body(self, conn: _Conn, receive: Receive, *, chunked: bool) -> None:
@@ -330,6 +334,11 @@ class Forwarder:
             self.idle.append(conn)
         else:
             conn.close()
+
+
+def _expire(future: asyncio.Future[Any]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())
 
 
 def _chunk(piece: bytes) -> bytes:
