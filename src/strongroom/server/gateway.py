@@ -29,10 +29,12 @@ from prometheus_client import Counter
 
 from strongroom.core import ids
 from strongroom.protocol.http import HttpRequest, HttpResponse
+from strongroom.server import waf_gateway
 from strongroom.services.apigateway import deployed
 from strongroom.services.apigateway.dataplane import paths, responses
 from strongroom.services.apigateway.dataplane.chain import GatewayRequest, TlsInfo
 from strongroom.services.apigateway.invoke.gateway import Gateway, apigw_id
+from strongroom.services.wafv2.enforcement import Enforcer
 
 if TYPE_CHECKING:
     from strongroom.server.runtime import Runtime
@@ -71,6 +73,7 @@ class GatewayHook:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self._gateway: Gateway | None = None
+        self._waf: Enforcer | None = None
         self._lock = threading.Lock()
         self._domains: dict[str, tuple[float, deployed.DomainRoute | None]] = {}
         self.requests = Counter(
@@ -85,12 +88,17 @@ class GatewayHook:
         if self._gateway is None:
             with self._lock:
                 if self._gateway is None:
-                    self._gateway = Gateway(self.runtime, self.runtime.authorizer)
+                    gateway = Gateway(self.runtime, self.runtime.authorizer)
+                    self._waf = Enforcer(self.runtime, resource_type="API_GATEWAY")
+                    waf_gateway.install(gateway, self._waf)  # web ACLs of stages (server/waf_gateway.py)
+                    self._gateway = gateway
         return self._gateway
 
     def close(self) -> None:
         if self._gateway is not None:
             self._gateway.close()
+        if self._waf is not None:
+            self._waf.close()
 
     # -- deciding ----------------------------------------------------------------------------------------------
 

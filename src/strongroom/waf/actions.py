@@ -67,7 +67,7 @@ def apply_action(
         custom = cfg.get("CustomResponse")
         if custom:
             return ActionOutcome("BLOCK", True, _custom_response(custom, bodies))
-        return ActionOutcome("BLOCK", True, Response(403, [], DEFAULT_BLOCK_BODY.encode(), "text/html"))
+        return ActionOutcome("BLOCK", True, Response(403, [], DEFAULT_BLOCK_BODY.encode(), "text/html", True))
     if kind in ("Captcha", "Challenge"):
         low = kind.lower()
         if _token_check(evaluator, low, rule, ctx, decision) == "accepted":

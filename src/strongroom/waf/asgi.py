@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from strongroom.waf import puzzle, tokens
+from strongroom.waf.adapter import forwarded_headers, inspection_request, log_entry
 from strongroom.waf.decision import Decision
 from strongroom.waf.engine import WebAclEvaluator
-from strongroom.waf.logs import log_record, should_log
 from strongroom.waf.managed import ManagedRulesProvider
 from strongroom.waf.ratelimit import InMemoryRateCounter, RateCounterStore
 from strongroom.waf.request import WafRequest
@@ -238,16 +238,17 @@ class WafMiddleware:
             prefix = await _read_prefix(receive, evaluator.body_limit, declared)
             if prefix.disconnected:
                 return
-            body, body_length = prefix.data[: evaluator.body_limit], prefix.length
+            body, body_length = prefix.data, prefix.length
             receive = _replaying(prefix.messages, receive)
         raw_path = scope.get("raw_path")
         client = scope.get("client")
-        request = WafRequest(
-            method=scope["method"],
-            uri_path=raw_path.decode("latin-1") if raw_path else path,
-            query_string=scope.get("query_string", b"").decode("latin-1"),
-            headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in headers),
-            body=body,
+        request = inspection_request(
+            scope["method"],
+            raw_path.decode("latin-1") if raw_path else path,
+            scope.get("query_string", b"").decode("latin-1"),
+            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers],
+            body,
+            body_limit=evaluator.body_limit,
             body_length=body_length,
             source_ip=client[0] if client else "0.0.0.0",
             http_version="HTTP/" + str(scope.get("http_version", "1.1")),
@@ -262,26 +263,26 @@ class WafMiddleware:
             await _respond(send, response.status, response.headers, response.body, response.content_type)
             return
         if decision.inserted_headers:
-            inserted = {n.lower().encode("latin-1"): v.encode("latin-1") for n, v in decision.inserted_headers}
-            # an inserted header replaces one of the same name the client sent, so x-amzn-waf-* cannot be forged
             scope = dict(scope)
-            scope["headers"] = [(k, v) for k, v in headers if k.lower() not in inserted] + list(inserted.items())
+            scope["headers"] = [
+                (k.lower().encode("latin-1"), v.encode("latin-1"))
+                for k, v in forwarded_headers(request.headers, decision)
+            ]
         await self.app(scope, receive, send)
 
     def _log(self, snap: AclSnapshot, decision: Decision, request: WafRequest, now: float) -> None:
         assert self.log_sink is not None
-        cfg = snap.logging_configuration or {}
         try:
-            record = log_record(
+            record = log_entry(
                 decision,
                 request,
                 web_acl_arn=snap.evaluator.arn,
                 timestamp_ms=int(now * 1000),
+                logging_configuration=snap.logging_configuration or {},
                 http_source_name=self.http_source_name,
                 http_source_id=self.http_source_id,
-                redacted_fields=list(cfg.get("RedactedFields") or []),
             )
-            if should_log(record, cfg.get("LoggingFilter")):
+            if record is not None:
                 self.log_sink.emit(record)
         except Exception:  # logging never fails a request
             log.exception("WAF log record failed")

@@ -11,6 +11,7 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
     content_type: str = "text/html"
+    default_block: bool = False  # Block without a CustomResponse: the protected resource may answer its own way
 
 
 @dataclass

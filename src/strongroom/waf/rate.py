@@ -103,7 +103,7 @@ def compile_rate(spec: dict, scope: Predicate | None, store: RateCounterStore, r
         if count > limit:
             c.rate_hits.append(
                 {
-                    "rateBasedRuleName": rule_id,
+                    "rateBasedRuleName": rule_id.rsplit(":", 1)[-1],  # the id is namespaced; AWS logs the name
                     "limitKey": agg,
                     "maxRateAllowed": limit,
                     "evaluationWindowSec": str(window),

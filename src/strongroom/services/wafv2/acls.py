@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from strongroom.services.wafv2 import errors
-from strongroom.services.wafv2.base import WEB_ACL_MEMBERS, Row, WafBase, load_document, managed_catalog, parse_arn
+from strongroom.services.wafv2 import documents, errors
+from strongroom.services.wafv2.base import WEB_ACL_MEMBERS, Row, WafBase, managed_catalog, parse_arn
 from strongroom.services.wafv2.rules import (
     RULE_GROUP_MAX_WCU,
     WEB_ACL_MAX_WCU,
@@ -132,7 +132,7 @@ class AclOperations(WafBase):
         return {"Summary": self.summary(row)}
 
     def rule_group_shape(self, row: Row) -> dict[str, Any]:
-        doc = load_document(row["document"])
+        doc = documents.loads(row["document"])
         out: dict[str, Any] = {"Name": row["name"], "Id": row["id"], "Capacity": row["capacity"], "ARN": row["arn"]}
         if row["description"] is not None:
             out["Description"] = row["description"]

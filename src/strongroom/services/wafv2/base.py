@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from strongroom.core import ids
 from strongroom.core.clock import clock
 from strongroom.services.base import pages
 from strongroom.services.base.family import ServiceBase
-from strongroom.services.wafv2 import errors
+from strongroom.services.wafv2 import documents, errors
 from strongroom.services.wafv2.model import entities, permission_policies, tags
 
 if TYPE_CHECKING:
@@ -75,33 +74,6 @@ def parse_arn(arn: str) -> WafArn | None:
         return None
     scope = "REGIONAL" if path[0] == "regional" else "CLOUDFRONT"
     return WafArn(parts[3], parts[4], scope, path[1], path[2], path[3])
-
-
-def _blob_to_text(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray):
-        return base64.b64encode(bytes(value)).decode()
-    raise TypeError(f"cannot store {type(value).__name__}")
-
-
-def dump_document(document: Any) -> str:
-    """JSON for a stored document. ``SearchString`` is the model's only blob: the codec hands it over as bytes,
-    stored as its base64 wire form (which the engine reads as is) and turned back into bytes by ``load_document``."""
-    return json.dumps(document, default=_blob_to_text)
-
-
-def _blobs(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {
-            k: base64.b64decode(v) if k == "SearchString" and isinstance(v, str) else _blobs(v) for k, v in node.items()
-        }
-    if isinstance(node, list):
-        return [_blobs(v) for v in node]
-    return node
-
-
-def load_document(text: str) -> dict[str, Any]:
-    """A stored document as the output codec wants it (``SearchString`` as bytes)."""
-    return dict(_blobs(json.loads(text)))
 
 
 class WafBase(ServiceBase):
@@ -190,7 +162,7 @@ class WafBase(ServiceBase):
             "id": entity_id,
             "description": request.get("Description"),
             "lock_token": ids.uuid4(),
-            "document": dump_document(document),
+            "document": documents.dumps(document),
             "capacity": capacity,
             "refs": json.dumps(sorted(refs or ())),
             "version": 1,
@@ -229,7 +201,7 @@ class WafBase(ServiceBase):
         token = ids.uuid4()
         values: dict[str, Any] = {
             "lock_token": token,
-            "document": dump_document(document),
+            "document": documents.dumps(document),
             "description": description,
             "version": entities.c.version + 1,
             "updated_at": self.now(),
@@ -297,7 +269,7 @@ class WafBase(ServiceBase):
 
     @staticmethod
     def web_acl_shape(row: Row) -> dict[str, Any]:
-        doc = load_document(row["document"])
+        doc = documents.loads(row["document"])
         out: dict[str, Any] = {"Name": row["name"], "Id": row["id"], "ARN": row["arn"]}
         out["DefaultAction"] = doc["DefaultAction"]
         if row["description"] is not None:

@@ -9,6 +9,8 @@
 - ``record_sample(store, ...)``: one sampled request for GetSampledRequests (kept three hours).
 - ``record_rate_keys(store, ...)``: the addresses a rate-based rule currently limits, for
   GetRateBasedStatementManagedKeys.
+- ``logging_configuration(store, web_acl_arn)``: the web ACL's LoggingConfiguration (PutLoggingConfiguration's
+  document), or None; not part of the change stamp, so an enforcement point polls it beside the stamp.
 
 Services never import each other: an enforcement point in another service reaches this module through the
 registry's provider lookup or is wired by the server; this module imports only the store and this package's model.
@@ -25,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select
 
 from strongroom.core.clock import clock
-from strongroom.services.wafv2.model import associations, entities, rate_keys, samples
+from strongroom.services.wafv2 import documents
+from strongroom.services.wafv2.model import associations, entities, logging_configs, rate_keys, samples
 
 if TYPE_CHECKING:
     from strongroom.store.engine import Store
@@ -82,12 +85,12 @@ def web_acl_for_resource(store: Store, resource_arn: str) -> EnforcedAcl | None:
     if acl is None:
         return None
     refs = _closure(store, acl)
-    doc = json.loads(acl["document"])
+    doc = documents.loads(acl["document"])
     web_acl = {"Name": acl["name"], "Id": acl["id"], "ARN": acl["arn"], "Capacity": acl["capacity"], **doc}
     web_acl["LabelNamespace"] = f"awswaf:{acl['account_id']}:webacl:{acl['name']}:"
     out = EnforcedAcl(acl["arn"], _stamp(acl, refs), web_acl)
     for row in refs:
-        body = json.loads(row["document"])
+        body = documents.loads(row["document"])
         if row["kind"] == "ipset":
             out.ip_sets[row["arn"]] = body
         elif row["kind"] == "regexpatternset":
@@ -96,6 +99,17 @@ def web_acl_for_resource(store: Store, resource_arn: str) -> EnforcedAcl | None:
             body["LabelNamespace"] = f"awswaf:{row['account_id']}:rulegroup:{row['name']}:"
             out.rule_groups[row["arn"]] = body
     return out
+
+
+def logging_configuration(store: Store, web_acl_arn: str) -> dict[str, Any] | None:
+    with store.read() as conn:
+        document = conn.execute(
+            select(logging_configs.c.document).where(logging_configs.c.web_acl_arn == web_acl_arn)
+        ).scalar_one_or_none()
+    if document is None:
+        return None
+    config: dict[str, Any] = json.loads(document)
+    return config
 
 
 def record_sample(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from strongroom.services.wafv2 import errors
+from strongroom.services.wafv2 import documents, errors
 from strongroom.services.wafv2.base import WafBase
 from strongroom.services.wafv2.model import rate_keys, samples
 
@@ -57,7 +57,7 @@ class TrafficOperations(WafBase):
 
     def get_rate_based_statement_managed_keys(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         acl = self.find(ctx, self.scope(ctx, request), "webacl", request["WebACLName"], request["WebACLId"])
-        rules: list[dict[str, Any]] = json.loads(acl["document"]).get("Rules") or []
+        rules: list[dict[str, Any]] = documents.loads(acl["document"]).get("Rules") or []
         group_rule = request.get("RuleGroupRuleName")
         if group_rule:
             # RuleName names a rule of a rule group the web ACL references; RuleGroupRuleName that reference's rule.
@@ -66,7 +66,7 @@ class TrafficOperations(WafBase):
                 group = self.by_arn(arn)
                 if group is not None and group["kind"] == "rulegroup":
                     found = found or _rate_rule_exists(
-                        json.loads(group["document"]).get("Rules") or [], request["RuleName"]
+                        documents.loads(group["document"]).get("Rules") or [], request["RuleName"]
                     )
             if not found or not any(r.get("Name") == group_rule for r in rules):
                 raise errors.nonexistent()

@@ -1,19 +1,16 @@
 """Access logs: a stage's ``accessLogSettings`` line per request, shipped to CloudWatch Logs in batches.
 
 Lines are rendered on the request's thread (``dataplane/access_log.py``) and queued; one background thread sends
-them every ``FLUSH_SECONDS`` with ``PutLogEvents`` through the pipeline (``ctx.call``, as the API's account, via
-``apigateway``), creating the stream ``{apiId}_{stage}`` when it is missing. A full queue drops lines rather than
-slow requests down. The API key value and the Authorization header are never rendered: ``$context.identity.apiKey``
-is blanked before the line is built (AWS logs it; Strongroom keeps secrets out of logs), and no ``$context``
-variable holds request headers.
+them every ``FLUSH_SECONDS`` (``services/base/shipper.BatchShipper``) with ``PutLogEvents`` through the pipeline
+(``ctx.call``, as the API's account, via ``apigateway``), creating the stream ``{apiId}_{stage}`` when it is
+missing. A full queue drops lines rather than slow requests down. The API key value and the Authorization header are
+never rendered: ``$context.identity.apiKey`` is blanked before the line is built (AWS logs it; Strongroom keeps
+secrets out of logs), and no ``$context`` variable holds request headers.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
-import threading
-from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from strongroom.core import context, ids
@@ -21,6 +18,7 @@ from strongroom.core.clock import clock
 from strongroom.core.errors import AwsError
 from strongroom.services.apigateway.dataplane import access_log
 from strongroom.services.apigateway.dataplane.chain import GatewayContext, context_variables
+from strongroom.services.base.shipper import BatchShipper
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import ServiceRuntime
@@ -54,10 +52,14 @@ def line_for(ctx: GatewayContext, log_format: str) -> str:
 class AccessLogShipper:
     def __init__(self, runtime: ServiceRuntime) -> None:
         self.runtime = runtime
-        self._queue: queue.Queue[tuple[Destination, int, str]] = queue.Queue(MAX_QUEUED)
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
+        self._shipper: BatchShipper[Destination, dict[str, Any]] = BatchShipper(
+            "apigw-access-logs",
+            self._send,
+            flush_seconds=FLUSH_SECONDS,
+            max_queued=MAX_QUEUED,
+            max_batch=MAX_BATCH,
+            log=log,
+        )
         self._streams: set[Destination] = set()
 
     def record(self, ctx: GatewayContext) -> None:
@@ -72,45 +74,13 @@ class AccessLogShipper:
         arn_parts = str(settings["destinationArn"]).split(":")
         destination = (arn_parts[4] or ctx.account_id, arn_parts[3], group, f"{ctx.api_id}_{ctx.stage}")
         line = line_for(ctx, str(settings["format"]))
-        try:
-            self._queue.put_nowait((destination, int(clock.time() * 1000), line))
-        except queue.Full:
-            log.warning("access log queue full; line dropped", extra={"api": ctx.api_id})
-            return
-        self._start()
-
-    def _start(self) -> None:
-        if self._thread is not None:
-            return
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="apigw-access-logs", daemon=True)
-                self._thread.start()
+        self._shipper.put(destination, {"timestamp": int(clock.time() * 1000), "message": line})
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5)
-        self.flush()
-
-    def _run(self) -> None:
-        while not self._stop.wait(FLUSH_SECONDS):
-            try:
-                self.flush()
-            except Exception:
-                log.exception("access log delivery failed")
+        self._shipper.close()
 
     def flush(self) -> None:
-        batches: dict[Destination, list[dict[str, Any]]] = defaultdict(list)
-        while True:
-            try:
-                destination, timestamp, line = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            batches[destination].append({"timestamp": timestamp, "message": line})
-        for destination, events in batches.items():
-            for start in range(0, len(events), MAX_BATCH):
-                self._send(destination, events[start : start + MAX_BATCH])
+        self._shipper.flush()
 
     def _send(self, destination: Destination, events: list[dict[str, Any]]) -> None:
         account, region, group, stream = destination
