@@ -1,9 +1,11 @@
 """``LogShipper``: AWS WAF log records from the proxy / middleware to the web ACL's logging destination.
 
 The proxy runs outside the server, so it delivers the way any AWS client would, through the public APIs the
-logging configuration names: a CloudWatch Logs group (``aws-waf-logs-*``) gets PutLogEvents on a stream of this
-process (created on first use), an S3 bucket (``aws-waf-logs-*``) gets one gzipped object of newline-separated
-records per flush under AWS's key layout (``AWSLogs/<account>/WAFLogs/<region>/<acl>/YYYY/MM/DD/HH/mm/...``).
+logging configuration names: a CloudWatch Logs group (``aws-waf-logs-*``) gets PutLogEvents on the web ACL's
+stream (``REGION_ACLNAME_0``, AWS's naming, created when missing); an S3 bucket (``aws-waf-logs-*``) gets one
+gzipped object of newline-separated records per flush under AWS's key layout
+(``AWSLogs/<account>/WAFLogs/<region>/<acl>/YYYY/MM/DD/HH/mm/...``).
+
 ``emit`` only appends to a bounded queue (the request path never waits on delivery); a thread flushes every
 ``interval`` seconds. When delivery fails the batch is retried at the next flush, and records beyond
 ``max_queue`` are dropped (counted in ``dropped``) rather than growing without bound.
@@ -16,10 +18,8 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-import os
 import re
 import secrets
-import socket
 import threading
 import time
 from collections import deque
@@ -57,7 +57,8 @@ class LogShipper:
         self.max_queue = max_queue
         self.dropped = 0
         self.delivered = 0
-        self.stream = f"{socket.gethostname()}_{os.getpid()}_{secrets.token_hex(4)}"
+        region, _, name = self._acl_parts()
+        self.stream = f"{region}_{name}_0"  # AWS's <region>_<web-acl-name>_<n>, the stream the server writes too
         self._clients: dict[tuple[str, str], Any] = {}
         self._streams: set[tuple[str, str]] = set()
         self._stop = threading.Event()
@@ -152,8 +153,9 @@ class LogShipper:
     def _to_bucket(self, bucket: str, prefix: str, batch: list[dict[str, Any]]) -> None:
         acl_region, account, name = self._acl_parts()
         client = self._client("s3", acl_region)
-        at = datetime.fromtimestamp(time.time(), tz=UTC)
-        stem = f"{account}_waflogs_{acl_region}_{name}_{at:%Y%m%dT%H%MZ}_{secrets.token_hex(4)}.log.gz"
+        now = datetime.fromtimestamp(time.time(), tz=UTC)
+        at = now.replace(minute=now.minute - now.minute % 5)  # AWS's files sit on 5-minute boundaries
+        stem = f"{account}_waflogs_{acl_region}_{name}_{now:%Y%m%dT%H%MZ}_{secrets.token_hex(4)}.log.gz"
         key = f"AWSLogs/{account}/WAFLogs/{acl_region}/{name}/{at:%Y/%m/%d/%H/%M}/{stem}"
         if prefix:
             key = prefix.rstrip("/") + "/" + key
