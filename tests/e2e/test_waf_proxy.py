@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -378,3 +379,59 @@ def test_log_records_reach_the_cloudwatch_logs_destination(
     auth = [h for h in blocked["httpRequest"]["headers"] if h["name"].lower() == "authorization"]
     assert auth == [{"name": "authorization", "value": "REDACTED"}]
     assert records["/fine"]["action"] == "ALLOW"
+
+
+def test_samples_reach_get_sampled_requests(
+    server: ServerProcess, acl: dict[str, Any], upstream: str, start_proxy: Callable[..., Proxy]
+) -> None:
+    proxy = start_proxy(acl["summary"]["ARN"], upstream)
+    assert proxy.request("GET", "/admin/sampled", headers={"Authorization": "secret-token"})[0] == 403
+    assert proxy.request("GET", "/private/x", headers={"x-mark": "yes"})[0] == 403
+    waf = server.client("wafv2")
+    now = server.now()
+    window = {"StartTime": now - timedelta(minutes=5), "EndTime": now + timedelta(minutes=5)}
+
+    def sampled(metric: str) -> list[dict[str, Any]]:
+        return list(
+            waf.get_sampled_requests(
+                WebAclArn=acl["summary"]["ARN"], RuleMetricName=metric, Scope="REGIONAL", TimeWindow=window, MaxItems=10
+            )["SampledRequests"]
+        )
+
+    eventually(lambda: bool(sampled("block-admin")) and bool(sampled("mark")), timeout=8.0)
+    blocked = sampled("block-admin")[0]
+    assert blocked["Action"] == "BLOCK" and blocked["Request"]["URI"] == "/admin/sampled"
+    assert blocked["Request"]["ClientIP"] == "127.0.0.1" and blocked["ResponseCodeSent"] == 403
+    auth = [h for h in blocked["Request"]["Headers"] if h["Name"].lower() == "authorization"]
+    assert auth == [{"Name": "authorization", "Value": "REDACTED"}]
+    counted = sampled("mark")[0]  # the Count rule that labelled the request
+    assert (
+        counted["Action"] == "COUNT"
+        and {"Name": f"awswaf:{acl['summary']['ARN'].split(':')[4]}:webacl:{acl['summary']['Name']}:team:marked"}
+        in counted["Labels"]
+    )
+
+
+def test_samples_endpoint_refuses_unsigned_and_foreign_callers(server: ServerProcess, acl: dict[str, Any]) -> None:
+    import urllib3
+
+    body = json.dumps(
+        {"WebAclArn": acl["summary"]["ARN"], "Samples": [{"MetricName": "x", "Action": "ALLOW", "Request": {}}]}
+    ).encode()
+    http = urllib3.PoolManager()
+    resp = http.request("POST", server.endpoint + "/_strongroom/wafv2/samples", body=body)
+    assert resp.status == 403
+    # a user of the same account without wafv2:GetWebACL
+    iam = server.client("iam")
+    user = name("nosamples")
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    url = server.endpoint + "/_strongroom/wafv2/samples"
+    req = AWSRequest(method="POST", url=url, data=body, headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials(key["AccessKeyId"], key["SecretAccessKey"]), "wafv2", "us-east-1").add_auth(req)
+    resp = http.request("POST", url, body=body, headers=dict(req.headers.items()))
+    assert resp.status == 400 and b"AccessDeniedException" in resp.data, resp.data  # as GetWebACL answers it

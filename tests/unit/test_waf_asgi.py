@@ -341,3 +341,20 @@ def test_puzzle_image_is_a_png() -> None:
     image = puzzle.render("ACDEF", seed=1)
     assert image.startswith(b"\x89PNG\r\n\x1a\n") and len(image) > 500
     assert puzzle.render("ACDEF", seed=1) == image and puzzle.render("ACDEF", seed=2) != image
+
+
+def test_samples_reach_the_sample_sink(echo: Echo) -> None:
+    got: list[tuple[str, Any]] = []
+
+    class Sink:
+        def emit(self, arn: str, sample: Any) -> None:
+            got.append((arn, sample))
+
+    app = WafMiddleware(echo, ACL, ip_sets=SETS, sample_sink=Sink())
+    call(app, "/evil", headers=[("authorization", "secret")])
+    call(app, "/fine", headers=[("x-tag", "yes")])
+    assert [(s.metric_name, s.action) for _, s in got] == [("block-evil", "BLOCK"), ("m", "ALLOW"), ("tag", "COUNT")]
+    assert all(arn == ARN for arn, _ in got)
+    blocked = got[0][1]
+    assert blocked.request["URI"] == "/evil" and blocked.response_code == 403
+    assert {"Name": "authorization", "Value": "REDACTED"} in blocked.request["Headers"]

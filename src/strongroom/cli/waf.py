@@ -83,6 +83,7 @@ def _serve(args: argparse.Namespace, secret: bytes, sock: socket.socket | None) 
     from strongroom.wafproxy.forward import Forwarder
     from strongroom.wafproxy.logship import LogShipper
     from strongroom.wafproxy.remote import RemoteWebAcl
+    from strongroom.wafproxy.samples import SampleShipper
 
     host, port = args.listen
     listen_text = f"{host}:{port}"
@@ -105,9 +106,20 @@ def _serve(args: argparse.Namespace, secret: bytes, sock: socket.socket | None) 
     shipper = LogShipper(
         lambda: (source.snapshot() or _none()).logging_configuration, args.web_acl, endpoint_url=args.endpoint_url
     )
-    app = WafMiddleware(forwarder, source, log_sink=shipper, http_source_name="PROXY", http_source_id=listen_text)
+    # samples go to the server's internal endpoint: only a Strongroom endpoint has one
+    sampler = SampleShipper(args.endpoint_url, args.region or source.arn.region) if args.endpoint_url else None
+    app = WafMiddleware(
+        forwarder,
+        source,
+        log_sink=shipper,
+        sample_sink=sampler,
+        http_source_name="PROXY",
+        http_source_id=listen_text,
+    )
     source.start()
     shipper.start()
+    if sampler is not None:
+        sampler.start()
     log.info("waf proxy starting", extra={"listen": listen_text, "upstream": args.upstream, "web_acl": args.web_acl})
     try:
         config = uvicorn.Config(
@@ -128,6 +140,8 @@ def _serve(args: argparse.Namespace, secret: bytes, sock: socket.socket | None) 
     finally:
         source.close()
         shipper.close()
+        if sampler is not None:
+            sampler.close()
     return 0
 
 

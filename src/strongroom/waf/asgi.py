@@ -25,11 +25,19 @@ import secrets
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from strongroom.waf import puzzle, tokens
-from strongroom.waf.adapter import forwarded_headers, inspection_request, log_entry
+from strongroom.waf.adapter import (
+    Sample,
+    SampleGate,
+    SamplingPlan,
+    forwarded_headers,
+    inspection_request,
+    log_entry,
+    sample_request,
+)
 from strongroom.waf.decision import Decision
 from strongroom.waf.engine import WebAclEvaluator
 from strongroom.waf.managed import ManagedRulesProvider
@@ -56,6 +64,7 @@ class AclSnapshot:
     evaluator: WebAclEvaluator
     logging_configuration: Mapping[str, Any] | None = None
     logging_enabled: bool = True
+    sampling: SamplingPlan | None = None  # the metric names sampled (SampledRequestsEnabled); None: none
 
 
 class WebAclSource(Protocol):
@@ -69,6 +78,12 @@ class LogSink(Protocol):
     """Receives AWS WAF log records; must not block (queue them and ship elsewhere)."""
 
     def emit(self, record: dict[str, Any]) -> None: ...
+
+
+class SampleSink(Protocol):
+    """Receives sampled requests (``adapter.Sample``, weighted by ``SampleGate``); must not block."""
+
+    def emit(self, web_acl_arn: str, sample: Sample) -> None: ...
 
 
 def derive_token_key(secret: bytes, web_acl_arn: str) -> bytes:
@@ -128,7 +143,7 @@ class StaticWebAcl:
             token_secret=token_secret or secrets.token_bytes(32),
             resource_type=resource_type,
         )
-        self._snapshot = AclSnapshot(evaluator, logging_configuration)
+        self._snapshot = AclSnapshot(evaluator, logging_configuration, sampling=SamplingPlan.of(web_acl))
 
     def snapshot(self) -> AclSnapshot | None:
         return self._snapshot
@@ -197,6 +212,7 @@ class WafMiddleware:
         web_acl: WebAclSource | Mapping[str, Any],
         *,
         log_sink: LogSink | None = None,
+        sample_sink: SampleSink | None = None,
         http_source_name: str = "ASGI",
         http_source_id: str = "",
         endpoint: str = ENDPOINT,
@@ -208,6 +224,8 @@ class WafMiddleware:
         self.app = app
         self.source: WebAclSource = StaticWebAcl(web_acl, **static) if isinstance(web_acl, Mapping) else web_acl
         self.log_sink = log_sink
+        self.sample_sink = sample_sink
+        self.gate = SampleGate()
         self.http_source_name = http_source_name
         self.http_source_id = http_source_id
         self.endpoint = endpoint.rstrip("/")
@@ -258,6 +276,8 @@ class WafMiddleware:
         decision = evaluator.evaluate(request, now)
         if self.log_sink is not None and snap.logging_enabled:
             self._log(snap, decision, request, now)
+        if self.sample_sink is not None and snap.sampling is not None:
+            self._sample(snap.sampling, snap.evaluator.arn, decision, request, now)
         response = decision.response
         if response is not None:
             await _respond(send, response.status, response.headers, response.body, response.content_type)
@@ -286,6 +306,19 @@ class WafMiddleware:
                 self.log_sink.emit(record)
         except Exception:  # logging never fails a request
             log.exception("WAF log record failed")
+
+    def _sample(self, plan: SamplingPlan, arn: str, decision: Decision, request: WafRequest, now: float) -> None:
+        """As the API Gateway stage samples: the terminating rule's (or the ACL's) metric and every counting
+        rule's, where SampledRequestsEnabled, a bounded number per minute with weights for the rest."""
+        assert self.sample_sink is not None
+        samples = plan.samples(decision, {})
+        if not samples:
+            return
+        shown = sample_request(request)
+        for sample in samples:
+            weight = self.gate.weight(arn, sample.metric_name, now)
+            if weight:
+                self.sample_sink.emit(arn, replace(sample, request=shown, weight=weight))
 
     # --- the interstitial pages' endpoints ----------------------------------------------------------------
 

@@ -10,7 +10,7 @@ gzipped object of newline-separated records per flush under AWS's key layout
 ``interval`` seconds. When delivery fails the batch is retried at the next flush, and records beyond
 ``max_queue`` are dropped (counted in ``dropped``) rather than growing without bound.
 
-Sampled requests (GetSampledRequests) are not shipped: no public API writes them, see docs/waf.md.
+Sampled requests take another way (no public API writes them): ``samples.SampleShipper``.
 """
 
 from __future__ import annotations

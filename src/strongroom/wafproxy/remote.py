@@ -26,6 +26,7 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
+from strongroom.waf.adapter import SamplingPlan
 from strongroom.waf.asgi import AclSnapshot, build_evaluator
 from strongroom.waf.context import WafCompileError
 from strongroom.waf.managed import ManagedRulesProvider
@@ -193,7 +194,8 @@ class RemoteWebAcl:
                 resource_type=self.resource_type,
             )
             self.reloads += 1
-        self._snapshot = AclSnapshot(evaluator, logging_cfg, logging_enabled=logging_cfg is not None)
+        sampling = SamplingPlan.of(web_acl)
+        self._snapshot = AclSnapshot(evaluator, logging_cfg, logging_enabled=logging_cfg is not None, sampling=sampling)
         self._rules_stamp, self._logging_stamp = stamp, logging_stamp
         log.info("web ACL loaded", extra={"web_acl": self.web_acl_arn, "lock_token": lock})
         return True
