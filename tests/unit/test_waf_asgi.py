@@ -358,3 +358,10 @@ def test_samples_reach_the_sample_sink(echo: Echo) -> None:
     blocked = got[0][1]
     assert blocked.request["URI"] == "/evil" and blocked.response_code == 403
     assert {"Name": "authorization", "Value": "REDACTED"} in blocked.request["Headers"]
+
+
+def test_puzzles_are_rate_limited_per_client(echo: Echo) -> None:
+    app = WafMiddleware(echo, ACL, ip_sets=SETS, clock=lambda: 5_000.0)
+    statuses = [call(app, "/.aws-waf/captcha")[0] for _ in range(22)]
+    assert statuses[:20] == [200] * 20 and statuses[20:] == [429, 429]
+    assert call(app, "/.aws-waf/captcha", client="198.51.100.2")[0] == 200  # another client has its own bucket

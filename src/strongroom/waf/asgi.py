@@ -233,6 +233,7 @@ class WafMiddleware:
         self.clock = clock
         self.captcha_text = captcha_text
         self.ledger = puzzle.NonceLedger()
+        self.limiter = puzzle.IssueLimiter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -332,6 +333,10 @@ class WafMiddleware:
         now = self.clock()
         if key is None or not host:
             await _json(send, 400, {"error": "no token key or host"})
+            return
+        client = scope.get("client")
+        if not self.limiter.allow(client[0] if client else "", now):
+            await _json(send, 429, {"error": "too many attempts; wait a little"})
             return
         if method == "GET" and sub == "/challenge":
             made = puzzle.make_nonce(key, "challenge", host, now, difficulty=self.difficulty)
