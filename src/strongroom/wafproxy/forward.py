@@ -257,8 +257,14 @@ class Forwarder:
     ) -> tuple[_Conn, tuple[int, list[tuple[bytes, bytes]]]]:
         loop = asyncio.get_running_loop()
         for attempt in (0, 1):
-            reused = bool(self.idle)
-            conn = self.idle.pop() if reused else await self._connect()
+            conn = None
+            while self.idle and conn is None:
+                candidate = self.idle.pop()
+                if not candidate.closed:  # the upstream may have closed it while it sat idle
+                    conn = candidate
+            reused = conn is not None
+            if conn is None:
+                conn = await self._connect()
             future = conn.start(loop)
             assert conn.transport is not None
             if streaming:
