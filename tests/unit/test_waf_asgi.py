@@ -365,3 +365,37 @@ def test_puzzles_are_rate_limited_per_client(echo: Echo) -> None:
     statuses = [call(app, "/.aws-waf/captcha")[0] for _ in range(22)]
     assert statuses[:20] == [200] * 20 and statuses[20:] == [429, 429]
     assert call(app, "/.aws-waf/captcha", client="198.51.100.2")[0] == 200  # another client has its own bucket
+
+
+def test_websocket_upgrades_are_evaluated(echo: Echo) -> None:
+    opened: list[str] = []
+
+    async def ws_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        opened.append(scope["path"])
+        await receive()
+        await send({"type": "websocket.accept"})
+
+    app = WafMiddleware(ws_app, ACL, ip_sets=SETS)
+
+    def connect(path: str) -> list[dict[str, Any]]:
+        sent: list[dict[str, Any]] = []
+        scope = {
+            "type": "websocket",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "headers": [(b"host", b"app.example.com")],
+            "client": ("198.51.100.1", 1),
+        }
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "websocket.connect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        asyncio.run(app(scope, receive, send))
+        return sent
+
+    assert connect("/evil/ws") == [{"type": "websocket.close", "code": 1008}]
+    assert connect("/chat") == [{"type": "websocket.accept"}] and opened == ["/chat"]

@@ -236,6 +236,9 @@ class WafMiddleware:
         self.limiter = puzzle.IssueLimiter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -259,37 +262,54 @@ class WafMiddleware:
                 return
             body, body_length = prefix.data, prefix.length
             receive = _replaying(prefix.messages, receive)
+        request, decision = self._evaluate(snap, scope, scope["method"], body, body_length)
+        response = decision.response
+        if response is not None:
+            await _respond(send, response.status, response.headers, response.body, response.content_type)
+            return
+        await self.app(_with_inserted(scope, request, decision), receive, send)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The upgrade request is evaluated like any GET; a request the ACL does not allow is refused before the
+        handshake (the server answers 403, as ASGI specifies for a close before accept)."""
+        snap = self.source.snapshot()
+        allowed = False
+        if snap is not None:
+            request, decision = self._evaluate(snap, scope, "GET", b"", None)
+            allowed = decision.response is None
+            scope = _with_inserted(scope, request, decision)
+        if allowed:
+            await self.app(scope, receive, send)
+            return
+        message = await receive()
+        if message["type"] == "websocket.connect":
+            await send({"type": "websocket.close", "code": 1008})
+
+    def _evaluate(
+        self, snap: AclSnapshot, scope: Scope, method: str, body: bytes, body_length: int | None
+    ) -> tuple[WafRequest, Decision]:
+        """The engine's decision on this request, logged and sampled."""
         raw_path = scope.get("raw_path")
         client = scope.get("client")
         request = inspection_request(
-            scope["method"],
-            raw_path.decode("latin-1") if raw_path else path,
+            method,
+            raw_path.decode("latin-1") if raw_path else scope["path"],
             scope.get("query_string", b"").decode("latin-1"),
-            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers],
+            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
             body,
-            body_limit=evaluator.body_limit,
+            body_limit=snap.evaluator.body_limit,
             body_length=body_length,
             source_ip=client[0] if client else "0.0.0.0",
             http_version="HTTP/" + str(scope.get("http_version", "1.1")),
             request_id=uuid.uuid4().hex if self.log_sink is not None else "",
         )
         now = self.clock()
-        decision = evaluator.evaluate(request, now)
+        decision = snap.evaluator.evaluate(request, now)
         if self.log_sink is not None and snap.logging_enabled:
             self._log(snap, decision, request, now)
         if self.sample_sink is not None and snap.sampling is not None:
             self._sample(snap.sampling, snap.evaluator.arn, decision, request, now)
-        response = decision.response
-        if response is not None:
-            await _respond(send, response.status, response.headers, response.body, response.content_type)
-            return
-        if decision.inserted_headers:
-            scope = dict(scope)
-            scope["headers"] = [
-                (k.lower().encode("latin-1"), v.encode("latin-1"))
-                for k, v in forwarded_headers(request.headers, decision)
-            ]
-        await self.app(scope, receive, send)
+        return request, decision
 
     def _log(self, snap: AclSnapshot, decision: Decision, request: WafRequest, now: float) -> None:
         assert self.log_sink is not None
@@ -379,6 +399,17 @@ class WafMiddleware:
         token = tokens.issue_token(key, host, kind, now, previous)
         secure = "; Secure" if scope.get("scheme") == "https" else ""
         return f"{tokens.COOKIE}={token}; Path=/; SameSite=Lax; HttpOnly{secure}".encode()
+
+
+def _with_inserted(scope: Scope, request: WafRequest, decision: Decision) -> Scope:
+    """The scope the app gets: the inserted x-amzn-waf-* headers replace any the client sent under those names."""
+    if decision.response is not None or not decision.inserted_headers:
+        return scope
+    scope = dict(scope)
+    scope["headers"] = [
+        (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in forwarded_headers(request.headers, decision)
+    ]
+    return scope
 
 
 async def _read_json(receive: Receive) -> dict[str, Any] | None:
