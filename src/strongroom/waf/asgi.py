@@ -335,10 +335,11 @@ class WafMiddleware:
         samples = plan.samples(decision, {})
         if not samples:
             return
-        shown = sample_request(request)
+        shown: dict[str, Any] | None = None  # built only for a sample the gate keeps: most are thinned away
         for sample in samples:
             weight = self.gate.weight(arn, sample.metric_name, now)
             if weight:
+                shown = shown or sample_request(request)
                 self.sample_sink.emit(arn, replace(sample, request=shown, weight=weight))
 
     # --- the interstitial pages' endpoints ----------------------------------------------------------------
