@@ -248,7 +248,7 @@ def test_proxy_enforces_and_follows_changes(
         "POST", "/created/x?a=1&b=%20", payload, {"Content-Type": "application/json", "X-Custom": "v1"}
     )
     seen = json.loads(body)
-    assert status == 201 and headers["x-upstream"] == "echo"
+    assert status == 201 and headers["x-upstream"] == "echo" and "date" in headers
     assert seen["method"] == "POST" and seen["path"] == "/created/x?a=1&b=%20" and seen["body"] == payload.decode()
     assert seen["headers"]["x-custom"] == "v1" and seen["headers"]["x-forwarded-for"] == "127.0.0.1"
     assert seen["headers"]["host"] == f"127.0.0.1:{proxy.port}"

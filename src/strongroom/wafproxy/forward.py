@@ -309,7 +309,8 @@ class Forwarder:
 
     async def _relay(self, scope: Scope, conn: _Conn, reply: tuple[int, list[tuple[bytes, bytes]]], send: Send) -> None:
         status, upstream_headers = reply
-        drop = set(HOP_BY_HOP)
+        # uvicorn adds its own Date (to every answer, the WAF's included): the upstream's would make two
+        drop = set(HOP_BY_HOP) | {b"date"}
         for k, v in upstream_headers:
             if k == b"connection":
                 drop.update(t.strip().lower() for t in v.split(b","))
