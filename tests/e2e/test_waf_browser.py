@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +16,10 @@ import uvicorn
 
 from strongroom.waf import tokens
 from strongroom.waf.asgi import WafMiddleware, derive_token_key
-from tests.support.server import free_port
+from tests.e2e.waf_support import name, start_proxy, upstream
+from tests.support.server import ServerProcess, free_port
+
+__all__ = ["start_proxy", "upstream"]  # fixtures
 
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -193,3 +196,21 @@ def test_forged_and_foreign_tokens_are_refused(site: Site, page: Any, case: str)
     page.context.clear_cookies()
     page.context.add_cookies([{"name": tokens.COOKIE, "value": good, "url": site.base}])
     assert page.goto(site.base + "/captcha/form").status == 200  # the control: a genuine token passes
+
+
+def test_challenge_through_the_proxy(
+    server: ServerProcess, upstream: str, start_proxy: Callable[..., Any], page: Any
+) -> None:
+    """The same pages through `strongroom waf proxy`, its web ACL made with boto3 on the server."""
+    waf = server.client("wafv2")
+    rules = [{**r, "VisibilityConfig": {**VIS, "MetricName": r["Name"]}} for r in ACL["Rules"]]
+    made = waf.create_web_acl(
+        Name=name("browser"), Scope="REGIONAL", DefaultAction={"Allow": {}}, VisibilityConfig=VIS, Rules=rules
+    )["Summary"]
+    proxy = start_proxy(made["ARN"], upstream)
+    base = f"http://127.0.0.1:{proxy.port}"
+    response = page.goto(base + "/challenge/through-proxy")
+    assert response.status == 202
+    page.wait_for_function("document.body.innerText.includes('/challenge/through-proxy')", timeout=20_000)
+    assert token_cookie(page) is not None  # the echo upstream answered: the page solved the challenge
+    assert page.goto(base + "/captcha/x").status == 405  # a challenge solve does not count as a CAPTCHA
