@@ -399,3 +399,23 @@ def test_websocket_upgrades_are_evaluated(echo: Echo) -> None:
 
     assert connect("/evil/ws") == [{"type": "websocket.close", "code": 1008}]
     assert connect("/chat") == [{"type": "websocket.accept"}] and opened == ["/chat"]
+
+
+def test_interstitial_answers_without_asgi() -> None:
+    from strongroom.waf.interstitial import Interstitials
+
+    pages = Interstitials(difficulty=4, captcha_text=lambda: "ACDEF")
+    key = b"k" * 32
+
+    def answer(method: str, sub: str, body: bytes | None = b"", host: str = "a.example:8443") -> Any:
+        return pages.answer(
+            key, method, sub, host=host, client_ip="192.0.2.1", body=body, cookies=[], https=True, now=1e6
+        )
+
+    nonce = answer("GET", "/captcha").body["nonce"]
+    ok = answer("POST", "/captcha/verify", json.dumps({"nonce": nonce, "answer": "acdef"}).encode())
+    assert ok.status == 200 and ok.headers[0][1].endswith("HttpOnly; Secure")
+    assert answer("POST", "/captcha/verify", None).status == 403  # a body too large to read
+    assert answer("POST", "/captcha/verify", b"[1]").status == 403
+    assert answer("GET", "/challenge", host="").status == 400
+    assert answer("DELETE", "/captcha").status == 404

@@ -16,10 +16,8 @@ loop: it is CPU work of tens of microseconds, which a hand-off to a thread would
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import json
 import logging
 import secrets
 import time
@@ -28,7 +26,7 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from strongroom.waf import puzzle, tokens
+from strongroom.waf import puzzle
 from strongroom.waf.adapter import (
     Sample,
     SampleGate,
@@ -40,6 +38,7 @@ from strongroom.waf.adapter import (
 )
 from strongroom.waf.decision import Decision
 from strongroom.waf.engine import WebAclEvaluator
+from strongroom.waf.interstitial import MAX_BODY, Interstitials
 from strongroom.waf.managed import ManagedRulesProvider
 from strongroom.waf.ratelimit import InMemoryRateCounter, RateCounterStore
 from strongroom.waf.request import WafRequest
@@ -53,7 +52,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 log = logging.getLogger("strongroom.waf")
 
 ENDPOINT = "/.aws-waf"  # the interstitial pages' data-waf-endpoint default
-_MAX_VERIFY_BODY = 4096
 
 
 @dataclass(frozen=True)
@@ -229,11 +227,8 @@ class WafMiddleware:
         self.http_source_name = http_source_name
         self.http_source_id = http_source_id
         self.endpoint = endpoint.rstrip("/")
-        self.difficulty = challenge_difficulty
         self.clock = clock
-        self.captcha_text = captcha_text
-        self.ledger = puzzle.NonceLedger()
-        self.limiter = puzzle.IssueLimiter()
+        self.interstitials = Interstitials(challenge_difficulty, captcha_text)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -347,59 +342,34 @@ class WafMiddleware:
     async def _interstitial(
         self, evaluator: WebAclEvaluator, scope: Scope, receive: Receive, send: Send, sub: str
     ) -> None:
-        method = scope["method"]
         headers: list[tuple[bytes, bytes]] = scope["headers"]
-        host = (_header_value(headers, b"host") or b"").decode("latin-1").split(":", 1)[0].lower()
-        key = evaluator.token_key
-        now = self.clock()
-        if key is None or not host:
-            await _json(send, 400, {"error": "no token key or host"})
-            return
-        client = scope.get("client")
-        if not self.limiter.allow(client[0] if client else "", now):
-            await _json(send, 429, {"error": "too many attempts; wait a little"})
-            return
-        if method == "GET" and sub == "/challenge":
-            made = puzzle.make_nonce(key, "challenge", host, now, difficulty=self.difficulty)
-            await _json(send, 200, {"nonce": made, "difficulty": self.difficulty})
-            return
-        if method == "GET" and sub == "/captcha":
-            text = self.captcha_text()
-            made = puzzle.make_nonce(key, "captcha", host, now, answer=text)
-            image = "data:image/png;base64," + base64.b64encode(puzzle.render(text)).decode()
-            await _json(send, 200, {"nonce": made, "image": image})
-            return
-        if method == "POST" and sub in ("/challenge/verify", "/captcha/verify"):
-            kind = sub.split("/")[1]
-            payload = await _read_json(receive)
-            nonce_text = str(payload.get("nonce", "")) if payload else ""
-            nonce = puzzle.read_nonce(key, nonce_text, kind, host, now)
-            if nonce is None or payload is None:
-                await _json(send, 403, {"error": "invalid or expired puzzle"})
-                return
-            if kind == "challenge":
-                ok = puzzle.work_done(nonce_text, str(payload.get("solution", "")), nonce.difficulty)
-            else:
-                ok = puzzle.answer_correct(key, nonce, str(payload.get("answer", "")))
-            if not self.ledger.spend(nonce.nonce_id, now) or not ok:
-                await _json(send, 403, {"error": "wrong answer" if kind == "captcha" else "invalid solution"})
-                return
-            await _json(send, 200, {"ok": True}, [(b"set-cookie", self._cookie(key, scope, host, kind, now))])
-            return
-        await _json(send, 404, {"error": "not found"})
-
-    def _cookie(self, key: bytes, scope: Scope, host: str, kind: str, now: float) -> bytes:
-        previous = None
-        for raw in (v for k, v in scope["headers"] if k.lower() == b"cookie"):
+        body = await _read_small(receive) if scope["method"] == "POST" else b""
+        cookies = []
+        for raw in (v for k, v in headers if k == b"cookie"):
             for part in raw.decode("latin-1").split(";"):
                 name, _, value = part.strip().partition("=")
-                if name == tokens.COOKIE:
-                    info = tokens.read_token(key, value)
-                    if info is not None and info.domain == host:
-                        previous = info  # keep the other kind's solve time
-        token = tokens.issue_token(key, host, kind, now, previous)
-        secure = "; Secure" if scope.get("scheme") == "https" else ""
-        return f"{tokens.COOKIE}={token}; Path=/; SameSite=Lax; HttpOnly{secure}".encode()
+                cookies.append((name, value))
+        client = scope.get("client")
+        answer = self.interstitials.answer(
+            evaluator.token_key,
+            scope["method"],
+            sub,
+            host=(_header_value(headers, b"host") or b"").decode("latin-1"),
+            client_ip=client[0] if client else "",
+            body=body,
+            cookies=cookies,
+            https=scope.get("scheme") == "https",
+            now=self.clock(),
+        )
+        payload = answer.json()
+        out = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(payload)).encode()),
+            (b"cache-control", b"no-store"),
+            *((n.encode("latin-1"), v.encode("latin-1")) for n, v in answer.headers),
+        ]
+        await send({"type": "http.response.start", "status": answer.status, "headers": out})
+        await send({"type": "http.response.body", "body": payload})
 
 
 def _with_inserted(scope: Scope, request: WafRequest, decision: Decision) -> Scope:
@@ -413,7 +383,8 @@ def _with_inserted(scope: Scope, request: WafRequest, decision: Decision) -> Sco
     return scope
 
 
-async def _read_json(receive: Receive) -> dict[str, Any] | None:
+async def _read_small(receive: Receive) -> bytes | None:
+    """A verification body: small, or None (too large, or the client went away)."""
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -422,28 +393,11 @@ async def _read_json(receive: Receive) -> dict[str, Any] | None:
             return None
         piece = message.get("body", b"")
         size += len(piece)
-        if size > _MAX_VERIFY_BODY:
+        if size > MAX_BODY:
             return None
         chunks.append(piece)
         if not message.get("more_body", False):
-            break
-    try:
-        data = json.loads(b"".join(chunks) or b"{}")
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
-
-
-async def _json(send: Send, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]] | None = None) -> None:
-    payload = json.dumps(body).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(payload)).encode()),
-        (b"cache-control", b"no-store"),
-        *(extra or []),
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
+            return b"".join(chunks)
 
 
 async def _respond(send: Send, status: int, headers: list[tuple[str, str]], body: bytes, content_type: str) -> None:
