@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs: a PostgreSQL server (started privately by the tests),
-# SoftHSM2 (a PKCS#11 token for the HSM seal and custom key stores) and OpenSC's pkcs11-tool.
+# SoftHSM2 (a PKCS#11 token for the HSM seal and custom key stores), OpenSC's pkcs11-tool, and Chromium
+# (Playwright drives it through executable_path; no browser is downloaded).
 #
 # `--runtime`: only what the server itself needs at run time: Debian's libmodsecurity3, whose libmodsecurity.so.3
 # exports libinjection's C entry points (the WAF's SqliMatch / XssMatch; see docs/waf-engine.md).
@@ -19,6 +20,7 @@ else
   command -v softhsm2-util >/dev/null || need+=(softhsm2)
   command -v pkcs11-tool >/dev/null || need+=(opensc)
   command -v openssl >/dev/null || need+=(openssl)  # interop tests verify signatures and chains with it
+  command -v chromium >/dev/null || need+=(chromium)  # the WAF CAPTCHA / Challenge pages, driven by Playwright
   command -v npm >/dev/null || need+=(npm)  # the access-control differential test installs its oracle with npm
 fi
 if [ ${#need[@]} -eq 0 ]; then

@@ -1,4 +1,4 @@
-"""``strongroom init | server | status``."""
+"""``strongroom init | server | status`` (and the subcommands registered from this package)."""
 
 from __future__ import annotations
 
@@ -319,6 +319,9 @@ def build_parser() -> argparse.ArgumentParser:
     register_secrets(sub, common)
 
     from strongroom.cli.s3 import register as register_s3
+    from strongroom.cli.waf import register as register_waf
+
+    register_waf(sub, common)
 
     register_s3(sub, common)
 

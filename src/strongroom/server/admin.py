@@ -15,6 +15,8 @@ from strongroom.iam.model import access_keys, accounts
 from strongroom.keyring.unseal import handle_unseal
 from strongroom.protocol.http import HttpRequest, HttpResponse
 from strongroom.scheduler.jobs import advance_clock
+from strongroom.server.waf_samples import PATH as WAF_SAMPLES
+from strongroom.server.waf_samples import handle_waf_samples
 from strongroom.services.acm_pca.http import handle_pca_http
 from strongroom.services.lambda_.code_url import serve_code
 from strongroom.store.schema import all_tables
@@ -55,6 +57,8 @@ def handle_admin(runtime: Runtime, request: HttpRequest, ready: bool) -> HttpRes
         return handle_pca_http(runtime, request)
     if path.startswith("lambda/code/"):
         return serve_code(runtime, request, path)
+    if path == WAF_SAMPLES and request.method == "POST":
+        return handle_waf_samples(runtime, request)  # SigV4-signed: samples from the WAF proxy / middleware
     if not runtime.config.test_mode:
         return NOT_FOUND
     if path == "clock" and request.method == "POST":

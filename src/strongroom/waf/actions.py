@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from importlib import resources
 from typing import Any
 
@@ -76,7 +77,7 @@ def apply_action(
             decision.captcha_required = True
         else:
             decision.challenge_required = True
-        page = template(f"{low}.html").replace("{domain}", ctx.request.host)
+        page = template(f"{low}.html").replace("{domain}", html.escape(ctx.request.host))  # Host is client input
         status = 405 if low == "captcha" else 202
         return ActionOutcome(
             kind.upper(), True, Response(status, [("x-amzn-waf-action", low)], page.encode(), "text/html")

@@ -55,16 +55,19 @@ def inspection_request(
     country_resolver: Callable[[str], str | None] | None = None,
     region_resolver: Callable[[str], str | None] | None = None,
     asn_resolver: Callable[[str], int | None] | None = None,
+    body_length: int | None = None,
 ) -> WafRequest:
     """The request as the engine inspects it: only the first ``body_limit`` bytes of the body travel, with the
-    original length (AWS forwards at most the inspection limit to WAF; the rest is oversize handling's business)."""
+    original length (AWS forwards at most the inspection limit to WAF; the rest is oversize handling's business).
+    ``body_length``: the whole body's length when ``body`` is only its first part (a streaming enforcement point
+    reads no further than the limit)."""
     return WafRequest(
         method=method.upper(),
         uri_path=uri_path or "/",
         query_string=query_string,
         headers=tuple((str(k), str(v)) for k, v in headers),
         body=body[:body_limit],
-        body_length=len(body),
+        body_length=len(body) if body_length is None else body_length,
         source_ip=source_ip or "127.0.0.1",
         http_version=http_version,
         uri_fragment=uri_fragment,

@@ -177,7 +177,7 @@ class _Decoder:
         if kind in ("integer", "long", "short", "byte"):
             if not _INTEGER.fullmatch(text.strip()):
                 raise _invalid(f"Value {text[:64]!r} for parameter {path} is not a valid integer")
-            return int(text)
+            return int(text.strip())  # str.strip also drops \x1c-\x1f, which int() refuses
         if kind in ("float", "double"):
             try:
                 number = float(text)

@@ -1,0 +1,114 @@
+"""``SampleShipper``: sampled requests from the proxy / middleware to the server, for GetSampledRequests.
+
+No public API writes samples, so they go to the server's one internal endpoint, ``POST
+/_strongroom/wafv2/samples`` (``server/waf_samples.py``), SigV4-signed with the same credentials the web ACL is read
+with; the server authorizes it as ``wafv2:GetWebACL`` on the ACL. ``emit`` only queues (bounded); a thread posts
+the queue every ``interval`` seconds in batches. A failed post is logged and its batch dropped: samples are a
+bounded statistical view (``SampleGate`` already thins them), not a ledger.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import deque
+from dataclasses import asdict
+from typing import Any
+
+import boto3
+import urllib3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+
+from strongroom.waf.adapter import Sample
+
+log = logging.getLogger("strongroom.wafproxy")
+
+PATH = "/_strongroom/wafv2/samples"
+_BATCH = 200
+
+
+def sample_document(sample: Sample) -> dict[str, Any]:
+    raw = asdict(sample)
+    doc: dict[str, Any] = {
+        "MetricName": raw["metric_name"],
+        "Action": raw["action"],
+        "Request": raw["request"],
+        "Labels": list(raw["labels"]),
+        "Weight": raw["weight"],
+    }
+    if raw["rule_name_within_rule_group"]:
+        doc["RuleNameWithinRuleGroup"] = raw["rule_name_within_rule_group"]
+    if raw["response_code"] is not None:
+        doc["ResponseCodeSent"] = raw["response_code"]
+    return doc
+
+
+class SampleShipper:
+    """A ``SampleSink`` posting to ``endpoint_url`` (the Strongroom server)."""
+
+    def __init__(
+        self, endpoint_url: str, region: str, *, interval: float = 1.0, max_queue: int = 20_000, session: Any = None
+    ) -> None:
+        self.url = endpoint_url.rstrip("/") + PATH
+        self.region = region
+        self.interval = interval
+        self.max_queue = max_queue
+        self.session = session or boto3.session.Session()
+        self.http = urllib3.PoolManager(maxsize=1, retries=False, timeout=urllib3.Timeout(connect=2, read=10))
+        self.queue: deque[tuple[str, Sample]] = deque()
+        self.dropped = 0
+        self.recorded = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def emit(self, web_acl_arn: str, sample: Sample) -> None:
+        if len(self.queue) >= self.max_queue:
+            self.dropped += 1
+            return
+        self.queue.append((web_acl_arn, sample))
+
+    def start(self) -> SampleShipper:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="waf-sample-shipper", daemon=True)
+            self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self.flush()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.flush()
+            except Exception:  # a failed post must not end the thread
+                log.exception("WAF sample delivery failed")
+
+    def flush(self) -> int:
+        sent = 0
+        while self.queue:
+            batch: dict[str, list[dict[str, Any]]] = {}
+            for _ in range(min(_BATCH, len(self.queue))):
+                arn, sample = self.queue.popleft()
+                batch.setdefault(arn, []).append(sample_document(sample))
+            for arn, docs in batch.items():
+                self._post(arn, docs)
+                sent += len(docs)
+        return sent
+
+    def _post(self, arn: str, docs: list[dict[str, Any]]) -> None:
+        body = json.dumps({"WebAclArn": arn, "Samples": docs}).encode()
+        credentials = self.session.get_credentials()
+        if credentials is None:
+            raise RuntimeError("no AWS credentials to sign WAF samples with")
+        request = AWSRequest(method="POST", url=self.url, data=body, headers={"Content-Type": "application/json"})
+        SigV4Auth(credentials.get_frozen_credentials(), "wafv2", self.region).add_auth(request)
+        response = self.http.request("POST", self.url, body=body, headers=dict(request.headers.items()))
+        if response.status != 200:
+            raise RuntimeError(f"the server refused {len(docs)} samples: {response.status} {response.data[:300]!r}")
+        self.recorded += len(docs)
