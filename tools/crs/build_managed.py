@@ -283,7 +283,9 @@ def link_statements(rule: SecRule, rules_dir: Path, inherit: list[Target] | None
             return {}, note
 
         def make(field: dict, tts: list[str]) -> dict:
-            return {"RegexMatchStatement": {"RegexString": regex, "FieldToMatch": field, "TextTransformations": _tts(tts)}}
+            return {
+                "RegexMatchStatement": {"RegexString": regex, "FieldToMatch": field, "TextTransformations": _tts(tts)}
+            }
 
     tgts: list[Target] = []
     for v in rule.variables:
@@ -429,7 +431,9 @@ def custom_statements(rules_dir: Path, setup: Path) -> dict[str, list[dict]]:
     ext_line = next(ln for ln in setup.read_text().splitlines() if "tx.restricted_extensions=" in ln)
     exts = [e.strip("./") for e in ext_line.split("=", 1)[1].strip("'\"").split() if e.strip("./")]
     ext_rx = r"(?i)\.(?:" + "|".join(re.escape(e) for e in sorted(set(exts))) + r")$"
-    ssrf = r"(?i)(?:169\.254\.169\.254|\[?fd00:ec2::254\]?|2852039166|0xa9fea9fe|0251\.0376\.0251\.0376|169\.254\.170\.2)"
+    ssrf = (
+        r"(?i)(?:169\.254\.169\.254|\[?fd00:ec2::254\]?|2852039166|0xa9fea9fe|0251\.0376\.0251\.0376|169\.254\.170\.2)"
+    )
     log4j = r"(?i)\$\{(?:[^}]*\$\{|\s*(?:jndi|j\}|lower:|upper:|env:|sys:|date:|::-)|[^}]*:(?:ldaps?|rmi|dns|iiop|corba|nds|nis|https?)://)"
     restricted = load_data(rules_dir, "restricted-files.data") + load_data(rules_dir, "scanners-urls.data")
     dec_uni, low = ["URL_DECODE_UNI"], ["URL_DECODE_UNI", "LOWERCASE"]
@@ -472,15 +476,27 @@ def custom_statements(rules_dir: Path, setup: Path) -> dict[str, list[dict]]:
         "Log4JRCE_URIPATH": [_rx(log4j, URIPATH, low)],
         "Log4JRCE_HEADER": [_rx(log4j, _headers("VALUE"), low)],
         "WordPressExploitableCommands_QUERYSTRING": [
-            _rx(r"(?i)(?:^|&)(?:action|do)=(?:do-reset-wordpress|delete-plugin|install-plugin|upload-plugin|"
-                r"add-user|createuser|reset_password)\b", QSTRING, dec_uni)
+            _rx(
+                r"(?i)(?:^|&)(?:action|do)=(?:do-reset-wordpress|delete-plugin|install-plugin|upload-plugin|"
+                r"add-user|createuser|reset_password)\b",
+                QSTRING,
+                dec_uni,
+            )
         ],
         "WordPressExploitablePaths_URIPATH": [
-            _rx(r"(?i)/(?:xmlrpc\.php|wp-config\.php|wp-admin/(?:install|setup-config)\.php|wp-content/debug\.log)",
-                URIPATH, dec_uni)
+            _rx(
+                r"(?i)/(?:xmlrpc\.php|wp-config\.php|wp-admin/(?:install|setup-config)\.php|wp-content/debug\.log)",
+                URIPATH,
+                dec_uni,
+            )
         ],
-        "AdminProtection_URIPATH": [_rx(r"(?i)^/(?:admin|administrator|wp-admin|phpmyadmin|manager/html)(?:/|$)",
-                                        URIPATH, ["URL_DECODE_UNI", "NORMALIZE_PATH"])],
+        "AdminProtection_URIPATH": [
+            _rx(
+                r"(?i)^/(?:admin|administrator|wp-admin|phpmyadmin|manager/html)(?:/|$)",
+                URIPATH,
+                ["URL_DECODE_UNI", "NORMALIZE_PATH"],
+            )
+        ],
     }
 
 

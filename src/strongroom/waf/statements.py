@@ -236,6 +236,10 @@ def _regex_set(patterns: tuple[str, ...]) -> Any:
     return rset
 
 
+def _regex_test(rx: Any) -> Callable[[bytes], bool]:
+    return lambda d: rx.search(d) is not None
+
+
 def _merge_regex_matches(stmts: list[dict]) -> list[Predicate]:
     """Regex matches in one Or on the same field and transformations run as one RE2 set: the transformed value
     is scanned once for all of them (the managed groups' CRS patterns depend on this)."""
@@ -248,8 +252,7 @@ def _merge_regex_matches(stmts: list[dict]) -> list[Predicate]:
     out: list[Predicate] = []
     for specs in by_field.values():
         if len(specs) == 1:
-            rx = compile_regex(specs[0]["RegexString"])
-            out.append(_inspect(specs[0], lambda d, rx=rx: rx.search(d) is not None, "REGEX"))
+            out.append(_inspect(specs[0], _regex_test(compile_regex(specs[0]["RegexString"])), "REGEX"))
             continue
         rset = _regex_set(tuple(spec["RegexString"] for spec in specs))
         out.append(_inspect(specs[0], _set_test(rset), "REGEX"))
