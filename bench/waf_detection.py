@@ -1,6 +1,6 @@
 """Detection and evaluation time of the AWS managed rule groups (CRS-derived) replayed in process.
 
-    PYTHONPATH=src python -m bench.waf_detection [corpus-dir]
+    PYTHONPATH=src python -m bench.waf_detection [corpus-dir]     (or STRONGROOM_CRS_CORPUS=corpus-dir)
 
 A web ACL with Common + SQLi + KnownBadInputs + Linux + Unix + PHP at default settings (the issue's target set)
 evaluates every case of the OWASP CRS 3.3.4 regression corpus (bench/crs_corpus.py) and the benign corpus
@@ -16,6 +16,7 @@ cases set on purpose, are kept).
 from __future__ import annotations
 
 import dataclasses
+import os
 import statistics
 import sys
 import time
@@ -26,7 +27,9 @@ from bench.crs_corpus import CrsCase, load_cases, to_waf_request
 from bench.waf_benign import benign_requests
 from strongroom.waf import WafRequest, WebAclEvaluator
 
-DEFAULT_CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "crs-3.3.4-regression"
+# The corpus is not part of the repository (tests/data/crs-sample/ holds a sample): name its directory as the
+# argument or in STRONGROOM_CRS_CORPUS.
+CORPUS_ENV = "STRONGROOM_CRS_CORPUS"
 GROUPS = (
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesSQLiRuleSet",
@@ -150,8 +153,9 @@ def report(res: Result) -> str:
 
 
 def main(argv: list[str]) -> int:
-    root = Path(argv[1]) if len(argv) > 1 else DEFAULT_CORPUS
-    if not root.is_dir():
+    given = argv[1] if len(argv) > 1 else os.environ.get(CORPUS_ENV, "")
+    root = Path(given) if given else None
+    if root is None or not root.is_dir():
         print(f"CRS regression corpus not found at {root}: skipping the detection benchmark")
         return 0
     res = run(load_cases(root), benign_requests())
