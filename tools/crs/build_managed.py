@@ -83,6 +83,11 @@ def _headers(scope: str) -> dict:
     return {"Headers": {"MatchPattern": {"All": {}}, "MatchScope": scope, "OversizeHandling": "CONTINUE"}}
 
 
+def _args(source: str, scope: str) -> dict:
+    # engine-internal field (waf/managed_fields.py): ModSecurity's ARGS / ARGS_NAMES, one value per argument
+    return {"ManagedArgs": {"Source": source, "Scope": scope}}
+
+
 # (class, field, transformations applied before CRS's own: the request parser's decoding in ModSecurity)
 Target = tuple[str, dict, tuple[str, ...]]
 
@@ -93,15 +98,17 @@ def targets(variable: str) -> list[Target]:
         return []
     dec = ("URL_DECODE_UNI",)
     if name == "ARGS":
-        return [("QUERYARGUMENTS", QARGS, dec), ("BODY", ARGS_BODY, dec)]
+        return [("QUERYARGUMENTS", _args("QUERY", "VALUE"), dec), ("BODY", _args("BODY", "VALUE"), dec)]
     if name == "ARGS_NAMES":
-        return [("QUERYARGUMENTS", QSTRING, dec), ("BODY", ARGS_BODY, dec)]
+        return [("QUERYARGUMENTS", _args("QUERY", "KEY"), dec), ("BODY", _args("BODY", "KEY"), dec)]
     if name == "ARGS_GET":
-        return [("QUERYARGUMENTS", QARGS, dec)]
+        return [("QUERYARGUMENTS", _args("QUERY", "VALUE"), dec)]
     if name == "ARGS_GET_NAMES":
-        return [("QUERYARGUMENTS", QSTRING, dec)]
-    if name in ("ARGS_POST", "ARGS_POST_NAMES", "XML", "FILES", "FILES_NAMES", "MULTIPART_PART_HEADERS"):
-        return [("BODY", ARGS_BODY, dec)]
+        return [("QUERYARGUMENTS", _args("QUERY", "KEY"), dec)]
+    if name in ("ARGS_POST", "XML", "FILES", "FILES_NAMES", "MULTIPART_PART_HEADERS"):
+        return [("BODY", _args("BODY", "VALUE"), dec)]
+    if name == "ARGS_POST_NAMES":
+        return [("BODY", _args("BODY", "KEY"), dec)]
     if name == "REQUEST_BODY":
         return [("BODY", BODY, ())]
     if name == "REQUEST_COOKIES":
@@ -293,6 +300,7 @@ def link_statements(rule: SecRule, rules_dir: Path, inherit: list[Target] | None
             tgts += inherit
         else:
             tgts += targets(v)
+    tgts = _merge_scopes(tgts)
     out: dict[str, list] = {}
     seen: set[str] = set()
     for cls, field, prefix in tgts:
@@ -306,6 +314,22 @@ def link_statements(rule: SecRule, rules_dir: Path, inherit: list[Target] | None
     if not out:
         return {}, "no AWS field for " + "|".join(rule.variables)
     return out, note
+
+
+def _merge_scopes(tgts: list[Target]) -> list[Target]:
+    """ARGS and ARGS_NAMES of one source inspected with one ALL-scope field instead of two passes."""
+    scopes: dict[tuple[str, str], set[str]] = {}
+    for cls, field, _prefix in tgts:
+        if "ManagedArgs" in field:
+            scopes.setdefault((cls, field["ManagedArgs"]["Source"]), set()).add(field["ManagedArgs"]["Scope"])
+    out: list[Target] = []
+    for cls, field, prefix in tgts:
+        if "ManagedArgs" in field:
+            src = field["ManagedArgs"]["Source"]
+            both = {"KEY", "VALUE"} <= scopes[(cls, src)]
+            field = _args(src, "ALL" if both else field["ManagedArgs"]["Scope"])
+        out.append((cls, field, prefix))
+    return out
 
 
 def _and(stmts: list[dict]) -> dict:
@@ -354,7 +378,7 @@ def rule_statements(rule: SecRule, rules_dir: Path) -> tuple[dict[str, list[dict
 
 def _prefix(field: dict) -> tuple[str, ...]:
     # the decoding the first link's field got (ModSecurity's parser): chained links inspect the same value
-    if "AllQueryArguments" in field or "Body" in field or "JsonBody" in field or "QueryString" in field:
+    if any(k in field for k in ("AllQueryArguments", "Body", "JsonBody", "QueryString", "ManagedArgs")):
         return ("URL_DECODE_UNI",)
     return ("URL_DECODE",) if "UriPath" in field else ()
 

@@ -58,15 +58,35 @@ def _inspect(spec: dict, test: Callable[[bytes], bool], detail: str) -> Predicat
     extract = compile_field(field_spec)
     chain = transforms.compile_transforms(spec.get("TextTransformations", []))
     location = next(iter(field_spec))
-    cache_key = json.dumps([field_spec, [t.__name__ for t in chain]], sort_keys=True, default=str)
+    # Cache keys for the raw field and for each prefix of the chain: rules that share a field and a leading run of
+    # transformations (the managed groups' CRS rules mostly start with URL_DECODE_UNI) extract and decode once.
+    field_key = json.dumps(field_spec, sort_keys=True, default=str)
+    step_keys = [field_key + "|" + ",".join(t.__name__ for t in chain[: i + 1]) for i in range(len(chain))]
 
     def values_of(ctx: Ctx) -> list[bytes] | bool:
-        got = ctx.transformed.get(cache_key)
-        if got is None:
-            raw = extract(ctx.request, ctx.body_limit)
-            got = raw if isinstance(raw, bool) else [transforms.apply(chain, v) for v in raw]
-            ctx.transformed[cache_key] = got
-        return got
+        cache = ctx.transformed
+        final = step_keys[-1] if step_keys else field_key
+        got = cache.get(final)
+        if got is not None:
+            return got
+        start = len(step_keys) - 1
+        while start >= 0 and step_keys[start] not in cache:
+            start -= 1
+        if start >= 0:
+            vals = cache[step_keys[start]]
+        else:
+            vals = cache.get(field_key)
+            if vals is None:
+                vals = extract(ctx.request, ctx.body_limit)
+                cache[field_key] = vals
+        if isinstance(vals, bool):
+            cache[final] = vals
+            return vals
+        for i in range(start + 1, len(chain)):
+            fn = chain[i]
+            vals = [fn(v) for v in vals]
+            cache[step_keys[i]] = vals
+        return vals
 
     def pred(ctx: Ctx) -> bool:
         values = values_of(ctx)

@@ -1,0 +1,120 @@
+"""Engine-internal fields for the managed rule groups' content only (never accepted from a customer's rules).
+
+``ManagedArgs`` reads a request's arguments the way ModSecurity's ARGS / ARGS_NAMES do, which AWS's public fields
+cannot express: each query argument's name and value separately (AWS has no "all argument names" field; the whole
+QueryString exposes the ``&``/``=`` syntax to patterns), and each body argument by the body's Content-Type —
+form fields, JSON keys and values, multipart form fields (file parts contribute their file name, not their
+content) — or the raw body for any other type. Values are raw: the content's transformations decode them.
+
+The compiler accepts it only while ``MANAGED_CONTENT`` is set, which the engine does when it compiles a managed
+group's rules; the wafv2 API validates customer rules against AWS's model first, so it never reaches here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from contextvars import ContextVar
+
+from strongroom.waf.request import WafRequest
+
+MANAGED_CONTENT: ContextVar[bool] = ContextVar("waf_managed_content", default=False)
+
+Values = list[bytes] | bool
+
+_BOUNDARY = re.compile(r'boundary="?([^";,]+)"?', re.I)
+_DISPOSITION = re.compile(rb'(?i)content-disposition:[^\r\n]*?\bname="([^"]*)"(?:[^\r\n]*?\bfilename="([^"]*)")?')
+
+
+def _form_pairs(data: bytes) -> list[tuple[bytes, bytes]]:
+    out: list[tuple[bytes, bytes]] = []
+    for part in data.split(b"&"):
+        if part:
+            name, _, value = part.partition(b"=")
+            out.append((name, value))
+    return out
+
+
+def _json_pairs(node: object, out: list[tuple[bytes, bytes]], key: bytes = b"") -> None:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            kb = str(k).encode("utf-8", "surrogateescape")
+            if isinstance(v, (dict, list)):
+                out.append((kb, b""))
+                _json_pairs(v, out, kb)
+            else:
+                _json_pairs(v, out, kb)
+    elif isinstance(node, list):
+        for v in node:
+            _json_pairs(v, out, key)
+    else:
+        text = node if isinstance(node, str) else json.dumps(node)
+        out.append((key, text.encode("utf-8", "surrogateescape")))
+
+
+def _multipart_pairs(data: bytes, boundary: bytes) -> list[tuple[bytes, bytes]] | None:
+    out: list[tuple[bytes, bytes]] = []
+    parts = data.split(b"--" + boundary)
+    if len(parts) < 2:
+        return None
+    for part in parts[1:]:
+        head, sep, content = part.partition(b"\r\n\r\n")
+        if not sep:
+            head, sep, content = part.partition(b"\n\n")
+        if not sep:
+            continue
+        m = _DISPOSITION.search(head)
+        if m is None:
+            out.append((b"", content))
+            continue
+        name, filename = m.group(1), m.group(2)
+        if content.endswith(b"\r\n"):
+            content = content[:-2]
+        # a file part: its name and file name are arguments (ARGS / FILES_NAMES), its content is not
+        out.append((name, filename if filename is not None else content))
+    return out
+
+
+def body_pairs(req: WafRequest, data: bytes) -> list[tuple[bytes, bytes]]:
+    ctype = (req.header_values("content-type") or [""])[0]
+    low = ctype.lower()
+    if "multipart/form-data" in low:
+        m = _BOUNDARY.search(ctype)
+        got = _multipart_pairs(data, m.group(1).encode("latin-1", "replace")) if m else None
+        if got is not None:
+            return got
+    elif "json" in low:
+        try:
+            doc = json.loads(data)
+        except (ValueError, UnicodeDecodeError):
+            return [(b"", data)]
+        out: list[tuple[bytes, bytes]] = []
+        _json_pairs(doc, out)
+        return out
+    elif "x-www-form-urlencoded" in low:
+        return _form_pairs(data)
+    return [(b"", data)]
+
+
+def compile_managed_args(cfg: dict) -> object:
+    source = cfg.get("Source", "QUERY")
+    scope = cfg.get("Scope", "ALL")
+    keys, values = scope in ("ALL", "KEY"), scope in ("ALL", "VALUE")
+
+    def extract(r: WafRequest, limit: int) -> Values:
+        if source == "QUERY":
+            pairs = _form_pairs(r.query_string.encode("utf-8", "surrogateescape"))
+        else:
+            data = r.body[:limit]
+            if not data:
+                return []
+            pairs = body_pairs(r, data)
+        out: list[bytes] = []
+        for name, value in pairs:
+            if keys and name:
+                out.append(name)
+            if values and (value or not keys):
+                out.append(value)
+        return out
+
+    return extract
