@@ -4,7 +4,10 @@
 cannot express: each query argument's name and value separately (AWS has no "all argument names" field; the whole
 QueryString exposes the ``&``/``=`` syntax to patterns), and each body argument by the body's Content-Type —
 form fields, JSON keys and values, multipart form fields (file parts contribute their file name, not their
-content) — or the raw body for any other type. Values are raw: the content's transformations decode them.
+content), XML text nodes and attribute values — or the raw body for any other type. Values are raw: the content's transformations decode them.
+
+``Source: RAW_BODY`` is ModSecurity's REQUEST_BODY: the raw body, unless a JSON / XML / multipart body processor
+consumed it.
 
 The compiler accepts it only while ``MANAGED_CONTENT`` is set, which the engine does when it compiles a managed
 group's rules; the wafv2 API validates customer rules against AWS's model first, so it never reaches here.
@@ -75,6 +78,28 @@ def _multipart_pairs(data: bytes, boundary: bytes) -> list[tuple[bytes, bytes]] 
     return out
 
 
+_XML_TAG = re.compile(rb"<[^>]*>")
+_XML_ATTR = re.compile(rb"""[\s][\w:.-]+\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _xml_pairs(data: bytes) -> list[tuple[bytes, bytes]]:
+    """ModSecurity's XML:/* (text nodes) and XML://@* (attribute values), without building a document: a tag
+    scanner, linear and immune to entity expansion."""
+    out: list[tuple[bytes, bytes]] = []
+    pos = 0
+    for m in _XML_TAG.finditer(data):
+        text = data[pos : m.start()].strip()
+        if text:
+            out.append((b"", text))
+        for a in _XML_ATTR.finditer(m.group(0)):
+            out.append((b"", a.group(1) if a.group(1) is not None else a.group(2)))
+        pos = m.end()
+    tail = data[pos:].strip()
+    if tail:
+        out.append((b"", tail))
+    return out
+
+
 def body_pairs(req: WafRequest, data: bytes) -> list[tuple[bytes, bytes]]:
     ctype = (req.header_values("content-type") or [""])[0]
     low = ctype.lower()
@@ -93,6 +118,8 @@ def body_pairs(req: WafRequest, data: bytes) -> list[tuple[bytes, bytes]]:
         return out
     elif "x-www-form-urlencoded" in low:
         return _form_pairs(data)
+    elif "xml" in low:
+        return _xml_pairs(data)
     return [(b"", data)]
 
 
@@ -104,6 +131,12 @@ def compile_managed_args(cfg: dict) -> object:
     def extract(r: WafRequest, limit: int) -> Values:
         if source == "QUERY":
             pairs = _form_pairs(r.query_string.encode("utf-8", "surrogateescape"))
+        elif source == "RAW_BODY":
+            # ModSecurity's REQUEST_BODY: the raw body unless a structured body processor (JSON, XML, multipart)
+            # took it (CRS forces the variable for other types)
+            low = (r.header_values("content-type") or [""])[0].lower()
+            structured = any(t in low for t in ("json", "xml", "multipart/form-data"))
+            return [] if structured else [r.body[:limit]]
         else:
             data = r.body[:limit]
             if not data:
