@@ -252,6 +252,22 @@ def operator_regex(rule: SecRule, rules_dir: Path) -> tuple[str | None, str]:
     return None, f"operator @{op}"
 
 
+_CASE_NEUTRAL = {"COMPRESS_WHITE_SPACE", "REMOVE_NULLS", "REPLACE_NULLS", "NORMALIZE_PATH", "NORMALIZE_PATH_WIN",
+                 "REPLACE_COMMENTS"}
+
+
+def _fold_lowercase(regex: str, tts: list[str]) -> tuple[str, list[str]]:
+    """A trailing LOWERCASE (only case-neutral steps after it) on a pattern without upper-case letters is the same
+    as a case-insensitive pattern on the unlowered value: dropping it lets more CRS rules share one transformation
+    chain, so one RE2 set scans one value for all of them."""
+    if "LOWERCASE" not in tts:
+        return regex, tts
+    i = len(tts) - 1 - tts[::-1].index("LOWERCASE")
+    if not set(tts[i + 1 :]) <= _CASE_NEUTRAL or re.search(r"[A-Z]", re.sub(r"\\.", "", regex)):
+        return regex, tts
+    return "(?i)" + regex, tts[:i] + tts[i + 1 :]
+
+
 def _tts(names: list[str]) -> list[dict]:
     return [{"Priority": i, "Type": t} for i, t in enumerate(names)] or [{"Priority": 0, "Type": "NONE"}]
 

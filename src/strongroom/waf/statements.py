@@ -272,8 +272,7 @@ def _merge_regex_matches(stmts: list[dict]) -> list[Predicate]:
     out: list[Predicate] = []
     for specs in by_field.values():
         if len(specs) == 1:
-            out.append(_inspect(specs[0], _regex_test(compile_regex(specs[0]["RegexString"])), "REGEX"))
-            continue
+            compile_regex(specs[0]["RegexString"])  # AWS's refusal for a bad pattern
         rset = _regex_set(tuple(spec["RegexString"] for spec in specs))
         out.append(_inspect(specs[0], _set_test(rset), "REGEX"))
     return out
