@@ -13,8 +13,9 @@ from bench.crs_corpus import CrsCase, to_waf_request
 from bench.waf_benign import benign_requests
 from bench.waf_detection import GROUPS, replay_request, web_acl
 
-from strongroom.waf import CrsManagedRules, WafRequest, WebAclEvaluator
+from strongroom.waf import CrsManagedRules, WafCompileError, WafRequest, WebAclEvaluator
 from strongroom.waf.managed import managed_catalog, managed_content
+from strongroom.waf.managed_fields import compile_managed_args
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "crs-sample" / "cases.json"
 # CRS files whose attack class the six groups cover (protocol enforcement 920/921/922, method policy 911, session
@@ -127,3 +128,62 @@ def test_benign_sample_passes(six: WebAclEvaluator) -> None:
     # measured figure on the full benign corpus is in docs/waf-managed-rules.md; multipart text uploads are the
     # known class of false positives (AWS inspects the raw body, file parts included)
     assert passed / len(reqs) >= 0.9
+
+
+def test_managed_args_field_is_internal_to_managed_content() -> None:
+    rule = {
+        "Name": "r",
+        "Priority": 0,
+        "Action": {"Block": {}},
+        "Statement": {
+            "RegexMatchStatement": {
+                "RegexString": "x",
+                "FieldToMatch": {"ManagedArgs": {"Source": "QUERY", "Scope": "ALL"}},
+                "TextTransformations": [{"Priority": 0, "Type": "NONE"}],
+            }
+        },
+        "VisibilityConfig": {"MetricName": "r"},
+    }
+    with pytest.raises(WafCompileError):  # a customer's rule cannot use it
+        WebAclEvaluator({"Name": "a", "DefaultAction": {"Allow": {}}, "Rules": [rule]})
+    with pytest.raises(WafCompileError):  # nor a customer's rule group
+        WebAclEvaluator(
+            {
+                "Name": "a",
+                "DefaultAction": {"Allow": {}},
+                "Rules": [
+                    {
+                        "Name": "g",
+                        "Priority": 0,
+                        "OverrideAction": {"None": {}},
+                        "Statement": {"RuleGroupReferenceStatement": {"ARN": "arn:g"}},
+                        "VisibilityConfig": {"MetricName": "g"},
+                    }
+                ],
+            },
+            rule_groups=lambda _arn: {"Name": "g", "ARN": "arn:g", "Rules": [rule]},
+        )
+
+
+@pytest.mark.parametrize(
+    ("ctype", "body", "expected"),
+    [
+        ("application/x-www-form-urlencoded", b"a=1&b=x%27y&c", [b"a", b"1", b"b", b"x%27y", b"c"]),
+        ("application/json", b'{"k": ["v", 2], "o": {"n": null}}', [b"k", b"v", b"2", b"o", b"n", b"null"]),
+        ("application/xml", b'<a x="1">t<b>u</b></a>', [b"1", b"t", b"u"]),
+        ("text/plain", b"raw text", [b"raw text"]),
+        (
+            "multipart/form-data; boundary=BB",
+            b'--BB\r\nContent-Disposition: form-data; name="f"\r\n\r\nval\r\n'
+            b'--BB\r\nContent-Disposition: form-data; name="up"; filename="a.txt"\r\n\r\n'
+            b"secret; drop table\r\n--BB--\r\n",
+            [b"f", b"val", b"up", b"a.txt"],
+        ),
+    ],
+)
+def test_managed_args_reads_bodies_like_modsecurity(ctype: str, body: bytes, expected: list[bytes]) -> None:
+    extract = compile_managed_args({"Source": "BODY", "Scope": "ALL"})
+    req = WafRequest("POST", "/", "", (("Content-Type", ctype),), body)
+    assert extract(req, 16384) == expected  # type: ignore[operator]
+    raw = compile_managed_args({"Source": "RAW_BODY", "Scope": "VALUE"})
+    assert raw(req, 16384) == ([body] if ctype.startswith(("application/x-www", "text/")) else [])  # type: ignore[operator]

@@ -252,8 +252,14 @@ def operator_regex(rule: SecRule, rules_dir: Path) -> tuple[str | None, str]:
     return None, f"operator @{op}"
 
 
-_CASE_NEUTRAL = {"COMPRESS_WHITE_SPACE", "REMOVE_NULLS", "REPLACE_NULLS", "NORMALIZE_PATH", "NORMALIZE_PATH_WIN",
-                 "REPLACE_COMMENTS"}
+_CASE_NEUTRAL = {
+    "COMPRESS_WHITE_SPACE",
+    "REMOVE_NULLS",
+    "REPLACE_NULLS",
+    "NORMALIZE_PATH",
+    "NORMALIZE_PATH_WIN",
+    "REPLACE_COMMENTS",
+}
 
 
 def _fold_lowercase(regex: str, tts: list[str]) -> tuple[str, list[str]]:

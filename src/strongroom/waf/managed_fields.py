@@ -4,7 +4,8 @@
 cannot express: each query argument's name and value separately (AWS has no "all argument names" field; the whole
 QueryString exposes the ``&``/``=`` syntax to patterns), and each body argument by the body's Content-Type —
 form fields, JSON keys and values, multipart form fields (file parts contribute their file name, not their
-content), XML text nodes and attribute values — or the raw body for any other type. Values are raw: the content's transformations decode them.
+content), XML text nodes and attribute values — or the raw body for any other type. Values are raw: the content's
+transformations decode them.
 
 ``Source: RAW_BODY`` is ModSecurity's REQUEST_BODY: the raw body, unless a JSON / XML / multipart body processor
 consumed it.
@@ -39,17 +40,18 @@ def _form_pairs(data: bytes) -> list[tuple[bytes, bytes]]:
 
 
 def _json_pairs(node: object, out: list[tuple[bytes, bytes]], key: bytes = b"") -> None:
+    # each key once, each scalar once (with its own key when it has one)
     if isinstance(node, dict):
         for k, v in node.items():
             kb = str(k).encode("utf-8", "surrogateescape")
             if isinstance(v, (dict, list)):
                 out.append((kb, b""))
-                _json_pairs(v, out, kb)
+                _json_pairs(v, out)
             else:
                 _json_pairs(v, out, kb)
     elif isinstance(node, list):
         for v in node:
-            _json_pairs(v, out, key)
+            _json_pairs(v, out)
     else:
         text = node if isinstance(node, str) else json.dumps(node)
         out.append((key, text.encode("utf-8", "surrogateescape")))

@@ -72,13 +72,15 @@ def _inspect(spec: dict, test: Callable[[bytes], bool], detail: str) -> Predicat
         start = len(step_keys) - 1
         while start >= 0 and step_keys[start] not in cache:
             start -= 1
+        vals: list[bytes] | bool
         if start >= 0:
             vals = cache[step_keys[start]]
         else:
-            vals = cache.get(field_key)
-            if vals is None:
-                vals = extract(ctx.request, ctx.body_limit)
-                cache[field_key] = vals
+            cached = cache.get(field_key)
+            if cached is None:
+                cached = extract(ctx.request, ctx.body_limit)
+                cache[field_key] = cached
+            vals = cached
         if isinstance(vals, bool):
             cache[final] = vals
             return vals
