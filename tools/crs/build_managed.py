@@ -76,7 +76,8 @@ URIPATH = {"UriPath": {}}
 
 
 def _cookies(scope: str) -> dict:
-    return {"Cookies": {"MatchPattern": {"All": {}}, "MatchScope": scope, "OversizeHandling": "CONTINUE"}}
+    # names and values together, for the same reason as _args
+    return {"Cookies": {"MatchPattern": {"All": {}}, "MatchScope": "ALL", "OversizeHandling": "CONTINUE"}}
 
 
 def _headers(scope: str) -> dict:
@@ -84,8 +85,10 @@ def _headers(scope: str) -> dict:
 
 
 def _args(source: str, scope: str) -> dict:
-    # engine-internal field (waf/managed_fields.py): ModSecurity's ARGS / ARGS_NAMES, one value per argument
-    return {"ManagedArgs": {"Source": source, "Scope": scope}}
+    # engine-internal field (waf/managed_fields.py): ModSecurity's ARGS / ARGS_NAMES, one value per argument.
+    # Names and values are always inspected together (argument names are as attacker-controlled as values): one
+    # extraction and one RE2 set per transformation chain instead of three.
+    return {"ManagedArgs": {"Source": source, "Scope": "VALUE" if source == "RAW_BODY" else "ALL"}}
 
 
 # (class, field, transformations applied before CRS's own: the request parser's decoding in ModSecurity)
