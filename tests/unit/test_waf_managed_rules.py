@@ -187,3 +187,16 @@ def test_managed_args_reads_bodies_like_modsecurity(ctype: str, body: bytes, exp
     assert extract(req, 16384) == expected  # type: ignore[operator]
     raw = compile_managed_args({"Source": "RAW_BODY", "Scope": "VALUE"})
     assert raw(req, 16384) == ([body] if ctype.startswith(("application/x-www", "text/")) else [])  # type: ignore[operator]
+
+
+def test_bot_control_categories_from_crs_user_agent_data() -> None:
+    ev = WebAclEvaluator(web_acl(("AWSManagedRulesBotControlRuleSet",)))
+    d = ev.evaluate(WafRequest("GET", "/", "", (("Host", "a"), ("User-Agent", "python-requests/2.31"))), now=0)
+    assert d.terminating_group_rule == "CategoryHttpLibrary"
+    assert "awswaf:managed:aws:bot-control:bot:category:http_library" in d.labels
+    scanner = WafRequest("GET", "/", "", (("Host", "a"), ("User-Agent", "sqlmap/1.7 (https://sqlmap.org)")))
+    assert ev.evaluate(scanner, now=0).terminating_group_rule == "CategorySecurity"
+    browser = WafRequest(
+        "GET", "/", "", (("Host", "a"), ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0"))
+    )
+    assert ev.evaluate(browser, now=0).action == "ALLOW"

@@ -418,7 +418,8 @@ SQLI, COMMON, KBI = "AWSManagedRulesSQLiRuleSet", "AWSManagedRulesCommonRuleSet"
 LINUX, UNIX, WINDOWS = "AWSManagedRulesLinuxRuleSet", "AWSManagedRulesUnixRuleSet", "AWSManagedRulesWindowsRuleSet"
 PHP = "AWSManagedRulesPHPRuleSet"
 ROUTES: list[tuple[int, int, list[tuple[str, str]]]] = [
-    (913100, 913110, [(COMMON, "UserAgent_BadBots")]),
+    (913100, 913100, [(COMMON, "UserAgent_BadBots")]),
+    (913110, 913110, [(COMMON, "UserAgent_BadBots")]),
     (913120, 913120, [(KBI, "ExploitablePaths")]),
     (930100, 930110, [(COMMON, "GenericLFI"), (LINUX, "LFI")]),
     (930120, 930120, [(LINUX, "LFI"), (COMMON, "GenericLFI")]),
@@ -469,6 +470,13 @@ EXCLUDED: dict[str, str] = {
 # Paranoia levels: all CRS levels are candidates; the rules above are the ones that flag ordinary text.
 MAX_PARANOIA = 4
 MAX_PARANOIA_BY_FILE: dict[str, int] = {}
+
+
+# The bot-control group from CRS's user-agent data: CRS rule -> AWS Bot Control rule (exact name; inspects the
+# User-Agent header). Scripting clients (913101) and aggressive crawlers (913102) are not "bad bots" for the Common
+# group (AWS blocks scanners there), so they only feed these categories.
+BOT = "AWSManagedRulesBotControlRuleSet"
+BOT_ROUTES = {"913100": "CategorySecurity", "913101": "CategoryHttpLibrary", "913102": "CategoryScrapingFramework"}
 
 
 def route(rule_id: str) -> list[tuple[str, str]]:
@@ -585,6 +593,14 @@ def build(rules_dir: Path, setup: Path) -> None:
             if not rule.id or not rule.msg:
                 continue  # flow control / bookkeeping rules
             dest = route(rule.id)
+            if rule.id in BOT_ROUTES:
+                bot_stmts, _ = rule_statements(rule, rules_dir)
+                target = (BOT, BOT_ROUTES[rule.id])
+                stmts.setdefault(target, []).extend(s for v in bot_stmts.values() for s in v)
+                sources.setdefault(target, []).append(rule.id)
+                crs_map["mapped"].setdefault(rule.id, []).append(BOT_ROUTES[rule.id])
+            if not dest and rule.id in BOT_ROUTES:
+                continue
             if not dest:
                 crs_map["left_out"][rule.id] = f"no AWS managed rule of this class ({rule.msg})"
                 continue
@@ -610,7 +626,7 @@ def build(rules_dir: Path, setup: Path) -> None:
                 sources.setdefault(target, []).append(rule.id)
                 placed.append(target[1])
             if placed:
-                crs_map["mapped"][rule.id] = sorted(set(placed))
+                crs_map["mapped"][rule.id] = sorted(set(placed) | set(crs_map["mapped"].get(rule.id, [])))
             else:
                 crs_map["left_out"][rule.id] = "its fields have no AWS rule in " + ", ".join(p for _, p in dest)
     for gname, g in groups.items():
