@@ -335,7 +335,7 @@ def link_statements(rule: SecRule, rules_dir: Path, inherit: list[Target] | None
             continue
         seen.add(key)
         out.setdefault(cls, []).append(make(field, tts))
-        note = "; ".join(x for x in [note, *tnotes] if x)
+        note = "; ".join(dict.fromkeys(x for x in [*note.split("; "), *tnotes] if x))
     if not out:
         return {}, "no AWS field for " + "|".join(rule.variables)
     return out, note
