@@ -122,7 +122,10 @@ def load_cases(root: Path) -> list[CrsCase]:
                     raw = base64.b64decode(str(inp["encoded_request"]))
                 elif inp.get("raw_request"):
                     rr = inp["raw_request"]
-                    raw = _text_bytes("\r\n".join(map(_as_str, rr)) if isinstance(rr, list) else _as_str(rr))
+                    # python-ftw sends a raw_request string UTF-8 encoded (944200's "raw" case is a negative while
+                    # its base64 twin, the exact bytes, is a positive)
+                    text = "\r\n".join(map(_as_str, rr)) if isinstance(rr, list) else _as_str(rr)
+                    raw = text.encode("utf-8", "surrogateescape")
                 cases.append(
                     CrsCase(
                         test_title=title if len(stages) == 1 else f"{title}/{n}",

@@ -16,7 +16,7 @@ from typing import Any
 
 import re2
 
-from strongroom.waf import detect, transforms
+from strongroom.waf import detect, managed_fields, transforms
 from strongroom.waf.context import Ctx, Predicate, WafCompileError, client_ips, label_matches
 from strongroom.waf.fields import compile_field
 from strongroom.waf.rate import compile_rate
@@ -29,6 +29,12 @@ _RE2_OPTS.log_errors = False
 _SET_OPTS = re2.Options()
 _SET_OPTS.log_errors = False
 _SET_OPTS.max_mem = 256 << 20
+# Managed content comes from ModSecurity, whose PCRE runs without UTF-8 mode: patterns read bytes (a \xAC escape is
+# the byte 0xAC). Customer regexes keep AWS's UTF-8 reading.
+_BYTE_SET_OPTS = re2.Options()
+_BYTE_SET_OPTS.log_errors = False
+_BYTE_SET_OPTS.max_mem = 256 << 20
+_BYTE_SET_OPTS.encoding = re2.Options.Encoding.LATIN1
 
 
 def compile_regex(pattern: str) -> Any:
@@ -257,17 +263,22 @@ def _regex_mergeable(stmt: dict) -> bool:
 
 
 @functools.lru_cache(maxsize=256)
-def _regex_set(patterns: tuple[str, ...]) -> Any:
+def _regex_set(patterns: tuple[str, ...], byte_mode: bool = False) -> Any:
     """One RE2 set for many patterns, cached: managed groups recompile into every evaluator that uses them."""
-    rset = re2.Set.SearchSet(_SET_OPTS)
+    rset = re2.Set.SearchSet(_BYTE_SET_OPTS if byte_mode else _SET_OPTS)
     for p in patterns:
         try:
-            rset.Add(p.encode("utf-8"))
+            rset.Add(p.encode("latin-1") if byte_mode and p.isascii() else p.encode("utf-8"))
         except re2.error:
             compile_regex(p)  # raises AWS's refusal for the offending pattern
             raise
     rset.Compile()
     return rset
+
+
+def _byte_mode(specs: list[dict]) -> bool:
+    """Managed content with ASCII patterns (all of CRS's) reads bytes, as ModSecurity does."""
+    return managed_fields.MANAGED_CONTENT.get() and all(spec["RegexString"].isascii() for spec in specs)
 
 
 def _merge_regex_matches(stmts: list[dict]) -> list[Predicate]:
@@ -283,7 +294,7 @@ def _merge_regex_matches(stmts: list[dict]) -> list[Predicate]:
     for specs in by_field.values():
         if len(specs) == 1:
             compile_regex(specs[0]["RegexString"])  # AWS's refusal for a bad pattern
-        rset = _regex_set(tuple(spec["RegexString"] for spec in specs))
+        rset = _regex_set(tuple(spec["RegexString"] for spec in specs), _byte_mode(specs))
         out.append(_inspect(specs[0], _set_test(rset), "REGEX"))
     return out
 
@@ -327,7 +338,7 @@ def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str
     if kind == "RegexMatchStatement":
         compile_regex(spec["RegexString"])  # AWS's refusal for a bad pattern
         # a one-pattern set: the same RE2 program, matched through the binding's C method
-        return _inspect(spec, _set_test(_regex_set((spec["RegexString"],))), "REGEX")
+        return _inspect(spec, _set_test(_regex_set((spec["RegexString"],), _byte_mode([spec]))), "REGEX")
     if kind == "RegexPatternSetReferenceStatement":
         pset = res.regex_pattern_set(spec["ARN"])
         if pset is None:
