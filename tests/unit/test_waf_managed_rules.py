@@ -13,7 +13,14 @@ from bench.crs_corpus import CrsCase, to_waf_request
 from bench.waf_benign import benign_requests
 from bench.waf_detection import GROUPS, replay_request, web_acl
 
-from strongroom.waf import CrsManagedRules, WafCompileError, WafRequest, WebAclEvaluator
+from strongroom.waf import (
+    CrsManagedRules,
+    ManagedGroup,
+    StaticManagedRules,
+    WafCompileError,
+    WafRequest,
+    WebAclEvaluator,
+)
 from strongroom.waf.managed import managed_catalog, managed_content
 from strongroom.waf.managed_fields import compile_managed_args
 
@@ -200,3 +207,20 @@ def test_bot_control_categories_from_crs_user_agent_data() -> None:
         "GET", "/", "", (("Host", "a"), ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0"))
     )
     assert ev.evaluate(browser, now=0).action == "ALLOW"
+
+
+def test_managed_regexes_read_bytes_customer_regexes_read_utf8() -> None:
+    stmt = {
+        "RegexMatchStatement": {
+            "RegexString": r"\xac\xed\x00\x05",
+            "FieldToMatch": {"Body": {}},
+            "TextTransformations": [{"Priority": 0, "Type": "NONE"}],
+        }
+    }
+    rule = {"Name": "magic", "Priority": 0, "Action": {"Block": {}}, "Statement": stmt, "VisibilityConfig": {}}
+    body = WafRequest("POST", "/", "", (("Host", "a"),), b"test=\xac\xed\x00\x05")
+    managed = StaticManagedRules({("AWS", "G"): ManagedGroup(rules=[rule], label_namespace="awswaf:managed:aws:g:")})
+    ev = WebAclEvaluator(web_acl(("G",)), managed_rules=managed)
+    assert ev.evaluate(body, now=0).action == "BLOCK"  # ModSecurity's byte reading
+    own = WebAclEvaluator({"Name": "a", "DefaultAction": {"Allow": {}}, "Rules": [rule]})
+    assert own.evaluate(body, now=0).action == "ALLOW"  # AWS reads a customer's \xac as the code point U+00AC
