@@ -4,7 +4,9 @@ catalog's, a sample of the OWASP CRS 3.3.4 regression corpus is blocked, benign 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -224,3 +226,20 @@ def test_managed_regexes_read_bytes_customer_regexes_read_utf8() -> None:
     assert ev.evaluate(body, now=0).action == "BLOCK"  # ModSecurity's byte reading
     own = WebAclEvaluator({"Name": "a", "DefaultAction": {"Allow": {}}, "Rules": [rule]})
     assert own.evaluate(body, now=0).action == "ALLOW"  # AWS reads a customer's \xac as the code point U+00AC
+
+
+@pytest.mark.parametrize(
+    ("ctype", "body"),
+    [
+        ("application/json", b"[" * 16000),  # deeper than Python's recursion limit
+        ("application/xml", b"<" * 16000),  # tags that never close
+        ("multipart/form-data; boundary=x", b"--x\r\n" * 3000),
+        ("application/x-www-form-urlencoded", b"&=" * 8000),
+    ],
+)
+def test_hostile_bodies_evaluate_quickly_without_raising(six: WebAclEvaluator, ctype: str, body: bytes) -> None:
+    req = WafRequest("POST", "/", "", (("Host", "a"), ("User-Agent", "m"), ("Content-Type", ctype)), body)
+    started = time.perf_counter()
+    six.evaluate(req, now=0)
+    six.evaluate(dataclasses.replace(req, body=body[:8000]), now=0)  # under SizeRestrictions_BODY: full inspection
+    assert time.perf_counter() - started < 1.0

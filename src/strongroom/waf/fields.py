@@ -195,7 +195,9 @@ def _json_field(cfg: dict) -> Extractor:
             return []  # no body: nothing to inspect, not an invalid document
         try:
             doc = json.loads(data)
-        except (ValueError, UnicodeDecodeError):
+            out: list[bytes] = []
+            _json_items(doc, "", scope, paths, out)
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nesting deeper than Python's stack
             # AWS: without InvalidFallbackBehavior it evaluates what it parsed so far; we have no partial
             # parse, so that case inspects the raw text like EVALUATE_AS_STRING (documented difference).
             if invalid == "MATCH":
@@ -203,8 +205,6 @@ def _json_field(cfg: dict) -> Extractor:
             if invalid == "NO_MATCH":
                 return False
             return [data]
-        out: list[bytes] = []
-        _json_items(doc, "", scope, paths, out)
         return out
 
     return extract

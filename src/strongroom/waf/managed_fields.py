@@ -80,7 +80,7 @@ def _multipart_pairs(data: bytes, boundary: bytes) -> list[tuple[bytes, bytes]] 
     return out
 
 
-_XML_TAG = re.compile(rb"<[^>]*>")
+_XML_TAG = re.compile(rb"<[^<>]*>")  # [^<>]: a run of "<" without ">" stays linear
 _XML_ATTR = re.compile(rb"""[\s][\w:.-]+\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
@@ -111,12 +111,12 @@ def body_pairs(req: WafRequest, data: bytes) -> list[tuple[bytes, bytes]]:
         if got is not None:
             return got
     elif "json" in low:
-        try:
-            doc = json.loads(data)
-        except (ValueError, UnicodeDecodeError):
-            return [(b"", data)]
         out: list[tuple[bytes, bytes]] = []
-        _json_pairs(doc, out)
+        try:
+            _json_pairs(json.loads(data), out)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            # invalid, or nested past Python's recursion limit (hostile input): inspect the raw text
+            return [(b"", data)]
         return out
     elif "x-www-form-urlencoded" in low:
         return _form_pairs(data)
