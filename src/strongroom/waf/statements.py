@@ -24,16 +24,17 @@ from strongroom.waf.ratelimit import RateCounterStore
 
 _RE2_OPTS = re2.Options()
 _RE2_OPTS.log_errors = False
-# Managed groups merge hundreds of CRS patterns into one set per field: RE2's default 8 MB program/DFA budget is
-# too small for them (a set whose DFA runs out of memory cannot answer), so sets get more.
+# Managed groups merge hundreds of CRS patterns into one set per field. A set's DFA cache is bounded by max_mem
+# (RE2 flushes it when full; a set that still cannot make progress answers "no match"), so sets get 4x RE2's
+# default: headroom for hostile input, a bounded cost per set (tests compare sets with per-pattern matching).
 _SET_OPTS = re2.Options()
 _SET_OPTS.log_errors = False
-_SET_OPTS.max_mem = 256 << 20
+_SET_OPTS.max_mem = 32 << 20
 # Managed content comes from ModSecurity, whose PCRE runs without UTF-8 mode: patterns read bytes (a \xAC escape is
 # the byte 0xAC). Customer regexes keep AWS's UTF-8 reading.
 _BYTE_SET_OPTS = re2.Options()
 _BYTE_SET_OPTS.log_errors = False
-_BYTE_SET_OPTS.max_mem = 256 << 20
+_BYTE_SET_OPTS.max_mem = 32 << 20
 _BYTE_SET_OPTS.encoding = re2.Options.Encoding.LATIN1
 
 
@@ -271,8 +272,11 @@ def _regex_set(patterns: tuple[str, ...], byte_mode: bool = False) -> Any:
             rset.Add(p.encode("latin-1") if byte_mode and p.isascii() else p.encode("utf-8"))
         except re2.error:
             compile_regex(p)  # raises AWS's refusal for the offending pattern
-            raise
-    rset.Compile()
+            raise WafCompileError(f"unsupported regex {p!r}") from None
+    try:
+        rset.Compile()
+    except re2.error as exc:
+        raise WafCompileError(f"regex set does not compile: {exc}") from None
     return rset
 
 
