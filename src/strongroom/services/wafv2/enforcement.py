@@ -10,7 +10,7 @@ An enforcement point (the API Gateway stage ``server/waf_gateway.py``; later the
   the request: AWS WAF on API Gateway fails open (the request goes on as if allowed) and so does this; the error is
   logged and published as ``$context.waf.error``. Rate-based rules count in the web ACL's store from
   ``ratecounters.rate_store_for`` (shared through the database on PostgreSQL or with several SQLite workers);
-  ``managed_rules_provider`` and ``token_key`` are the places for the managed rules' content and the CAPTCHA /
+  ``managed_rules_provider`` and ``token_key`` are the places for the managed rules' IP lists and the CAPTCHA /
   Challenge token key.
 * after each decision, off the request's thread (``services/base/shipper.BatchShipper``): sampled requests
   (``enforced.record_sample``, for rules with ``SampledRequestsEnabled``, bounded by ``adapter.SampleGate``),
@@ -78,8 +78,8 @@ PUT_LOG_EVENTS_BYTES = 1_048_576
 
 
 def managed_rules_provider(runtime: ServiceRuntime) -> ManagedRulesProvider | None:
-    """The managed rule groups' content for the engine; None: the engine's stub (every group empty). The one place
-    to plug in the managed rules when their content lands."""
+    """The managed rule groups' content for the engine; None: the engine's default, the AWS-named groups built from
+    OWASP CRS (``waf.managed.CrsManagedRules``). The one place to supply operator-loaded IP reputation lists."""
     return None
 
 
