@@ -7,6 +7,7 @@ hash sets, transformations into function chains); a predicate then only inspects
 from __future__ import annotations
 
 import base64
+import functools
 import ipaddress
 import json
 from collections.abc import Callable
@@ -23,6 +24,11 @@ from strongroom.waf.ratelimit import RateCounterStore
 
 _RE2_OPTS = re2.Options()
 _RE2_OPTS.log_errors = False
+# Managed groups merge hundreds of CRS patterns into one set per field: RE2's default 8 MB program/DFA budget is
+# too small for them (a set whose DFA runs out of memory cannot answer), so sets get more.
+_SET_OPTS = re2.Options()
+_SET_OPTS.log_errors = False
+_SET_OPTS.max_mem = 256 << 20
 
 
 def compile_regex(pattern: str) -> Any:
@@ -212,6 +218,44 @@ def _merge_byte_matches(stmts: list[dict]) -> list[Predicate]:
     return out
 
 
+def _regex_mergeable(stmt: dict) -> bool:
+    return "RegexMatchStatement" in stmt
+
+
+@functools.lru_cache(maxsize=256)
+def _regex_set(patterns: tuple[str, ...]) -> Any:
+    """One RE2 set for many patterns, cached: managed groups recompile into every evaluator that uses them."""
+    rset = re2.Set.SearchSet(_SET_OPTS)
+    for p in patterns:
+        try:
+            rset.Add(p.encode("utf-8"))
+        except re2.error:
+            compile_regex(p)  # raises AWS's refusal for the offending pattern
+            raise
+    rset.Compile()
+    return rset
+
+
+def _merge_regex_matches(stmts: list[dict]) -> list[Predicate]:
+    """Regex matches in one Or on the same field and transformations run as one RE2 set: the transformed value
+    is scanned once for all of them (the managed groups' CRS patterns depend on this)."""
+    by_field: dict[str, list[dict]] = {}
+    for stmt in stmts:
+        if _regex_mergeable(stmt):
+            spec = stmt["RegexMatchStatement"]
+            key = json.dumps([spec["FieldToMatch"], spec.get("TextTransformations", [])], sort_keys=True, default=str)
+            by_field.setdefault(key, []).append(spec)
+    out: list[Predicate] = []
+    for specs in by_field.values():
+        if len(specs) == 1:
+            rx = compile_regex(specs[0]["RegexString"])
+            out.append(_inspect(specs[0], lambda d, rx=rx: rx.search(d) is not None, "REGEX"))
+            continue
+        rset = _regex_set(tuple(spec["RegexString"] for spec in specs))
+        out.append(_inspect(specs[0], _set_test(rset), "REGEX"))
+    return out
+
+
 def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str = "", top: bool = False) -> Predicate:
     if len(stmt) != 1:
         raise WafCompileError("a Statement holds exactly one statement type")
@@ -224,9 +268,15 @@ def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str
     if kind == "OrStatement":
         if len(spec["Statements"]) < 2:
             raise WafCompileError("OrStatement needs at least two statements")
-        parts = _merge_byte_matches(spec["Statements"]) + [
-            compile_statement(s, res, namespace, rule_name) for s in spec["Statements"] if not _mergeable(s)
-        ]
+        parts = (
+            _merge_byte_matches(spec["Statements"])
+            + _merge_regex_matches(spec["Statements"])
+            + [
+                compile_statement(s, res, namespace, rule_name)
+                for s in spec["Statements"]
+                if not _mergeable(s) and not _regex_mergeable(s)
+            ]
+        )
         return lambda c: any(p(c) for p in parts)
     if kind == "NotStatement":
         inner = compile_statement(spec["Statement"], res, namespace, rule_name)
