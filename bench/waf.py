@@ -456,6 +456,12 @@ def measure(
         if note:
             results.notes.append(note)
             results.engine_empty = True
+        if results.engine.blocked:
+            results.notes.append(
+                f"**the engine blocked {results.engine.blocked:,} of its {results.engine.evaluations:,} evaluations of "
+                "the benign speed mix** (false positives of the managed content): the in-process timing, and the "
+                "Strongroom paths' errors below, are those of blocked requests"
+            )
         say(
             f"  waf engine in-process: p50 {results.engine.p50_us:.0f} µs, p99 {results.engine.p99_us:.0f} µs "
             f"over {results.engine.evaluations} evaluations"
