@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from strongroom.core.errors import AwsError
-from strongroom.services.wafv2.base import managed_catalog
+from strongroom.waf.managed import managed_catalog
 from strongroom.services.wafv2.rules import check_regex, check_rules
 
 ACCOUNT = "123456789012"
