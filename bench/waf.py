@@ -395,6 +395,10 @@ def _strongroom_points(
                     via = results.detection[VIA_PROXY] = tally(cases, answers)
                     via.seconds = time.monotonic() - began
                     _benign(via, proxy.port, options)
+                    say(
+                        f"  waf detection {VIA_PROXY}: positives blocked {via.blocked}/{via.positives}, negatives "
+                        f"passed {via.passed}/{via.negatives}, benign passed {via.benign_passed}/{via.benign}"
+                    )
             finally:
                 proxy.stop()
         prefix = stage_prefix(endpoint, backend)
@@ -442,7 +446,10 @@ def measure(
         else:
             results.peer_versions = modsecurity.versions()
             if cases:
-                peer_detection(options, cases, backend, results, say)
+                try:
+                    peer_detection(options, cases, backend, results, say)
+                except RuntimeError as exc:  # Apache did not start: reported, the rest still runs
+                    results.notes.append(f"the peer's detection run failed: {str(exc)[-300:]}")
         _cells(BACKEND, backend, benign_pool(), options, seconds, generator, results, say)
         if not reason:
             for name, with_waf in ((APACHE, False), (MODSEC, True)):
@@ -450,6 +457,8 @@ def measure(
                 try:
                     started = apache.start()
                     _cells(name, started, benign_pool(), options, seconds, generator, results, say)
+                except RuntimeError as exc:
+                    results.notes.append(f"{name} not measured: {str(exc)[-300:]}")
                 finally:
                     apache.stop()
         results.engine, note = engine_timing(options.evaluations)
