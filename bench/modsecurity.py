@@ -221,6 +221,33 @@ class Apache:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+_LEVEL = re.compile(r'TX:EXECUTING_PARANOIA_LEVEL\s+"@lt\s+(\d)"')
+_RULE_ID = re.compile(r"\bid:'?(\d{6})")
+
+
+def levels_from_conf(text: str) -> dict[str, int]:
+    """Rule id -> paranoia level, for one CRS rules file: a rule belongs to the level of the last
+    ``TX:EXECUTING_PARANOIA_LEVEL "@lt N"`` skip marker before it (level 1 before the first marker)."""
+    levels: dict[str, int] = {}
+    level = 1
+    for line in text.splitlines():
+        marker = _LEVEL.search(line)
+        if marker:
+            level = max(1, int(marker.group(1)))
+            continue
+        for rule in _RULE_ID.findall(line):
+            levels.setdefault(rule, level)
+    return levels
+
+
+def rule_levels(rules_dir: Path = CRS_RULES) -> dict[str, int]:
+    """Every installed CRS rule's paranoia level (empty when CRS is not installed)."""
+    levels: dict[str, int] = {}
+    for conf in sorted(rules_dir.glob("*.conf")) if rules_dir.is_dir() else []:
+        levels.update(levels_from_conf(conf.read_text(errors="replace")))
+    return levels
+
+
 _ID = re.compile(r'\[id "(\d+)"\]')
 _BOUNDARY = re.compile(r"^--([0-9a-f]+)-([A-Z])--$")
 

@@ -92,6 +92,7 @@ class WafResults:
     cases: int = 0
     notes: list[str] = field(default_factory=list)
     elapsed: float = 0.0
+    load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
 
 # -- detection ---------------------------------------------------------------------------------------------------
@@ -183,7 +184,7 @@ def peer_detection(options: WafOptions, cases: list[Any], backend: Server, resul
         unique = answer.headers.get(modsecurity.UNIQUE_ID_HEADER)
         return fired.get(unique, set()) if unique else None
 
-    result = tally(cases, answers, rules_of)
+    result = tally(cases, answers, rules_of, modsecurity.rule_levels())
     result.seconds, result.benign, result.benign_passed = seconds, benign.benign, benign.benign_passed
     results.detection[PEER] = result
     say(
@@ -392,7 +393,7 @@ def _strongroom_points(
                 if cases:
                     began = time.monotonic()
                     answers = replay([named_host(c) for c in cases], "127.0.0.1", proxy.port, options.replay_workers)
-                    via = results.detection[VIA_PROXY] = tally(cases, answers)
+                    via = results.detection[VIA_PROXY] = tally(cases, answers, levels=modsecurity.rule_levels())
                     via.seconds = time.monotonic() - began
                     _benign(via, proxy.port, options)
                     say(
@@ -426,6 +427,7 @@ def measure(
     """Detection and speed, every target against one backend started here."""
     began = time.monotonic()
     results.options, results.generator, results.seconds = options, generator, seconds
+    results.load_before = os.getloadavg()
     backend = bare(work, workers=1)
     backend.start()
     try:

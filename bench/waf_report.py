@@ -62,8 +62,20 @@ def _statuses(t: Tally) -> str:
     return ", ".join(f"{k}: {v:,}" for k, v in sorted(t.statuses.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+def _levels(results: WafResults) -> list[str]:
+    """Positives blocked by the CRS paranoia level of the rule each case tests (the corpus covers all four)."""
+    lines = []
+    for name, t in results.detection.items():
+        if t.by_level:
+            parts = [
+                f"PL{level} {b:,} / {n:,} ({_fmt_pct(_pct(b, n))})" for level, (b, n) in sorted(t.by_level.items())
+            ]
+            lines.append(f"- {name}, positives blocked by the paranoia level of the rule they test: {', '.join(parts)}")
+    return lines
+
+
 def _status_only(results: WafResults) -> list[str]:
-    lines = [
+    lines = _levels(results) + [
         f"- {name}: {t.status_only_refused} of the {t.status_only} positives judged only by a status (malformed "
         "requests a web server itself refuses) were refused or blocked"
         for name, t in results.detection.items()
@@ -213,7 +225,8 @@ def render(results: WafResults, previous: str) -> str:
         f"- speed: a benign mix (form posts, JSON posts, GETs with a query) replayed by {results.generator}, "
         f"{results.seconds:g} s per measurement, all paths in the same run; the load generator, the proxies and the "
         "backend share the two cores",
-        f"- this section took {results.elapsed:.0f} s",
+        f"- this section took {results.elapsed:.0f} s; load average when it began: "
+        f"{', '.join(f'{x:.2f}' for x in results.load_before)} (two cores, shared machine)",
         *[f"- {n}" for n in results.notes],
         "",
         "### Detection",

@@ -164,6 +164,9 @@ class Tally:
     statuses: Counter[str] = field(default_factory=Counter)  # "positive 403", "negative 200", "positive none", ...
     status_only: int = 0
     status_only_refused: int = 0  # answered 4xx/5xx or not at all
+    by_level: dict[int, list[int]] = field(
+        default_factory=dict
+    )  # CRS paranoia level of the case's rule -> [blocked, n]
     benign: int = 0
     benign_passed: int = 0
     seconds: float = 0.0
@@ -176,8 +179,14 @@ class Tally:
 Lookup = Callable[[Answer], set[str] | None]
 
 
-def tally(cases: Sequence[Any], answers: Sequence[Answer], rules_of: Lookup | None = None) -> Tally:
-    """Positives blocked and negatives passed; with ``rules_of`` (answer -> rule ids that fired), rules fired too."""
+def tally(
+    cases: Sequence[Any],
+    answers: Sequence[Answer],
+    rules_of: Lookup | None = None,
+    levels: dict[str, int] | None = None,
+) -> Tally:
+    """Positives blocked and negatives passed; with ``rules_of`` (answer -> rule ids that fired), rules fired too;
+    with ``levels`` (CRS rule id -> paranoia level), positives blocked by the level of the rule they test."""
     out = Tally(fired=0 if rules_of else None)
     for case, answer in zip(cases, answers, strict=True):
         kind = "positive" if case.positive else "negative"
@@ -190,6 +199,10 @@ def tally(cases: Sequence[Any], answers: Sequence[Answer], rules_of: Lookup | No
         elif case.positive:
             out.positives += 1
             out.blocked += answer.status == 403
+            if levels and case.rule_id in levels:
+                cell = out.by_level.setdefault(levels[case.rule_id], [0, 0])
+                cell[0] += answer.status == 403
+                cell[1] += 1
             rules = rules_of(answer) if rules_of else None
             if rules is not None:
                 out.logged += 1

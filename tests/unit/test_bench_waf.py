@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bench.crs_corpus import CrsCase
 from bench.load import Cell
-from bench.modsecurity import render_config, rules_by_request
+from bench.modsecurity import levels_from_conf, render_config, rules_by_request
 from bench.rawhttp import build_case, build_request, parse_head, send
 from bench.waf import BACKEND, MODSEC, PEER, WafResults, named_host
 from bench.waf_report import BEGIN, END, render
@@ -147,6 +147,21 @@ def test_audit_log_gives_the_rules_that_fired_per_request() -> None:
     assert rules_by_request(log) == {"axWw1Eef": {"942100", "949110"}, "bxWw2Fgh": set()}
 
 
+def test_paranoia_levels_come_from_the_skip_markers_before_each_rule() -> None:
+    conf = """
+SecRule TX:EXECUTING_PARANOIA_LEVEL "@lt 1" "id:942011,phase:1,pass,nolog,skipAfter:END-REQUEST-942"
+SecRule ARGS "@detectSQLi" \\
+    "id:942100,\\
+    phase:2,\\
+    tag:'paranoia-level/1'"
+SecRule TX:EXECUTING_PARANOIA_LEVEL "@lt 2" "id:942013,phase:1,pass,nolog,skipAfter:END-REQUEST-942"
+SecRule ARGS "@rx x" "id:942200,phase:2,block"
+SecRule TX:EXECUTING_PARANOIA_LEVEL "@lt 4" "id:942017,phase:1,pass,nolog,skipAfter:END-REQUEST-942"
+SecRule ARGS "@rx y" "id:'942400',phase:2,block"
+"""
+    assert levels_from_conf(conf) == {"942100": 1, "942200": 2, "942400": 4}
+
+
 def test_tally_counts_403_as_blocked_and_status_only_cases_apart() -> None:
     from bench.rawhttp import Answer
 
@@ -159,9 +174,9 @@ def test_tally_counts_403_as_blocked_and_status_only_cases_apart() -> None:
     ]
     answers = [Answer(403, {"u": "1"}), Answer(200, {"u": "2"}), Answer(200), Answer(403), Answer(400)]
     fired = {"1": {"942100", "949110"}, "2": {"920350"}}
-    result = tally(cases, answers, lambda a: fired.get(a.headers.get("u", "")))
+    result = tally(cases, answers, lambda a: fired.get(a.headers.get("u", "")), {"942100": 1, "942110": 2})
     assert (result.positives, result.blocked, result.negatives, result.passed) == (2, 1, 2, 1)
-    assert (result.fired, result.logged) == (1, 2)
+    assert (result.fired, result.logged) == (1, 2) and result.by_level == {1: [1, 1], 2: [0, 1]}
     assert (result.status_only, result.status_only_refused) == (1, 1)
     assert result.statuses["positive 403"] == 1 and result.statuses["status-only positive 400"] == 1
 
