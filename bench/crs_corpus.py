@@ -1,6 +1,6 @@
 """The OWASP CRS 3.3.4 regression corpus (python-ftw YAML) as plain cases the WAF engine can replay.
 
-The corpus lives outside the repository (``../shared/data/crs-3.3.4-regression/``; its SOURCE.md describes it):
+The corpus lives outside the repository (a copy of CRS's tests/regression/tests; its SOURCE.md describes it):
 one YAML per CRS rule, ``tests[].stages[].stage`` with an ``input`` (method, uri, version, headers, data, or a
 whole ``raw_request`` / base64 ``encoded_request``) and an ``output`` that says what ModSecurity should do:
 ``log_contains: id "942100"`` (the rule fires: a positive), ``no_log_contains`` (it must not: a negative), or

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from strongroom.waf import managed_fields
 from strongroom.waf.actions import apply_action
 from strongroom.waf.context import Ctx, Predicate, WafCompileError
 from strongroom.waf.decision import ActionOutcome, Decision, RuleMatch
@@ -188,9 +189,15 @@ class WebAclEvaluator:
         for override in body.get("RuleActionOverrides") or []:
             _check_body_key(override["ActionToUse"], {**self.bodies, **bodies})
         scope = body.get("ScopeDownStatement")
+        # a managed group's own content may use the engine-internal fields (waf/managed_fields.py)
+        token = managed_fields.MANAGED_CONTENT.set(kind == "ManagedRuleGroupStatement")
+        try:
+            rules = self._compile_rules(rules_spec, namespace, top=False, bodies=bodies)
+        finally:
+            managed_fields.MANAGED_CONTENT.reset(token)
         return _Group(
             name=name,
-            rules=self._compile_rules(rules_spec, namespace, top=False, bodies=bodies),
+            rules=rules,
             scope_down=compile_statement(scope, self._resolvers, namespace) if scope else None,
             excluded={r["Name"] for r in body.get("ExcludedRules") or []},
             overrides={o["Name"]: o["ActionToUse"] for o in body.get("RuleActionOverrides") or []},

@@ -45,8 +45,6 @@ WEB_ACL_MEMBERS = (
 )
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class WafArn:
     region: str

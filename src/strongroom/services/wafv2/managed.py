@@ -1,8 +1,9 @@
 """The managed rule groups catalog (AWS's vendor groups) and the managed rule set operations.
 
-The catalog is data (waf/managed_rules/catalog.json, shared with the engine): group names, capacities, label namespaces, rule names, their
-default actions and labels as AWS's "AWS Managed Rules rule groups list" documents them. The WAF engine attaches
-detection logic to the same rule names. Managed rule *sets* (GetManagedRuleSet & co.) belong to rule group vendors
+The catalog is data (waf/managed_rules/catalog.json, shared with the engine's managed provider): group names,
+capacities, label namespaces, rule names, their default actions and labels as AWS's "AWS Managed Rules rule groups
+list" documents them. The engine's CRS-derived content (waf/managed_rules/<Group>.json) uses the same rule names.
+Managed rule *sets* (GetManagedRuleSet & co.) belong to rule group vendors
 only: a customer account has none, so those answer as AWS answers a non-vendor account.
 """
 
