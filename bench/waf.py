@@ -99,20 +99,12 @@ class WafResults:
 
 
 def corpus_dir(given: Path | None) -> Path | None:
-    """Where the CRS corpus is: ``--crs-corpus`` / ``$STRONGROOM_CRS_CORPUS``, else bench/waf_detection.py's default.
-
-    The corpus stays outside the repository (its SOURCE.md asks so), so nothing here names its location.
-    """
+    """Where the CRS corpus is: ``--crs-corpus`` (``make bench CRS_CORPUS=DIR``), else ``$STRONGROOM_CRS_CORPUS``
+    (bench/waf_detection.py reads the same variable). It stays outside the repository, so nothing here names it."""
     if given is not None:
         return given
-    if os.environ.get("STRONGROOM_CRS_CORPUS"):
-        return Path(os.environ["STRONGROOM_CRS_CORPUS"])
-    try:
-        from bench import waf_detection
-    except ImportError:
-        return None
-    found = getattr(waf_detection, "DEFAULT_CORPUS", None)
-    return Path(found) if found is not None else None
+    found = os.environ.get("STRONGROOM_CRS_CORPUS")
+    return Path(found) if found else None
 
 
 def load_corpus(options: WafOptions) -> list[Any]:
