@@ -50,10 +50,12 @@ def missing() -> list[str]:
     return [str(p) for p in needed if not p.exists()] + ([] if CRS_RULES.is_dir() else [str(CRS_RULES)])
 
 
-def ensure_installed(say: Say) -> str | None:
+def ensure_installed(say: Say, install: bool = True) -> str | None:
     """Install the peer's Debian packages when root and missing; the reason to skip the peer, or None."""
     if not missing():
         return None
+    if not install:
+        return f"Apache + ModSecurity + CRS not measured: not installed ({', '.join(PACKAGES)})"
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         return (
             "Apache + ModSecurity + CRS not measured: not installed and the bench is not root with apt-get "
