@@ -240,7 +240,7 @@ def _cells(
         )
 
 
-def engine_timing(evaluations: int) -> tuple[EngineTiming | None, str]:
+def engine_timing(evaluations: int) -> tuple[EngineTiming, str]:
     """The engine's evaluation time per request of the benign mix (perf_counter around ``evaluate``)."""
     from strongroom.waf import WafRequest, WebAclEvaluator
 
@@ -456,19 +456,20 @@ def measure(
                     results.notes.append(f"{name} not measured: {str(exc)[-300:]}")
                 finally:
                     apache.stop()
-        results.engine, note = engine_timing(options.evaluations)
+        engine, note = engine_timing(options.evaluations)
+        results.engine = engine
         if note:
             results.notes.append(note)
             results.engine_empty = True
-        if results.engine.blocked:
+        if engine.blocked:
             results.notes.append(
-                f"**the engine blocked {results.engine.blocked:,} of its {results.engine.evaluations:,} evaluations of "
-                "the benign speed mix** (false positives of the managed content): the in-process timing, and the "
-                "Strongroom paths' errors below, are those of blocked requests"
+                f"**the engine blocked {engine.blocked:,} of its {engine.evaluations:,} evaluations of the benign "
+                "speed mix** (false positives of the managed content): the in-process timing, and the Strongroom "
+                "paths' errors below, are those of blocked requests"
             )
         say(
-            f"  waf engine in-process: p50 {results.engine.p50_us:.0f} µs, p99 {results.engine.p99_us:.0f} µs "
-            f"over {results.engine.evaluations} evaluations"
+            f"  waf engine in-process: p50 {engine.p50_us:.0f} µs, p99 {engine.p99_us:.0f} µs over "
+            f"{engine.evaluations} evaluations"
         )
         if cases:
             engine_detection(options, cases, results, say)
