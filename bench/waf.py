@@ -2,10 +2,11 @@
 
 Detection: the CRS 3.3.4 regression corpus (kept outside the repository: ``--crs-corpus`` / ``corpus_dir``; loaded
 by ``bench/crs_corpus.py``) is replayed over HTTP through the peer, each case on its own connection with its bytes
-as written (``bench/rawhttp.py``); a 403 is a block, for both WAFs. ModSecurity's error log names the rules that
-fired per request (mod_unique_id), so the table also says how often a positive case's own rule fired, which is
-CRS's own pass criterion. Strongroom's figures come from its engine in-process (``bench/waf_detection.py``) and,
-when the command exists, from the same HTTP replay through ``strongroom waf proxy``.
+as written (``bench/rawhttp.py``); a 403 is a block, for both WAFs. ModSecurity's audit log names the rules that
+fired per request (by mod_unique_id's id), so the table also says how often a positive case's own rule fired, which
+is CRS's own pass criterion, and splits the positives by the paranoia level of the rule they test. Strongroom's
+figures come from its engine in-process (``bench/waf_detection.py``) and, when the command exists, from the same
+HTTP replay through ``strongroom waf proxy``.
 
 Speed: in the same run and against the same backend (the bare ASGI app, as in the API Gateway section), the
 benign mix of ``bench/waf_traffic.py`` is replayed by the load generator against the backend directly, Apache as
@@ -272,20 +273,15 @@ def engine_timing(evaluations: int) -> tuple[EngineTiming, str]:
 
 
 def managed_rules() -> tuple[Any, str]:
-    """The managed rule groups' content provider, and a note when the engine still has only the empty stub.
-
-    Hook for the integrator: the content (OWASP CRS data files behind AWS's group names) is being written in
-    another branch; point this at its provider when it lands.
-    """
+    """The engine's managed-rule provider (the CRS-derived content), and a note when a branch has only the stub."""
     from strongroom.waf import managed
 
-    for name in ("CrsManagedRules", "default_provider", "DEFAULT_PROVIDER"):
-        found = getattr(managed, name, None)
-        if found is not None:
-            return (found() if callable(found) else found), ""
+    content = getattr(managed, "CrsManagedRules", None)
+    if content is not None:
+        return content(), ""
     return managed.EmptyManagedRules(), (
-        "the managed groups have no content on this branch yet (`EmptyManagedRules`): Strongroom's figures "
-        "measure the engine and the enforcement points with six empty groups"
+        "the managed groups have no content on this branch (`EmptyManagedRules`): Strongroom's figures measure the "
+        "engine and the enforcement points with six empty groups"
     )
 
 
