@@ -47,10 +47,12 @@ test: lint typecheck pytest
 
 # Strongroom vs moto_server vs the bare server stack, then memory; rewrites the table in docs/benchmarks.md.
 # wrk (Debian) is the load generator when it can be installed; otherwise bench/ falls back to its asyncio one.
+# The WAF section installs its peer (apache2, libapache2-mod-security2, modsecurity-crs) when run as root, and reads
+# the OWASP CRS 3.3.4 regression corpus from CRS_CORPUS=DIR (or $$STRONGROOM_CRS_CORPUS; it lives outside the repo).
 bench: install-test
 	$(PIP) install -q -e '.[test,bench]'
 	@command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } || true
-	$(BIN)/python -m bench.run --out docs/benchmarks.md
+	$(BIN)/python -m bench.run --out docs/benchmarks.md $(if $(CRS_CORPUS),--crs-corpus $(CRS_CORPUS))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,5 +1,8 @@
 """``make bench``: Strongroom against moto's server and the bare server stack, then memory, then the report.
 
+Sections with a peer of their own run in the same invocation: S3, API Gateway, the WAF (against Apache +
+ModSecurity + CRS; ``--workloads waf --targets strongroom --keys 0 --audit-records 0`` runs it alone).
+
 Run ``python -m bench.run --help``. ``run(Options(...))`` is the entry point the smoke test calls at tiny size.
 """
 
@@ -14,13 +17,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import apigateway, memory, s3
+from bench import apigateway, memory, s3, waf, waf_report
 from bench.apigateway import ApiGatewayOptions, ApiGatewayResults
 from bench.load import Cell, Usage, default_generator, run_cell
 from bench.report import Report, render
 from bench.s3 import S3Options, S3Results
 from bench.servers import Server, bare, moto, strongroom
 from bench.signing import Endpoint, signed_pool
+from bench.waf import WafOptions, WafResults
 from bench.workloads import WORKLOADS, Workload, provider_missing
 
 
@@ -42,12 +46,14 @@ class Options:
     verbose: bool = True
     s3: S3Options = field(default_factory=S3Options)  # sizes of the S3 section (bench/s3.py)
     apigateway: ApiGatewayOptions = field(default_factory=ApiGatewayOptions)  # bench/apigateway.py
+    waf: WafOptions = field(default_factory=WafOptions)  # bench/waf.py
 
 
 @dataclass
 class BenchReport(Report):
     s3: S3Results = field(default_factory=S3Results)  # rendered into its own block of the markdown
     apigateway: ApiGatewayResults = field(default_factory=ApiGatewayResults)  # likewise
+    waf: WafResults = field(default_factory=WafResults)  # likewise
 
 
 def _say(options: Options, message: str) -> None:
@@ -206,7 +212,7 @@ def run(options: Options) -> BenchReport:
     report = BenchReport(options.generator, options.seconds, options.concurrency, options.workers, options.log_level)
     with tempfile.TemporaryDirectory(prefix="strongroom-bench-", dir=options.work_dir) as tmp:
         work = Path(tmp)
-        if "strongroom" in options.targets:
+        if "strongroom" in options.targets and (_selected(options) or s3.wanted(options.s3, options.workloads)):
             _say(options, "strongroom (SQLite, audit on)")
             server = strongroom(work / "sr", log_level=options.log_level, workers=options.workers)
             _bench_target(options, server, report, "strongroom")
@@ -222,6 +228,11 @@ def run(options: Options) -> BenchReport:
         if "strongroom" in options.targets and _wants_apigateway(options):
             _say(options, "API Gateway: an HTTP_PROXY stage vs its backend")
             _apigateway(options, work, report)
+        if "strongroom" in options.targets and waf.wanted(options.waf, options.workloads):
+            _say(options, "WAF: Strongroom vs Apache + ModSecurity + CRS")
+            say = functools.partial(_say, options)
+            timing = (options.seconds, options.generator, options.workers, options.log_level)
+            waf.measure(options.waf, work, *timing, report.waf, say)
         if "moto" in options.targets:
             moto_server = moto(work)
             if moto_server is None:
@@ -237,11 +248,14 @@ def run(options: Options) -> BenchReport:
             _memory(options, work, report)
     report.elapsed = time.monotonic() - began
     if options.out is not None:
-        options.out.write_text(render(report, options.out.read_text() if options.out.exists() else ""))
+        if report.results or report.memory:  # a run of other sections alone leaves the main tables as they are
+            options.out.write_text(render(report, options.out.read_text() if options.out.exists() else ""))
         if report.s3.cells:
             options.out.write_text(s3.render(report.s3, options.out.read_text()))
         if report.apigateway.cells:
             options.out.write_text(apigateway.render(report.apigateway, options.out.read_text()))
+        if report.waf.cells or report.waf.detection:
+            options.out.write_text(waf_report.render(report.waf, options.out.read_text()))
         _say(options, f"wrote {options.out} in {report.elapsed:.0f} s")
     return report
 
@@ -260,6 +274,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-audit-off", action="store_true")
     parser.add_argument("--no-s3", action="store_true", help="skip the S3 section")
     parser.add_argument("--no-apigateway", action="store_true", help="skip the API Gateway section")
+    parser.add_argument("--no-waf", action="store_true", help="skip the WAF section (vs Apache + ModSecurity + CRS)")
+    parser.add_argument(
+        "--crs-corpus",
+        type=Path,
+        default=None,
+        help="the CRS 3.3.4 regression corpus (default: $STRONGROOM_CRS_CORPUS)",
+    )
     parser.add_argument("--s3-upload-mib", type=int, default=2048, help="the memory upload's size (0: none)")
     parser.add_argument("--out", type=Path, default=None, help="write the markdown report here")
     args = parser.parse_args(argv)
@@ -277,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         out=args.out,
         s3=S3Options(enabled=not args.no_s3, upload_size=args.s3_upload_mib * s3.MiB),
         apigateway=ApiGatewayOptions(enabled=not args.no_apigateway),
+        waf=WafOptions(enabled=not args.no_waf, corpus=args.crs_corpus),
     )
     run(options)
     return 0

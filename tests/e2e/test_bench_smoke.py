@@ -10,6 +10,7 @@ from bench.load import Cell
 from bench.report import BEGIN, END
 from bench.run import Options, run
 from bench.s3 import S3Options, Upload
+from bench.waf import BACKEND, WafOptions
 
 
 def test_bench_runs_end_to_end_at_tiny_size(tmp_path: Path) -> None:
@@ -30,6 +31,7 @@ def test_bench_runs_end_to_end_at_tiny_size(tmp_path: Path) -> None:
             verbose=False,
             s3=S3Options.tiny(),
             apigateway=ApiGatewayOptions.tiny(),
+            waf=WafOptions.tiny(),
         )
     )
     encrypt = report.results["strongroom"]["KMS Encrypt (256 B)"]
@@ -58,3 +60,6 @@ def test_bench_runs_end_to_end_at_tiny_size(tmp_path: Path) -> None:
     assert "written analysis" in text and "more analysis" in text and "old table" not in text
     assert "KMS Encrypt (256 B)" in text and "Audit on vs off" in text and "## S3 results" in text
     assert "## API Gateway results" in text
+    backend = report.waf.cells[BACKEND][1]
+    assert backend.requests > 0 and backend.errors == 0, backend.first_error
+    assert "## WAF results" in text
