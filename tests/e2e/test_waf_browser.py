@@ -16,6 +16,8 @@ import uvicorn
 
 from strongroom.waf import tokens
 from strongroom.waf.asgi import WafMiddleware, derive_token_key
+from tests.e2e.apigateway_invoke_support import deploy, method, resource
+from tests.e2e.apigateway_support import make_api
 from tests.e2e.waf_support import name, start_proxy, upstream
 from tests.support.server import ServerProcess, free_port
 
@@ -214,3 +216,49 @@ def test_challenge_through_the_proxy(
     page.wait_for_function("document.body.innerText.includes('/challenge/through-proxy')", timeout=20_000)
     assert token_cookie(page) is not None  # the echo upstream answered: the page solved the challenge
     assert page.goto(base + "/captcha/x").status == 405  # a challenge solve does not count as a CAPTCHA
+
+
+def test_challenge_and_captcha_on_an_api_gateway_stage(server: ServerProcess, page: Any) -> None:
+    """A web ACL on a stage: the interstitial's script earns the token from the server's ``/.aws-waf/`` and the
+    stage accepts it (the installation's token key, bound to the host); a CAPTCHA still asks for its own solve."""
+    apigw, waf = server.client("apigateway"), server.client("wafv2")
+    api = make_api(apigw)
+    area = resource(apigw, api["id"], api["rootResourceId"], "area")
+    answer = {"application/json": '{"inside": "$context.resourcePath"}'}
+    method(
+        apigw,
+        api["id"],
+        area,
+        integration={"type": "MOCK", "requestTemplates": {"application/json": '{"statusCode": 200}'}},
+        responses={"200": {"selectionPattern": "", "responseTemplates": answer}},
+    )
+    deploy(apigw, api["id"])
+    rules = [
+        {**ACL["Rules"][0], "Statement": starts("/test/area"), "VisibilityConfig": {**VIS, "MetricName": "c"}},
+        {
+            **ACL["Rules"][1],
+            "Priority": 1,
+            "Statement": starts("/test/captcha"),
+            "VisibilityConfig": {**VIS, "MetricName": "k"},
+        },
+    ]
+    rules[0]["Priority"] = 0
+    made = waf.create_web_acl(
+        Name=name("stage"), Scope="REGIONAL", DefaultAction={"Allow": {}}, VisibilityConfig=VIS, Rules=rules
+    )["Summary"]
+    waf.associate_web_acl(
+        WebACLArn=made["ARN"], ResourceArn=f"arn:aws:apigateway:us-east-1::/restapis/{api['id']}/stages/test"
+    )
+    url = f"{server.endpoint}/restapis/{api['id']}/test/_user_request_/area"
+    deadline = time.monotonic() + 10
+    while (response := page.goto(url)).status != 202:  # the stage follows the association within a second
+        assert time.monotonic() < deadline, response.status
+        time.sleep(0.3)
+    assert response.headers["x-amzn-waf-action"] == "challenge"
+    page.wait_for_function("document.body.innerText.includes('/area')", timeout=20_000)
+    assert token_cookie(page) is not None
+    assert page.goto(url).status == 200  # the token lets the next request through
+    captcha = f"{server.endpoint}/restapis/{api['id']}/test/_user_request_/captcha"
+    assert page.goto(captcha).status == 405  # a challenge solve is not a CAPTCHA solve
+    page.context.add_cookies([{"name": tokens.COOKIE, "value": "forged.token", "url": server.endpoint}])
+    assert page.goto(url).status == 202  # a forged cookie is refused

@@ -23,6 +23,8 @@ from strongroom.server.gateway import MAX_BODY as GATEWAY_MAX_BODY
 from strongroom.server.gateway import PENDING, GatewayHook, Target
 from strongroom.server.limits import largest_body_limit, too_large
 from strongroom.server.runtime import Runtime
+from strongroom.server.waf_interstitial import PREFIX as WAF_PAGES
+from strongroom.server.waf_interstitial import handle_interstitial
 
 log = logging.getLogger("strongroom.server")
 
@@ -95,7 +97,7 @@ class StrongroomApp:
         # request naming a credential the server knows may send more than the unauthenticated allowance.
         limit = self.runtime.config.unauthenticated_body_limit
         declared = _content_length(request)
-        admin = request.path.startswith(PREFIX)
+        admin = request.path.startswith((PREFIX, WAF_PAGES))  # the server's own endpoints, on any host
         if not admin:
             target = self.gateway.target(request)
             if target is PENDING:
@@ -129,7 +131,10 @@ class StrongroomApp:
         assert isinstance(body, bytes)
         request.body = body
         if admin:
-            response = await loop.run_in_executor(self.executor, handle_admin, self.runtime, request, self.ready)
+            if request.path.startswith(WAF_PAGES):
+                response = await loop.run_in_executor(self.executor, handle_interstitial, self.runtime, request)
+            else:
+                response = await loop.run_in_executor(self.executor, handle_admin, self.runtime, request, self.ready)
         else:
             route = self.pipeline.route_of(request)
             if route is not None and self.pipeline.on_loop(route):

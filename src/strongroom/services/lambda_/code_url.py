@@ -1,24 +1,21 @@
 """GetFunction's ``Code.Location``: a short-lived URL on this server that serves the deployment package.
 
 AWS answers a presigned S3 URL valid for ten minutes; here the token is ``<sha256>.<expiry>.<hmac>``, signed
-with a key kept sealed in the settings table so every node of a cluster accepts every node's URLs.
+with an installation key (sealed in the settings table) so every node of a cluster accepts every node's URLs.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import secrets
-import threading
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from strongroom.core.clock import clock
 from strongroom.protocol.http import HttpRequest, HttpResponse
+from strongroom.services.base.installation_keys import forget_installation_keys, installation_key
 from strongroom.services.lambda_ import model
-from strongroom.store.settings import get_setting, put_setting
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import ServiceRuntime
@@ -27,8 +24,6 @@ URL_SECONDS = 600
 PATH_PREFIX = "lambda/code/"
 _KEY_SETTING = "lambda_code_url_key"
 _AAD = b"lambda:code-url-key"
-_lock = threading.Lock()
-_keys: dict[int, bytes] = {}
 
 
 def endpoint(runtime: ServiceRuntime) -> str:
@@ -42,20 +37,7 @@ def endpoint(runtime: ServiceRuntime) -> str:
 
 
 def _key(runtime: ServiceRuntime) -> bytes:
-    with _lock:
-        key = _keys.get(id(runtime))
-        if key is not None:
-            return key
-        stored = get_setting(runtime.store, _KEY_SETTING)
-        if stored is None:
-            key = secrets.token_bytes(32)
-            put_setting(runtime.store, _KEY_SETTING, base64.b64encode(runtime.seal.wrap(key, _AAD)).decode())
-            # another node may have raced us: adopt whatever is stored now
-            stored = get_setting(runtime.store, _KEY_SETTING)
-        assert stored is not None
-        key = runtime.seal.unwrap(base64.b64decode(stored), _AAD)
-        _keys[id(runtime)] = key
-        return key
+    return installation_key(runtime, _KEY_SETTING, aad=_AAD)
 
 
 def _mac(runtime: ServiceRuntime, digest: str, expires: int) -> str:
@@ -88,5 +70,4 @@ def serve_code(runtime: ServiceRuntime, request: HttpRequest, path: str) -> Http
 
 def forget_key(runtime: ServiceRuntime) -> None:
     """Test-mode reset wipes the settings table; the next URL signs with a new key."""
-    with _lock:
-        _keys.pop(id(runtime), None)
+    forget_installation_keys(runtime)

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 from strongroom.core import context, ids
 from strongroom.core.clock import clock
 from strongroom.core.errors import AwsError
+from strongroom.services.base.installation_keys import installation_key
 from strongroom.services.base.shipper import BatchShipper
 from strongroom.services.wafv2 import enforced
 from strongroom.services.wafv2.ratecounters import rate_store_for
@@ -83,10 +84,15 @@ def managed_rules_provider(runtime: ServiceRuntime) -> ManagedRulesProvider | No
     return None
 
 
+TOKEN_KEY_SETTING = "wafv2_token_key"
+
+
 def token_key(runtime: ServiceRuntime) -> bytes | None:
-    """The HMAC key of ``aws-waf-token`` cookies; None until CAPTCHA / Challenge solving is served (every CAPTCHA /
-    Challenge then answers its interstitial). The one place to supply a per-installation key."""
-    return None
+    """The HMAC key of the ``aws-waf-token`` cookies the server's enforcement points issue and accept: one per
+    installation, sealed (``services/base/installation_keys``). A token is bound to the domain it was issued for
+    (and the web ACL's TokenDomains), as AWS's tokens are, not to one web ACL; ``/.aws-waf/`` on this server
+    (``server/waf_interstitial.py``) issues them."""
+    return installation_key(runtime, TOKEN_KEY_SETTING)
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,6 @@ class Enforcer:
         # --geoip-db / --asn-db lookups (the server runtime's; none configured: GeoMatch / AsnMatch match nothing)
         self.ip_resolvers: IpResolvers = getattr(runtime, "waf_ip_resolvers", None) or IpResolvers()
         self.managed_rules = managed_rules_provider(runtime)
-        self.token_key = token_key(runtime)
         self.gate = SampleGate()
         self._entries: dict[str, _Entry] = {}
         self._compiled: dict[enforced.Stamp, Protection] = {}
@@ -144,6 +149,11 @@ class Enforcer:
         self.rate_keys: BatchShipper[tuple[str, str], dict[str, datetime]] = BatchShipper(
             "waf-rate-keys", self._record_rate_keys, flush_seconds=SAMPLE_FLUSH_SECONDS, log=log
         )
+
+    @property
+    def token_key(self) -> bytes | None:
+        # read when a web ACL compiles, not at start-up: the seal may still be sealed when the gateway is built
+        return token_key(self.runtime)
 
     def close(self) -> None:
         for shipper in (self.records, self.samples, self.rate_keys):
