@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+import os
+from datetime import UTC, datetime
 from typing import Any
 
 from strongroom.waf.decision import Decision
@@ -135,3 +139,46 @@ def should_log(record: dict, logging_filter: dict | None) -> bool:
         if met:
             return bool(f["Behavior"] == "KEEP")
     return bool(logging_filter.get("DefaultBehavior", "KEEP") == "KEEP")
+
+
+# --- where records go: AWS's delivery formats (the server's enforcement and the proxy / middleware share them) ----
+
+PUT_LOG_EVENTS_BYTES = 1_048_576  # PutLogEvents: at most 1 MB per call (each event's UTF-8 message + 26 bytes)
+PUT_LOG_EVENTS_COUNT = 10_000  # ... and 10,000 events
+
+
+def log_stream_name(region: str, web_acl_name: str) -> str:
+    """The CloudWatch Logs stream AWS WAF writes a web ACL's records to: ``<region>_<web-acl-name>_<n>``."""
+    return f"{region}_{web_acl_name}_0"
+
+
+def log_events_batches(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The records as PutLogEvents ``logEvents`` (oldest first), cut at the call's size and count limits."""
+    batches: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for record in sorted(records, key=lambda r: int(r["timestamp"])):
+        message = json.dumps(record, separators=(",", ":"))
+        event = {"timestamp": int(record["timestamp"]), "message": message}
+        cost = len(message.encode()) + 26
+        if batches[-1] and (size + cost > PUT_LOG_EVENTS_BYTES or len(batches[-1]) >= PUT_LOG_EVENTS_COUNT):
+            batches.append([])
+            size = 0
+        batches[-1].append(event)
+        size += cost
+    return [b for b in batches if b]
+
+
+def s3_log_object(
+    records: list[dict[str, Any]], *, account: str, region: str, web_acl_name: str, prefix: str = ""
+) -> tuple[str, bytes]:
+    """(key, body) of the object AWS WAF delivers a batch of records as to an ``aws-waf-logs-*`` bucket:
+    ``[prefix/]AWSLogs/<account>/WAFLogs/<region>/<web-acl>/YYYY/MM/DD/HH/mm/<account>_waflogs_<region>_<web-acl>_
+    <YYYYMMDDTHHmmZ>_<hash>.log.gz`` (``mm`` on AWS's 5-minute boundaries), gzip'ed JSON lines."""
+    first = datetime.fromtimestamp(min(int(r["timestamp"]) for r in records) / 1000, UTC)
+    slot = first.replace(minute=first.minute - first.minute % 5, second=0, microsecond=0)
+    stem = f"{account}_waflogs_{region}_{web_acl_name}_{first:%Y%m%dT%H%MZ}_{os.urandom(4).hex()}.log.gz"
+    key = f"AWSLogs/{account}/WAFLogs/{region}/{web_acl_name}/{slot:%Y/%m/%d/%H/%M}/{stem}"
+    if prefix.strip("/"):
+        key = prefix.strip("/") + "/" + key
+    body = gzip.compress(b"".join(json.dumps(r, separators=(",", ":")).encode() + b"\n" for r in records))
+    return key, body

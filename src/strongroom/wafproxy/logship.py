@@ -15,18 +15,14 @@ Sampled requests take another way (no public API writes them): ``samples.SampleS
 
 from __future__ import annotations
 
-import gzip
-import json
 import logging
 import re
-import secrets
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
+from strongroom.waf.logs import log_events_batches, log_stream_name, s3_log_object
 from strongroom.wafproxy.remote import wafv2_client
 
 log = logging.getLogger("strongroom.wafproxy")
@@ -34,7 +30,6 @@ log = logging.getLogger("strongroom.wafproxy")
 _LOG_GROUP = re.compile(r"^arn:aws:logs:([a-z0-9-]+):(\d{12}):log-group:([^:]+)(:\*)?$")
 _BUCKET = re.compile(r"^arn:aws:s3:::([a-z0-9.\-]+)(?:/(.*))?$")
 _MAX_BATCH = 5000  # PutLogEvents takes up to 10,000 events and 1 MB
-_MAX_BATCH_BYTES = 900_000
 
 
 class LogShipper:
@@ -58,7 +53,7 @@ class LogShipper:
         self.dropped = 0
         self.delivered = 0
         region, _, name = self._acl_parts()
-        self.stream = f"{region}_{name}_0"  # AWS's <region>_<web-acl-name>_<n>, the stream the server writes too
+        self.stream = log_stream_name(region, name)  # the stream the server writes the same ACL's records to
         self._clients: dict[tuple[str, str], Any] = {}
         self._streams: set[tuple[str, str]] = set()
         self._stop = threading.Event()
@@ -138,28 +133,13 @@ class LogShipper:
             except client.exceptions.ResourceAlreadyExistsException:
                 pass
             self._streams.add((region, group))
-        pairs = sorted((int(r["timestamp"]), json.dumps(r, separators=(",", ":"))) for r in batch)
-        events = [{"timestamp": t, "message": m} for t, m in pairs]
-        while events:
-            size, cut = 0, 0
-            while cut < len(events) and size + len(pairs[cut][1]) + 26 <= _MAX_BATCH_BYTES:
-                size += len(pairs[cut][1]) + 26
-                cut += 1
-            cut = max(cut, 1)
-            client.put_log_events(logGroupName=group, logStreamName=self.stream, logEvents=events[:cut])
-            pairs = pairs[cut:]
-            events = events[cut:]
+        for events in log_events_batches(batch):
+            client.put_log_events(logGroupName=group, logStreamName=self.stream, logEvents=events)
 
     def _to_bucket(self, bucket: str, prefix: str, batch: list[dict[str, Any]]) -> None:
         acl_region, account, name = self._acl_parts()
         client = self._client("s3", acl_region)
-        now = datetime.fromtimestamp(time.time(), tz=UTC)
-        at = now.replace(minute=now.minute - now.minute % 5)  # AWS's files sit on 5-minute boundaries
-        stem = f"{account}_waflogs_{acl_region}_{name}_{now:%Y%m%dT%H%MZ}_{secrets.token_hex(4)}.log.gz"
-        key = f"AWSLogs/{account}/WAFLogs/{acl_region}/{name}/{at:%Y/%m/%d/%H/%M}/{stem}"
-        if prefix:
-            key = prefix.rstrip("/") + "/" + key
-        body = gzip.compress(b"".join(json.dumps(r, separators=(",", ":")).encode() + b"\n" for r in batch))
+        key, body = s3_log_object(batch, account=account, region=acl_region, web_acl_name=name, prefix=prefix)
         client.put_object(Bucket=bucket, Key=key, Body=body)
 
     def _acl_parts(self) -> tuple[str, str, str]:

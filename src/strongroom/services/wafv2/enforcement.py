@@ -32,10 +32,7 @@ A destination that refuses (missing group or bucket, denied) loses that batch wi
 
 from __future__ import annotations
 
-import gzip
-import json
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -60,6 +57,7 @@ from strongroom.waf.adapter import (
     sample_request,
 )
 from strongroom.waf.geoip import IpResolvers
+from strongroom.waf.logs import log_events_batches, log_stream_name, s3_log_object
 from strongroom.waf.managed import ManagedRulesProvider
 
 if TYPE_CHECKING:
@@ -75,7 +73,6 @@ MAX_COMPILED = 256
 # A limited address is re-recorded for GetRateBasedStatementManagedKeys when its "until" moved this much.
 RATE_KEY_REFRESH = 5.0
 MAX_RATE_KEYS = 10_000  # GetRateBasedStatementManagedKeys lists at most this many addresses per rule, as AWS does
-PUT_LOG_EVENTS_BYTES = 1_048_576
 
 
 def managed_rules_provider(runtime: ServiceRuntime) -> ManagedRulesProvider | None:
@@ -348,7 +345,7 @@ class Enforcer:
     ) -> None:
         parts = arn.split(":", 6)
         group = parts[6][:-2] if parts[6].endswith(":*") else parts[6]
-        stream = f"{region}_{acl_name}_0"
+        stream = log_stream_name(region, acl_name)
         if (parts[4], group, stream) not in self._streams:
             try:
                 ctx.call("logs", "CreateLogStream", {"logGroupName": group, "logStreamName": stream})
@@ -356,12 +353,8 @@ class Enforcer:
                 if exc.code != "ResourceAlreadyExistsException":
                     raise
             self._streams.add((parts[4], group, stream))
-        events = [
-            {"timestamp": int(r["timestamp"]), "message": json.dumps(r, separators=(",", ":"))}
-            for r in sorted(records, key=lambda r: int(r["timestamp"]))
-        ]
         try:
-            for batch in _put_batches(events):
+            for batch in log_events_batches(records):
                 ctx.call("logs", "PutLogEvents", {"logGroupName": group, "logStreamName": stream, "logEvents": batch})
         except AwsError:
             self._streams.discard((parts[4], group, stream))
@@ -377,29 +370,8 @@ class Enforcer:
         records: list[dict[str, Any]],
     ) -> None:
         bucket, _, prefix = arn.removeprefix("arn:aws:s3:::").partition("/")
-        first = datetime.fromtimestamp(min(int(r["timestamp"]) for r in records) / 1000, UTC)
-        slot = first.replace(minute=first.minute - first.minute % 5, second=0, microsecond=0)
-        body = gzip.compress(b"".join(json.dumps(r, separators=(",", ":")).encode() + b"\n" for r in records))
-        key = (
-            f"{prefix.strip('/') + '/' if prefix.strip('/') else ''}AWSLogs/{account}/WAFLogs/{region}/{acl_name}/"
-            f"{slot:%Y/%m/%d/%H/%M}/{account}_waflogs_{region}_{acl_name}_{first:%Y%m%dT%H%MZ}_{os.urandom(4).hex()}"
-            ".log.gz"
-        )
+        key, body = s3_log_object(records, account=account, region=region, web_acl_name=acl_name, prefix=prefix)
         ctx.call("s3", "PutObject", {"Bucket": bucket, "Key": key, "Body": body, "ContentType": "application/x-gzip"})
-
-
-def _put_batches(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """PutLogEvents' limits: at most 1 MB per call (each event's UTF-8 message plus 26 bytes) and 10,000 events."""
-    batches: list[list[dict[str, Any]]] = [[]]
-    size = 0
-    for event in events:
-        cost = len(event["message"].encode()) + 26
-        if batches[-1] and (size + cost > PUT_LOG_EVENTS_BYTES or len(batches[-1]) >= 10_000):
-            batches.append([])
-            size = 0
-        batches[-1].append(event)
-        size += cost
-    return [b for b in batches if b]
 
 
 def stage_arn(region: str, api_id: str, stage: str) -> str:
