@@ -22,15 +22,8 @@ from urllib.parse import urlencode
 
 from bench.rawhttp import Answer, build_case, send
 from bench.signing import Signed
+from bench.waf_detection import GROUPS
 
-GROUPS = (
-    "AWSManagedRulesCommonRuleSet",
-    "AWSManagedRulesSQLiRuleSet",
-    "AWSManagedRulesKnownBadInputsRuleSet",
-    "AWSManagedRulesLinuxRuleSet",
-    "AWSManagedRulesUnixRuleSet",
-    "AWSManagedRulesPHPRuleSet",
-)
 # Not localhost: AWS's KnownBadInputs blocks a Host of localhost / 127.x (Host_localhost_HEADER), which a real
 # client never sends; Apache serves one site whatever the Host, the gateway routes by path.
 HOST = "www.example.com"

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import pytest
+from bench.waf_detection import GROUPS
 
 from strongroom.waf import WafRequest, WebAclEvaluator
 from strongroom.waf.asgi import WafMiddleware
@@ -29,14 +30,6 @@ from tests.support.server import ServerProcess
 __all__ = ["upstream"]  # the fixture
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "crs-sample" / "cases.json"
-GROUPS = (
-    "AWSManagedRulesCommonRuleSet",
-    "AWSManagedRulesSQLiRuleSet",
-    "AWSManagedRulesKnownBadInputsRuleSet",
-    "AWSManagedRulesLinuxRuleSet",
-    "AWSManagedRulesUnixRuleSet",
-    "AWSManagedRulesPHPRuleSet",
-)
 HOST = "www.example.com"
 # CRS files whose attack classes AWS's groups cover (protocol enforcement, smuggling, session fixation are not)
 APPLICATION_ATTACKS = {"913", "930", "931", "932", "933", "934", "941", "942", "944"}
