@@ -19,7 +19,11 @@ def test_organization_lifecycle_and_created_account(server: ServerProcess) -> No
     orgs = mgmt.client("organizations")
     with pytest.raises(ClientError) as exc:
         orgs.describe_organization()
-    assert error_of(exc) == ("AWSOrganizationsNotInUseException", "Your account is not a member of an organization.", 400)
+    assert error_of(exc) == (
+        "AWSOrganizationsNotInUseException",
+        "Your account is not a member of an organization.",
+        400,
+    )
 
     org = orgs.create_organization(FeatureSet="ALL")["Organization"]
     assert re.fullmatch(r"o-[a-z0-9]{10}", org["Id"])
@@ -91,7 +95,7 @@ def test_organization_lifecycle_and_created_account(server: ServerProcess) -> No
 
 
 def test_invitations(server: ServerProcess) -> None:
-    mgmt, orgs, org = new_org(server)
+    mgmt, orgs, _org = new_org(server)
     guest = new_account(server)
     guest_orgs = guest.client("organizations")
     with pytest.raises(ClientError) as exc:
@@ -101,9 +105,9 @@ def test_invitations(server: ServerProcess) -> None:
         orgs.invite_account_to_organization(Target={"Id": "a@example.com", "Type": "EMAIL"})
     assert code_of(exc) == "InvalidInputException"
 
-    first = orgs.invite_account_to_organization(
-        Target={"Id": guest.account_id, "Type": "ACCOUNT"}, Notes="join us"
-    )["Handshake"]
+    first = orgs.invite_account_to_organization(Target={"Id": guest.account_id, "Type": "ACCOUNT"}, Notes="join us")[
+        "Handshake"
+    ]
     assert re.fullmatch(r"h-[a-z0-9]{10}", first["Id"]) and first["State"] == "OPEN" and first["Action"] == "INVITE"
     assert {"Id": guest.account_id, "Type": "ACCOUNT"} in first["Parties"]
     with pytest.raises(ClientError) as exc:
@@ -205,10 +209,12 @@ def test_organizational_units_and_move_account(server: ServerProcess) -> None:
 
 
 def test_iam_policy_can_deny_organizations_actions(server: ServerProcess) -> None:
-    mgmt, orgs, org = new_org(server)
-    user = make_user(mgmt.client("iam"), deny("organizations:CreateOrganizationalUnit"), {
-        "Effect": "Allow", "Action": "organizations:*", "Resource": "*"
-    })
+    mgmt, _orgs, _org = new_org(server)
+    user = make_user(
+        mgmt.client("iam"),
+        deny("organizations:CreateOrganizationalUnit"),
+        {"Effect": "Allow", "Action": "organizations:*", "Resource": "*"},
+    )
     user_orgs = client_for(server, "organizations", user)
     root_id = user_orgs.list_roots()["Roots"][0]["Id"]
     with pytest.raises(ClientError) as exc:
