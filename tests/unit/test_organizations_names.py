@@ -124,3 +124,9 @@ def test_valid_policies_and_the_size_limit() -> None:
     with pytest.raises(names.PolicyTooLarge):
         names.validate_policy(padded, SCP)
     names.validate_policy(padded[:-2] + "}", SCP)  # 5120: at the limit
+    # bytes, not characters: 2-byte characters in a Sid count twice
+    statement = {"Sid": "é" * 2540, "Effect": "Deny", "Action": "*", "Resource": "*"}
+    wide = json.dumps({"Version": "2012-10-17", "Statement": [statement]}, ensure_ascii=False)
+    assert len(wide) < 5120 < len(wide.encode())
+    with pytest.raises(names.PolicyTooLarge):
+        names.validate_policy(wide, SCP)

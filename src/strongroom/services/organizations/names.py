@@ -20,7 +20,7 @@ SCP = "SERVICE_CONTROL_POLICY"
 RCP = "RESOURCE_CONTROL_POLICY"
 SUPPORTED_POLICY_TYPES = (SCP, RCP)
 # What the model lets a caller name; the other types answer PolicyTypeNotAvailableForOrganizationException here.
-MAX_POLICY_SIZE = {SCP: 5120, RCP: 5120}
+MAX_POLICY_SIZE = {SCP: 5120, RCP: 5120}  # bytes, not characters
 MAX_ATTACHMENTS = 5  # SCPs (or RCPs) directly attached to one root, OU or account
 MAX_OU_DEPTH = 5
 
@@ -159,11 +159,11 @@ def _strings(value: Any) -> bool:
 def validate_policy(content: str, policy_type: str) -> dict[str, Any]:
     """The parsed document of a valid SCP or RCP; raises PolicyTooLarge or PolicyDocumentError.
 
-    The size is counted on the document as sent, whitespace included (AWS counts every character). SCPs allow
+    The size is counted in bytes (UTF-8) of the document as sent, whitespace included, as AWS counts it. SCPs allow
     no Principal (they bound the account's own principals); RCPs need ``"Principal": "*"`` and no NotAction (AWS's
     RCP syntax), and neither allows ``NotPrincipal``.
     """
-    if len(content) > MAX_POLICY_SIZE[policy_type]:
+    if len(content.encode()) > MAX_POLICY_SIZE[policy_type]:
         raise PolicyTooLarge(policy_type)
     try:
         doc = json.loads(content)
