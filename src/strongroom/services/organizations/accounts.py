@@ -108,7 +108,7 @@ class AccountOperations(OrganizationsBase):
                     )
                 )
         else:
-            account_id = self.runtime.accounts.create_account(name=name)
+            account_id = self.runtime.accounts.create_account(name=name[:64])  # Strongroom keeps 64 characters
             self._access_role(ctx, org, account_id, request.get("RoleName") or DEFAULT_ROLE)
             with self.runtime.store.write() as conn:
                 conn.execute(

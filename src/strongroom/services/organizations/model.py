@@ -41,7 +41,7 @@ members = Table(
     Column("account_id", String(12), primary_key=True),
     Column("org_id", String(40), nullable=False),
     Column("parent_id", String(80), nullable=False),
-    Column("name", String(50), nullable=False),
+    Column("name", String(128), nullable=False),
     Column("email", String(64), nullable=False),
     Column("joined_method", String(16), nullable=False),  # INVITED | CREATED
     Column("joined_at", UtcDateTime(), nullable=False),
@@ -53,7 +53,7 @@ create_statuses = Table(
     metadata,
     Column("request_id", String(64), primary_key=True),
     Column("org_id", String(40), nullable=False),
-    Column("account_name", String(50), nullable=False),
+    Column("account_name", String(128), nullable=False),
     Column("email", String(64), nullable=False),
     Column("state", String(16), nullable=False),  # IN_PROGRESS | SUCCEEDED | FAILED
     Column("account_id", String(12), nullable=True),
