@@ -211,6 +211,19 @@ def test_policy_documents_are_validated(server: ServerProcess) -> None:
     orgs.detach_policy(PolicyId=rcp["Id"], TargetId=root_id)  # RCPs have no minimum beyond RCPFullAWSAccess
 
 
+def test_consolidated_billing_has_no_policies(server: ServerProcess) -> None:
+    mgmt = new_account(server)
+    orgs = mgmt.client("organizations")
+    assert orgs.create_organization(FeatureSet="CONSOLIDATED_BILLING")["Organization"]["FeatureSet"] == (
+        "CONSOLIDATED_BILLING"
+    )
+    root_id = orgs.list_roots()["Roots"][0]["Id"]
+    with pytest.raises(ClientError) as exc:
+        orgs.enable_policy_type(RootId=root_id, PolicyType=SCP)
+    assert code_of(exc) == "PolicyTypeNotAvailableForOrganizationException"
+    orgs.delete_organization()
+
+
 def test_delegated_administrators_trusted_access_and_tags(server: ServerProcess) -> None:
     mgmt, orgs, _org = new_org(server)
     member_id = created_account(orgs, f"da-{uuid.uuid4().hex[:6]}")

@@ -210,6 +210,10 @@ class PolicyOperations(OrganizationsBase):
         self._root(org, request["RootId"])
         policy_type = request["PolicyType"]
         check_type(policy_type)
+        if org.feature_set != "ALL":  # policies need all features; consolidated billing has none
+            raise PolicyTypeNotAvailableForOrganizationException(
+                "You can't use the specified policy type with the feature set currently enabled for this organization."
+            )
         now = ctx.now()
         with self.runtime.store.write() as conn:
             if policy_type in enabled_types(conn, org.org_id):
