@@ -209,14 +209,40 @@ def test_organizational_units_and_move_account(server: ServerProcess) -> None:
 
 
 def test_iam_policy_can_deny_organizations_actions(server: ServerProcess) -> None:
-    mgmt, _orgs, _org = new_org(server)
+    mgmt, orgs, _org = new_org(server)
+    root_id = orgs.list_roots()["Roots"][0]["Id"]
+    locked = orgs.create_organizational_unit(ParentId=root_id, Name="Locked")["OrganizationalUnit"]
+    open_ou = orgs.create_organizational_unit(ParentId=root_id, Name="Open")["OrganizationalUnit"]
     user = make_user(
         mgmt.client("iam"),
-        deny("organizations:CreateOrganizationalUnit"),
-        {"Effect": "Allow", "Action": "organizations:*", "Resource": "*"},
+        allow("organizations:*"),
+        deny("organizations:CreateOrganizationalUnit", locked["Arn"]),
+        deny(
+            "organizations:CreatePolicy",
+            Condition={"StringEquals": {"organizations:PolicyType": "RESOURCE_CONTROL_POLICY"}},
+        ),
+        deny(
+            "organizations:EnableAWSServiceAccess",
+            Condition={"StringEquals": {"organizations:ServicePrincipal": "fms.amazonaws.com"}},
+        ),
     )
     user_orgs = client_for(server, "organizations", user)
-    root_id = user_orgs.list_roots()["Roots"][0]["Id"]
+    # the resource is the parent OU's ARN: a Deny on one OU leaves the others
     with pytest.raises(ClientError) as exc:
-        user_orgs.create_organizational_unit(ParentId=root_id, Name="x")
+        user_orgs.create_organizational_unit(ParentId=locked["Id"], Name="x")
+    assert code_of(exc) == "AccessDeniedException" and locked["Arn"] in exc.value.response["Error"]["Message"]
+    user_orgs.create_organizational_unit(ParentId=open_ou["Id"], Name="x")
+    deny_all = '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}]}'
+    with pytest.raises(ClientError) as exc:
+        user_orgs.create_policy(Name="r", Description="", Type="RESOURCE_CONTROL_POLICY", Content=deny_all)
     assert code_of(exc) == "AccessDeniedException"
+    user_orgs.create_policy(
+        Name="s",
+        Description="",
+        Type="SERVICE_CONTROL_POLICY",
+        Content='{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}',
+    )
+    with pytest.raises(ClientError) as exc:
+        user_orgs.enable_aws_service_access(ServicePrincipal="fms.amazonaws.com")
+    assert code_of(exc) == "AccessDeniedException"
+    user_orgs.enable_aws_service_access(ServicePrincipal="guardduty.amazonaws.com")
