@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
 from botocore.exceptions import ClientError
@@ -150,6 +151,22 @@ def test_invitations(server: ServerProcess) -> None:
     with pytest.raises(ClientError) as exc:
         guest_orgs.describe_organization()
     assert code_of(exc) == "AWSOrganizationsNotInUseException"
+
+
+def test_invitations_expire_after_fifteen_days(server: ServerProcess) -> None:
+    _mgmt, orgs, _org = new_org(server)
+    guest = new_account(server)
+    handshake = orgs.invite_account_to_organization(Target={"Id": guest.account_id, "Type": "ACCOUNT"})["Handshake"]
+    assert handshake["ExpirationTimestamp"] - handshake["RequestedTimestamp"] == timedelta(days=15)
+    server.advance(15 * 86400 + 1)
+    guest_orgs = guest.client("organizations")
+    assert guest_orgs.describe_handshake(HandshakeId=handshake["Id"])["Handshake"]["State"] == "EXPIRED"
+    with pytest.raises(ClientError) as exc:
+        guest_orgs.accept_handshake(HandshakeId=handshake["Id"])
+    assert code_of(exc) == "InvalidHandshakeTransitionException"
+    # an expired invitation does not block a new one
+    again = orgs.invite_account_to_organization(Target={"Id": guest.account_id, "Type": "ACCOUNT"})["Handshake"]
+    assert guest_orgs.accept_handshake(HandshakeId=again["Id"])["Handshake"]["State"] == "ACCEPTED"
 
 
 def test_organizational_units_and_move_account(server: ServerProcess) -> None:

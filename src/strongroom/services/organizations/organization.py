@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from strongroom.services.organizations import model, names
 from strongroom.services.organizations.base import Org, OrganizationsBase, enabled_types, org_of_account, page
@@ -38,7 +39,12 @@ _ORG_TABLES = (
 
 class OrganizationOperations(OrganizationsBase):
     def create_organization(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        feature_set = request.get("FeatureSet") or "ALL"
+        try:
+            return self._create_organization(ctx, request.get("FeatureSet") or "ALL")
+        except IntegrityError:  # a concurrent CreateOrganization (or join) of the same account won
+            raise AlreadyInOrganizationException("The AWS account is already a member of an organization.") from None
+
+    def _create_organization(self, ctx: RequestContext, feature_set: str) -> dict[str, Any]:
         now = ctx.now()
         with self.runtime.store.write() as conn:
             if org_of_account(conn, ctx.account_id) is not None:
