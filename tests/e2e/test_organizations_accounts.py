@@ -96,7 +96,7 @@ def test_organization_lifecycle_and_created_account(server: ServerProcess) -> No
 
 
 def test_invitations(server: ServerProcess) -> None:
-    mgmt, orgs, _org = new_org(server)
+    mgmt, orgs, org = new_org(server)
     guest = new_account(server)
     guest_orgs = guest.client("organizations")
     with pytest.raises(ClientError) as exc:
@@ -110,7 +110,9 @@ def test_invitations(server: ServerProcess) -> None:
         "Handshake"
     ]
     assert re.fullmatch(r"h-[a-z0-9]{10}", first["Id"]) and first["State"] == "OPEN" and first["Action"] == "INVITE"
-    assert {"Id": guest.account_id, "Type": "ACCOUNT"} in first["Parties"]
+    assert first["Parties"] == [{"Id": org["Id"], "Type": "ORGANIZATION"}, {"Id": guest.account_id, "Type": "ACCOUNT"}]
+    assert first["Arn"] == f"arn:aws:organizations::{mgmt.account_id}:handshake/{org['Id']}/invite/{first['Id']}"
+    assert {"Type": "NOTES", "Value": "join us"} in first["Resources"]
     with pytest.raises(ClientError) as exc:
         orgs.invite_account_to_organization(Target={"Id": guest.account_id, "Type": "ACCOUNT"})
     assert code_of(exc) == "DuplicateHandshakeException"

@@ -49,7 +49,8 @@ def handshake_wire(org: Org, row: Any, now: datetime) -> dict[str, Any]:
     org_resources = [
         {"Type": "MASTER_EMAIL", "Value": account_email(org.management)},
         {"Type": "MASTER_NAME", "Value": org.management},
-        {"Type": "ORGANIZATION_FEATURE_SET", "Value": org.feature_set},
+        # AWS's documented handshake says FULL for an organization with all features
+        {"Type": "ORGANIZATION_FEATURE_SET", "Value": "FULL" if org.feature_set == "ALL" else org.feature_set},
     ]
     resources: list[dict[str, Any]] = [
         {"Type": "ORGANIZATION", "Value": org.org_id, "Resources": org_resources},
@@ -61,7 +62,7 @@ def handshake_wire(org: Org, row: Any, now: datetime) -> dict[str, Any]:
         "Id": row.handshake_id,
         "Arn": names.handshake_arn(org.management, org.org_id, row.handshake_id),
         "Parties": [
-            {"Id": org.org_id[2:], "Type": "ORGANIZATION"},
+            {"Id": org.org_id, "Type": "ORGANIZATION"},
             {"Id": row.target_account_id, "Type": "ACCOUNT"},
         ],
         "State": state_of(row, now),
