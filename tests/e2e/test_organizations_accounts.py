@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import timedelta
@@ -40,6 +41,12 @@ def test_organization_lifecycle_and_created_account(server: ServerProcess) -> No
     assert re.fullmatch(r"r-[a-z0-9]{4}", root["Id"]) and root["PolicyTypes"] == []
 
     member_id = created_account(orgs, f"member-{uuid.uuid4().hex[:6]}")
+    # CloudTrail: the call is Organizations', its sensitive members hidden; the role is IAM's, invoked by Organizations
+    trail = mgmt.client("cloudtrail")
+    events = trail.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateAccount"}])
+    record = json.loads(events["Events"][0]["CloudTrailEvent"])
+    assert record["eventSource"] == "organizations.amazonaws.com"
+    assert record["requestParameters"]["email"] == "HIDDEN_DUE_TO_SECURITY_REASONS"
     statuses = orgs.list_create_account_status(States=["SUCCEEDED"])["CreateAccountStatuses"]
     assert [s["AccountId"] for s in statuses] == [member_id]
     accounts = {a["Id"]: a for a in orgs.list_accounts()["Accounts"]}
@@ -62,6 +69,12 @@ def test_organization_lifecycle_and_created_account(server: ServerProcess) -> No
     sts = client_for(server, "sts", admin)
     creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="admin")["Credentials"]
     key = client_for(server, "kms", creds).create_key(Description="member key")["KeyMetadata"]
+    role_events = client_for(server, "cloudtrail", creds).lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateRole"}]
+    )["Events"]
+    role_record = json.loads(role_events[0]["CloudTrailEvent"])
+    assert role_record["userIdentity"]["invokedBy"] == "organizations.amazonaws.com"
+    assert role_record["recipientAccountId"] == member_id
     assert key["AWSAccountId"] == member_id
     member_orgs = client_for(server, "organizations", creds)
     assert member_orgs.describe_organization()["Organization"]["Id"] == org["Id"]
