@@ -110,6 +110,7 @@ PINNED_SERVICE_BODY_LIMITS = {
     "s3": 16777216,
     "s3control": 1048576,
     "logs": 8388608,
+    "organizations": 1048576,
 }
 # Operation limits that differ from the service's; every other Lambda operation takes 1 MiB.
 PINNED_OPERATION_BODY_LIMITS = {

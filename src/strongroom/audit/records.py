@@ -101,6 +101,7 @@ _ARN_NAMESPACE = {
     "sqs": "SQS",
     "logs": "Logs",
     "wafv2": "WAFv2",
+    "organizations": "Organizations",
 }
 _KEY_ID = re.compile(r"^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
 

@@ -52,6 +52,7 @@ WIRING: dict[str, Wiring] = {
     "s3": Wiring("s3", None, ("rest-xml",)),
     "s3control": Wiring("s3", None, ("rest-xml",)),  # S3 Control signs as "s3"; the router tells it by its path
     "logs": Wiring("logs", "Logs_20140328", ("json",)),
+    "organizations": Wiring("organizations", "AWSOrganizationsV20161128", ("json",)),
 }
 
 WIRED_SERVICES: tuple[str, ...] = tuple(WIRING)

@@ -38,6 +38,7 @@ TABLE_OWNERS = (
     "strongroom.services.apigateway.model",
     "strongroom.services.apigateway.usage",
     "strongroom.services.wafv2.model",
+    "strongroom.services.organizations.model",
 )
 
 

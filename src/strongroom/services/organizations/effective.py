@@ -1,0 +1,81 @@
+"""What policy enforcement reads of Organizations, in-process: an account's organization, its path, its SCPs/RCPs.
+
+The policy evaluator (SCP/RCP enforcement, ``aws:PrincipalOrgID``, ``aws:PrincipalOrgPaths``,
+``aws:ResourceOrgID``) reads these functions, never the tables. Each takes the store, so callers below the
+services layer can be handed them by the server.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from strongroom.services.organizations import model, names
+from strongroom.services.organizations.base import Org, enabled_types, node_path
+from strongroom.services.organizations.base import org_of_account as _org_of_account
+from strongroom.store.engine import Store
+
+
+@dataclass(frozen=True, slots=True)
+class AttachedPolicy:
+    """One SCP or RCP in force at one level of an account's path."""
+
+    target_id: str  # the root, OU or account it is attached to
+    policy_id: str
+    document: dict[str, Any]
+
+
+def org_of_account(store: Store, account_id: str) -> Org | None:
+    """The organization of ``account_id`` (``.org_id``, ``.management``, ``.root_id``), or None."""
+    with store.read() as conn:
+        return _org_of_account(conn, account_id)
+
+
+def org_path(store: Store, account_id: str) -> str | None:
+    """``o-…/r-…/ou-…/…/`` of the account's parent, as ``aws:PrincipalOrgPaths`` holds it; None outside any."""
+    with store.read() as conn:
+        org = _org_of_account(conn, account_id)
+        if org is None:
+            return None
+        parent = conn.execute(
+            select(model.members.c.parent_id).where(model.members.c.account_id == account_id)
+        ).scalar_one()
+        return node_path(conn, org, parent)
+
+
+def policies_for_account(store: Store, account_id: str, policy_type: str) -> list[list[AttachedPolicy]] | None:
+    """The policies of ``policy_type`` in force for ``account_id``: one list per level, root first, then each OU
+    down the path, then the account itself. AWS requires every level to allow (an empty level allows nothing).
+    None when the account is in no organization or the type is not enabled (nothing bounds it)."""
+    with store.read() as conn:
+        org = _org_of_account(conn, account_id)
+        if org is None or policy_type not in enabled_types(conn, org.org_id):
+            return None
+        parent = conn.execute(
+            select(model.members.c.parent_id).where(model.members.c.account_id == account_id)
+        ).scalar_one()
+        levels = [*node_path(conn, org, parent).rstrip("/").split("/")[1:], account_id]
+        a = model.attachments.c
+        out: list[list[AttachedPolicy]] = []
+        for target in levels:
+            ids = conn.execute(
+                select(a.policy_id)
+                .where(a.org_id == org.org_id, a.target_id == target, a.policy_type == policy_type)
+                .order_by(a.attached_at, a.policy_id)
+            ).scalars()
+            level = []
+            for policy_id in ids:
+                managed = names.MANAGED_POLICIES.get(policy_id)
+                content = (
+                    managed.content
+                    if managed is not None
+                    else conn.execute(
+                        select(model.policies.c.content).where(model.policies.c.policy_id == policy_id)
+                    ).scalar_one()
+                )
+                level.append(AttachedPolicy(target, policy_id, json.loads(content)))
+            out.append(level)
+        return out
