@@ -9,9 +9,11 @@ import pytest
 
 from strongroom.waf import (
     DEFAULT_BLOCK_BODY,
+    EmptyManagedRules,
     InMemoryRateCounter,
     ManagedGroup,
     StaticManagedRules,
+    WafCompileError,
     WafRequest,
     WebAclEvaluator,
     issue_token,
@@ -246,9 +248,24 @@ def test_managed_rule_group_through_provider() -> None:
                     "VisibilityConfig": {"MetricName": "mg"},
                 }
             ]
-        )
+        ),
+        managed_rules=EmptyManagedRules(),
     )
     assert stub.evaluate(req("/admin"), 0).action == "ALLOW"  # the stub provider has no detection content
+    with pytest.raises(WafCompileError):  # the default provider serves the catalog's groups only
+        WebAclEvaluator(
+            acl(
+                [
+                    {
+                        "Name": "mg",
+                        "Priority": 0,
+                        "Statement": stmt,
+                        "OverrideAction": {"None": {}},
+                        "VisibilityConfig": {"MetricName": "mg"},
+                    }
+                ]
+            )
+        )
 
 
 def rate_rule(**spec: Any) -> dict:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from strongroom.core.errors import AwsError
-from strongroom.services.wafv2.base import managed_catalog
 from strongroom.services.wafv2.rules import check_regex, check_rules
+from strongroom.waf.managed import managed_catalog
 
 ACCOUNT = "123456789012"
 IPS = f"arn:aws:wafv2:us-east-1:{ACCOUNT}:regional/ipset/ips/11111111-1111-1111-1111-111111111111"

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from strongroom.waf import managed_fields
 from strongroom.waf.actions import apply_action
 from strongroom.waf.context import Ctx, Predicate, WafCompileError
 from strongroom.waf.decision import ActionOutcome, Decision, RuleMatch
-from strongroom.waf.managed import EmptyManagedRules, ManagedRulesProvider
+from strongroom.waf.managed import CrsManagedRules, ManagedRulesProvider
 from strongroom.waf.ratelimit import InMemoryRateCounter, RateCounterStore
 from strongroom.waf.request import WafRequest
 from strongroom.waf.statements import Resolvers, compile_statement
@@ -89,7 +90,15 @@ class WebAclEvaluator:
         self.bodies: dict[str, dict] = dict(web_acl.get("CustomResponseBodies") or {})
         self.default_action: dict = web_acl.get("DefaultAction") or {"Allow": {}}
         self.body_limit = self._body_limit(resource_type)
-        self._managed = managed_rules or EmptyManagedRules()
+        self._managed = managed_rules or CrsManagedRules()
+        managed_ips = getattr(self._managed, "ip_set", None)
+        if managed_ips is not None:
+            # the IP-list managed groups reference the provider's operator-loaded lists
+            user_ip_sets = ip_sets
+
+            def ip_sets(arn: str) -> dict | None:
+                return managed_ips(arn) if arn.startswith("managed-ip-list:") else user_ip_sets(arn)
+
         self._rule_groups = rule_groups
         self._resolvers = Resolvers(
             ip_sets, regex_pattern_sets, rule_groups, rate_store or InMemoryRateCounter(), self._group_in_statement
@@ -180,9 +189,15 @@ class WebAclEvaluator:
         for override in body.get("RuleActionOverrides") or []:
             _check_body_key(override["ActionToUse"], {**self.bodies, **bodies})
         scope = body.get("ScopeDownStatement")
+        # a managed group's own content may use the engine-internal fields (waf/managed_fields.py)
+        token = managed_fields.MANAGED_CONTENT.set(kind == "ManagedRuleGroupStatement")
+        try:
+            rules = self._compile_rules(rules_spec, namespace, top=False, bodies=bodies)
+        finally:
+            managed_fields.MANAGED_CONTENT.reset(token)
         return _Group(
             name=name,
-            rules=self._compile_rules(rules_spec, namespace, top=False, bodies=bodies),
+            rules=rules,
             scope_down=compile_statement(scope, self._resolvers, namespace) if scope else None,
             excluded={r["Name"] for r in body.get("ExcludedRules") or []},
             overrides={o["Name"]: o["ActionToUse"] for o in body.get("RuleActionOverrides") or []},

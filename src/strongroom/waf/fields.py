@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from strongroom.waf import managed_fields
 from strongroom.waf.request import WafRequest
 
 Values = list[bytes] | bool
@@ -160,6 +161,10 @@ def compile_field(spec: dict) -> Extractor:
             return forced if forced is not None else [_b(":".join(n for n, _v in pairs))]
 
         return order
+    if kind == "ManagedArgs":
+        if not managed_fields.MANAGED_CONTENT.get():
+            raise FieldError("unsupported FieldToMatch ManagedArgs")
+        return managed_fields.compile_managed_args(cfg)  # type: ignore[return-value]
     if kind in ("JA3Fingerprint", "JA4Fingerprint"):
         fb = cfg.get("FallbackBehavior", "NO_MATCH")
         attr = "ja3_fingerprint" if kind == "JA3Fingerprint" else "ja4_fingerprint"
@@ -190,7 +195,9 @@ def _json_field(cfg: dict) -> Extractor:
             return []  # no body: nothing to inspect, not an invalid document
         try:
             doc = json.loads(data)
-        except (ValueError, UnicodeDecodeError):
+            out: list[bytes] = []
+            _json_items(doc, "", scope, paths, out)
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nesting deeper than Python's stack
             # AWS: without InvalidFallbackBehavior it evaluates what it parsed so far; we have no partial
             # parse, so that case inspects the raw text like EVALUATE_AS_STRING (documented difference).
             if invalid == "MATCH":
@@ -198,8 +205,6 @@ def _json_field(cfg: dict) -> Extractor:
             if invalid == "NO_MATCH":
                 return False
             return [data]
-        out: list[bytes] = []
-        _json_items(doc, "", scope, paths, out)
         return out
 
     return extract

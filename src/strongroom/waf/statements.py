@@ -7,6 +7,7 @@ hash sets, transformations into function chains); a predicate then only inspects
 from __future__ import annotations
 
 import base64
+import functools
 import ipaddress
 import json
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from typing import Any
 
 import re2
 
-from strongroom.waf import detect, transforms
+from strongroom.waf import detect, managed_fields, transforms
 from strongroom.waf.context import Ctx, Predicate, WafCompileError, client_ips, label_matches
 from strongroom.waf.fields import compile_field
 from strongroom.waf.rate import compile_rate
@@ -23,6 +24,18 @@ from strongroom.waf.ratelimit import RateCounterStore
 
 _RE2_OPTS = re2.Options()
 _RE2_OPTS.log_errors = False
+# Managed groups merge hundreds of CRS patterns into one set per field. A set's DFA cache is bounded by max_mem
+# (RE2 flushes it when full; a set that still cannot make progress answers "no match"), so sets get 4x RE2's
+# default: headroom for hostile input, a bounded cost per set (tests compare sets with per-pattern matching).
+_SET_OPTS = re2.Options()
+_SET_OPTS.log_errors = False
+_SET_OPTS.max_mem = 32 << 20
+# Managed content comes from ModSecurity, whose PCRE runs without UTF-8 mode: patterns read bytes (a \xAC escape is
+# the byte 0xAC). Customer regexes keep AWS's UTF-8 reading.
+_BYTE_SET_OPTS = re2.Options()
+_BYTE_SET_OPTS.log_errors = False
+_BYTE_SET_OPTS.max_mem = 32 << 20
+_BYTE_SET_OPTS.encoding = re2.Options.Encoding.LATIN1
 
 
 def compile_regex(pattern: str) -> Any:
@@ -52,15 +65,47 @@ def _inspect(spec: dict, test: Callable[[bytes], bool], detail: str) -> Predicat
     extract = compile_field(field_spec)
     chain = transforms.compile_transforms(spec.get("TextTransformations", []))
     location = next(iter(field_spec))
-    cache_key = json.dumps([field_spec, [t.__name__ for t in chain]], sort_keys=True, default=str)
+    # Cache keys for the raw field and for each prefix of the chain: rules that share a field and a leading run of
+    # transformations (the managed groups' CRS rules mostly start with URL_DECODE_UNI) extract and decode once.
+    field_key = json.dumps(field_spec, sort_keys=True, default=str)
+    step_keys = [field_key + "|" + ",".join(t.__name__ for t in chain[: i + 1]) for i in range(len(chain))]
 
     def values_of(ctx: Ctx) -> list[bytes] | bool:
-        got = ctx.transformed.get(cache_key)
-        if got is None:
-            raw = extract(ctx.request, ctx.body_limit)
-            got = raw if isinstance(raw, bool) else [transforms.apply(chain, v) for v in raw]
-            ctx.transformed[cache_key] = got
-        return got
+        cache = ctx.transformed
+        final = step_keys[-1] if step_keys else field_key
+        got = cache.get(final)
+        if got is not None:
+            return got
+        start = len(step_keys) - 1
+        while start >= 0 and step_keys[start] not in cache:
+            start -= 1
+        vals: list[bytes] | bool
+        if start >= 0:
+            vals = cache[step_keys[start]]
+        else:
+            cached = cache.get(field_key)
+            if cached is None:
+                cached = extract(ctx.request, ctx.body_limit)
+                cache[field_key] = cached
+            vals = cached
+        if isinstance(vals, bool):
+            cache[final] = vals
+            return vals
+        for i in range(start + 1, len(chain)):
+            fn = chain[i]
+            vals = [fn(v) for v in vals]
+            cache[step_keys[i]] = vals
+        return vals
+
+    if detail not in ("SQL_INJECTION", "XSS"):
+
+        def plain(ctx: Ctx) -> bool:
+            values = values_of(ctx)
+            if isinstance(values, bool):
+                return values
+            return any(map(test, values))  # the loop in C: this runs ~100 times per request with managed groups
+
+        return plain
 
     def pred(ctx: Ctx) -> bool:
         values = values_of(ctx)
@@ -68,14 +113,13 @@ def _inspect(spec: dict, test: Callable[[bytes], bool], detail: str) -> Predicat
             return values
         for data in values:
             if test(data):
-                if detail in ("SQL_INJECTION", "XSS"):
-                    ctx.match_details.append(
-                        {
-                            "conditionType": detail,
-                            "location": location.upper(),
-                            "matchedData": [data.decode("latin-1")[:64]],
-                        }
-                    )
+                ctx.match_details.append(
+                    {
+                        "conditionType": detail,
+                        "location": location.upper(),
+                        "matchedData": [data.decode("latin-1")[:64]],
+                    }
+                )
                 return True
         return False
 
@@ -180,7 +224,10 @@ def _mergeable(stmt: dict) -> bool:
 
 
 def _set_test(rset: Any) -> Callable[[bytes], bool]:
-    return lambda d: bool(rset.Match(d))
+    # the binding's C-level RE2::Set::Match on bytes (the Python wrapper only adds str encoding): called once per
+    # inspected value, so its overhead counts
+    match = rset._set.Match
+    return lambda d: bool(match(d))
 
 
 def _merge_byte_matches(stmts: list[dict]) -> list[Predicate]:
@@ -212,6 +259,50 @@ def _merge_byte_matches(stmts: list[dict]) -> list[Predicate]:
     return out
 
 
+def _regex_mergeable(stmt: dict) -> bool:
+    return "RegexMatchStatement" in stmt
+
+
+@functools.lru_cache(maxsize=256)
+def _regex_set(patterns: tuple[str, ...], byte_mode: bool = False) -> Any:
+    """One RE2 set for many patterns, cached: managed groups recompile into every evaluator that uses them."""
+    rset = re2.Set.SearchSet(_BYTE_SET_OPTS if byte_mode else _SET_OPTS)
+    for p in patterns:
+        try:
+            rset.Add(p.encode("latin-1") if byte_mode and p.isascii() else p.encode("utf-8"))
+        except re2.error:
+            compile_regex(p)  # raises AWS's refusal for the offending pattern
+            raise WafCompileError(f"unsupported regex {p!r}") from None
+    try:
+        rset.Compile()
+    except re2.error as exc:
+        raise WafCompileError(f"regex set does not compile: {exc}") from None
+    return rset
+
+
+def _byte_mode(specs: list[dict]) -> bool:
+    """Managed content with ASCII patterns (all of CRS's) reads bytes, as ModSecurity does."""
+    return managed_fields.MANAGED_CONTENT.get() and all(spec["RegexString"].isascii() for spec in specs)
+
+
+def _merge_regex_matches(stmts: list[dict]) -> list[Predicate]:
+    """Regex matches in one Or on the same field and transformations run as one RE2 set: the transformed value
+    is scanned once for all of them (the managed groups' CRS patterns depend on this)."""
+    by_field: dict[str, list[dict]] = {}
+    for stmt in stmts:
+        if _regex_mergeable(stmt):
+            spec = stmt["RegexMatchStatement"]
+            key = json.dumps([spec["FieldToMatch"], spec.get("TextTransformations", [])], sort_keys=True, default=str)
+            by_field.setdefault(key, []).append(spec)
+    out: list[Predicate] = []
+    for specs in by_field.values():
+        if len(specs) == 1:
+            compile_regex(specs[0]["RegexString"])  # AWS's refusal for a bad pattern
+        rset = _regex_set(tuple(spec["RegexString"] for spec in specs), _byte_mode(specs))
+        out.append(_inspect(specs[0], _set_test(rset), "REGEX"))
+    return out
+
+
 def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str = "", top: bool = False) -> Predicate:
     if len(stmt) != 1:
         raise WafCompileError("a Statement holds exactly one statement type")
@@ -224,9 +315,15 @@ def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str
     if kind == "OrStatement":
         if len(spec["Statements"]) < 2:
             raise WafCompileError("OrStatement needs at least two statements")
-        parts = _merge_byte_matches(spec["Statements"]) + [
-            compile_statement(s, res, namespace, rule_name) for s in spec["Statements"] if not _mergeable(s)
-        ]
+        parts = (
+            _merge_byte_matches(spec["Statements"])
+            + _merge_regex_matches(spec["Statements"])
+            + [
+                compile_statement(s, res, namespace, rule_name)
+                for s in spec["Statements"]
+                if not _mergeable(s) and not _regex_mergeable(s)
+            ]
+        )
         return lambda c: any(p(c) for p in parts)
     if kind == "NotStatement":
         inner = compile_statement(spec["Statement"], res, namespace, rule_name)
@@ -243,8 +340,9 @@ def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str
         op, size = _OPS[spec["ComparisonOperator"]], int(spec["Size"])
         return _inspect(spec, lambda d: op(len(d), size), "SIZE")
     if kind == "RegexMatchStatement":
-        rx = compile_regex(spec["RegexString"])
-        return _inspect(spec, lambda d: rx.search(d) is not None, "REGEX")
+        compile_regex(spec["RegexString"])  # AWS's refusal for a bad pattern
+        # a one-pattern set: the same RE2 program, matched through the binding's C method
+        return _inspect(spec, _set_test(_regex_set((spec["RegexString"],), _byte_mode([spec]))), "REGEX")
     if kind == "RegexPatternSetReferenceStatement":
         pset = res.regex_pattern_set(spec["ARN"])
         if pset is None:

@@ -34,18 +34,11 @@ def none(data: bytes) -> bytes:
     return data
 
 
+_WS_RUN = re.compile(rb"[ \t\n\r\f\v\xa0]+")
+
+
 def compress_white_space(data: bytes) -> bytes:
-    out = bytearray()
-    in_ws = False
-    for b in data:
-        if b in _WS:
-            if not in_ws:
-                out.append(0x20)
-            in_ws = True
-        else:
-            out.append(b)
-            in_ws = False
-    return bytes(out)
+    return _WS_RUN.sub(b" ", data)
 
 
 _ENTITIES = {b"quot": b'"', b"amp": b"&", b"lt": b"<", b"gt": b">", b"nbsp": b"\xa0"}
@@ -53,6 +46,9 @@ _ENTITY_RE = re.compile(rb"&(?:#[xX]([0-9a-fA-F]{1,8});?|#([0-9]{1,10});?|(quot|
 
 
 def html_entity_decode(data: bytes) -> bytes:
+    if b"&" not in data:
+        return data
+
     def repl(m: re.Match[bytes]) -> bytes:
         if m.group(1) is not None:
             return bytes([int(m.group(1), 16) & 0xFF])
@@ -67,22 +63,15 @@ def lowercase(data: bytes) -> bytes:
     return data.lower()
 
 
+_CMD_SEP = re.compile(rb"[ \t\n\r\f\v,;]+")
+_CMD_BEFORE = re.compile(rb" (?=[/(])")
+
+
 def cmd_line(data: bytes) -> bytes:
     # ModSecurity t:cmdLine: drop \\ " ' ^, ',' and ';' become a space, whitespace runs become one
-    # space, spaces before '/' or '(' are removed, then lowercase.
-    out = bytearray()
-    for b in data:
-        if b in b"\\\"'^":
-            continue
-        if b in b" \t\n\r\f\v,;":
-            if not out or out[-1] != 0x20:
-                out.append(0x20)
-            continue
-        if b in b"/(":
-            while out and out[-1] == 0x20:
-                out.pop()
-        out.append(b)
-    return bytes(out).lower()
+    # space, spaces before '/' or '(' are removed, then lowercase. Three C-speed passes.
+    data = _CMD_SEP.sub(b" ", data.translate(None, b"\\\"'^"))
+    return _CMD_BEFORE.sub(b"", data).lower()
 
 
 _PCT = re.compile(rb"%([0-9a-fA-F]{2})")
@@ -93,23 +82,19 @@ def url_decode(data: bytes) -> bytes:
     return _PCT.sub(lambda m: bytes([int(m.group(1), 16)]), data.replace(b"+", b" "))
 
 
+_PCT_UNI = re.compile(rb"%(?:[uU]([0-9a-fA-F]{4})|([0-9a-fA-F]{2}))")
+
+
+def _pct_uni(m: re.Match[bytes]) -> bytes:
+    if m.group(1) is not None:
+        return bytes([_fullwidth_low_byte(int(m.group(1), 16))])
+    return bytes([int(m.group(2), 16)])
+
+
 def url_decode_uni(data: bytes) -> bytes:
-    out = bytearray()
-    i, n = 0, len(data)
-    while i < n:
-        b = data[i]
-        if b == 0x25:
-            if i + 5 < n and data[i + 1] in b"uU" and all(_is_hex(c) for c in data[i + 2 : i + 6]):
-                out.append(_fullwidth_low_byte(int(data[i + 2 : i + 6], 16)))
-                i += 6
-                continue
-            if i + 2 < n and _is_hex(data[i + 1]) and _is_hex(data[i + 2]):
-                out.append(int(data[i + 1 : i + 3], 16))
-                i += 3
-                continue
-        out.append(0x20 if b == 0x2B else b)
-        i += 1
-    return bytes(out)
+    # '+' first (a decoded %2B stays '+'), then %uHHHH before %HH, left to right, as one C-speed pass
+    data = data.replace(b"+", b" ")
+    return _PCT_UNI.sub(_pct_uni, data) if b"%" in data else data
 
 
 _B64_STRICT = re.compile(rb"[A-Za-z0-9+/]*")
@@ -169,6 +154,8 @@ _C_ESC = {ord("a"): 7, ord("b"): 8, ord("f"): 12, ord("n"): 10, ord("r"): 13, or
 
 
 def escape_seq_decode(data: bytes) -> bytes:
+    if b"\\" not in data:
+        return data
     out = bytearray()
     i, n = 0, len(data)
     while i < n:
@@ -207,6 +194,8 @@ def sql_hex_decode(data: bytes) -> bytes:
 
 
 def css_decode(data: bytes) -> bytes:
+    if b"\\" not in data:
+        return data
     out = bytearray()
     i, n = 0, len(data)
     while i < n:
@@ -233,6 +222,8 @@ def css_decode(data: bytes) -> bytes:
 
 
 def js_decode(data: bytes) -> bytes:
+    if b"\\" not in data:
+        return data
     out = bytearray()
     i, n = 0, len(data)
     while i < n:
@@ -300,6 +291,8 @@ def replace_nulls(data: bytes) -> bytes:
 
 
 def utf8_to_unicode(data: bytes) -> bytes:
+    if data.isascii():
+        return data
     # ModSecurity t:utf8toUnicode: each valid multi-byte UTF-8 sequence becomes %uHHHH; invalid bytes stay.
     out = bytearray()
     i, n = 0, len(data)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from strongroom.services.wafv2 import documents, errors
-from strongroom.services.wafv2.base import WEB_ACL_MEMBERS, Row, WafBase, managed_catalog, parse_arn
+from strongroom.services.wafv2.base import WEB_ACL_MEMBERS, Row, WafBase, parse_arn
 from strongroom.services.wafv2.rules import (
     RULE_GROUP_MAX_WCU,
     WEB_ACL_MAX_WCU,
@@ -23,6 +23,7 @@ from strongroom.services.wafv2.rules import (
     check_rules,
     check_visibility,
 )
+from strongroom.waf.managed import managed_catalog
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext

@@ -6,8 +6,6 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, select, update
@@ -45,13 +43,6 @@ WEB_ACL_MEMBERS = (
     "MonetizationConfig",
     "AnalyticsConfig",
 )
-
-
-@cache
-def managed_catalog() -> dict[str, dict[str, Any]]:
-    """AWS's managed rule groups by name (managed_rule_groups.json, kept as data for the engine to share)."""
-    text = resources.files("strongroom.services.wafv2").joinpath("managed_rule_groups.json").read_text()
-    return {group["Name"]: group for group in json.loads(text)["Groups"]}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,9 @@
 """The managed rule groups catalog (AWS's vendor groups) and the managed rule set operations.
 
-The catalog is data (managed_rule_groups.json): group names, capacities, label namespaces, rule names, their
-default actions and labels as AWS's "AWS Managed Rules rule groups list" documents them. The WAF engine attaches
-detection logic to the same rule names. Managed rule *sets* (GetManagedRuleSet & co.) belong to rule group vendors
+The catalog is data (waf/managed_rules/catalog.json, shared with the engine's managed provider): group names,
+capacities, label namespaces, rule names, their default actions and labels as AWS's "AWS Managed Rules rule groups
+list" documents them. The engine's CRS-derived content (waf/managed_rules/<Group>.json) uses the same rule names.
+Managed rule *sets* (GetManagedRuleSet & co.) belong to rule group vendors
 only: a customer account has none, so those answer as AWS answers a non-vendor account.
 """
 
@@ -14,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from strongroom.core.errors import AwsError
 from strongroom.services.base import pages
 from strongroom.services.wafv2 import errors
-from strongroom.services.wafv2.base import DEFAULT_LIMIT, WafBase, managed_catalog
+from strongroom.services.wafv2.base import DEFAULT_LIMIT, WafBase
+from strongroom.waf.managed import managed_catalog
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext
