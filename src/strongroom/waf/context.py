@@ -26,6 +26,8 @@ class Ctx:
     # transformed field values by (field spec, transformation chain): rules inspecting the same field with the
     # same transformations share one extraction, as AWS advises for rule design
     transformed: dict[str, list[bytes] | bool] = field(default_factory=dict)
+    # the set leaves' matches by field scan (waf/scan.py): each field is scanned once for all its patterns
+    scans: dict[int, set[int] | bool] = field(default_factory=dict)
 
     def add_label(self, label: str) -> None:
         if label not in self.labels:

@@ -11,7 +11,7 @@ import functools
 import ipaddress
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import re2
@@ -21,6 +21,7 @@ from strongroom.waf.context import Ctx, Predicate, WafCompileError, client_ips, 
 from strongroom.waf.fields import compile_field
 from strongroom.waf.rate import compile_rate
 from strongroom.waf.ratelimit import RateCounterStore
+from strongroom.waf.scan import PatternIndex, ValuesFn
 
 _RE2_OPTS = re2.Options()
 _RE2_OPTS.log_errors = False
@@ -56,23 +57,25 @@ class Resolvers:
     rule_group: Callable[[str], dict | None]
     rate_store: RateCounterStore
     compile_group: Callable[[dict, str, Resolvers], Predicate]  # (statement, kind, resolvers)
+    # every set leaf of the evaluator (waf/scan.py); the evaluator calls index.finish() once all is compiled
+    index: PatternIndex = field(default_factory=PatternIndex)
 
 
-def _inspect(spec: dict, test: Callable[[bytes], bool], detail: str) -> Predicate:
+def field_values(spec: dict, detail: str) -> tuple[ValuesFn, str, str]:
+    """A statement's values after its transformations, cached per evaluation: (values_of, field key, chain key)."""
     field_spec = spec.get("FieldToMatch")
     if field_spec is None:
         raise WafCompileError(f"{detail} needs FieldToMatch")
     extract = compile_field(field_spec)
     chain = transforms.compile_transforms(spec.get("TextTransformations", []))
-    location = next(iter(field_spec))
     # Cache keys for the raw field and for each prefix of the chain: rules that share a field and a leading run of
     # transformations (the managed groups' CRS rules mostly start with URL_DECODE_UNI) extract and decode once.
     field_key = json.dumps(field_spec, sort_keys=True, default=str)
     step_keys = [field_key + "|" + ",".join(t.__name__ for t in chain[: i + 1]) for i in range(len(chain))]
+    final = step_keys[-1] if step_keys else field_key
 
     def values_of(ctx: Ctx) -> list[bytes] | bool:
         cache = ctx.transformed
-        final = step_keys[-1] if step_keys else field_key
         got = cache.get(final)
         if got is not None:
             return got
@@ -96,6 +99,13 @@ def _inspect(spec: dict, test: Callable[[bytes], bool], detail: str) -> Predicat
             vals = [fn(v) for v in vals]
             cache[step_keys[i]] = vals
         return vals
+
+    return values_of, field_key, final
+
+
+def _inspect(spec: dict, test: Callable[[bytes], bool], detail: str) -> Predicate:
+    values_of, _field_key, _chain_key = field_values(spec, detail)
+    location = next(iter(spec["FieldToMatch"]))
 
     if detail not in ("SQL_INJECTION", "XSS"):
 
@@ -223,24 +233,27 @@ def _mergeable(stmt: dict) -> bool:
     return _search_string(spec).isascii() and bool(_search_string(spec))
 
 
-def _set_test(rset: Any) -> Callable[[bytes], bool]:
-    # the binding's C-level RE2::Set::Match on bytes (the Python wrapper only adds str encoding): called once per
-    # inspected value, so its overhead counts
-    match = rset._set.Match
-    return lambda d: bool(match(d))
+def _index_leaf(res: Resolvers, spec: dict, detail: str, options: str, patterns: list[bytes]) -> Predicate:
+    """A set leaf: its patterns join the evaluator's one scan of the field (waf/scan.py)."""
+    values_of, field_key, chain_key = field_values(spec, detail)
+    return res.index.leaf(field_key, chain_key, values_of, options, patterns)
 
 
-def _merge_byte_matches(stmts: list[dict]) -> list[Predicate]:
-    """ByteMatch-heavy Or statements: byte matches on the same field and transformations become one RE2 set,
-    scanned once, instead of one pass per search string."""
+def _by_field(stmts: list[dict], kind: str, keep: Callable[[dict], bool]) -> list[list[dict]]:
     by_field: dict[str, list[dict]] = {}
     for stmt in stmts:
-        if _mergeable(stmt):
-            spec = stmt["ByteMatchStatement"]
+        if keep(stmt):
+            spec = stmt[kind]
             key = json.dumps([spec["FieldToMatch"], spec.get("TextTransformations", [])], sort_keys=True, default=str)
             by_field.setdefault(key, []).append(spec)
+    return list(by_field.values())
+
+
+def _merge_byte_matches(stmts: list[dict], res: Resolvers) -> list[Predicate]:
+    """ByteMatch-heavy Or statements: byte matches on the same field and transformations become RE2 set patterns
+    (scanned once with every other set leaf of the field) instead of one pass per search string."""
     out: list[Predicate] = []
-    for specs in by_field.values():
+    for specs in _by_field(stmts, "ByteMatchStatement", _mergeable):
         if len(specs) == 1:
             out.append(
                 _inspect(
@@ -250,12 +263,11 @@ def _merge_byte_matches(stmts: list[dict]) -> list[Predicate]:
                 )
             )
             continue
-        rset = re2.Set.SearchSet(_RE2_OPTS)
+        patterns = []
         for spec in specs:
             head, tail = _ANCHORS[spec.get("PositionalConstraint", "CONTAINS")]
-            rset.Add((head + re2.escape(_search_string(spec).decode("ascii")) + tail).encode())
-        rset.Compile()
-        out.append(_inspect(specs[0], _set_test(rset), "BYTE_MATCH"))
+            patterns.append((head + re2.escape(_search_string(spec).decode("ascii")) + tail).encode())
+        out.append(_index_leaf(res, specs[0], "BYTE_MATCH", "bytes", patterns))
     return out
 
 
@@ -267,12 +279,7 @@ def _regex_mergeable(stmt: dict) -> bool:
 def _regex_set(patterns: tuple[str, ...], byte_mode: bool = False) -> Any:
     """One RE2 set for many patterns, cached: managed groups recompile into every evaluator that uses them."""
     rset = re2.Set.SearchSet(_BYTE_SET_OPTS if byte_mode else _SET_OPTS)
-    for p in patterns:
-        try:
-            rset.Add(p.encode("latin-1") if byte_mode and p.isascii() else p.encode("utf-8"))
-        except re2.error:
-            compile_regex(p)  # raises AWS's refusal for the offending pattern
-            raise WafCompileError(f"unsupported regex {p!r}") from None
+    _add_checked(rset, patterns, byte_mode)
     try:
         rset.Compile()
     except re2.error as exc:
@@ -280,26 +287,41 @@ def _regex_set(patterns: tuple[str, ...], byte_mode: bool = False) -> Any:
     return rset
 
 
+def _encoded(patterns: tuple[str, ...] | list[str], byte_mode: bool) -> list[bytes]:
+    return [p.encode("latin-1") if byte_mode and p.isascii() else p.encode("utf-8") for p in patterns]
+
+
+def _add_checked(rset: Any, patterns: tuple[str, ...] | list[str], byte_mode: bool) -> None:
+    for p, raw in zip(patterns, _encoded(patterns, byte_mode), strict=True):
+        try:
+            rset.Add(raw)
+        except re2.error:
+            compile_regex(p)  # raises AWS's refusal for the offending pattern
+            raise WafCompileError(f"unsupported regex {p!r}") from None
+
+
+def _regex_leaf(res: Resolvers, specs: list[dict]) -> Predicate:
+    """Regex leaves with one field and chain (one, or an Or's group): parsed now, so a pattern AWS refuses fails
+    here, and matched by the field's scan."""
+    byte_mode = _byte_mode(specs)
+    patterns = [spec["RegexString"] for spec in specs]
+    _add_checked(re2.Set.SearchSet(_BYTE_SET_OPTS if byte_mode else _SET_OPTS), patterns, byte_mode)
+    return _index_leaf(res, specs[0], "REGEX", "latin1" if byte_mode else "utf8", _encoded(patterns, byte_mode))
+
+
 def _byte_mode(specs: list[dict]) -> bool:
     """Managed content with ASCII patterns (all of CRS's) reads bytes, as ModSecurity does."""
     return managed_fields.MANAGED_CONTENT.get() and all(spec["RegexString"].isascii() for spec in specs)
 
 
-def _merge_regex_matches(stmts: list[dict]) -> list[Predicate]:
-    """Regex matches in one Or on the same field and transformations run as one RE2 set: the transformed value
-    is scanned once for all of them (the managed groups' CRS patterns depend on this)."""
-    by_field: dict[str, list[dict]] = {}
-    for stmt in stmts:
-        if _regex_mergeable(stmt):
-            spec = stmt["RegexMatchStatement"]
-            key = json.dumps([spec["FieldToMatch"], spec.get("TextTransformations", [])], sort_keys=True, default=str)
-            by_field.setdefault(key, []).append(spec)
+def _merge_regex_matches(stmts: list[dict], res: Resolvers) -> list[Predicate]:
+    """Regex matches in one Or on the same field and transformations: one leaf of the field's scan, which runs
+    every pattern of the field over each distinct transformed value in one pass."""
     out: list[Predicate] = []
-    for specs in by_field.values():
+    for specs in _by_field(stmts, "RegexMatchStatement", _regex_mergeable):
         if len(specs) == 1:
             compile_regex(specs[0]["RegexString"])  # AWS's refusal for a bad pattern
-        rset = _regex_set(tuple(spec["RegexString"] for spec in specs), _byte_mode(specs))
-        out.append(_inspect(specs[0], _set_test(rset), "REGEX"))
+        out.append(_regex_leaf(res, specs))
     return out
 
 
@@ -316,8 +338,8 @@ def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str
         if len(spec["Statements"]) < 2:
             raise WafCompileError("OrStatement needs at least two statements")
         parts = (
-            _merge_byte_matches(spec["Statements"])
-            + _merge_regex_matches(spec["Statements"])
+            _merge_byte_matches(spec["Statements"], res)
+            + _merge_regex_matches(spec["Statements"], res)
             + [
                 compile_statement(s, res, namespace, rule_name)
                 for s in spec["Statements"]
@@ -341,8 +363,7 @@ def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str
         return _inspect(spec, lambda d: op(len(d), size), "SIZE")
     if kind == "RegexMatchStatement":
         compile_regex(spec["RegexString"])  # AWS's refusal for a bad pattern
-        # a one-pattern set: the same RE2 program, matched through the binding's C method
-        return _inspect(spec, _set_test(_regex_set((spec["RegexString"],), _byte_mode([spec]))), "REGEX")
+        return _regex_leaf(res, [spec])
     if kind == "RegexPatternSetReferenceStatement":
         pset = res.regex_pattern_set(spec["ARN"])
         if pset is None:
