@@ -28,6 +28,7 @@ class Ctx:
     transformed: dict[str, list[bytes] | bool] = field(default_factory=dict)
     # the set leaves' matches by field scan (waf/scan.py): each field is scanned once for all its patterns
     scans: dict[int, set[int] | bool] = field(default_factory=dict)
+    signatures: dict[str, int] = field(default_factory=dict)  # field -> transforms.signature of its values
 
     def add_label(self, label: str) -> None:
         if label not in self.labels:

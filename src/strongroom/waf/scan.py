@@ -22,14 +22,43 @@ sets the leaves would have had on their own (each rule's Or group, or single lea
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import re2
 
+from strongroom.waf import transforms
 from strongroom.waf.context import Ctx, Predicate, WafCompileError
+from strongroom.waf.request import WafRequest
+from strongroom.waf.transforms import Transform
 
 ValuesFn = Callable[[Ctx], list[bytes] | bool]
+Extractor = Callable[[WafRequest, int], list[bytes] | bool]
+
+
+@dataclass(frozen=True)
+class FieldChain:
+    """A statement's field and transformation chain (NONE left out)."""
+
+    extract: Extractor
+    field_key: str  # cache key of the raw field values
+    chain: tuple[Transform, ...]
+    final_key: str  # cache key of the values after the whole chain
+    values_of: ValuesFn  # the transformed values, through the evaluation's cache
+
+
+def raw_values(ctx: Ctx, extract: Extractor, field_key: str) -> list[bytes] | bool:
+    """The field's extracted values (once per evaluation), with their transformation-trigger signature."""
+    cache = ctx.transformed
+    raw = cache.get(field_key)
+    if raw is None:
+        raw = cache[field_key] = extract(ctx.request, ctx.body_limit)
+        if not isinstance(raw, bool):
+            ctx.signatures[field_key] = transforms.signature(raw)
+    return raw
+
 
 _BASE = re2.Options()
 _BASE.log_errors = False
@@ -55,6 +84,16 @@ def compiled_set(options: str, patterns: tuple[bytes, ...]) -> Any:
     return rset
 
 
+@dataclass
+class _Plan:
+    """How one field's chains run for values with one trigger signature: each chain's leading steps the values
+    cannot trigger are dropped, and the rest form a tree (node 0: the raw values) so common steps run once."""
+
+    steps: list[tuple[int, int, Transform]]  # (node, parent node, transformation), parents first
+    chain_nodes: list[int]  # chain -> the node holding its values
+    node_bits: list[tuple[int, int]]  # (node, bits of the chains whose values it holds)
+
+
 class FieldScan:
     """Every set leaf on one field with one RE2 option set."""
 
@@ -62,18 +101,22 @@ class FieldScan:
         self.slot = slot
         self.options = options
         self._chain_ids: dict[str, int] = {}
-        self.chains: list[ValuesFn] = []
+        self._chains: list[FieldChain] = []
+        self._extract: Extractor | None = None
+        self._field_key = ""
         self._leaf_ids: dict[tuple[int, bytes], int] = {}  # (chain, pattern) -> leaf pattern id
         self._units: list[list[int]] = []  # the leaf ids as the leaves would have grouped them on their own
         self._leaves: list[tuple[int, bytes]] = []
         # after finish(): (set's Match, owners per set-local id: [(chain bit, leaf id)])
         self._sets: list[tuple[Callable[[bytes], list[int]], list[list[tuple[int, int]]]]] = []
+        self._plans: dict[int, _Plan] = {}  # by trigger signature
 
-    def add(self, chain_key: str, values_of: ValuesFn, patterns: list[bytes]) -> frozenset[int]:
-        chain = self._chain_ids.get(chain_key)
+    def add(self, fc: FieldChain, patterns: list[bytes]) -> frozenset[int]:
+        chain = self._chain_ids.get(fc.final_key)
         if chain is None:
-            chain = self._chain_ids[chain_key] = len(self.chains)
-            self.chains.append(values_of)
+            chain = self._chain_ids[fc.final_key] = len(self._chains)
+            self._chains.append(fc)
+            self._extract, self._field_key = fc.extract, fc.field_key
         ids: list[int] = []
         for p in patterns:
             leaf = self._leaf_ids.get((chain, p))
@@ -114,6 +157,33 @@ class FieldScan:
                         raise WafCompileError(f"regex set does not compile: {exc}") from None
                     done.update(todo)
 
+    def _plan(self, sig: int) -> _Plan:
+        plan = self._plans.get(sig)
+        if plan is not None:
+            return plan
+        nodes: dict[tuple[Transform, ...], int] = {(): 0}
+        steps: list[tuple[int, int, Transform]] = []
+        chain_nodes: list[int] = []
+        for fc in self._chains:
+            chain = fc.chain
+            inert = 0
+            while inert < len(chain) and not sig & transforms.triggers(list(chain[: inert + 1])):
+                inert += 1
+            parent = 0
+            for i in range(inert, len(chain)):
+                key = chain[inert : i + 1]
+                node = nodes.get(key)
+                if node is None:
+                    node = nodes[key] = len(nodes)
+                    steps.append((node, parent, chain[i]))
+                parent = node
+            chain_nodes.append(parent)
+        bits: dict[int, int] = {}
+        for chain, node in enumerate(chain_nodes):
+            bits[node] = bits.get(node, 0) | 1 << chain
+        plan = self._plans[sig] = _Plan(steps, chain_nodes, list(bits.items()))
+        return plan
+
     def matched(self, ctx: Ctx) -> set[int] | bool:
         """The leaf ids whose pattern matches one of their chain's values (or a fallback's forced verdict)."""
         got = ctx.scans.get(self.slot)
@@ -122,14 +192,31 @@ class FieldScan:
         return got
 
     def _scan(self, ctx: Ctx) -> set[int] | bool:
+        assert self._extract is not None
+        raw = raw_values(ctx, self._extract, self._field_key)
+        if isinstance(raw, bool):
+            return raw  # every chain shares the field's extraction, hence its forced verdict
+        plan = self._plan(ctx.signatures[self._field_key])
+        lists: list[list[bytes]] = [raw]
+        for _node, parent, fn in plan.steps:
+            before = lists[parent]
+            after = list(map(fn, before))
+            # a step that changed nothing hands on its input list: chains sharing it are scanned together below
+            lists.append(before if all(map(operator.is_, after, before)) else after)
+        # hand the chains' values to the evaluation's cache: other statements on the same chain (SQLi, XSS,
+        # size) read them from there
+        cache = ctx.transformed
+        for fc, node in zip(self._chains, plan.chain_nodes, strict=True):
+            cache[fc.final_key] = lists[node]
+        by_list: dict[int, tuple[list[bytes], int]] = {}
+        for node, bits in plan.node_bits:
+            values = lists[node]
+            known = by_list.get(id(values))
+            by_list[id(values)] = (values, bits | known[1]) if known else (values, bits)
         by_value: dict[bytes, int] = {}  # distinct transformed value -> bits of the chains that produced it
-        for chain, values_of in enumerate(self.chains):
-            values = values_of(ctx)
-            if isinstance(values, bool):
-                return values  # every chain shares the field's extraction, hence its forced verdict
-            bit = 1 << chain
+        for values, bits in by_list.values():
             for v in values:
-                by_value[v] = by_value.get(v, 0) | bit
+                by_value[v] = by_value.get(v, 0) | bits
         out: set[int] = set()
         for value, bits in by_value.items():
             for match, owners in self._sets:
@@ -140,26 +227,57 @@ class FieldScan:
         return out
 
 
+def any_leaf(leaves: list[tuple[FieldScan, frozenset[int]]]) -> Predicate:
+    """True when a field's scan matched one of the ids given for it (or its fallback forced a match)."""
+    slots = [(scan.slot, scan.matched, ids) for scan, ids in leaves]
+
+    def pred(ctx: Ctx) -> bool:
+        scans = ctx.scans
+        for slot, matched, ids in slots:
+            got = scans.get(slot)
+            if got is None:
+                got = matched(ctx)
+            if got is True:
+                return True
+            if got is not False and not got.isdisjoint(ids):  # type: ignore[union-attr]
+                return True
+        return False
+
+    return pred
+
+
 class PatternIndex:
     """The evaluator's field scans: leaves register while the ACL compiles, ``finish`` compiles the sets."""
 
     def __init__(self) -> None:
         self._scans: dict[tuple[str, str], FieldScan] = {}
+        self.leaves: dict[Predicate, tuple[FieldScan, frozenset[int]]] = {}  # leaf predicate -> its scan and ids
 
-    def leaf(
-        self, field_key: str, chain_key: str, values_of: ValuesFn, options: str, patterns: list[bytes]
-    ) -> Predicate:
+    def merge_any(self, preds: list[Predicate]) -> list[Predicate]:
+        """An Or's parts with its set leaves folded into one predicate (first): leaves are pure, so their order
+        among themselves and before the other pure parts does not change the verdict, only the work."""
+        by_scan: dict[int, tuple[FieldScan, set[int]]] = {}
+        rest: list[Predicate] = []
+        for p in preds:
+            leaf = self.leaves.get(p)
+            if leaf is None:
+                rest.append(p)
+                continue
+            scan, ids = leaf
+            by_scan.setdefault(scan.slot, (scan, set()))[1].update(ids)
+        if len(preds) - len(rest) <= 1:
+            return preds
+        merged = any_leaf([(scan, frozenset(ids)) for scan, ids in by_scan.values()])
+        return [merged, *rest]
+
+    def leaf(self, fc: FieldChain, options: str, patterns: list[bytes]) -> Predicate:
         """A predicate true when any of ``patterns`` matches a value of the field after the chain."""
-        scan = self._scans.get((field_key, options))
+        scan = self._scans.get((fc.field_key, options))
         if scan is None:
-            scan = self._scans[(field_key, options)] = FieldScan(len(self._scans), options)
-        ids = scan.add(chain_key, values_of, patterns)
-        matched = scan.matched
-
-        def pred(ctx: Ctx) -> bool:
-            got = matched(ctx)
-            return got if isinstance(got, bool) else not got.isdisjoint(ids)
-
+            scan = self._scans[(fc.field_key, options)] = FieldScan(len(self._scans), options)
+        ids = scan.add(fc, patterns)
+        pred = any_leaf([(scan, ids)])
+        self.leaves[pred] = (scan, ids)
         return pred
 
     def finish(self) -> None:

@@ -21,7 +21,7 @@ from strongroom.waf.context import Ctx, Predicate, WafCompileError, client_ips, 
 from strongroom.waf.fields import compile_field
 from strongroom.waf.rate import compile_rate
 from strongroom.waf.ratelimit import RateCounterStore
-from strongroom.waf.scan import PatternIndex, ValuesFn
+from strongroom.waf.scan import FieldChain, PatternIndex, raw_values
 
 _RE2_OPTS = re2.Options()
 _RE2_OPTS.log_errors = False
@@ -61,50 +61,51 @@ class Resolvers:
     index: PatternIndex = field(default_factory=PatternIndex)
 
 
-def field_values(spec: dict, detail: str) -> tuple[ValuesFn, str, str]:
-    """A statement's values after its transformations, cached per evaluation: (values_of, field key, chain key)."""
+def field_values(spec: dict, detail: str) -> FieldChain:
+    """A statement's field and transformation chain; ``values_of`` answers its values, cached per evaluation."""
     field_spec = spec.get("FieldToMatch")
     if field_spec is None:
         raise WafCompileError(f"{detail} needs FieldToMatch")
     extract = compile_field(field_spec)
-    chain = transforms.compile_transforms(spec.get("TextTransformations", []))
+    # NONE changes nothing: left out, a NONE chain shares the raw field's cache entry
+    chain = [t for t in transforms.compile_transforms(spec.get("TextTransformations", [])) if t is not transforms.none]
     # Cache keys for the raw field and for each prefix of the chain: rules that share a field and a leading run of
     # transformations (the managed groups' CRS rules mostly start with URL_DECODE_UNI) extract and decode once.
     field_key = json.dumps(field_spec, sort_keys=True, default=str)
     step_keys = [field_key + "|" + ",".join(t.__name__ for t in chain[: i + 1]) for i in range(len(chain))]
     final = step_keys[-1] if step_keys else field_key
+    # the triggers of each prefix of the chain (waf/transforms.py): a leading run of steps the field's values
+    # cannot trigger leaves them as extracted
+    prefix_triggers = [transforms.triggers(chain[: i + 1]) for i in range(len(chain))]
 
     def values_of(ctx: Ctx) -> list[bytes] | bool:
         cache = ctx.transformed
         got = cache.get(final)
         if got is not None:
             return got
+        raw = raw_values(ctx, extract, field_key)
+        if isinstance(raw, bool):
+            return raw
+        sig = ctx.signatures[field_key]
+        # steps [0, inert) leave the values as they are; start after them or after the longest cached prefix
+        inert = 0
+        while inert < len(chain) and not sig & prefix_triggers[inert]:
+            inert += 1
         start = len(step_keys) - 1
-        while start >= 0 and step_keys[start] not in cache:
+        while start >= inert and step_keys[start] not in cache:
             start -= 1
-        vals: list[bytes] | bool
-        if start >= 0:
-            vals = cache[step_keys[start]]
-        else:
-            cached = cache.get(field_key)
-            if cached is None:
-                cached = extract(ctx.request, ctx.body_limit)
-                cache[field_key] = cached
-            vals = cached
-        if isinstance(vals, bool):
-            cache[final] = vals
-            return vals
-        for i in range(start + 1, len(chain)):
-            fn = chain[i]
-            vals = [fn(v) for v in vals]
+        vals: list[bytes] = cache[step_keys[start]] if start >= inert else raw  # type: ignore[assignment]
+        for i in range(max(start + 1, inert), len(chain)):
+            vals = list(map(chain[i], vals))
             cache[step_keys[i]] = vals
+        cache[final] = vals
         return vals
 
-    return values_of, field_key, final
+    return FieldChain(extract, field_key, tuple(chain), final, values_of)
 
 
 def _inspect(spec: dict, test: Callable[[bytes], bool], detail: str) -> Predicate:
-    values_of, _field_key, _chain_key = field_values(spec, detail)
+    values_of = field_values(spec, detail).values_of
     location = next(iter(spec["FieldToMatch"]))
 
     if detail not in ("SQL_INJECTION", "XSS"):
@@ -235,8 +236,7 @@ def _mergeable(stmt: dict) -> bool:
 
 def _index_leaf(res: Resolvers, spec: dict, detail: str, options: str, patterns: list[bytes]) -> Predicate:
     """A set leaf: its patterns join the evaluator's one scan of the field (waf/scan.py)."""
-    values_of, field_key, chain_key = field_values(spec, detail)
-    return res.index.leaf(field_key, chain_key, values_of, options, patterns)
+    return res.index.leaf(field_values(spec, detail), options, patterns)
 
 
 def _by_field(stmts: list[dict], kind: str, keep: Callable[[dict], bool]) -> list[list[dict]]:
@@ -337,15 +337,16 @@ def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str
     if kind == "OrStatement":
         if len(spec["Statements"]) < 2:
             raise WafCompileError("OrStatement needs at least two statements")
-        parts = (
-            _merge_byte_matches(spec["Statements"], res)
-            + _merge_regex_matches(spec["Statements"], res)
-            + [
-                compile_statement(s, res, namespace, rule_name)
-                for s in spec["Statements"]
-                if not _mergeable(s) and not _regex_mergeable(s)
-            ]
-        )
+        # the merged matches first (pure: their order among themselves does not matter), the rest in order
+        parts = res.index.merge_any(
+            _merge_byte_matches(spec["Statements"], res) + _merge_regex_matches(spec["Statements"], res)
+        ) + [
+            compile_statement(s, res, namespace, rule_name)
+            for s in spec["Statements"]
+            if not _mergeable(s) and not _regex_mergeable(s)
+        ]
+        if len(parts) == 1:
+            return parts[0]
         return lambda c: any(p(c) for p in parts)
     if kind == "NotStatement":
         inner = compile_statement(spec["Statement"], res, namespace, rule_name)

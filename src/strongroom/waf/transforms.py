@@ -35,9 +35,12 @@ def none(data: bytes) -> bytes:
 
 
 _WS_RUN = re.compile(rb"[ \t\n\r\f\v\xa0]+")
+_WS_CHANGE = re.compile(rb"[\t\n\r\f\v\xa0]|  ")
 
 
 def compress_white_space(data: bytes) -> bytes:
+    if not _WS_CHANGE.search(data):
+        return data  # every run is already one space
     return _WS_RUN.sub(b" ", data)
 
 
@@ -60,7 +63,9 @@ def html_entity_decode(data: bytes) -> bytes:
 
 
 def lowercase(data: bytes) -> bytes:
-    return data.lower()
+    low = data.lower()
+    # the input object itself when nothing changed: the engine's caches recognise unchanged values by identity
+    return data if low == data else low
 
 
 _CMD_SEP = re.compile(rb"[ \t\n\r\f\v,;]+")
@@ -71,7 +76,7 @@ def cmd_line(data: bytes) -> bytes:
     # ModSecurity t:cmdLine: drop \\ " ' ^, ',' and ';' become a space, whitespace runs become one
     # space, spaces before '/' or '(' are removed, then lowercase. Three C-speed passes.
     data = _CMD_SEP.sub(b" ", data.translate(None, b"\\\"'^"))
-    return _CMD_BEFORE.sub(b"", data).lower()
+    return lowercase(_CMD_BEFORE.sub(b"", data))
 
 
 _PCT = re.compile(rb"%([0-9a-fA-F]{2})")
@@ -79,6 +84,8 @@ _PCT = re.compile(rb"%([0-9a-fA-F]{2})")
 
 def url_decode(data: bytes) -> bytes:
     # '+' first: a decoded %2B must stay '+'. The regex engine keeps this one pass at C speed.
+    if b"%" not in data:
+        return data.replace(b"+", b" ")
     return _PCT.sub(lambda m: bytes([int(m.group(1), 16)]), data.replace(b"+", b" "))
 
 
@@ -135,6 +142,8 @@ def md5(data: bytes) -> bytes:
 
 
 def replace_comments(data: bytes) -> bytes:
+    if b"/*" not in data:
+        return data  # nothing opens a comment (a lone "*/" stays)
     out = bytearray()
     i, n = 0, len(data)
     while i < n:
@@ -257,6 +266,9 @@ def js_decode(data: bytes) -> bytes:
 def normalize_path(data: bytes) -> bytes:
     if not data:
         return data
+    if b"//" not in data and b"/." not in data and not data.startswith(b"."):
+        # no empty segment inside, no "." / ".." segment (after a "/" or at the start): already normal
+        return data
     absolute = data.startswith(b"/")
     trailing = data.endswith(b"/") or data.endswith(b"/.") or data.endswith(b"/..")
     parts: list[bytes] = []
@@ -336,6 +348,68 @@ TRANSFORMS: dict[str, Transform] = {
     "URL_DECODE_UNI": url_decode_uni,
     "UTF8_TO_UNICODE": utf8_to_unicode,
 }
+
+
+# What can make a transformation change a value: absent from a value, the transformation returns it unchanged
+# (each fast path above, and for the rest their definition). A value whose bytes carry none of a whole chain's
+# triggers passes the chain unchanged (each step leaves it as it is, so the next sees the same bytes); the engine
+# then skips the chain. Conservative by construction: a trigger present only means "compute".
+UPPER, PCT, AMP, BSL, NONASCII, NUL, WS, COMMENT, PATH, CMD, ALWAYS = (1 << i for i in range(11))
+TRIGGERS: dict[Transform, int] = {
+    none: 0,
+    lowercase: UPPER,
+    url_decode: PCT,
+    url_decode_uni: PCT,
+    html_entity_decode: AMP,
+    js_decode: BSL,
+    css_decode: BSL,
+    escape_seq_decode: BSL,
+    utf8_to_unicode: NONASCII,
+    remove_nulls: NUL,
+    replace_nulls: NUL,
+    compress_white_space: WS,
+    replace_comments: COMMENT,
+    normalize_path: PATH,
+    normalize_path_win: PATH | BSL,
+    cmd_line: BSL | CMD | WS | UPPER,
+}
+_CMD_CHARS = re.compile(rb"[\"'^,;]| [/(]")
+_SEP = b"\x01"  # joins a field's values for the checks: no trigger contains it, so none can span two values
+
+
+def signature(values: list[bytes]) -> int:
+    """The triggers present in any of the values (a few C-speed passes over the joined values)."""
+    blob = _SEP.join(values)
+    sig = 0
+    if blob.lower() != blob:
+        sig |= UPPER
+    if b"%" in blob or b"+" in blob:
+        sig |= PCT
+    if b"&" in blob:
+        sig |= AMP
+    if b"\\" in blob:
+        sig |= BSL
+    if not blob.isascii():
+        sig |= NONASCII
+    if b"\0" in blob:
+        sig |= NUL
+    if _WS_CHANGE.search(blob):
+        sig |= WS
+    if b"/*" in blob:
+        sig |= COMMENT
+    if b"//" in blob or b"/." in blob or blob.startswith(b".") or _SEP + b"." in blob:
+        sig |= PATH
+    if _CMD_CHARS.search(blob):
+        sig |= CMD
+    return sig
+
+
+def triggers(chain: list[Transform]) -> int:
+    """What could make the chain change a value (ALWAYS for transformations without a cheap test)."""
+    out = 0
+    for fn in chain:
+        out |= TRIGGERS.get(fn, ALWAYS)
+    return out
 
 
 def compile_transforms(spec: list[dict]) -> list[Transform]:
