@@ -179,8 +179,8 @@ class FieldScan:
                 parent = node
             chain_nodes.append(parent)
         bits: dict[int, int] = {}
-        for chain, node in enumerate(chain_nodes):
-            bits[node] = bits.get(node, 0) | 1 << chain
+        for index, node in enumerate(chain_nodes):
+            bits[node] = bits.get(node, 0) | 1 << index
         plan = self._plans[sig] = _Plan(steps, chain_nodes, list(bits.items()))
         return plan
 
@@ -239,7 +239,7 @@ def any_leaf(leaves: list[tuple[FieldScan, frozenset[int]]]) -> Predicate:
                 got = matched(ctx)
             if got is True:
                 return True
-            if got is not False and not got.isdisjoint(ids):  # type: ignore[union-attr]
+            if got is not False and not got.isdisjoint(ids):
                 return True
         return False
 
