@@ -373,33 +373,56 @@ TRIGGERS: dict[Transform, int] = {
     normalize_path_win: PATH | BSL,
     cmd_line: BSL | CMD | WS | UPPER,
 }
-_CMD_CHARS = re.compile(rb"[\"'^,;]| [/(]")
 _SEP = b"\x01"  # joins a field's values for the checks: no trigger contains it, so none can span two values
+
+
+def _class_table() -> tuple[bytes, bytes, dict[int, int]]:
+    # each single-byte trigger maps to its class's byte (translate), every other byte is deleted
+    classes: dict[int, int] = {}
+    table = bytearray(range(256))
+    for b in range(256):
+        if 0x41 <= b <= 0x5A:
+            classes[b] = UPPER
+        elif b in b"%+":
+            classes[b] = PCT
+        elif b == 0x26:
+            classes[b] = AMP
+        elif b == 0x5C:
+            classes[b] = BSL
+        elif b == 0:
+            classes[b] = NUL
+        elif b in b"\t\n\r\f\v":
+            classes[b] = WS
+        elif b in b"\"'^,;":
+            classes[b] = CMD
+        elif b == 0xA0:
+            classes[b] = NONASCII | WS
+        elif b >= 0x80:
+            classes[b] = NONASCII
+    # one representative byte per class, so the translated bytes hold at most a handful of distinct values
+    first: dict[int, int] = {}
+    for b, cls in classes.items():
+        table[b] = first.setdefault(cls, b)
+    delete = bytes(b for b in range(256) if b not in classes)
+    return bytes(table), delete, {b: classes[b] for b in first.values()}
+
+
+_TABLE, _DELETE, _CLASSES = _class_table()
 
 
 def signature(values: list[bytes]) -> int:
     """The triggers present in any of the values (a few C-speed passes over the joined values)."""
     blob = _SEP.join(values)
     sig = 0
-    if blob.lower() != blob:
-        sig |= UPPER
-    if b"%" in blob or b"+" in blob:
-        sig |= PCT
-    if b"&" in blob:
-        sig |= AMP
-    if b"\\" in blob:
-        sig |= BSL
-    if not blob.isascii():
-        sig |= NONASCII
-    if b"\0" in blob:
-        sig |= NUL
-    if _WS_CHANGE.search(blob):
+    for b in set(blob.translate(_TABLE, _DELETE)):
+        sig |= _CLASSES[b]
+    if b"  " in blob:
         sig |= WS
     if b"/*" in blob:
         sig |= COMMENT
     if b"//" in blob or b"/." in blob or blob.startswith(b".") or _SEP + b"." in blob:
         sig |= PATH
-    if _CMD_CHARS.search(blob):
+    if b" /" in blob or b" (" in blob:
         sig |= CMD
     return sig
 
