@@ -56,7 +56,7 @@ def raw_values(ctx: Ctx, extract: Extractor, field_key: str) -> list[bytes] | bo
     if raw is None:
         raw = cache[field_key] = extract(ctx.request, ctx.body_limit)
         if not isinstance(raw, bool):
-            ctx.signatures[field_key] = transforms.signature(raw)
+            ctx.signatures[field_key], ctx.value_groups[field_key] = transforms.by_signature(raw)
     return raw
 
 
@@ -196,27 +196,24 @@ class FieldScan:
         raw = raw_values(ctx, self._extract, self._field_key)
         if isinstance(raw, bool):
             return raw  # every chain shares the field's extraction, hence its forced verdict
-        plan = self._plan(ctx.signatures[self._field_key])
-        lists: list[list[bytes]] = [raw]
-        for _node, parent, fn in plan.steps:
-            before = lists[parent]
-            after = list(map(fn, before))
-            # a step that changed nothing hands on its input list: chains sharing it are scanned together below
-            lists.append(before if all(map(operator.is_, after, before)) else after)
-        # hand the chains' values to the evaluation's cache: other statements on the same chain (SQLi, XSS,
-        # size) read them from there
-        cache = ctx.transformed
-        for fc, node in zip(self._chains, plan.chain_nodes, strict=True):
-            cache[fc.final_key] = lists[node]
-        by_list: dict[int, tuple[list[bytes], int]] = {}
-        for node, bits in plan.node_bits:
-            values = lists[node]
-            known = by_list.get(id(values))
-            by_list[id(values)] = (values, bits | known[1]) if known else (values, bits)
         by_value: dict[bytes, int] = {}  # distinct transformed value -> bits of the chains that produced it
-        for values, bits in by_list.values():
-            for v in values:
-                by_value[v] = by_value.get(v, 0) | bits
+        for sig, group in ctx.value_groups[self._field_key].items():
+            # values grouped by signature: each group runs only the steps its values can trigger
+            plan = self._plan(sig)
+            lists: list[list[bytes]] = [group]
+            for _node, parent, fn in plan.steps:
+                before = lists[parent]
+                after = list(map(fn, before))
+                # a step that changed nothing hands on its input list: chains sharing it are scanned together
+                lists.append(before if all(map(operator.is_, after, before)) else after)
+            by_list: dict[int, tuple[list[bytes], int]] = {}
+            for node, bits in plan.node_bits:
+                values = lists[node]
+                known = by_list.get(id(values))
+                by_list[id(values)] = (values, bits | known[1]) if known else (values, bits)
+            for values, bits in by_list.values():
+                for v in values:
+                    by_value[v] = by_value.get(v, 0) | bits
         out: set[int] = set()
         for value, bits in by_value.items():
             for match, owners in self._sets:

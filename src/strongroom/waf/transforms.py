@@ -427,6 +427,39 @@ def signature(values: list[bytes]) -> int:
     return sig
 
 
+def by_signature(values: list[bytes]) -> tuple[int, dict[int, list[bytes]]]:
+    """The field's signature and its values grouped by their own signature (in order within a group): a value
+    without a chain's triggers skips the chain even when another value of the field has them."""
+    field = signature(values)
+    if not field or len(values) == 1:
+        return field, {field: values}
+    blob = _SEP.join(values)
+    spaces, comment = b"  " in blob, b"/*" in blob
+    path = b"//" in blob or b"/." in blob or blob.startswith(b".") or _SEP + b"." in blob
+    cmd = b" /" in blob or b" (" in blob
+    groups: dict[int, list[bytes]] = {}
+    for v in values:
+        sig = 0
+        found = v.translate(_TABLE, _DELETE)
+        if found:
+            for b in set(found):
+                sig |= _CLASSES[b]
+        if spaces and b"  " in v:
+            sig |= WS
+        if comment and b"/*" in v:
+            sig |= COMMENT
+        if path and (b"//" in v or b"/." in v or v.startswith(b".")):
+            sig |= PATH
+        if cmd and (b" /" in v or b" (" in v):
+            sig |= CMD
+        group = groups.get(sig)
+        if group is None:
+            groups[sig] = [v]
+        else:
+            group.append(v)
+    return field, groups
+
+
 def triggers(chain: list[Transform]) -> int:
     """What could make the chain change a value (ALWAYS for transformations without a cheap test)."""
     out = 0
