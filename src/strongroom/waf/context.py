@@ -29,7 +29,6 @@ class Ctx:
     # the set leaves' matches by field scan (waf/scan.py): each field is scanned once for all its patterns
     scans: dict[int, set[int] | bool] = field(default_factory=dict)
     signatures: dict[str, int] = field(default_factory=dict)  # field -> transforms.signature of its values
-    value_groups: dict[str, dict[int, list[bytes]]] = field(default_factory=dict)  # field -> values by signature
     detections: dict[tuple[str, bytes], bool] = field(default_factory=dict)  # (SQLi/XSS test, value) -> verdict
 
     def add_label(self, label: str) -> None:

@@ -22,7 +22,6 @@ sets the leaves would have had on their own (each rule's Or group, or single lea
 from __future__ import annotations
 
 import functools
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -50,14 +49,20 @@ class FieldChain:
 
 
 def raw_values(ctx: Ctx, extract: Extractor, field_key: str) -> list[bytes] | bool:
-    """The field's extracted values (once per evaluation), with their transformation-trigger signature."""
+    """The field's extracted values, once per evaluation."""
     cache = ctx.transformed
     raw = cache.get(field_key)
     if raw is None:
         raw = cache[field_key] = extract(ctx.request, ctx.body_limit)
-        if not isinstance(raw, bool):
-            ctx.signatures[field_key], ctx.value_groups[field_key] = transforms.by_signature(raw)
     return raw
+
+
+def field_signature(ctx: Ctx, field_key: str, raw: list[bytes]) -> int:
+    """The transformation triggers present in the field's values (waf/transforms.py), once per evaluation."""
+    sig = ctx.signatures.get(field_key)
+    if sig is None:
+        sig = ctx.signatures[field_key] = transforms.signature(raw)
+    return sig
 
 
 _BASE = re2.Options()
@@ -72,6 +77,12 @@ _LATIN1_BIG.log_errors = False
 _LATIN1_BIG.max_mem = 32 << 20
 _LATIN1_BIG.encoding = re2.Options.Encoding.LATIN1
 OPTIONS = {"bytes": _BASE, "utf8": _UTF8_BIG, "latin1": _LATIN1_BIG}
+
+
+# The per-scan cache of raw values' results: bounded in entries and value size (cleared when full).
+RESULT_CACHE = True
+RESULT_CACHE_ENTRIES = 2048
+RESULT_CACHE_VALUE_BYTES = 256
 
 
 @functools.lru_cache(maxsize=256)
@@ -110,6 +121,10 @@ class FieldScan:
         # after finish(): (set's Match, owners per set-local id: [(chain bit, leaf id)])
         self._sets: list[tuple[Callable[[bytes], list[int]], list[list[tuple[int, int]]]]] = []
         self._plans: dict[int, _Plan] = {}  # by trigger signature
+        # raw value -> the leaves it matches through every chain: a pure function of the value (transformations and
+        # RE2 sets are deterministic), so a value seen before (a browser's User-Agent, a session cookie's name) is
+        # answered without transforming or scanning it again
+        self._results: dict[bytes, frozenset[int]] = {}
 
     def add(self, fc: FieldChain, patterns: list[bytes]) -> frozenset[int]:
         chain = self._chain_ids.get(fc.final_key)
@@ -196,32 +211,47 @@ class FieldScan:
         raw = raw_values(ctx, self._extract, self._field_key)
         if isinstance(raw, bool):
             return raw  # every chain shares the field's extraction, hence its forced verdict
-        by_value: dict[bytes, int] = {}  # distinct transformed value -> bits of the chains that produced it
-        for sig, group in ctx.value_groups[self._field_key].items():
-            # values grouped by signature: each group runs only the steps its values can trigger
+        out: set[int] = set()
+        results = self._results if RESULT_CACHE else {}
+        todo: dict[bytes, None] = {}
+        for v in raw:
+            known = results.get(v)
+            if known is None:
+                todo[v] = None
+            elif known:
+                out |= known
+        if not todo:
+            return out
+        if len(results) > RESULT_CACHE_ENTRIES:
+            results.clear()  # bounded: hostile traffic of unique values only costs the misses
+        owners_of: dict[bytes, list[tuple[int, int]]] = {}  # transformed value -> (chain bit, leaf) it matched
+        for sig, group in transforms.by_signature(list(todo))[1].items():
+            # values grouped by their own triggers: each group runs only the steps its values can trigger
             plan = self._plan(sig)
             lists: list[list[bytes]] = [group]
             for _node, parent, fn in plan.steps:
-                before = lists[parent]
-                after = list(map(fn, before))
-                # a step that changed nothing hands on its input list: chains sharing it are scanned together
-                lists.append(before if all(map(operator.is_, after, before)) else after)
-            by_list: dict[int, tuple[list[bytes], int]] = {}
+                lists.append(list(map(fn, lists[parent])))
+            found: list[set[int]] = [set() for _ in group]
             for node, bits in plan.node_bits:
-                values = lists[node]
-                known = by_list.get(id(values))
-                by_list[id(values)] = (values, bits | known[1]) if known else (values, bits)
-            for values, bits in by_list.values():
-                for v in values:
-                    by_value[v] = by_value.get(v, 0) | bits
-        out: set[int] = set()
-        for value, bits in by_value.items():
-            for match, owners in self._sets:
-                for local in match(value):
-                    for chain_bit, leaf in owners[local]:
+                for k, value in enumerate(lists[node]):
+                    hit = owners_of.get(value)
+                    if hit is None:
+                        hit = owners_of[value] = self._match(value)
+                    for chain_bit, leaf in hit:
                         if chain_bit & bits:
-                            out.add(leaf)
+                            found[k].add(leaf)
+            for v, leaves in zip(group, found, strict=True):
+                out |= leaves
+                if len(v) <= RESULT_CACHE_VALUE_BYTES:
+                    results[v] = frozenset(leaves)
         return out
+
+    def _match(self, value: bytes) -> list[tuple[int, int]]:
+        hits: list[tuple[int, int]] = []
+        for match, owners in self._sets:
+            for local in match(value):
+                hits.extend(owners[local])
+        return hits
 
 
 def any_leaf(leaves: list[tuple[FieldScan, frozenset[int]]]) -> Predicate:

@@ -17,11 +17,12 @@ from typing import Any
 import re2
 
 from strongroom.waf import detect, managed_fields, transforms
+from strongroom.waf import scan as scan_module
 from strongroom.waf.context import Ctx, Predicate, WafCompileError, client_ips, label_matches
 from strongroom.waf.fields import compile_field
 from strongroom.waf.rate import compile_rate
 from strongroom.waf.ratelimit import RateCounterStore
-from strongroom.waf.scan import FieldChain, PatternIndex, raw_values
+from strongroom.waf.scan import FieldChain, PatternIndex, field_signature, raw_values
 
 _RE2_OPTS = re2.Options()
 _RE2_OPTS.log_errors = False
@@ -86,7 +87,7 @@ def field_values(spec: dict, detail: str) -> FieldChain:
         raw = raw_values(ctx, extract, field_key)
         if isinstance(raw, bool):
             return raw
-        sig = ctx.signatures[field_key]
+        sig = field_signature(ctx, field_key, raw)
         # steps [0, inert) leave the values as they are; start after them or after the longest cached prefix
         inert = 0
         while inert < len(chain) and not sig & prefix_triggers[inert]:
@@ -107,7 +108,8 @@ def field_values(spec: dict, detail: str) -> FieldChain:
 def _inspect(spec: dict, test: Callable[[bytes], bool], detail: str, memo_key: str = "") -> Predicate:
     """A statement testing each value; ``memo_key`` names a test whose verdicts the evaluation keeps per value
     (libinjection: ~2-3 us a call, and chains often hand several statements the same bytes)."""
-    values_of = field_values(spec, detail).values_of
+    fc = field_values(spec, detail)
+    values_of = fc.values_of
     location = next(iter(spec["FieldToMatch"]))
 
     if detail not in ("SQL_INJECTION", "XSS"):
@@ -120,27 +122,46 @@ def _inspect(spec: dict, test: Callable[[bytes], bool], detail: str, memo_key: s
 
         return plain
 
+    # raw value -> its transformed bytes when the detector flags them, else None: a pure function of the value
+    # (as the field scans' result cache, waf/scan.py), bounded the same way
+    results: dict[bytes, bytes | None] = {}
+
     def pred(ctx: Ctx) -> bool:
-        values = values_of(ctx)
-        if isinstance(values, bool):
-            return values
+        raw = raw_values(ctx, fc.extract, fc.field_key)
+        if isinstance(raw, bool):
+            return raw
         memo = ctx.detections
-        for data in values:
-            hit = memo.get((memo_key, data))
-            if hit is None:
-                hit = memo[(memo_key, data)] = test(data)
-            if hit:
+        transformed: list[bytes] | None = None
+        for k, value in enumerate(raw):
+            flagged = results.get(value, _UNKNOWN) if scan_module.RESULT_CACHE else _UNKNOWN
+            if flagged is _UNKNOWN:
+                if transformed is None:
+                    transformed = values_of(ctx)  # type: ignore[assignment]
+                    assert isinstance(transformed, list)
+                data = transformed[k]  # transformations map values one to one
+                hit = memo.get((memo_key, data))
+                if hit is None:
+                    hit = memo[(memo_key, data)] = test(data)
+                flagged = data if hit else None
+                if len(value) <= scan_module.RESULT_CACHE_VALUE_BYTES:
+                    if len(results) > scan_module.RESULT_CACHE_ENTRIES:
+                        results.clear()
+                    results[value] = flagged
+            if flagged is not None:
                 ctx.match_details.append(
                     {
                         "conditionType": detail,
                         "location": location.upper(),
-                        "matchedData": [data.decode("latin-1")[:64]],
+                        "matchedData": [flagged.decode("latin-1")[:64]],
                     }
                 )
                 return True
         return False
 
     return pred
+
+
+_UNKNOWN: Any = object()
 
 
 def _search_string(spec: dict) -> bytes:
