@@ -7,7 +7,6 @@ hash sets, transformations into function chains); a predicate then only inspects
 from __future__ import annotations
 
 import base64
-import functools
 import ipaddress
 import json
 from collections.abc import Callable
@@ -300,18 +299,6 @@ def _merge_byte_matches(stmts: list[dict], res: Resolvers) -> list[Predicate]:
 
 def _regex_mergeable(stmt: dict) -> bool:
     return "RegexMatchStatement" in stmt
-
-
-@functools.lru_cache(maxsize=256)
-def _regex_set(patterns: tuple[str, ...], byte_mode: bool = False) -> Any:
-    """One RE2 set for many patterns, cached: managed groups recompile into every evaluator that uses them."""
-    rset = re2.Set.SearchSet(_BYTE_SET_OPTS if byte_mode else _SET_OPTS)
-    _add_checked(rset, patterns, byte_mode)
-    try:
-        rset.Compile()
-    except re2.error as exc:
-        raise WafCompileError(f"regex set does not compile: {exc}") from None
-    return rset
 
 
 def _encoded(patterns: tuple[str, ...] | list[str], byte_mode: bool) -> list[bytes]:
