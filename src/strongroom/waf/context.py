@@ -26,6 +26,10 @@ class Ctx:
     # transformed field values by (field spec, transformation chain): rules inspecting the same field with the
     # same transformations share one extraction, as AWS advises for rule design
     transformed: dict[str, list[bytes] | bool] = field(default_factory=dict)
+    # the set leaves' matches by field scan (waf/scan.py): each field is scanned once for all its patterns
+    scans: dict[int, set[int] | bool] = field(default_factory=dict)
+    signatures: dict[str, int] = field(default_factory=dict)  # field -> transforms.signature of its values
+    detections: dict[tuple[str, bytes], bool] = field(default_factory=dict)  # (SQLi/XSS test, value) -> verdict
 
     def add_label(self, label: str) -> None:
         if label not in self.labels:

@@ -106,6 +106,7 @@ class WebAclEvaluator:
         try:
             _check_body_key(self.default_action, self.bodies)
             self.rules = self._compile_rules(web_acl.get("Rules") or [], self.namespace, top=True)
+            self._resolvers.index.finish()  # every field's one RE2 set, now that every leaf has joined
         except WafCompileError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

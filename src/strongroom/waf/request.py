@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -29,9 +30,17 @@ class WafRequest:
     def original_body_length(self) -> int:
         return len(self.body) if self.body_length is None else self.body_length
 
+    @functools.cached_property
+    def _by_name(self) -> dict[str, list[str]]:
+        # every statement asking for a header by name shares one pass over the headers (the dataclass is frozen,
+        # so the index cannot go stale; cached_property writes the instance dict directly)
+        index: dict[str, list[str]] = {}
+        for k, v in self.headers:
+            index.setdefault(k.lower(), []).append(v)
+        return index
+
     def header_values(self, name: str) -> list[str]:
-        low = name.lower()
-        return [v for k, v in self.headers if k.lower() == low]
+        return list(self._by_name.get(name.lower(), ()))
 
     @property
     def host(self) -> str:

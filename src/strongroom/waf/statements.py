@@ -7,20 +7,21 @@ hash sets, transformations into function chains); a predicate then only inspects
 from __future__ import annotations
 
 import base64
-import functools
 import ipaddress
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import re2
 
 from strongroom.waf import detect, managed_fields, transforms
+from strongroom.waf import scan as scan_module
 from strongroom.waf.context import Ctx, Predicate, WafCompileError, client_ips, label_matches
 from strongroom.waf.fields import compile_field
 from strongroom.waf.rate import compile_rate
 from strongroom.waf.ratelimit import RateCounterStore
+from strongroom.waf.scan import FieldChain, PatternIndex, field_signature, raw_values
 
 _RE2_OPTS = re2.Options()
 _RE2_OPTS.log_errors = False
@@ -56,46 +57,59 @@ class Resolvers:
     rule_group: Callable[[str], dict | None]
     rate_store: RateCounterStore
     compile_group: Callable[[dict, str, Resolvers], Predicate]  # (statement, kind, resolvers)
+    # every set leaf of the evaluator (waf/scan.py); the evaluator calls index.finish() once all is compiled
+    index: PatternIndex = field(default_factory=PatternIndex)
 
 
-def _inspect(spec: dict, test: Callable[[bytes], bool], detail: str) -> Predicate:
+def field_values(spec: dict, detail: str) -> FieldChain:
+    """A statement's field and transformation chain; ``values_of`` answers its values, cached per evaluation."""
     field_spec = spec.get("FieldToMatch")
     if field_spec is None:
         raise WafCompileError(f"{detail} needs FieldToMatch")
     extract = compile_field(field_spec)
-    chain = transforms.compile_transforms(spec.get("TextTransformations", []))
-    location = next(iter(field_spec))
+    # NONE changes nothing: left out, a NONE chain shares the raw field's cache entry
+    chain = [t for t in transforms.compile_transforms(spec.get("TextTransformations", [])) if t is not transforms.none]
     # Cache keys for the raw field and for each prefix of the chain: rules that share a field and a leading run of
     # transformations (the managed groups' CRS rules mostly start with URL_DECODE_UNI) extract and decode once.
     field_key = json.dumps(field_spec, sort_keys=True, default=str)
     step_keys = [field_key + "|" + ",".join(t.__name__ for t in chain[: i + 1]) for i in range(len(chain))]
+    final = step_keys[-1] if step_keys else field_key
+    # the triggers of each prefix of the chain (waf/transforms.py): a leading run of steps the field's values
+    # cannot trigger leaves them as extracted
+    prefix_triggers = [transforms.triggers(chain[: i + 1]) for i in range(len(chain))]
 
     def values_of(ctx: Ctx) -> list[bytes] | bool:
         cache = ctx.transformed
-        final = step_keys[-1] if step_keys else field_key
         got = cache.get(final)
         if got is not None:
             return got
+        raw = raw_values(ctx, extract, field_key)
+        if isinstance(raw, bool):
+            return raw
+        sig = field_signature(ctx, field_key, raw)
+        # steps [0, inert) leave the values as they are; start after them or after the longest cached prefix
+        inert = 0
+        while inert < len(chain) and not sig & prefix_triggers[inert]:
+            inert += 1
         start = len(step_keys) - 1
-        while start >= 0 and step_keys[start] not in cache:
+        while start >= inert and step_keys[start] not in cache:
             start -= 1
-        vals: list[bytes] | bool
-        if start >= 0:
-            vals = cache[step_keys[start]]
-        else:
-            cached = cache.get(field_key)
-            if cached is None:
-                cached = extract(ctx.request, ctx.body_limit)
-                cache[field_key] = cached
-            vals = cached
-        if isinstance(vals, bool):
-            cache[final] = vals
-            return vals
-        for i in range(start + 1, len(chain)):
-            fn = chain[i]
-            vals = [fn(v) for v in vals]
+        vals: list[bytes] = cache[step_keys[start]] if start >= inert else raw  # type: ignore[assignment]
+        for i in range(max(start + 1, inert), len(chain)):
+            vals = list(map(chain[i], vals))
             cache[step_keys[i]] = vals
+        cache[final] = vals
         return vals
+
+    return FieldChain(extract, field_key, tuple(chain), final, values_of)
+
+
+def _inspect(spec: dict, test: Callable[[bytes], bool], detail: str, memo_key: str = "") -> Predicate:
+    """A statement testing each value; ``memo_key`` names a test whose verdicts the evaluation keeps per value
+    (libinjection: ~2-3 us a call, and chains often hand several statements the same bytes)."""
+    fc = field_values(spec, detail)
+    values_of = fc.values_of
+    location = next(iter(spec["FieldToMatch"]))
 
     if detail not in ("SQL_INJECTION", "XSS"):
 
@@ -107,23 +121,46 @@ def _inspect(spec: dict, test: Callable[[bytes], bool], detail: str) -> Predicat
 
         return plain
 
+    # raw value -> its transformed bytes when the detector flags them, else None: a pure function of the value
+    # (as the field scans' result cache, waf/scan.py), bounded the same way
+    results: dict[bytes, bytes | None] = {}
+
     def pred(ctx: Ctx) -> bool:
-        values = values_of(ctx)
-        if isinstance(values, bool):
-            return values
-        for data in values:
-            if test(data):
+        raw = raw_values(ctx, fc.extract, fc.field_key)
+        if isinstance(raw, bool):
+            return raw
+        memo = ctx.detections
+        transformed: list[bytes] | None = None
+        for k, value in enumerate(raw):
+            flagged = results.get(value, _UNKNOWN) if scan_module.RESULT_CACHE else _UNKNOWN
+            if flagged is _UNKNOWN:
+                if transformed is None:
+                    transformed = values_of(ctx)  # type: ignore[assignment]
+                    assert isinstance(transformed, list)
+                data = transformed[k]  # transformations map values one to one
+                hit = memo.get((memo_key, data))
+                if hit is None:
+                    hit = memo[(memo_key, data)] = test(data)
+                flagged = data if hit else None
+                if len(value) <= scan_module.RESULT_CACHE_VALUE_BYTES:
+                    if len(results) > scan_module.RESULT_CACHE_ENTRIES:
+                        results.clear()
+                    results[value] = flagged
+            if flagged is not None:
                 ctx.match_details.append(
                     {
                         "conditionType": detail,
                         "location": location.upper(),
-                        "matchedData": [data.decode("latin-1")[:64]],
+                        "matchedData": [flagged.decode("latin-1")[:64]],
                     }
                 )
                 return True
         return False
 
     return pred
+
+
+_UNKNOWN: Any = object()
 
 
 def _search_string(spec: dict) -> bytes:
@@ -223,24 +260,26 @@ def _mergeable(stmt: dict) -> bool:
     return _search_string(spec).isascii() and bool(_search_string(spec))
 
 
-def _set_test(rset: Any) -> Callable[[bytes], bool]:
-    # the binding's C-level RE2::Set::Match on bytes (the Python wrapper only adds str encoding): called once per
-    # inspected value, so its overhead counts
-    match = rset._set.Match
-    return lambda d: bool(match(d))
+def _index_leaf(res: Resolvers, spec: dict, detail: str, options: str, patterns: list[bytes]) -> Predicate:
+    """A set leaf: its patterns join the evaluator's one scan of the field (waf/scan.py)."""
+    return res.index.leaf(field_values(spec, detail), options, patterns)
 
 
-def _merge_byte_matches(stmts: list[dict]) -> list[Predicate]:
-    """ByteMatch-heavy Or statements: byte matches on the same field and transformations become one RE2 set,
-    scanned once, instead of one pass per search string."""
+def _by_field(stmts: list[dict], kind: str, keep: Callable[[dict], bool]) -> list[list[dict]]:
     by_field: dict[str, list[dict]] = {}
     for stmt in stmts:
-        if _mergeable(stmt):
-            spec = stmt["ByteMatchStatement"]
+        if keep(stmt):
+            spec = stmt[kind]
             key = json.dumps([spec["FieldToMatch"], spec.get("TextTransformations", [])], sort_keys=True, default=str)
             by_field.setdefault(key, []).append(spec)
+    return list(by_field.values())
+
+
+def _merge_byte_matches(stmts: list[dict], res: Resolvers) -> list[Predicate]:
+    """ByteMatch-heavy Or statements: byte matches on the same field and transformations become RE2 set patterns
+    (scanned once with every other set leaf of the field) instead of one pass per search string."""
     out: list[Predicate] = []
-    for specs in by_field.values():
+    for specs in _by_field(stmts, "ByteMatchStatement", _mergeable):
         if len(specs) == 1:
             out.append(
                 _inspect(
@@ -250,12 +289,11 @@ def _merge_byte_matches(stmts: list[dict]) -> list[Predicate]:
                 )
             )
             continue
-        rset = re2.Set.SearchSet(_RE2_OPTS)
+        patterns = []
         for spec in specs:
             head, tail = _ANCHORS[spec.get("PositionalConstraint", "CONTAINS")]
-            rset.Add((head + re2.escape(_search_string(spec).decode("ascii")) + tail).encode())
-        rset.Compile()
-        out.append(_inspect(specs[0], _set_test(rset), "BYTE_MATCH"))
+            patterns.append((head + re2.escape(_search_string(spec).decode("ascii")) + tail).encode())
+        out.append(_index_leaf(res, specs[0], "BYTE_MATCH", "bytes", patterns))
     return out
 
 
@@ -263,21 +301,26 @@ def _regex_mergeable(stmt: dict) -> bool:
     return "RegexMatchStatement" in stmt
 
 
-@functools.lru_cache(maxsize=256)
-def _regex_set(patterns: tuple[str, ...], byte_mode: bool = False) -> Any:
-    """One RE2 set for many patterns, cached: managed groups recompile into every evaluator that uses them."""
-    rset = re2.Set.SearchSet(_BYTE_SET_OPTS if byte_mode else _SET_OPTS)
-    for p in patterns:
+def _encoded(patterns: tuple[str, ...] | list[str], byte_mode: bool) -> list[bytes]:
+    return [p.encode("latin-1") if byte_mode and p.isascii() else p.encode("utf-8") for p in patterns]
+
+
+def _add_checked(rset: Any, patterns: tuple[str, ...] | list[str], byte_mode: bool) -> None:
+    for p, raw in zip(patterns, _encoded(patterns, byte_mode), strict=True):
         try:
-            rset.Add(p.encode("latin-1") if byte_mode and p.isascii() else p.encode("utf-8"))
+            rset.Add(raw)
         except re2.error:
             compile_regex(p)  # raises AWS's refusal for the offending pattern
             raise WafCompileError(f"unsupported regex {p!r}") from None
-    try:
-        rset.Compile()
-    except re2.error as exc:
-        raise WafCompileError(f"regex set does not compile: {exc}") from None
-    return rset
+
+
+def _regex_leaf(res: Resolvers, specs: list[dict]) -> Predicate:
+    """Regex leaves with one field and chain (one, or an Or's group): parsed now, so a pattern AWS refuses fails
+    here, and matched by the field's scan."""
+    byte_mode = _byte_mode(specs)
+    patterns = [spec["RegexString"] for spec in specs]
+    _add_checked(re2.Set.SearchSet(_BYTE_SET_OPTS if byte_mode else _SET_OPTS), patterns, byte_mode)
+    return _index_leaf(res, specs[0], "REGEX", "latin1" if byte_mode else "utf8", _encoded(patterns, byte_mode))
 
 
 def _byte_mode(specs: list[dict]) -> bool:
@@ -285,21 +328,14 @@ def _byte_mode(specs: list[dict]) -> bool:
     return managed_fields.MANAGED_CONTENT.get() and all(spec["RegexString"].isascii() for spec in specs)
 
 
-def _merge_regex_matches(stmts: list[dict]) -> list[Predicate]:
-    """Regex matches in one Or on the same field and transformations run as one RE2 set: the transformed value
-    is scanned once for all of them (the managed groups' CRS patterns depend on this)."""
-    by_field: dict[str, list[dict]] = {}
-    for stmt in stmts:
-        if _regex_mergeable(stmt):
-            spec = stmt["RegexMatchStatement"]
-            key = json.dumps([spec["FieldToMatch"], spec.get("TextTransformations", [])], sort_keys=True, default=str)
-            by_field.setdefault(key, []).append(spec)
+def _merge_regex_matches(stmts: list[dict], res: Resolvers) -> list[Predicate]:
+    """Regex matches in one Or on the same field and transformations: one leaf of the field's scan, which runs
+    every pattern of the field over each distinct transformed value in one pass."""
     out: list[Predicate] = []
-    for specs in by_field.values():
+    for specs in _by_field(stmts, "RegexMatchStatement", _regex_mergeable):
         if len(specs) == 1:
             compile_regex(specs[0]["RegexString"])  # AWS's refusal for a bad pattern
-        rset = _regex_set(tuple(spec["RegexString"] for spec in specs), _byte_mode(specs))
-        out.append(_inspect(specs[0], _set_test(rset), "REGEX"))
+        out.append(_regex_leaf(res, specs))
     return out
 
 
@@ -315,15 +351,16 @@ def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str
     if kind == "OrStatement":
         if len(spec["Statements"]) < 2:
             raise WafCompileError("OrStatement needs at least two statements")
-        parts = (
-            _merge_byte_matches(spec["Statements"])
-            + _merge_regex_matches(spec["Statements"])
-            + [
-                compile_statement(s, res, namespace, rule_name)
-                for s in spec["Statements"]
-                if not _mergeable(s) and not _regex_mergeable(s)
-            ]
-        )
+        # the merged matches first (pure: their order among themselves does not matter), the rest in order
+        parts = res.index.merge_any(
+            _merge_byte_matches(spec["Statements"], res) + _merge_regex_matches(spec["Statements"], res)
+        ) + [
+            compile_statement(s, res, namespace, rule_name)
+            for s in spec["Statements"]
+            if not _mergeable(s) and not _regex_mergeable(s)
+        ]
+        if len(parts) == 1:
+            return parts[0]
         return lambda c: any(p(c) for p in parts)
     if kind == "NotStatement":
         inner = compile_statement(spec["Statement"], res, namespace, rule_name)
@@ -333,16 +370,15 @@ def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str
         return _inspect(spec, test, "BYTE_MATCH")
     if kind == "SqliMatchStatement":
         high = spec.get("SensitivityLevel", "LOW") == "HIGH"
-        return _inspect(spec, lambda d: detect.is_sqli(d, high), "SQL_INJECTION")
+        return _inspect(spec, lambda d: detect.is_sqli(d, high), "SQL_INJECTION", f"sqli:{high}")
     if kind == "XssMatchStatement":
-        return _inspect(spec, detect.is_xss, "XSS")
+        return _inspect(spec, detect.is_xss, "XSS", "xss")
     if kind == "SizeConstraintStatement":
         op, size = _OPS[spec["ComparisonOperator"]], int(spec["Size"])
         return _inspect(spec, lambda d: op(len(d), size), "SIZE")
     if kind == "RegexMatchStatement":
         compile_regex(spec["RegexString"])  # AWS's refusal for a bad pattern
-        # a one-pattern set: the same RE2 program, matched through the binding's C method
-        return _inspect(spec, _set_test(_regex_set((spec["RegexString"],), _byte_mode([spec]))), "REGEX")
+        return _regex_leaf(res, [spec])
     if kind == "RegexPatternSetReferenceStatement":
         pset = res.regex_pattern_set(spec["ARN"])
         if pset is None:

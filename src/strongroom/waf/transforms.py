@@ -35,9 +35,12 @@ def none(data: bytes) -> bytes:
 
 
 _WS_RUN = re.compile(rb"[ \t\n\r\f\v\xa0]+")
+_WS_CHANGE = re.compile(rb"[\t\n\r\f\v\xa0]|  ")
 
 
 def compress_white_space(data: bytes) -> bytes:
+    if not _WS_CHANGE.search(data):
+        return data  # every run is already one space
     return _WS_RUN.sub(b" ", data)
 
 
@@ -60,7 +63,9 @@ def html_entity_decode(data: bytes) -> bytes:
 
 
 def lowercase(data: bytes) -> bytes:
-    return data.lower()
+    low = data.lower()
+    # the input object itself when nothing changed: the engine's caches recognise unchanged values by identity
+    return data if low == data else low
 
 
 _CMD_SEP = re.compile(rb"[ \t\n\r\f\v,;]+")
@@ -71,7 +76,7 @@ def cmd_line(data: bytes) -> bytes:
     # ModSecurity t:cmdLine: drop \\ " ' ^, ',' and ';' become a space, whitespace runs become one
     # space, spaces before '/' or '(' are removed, then lowercase. Three C-speed passes.
     data = _CMD_SEP.sub(b" ", data.translate(None, b"\\\"'^"))
-    return _CMD_BEFORE.sub(b"", data).lower()
+    return lowercase(_CMD_BEFORE.sub(b"", data))
 
 
 _PCT = re.compile(rb"%([0-9a-fA-F]{2})")
@@ -79,6 +84,8 @@ _PCT = re.compile(rb"%([0-9a-fA-F]{2})")
 
 def url_decode(data: bytes) -> bytes:
     # '+' first: a decoded %2B must stay '+'. The regex engine keeps this one pass at C speed.
+    if b"%" not in data:
+        return data.replace(b"+", b" ")
     return _PCT.sub(lambda m: bytes([int(m.group(1), 16)]), data.replace(b"+", b" "))
 
 
@@ -135,6 +142,8 @@ def md5(data: bytes) -> bytes:
 
 
 def replace_comments(data: bytes) -> bytes:
+    if b"/*" not in data:
+        return data  # nothing opens a comment (a lone "*/" stays)
     out = bytearray()
     i, n = 0, len(data)
     while i < n:
@@ -257,6 +266,9 @@ def js_decode(data: bytes) -> bytes:
 def normalize_path(data: bytes) -> bytes:
     if not data:
         return data
+    if b"//" not in data and b"/." not in data and not data.startswith(b"."):
+        # no empty segment inside, no "." / ".." segment (after a "/" or at the start): already normal
+        return data
     absolute = data.startswith(b"/")
     trailing = data.endswith(b"/") or data.endswith(b"/.") or data.endswith(b"/..")
     parts: list[bytes] = []
@@ -336,6 +348,124 @@ TRANSFORMS: dict[str, Transform] = {
     "URL_DECODE_UNI": url_decode_uni,
     "UTF8_TO_UNICODE": utf8_to_unicode,
 }
+
+
+# What can make a transformation change a value: absent from a value, the transformation returns it unchanged
+# (each fast path above, and for the rest their definition). A value whose bytes carry none of a whole chain's
+# triggers passes the chain unchanged (each step leaves it as it is, so the next sees the same bytes); the engine
+# then skips the chain. Conservative by construction: a trigger present only means "compute".
+UPPER, PCT, AMP, BSL, NONASCII, NUL, WS, COMMENT, PATH, CMD, ALWAYS = (1 << i for i in range(11))
+TRIGGERS: dict[Transform, int] = {
+    none: 0,
+    lowercase: UPPER,
+    url_decode: PCT,
+    url_decode_uni: PCT,
+    html_entity_decode: AMP,
+    js_decode: BSL,
+    css_decode: BSL,
+    escape_seq_decode: BSL,
+    utf8_to_unicode: NONASCII,
+    remove_nulls: NUL,
+    replace_nulls: NUL,
+    compress_white_space: WS,
+    replace_comments: COMMENT,
+    normalize_path: PATH,
+    normalize_path_win: PATH | BSL,
+    cmd_line: BSL | CMD | WS | UPPER,
+}
+_SEP = b"\x01"  # joins a field's values for the checks: no trigger contains it, so none can span two values
+
+
+def _class_table() -> tuple[bytes, bytes, dict[int, int]]:
+    # each single-byte trigger maps to its class's byte (translate), every other byte is deleted
+    classes: dict[int, int] = {}
+    table = bytearray(range(256))
+    for b in range(256):
+        if 0x41 <= b <= 0x5A:
+            classes[b] = UPPER
+        elif b in b"%+":
+            classes[b] = PCT
+        elif b == 0x26:
+            classes[b] = AMP
+        elif b == 0x5C:
+            classes[b] = BSL
+        elif b == 0:
+            classes[b] = NUL
+        elif b in b"\t\n\r\f\v":
+            classes[b] = WS
+        elif b in b"\"'^,;":
+            classes[b] = CMD
+        elif b == 0xA0:
+            classes[b] = NONASCII | WS
+        elif b >= 0x80:
+            classes[b] = NONASCII
+    # one representative byte per class, so the translated bytes hold at most a handful of distinct values
+    first: dict[int, int] = {}
+    for b, cls in classes.items():
+        table[b] = first.setdefault(cls, b)
+    delete = bytes(b for b in range(256) if b not in classes)
+    return bytes(table), delete, {b: classes[b] for b in first.values()}
+
+
+_TABLE, _DELETE, _CLASSES = _class_table()
+
+
+def signature(values: list[bytes]) -> int:
+    """The triggers present in any of the values (a few C-speed passes over the joined values)."""
+    blob = _SEP.join(values)
+    sig = 0
+    for b in set(blob.translate(_TABLE, _DELETE)):
+        sig |= _CLASSES[b]
+    if b"  " in blob:
+        sig |= WS
+    if b"/*" in blob:
+        sig |= COMMENT
+    if b"//" in blob or b"/." in blob or blob.startswith(b".") or _SEP + b"." in blob:
+        sig |= PATH
+    if b" /" in blob or b" (" in blob:
+        sig |= CMD
+    return sig
+
+
+def by_signature(values: list[bytes]) -> tuple[int, dict[int, list[bytes]]]:
+    """The field's signature and its values grouped by their own signature (in order within a group): a value
+    without a chain's triggers skips the chain even when another value of the field has them."""
+    field = signature(values)
+    if not field or len(values) == 1:
+        return field, {field: values}
+    blob = _SEP.join(values)
+    spaces, comment = b"  " in blob, b"/*" in blob
+    path = b"//" in blob or b"/." in blob or blob.startswith(b".") or _SEP + b"." in blob
+    cmd = b" /" in blob or b" (" in blob
+    groups: dict[int, list[bytes]] = {}
+    for v in values:
+        sig = 0
+        found = v.translate(_TABLE, _DELETE)
+        if found:
+            for b in set(found):
+                sig |= _CLASSES[b]
+        if spaces and b"  " in v:
+            sig |= WS
+        if comment and b"/*" in v:
+            sig |= COMMENT
+        if path and (b"//" in v or b"/." in v or v.startswith(b".")):
+            sig |= PATH
+        if cmd and (b" /" in v or b" (" in v):
+            sig |= CMD
+        group = groups.get(sig)
+        if group is None:
+            groups[sig] = [v]
+        else:
+            group.append(v)
+    return field, groups
+
+
+def triggers(chain: list[Transform]) -> int:
+    """What could make the chain change a value (ALWAYS for transformations without a cheap test)."""
+    out = 0
+    for fn in chain:
+        out |= TRIGGERS.get(fn, ALWAYS)
+    return out
 
 
 def compile_transforms(spec: list[dict]) -> list[Transform]:
