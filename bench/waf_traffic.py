@@ -13,6 +13,7 @@ bench uses to check an enforcement point really evaluates the ACL before it meas
 from __future__ import annotations
 
 import json
+import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -58,28 +59,39 @@ _QUERIES = (
 )
 
 
-def benign_pool(host: str = HOST, prefix: str = "") -> list[Signed]:
-    """The speed mix (a form post, a JSON post, a GET with a query; four variants each), for ``Host: host``."""
+VARIANTS = 600  # requests per kind in the speed mix: each carries values no other request has
+
+
+def benign_pool(host: str = HOST, prefix: str = "", variants: int = VARIANTS) -> list[Signed]:
+    """The speed mix: form posts, JSON posts and GETs with a query for ``Host: host``, built on the templates above
+    with per-request values (an order reference, a session id, a page number, a quantity) so that no two requests
+    are the same: the engine's per-value result cache then helps only where real traffic repeats itself too
+    (headers, common words), not because the bench replays a handful of requests."""
+    rng = random.Random(20261206)
     pool: list[Signed] = []
-    for form, doc, query in zip(_FORMS, _JSON, _QUERIES, strict=True):
-        body = urlencode(form).encode()
+    for n in range(variants):
+        form, doc, query = _FORMS[n % 4], _JSON[n % 4], _QUERIES[n % 4]
+        ref = f"{n:06d}-{rng.getrandbits(48):012x}"
+        cookie = ("Cookie", f"session={rng.getrandbits(128):032x}; theme=light")
+        body = urlencode({**form, "ref": ref}).encode()
         pool.append(
             Signed(
                 "POST",
                 f"{prefix}/account/signup",
-                (("Host", host), *_BROWSER, ("Content-Type", "application/x-www-form-urlencoded")),
+                (("Host", host), *_BROWSER, cookie, ("Content-Type", "application/x-www-form-urlencoded")),
                 body,
             )
         )
         pool.append(
             Signed(
                 "POST",
-                f"{prefix}/api/v1/orders",
+                f"{prefix}/api/v1/orders/{n}",
                 (("Host", host), *_BROWSER[:1], ("Accept", "application/json"), ("Content-Type", "application/json")),
-                json.dumps(doc).encode(),
+                json.dumps({**doc, "ref": ref, "qty": rng.randint(1, 99)}).encode(),
             )
         )
-        pool.append(Signed("GET", f"{prefix}/search?{urlencode(query)}", (("Host", host), *_BROWSER), b""))
+        paged = {**query, "page": str(rng.randint(1, 500)), "ref": ref}
+        pool.append(Signed("GET", f"{prefix}/search?{urlencode(paged)}", (("Host", host), *_BROWSER, cookie), b""))
     return pool
 
 
