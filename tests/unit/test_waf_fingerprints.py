@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from strongroom.server import tls_facts, tls_hello
+from strongroom.waf import WafRequest, WebAclEvaluator
 from strongroom.waf import fingerprints as fp
+from strongroom.waf.logs import log_record
 
 # JA3's README: "769,47-53-5-10-49161-49162-49171-49172-50-56-19-4,0-10-11,23-24-25,0" -> ada70206e4...
 JA3_README = fp.ClientHello(
@@ -175,3 +177,22 @@ def test_listener_reads_its_client_hello(tmp_path: Path) -> None:
     assert ja4.startswith("t13d") and ja4[8:10] == "h2"
     facts = tls_facts.tls_scope(type("T", (), {"get_extra_info": lambda _s, _k: far})())
     assert facts is not None and facts["ja4_fingerprint"] == ja4 and facts["ja3_fingerprint"] == fp.ja3(hello)
+
+
+def test_log_records_carry_the_fingerprints_when_known() -> None:
+    acl = {
+        "Name": "a",
+        "ARN": "arn",
+        "DefaultAction": {"Allow": {}},
+        "Rules": [],
+        "VisibilityConfig": {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": "m"},
+    }
+    ja3, ja4 = fp.ja3(CHROME), fp.ja4(CHROME)
+    with_tls = WafRequest(method="GET", uri_path="/", ja3_fingerprint=ja3, ja4_fingerprint=ja4)
+    plain = WafRequest(method="GET", uri_path="/")
+    records = [
+        log_record(WebAclEvaluator(acl).evaluate(r, 0), r, web_acl_arn="arn", timestamp_ms=0, http_source_id="s")
+        for r in (with_tls, plain)
+    ]
+    assert records[0]["ja3Fingerprint"] == ja3 and records[0]["ja4Fingerprint"] == ja4
+    assert "ja3Fingerprint" not in records[1] and "ja4Fingerprint" not in records[1]
