@@ -27,6 +27,10 @@ TLS_1_0 domains. Their cipher lists are AWS's for each policy. OpenSSL 3 refuses
 and above (their handshake signatures use SHA-1), so TLS_1_0 contexts (and the listener) use ``@SECLEVEL=0``;
 TLS_1_2 contexts keep the default level.
 
+**Fingerprints.** The listener also reads every ClientHello (``server/tls_hello.py``, a client hello callback that
+runs before this one); the SNI callback hands the fields to ``tls_facts`` so requests carry the client's JA3/JA4
+for WAF's ``JA3Fingerprint`` / ``JA4Fingerprint``.
+
 The callback runs on the event loop during the handshake: a cached hit costs a dictionary lookup; a re-check two
 point reads every ``TTL`` per name; a build (unseal, one S3 read for mutual TLS) once per change.
 """
