@@ -27,6 +27,10 @@ TLS_1_0 domains. Their cipher lists are AWS's for each policy. OpenSSL 3 refuses
 and above (their handshake signatures use SHA-1), so TLS_1_0 contexts (and the listener) use ``@SECLEVEL=0``;
 TLS_1_2 contexts keep the default level.
 
+**Fingerprints.** The listener also reads every ClientHello (``server/tls_hello.py``, a client hello callback that
+runs before this one); the SNI callback hands the fields to ``tls_facts`` so requests carry the client's JA3/JA4
+for WAF's ``JA3Fingerprint`` / ``JA4Fingerprint``.
+
 The callback runs on the event loop during the handshake: a cached hit costs a dictionary lookup; a re-check two
 point reads every ``TTL`` per name; a build (unseal, one S3 read for mutual TLS) once per change.
 """
@@ -50,7 +54,7 @@ from cryptography.hazmat.primitives import serialization
 
 from strongroom.core import context, ids
 from strongroom.core.errors import AwsError
-from strongroom.server import tls_facts, tls_native
+from strongroom.server import tls_facts, tls_hello, tls_native
 from strongroom.services.acm.served import served_certificate, served_version
 from strongroom.services.apigateway.tls_domains import TlsDomain, find_tls_domain
 
@@ -144,6 +148,8 @@ class DomainTls:
         self.listener.options |= ssl.OP_NO_TICKET
         self.listener.num_tickets = 0
         self.listener.sni_callback = self._select
+        # JA3/JA4 for the WAF: the ClientHello is read before SNI selection (server/tls_hello.py).
+        self.fingerprints = tls_hello.install(self.listener)
 
     # -- the handshake --------------------------------------------------------------------------------------
 
@@ -153,6 +159,9 @@ class DomainTls:
                 self._cache_off = tls_native.disable_session_cache(connection)
             if server_name:
                 tls_facts.note_server_name(connection, server_name)
+            hello = tls_hello.take(connection) if self.fingerprints else None
+            if hello is not None:
+                tls_facts.note_client_hello(connection, hello)
             entry = self.entry(server_name) if server_name else None
             if entry is None or entry.key is None:
                 target, minimum, mutual = self.own, TLS1_2, False

@@ -195,6 +195,8 @@ def _tls_info(facts: Mapping[str, Any] | None) -> TlsInfo:
         client_cert_pem=cert.get("clientCertPem") if isinstance(cert, Mapping) else None,
         sni=facts.get("server_name"),
         client_cert=cert if isinstance(cert, Mapping) else None,
+        ja3_fingerprint=facts.get("ja3_fingerprint"),
+        ja4_fingerprint=facts.get("ja4_fingerprint"),
     )
 
 

@@ -72,6 +72,7 @@ def waf_stage(enforcer: Enforcer, ctx: GatewayContext) -> GatewayResponse | None
         return None
     try:
         evaluator = protection.evaluator
+        tls = ctx.request.tls  # None on plain HTTP: the fingerprint fields' FallbackBehavior decides
         request = inspection_request(
             ctx.request.method,
             _uri(ctx),
@@ -85,6 +86,8 @@ def waf_stage(enforcer: Enforcer, ctx: GatewayContext) -> GatewayResponse | None
             country_resolver=enforcer.ip_resolvers.country,
             region_resolver=enforcer.ip_resolvers.region,
             asn_resolver=enforcer.ip_resolvers.asn,
+            ja3_fingerprint=tls.ja3_fingerprint if tls is not None else None,
+            ja4_fingerprint=tls.ja4_fingerprint if tls is not None else None,
         )
         outcome = enforcer.evaluate(
             protection, request, source_name="APIGW", source_id=f"{ctx.account_id}:{ctx.api_id}:{ctx.stage}"

@@ -102,6 +102,11 @@ def log_record(
             "requestId": request.request_id,
         },
     }
+    # AWS adds the client's TLS fingerprints at the top level when it has them (no TLS here: left out).
+    if request.ja3_fingerprint is not None:
+        record["ja3Fingerprint"] = request.ja3_fingerprint
+    if request.ja4_fingerprint is not None:
+        record["ja4Fingerprint"] = request.ja4_fingerprint
     if decision.labels:
         record["labels"] = [{"name": lbl} for lbl in decision.labels]
     for kind, key in (("captcha", "captchaResponse"), ("challenge", "challengeResponse")):

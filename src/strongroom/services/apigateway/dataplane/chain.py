@@ -50,6 +50,9 @@ class TlsInfo:
     sni: str | None = None
     # $context.identity.clientCert as AWS shapes it (clientCertPem, subjectDN, issuerDN, serialNumber, validity)
     client_cert: Mapping[str, Any] | None = None
+    # The client's TLS fingerprints (JA3, JA4) for WAF's JA3Fingerprint / JA4Fingerprint; None when not read
+    ja3_fingerprint: str | None = None
+    ja4_fingerprint: str | None = None
 
 
 @dataclass
