@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,10 @@ __all__ = ["start_proxy", "upstream"]  # fixtures
 
 @pytest.fixture
 def acl(server: ServerProcess) -> dict[str, Any]:
+    return make_acl(server)
+
+
+def make_acl(server: ServerProcess) -> dict[str, Any]:
     waf = server.client("wafv2")
     ips = waf.create_ip_set(Name=name("ips"), Scope="REGIONAL", IPAddressVersion="IPV4", Addresses=["127.0.0.2/32"])[
         "Summary"
@@ -190,9 +195,12 @@ def test_bad_arguments_and_unknown_acl(server: ServerProcess, upstream: str) -> 
     assert out.returncode == 2 and "--upstream must be http://" in out.stderr
 
 
-def test_log_records_reach_the_cloudwatch_logs_destination(
-    server: ServerProcess, acl: dict[str, Any], upstream: str, start_proxy: Callable[..., Proxy]
-) -> None:
+def test_log_records_reach_the_cloudwatch_logs_destination(make_server: Any, upstream: str, tmp_path: Path) -> None:
+    # Its own server: the proxy stamps records with the wall clock, and CloudWatch Logs refuses events older than
+    # 14 days by the server's clock, which other tests on the shared server move forward by weeks.
+    server = make_server("--test-mode")
+    server.start()
+    acl = make_acl(server)
     logs = server.client("logs")
     group = name("aws-waf-logs-proxy")
     logs.create_log_group(logGroupName=group)
@@ -205,15 +213,19 @@ def test_log_records_reach_the_cloudwatch_logs_destination(
             "RedactedFields": [{"SingleHeader": {"Name": "authorization"}}],
         }
     )
-    proxy = start_proxy(acl["summary"]["ARN"], upstream)
-    assert proxy.request("GET", "/admin/x", headers={"Authorization": "secret-token"})[0] == 403
-    assert proxy.request("GET", "/fine")[0] == 200
 
     def delivered() -> list[dict[str, Any]]:
         events = logs.filter_log_events(logGroupName=group)["events"]
         return [json.loads(e["message"]) for e in events]
 
-    eventually(lambda: len(delivered()) >= 2, timeout=8.0)
+    proxy = Proxy(server, acl["summary"]["ARN"], upstream, tmp_path / "proxy.log")
+    try:
+        assert proxy.request("GET", "/admin/x", headers={"Authorization": "secret-token"})[0] == 403
+        assert proxy.request("GET", "/fine")[0] == 200
+        eventually(lambda: len(delivered()) >= 2, timeout=8.0)
+    finally:
+        proxy.stop()
+
     records = {r["httpRequest"]["uri"]: r for r in delivered()}
     blocked = records["/admin/x"]
     assert blocked["action"] == "BLOCK" and blocked["terminatingRuleId"] == "block-admin"
