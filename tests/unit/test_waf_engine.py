@@ -620,3 +620,27 @@ def test_rate_based_only_at_top_level() -> None:
 def test_malformed_acl_is_a_compile_error(rules: list[dict]) -> None:
     with pytest.raises(WafCompileError):
         evaluator(rules)
+
+
+# AWS's ByteMatchStatement documentation: CONTAINS_WORD needs SearchString at the start of the field or after a
+# character other than A-Z, a-z, 0-9 or _, and at the end or before one ("...;BadBot", "BadBot;", "-BadBot;").
+@pytest.mark.parametrize(
+    ("agent", "hit"),
+    [
+        ("BadBot", True),
+        (";BadBot", True),
+        ("BadBot;", True),
+        ("-BadBot;", True),
+        ("Mozilla BadBot/1.0", True),
+        ("BadBots", False),
+        ("xBadBot", False),
+        ("_BadBot", False),
+        ("\u00e9BadBot\u00e9", True),  # a Latin-1 letter is not one of AWS's word characters
+    ],
+)
+def test_contains_word_per_aws_docs_alone_and_merged(agent: str, hit: bool) -> None:
+    lone = byte({"SingleHeader": {"Name": "user-agent"}}, b"BadBot", "CONTAINS_WORD")
+    merged = {"OrStatement": {"Statements": [lone, byte({"UriPath": {}}, b"/never", "EXACTLY")]}}
+    request = req(headers=(("Host", "example.com"), ("User-Agent", agent)))
+    assert blocked(lone, request) is hit
+    assert blocked(merged, request) is hit  # the RE2 set the Or becomes answers the same

@@ -174,8 +174,13 @@ def _search_string(spec: dict) -> bytes:
         return str(raw).encode()
 
 
+# AWS's CONTAINS_WORD: a word character is A-Z, a-z, 0-9 or _ only (bytes past ASCII, Latin-1 letters included, are
+# not), as the merged RE2 sets' [^A-Za-z0-9_] boundaries read them too.
+_WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
 def _word(b: int) -> bool:
-    return chr(b).isalnum() or b == 0x5F
+    return b in _WORD_BYTES
 
 
 def byte_matcher(needle: bytes, position: str) -> Callable[[bytes], bool]:
