@@ -6,6 +6,7 @@ from typing import Any
 
 from strongroom.iam.policy import (
     AuthorizationRequest,
+    PolicyDocument,
     PolicyKind,
     PrincipalInfo,
     PrincipalType,
@@ -13,6 +14,7 @@ from strongroom.iam.policy import (
     parse_policy,
 )
 from tests.support.policy_gen import PRINCIPALS
+from tests.support.policy_gen_org import FULL_RCP
 
 ROOT_ALLOW = {"Effect": "Allow", "Action": "*", "Resource": "*"}
 ORACLE_DECISION = {"Allowed": "Allow", "ExplicitlyDenied": "ExplicitDeny", "ImplicitlyDenied": "ImplicitDeny"}
@@ -42,7 +44,29 @@ def our_request(case: dict[str, Any]) -> AuthorizationRequest:
         resource_policy=parse_policy(case["resource_policy"], PolicyKind.RESOURCE) if case["resource_policy"] else None,
         resource_account=case["resource_account"],
         resource_policy_required=case["kms"],
+        scps=_levels(case.get("scps"), PolicyKind.IDENTITY),
+        rcps=_levels(case.get("rcps"), PolicyKind.RESOURCE, FULL_RCP),
     )
+
+
+def _levels(
+    levels: list[list[dict[str, Any]]] | None, kind: PolicyKind, always: dict[str, Any] | None = None
+) -> list[list[PolicyDocument]] | None:
+    """Our side of an organization's levels (``always``: RCPFullAWSAccess, on every level as Organizations keeps
+    it; the oracle adds it by itself)."""
+    if levels is None:
+        return None
+    return [[parse_policy(d, kind) for d in ([always] if always else []) + level] for level in levels]
+
+
+def _org_levels(levels: list[list[dict[str, Any]]] | None, account: str) -> list[dict[str, Any]]:
+    if levels is None:
+        return []
+    ids = [*["r-ab12", "ou-ab12-11111111", "ou-ab12-22222222"][: len(levels) - 1], account]
+    return [
+        {"orgIdentifier": ident, "policies": [{"name": f"p{i}", "policy": d} for i, d in enumerate(level)]}
+        for ident, level in zip(ids, levels, strict=True)
+    ]
 
 
 def our_decision(case: dict[str, Any]) -> str:
@@ -58,8 +82,8 @@ def oracle_simulation(case: dict[str, Any]) -> dict[str, Any]:
             "contextVariables": case["context"],
         },
         "identityPolicies": [{"name": f"p{i}", "policy": p} for i, p in enumerate(case["identity_policies"])],
-        "serviceControlPolicies": [],
-        "resourceControlPolicies": [],
+        "serviceControlPolicies": _org_levels(case.get("scps"), PRINCIPALS[case["principal"]]["account"]),
+        "resourceControlPolicies": _org_levels(case.get("rcps"), case["resource_account"]),
     }
     if case["principal"] == "root":
         # The oracle does not model the root user's implicit full access (AWS: the root user has every

@@ -19,6 +19,7 @@ import pytest
 from tests.support import iam_simulate
 from tests.support.policy_diff import ORACLE_DECISION, oracle_simulation, our_decision
 from tests.support.policy_gen import PRINCIPALS, generate
+from tests.support.policy_gen_org import generate_with_org
 
 SEED = 20240617
 COUNT = 2500
@@ -78,7 +79,8 @@ def _oracle_reading(case: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
         rp["Statement"] = kept or [{"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]
     # Oracle: ForAnyValue:...IfExists on a missing key is false.
     present = {k.lower() for k in c["context"]}
-    for doc in [*c["identity_policies"], c["boundary"], c["session_policy"], rp]:
+    org_docs = [d for levels in (c.get("scps"), c.get("rcps")) for level in levels or [] for d in level]
+    for doc in [*c["identity_policies"], c["boundary"], c["session_policy"], rp, *org_docs]:
         for st in (doc or {}).get("Statement", []):
             cond = st.get("Condition", {})
             for op in list(cond):
@@ -109,8 +111,7 @@ def _oracle_or_skip(cases: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
         pytest.skip(f"differential oracle unavailable (npm/registry): {exc}")
 
 
-def test_differential_against_iam_simulate() -> None:
-    cases = generate(SEED, COUNT)
+def _compare(cases: list[dict[str, Any]]) -> tuple[Counter[str], Counter[str]]:
     answers = _oracle_or_skip(cases)
     unexplained: list[str] = []
     classes: Counter[str] = Counter()
@@ -130,6 +131,28 @@ def test_differential_against_iam_simulate() -> None:
             continue
         unexplained.append(f"case {case['id']}: ours={ours} oracle={theirs} classes={sorted(applied)}\n{case}")
     assert not unexplained, f"{len(unexplained)} unexplained disagreements:\n" + "\n\n".join(unexplained[:5])
+    return decisions, classes
+
+
+def test_differential_against_iam_simulate() -> None:
+    cases = generate(SEED, COUNT)
+    decisions, classes = _compare(cases)
     # The generated set must exercise every outcome, not just implicit denials.
     assert decisions["Allow"] >= 200 and decisions["ExplicitDeny"] >= 80, decisions
     print(f"differential: {len(cases)} cases, decisions {dict(decisions)}, explained classes {dict(classes)}")
+
+
+def test_differential_with_scps_and_rcps() -> None:
+    """The same cases bounded by an organization's SCPs (caller's account) and RCPs (resource's account)."""
+    cases = generate_with_org(SEED + 1, 2000)
+    bounded = [c for c in cases if c["scps"] or c["rcps"]]
+    decisions, classes = _compare(cases)
+    assert len(bounded) >= 1200, len(bounded)
+    # ... and in enough of them the organization's policies decide (an evaluator ignoring them would disagree)
+    decided = sum(our_decision({**c, "scps": None, "rcps": None}) != our_decision(c) for c in bounded)
+    assert decided >= 200, decided
+    assert decisions["Allow"] >= 120 and decisions["ExplicitDeny"] >= 300, decisions
+    print(
+        f"differential with SCPs/RCPs: {len(cases)} cases ({len(bounded)} bounded, {decided} decided by them), "
+        f"decisions {dict(decisions)}, explained classes {dict(classes)}"
+    )

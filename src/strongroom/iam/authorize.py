@@ -36,6 +36,7 @@ from strongroom.core.clock import clock
 from strongroom.core.errors import AwsError
 from strongroom.core.operations import row_read_only
 from strongroom.iam.directory import Directory, NamedPolicy
+from strongroom.iam.orgs import OrgBounds, OrgSource, principal_keys, rcps_for, resource_keys, scps_for
 from strongroom.iam.policy import (
     AuthorizationRequest,
     EvaluationResult,
@@ -288,10 +289,11 @@ AccessLookup = Callable[[str], ServiceAccess | None]
 class Authorizer:
     """One per runtime; thread-safe. See the module docstring."""
 
-    def __init__(self, store: Store, catalog: Catalog, access: AccessLookup) -> None:
+    def __init__(self, store: Store, catalog: Catalog, access: AccessLookup, orgs: OrgSource | None = None) -> None:
         self.catalog = catalog
         self.access = access
         self.directory = Directory(store)
+        self.orgs = OrgBounds(orgs)  # SCPs, RCPs and the aws:*Org* keys; see iam/orgs.py
         self._callers: dict[tuple[str, str | None], tuple[CallerPolicies, float]] = {}
         self._cache_off_until = 0.0
         self._lock = threading.Lock()
@@ -348,14 +350,18 @@ class Authorizer:
             access = self.access(ctx.service)
             if access is None or not access.anonymous:
                 return  # operations without SigV4 (AssumeRoleWithWebIdentity ...) authorize their own tokens
-        if ctx.service == "iam" and not row_read_only(ctx.operation, ctx.spec):
-            self.iam_changed()  # an IAM call that is not read-only may change what some caller is allowed
+        if ctx.service in _POLICY_WRITERS and not row_read_only(ctx.operation, ctx.spec):
+            # An IAM or Organizations call that is not read-only may change what some caller is allowed.
+            self.iam_changed()
+            self.orgs.changed()
         checks = self.checks_for(ctx, params)
         if not checks:
             return
         caller = self.caller(ctx.principal)
         base = global_context(ctx, caller)
         base.update(request_tags(params))
+        if caller.info.type not in (PrincipalType.AWS_SERVICE, PrincipalType.ANONYMOUS):
+            base.update(principal_keys(self.orgs.account(caller.info.account)))
         protocol = self.catalog.service(ctx.service).protocol
         for check in checks:
             result = self.evaluate(caller, check, base)
@@ -371,7 +377,8 @@ class Authorizer:
         return make(message) if make is not None else access_denied(protocol, message)
 
     def evaluate(self, caller: CallerPolicies, check: Check, base: Mapping[str, Any]) -> EvaluationResult:
-        return evaluate_check(caller, check, base, self.resource_policy if check.lookup_resource_policy else None)
+        lookup = self.resource_policy if check.lookup_resource_policy else None
+        return evaluate_check(caller, check, base, lookup, self.orgs)
 
 
 def evaluate_check(
@@ -379,9 +386,25 @@ def evaluate_check(
     check: Check,
     base: Mapping[str, Any],
     lookup: Callable[[str], str | None] | None = None,
+    orgs: OrgBounds | None = None,
 ) -> EvaluationResult:
-    """Evaluate one check for one caller: policies first, then (only if they do not allow) the grants."""
+    """Evaluate one check for one caller: policies first, then (only if they do not allow) the grants; with
+    ``orgs``, bounded by the organization's SCPs (the caller's account) and RCPs (the resource's account)."""
     context = dict(base)
+    scps = rcps = None
+    if orgs is not None:
+        info = caller.info
+        has_identity = info.type not in (PrincipalType.AWS_SERVICE, PrincipalType.ANONYMOUS)
+        caller_org = orgs.account(info.account) if has_identity else None
+        scps = scps_for(caller_org, has_identity=has_identity, role_arn=info.role_arn)
+        resource_account = check.resource_account or arn_account(check.resource) or info.account
+        resource_org = (
+            caller_org if resource_account == info.account and has_identity else orgs.account(resource_account)
+        )
+        if check.resource != "*":
+            # RCPs govern calls on resources; an account-level call (CreateKey, ListSecrets) names none.
+            rcps = rcps_for(resource_org, check.action, role_arn=info.role_arn)
+        context.update(resource_keys(resource_org))
     context.update(check.context)
     policy_text = check.resource_policy
     if policy_text is None and lookup is not None and check.resource != "*":
@@ -409,6 +432,8 @@ def evaluate_check(
         resource_account=check.resource_account,
         resource_policy_required=check.policy_required,
         encryption_context=check.encryption_context,
+        scps=scps,
+        rcps=rcps,
     )
     result = evaluate(req)
     if not result.allowed and check.grants is not None and result.decision.value == "ImplicitDeny":
@@ -418,6 +443,9 @@ def evaluate_check(
             if with_grants.allowed:
                 return with_grants
     return result
+
+
+_POLICY_WRITERS = frozenset(("iam", "organizations"))
 
 
 def arn_account(arn: str) -> str | None:

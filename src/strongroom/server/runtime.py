@@ -22,6 +22,7 @@ from strongroom.scheduler.jobs import Scheduler
 from strongroom.server.metrics import Metrics
 from strongroom.server.pipeline import Pipeline
 from strongroom.services.cloudtrail.delivery import S3TrailObjects
+from strongroom.services.organizations.effective import org_record
 from strongroom.services.registry import ProviderRegistry
 from strongroom.services.wafv2.ratecounters import close_rate_stores
 from strongroom.store.blobs import BlobStore, open_blob_store
@@ -58,7 +59,8 @@ class Runtime:
         trail_objects = S3TrailObjects(self)  # CloudTrail's in-process S3: trail files, bucket owners of data events
         self.audit.object_sink = trail_objects
         self.audit.data_events.bucket_owner = trail_objects.bucket_owner
-        self.authorizer = Authorizer(self.store, self.catalog, self.providers.access)
+        # SCPs, RCPs and the aws:*Org* keys read Organizations in-process (iam/ never imports a service).
+        self.authorizer = Authorizer(self.store, self.catalog, self.providers.access, partial(org_record, self.store))
         self.pipeline = Pipeline(self)
         self.providers.load_all(tuple(self.catalog.services))
 

@@ -11,7 +11,12 @@ page, the permissions-boundaries and session-policy pages, and KMS's "Determinin
 3. across accounts, both the caller's identity side and the resource policy must allow;
 4. the account root user may do anything in its account (it has no identity policies to consult);
 5. when a resource policy is required (KMS key policies), identity-side Allows count only if the resource
-   policy trusts the caller's account (`arn:aws:iam::ACCT:root` or `ACCT`); grants are a third path.
+   policy trusts the caller's account (`arn:aws:iam::ACCT:root` or `ACCT`); grants are a third path;
+6. an organization's control policies bound all of that (Organizations' "SCP evaluation" and "RCP evaluation"):
+   every level of the path (root, each OU, the account) must allow, through its SCPs for the caller's account and
+   through its RCPs for the resource's account; an explicit Deny in either denies. No grant, resource policy or
+   root user gets past them. Which accounts and principals they apply to is the caller's decision (the
+   authorizer: never the management account, never service-linked roles).
 """
 
 from __future__ import annotations
@@ -103,6 +108,10 @@ class AuthorizationRequest:
     resource_policy_required: bool = False  # KMS: the key policy must trust the account
     grants: Sequence[Grant] = ()
     encryption_context: Mapping[str, str] | None = None  # for grant constraints
+    # The organization's control policies in force, one tuple per level (root, OUs down the path, the account);
+    # None when none apply. SCPs bound the caller's account, RCPs the resource's.
+    scps: Sequence[Sequence[PolicyDocument]] | None = None
+    rcps: Sequence[Sequence[PolicyDocument]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +286,24 @@ def _scan(
     return side
 
 
+def _scan_levels(
+    source: PolicySource,
+    levels: Sequence[Sequence[PolicyDocument]],
+    action_lower: str,
+    resource: str,
+    ctx: Context,
+    principal: PrincipalInfo | None,
+) -> tuple[list[MatchedStatement], bool]:
+    """An organization's policies of one type: (the Denies that apply, whether every level allows)."""
+    denies: list[MatchedStatement] = []
+    every_level = True
+    for level in levels:
+        side = _scan(source, level, action_lower, resource, ctx, principal)
+        denies.extend(side.denies)
+        every_level = every_level and bool(side.allows)
+    return denies, every_level
+
+
 def _grant_allows(grant: Grant, req: AuthorizationRequest, resource: str) -> bool:
     p = req.principal
     if grant.grantee_principal not in (p.arn, p.role_arn):
@@ -315,9 +342,24 @@ def _evaluate_resource(req: AuthorizationRequest, resource: str, ctx: Context) -
         if req.resource_policy
         else _Side(PolicySource.RESOURCE)
     )
+    scp_denies, scp_ok = (
+        _scan_levels(PolicySource.SCP, req.scps, action_lower, resource, ctx, None) if req.scps else ([], True)
+    )
+    rcp_denies, rcp_ok = (
+        _scan_levels(PolicySource.RCP, req.rcps, action_lower, resource, ctx, p) if req.rcps else ([], True)
+    )
+    if scp_denies:
+        return result(Decision.EXPLICIT_DENY, PolicySource.SCP, scp_denies)
+    if rcp_denies:
+        return result(Decision.EXPLICIT_DENY, PolicySource.RCP, rcp_denies)
     for side in (identity, session, boundary, res):
         if side is not None and side.denies:
             return result(Decision.EXPLICIT_DENY, side.source, side.denies)
+    # AWS's order after the Denies: RCPs, then SCPs, then the account's own policies.
+    if not rcp_ok:
+        return result(Decision.IMPLICIT_DENY, PolicySource.RCP)
+    if not scp_ok:
+        return result(Decision.IMPLICIT_DENY, PolicySource.SCP)
 
     is_root = p.type is PrincipalType.ROOT
     has_identity = p.type not in (PrincipalType.AWS_SERVICE, PrincipalType.ANONYMOUS)
@@ -375,7 +417,9 @@ def evaluate(req: AuthorizationRequest) -> EvaluationResult:
     """Decide one request; with several resources every one must be allowed (the first refusal is returned)."""
     # No policy to scan (root or a service without policies, no resource policy): no statement will read the
     # context, so it is not built (normalizing every key was most of such a request's authorization).
-    scanned = req.identity_policies or req.session_policies or req.boundary or req.resource_policy
+    scanned = (
+        req.identity_policies or req.session_policies or req.boundary or req.resource_policy or req.scps or req.rcps
+    )
     ctx = build_context(req.principal, req.context) if scanned else {}
     resources = list(req.resources) or ["*"]
     results = [_evaluate_resource(req, r, ctx) for r in resources]

@@ -30,3 +30,5 @@ class PolicySource(enum.StrEnum):
     SESSION = "session policy"
     GRANT = "grant"
     ROOT = "account root user"
+    SCP = "service control policy"
+    RCP = "resource control policy"

@@ -11,8 +11,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
+from strongroom.iam.orgs import OrgRecord
 from strongroom.services.organizations import model, names
 from strongroom.services.organizations.base import Org, enabled_types, node_path
 from strongroom.services.organizations.base import org_of_account as _org_of_account
@@ -40,10 +41,7 @@ def org_path(store: Store, account_id: str) -> str | None:
         org = _org_of_account(conn, account_id)
         if org is None:
             return None
-        parent = conn.execute(
-            select(model.members.c.parent_id).where(model.members.c.account_id == account_id)
-        ).scalar_one()
-        return node_path(conn, org, parent)
+        return _parent_path(conn, org, account_id)
 
 
 def policies_for_account(store: Store, account_id: str, policy_type: str) -> list[list[AttachedPolicy]] | None:
@@ -54,28 +52,53 @@ def policies_for_account(store: Store, account_id: str, policy_type: str) -> lis
         org = _org_of_account(conn, account_id)
         if org is None or policy_type not in enabled_types(conn, org.org_id):
             return None
-        parent = conn.execute(
-            select(model.members.c.parent_id).where(model.members.c.account_id == account_id)
-        ).scalar_one()
-        levels = [*node_path(conn, org, parent).rstrip("/").split("/")[1:], account_id]
-        a = model.attachments.c
-        out: list[list[AttachedPolicy]] = []
-        for target in levels:
-            ids = conn.execute(
-                select(a.policy_id)
-                .where(a.org_id == org.org_id, a.target_id == target, a.policy_type == policy_type)
-                .order_by(a.attached_at, a.policy_id)
-            ).scalars()
-            level = []
-            for policy_id in ids:
-                managed = names.MANAGED_POLICIES.get(policy_id)
-                content = (
-                    managed.content
-                    if managed is not None
-                    else conn.execute(
-                        select(model.policies.c.content).where(model.policies.c.policy_id == policy_id)
-                    ).scalar_one()
-                )
-                level.append(AttachedPolicy(target, policy_id, json.loads(content)))
-            out.append(level)
-        return out
+        return _levels(conn, org, account_id, _parent_path(conn, org, account_id), policy_type)
+
+
+def org_record(store: Store, account_id: str) -> OrgRecord | None:
+    """Everything authorization reads of ``account_id``'s organization, in one read (``iam.orgs.OrgSource``)."""
+    with store.read() as conn:
+        org = _org_of_account(conn, account_id)
+        if org is None:
+            return None
+        path = _parent_path(conn, org, account_id)
+        enabled = enabled_types(conn, org.org_id)
+
+        def documents(policy_type: str) -> list[list[dict[str, Any]]] | None:
+            if policy_type not in enabled:
+                return None
+            return [[p.document for p in level] for level in _levels(conn, org, account_id, path, policy_type)]
+
+        return OrgRecord(org.org_id, org.management, path, documents(names.SCP), documents(names.RCP))
+
+
+def _parent_path(conn: Connection, org: Org, account_id: str) -> str:
+    parent = conn.execute(
+        select(model.members.c.parent_id).where(model.members.c.account_id == account_id)
+    ).scalar_one()
+    return node_path(conn, org, parent)
+
+
+def _levels(conn: Connection, org: Org, account_id: str, path: str, policy_type: str) -> list[list[AttachedPolicy]]:
+    levels = [*path.rstrip("/").split("/")[1:], account_id]
+    a = model.attachments.c
+    out: list[list[AttachedPolicy]] = []
+    for target in levels:
+        ids = conn.execute(
+            select(a.policy_id)
+            .where(a.org_id == org.org_id, a.target_id == target, a.policy_type == policy_type)
+            .order_by(a.attached_at, a.policy_id)
+        ).scalars()
+        level = []
+        for policy_id in ids:
+            managed = names.MANAGED_POLICIES.get(policy_id)
+            content = (
+                managed.content
+                if managed is not None
+                else conn.execute(
+                    select(model.policies.c.content).where(model.policies.c.policy_id == policy_id)
+                ).scalar_one()
+            )
+            level.append(AttachedPolicy(target, policy_id, json.loads(content)))
+        out.append(level)
+    return out

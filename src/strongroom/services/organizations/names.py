@@ -198,6 +198,11 @@ def validate_policy(content: str, policy_type: str) -> dict[str, Any]:
                 st.get("Principal") != "*"
                 or "NotAction" in st
                 or (st["Effect"] != "Deny" and st != _FULL_RCP_STATEMENT)
+                # a customer RCP names the services it bounds: "*" alone is RCPFullAWSAccess's alone
+                or (
+                    st["Effect"] == "Deny"
+                    and "*" in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])
+                )
             ):
                 raise PolicyDocumentError("RCP statement")
     return doc
