@@ -165,7 +165,8 @@ def aws_iam(gw: GatewayParts, ctx: GatewayContext) -> None:
     check = Check(
         INVOKE, arn, resource_policy=api_policy(ctx), lookup_resource_policy=False, resource_account=api.account_id
     )
-    result = evaluate_check(caller, check, condition_context(ctx))
+    # The caller's SCPs bound execute-api:Invoke like any other action (RCPs do not cover API Gateway).
+    result = evaluate_check(caller, check, condition_context(ctx), orgs=gw.iam.orgs)
     if not result.allowed:
         raise Denied(policy_denied(principal.arn, arn, result.decision is Decision.EXPLICIT_DENY))
 
