@@ -27,6 +27,8 @@ KINDS = ("ipset", "regexpatternset", "rulegroup", "webacl")
 KIND_LIMITS = {"webacl": 100, "rulegroup": 100, "ipset": 100, "regexpatternset": 10}
 CLOUDFRONT_REGION = "us-east-1"
 DEFAULT_LIMIT = 100
+# The web ACL document's key for Firewall Manager's first and last rule groups (firewall_manager.py).
+FMS_KEY = "FirewallManager"
 # Members of CreateWebACL / UpdateWebACL stored as given and returned by GetWebACL.
 WEB_ACL_MEMBERS = (
     "DefaultAction",
@@ -267,7 +269,11 @@ class WafBase(ServiceBase):
             out["Description"] = row["description"]
         out.update({"Rules": doc.get("Rules", []), "VisibilityConfig": doc["VisibilityConfig"]})
         out["Capacity"] = row["capacity"]
-        out["ManagedByFirewallManager"] = False
+        fms = doc.get(FMS_KEY)
+        out["ManagedByFirewallManager"] = bool(fms)
+        if fms:
+            out["PreProcessFirewallManagerRuleGroups"] = fms.get("Pre") or []
+            out["PostProcessFirewallManagerRuleGroups"] = fms.get("Post") or []
         out["LabelNamespace"] = f"awswaf:{row['account_id']}:webacl:{row['name']}:"
         out["RetrofittedByFirewallManager"] = False
         for key in WEB_ACL_MEMBERS[3:]:
