@@ -120,7 +120,11 @@ def test_wafv2_policy_remediates_every_stage_of_every_account(server: ServerProc
     assert statuses(fms, policy_id)[member] == "NON_COMPLIANT"
     detail = fms.get_compliance_detail(PolicyId=policy_id, MemberAccount=member)["PolicyComplianceDetail"]
     assert detail["Violators"] == [
-        {"ResourceId": member_stage, "ViolationReason": "RESOURCE_MISSING_WEB_ACL", "ResourceType": "AWS::ApiGateway::Stage"}
+        {
+            "ResourceId": member_stage,
+            "ViolationReason": "RESOURCE_MISSING_WEB_ACL",
+            "ResourceType": "AWS::ApiGateway::Stage",
+        }
     ]
     # the member reads its own detail; the remediation already put the web ACL back
     own_view = org.client(member, "fms").get_compliance_detail(PolicyId=policy_id, MemberAccount=member)

@@ -72,8 +72,8 @@ def stage_arn(region: str, api_id: str, stage: str) -> str:
 
 
 def web_acl_name(policy_name: str, at_ms: int) -> str:
-    """``FMManagedWebACLV2-<policy name>-<epoch ms>`` within WAF's name rules (``[\\w-]``, 128 characters)."""
-    safe = re.sub(r"[^\w-]", "", policy_name)[:80] or "policy"
+    """``FMManagedWebACLV2-<policy name>-<epoch ms>`` within WAF's name rules (ASCII letters, digits, ``_`` and ``-``; 128 characters)."""
+    safe = re.sub(r"[^A-Za-z0-9_-]", "", policy_name)[:80] or "policy"
     return f"FMManagedWebACLV2-{safe}-{at_ms}"
 
 
@@ -317,5 +317,5 @@ class RemediationJobs(FmsBase):
     def shield_protect(self, ctx: RequestContext, row: dict[str, Any], resource_arn: str) -> None:
         """Protect ``resource_arn`` with Shield Advanced in ``ctx``'s account: the call the Shield integration must
         answer (CreateProtection, as the account, ``invokedBy: fms.amazonaws.com``)."""
-        name = re.sub(r"[^\w-]", "", f"FMManagedShieldProtectionV2-{row['name']}")[:128]
+        name = re.sub(r"[^A-Za-z0-9_-]", "", f"FMManagedShieldProtectionV2-{row['name']}")[:128]
         ctx.call("shield", "CreateProtection", {"Name": name, "ResourceArn": resource_arn}, via="fms")
