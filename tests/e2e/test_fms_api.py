@@ -13,7 +13,7 @@ import pytest
 from tests.e2e.access_support import allow, client_for, deny, make_user
 from tests.e2e.fms_support import Org, blocking_rule_group, new_fms_org, waf_data, waf_policy
 from tests.e2e.organizations_support import new_account
-from tests.support.errors import code_of_call, code_message_of_call
+from tests.support.errors import code_message_of_call, code_of_call
 from tests.support.server import ServerProcess
 
 

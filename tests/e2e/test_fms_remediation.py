@@ -37,7 +37,7 @@ def test_wafv2_policy_remediates_every_stage_of_every_account(server: ServerProc
     assert [d["Id"] for d in delegated] == [admin]
 
     member_api, member_stage = stage(org.client(member, "apigateway"))
-    admin_api, admin_stage = stage(org.client(admin, "apigateway"))
+    _, admin_stage = stage(org.client(admin, "apigateway"))
     group_arn = blocking_rule_group(org.client(admin, "wafv2"))
     name = f"org-waf-{uuid.uuid4().hex[:6]}"
     put = fms.put_policy(Policy=waf_policy(name, waf_data([group_arn])))

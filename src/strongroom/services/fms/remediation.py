@@ -72,7 +72,8 @@ def stage_arn(region: str, api_id: str, stage: str) -> str:
 
 
 def web_acl_name(policy_name: str, at_ms: int) -> str:
-    """``FMManagedWebACLV2-<policy name>-<epoch ms>`` within WAF's name rules (ASCII letters, digits, ``_`` and ``-``; 128 characters)."""
+    """``FMManagedWebACLV2-<policy name>-<epoch ms>`` within WAF's name rules (ASCII letters, digits, ``_`` and
+    ``-``; 128 characters)."""
     safe = re.sub(r"[^A-Za-z0-9_-]", "", policy_name)[:80] or "policy"
     return f"FMManagedWebACLV2-{safe}-{at_ms}"
 
