@@ -62,7 +62,9 @@ def test_who_sets_the_administrator(server: ServerProcess) -> None:
         "AccessDeniedException",
         "Operation: ListPolicies is only available to Administration account in AWS Firewall Manager.",
     )
-    mgmt_fms.disassociate_admin_account()
+    # only the administrator disassociates itself
+    assert code_of_call(mgmt_fms.disassociate_admin_account) == "AccessDeniedException"
+    org.client(member, "fms").disassociate_admin_account()
     assert code_of_call(mgmt_fms.get_admin_account) == "ResourceNotFoundException"
     assert org.orgs.list_delegated_administrators(ServicePrincipal="fms.amazonaws.com")["DelegatedAdministrators"] == []
 
@@ -171,6 +173,30 @@ def test_iam_denial(org: Org, admin: str) -> None:
     fms.list_policies()
     policy = waf_policy("denied", waf_data([]))
     assert code_of_call(fms.put_policy, Policy=policy) == "AccessDeniedException"
+
+    # resource-level: fms:GetPolicy on one policy's ARN, and by its tag
+    owner = org.client(admin, "fms")
+    tagged = owner.put_policy(
+        Policy=waf_policy("tagged", waf_data([]), RemediationEnabled=False), TagList=[{"Key": "team", "Value": "a"}]
+    )
+    other = owner.put_policy(Policy=waf_policy("other", waf_data([]), RemediationEnabled=False))
+    by_arn = client_for(
+        org.server, "fms", make_user(org.client(admin, "iam"), allow("fms:GetPolicy", tagged["PolicyArn"]))
+    )
+    by_arn.get_policy(PolicyId=tagged["Policy"]["PolicyId"])
+    assert code_of_call(by_arn.get_policy, PolicyId=other["Policy"]["PolicyId"]) == "AccessDeniedException"
+    by_tag = client_for(
+        org.server,
+        "fms",
+        make_user(
+            org.client(admin, "iam"),
+            allow("fms:GetPolicy", Condition={"StringEquals": {"aws:ResourceTag/team": "a"}}),
+        ),
+    )
+    by_tag.get_policy(PolicyId=tagged["Policy"]["PolicyId"])
+    assert code_of_call(by_tag.get_policy, PolicyId=other["Policy"]["PolicyId"]) == "AccessDeniedException"
+    for made in (tagged, other):
+        owner.delete_policy(PolicyId=made["Policy"]["PolicyId"])
 
 
 def test_lists_resource_sets_and_notification_channel(org: Org, admin: str) -> None:

@@ -97,7 +97,7 @@ class AdminOperations(FmsBase):
         current = self.admin_of(org.org_id)
         if current is None:
             raise not_found(NO_ADMIN)
-        if ctx.account_id not in (current, org.management):
+        if ctx.account_id != current:
             raise only_admin(ctx.operation)
         self._organizations(org, current, register=False)
         with self.runtime.store.write() as conn:
