@@ -14,9 +14,10 @@ region:
 3. with ``RemediationEnabled``, fixes what it found: WAFV2 — creates ``FMManagedWebACLV2-<policy name>-<epoch ms>``
    in the account (CreateWebACL as the account), sets its first and last rule groups and default action through
    WAF's in-process API (``wafv2/firewall_manager.py``), and associates it with every in-scope stage that has no
-   web ACL (or another one, when ``overrideCustomerWebACLAssociation``); SHIELD_ADVANCED — CreateProtection through
-   Shield's API as the account (``shield_protect``: the one call the Shield integration answers; while Shield has no
-   provider the call answers NotImplemented and the stage is neither evaluated nor protected).
+   web ACL (or another one, when ``overrideCustomerWebACLAssociation``); SHIELD_ADVANCED — ``shield_protect``: the
+   account's Shield subscription, CreateProtection and the policy's automatic application-layer response, through
+   Shield's public API as the account (while Shield has no provider its calls answer NotImplemented and the
+   policy's stages are neither evaluated nor protected).
 
 Compliance is evaluated before remediating, as AWS reports it: a cycle that fixes a violation still reports it; the
 next cycle reports the account COMPLIANT. Accounts that leave the scope lose the policy's associations (and, with
@@ -117,7 +118,7 @@ class RemediationJobs(FmsBase):
         result = (
             self._evaluate_waf(ctx, row, data, stages)
             if row["service_type"] == "WAFV2"
-            else self._evaluate_shield(ctx, row, stages)
+            else self._evaluate_shield(ctx, row, data, stages)
         )
         if result is None:
             return
@@ -300,7 +301,9 @@ class RemediationJobs(FmsBase):
 
     # -- SHIELD_ADVANCED ---------------------------------------------------------------------------------------
 
-    def _evaluate_shield(self, ctx: RequestContext, row: dict[str, Any], stages: list[Stage]) -> Evaluation | None:
+    def _evaluate_shield(
+        self, ctx: RequestContext, row: dict[str, Any], data: dict[str, Any], stages: list[Stage]
+    ) -> Evaluation | None:
         """None while Shield answers NotImplemented (its provider is another part of the project)."""
         result = Evaluation()
         for stage in stages:
@@ -312,11 +315,31 @@ class RemediationJobs(FmsBase):
                 if exc.code != "ResourceNotFoundException":
                     raise
                 result.violate(stage.arn, "RESOURCE_MISSING_SHIELD_PROTECTION")
-                result.fixes.append(functools.partial(self.shield_protect, ctx, row, stage.arn))
+                result.fixes.append(functools.partial(self.shield_protect, ctx, row, data, stage.arn))
         return result
 
-    def shield_protect(self, ctx: RequestContext, row: dict[str, Any], resource_arn: str) -> None:
-        """Protect ``resource_arn`` with Shield Advanced in ``ctx``'s account: the call the Shield integration must
-        answer (CreateProtection, as the account, ``invokedBy: fms.amazonaws.com``)."""
+    def shield_protect(self, ctx: RequestContext, row: dict[str, Any], data: dict[str, Any], resource_arn: str) -> None:
+        """Protect ``resource_arn`` with Shield Advanced in ``ctx``'s account, through Shield's public API as the
+        account (``invokedBy: fms.amazonaws.com``): the account subscribed if it is not (AWS subscribes the accounts
+        a Shield Advanced policy covers), CreateProtection, then the policy's automatic application-layer response
+        (EnableApplicationLayerAutomaticResponse, Block or Count) when ``automaticResponseConfiguration`` enables it.
+        This is the whole contract with the Shield integration."""
+        try:
+            ctx.call("shield", "DescribeSubscription", {}, via="fms")
+        except AwsError as exc:
+            if exc.code != "ResourceNotFoundException":
+                raise
+            ctx.call("shield", "CreateSubscription", {}, via="fms")
         name = re.sub(r"[^A-Za-z0-9_-]", "", f"FMManagedShieldProtectionV2-{row['name']}")[:128]
         ctx.call("shield", "CreateProtection", {"Name": name, "ResourceArn": resource_arn}, via="fms")
+        config = data.get("automaticResponseConfiguration") or {}
+        if config.get("automaticResponseStatus") == "ENABLED":
+            action: dict[str, Any] = (
+                {"Block": {}} if config.get("automaticResponseAction") == "BLOCK" else {"Count": {}}
+            )
+            ctx.call(
+                "shield",
+                "EnableApplicationLayerAutomaticResponse",
+                {"ResourceArn": resource_arn, "Action": action},
+                via="fms",
+            )
