@@ -141,11 +141,15 @@ def test_wafv2_policy_remediates_every_stage_of_every_account(server: ServerProc
     record = json.loads(events[0]["CloudTrailEvent"])
     assert record["userIdentity"]["invokedBy"] == "fms.amazonaws.com" and record["recipientAccountId"] == member
 
-    # DeletePolicy with DeleteAllPolicyResources: the associations and the web ACLs go
+    # DeletePolicy with DeleteAllPolicyResources: the associations go; the web ACLs without rules of the account's
+    # are deleted, the member's (with its own rule) stays as the account's own web ACL
     fms.delete_policy(PolicyId=policy_id, DeleteAllPolicyResources=True)
     assert web_acl_of(org, member, member_stage) is None
     assert web_acl_of(org, newcomer, new_stage) is None
-    names = [a["Name"] for a in member_waf.list_web_acls(Scope="REGIONAL")["WebACLs"]]
-    assert not [n for n in names if n.startswith("FMManagedWebACLV2-")]
+    newcomer_acls = org.client(newcomer, "wafv2").list_web_acls(Scope="REGIONAL")["WebACLs"]
+    assert not [a for a in newcomer_acls if a["Name"].startswith("FMManagedWebACLV2-")]
+    kept = member_waf.get_web_acl(ARN=after["ARN"])["WebACL"]
+    assert kept["ManagedByFirewallManager"] is False and [r["Name"] for r in kept["Rules"]] == ["own"]
+    assert "PreProcessFirewallManagerRuleGroups" not in kept
     assert until(lambda: invoke(server, member_api, "test", "/pets", headers={"x-attack": "yes"}).status == 200)
     assert fms.list_policies()["PolicyList"] == []

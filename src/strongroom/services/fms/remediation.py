@@ -249,7 +249,8 @@ class RemediationJobs(FmsBase):
         return str(created["ARN"])
 
     def remove_managed_acl(self, account: str, region: str, web_acl_arn: str, *, delete_acl: bool) -> None:
-        """Disassociate the policy's web ACL in ``account`` from its resources; delete it too if asked."""
+        """Disassociate the policy's web ACL in ``account`` from its resources; with ``delete_acl``, AWS's cleanup:
+        Firewall Manager's rule groups leave the web ACL, which is deleted when no rules of the account's remain."""
         ctx = self.as_account(account, region, "DeletePolicy")
         try:
             listed = ctx.call(
@@ -257,15 +258,19 @@ class RemediationJobs(FmsBase):
             )
             for resource in listed.get("ResourceArns") or []:
                 ctx.call("wafv2", "DisassociateWebACL", {"ResourceArn": resource}, via="fms")
-            if delete_acl:
-                name, acl_id = web_acl_arn.split("/")[-2:]
-                got = ctx.call("wafv2", "GetWebACL", {"Name": name, "Scope": "REGIONAL", "Id": acl_id}, via="fms")
-                ctx.call(
-                    "wafv2",
-                    "DeleteWebACL",
-                    {"Name": name, "Scope": "REGIONAL", "Id": acl_id, "LockToken": got["LockToken"]},
-                    via="fms",
-                )
+            if not delete_acl:
+                return
+            self._wafv2().release_firewall_manager(web_acl_arn)
+            name, acl_id = web_acl_arn.split("/")[-2:]
+            got = ctx.call("wafv2", "GetWebACL", {"Name": name, "Scope": "REGIONAL", "Id": acl_id}, via="fms")
+            if got["WebACL"].get("Rules"):
+                return  # the account's own rules: the web ACL is the account's now
+            ctx.call(
+                "wafv2",
+                "DeleteWebACL",
+                {"Name": name, "Scope": "REGIONAL", "Id": acl_id, "LockToken": got["LockToken"]},
+                via="fms",
+            )
         except AwsError as exc:
             if exc.code != "WAFNonexistentItemException":
                 raise

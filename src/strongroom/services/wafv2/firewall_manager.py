@@ -80,3 +80,26 @@ class FirewallManagerRules(WafBase):
                 )
             )
         return True
+
+    def release_firewall_manager(self, web_acl_arn: str) -> bool:
+        """Drop Firewall Manager's rule groups: the web ACL becomes the account's own (its rules stay). False when
+        the web ACL is gone."""
+        with self.runtime.store.write() as conn:
+            row = conn.execute(select(entities).where(entities.c.arn == web_acl_arn)).one_or_none()
+            if row is None or row.kind != "webacl":
+                return False
+            doc = documents.loads(row.document)
+            fms = doc.pop(FMS_KEY, None) or {}
+            refs = set(json.loads(row.refs)) - set(fms.get("Refs") or [])
+            conn.execute(
+                update(entities)
+                .where(entities.c.arn == web_acl_arn)
+                .values(
+                    document=documents.dumps(doc),
+                    refs=json.dumps(sorted(refs)),
+                    lock_token=ids.uuid4(),
+                    version=entities.c.version + 1,
+                    updated_at=self.now(),
+                )
+            )
+        return True
