@@ -77,3 +77,60 @@ def test_include_and_exclude_maps_and_resource_tags(server: ServerProcess) -> No
     assert set(compliance(fms, include_ou)) == {in_prod}
     for policy_id in (include_ou, include_mixed, exclude, both, with_tag, without_tag):
         fms.delete_policy(PolicyId=policy_id)
+
+
+def web_acl_arn(org: Any, account: str, stage_arn: str) -> str | None:
+    acl = org.client(account, "wafv2").get_web_acl_for_resource(ResourceArn=stage_arn).get("WebACL")
+    return None if acl is None else str(acl["ARN"])
+
+
+def test_customer_web_acls_policy_updates_and_accounts_leaving(server: ServerProcess) -> None:
+    org = new_fms_org(server)
+    admin = org.create_account("admin")
+    member = org.create_account("m")
+    leaver = org.create_account("l")
+    org.mgmt.client("fms").associate_admin_account(AdminAccount=admin)
+    fms = org.client(admin, "fms")
+    admin_waf = org.client(admin, "wafv2")
+    first, last = blocking_rule_group(admin_waf), blocking_rule_group(admin_waf, header="x-late")
+    _, own_stage = stage(org.client(member, "apigateway"))
+    _, leaver_stage = stage(org.client(leaver, "apigateway"))
+    # the member protects its stage with a web ACL of its own
+    member_waf = org.client(member, "wafv2")
+    vis = {"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "own"}
+    own = member_waf.create_web_acl(
+        Name=f"own-{uuid.uuid4().hex[:6]}", Scope="REGIONAL", DefaultAction={"Allow": {}}, VisibilityConfig=vis
+    )["Summary"]["ARN"]
+    member_waf.associate_web_acl(WebACLArn=own, ResourceArn=own_stage)
+
+    policy = waf_policy(f"keep-{uuid.uuid4().hex[:6]}", waf_data([first]), IncludeMap={"ACCOUNT": [member, leaver]})
+    put = fms.put_policy(Policy=policy)["Policy"]
+    server.advance(CYCLE)
+    # overrideCustomerWebACLAssociation false: the customer's web ACL stays, reported RESOURCE_INCORRECT_WEB_ACL
+    assert web_acl_arn(org, member, own_stage) == own
+    detail = fms.get_compliance_detail(PolicyId=put["PolicyId"], MemberAccount=member)["PolicyComplianceDetail"]
+    assert [v["ViolationReason"] for v in detail["Violators"]] == ["RESOURCE_INCORRECT_WEB_ACL"]
+    managed = web_acl_arn(org, leaver, leaver_stage)
+    assert managed is not None and "FMManagedWebACLV2-" in managed
+
+    # the policy now overrides customers' associations and adds a last rule group
+    current = fms.get_policy(PolicyId=put["PolicyId"])["Policy"]
+    current["SecurityServicePolicyData"]["ManagedServiceData"] = waf_data(
+        [first], [last], overrideCustomerWebACLAssociation=True
+    )
+    fms.put_policy(Policy=current)
+    server.advance(CYCLE)
+    replaced = web_acl_arn(org, member, own_stage)
+    assert replaced is not None and replaced != own and "FMManagedWebACLV2-" in replaced
+    # the leaver's web ACL lacked the new group when evaluated; it has it now
+    detail = fms.get_compliance_detail(PolicyId=put["PolicyId"], MemberAccount=leaver)["PolicyComplianceDetail"]
+    assert [v["ViolationReason"] for v in detail["Violators"]] == ["WEB_ACL_MISSING_RULE_GROUP"]
+    got = org.client(leaver, "wafv2").get_web_acl(ARN=managed)["WebACL"]
+    assert [g["Name"] for g in got["PostProcessFirewallManagerRuleGroups"]] == [last.split("/")[-2]]
+
+    # an account removed from the organization leaves the scope: its stage is no longer associated
+    org.orgs.remove_account_from_organization(AccountId=leaver)
+    server.advance(CYCLE)
+    assert web_acl_arn(org, leaver, leaver_stage) is None
+    assert set(compliance(fms, put["PolicyId"])) == {member}
+    fms.delete_policy(PolicyId=put["PolicyId"], DeleteAllPolicyResources=True)
