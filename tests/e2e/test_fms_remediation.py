@@ -11,6 +11,7 @@ from typing import Any
 
 from tests.e2e.apigateway_invoke_support import invoke
 from tests.e2e.fms_support import CYCLE, Org, blocking_rule_group, new_fms_org, stage, until, waf_data, waf_policy
+from tests.support.errors import code_of_call
 from tests.support.server import ServerProcess
 
 
@@ -141,6 +142,13 @@ def test_wafv2_policy_remediates_every_stage_of_every_account(server: ServerProc
     record = json.loads(events[0]["CloudTrailEvent"])
     assert record["userIdentity"]["invokedBy"] == "fms.amazonaws.com" and record["recipientAccountId"] == member
 
+    # the administrator's rule group is in use by the members' web ACLs
+    admin_waf = org.client(admin, "wafv2")
+    token = admin_waf.get_rule_group(ARN=group_arn)["LockToken"]
+    group_name, group_id = group_arn.split("/")[-2:]
+    delete_group = {"Name": group_name, "Scope": "REGIONAL", "Id": group_id, "LockToken": token}
+    assert code_of_call(admin_waf.delete_rule_group, **delete_group) == "WAFAssociatedItemException"
+
     # DeletePolicy with DeleteAllPolicyResources: the associations go; the web ACLs without rules of the account's
     # are deleted, the member's (with its own rule) stays as the account's own web ACL
     fms.delete_policy(PolicyId=policy_id, DeleteAllPolicyResources=True)
@@ -153,3 +161,4 @@ def test_wafv2_policy_remediates_every_stage_of_every_account(server: ServerProc
     assert "PreProcessFirewallManagerRuleGroups" not in kept
     assert until(lambda: invoke(server, member_api, "test", "/pets", headers={"x-attack": "yes"}).status == 200)
     assert fms.list_policies()["PolicyList"] == []
+    admin_waf.delete_rule_group(**delete_group)  # no longer in use

@@ -215,12 +215,13 @@ class WafBase(ServiceBase):
 
     def delete_entity(self, row: Row, lock_token: str) -> None:
         with self.runtime.store.write() as conn:
+            # Any account's: Firewall Manager's web ACLs in member accounts use the administrator's rule groups.
             users = conn.execute(
                 select(entities.c.arn, entities.c.refs).where(
-                    entities.c.account_id == row["account_id"], entities.c.region == row["region"]
+                    entities.c.refs.contains(json.dumps(row["arn"]), autoescape=True), entities.c.arn != row["arn"]
                 )
             ).all()
-            if any(row["arn"] in json.loads(u.refs) for u in users if u.arn != row["arn"]):
+            if any(row["arn"] in json.loads(u.refs) for u in users):
                 raise errors.associated()
             done = conn.execute(
                 delete(entities).where(entities.c.arn == row["arn"], entities.c.lock_token == lock_token)
