@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.access_support import allow, client_for, deny, make_user
-from tests.e2e.fms_support import Org, blocking_rule_group, new_fms_org, waf_data, waf_policy
+from tests.e2e.fms_support import Org, blocking_rule_group, new_fms_org, stage, waf_data, waf_policy
 from tests.e2e.organizations_support import new_account
 from tests.support.errors import code_message_of_call, code_of_call
 from tests.support.server import ServerProcess
@@ -248,6 +248,18 @@ def test_lists_resource_sets_and_notification_channel(org: Org, admin: str) -> N
     fms.batch_disassociate_resource(ResourceSetIdentifier=set_id, Items=[stage_arn])
     assert fms.list_resource_set_resources(Identifier=set_id)["Items"] == []
     assert [s["Id"] for s in fms.list_resource_sets()["ResourceSets"]] == [set_id]
+    # what may go in a set: the stages of the organization's accounts
+    _, discovered_stage = stage(org.client(admin, "apigateway"), name="disc")
+    found = fms.list_discovered_resources(MemberAccountIds=[admin], ResourceType="AWS::ApiGateway::Stage")["Items"]
+    (mine,) = [i for i in found if i["URI"] == discovered_stage]
+    assert (mine["AccountId"], mine["Type"]) == (admin, "AWS::ApiGateway::Stage")
+    assert mine["Name"].endswith("/disc")
+    assert (
+        code_of_call(
+            fms.list_discovered_resources, MemberAccountIds=["123456789012"], ResourceType="AWS::ApiGateway::Stage"
+        )
+        == "InvalidInputException"
+    )
     policy = waf_policy("with-set", waf_data([]), RemediationEnabled=False, ResourceSetIds=[set_id])
     policy_id = fms.put_policy(Policy=policy)["Policy"]["PolicyId"]
     missing = waf_policy("bad-set", waf_data([]), ResourceSetIds=["A" * 22])

@@ -12,6 +12,7 @@ import json
 import secrets
 import string
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -125,6 +126,28 @@ class FmsBase(ServiceBase):
     def drop_tags(conn: Connection, arn: str) -> None:
         conn.execute(delete(tags).where(tags.c.arn == arn))
 
+    # -- resources ---------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def stages(ctx: RequestContext) -> list[Stage]:
+        """The account's API Gateway stages in the region, with their tags, as API Gateway lists them to the
+        account (GetRestApis / GetStages through the pipeline, ``invokedBy: fms.amazonaws.com``)."""
+        out: list[Stage] = []
+        position: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": 500, **({"position": position} if position else {})}
+            apis = ctx.call("apigateway", "GetRestApis", params, via=SERVICE_HOST)
+            for api in apis.get("items") or []:
+                listed = ctx.call("apigateway", "GetStages", {"restApiId": api["id"]}, via=SERVICE_HOST)
+                for stage in listed.get("item") or []:
+                    arn = stage_arn(ctx.region, api["id"], stage["stageName"])
+                    out.append(
+                        Stage(arn, f"{api.get('name', api['id'])}/{stage['stageName']}", dict(stage.get("tags") or {}))
+                    )
+            position = apis.get("position")
+            if not position:
+                return out
+
     # -- acting in member accounts ---------------------------------------------------------------------------------
 
     def as_account(self, account_id: str, region: str, operation: str) -> RequestContext:
@@ -136,6 +159,17 @@ class FmsBase(ServiceBase):
         """
         principal = context.Principal.root(account_id)
         return context.RequestContext(self.runtime, ids.request_id(), "fms", operation, region, principal)
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    arn: str
+    name: str  # <API name>/<stage name>
+    tags: dict[str, str]
+
+
+def stage_arn(region: str, api_id: str, stage: str) -> str:
+    return f"arn:aws:apigateway:{region}::/restapis/{api_id}/stages/{stage}"
 
 
 def not_found(message: str = "The specified resource was not found.") -> AwsError:

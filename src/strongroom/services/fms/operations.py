@@ -34,6 +34,7 @@ OPERATIONS: Mapping[str, Operation] = operations(
     Operation("ListAdminsManagingAccount"),
     Operation("ListAppsLists"),
     Operation("ListComplianceStatus"),
+    Operation("ListDiscoveredResources"),
     Operation("ListMemberAccounts"),
     Operation("ListPolicies"),
     Operation("ListProtocolsLists"),

@@ -3,8 +3,8 @@
 Served: the administrator, WAFV2 and SHIELD_ADVANCED policies with their remediation cycle (remediation.py, a
 scheduled job), compliance, member accounts, apps and protocols lists, resource sets, the notification channel and
 tags. Not implemented (501): third-party firewalls (AssociateThirdPartyFirewall, DisassociateThirdPartyFirewall,
-GetThirdPartyFirewallAssociationStatus, ListThirdPartyFirewallFirewallPolicies), GetProtectionStatus,
-GetViolationDetails and ListDiscoveredResources.
+GetThirdPartyFirewallAssociationStatus, ListThirdPartyFirewallFirewallPolicies), GetProtectionStatus and
+GetViolationDetails.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ class Provider(
     batch_disassociate_resource = ResourceSetOperations.batch_disassociate_resource
     delete_resource_set = ResourceSetOperations.delete_resource_set
     get_resource_set = ResourceSetOperations.get_resource_set
+    list_discovered_resources = ResourceSetOperations.list_discovered_resources
     list_resource_set_resources = ResourceSetOperations.list_resource_set_resources
     list_resource_sets = ResourceSetOperations.list_resource_sets
     put_resource_set = ResourceSetOperations.put_resource_set

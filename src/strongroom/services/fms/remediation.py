@@ -41,7 +41,7 @@ from strongroom.core.errors import AwsError
 from strongroom.scheduler.jobs import JobContext, JobResult
 from strongroom.services.fms import scope, servicedata
 from strongroom.services.fms.admin import POLICY_JOB
-from strongroom.services.fms.base import FmsBase, dumps
+from strongroom.services.fms.base import FmsBase, Stage, dumps
 from strongroom.services.fms.model import compliance, managed_acls, policies
 
 if TYPE_CHECKING:
@@ -53,12 +53,6 @@ CYCLE_SECONDS = 300
 WEB_ACL_TYPE = "AWS::WAFv2::WebACL"
 
 
-@dataclass(frozen=True, slots=True)
-class Stage:
-    arn: str
-    tags: dict[str, str]
-
-
 @dataclass(slots=True)
 class Evaluation:
     violators: list[dict[str, Any]] = field(default_factory=list)
@@ -66,10 +60,6 @@ class Evaluation:
 
     def violate(self, resource: str, reason: str, resource_type: str = scope.STAGE) -> None:
         self.violators.append({"ResourceId": resource, "ViolationReason": reason, "ResourceType": resource_type})
-
-
-def stage_arn(region: str, api_id: str, stage: str) -> str:
-    return f"arn:aws:apigateway:{region}::/restapis/{api_id}/stages/{stage}"
 
 
 def web_acl_name(policy_name: str, at_ms: int) -> str:
@@ -140,22 +130,6 @@ class RemediationJobs(FmsBase):
         if policy.get("RemediationEnabled"):
             for fix in result.fixes:
                 fix()
-
-    def stages(self, ctx: RequestContext) -> list[Stage]:
-        """The account's API Gateway stages in the region, with their tags, as API Gateway lists them."""
-        out: list[Stage] = []
-        position: str | None = None
-        while True:
-            params: dict[str, Any] = {"limit": 500, **({"position": position} if position else {})}
-            apis = ctx.call("apigateway", "GetRestApis", params, via="fms")
-            for api in apis.get("items") or []:
-                for stage in ctx.call("apigateway", "GetStages", {"restApiId": api["id"]}, via="fms").get("item") or []:
-                    out.append(
-                        Stage(stage_arn(ctx.region, api["id"], stage["stageName"]), dict(stage.get("tags") or {}))
-                    )
-            position = apis.get("position")
-            if not position:
-                return out
 
     # -- WAFV2 -------------------------------------------------------------------------------------------------
 

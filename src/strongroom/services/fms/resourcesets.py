@@ -1,5 +1,5 @@
 """Resource sets: PutResourceSet, GetResourceSet, ListResourceSets, DeleteResourceSet, BatchAssociateResource,
-BatchDisassociateResource, ListResourceSetResources.
+BatchDisassociateResource, ListResourceSetResources, and ListDiscoveredResources (what may go in a set).
 
 Stored as AWS keeps them. A policy may name resource sets (``ResourceSetIds``, checked to exist); Strongroom's scope
 computation does not read them yet (docs/firewall-manager.md). Items are resource ARNs: one that is not an ARN
@@ -182,6 +182,23 @@ class ResourceSetOperations(FmsBase):
                     )
                 )
         return {"ResourceSetIdentifier": request["ResourceSetIdentifier"], "FailedItems": []}
+
+    def list_discovered_resources(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        """The resources of the given accounts of the organization that a resource set may hold: API Gateway stages
+        (listed as each account, in the call's region); other types have none in Strongroom."""
+        org = self.admin(ctx)
+        members = {m.account_id for m in self.members(org)}
+        accounts = list(dict.fromkeys(request["MemberAccountIds"]))
+        outside = [a for a in accounts if a not in members]
+        if outside:
+            raise InvalidInputException(f"Account {outside[0]} is not a member of the organization.")
+        items: list[dict[str, Any]] = []
+        if request["ResourceType"] == scope.STAGE:
+            for account in accounts:
+                found = self.stages(self.as_account(account, ctx.region, ctx.operation))
+                items.extend({"URI": s.arn, "AccountId": account, "Type": scope.STAGE, "Name": s.name} for s in found)
+        got, token = page(items, request)
+        return {"Items": got, **token}
 
     def list_resource_set_resources(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         self.admin(ctx)
