@@ -50,7 +50,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("strongroom.fms")
 
 CYCLE_SECONDS = 300
-WEB_ACL_TYPE = "AWS::WAFv2::WebACL"
 
 
 @dataclass(slots=True)
