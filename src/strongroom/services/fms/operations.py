@@ -2,7 +2,8 @@
 
 Every operation is authorized as ``fms:<Operation>`` on ``"*"`` against the caller's own policies; who may call it
 (the organization's management account, the FMS administrator, a member for its own compliance) is the provider's
-rule, as AWS answers after IAM allowed. Read-only and on-loop classes follow CloudTrail's prefix rule.
+rule, as AWS answers after IAM allowed. Read-only and on-loop classes follow CloudTrail's prefix rule, except
+ListDiscoveredResources, which calls API Gateway for every account it names and so runs in a thread.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ OPERATIONS: Mapping[str, Operation] = operations(
     Operation("ListAdminsManagingAccount"),
     Operation("ListAppsLists"),
     Operation("ListComplianceStatus"),
-    Operation("ListDiscoveredResources"),
+    Operation("ListDiscoveredResources", on_loop=False),  # lists every named account's stages through API Gateway
     Operation("ListMemberAccounts"),
     Operation("ListPolicies"),
     Operation("ListProtocolsLists"),
