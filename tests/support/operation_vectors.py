@@ -46,6 +46,8 @@ PINNED_READ_ONLY_OFF_LOOP = {
     # WAF v2 (added with the service): these unseal CAPTCHA API keys
     "wafv2:GetDecryptedAPIKey",
     "wafv2:ListAPIKeys",
+    # Firewall Manager (added with the service): lists every named account's stages through API Gateway
+    "fms:ListDiscoveredResources",
     # CloudWatch Logs (added with the service): event reads decrypt, through KMS for a group with a kmsKeyId
     "logs:FilterLogEvents",
     "logs:GetLogEvents",

@@ -11,10 +11,18 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
+from strongroom.core import ids
 from strongroom.core.clock import clock
 
 if TYPE_CHECKING:
     from strongroom.core.operations import Operation
+
+
+# ``RequestContext.extras`` key: the service principal (``fms.amazonaws.com``) a request stands for when a service
+# acts in an account on its own behalf — on AWS through its service-linked role or as the service principal.
+# Strongroom keeps no service-linked roles: the account itself acts (see :func:`service_context`), and the
+# authorizer bounds such requests by no SCP or RCP, as AWS exempts service-linked roles.
+SERVICE_LINKED_ROLE = "service_linked_role"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +82,22 @@ class RequestContext(Generic[R]):
         reg = self.region if region is None else region
         acct = self.account_id if account is None else account
         return f"arn:aws:{service}:{reg}:{acct}:{resource}"
+
+
+RT = TypeVar("RT", bound=CallRuntime)
+
+
+def service_context(
+    runtime: RT, service: str, operation: str, region: str, account_id: str, *, request_id: str | None = None
+) -> RequestContext[RT]:
+    """A request ``service`` makes in ``account_id`` on its own behalf (delivering logs, checking a resource it
+    protects, remediating): as the account's root user, marked with :data:`SERVICE_LINKED_ROLE`."""
+    return RequestContext(
+        runtime,
+        request_id or ids.request_id(),
+        service,
+        operation,
+        region,
+        Principal.root(account_id),
+        extras={SERVICE_LINKED_ROLE: f"{service}.amazonaws.com"},
+    )

@@ -33,10 +33,18 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from strongroom.core.clock import clock
+from strongroom.core.context import SERVICE_LINKED_ROLE
 from strongroom.core.errors import AwsError
 from strongroom.core.operations import row_read_only
 from strongroom.iam.directory import Directory, NamedPolicy
-from strongroom.iam.orgs import OrgBounds, OrgSource, principal_keys, rcps_for, resource_keys, scps_for
+from strongroom.iam.orgs import (
+    OrgBounds,
+    OrgSource,
+    principal_keys,
+    rcps_for,
+    resource_keys,
+    scps_for,
+)
 from strongroom.iam.policy import (
     AuthorizationRequest,
     EvaluationResult,
@@ -363,12 +371,15 @@ class Authorizer:
         if caller.info.type not in (PrincipalType.AWS_SERVICE, PrincipalType.ANONYMOUS):
             base.update(principal_keys(self.orgs.account(caller.info.account)))
         protocol = self.catalog.service(ctx.service).protocol
+        # A service acting as its service-linked role in an account (Firewall Manager's remediation, Shield's
+        # mitigations) is bounded by neither SCPs nor RCPs, as AWS exempts service-linked roles.
+        bounded = not ctx.extras.get(SERVICE_LINKED_ROLE)
         for check in checks:
-            result = self.evaluate(caller, check, base)
+            result = self.evaluate(caller, check, base, bounded=bounded)
             if not result.allowed:
                 raise self.denied(ctx.service, protocol, result)
             if check.after is not None:
-                check.after(lambda extra: self.evaluate(caller, extra, base))
+                check.after(lambda extra: self.evaluate(caller, extra, base, bounded=bounded))
 
     def denied(self, service: str, protocol: str, result: EvaluationResult) -> AwsError:
         access = self.access(service)
@@ -376,9 +387,12 @@ class Authorizer:
         message = result.message()
         return make(message) if make is not None else access_denied(protocol, message)
 
-    def evaluate(self, caller: CallerPolicies, check: Check, base: Mapping[str, Any]) -> EvaluationResult:
+    def evaluate(
+        self, caller: CallerPolicies, check: Check, base: Mapping[str, Any], *, bounded: bool = True
+    ) -> EvaluationResult:
+        """One check; ``bounded``: by the organization's SCPs and RCPs (all but service-linked-role requests)."""
         lookup = self.resource_policy if check.lookup_resource_policy else None
-        return evaluate_check(caller, check, base, lookup, self.orgs)
+        return evaluate_check(caller, check, base, lookup, self.orgs if bounded else None)
 
 
 def evaluate_check(

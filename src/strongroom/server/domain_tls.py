@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import serialization
 
-from strongroom.core import context, ids
+from strongroom.core import context
 from strongroom.core.errors import AwsError
 from strongroom.server import tls_facts, tls_hello, tls_native
 from strongroom.services.acm.served import served_certificate, served_version
@@ -274,14 +274,7 @@ class DomainTls:
         params: dict[str, Any] = {"Bucket": bucket, "Key": key}
         if domain.truststore_version:
             params["VersionId"] = domain.truststore_version
-        ctx = context.RequestContext(
-            self.runtime,
-            ids.request_id(),
-            "apigateway",
-            "GetDomainName",
-            domain.region,
-            context.Principal.root(domain.account_id),
-        )
+        ctx = context.service_context(self.runtime, "apigateway", "GetDomainName", domain.region, domain.account_id)
         try:
             out = self.runtime.call(ctx, "s3", "GetObject", params, via="apigateway")
         except AwsError as exc:

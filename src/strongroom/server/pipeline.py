@@ -21,7 +21,7 @@ from strongroom.audit.store import AuditUnavailable
 from strongroom.audit.store import internal_error as audit_internal_error
 from strongroom.core import ids
 from strongroom.core.clock import clock
-from strongroom.core.context import Principal, RequestContext
+from strongroom.core.context import SERVICE_LINKED_ROLE, Principal, RequestContext
 from strongroom.core.errors import AwsError, InternalFailure, NotImplementedOperation
 from strongroom.iam import sigv4
 from strongroom.keyring.factory import SEALED_MESSAGE, sealed_error_code
@@ -53,6 +53,8 @@ class PipelineRuntime(ServiceRuntime, Protocol):
     def authorizer(self) -> Authorizer: ...
 
 
+# What an in-process call inherits of its caller's context (see Pipeline.call).
+_CARRIED_EXTRAS = ("source_arn", "source_account", SERVICE_LINKED_ROLE)
 log = logging.getLogger("strongroom.request")
 
 _VALIDATION_CODE = {"query": "ValidationError"}
@@ -425,7 +427,8 @@ class Pipeline:
                 "via_service": f"{via}.{caller.region}.amazonaws.com",
                 "called_via": called_via,
                 # what the calling service acts for (aws:SourceArn / aws:SourceAccount), carried to the callee
-                **{k: caller.extras[k] for k in ("source_arn", "source_account") if k in caller.extras},
+                # ... and whether it acts as its own service-linked role (exempt from SCPs and RCPs, as on AWS)
+                **{k: caller.extras[k] for k in _CARRIED_EXTRAS if k in caller.extras},
             },
             spec=facts.spec,
         )

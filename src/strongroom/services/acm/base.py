@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from cryptography.x509.oid import NameOID
 from sqlalchemy import select, update
 
-from strongroom.core import context, ids
+from strongroom.core import context
 from strongroom.core.clock import clock
 from strongroom.events import bus
 from strongroom.services.acm import certs, internal_ca
@@ -285,8 +285,7 @@ class AcmBase(ServiceBase):
         AWS uses ACM's service-linked role; here the account itself acts, marked as invoked by ACM in the audit
         trail (``Pipeline.call`` records ``invokedBy: acm.amazonaws.com``).
         """
-        principal = context.Principal.root(account_id)
-        return context.RequestContext(self.runtime, ids.request_id(), "acm", operation, region, principal)
+        return context.service_context(self.runtime, "acm", operation, region, account_id)
 
     def now(self) -> datetime:
         return clock.now()

@@ -128,10 +128,7 @@ class S3TrailObjects:
         owner = bucket_owner(self.runtime, obj.bucket)
         if owner is None:
             return
-        principal = context.Principal.root(owner)
-        ctx = context.RequestContext(
-            self.runtime, ids.request_id(), "cloudtrail", "DeliverLogFile", obj.region, principal
-        )
+        ctx = context.service_context(self.runtime, "cloudtrail", "DeliverLogFile", obj.region, owner)
         ctx.call("s3", "DeleteObject", {"Bucket": obj.bucket, "Key": obj.key}, via="cloudtrail")
 
 
@@ -226,10 +223,7 @@ class S3TrailFiles:
     """``audit.validate.TrailFiles`` over the server's S3, read in-process as the bucket owner's root user."""
 
     def __init__(self, runtime: ServiceRuntime, owner: str, region: str) -> None:
-        principal = context.Principal.root(owner)
-        self.ctx: RequestContext = context.RequestContext(
-            runtime, ids.request_id(), "cloudtrail", "ValidateLogs", region, principal
-        )
+        self.ctx: RequestContext = context.service_context(runtime, "cloudtrail", "ValidateLogs", region, owner)
         self._last: tuple[tuple[str, str], tuple[bytes, dict[str, str]] | None] | None = None
 
     def _get(self, bucket: str, key: str) -> tuple[bytes, dict[str, str]] | None:

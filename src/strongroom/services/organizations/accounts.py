@@ -141,9 +141,8 @@ class AccountOperations(OrganizationsBase):
 
     def _access_role(self, ctx: RequestContext, org: Org, account_id: str, role_name: str) -> None:
         """The new account's administrator role, created by IAM as the new account's root user."""
-        principal = context.Principal.root(account_id)
-        as_root = context.RequestContext(
-            self.runtime, ctx.request_id, "organizations", ctx.operation, ctx.region, principal
+        as_root = context.service_context(
+            self.runtime, "organizations", ctx.operation, ctx.region, account_id, request_id=ctx.request_id
         )
         try:
             as_root.call(

@@ -1,4 +1,5 @@
-"""What policy enforcement reads of Organizations, in-process: an account's organization, its path, its SCPs/RCPs.
+"""What policy enforcement and Firewall Manager read of Organizations, in-process: an account's organization, its
+path, its SCPs/RCPs, the accounts of an organization.
 
 The policy evaluator (SCP/RCP enforcement, ``aws:PrincipalOrgID``, ``aws:PrincipalOrgPaths``,
 ``aws:ResourceOrgID``) reads these functions, never the tables. Each takes the store, so callers below the
@@ -102,3 +103,33 @@ def _levels(conn: Connection, org: Org, account_id: str, path: str, policy_type:
             level.append(AttachedPolicy(target, policy_id, json.loads(content)))
         out.append(level)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class MemberAccount:
+    """One account of an organization (the management account too) and where it sits."""
+
+    account_id: str
+    name: str
+    path: str  # ``o-…/r-…/ou-…/…/`` of its parent, as org_path answers
+
+
+def members(store: Store, org_id: str) -> list[MemberAccount]:
+    """Every account of the organization ``org_id``, in joining order (Firewall Manager's policy scopes)."""
+    with store.read() as conn:
+        org_row = conn.execute(select(model.organizations).where(model.organizations.c.org_id == org_id)).first()
+        if org_row is None:
+            return []
+        org = Org(
+            org_row.org_id, org_row.management_account_id, org_row.root_id, org_row.feature_set, org_row.created_at
+        )
+        rows = conn.execute(
+            select(model.members).where(model.members.c.org_id == org_id).order_by(model.members.c.joined_at)
+        ).all()
+        paths: dict[str, str] = {}
+        out = []
+        for row in rows:
+            if row.parent_id not in paths:
+                paths[row.parent_id] = node_path(conn, org, row.parent_id)
+            out.append(MemberAccount(row.account_id, row.name, paths[row.parent_id]))
+        return out

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from strongroom.services.wafv2 import documents, errors
-from strongroom.services.wafv2.base import WEB_ACL_MEMBERS, Row, WafBase, parse_arn
+from strongroom.services.wafv2.base import FMS_KEY, WEB_ACL_MEMBERS, Row, WafBase, parse_arn
 from strongroom.services.wafv2.rules import (
     RULE_GROUP_MAX_WCU,
     WEB_ACL_MAX_WCU,
@@ -210,13 +210,19 @@ class AclOperations(WafBase):
         check_capacity_limit(checked.capacity, WEB_ACL_MAX_WCU)
         document = {k: request[k] for k in WEB_ACL_MEMBERS if request.get(k) is not None}
         document.setdefault("Rules", [])
+        # An FMS-managed web ACL: the account changes its own rules; Firewall Manager's groups stay around them.
+        fms = documents.loads(row["document"]).get(FMS_KEY)
+        refs = set(checked.references)
+        if fms:
+            document[FMS_KEY] = fms
+            refs |= set(fms.get("Refs") or [])
         token = self.update_entity(
             row,
             request["LockToken"],
             document,
             request.get("Description"),
             capacity=checked.capacity,
-            refs=checked.references,
+            refs=refs,
         )
         return {"NextLockToken": token}
 

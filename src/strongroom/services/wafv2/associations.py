@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
-from strongroom.core import context, ids
+from strongroom.core import context
 from strongroom.core.errors import AwsError
 from strongroom.services.wafv2 import errors
 from strongroom.services.wafv2.base import WafBase
@@ -48,9 +48,7 @@ class AssociationOperations(WafBase):
         region, api_id, stage = match.groups()
         if region != ctx.region:
             raise errors.invalid("RESOURCE_ARN", resource_arn, "The resource is in another Region.")
-        service_ctx = context.RequestContext(
-            self.runtime, ids.request_id(), "wafv2", ctx.operation, ctx.region, context.Principal.root(ctx.account_id)
-        )
+        service_ctx = context.service_context(self.runtime, "wafv2", ctx.operation, ctx.region, ctx.account_id)
         try:
             service_ctx.call("apigateway", "GetStage", {"restApiId": api_id, "stageName": stage})
         except AwsError as exc:

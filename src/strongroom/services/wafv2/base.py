@@ -27,6 +27,8 @@ KINDS = ("ipset", "regexpatternset", "rulegroup", "webacl")
 KIND_LIMITS = {"webacl": 100, "rulegroup": 100, "ipset": 100, "regexpatternset": 10}
 CLOUDFRONT_REGION = "us-east-1"
 DEFAULT_LIMIT = 100
+# The web ACL document's key for Firewall Manager's first and last rule groups (firewall_manager.py).
+FMS_KEY = "FirewallManager"
 # Members of CreateWebACL / UpdateWebACL stored as given and returned by GetWebACL.
 WEB_ACL_MEMBERS = (
     "DefaultAction",
@@ -213,12 +215,13 @@ class WafBase(ServiceBase):
 
     def delete_entity(self, row: Row, lock_token: str) -> None:
         with self.runtime.store.write() as conn:
+            # Any account's: Firewall Manager's web ACLs in member accounts use the administrator's rule groups.
             users = conn.execute(
                 select(entities.c.arn, entities.c.refs).where(
-                    entities.c.account_id == row["account_id"], entities.c.region == row["region"]
+                    entities.c.refs.contains(json.dumps(row["arn"]), autoescape=True), entities.c.arn != row["arn"]
                 )
             ).all()
-            if any(row["arn"] in json.loads(u.refs) for u in users if u.arn != row["arn"]):
+            if any(row["arn"] in json.loads(u.refs) for u in users):
                 raise errors.associated()
             done = conn.execute(
                 delete(entities).where(entities.c.arn == row["arn"], entities.c.lock_token == lock_token)
@@ -267,7 +270,11 @@ class WafBase(ServiceBase):
             out["Description"] = row["description"]
         out.update({"Rules": doc.get("Rules", []), "VisibilityConfig": doc["VisibilityConfig"]})
         out["Capacity"] = row["capacity"]
-        out["ManagedByFirewallManager"] = False
+        fms = doc.get(FMS_KEY)
+        out["ManagedByFirewallManager"] = bool(fms)
+        if fms:
+            out["PreProcessFirewallManagerRuleGroups"] = fms.get("Pre") or []
+            out["PostProcessFirewallManagerRuleGroups"] = fms.get("Post") or []
         out["LabelNamespace"] = f"awswaf:{row['account_id']}:webacl:{row['name']}:"
         out["RetrofittedByFirewallManager"] = False
         for key in WEB_ACL_MEMBERS[3:]:

@@ -3,6 +3,8 @@
 - ``web_acl_for_resource(store, resource_arn)``: the web ACL associated with a resource, as GetWebACL returns it,
   with every IP set, regex pattern set and rule group it references (and those the rule groups reference) resolved
   into ``EnforcedAcl.ip_sets`` / ``regex_sets`` / ``rule_groups`` by ARN; None when nothing is associated.
+  An FMS-managed web ACL's Rules are Firewall Manager's first rule groups, the account's rules, then the last rule
+  groups (``effective_rules``).
 - ``change_stamp(store, resource_arn)``: a cheap value that changes whenever the association, the web ACL or any
   entity it references changes (each entity's version counter goes up on every update), so an enforcement point
   can poll it every second and reload only when it differs.
@@ -86,6 +88,9 @@ def web_acl_for_resource(store: Store, resource_arn: str) -> EnforcedAcl | None:
         return None
     refs = _closure(store, acl)
     doc = documents.loads(acl["document"])
+    fms = doc.pop("FirewallManager", None)
+    if fms:
+        doc["Rules"] = effective_rules(fms.get("Pre") or [], doc.get("Rules") or [], fms.get("Post") or [])
     web_acl = {"Name": acl["name"], "Id": acl["id"], "ARN": acl["arn"], "Capacity": acl["capacity"], **doc}
     web_acl["LabelNamespace"] = f"awswaf:{acl['account_id']}:webacl:{acl['name']}:"
     out = EnforcedAcl(acl["arn"], _stamp(acl, refs), web_acl)
@@ -99,6 +104,27 @@ def web_acl_for_resource(store: Store, resource_arn: str) -> EnforcedAcl | None:
             body["LabelNamespace"] = f"awswaf:{row['account_id']}:rulegroup:{row['name']}:"
             out.rule_groups[row["arn"]] = body
     return out
+
+
+def effective_rules(
+    pre: list[dict[str, Any]], own: list[dict[str, Any]], post: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """An FMS-managed web ACL's rules as AWS WAF runs them: Firewall Manager's first rule groups, the account's own
+    rules, Firewall Manager's last rule groups, each set in its Priority order (renumbered into one sequence)."""
+
+    def ordered(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return sorted(rules, key=lambda r: int(r.get("Priority", 0)))
+
+    def as_rule(group: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "Name": group["Name"],
+            "Statement": dict(group["FirewallManagerStatement"]),
+            "OverrideAction": group.get("OverrideAction") or {"None": {}},
+            "VisibilityConfig": group["VisibilityConfig"],
+        }
+
+    sequence = [*map(as_rule, ordered(pre)), *ordered(own), *map(as_rule, ordered(post))]
+    return [{**rule, "Priority": n} for n, rule in enumerate(sequence)]
 
 
 def logging_configuration(store: Store, web_acl_arn: str) -> dict[str, Any] | None:

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from strongroom.core import context, ids
+from strongroom.core import context
 from strongroom.core.clock import clock
 from strongroom.core.errors import AwsError
 from strongroom.services.base.installation_keys import installation_key
@@ -327,10 +327,9 @@ class Enforcer:
     def _deliver(self, destination: Destination, records: list[dict[str, Any]]) -> None:
         kind, account, region, target = destination
         arn, _, acl_name = target.partition("\n")
-        principal = context.Principal.root(account)
         call_region = arn.split(":")[3] if kind == "logs" else region  # the log group's Region
-        ctx: context.RequestContext[Any] = context.RequestContext(
-            self.runtime, ids.request_id(), "wafv2", "PutLogEvents", call_region, principal
+        ctx: context.RequestContext[Any] = context.service_context(
+            self.runtime, "wafv2", "PutLogEvents", call_region, account
         )
         try:
             if kind == "logs":

@@ -4,6 +4,8 @@ Not implemented (501): Firewall Manager rule groups (DeleteFirewallManagerRuleGr
 (GenerateMobileSdkReleaseUrl, GetMobileSdkRelease, ListMobileSdkReleases: AWS hosts the SDK downloads), and the
 bot-monetization / event statistics operations (GetEvent*, ListEvent*, GetRevenueStatistics*, ListSettlementRecords,
 GetTopPathStatisticsByTraffic).
+
+firewall_manager.py serves no operation: it is the in-process API Firewall Manager's remediation uses.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from strongroom.services.wafv2.acls import AclOperations
 from strongroom.services.wafv2.associations import AssociationOperations
 from strongroom.services.wafv2.captcha import CaptchaOperations
+from strongroom.services.wafv2.firewall_manager import FirewallManagerRules
 from strongroom.services.wafv2.logging_ import LoggingOperations
 from strongroom.services.wafv2.managed import ManagedOperations
 from strongroom.services.wafv2.ratecounters import RateCounterJobs
@@ -29,6 +32,7 @@ class Provider(
     CaptchaOperations,
     TaggingOperations,
     RateCounterJobs,
+    FirewallManagerRules,
 ):
     """AWS WAF v2: web ACLs, rule groups, IP and regex pattern sets, associations, logging, CAPTCHA keys."""
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from strongroom.core import context, ids
+from strongroom.core import context
 from strongroom.core.clock import clock
 from strongroom.core.errors import AwsError
 from strongroom.services.apigateway.dataplane import access_log
@@ -84,9 +84,8 @@ class AccessLogShipper:
 
     def _send(self, destination: Destination, events: list[dict[str, Any]]) -> None:
         account, region, group, stream = destination
-        principal = context.Principal.root(account)
-        ctx: context.RequestContext[Any] = context.RequestContext(
-            self.runtime, ids.request_id(), "apigateway", "PutLogEvents", region, principal
+        ctx: context.RequestContext[Any] = context.service_context(
+            self.runtime, "apigateway", "PutLogEvents", region, account
         )
         try:
             if destination not in self._streams:
