@@ -506,6 +506,10 @@ EXCLUDED: dict[str, str] = {
     "942310": "PL2 chained SQL injection (2 benign FPs)",
     "942200": "PL2 comment/space-obfuscated injections (JSON-like text: 1 benign FP)",
     "942260": "PL2 basic SQL authentication bypass (1 benign FP)",
+    "942110": "PL2 value starting or ending with a quote: exact-phrase searches (\"red dress\"), possessives (James')",
+    "942300": "PL2 'or'/'and' before a call-like word: prose such as 'red or blue(ish)'",
+    "942410": "PL2 SQL function names before '(': prose such as 'the price is (roughly) $50'",
+    "942510": "PL2 backtick-quoted words: Markdown code spans in comments ('run `npm install`')",
 }
 
 # Paranoia levels: all CRS levels are candidates; the rules above are the ones that flag ordinary text.
@@ -543,6 +547,19 @@ def custom_statements(rules_dir: Path, setup: Path) -> dict[str, list[dict]]:
         r"(?i)(?:169\.254\.169\.254|\[?fd00:ec2::254\]?|2852039166|0xa9fea9fe|0251\.0376\.0251\.0376|169\.254\.170\.2)"
     )
     log4j = r"(?i)\$\{(?:[^}]*\$\{|\s*(?:jndi|j\}|lower:|upper:|env:|sys:|date:|::-)|[^}]*:(?:ldaps?|rmi|dns|iiop|corba|nds|nis|https?)://)"
+    # Java RCE through expression languages and data binding, the class AWS's JavaDeserializationRCE rules name
+    # (Spring Core CVE-2022-22965: "class.module.classLoader" property binding; Spring Cloud Function CVE-2022-22963:
+    # a SpEL routing expression header), plus Struts 2 OGNL in headers (CVE-2017-5638: "%{(#..." in Content-Type);
+    # CRS 3.3.4's 944 rules name Java classes and serialized objects, not these.
+    java_el = (
+        r"(?i)(?:\bclass\.module\.classloader\b|%\{\s*\(?\s*#|#_memberaccess|@ognl\.|\bognl\.ognlcontext\b"
+        r"|#context\[)"
+    )
+    routing = {"SingleHeader": {"Name": "spring.cloud.function.routing-expression"}}
+    # a shell separator followed by an absolute path into a system binary directory (";/bin/ca? /et*/passwd"):
+    # shell context whatever the command name (CRS 932200's bypasses of the command word lists, without its
+    # wide quote/slash heuristic)
+    bin_path = r"(?:[;|&`\n]|\$\()\s*/(?:usr/(?:local/)?)?s?bin/\S"
     restricted = load_data(rules_dir, "restricted-files.data") + load_data(rules_dir, "scanners-urls.data")
     dec_uni, low = ["URL_DECODE_UNI"], ["URL_DECODE_UNI", "LOWERCASE"]
     return {
@@ -583,6 +600,16 @@ def custom_statements(rules_dir: Path, setup: Path) -> dict[str, list[dict]]:
         "Log4JRCE_BODY": [_rx(log4j, BODY, low)],
         "Log4JRCE_URIPATH": [_rx(log4j, URIPATH, low)],
         "Log4JRCE_HEADER": [_rx(log4j, _headers("VALUE"), low)],
+        "JavaDeserializationRCE_HEADER": [
+            _rx(java_el, _headers("VALUE"), dec_uni),
+            _rx(r"\bT\s*\(\s*[\w.$]+\s*\)", routing, dec_uni),  # a SpEL type reference: T(java.lang.Runtime)
+        ],
+        "JavaDeserializationRCE_QUERYSTRING": [_rx(java_el, QSTRING, dec_uni)],
+        "JavaDeserializationRCE_BODY": [_rx(java_el, BODY, dec_uni)],
+        "JavaDeserializationRCE_URIPATH": [_rx(java_el, URIPATH, dec_uni)],
+        "UNIXShellCommandsVariables_QUERYARGUMENTS": [_rx(bin_path, _args("QUERY", "ALL"), dec_uni)],
+        "UNIXShellCommandsVariables_BODY": [_rx(bin_path, _args("BODY", "ALL"), dec_uni)],
+        "UNIXShellCommandsVariables_HEADER": [_rx(bin_path, _headers("VALUE"), dec_uni)],
         "WordPressExploitableCommands_QUERYSTRING": [
             _rx(
                 r"(?i)(?:^|&)(?:action|do)=(?:do-reset-wordpress|delete-plugin|install-plugin|upload-plugin|"
