@@ -194,6 +194,13 @@ def _targets(results: WafResults) -> list[str]:
             f"| {name}: negatives passed ≥ {PASS_TARGET:g}% | {_fmt_pct(passed)} | "
             f"{_met(None if passed is None else passed >= PASS_TARGET)} |"
         )
+        if t.passed_ua_count is not None:
+            ua = _pct(t.passed_ua_count, t.negatives)
+            rows.append(
+                f"| {name}: negatives passed with NoUserAgent_HEADER set to Count (a rule action override; AWS's "
+                f"rule blocks requests without a User-Agent by design) | {_fmt_pct(ua)} | "
+                f"{_met(None if ua is None else ua >= PASS_TARGET)} |"
+            )
         rows.append(
             f"| {name}: benign passed ≥ {PASS_TARGET:g}% | {_fmt_pct(benign)} | "
             f"{_met(None if benign is None else benign >= PASS_TARGET)} |"
