@@ -73,7 +73,7 @@ SEARCHES = [
     "make up brushes set",
     "who am i quiz",
     '"red dress"',
-    "\"o'brien\" plumbing",
+    '"o\'brien" plumbing',
     "'summer sale'",
     "time & attendance software",
     "echo & the bunnymen tickets",
