@@ -180,3 +180,12 @@ def test_no_user_agent_is_blocked_by_default_and_counted_when_overridden() -> No
     counted = WebAclEvaluator(web_acl(count=(UA_RULE,))).evaluate(req, now=1_700_000_000.0)
     assert counted.action == "ALLOW"
     assert "awswaf:managed:aws:core-rule-set:NoUserAgent_Header" in counted.labels
+
+
+@pytest.mark.parametrize(
+    ("path", "blocked"),
+    [("/index.php~", True), ("/app/config.inc.php~/x", True), ("/~john/index.html", False), ("/docs/a~b", False)],
+)
+def test_editor_backup_files_are_restricted_extensions(six: WebAclEvaluator, path: str, blocked: bool) -> None:
+    rule = _rule(six, WafRequest("GET", path, "", BROWSER))
+    assert rule == ("RestrictedExtensions_URIPATH" if blocked else None)

@@ -462,6 +462,9 @@ ROUTES: list[tuple[int, int, list[tuple[str, str]]]] = [
     (913100, 913100, [(COMMON, "UserAgent_BadBots")]),
     (913110, 913110, [(COMMON, "UserAgent_BadBots")]),
     (913120, 913120, [(KBI, "ExploitablePaths")]),
+    # editor backup / working files (index.php~): the backup class of crs-setup's restricted_extensions (.bak, .old,
+    # .swp, ...), which AWS's RestrictedExtensions rule describes ("extensions that are unsafe to read or run")
+    (920500, 920500, [(COMMON, "RestrictedExtensions")]),
     (930100, 930110, [(COMMON, "GenericLFI"), (LINUX, "LFI")]),
     (930120, 930120, [(LINUX, "LFI"), (COMMON, "GenericLFI")]),
     (930130, 930130, [(KBI, "ExploitablePaths")]),
