@@ -509,7 +509,7 @@ EXCLUDED: dict[str, str] = {
     "942310": "PL2 chained SQL injection (2 benign FPs)",
     "942200": "PL2 comment/space-obfuscated injections (JSON-like text: 1 benign FP)",
     "942260": "PL2 basic SQL authentication bypass (1 benign FP)",
-    "942110": 'PL2 value starting or ending with a quote: exact-phrase searches ("red dress"), possessives (45 FPs)',
+    "942110": 'PL2 quote at a value\'s start or end: exact-phrase searches ("red dress"), possessives (45 benign FPs)',
     "942300": "PL2 'or'/'and' before a call-like word: prose such as 'red or blue(ish)' (27 benign FPs)",
     "942410": "PL2 SQL function names before '(': prose such as 'the price is (roughly) $50' (31 benign FPs)",
     "933161": "PL3 common PHP function names before '(': 'the 2-pack (not the 3-pack)' (30 benign FPs)",
