@@ -209,6 +209,7 @@ def engine_detection(options: WafOptions, cases: list[Any], results: WafResults,
             status_only_refused=found.status_only_blocked,
             benign=found.benign,
             benign_passed=found.benign_passed,
+            passed_ua_count=found.negatives_passed_ua_count,
             seconds=time.monotonic() - began,
         )
     except (AttributeError, TypeError) as exc:  # bench/waf_detection.py changed its interface: say so, go on

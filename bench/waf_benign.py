@@ -2,7 +2,9 @@
 """A deterministic corpus of benign traffic for measuring a WAF's false positives.
 
 Browser page loads with typical headers and analytics/session cookies, search queries full of apostrophes and
-SQL-ish English ("select a plan", "drop-down menu", "O'Brien", "union station"), form posts (sign-up, login,
+SQL-ish English ("select a plan", "drop-down menu", "O'Brien", "union station"), words that are also Unix commands
+("cat food", "python tutorial", "time management tips"), quoted exact phrases and possessives ('"red dress"',
+"kids' shoes"), prose with parentheses and Markdown code spans, form posts (sign-up, login,
 comments, addresses, checkout), JSON APIs (orders, profiles, search filters, batch updates), and multipart
 uploads of small files. Everything comes from fixed word lists and one seeded PRNG: the same requests every run.
 """
@@ -54,6 +56,29 @@ SEARCHES = [
     "javascript tutorial for beginners",
     "group by date in excel",
     "the union of two sets",
+    # words that are also Unix commands, quoted exact phrases, possessives, '&' in names
+    "python tutorial",
+    "time management tips",
+    "tail light replacement",
+    "ping pong table",
+    "java developer jobs",
+    "head and shoulders shampoo",
+    "less sugar recipes",
+    "more info on returns",
+    "ruby wedding anniversary gifts",
+    "python 3.12 release notes",
+    "find my order",
+    "date night ideas",
+    "nc state hoodie",
+    "make up brushes set",
+    "who am i quiz",
+    '"red dress"',
+    '"o\'brien" plumbing',
+    "'summer sale'",
+    "time & attendance software",
+    "echo & the bunnymen tickets",
+    "kids' shoes",
+    "size: M | color: navy",
 ]
 PHRASES = [
     "Great product, arrived on time",
@@ -81,6 +106,14 @@ PHRASES = [
     "Please ship to my office instead, from Monday to Friday 9-5",
     "The union of our two teams made this project possible",
     "Rock & roll never dies",
+    "The price is (roughly) $50 cheaper elsewhere",
+    "Comes in red or blue(ish) tones",
+    "Run `npm install` and then `npm start`",
+    "James' order arrived today",
+    "Works fine on Python 3.12 (tested on macOS)",
+    "Cat food arrived; the cat loves it",
+    "Ordered the 2-pack (not the 3-pack) by mistake",
+    "Arrived 2 days late :( but works",
 ]
 CITIES = ["Dublin", "Boston", "São Paulo", "Zürich", "Kraków", "New York", "St. John's", "Port-au-Prince"]
 PATHS = [

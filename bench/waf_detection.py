@@ -5,8 +5,9 @@
 A web ACL with Common + SQLi + KnownBadInputs + Linux + Unix + PHP at default settings (the issue's target set)
 evaluates every case of the OWASP CRS 3.3.4 regression corpus (bench/crs_corpus.py) and the benign corpus
 (bench/waf_benign.py). Printed: positive block rate (overall and per CRS file; cases judged only by an HTTP status
-— malformed requests a server refuses — counted separately), the corpus's negative pass rate, the benign pass rate,
-and per-request evaluation time p50 / p99.
+— malformed requests a server refuses — counted separately), the corpus's negative pass rate (at defaults, and with
+NoUserAgent_HEADER set to Count by a rule action override), the benign pass rate, and per-request evaluation time
+p50 / p99.
 
 The corpus's harness addresses every request to ``Host: localhost``; AWS's ``Host_localhost_HEADER`` would block
 all of them for that alone, so the replay names the host ``www.example.com`` instead (other Host values, which the
@@ -43,7 +44,21 @@ GROUPS = (
 APP_FILES = {"913", "930", "931", "932", "933", "934", "941", "942", "944"}
 
 
-def web_acl(groups: tuple[str, ...] = GROUPS) -> dict:
+# AWS's NoUserAgent_HEADER blocks every request without a User-Agent, by design; customers whose clients send none
+# (scripts, health checks, the CRS corpus's own harness for 21 negatives) set that one rule to Count with a rule
+# action override. The negatives figure is reported both ways.
+UA_RULE = "NoUserAgent_HEADER"
+
+
+def _group_statement(group: str, count: tuple[str, ...]) -> dict:
+    stmt: dict = {"VendorName": "AWS", "Name": group}
+    if group == "AWSManagedRulesCommonRuleSet" and count:
+        stmt["RuleActionOverrides"] = [{"Name": r, "ActionToUse": {"Count": {}}} for r in count]
+    return {"ManagedRuleGroupStatement": stmt}
+
+
+def web_acl(groups: tuple[str, ...] = GROUPS, count: tuple[str, ...] = ()) -> dict:
+    """The six groups at their defaults; ``count``: Common rule set rules overridden to Count."""
     return {
         "Name": "detection",
         "DefaultAction": {"Allow": {}},
@@ -52,7 +67,7 @@ def web_acl(groups: tuple[str, ...] = GROUPS) -> dict:
                 "Name": g,
                 "Priority": i,
                 "OverrideAction": {"None": {}},
-                "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": g}},
+                "Statement": _group_statement(g, count),
                 "VisibilityConfig": {"MetricName": g},
             }
             for i, g in enumerate(groups)
@@ -76,6 +91,7 @@ class Result:
     status_only_blocked: int = 0
     negatives: int = 0
     negatives_passed: int = 0
+    negatives_passed_ua_count: int = 0  # with NoUserAgent_HEADER set to Count (a rule action override)
     benign: int = 0
     benign_passed: int = 0
     per_file: dict[str, list[int]] = dataclasses.field(default_factory=dict)  # file -> [blocked, positives]
@@ -94,12 +110,17 @@ class Result:
         return self.negatives_passed / self.negatives if self.negatives else 1.0
 
     @property
+    def negative_pass_rate_ua_count(self) -> float:
+        return self.negatives_passed_ua_count / self.negatives if self.negatives else 1.0
+
+    @property
     def benign_pass_rate(self) -> float:
         return self.benign_passed / self.benign if self.benign else 1.0
 
 
 def run(cases: list[CrsCase], benign: list[WafRequest], groups: tuple[str, ...] = GROUPS) -> Result:
     ev = WebAclEvaluator(web_acl(groups))
+    ev_ua_count = WebAclEvaluator(web_acl(groups, count=(UA_RULE,)))
     out = Result()
     for case in cases:
         req = replay_request(case)
@@ -122,6 +143,7 @@ def run(cases: list[CrsCase], benign: list[WafRequest], groups: tuple[str, ...] 
         else:
             out.negatives += 1
             out.negatives_passed += not blocked
+            out.negatives_passed_ua_count += ev_ua_count.evaluate(req, now=1_700_000_000.0).action == "ALLOW"
             if blocked:
                 out.negatives_blocked[d.terminating_group_rule or d.terminating_rule] += 1
     for req in benign:
@@ -152,8 +174,9 @@ def report(res: Result) -> str:
         f"{res.status_only_blocked}/{res.status_only}",
         f"corpus negatives passed: {res.negatives_passed}/{res.negatives} = {res.negative_pass_rate:.1%}"
         f"  (blocked by: {dict(res.negatives_blocked.most_common())})",
-        f"  without the {nua} negatives that send no User-Agent (AWS's NoUserAgent_HEADER blocks them by design): "
-        f"{res.negatives_passed}/{res.negatives - nua} = {res.negatives_passed / max(res.negatives - nua, 1):.1%}",
+        f"corpus negatives passed with {UA_RULE} set to Count (a rule action override, what AWS customers whose "
+        f"clients send no User-Agent do; {nua} negatives send none): {res.negatives_passed_ua_count}/{res.negatives}"
+        f" = {res.negative_pass_rate_ua_count:.1%}",
         f"benign passed: {res.benign_passed}/{res.benign} = {res.benign_pass_rate:.2%}"
         f"  (blocked by: {dict(res.benign_blocked.most_common())})",
         f"evaluation time per request: p50 {statistics.median(t) if t else 0:.3f} ms, p99 {p99:.3f} ms "

