@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.access_support import client_for, deny, make_user, second_account
+from tests.e2e.access_support import client_for, deny, make_user, policy, second_account
 from tests.e2e.shield_support import code, deployed_stage, subscribe
 from tests.support.server import ServerProcess
 
@@ -95,7 +95,9 @@ def test_subscription_contacts_proactive_engagement_and_drt_access(
         shield.associate_drt_role(RoleArn=f"arn:aws:iam::{account}:role/missing")
     assert code(exc.value) == "InvalidParameterException"
     iam = client_for(server, "iam", other)
-    trust = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"drt.shield.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+    trust = policy(
+        {"Effect": "Allow", "Principal": {"Service": "drt.shield.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    )
     role = iam.create_role(RoleName=name("drt"), AssumeRolePolicyDocument=trust)["Role"]["Arn"]
     shield.associate_drt_role(RoleArn=role)
     shield.associate_drt_log_bucket(LogBucket="flow-logs")

@@ -127,7 +127,7 @@ def learn_baseline(server: ServerProcess, traffic: Traffic, windows: int = 3) ->
 
 def test_flood_is_detected_and_blocked_while_a_steady_client_is_served(srv: ServerProcess) -> None:
     shield = srv.client("shield")
-    api_id, stage, acl, traffic = protected_stage(srv, "Block")
+    _, stage, acl, traffic = protected_stage(srv, "Block")
     learn_baseline(srv, traffic)
     assert shield.list_attacks(ResourceArns=[stage])["AttackSummaries"] == []
     assert shield_rules(srv, acl) == []
@@ -173,7 +173,7 @@ def test_flood_is_detected_and_blocked_while_a_steady_client_is_served(srv: Serv
 
 def test_count_mode_records_without_blocking(srv: ServerProcess) -> None:
     shield = srv.client("shield")
-    api_id, stage, acl, traffic = protected_stage(srv, "Count")
+    _, stage, acl, traffic = protected_stage(srv, "Count")
     learn_baseline(srv, traffic, windows=2)
     traffic.steady(5)
     assert set(traffic.flood(100)) == {200}
