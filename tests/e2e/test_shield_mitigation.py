@@ -19,9 +19,12 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.conftest import database_url_for
-from tests.e2e.apigateway_invoke_support import invoke
+from tests.e2e.acm_support import wait_status
+from tests.e2e.apigateway_invoke_support import HTTP, invoke
+from tests.e2e.pca_support import make_root
 from tests.e2e.shield_support import deployed_stage, subscribe
 from tests.support.server import ServerProcess
 
@@ -188,3 +191,42 @@ def test_count_mode_records_without_blocking(srv: ServerProcess) -> None:
     assert [r["Action"] for r in shield_rules(srv, acl)] == [{"Block": {}}]
     assert until(lambda: traffic.send(FLOOD[1], 1) == [403])
     assert set(traffic.legit) == {200}
+
+
+def test_a_custom_domain_is_protected_and_a_flood_through_it_detected(srv: ServerProcess) -> None:
+    shield, apigw, acm = srv.client("shield"), srv.client("apigateway"), srv.client("acm")
+    subscribe(shield)
+    ca_arn, _ = make_root(srv.client("acm-pca"))
+    certificate = acm.request_certificate(DomainName="*.shield.example", CertificateAuthorityArn=ca_arn)
+    wait_status(acm, certificate["CertificateArn"], "ISSUED")
+    api_id, _ = deployed_stage(apigw)
+    domain = f"api-{uuid.uuid4().hex[:8]}.shield.example"
+    apigw.create_domain_name(
+        domainName=domain,
+        regionalCertificateArn=certificate["CertificateArn"],
+        endpointConfiguration={"types": ["REGIONAL"]},
+    )
+    apigw.create_base_path_mapping(domainName=domain, restApiId=api_id, stage="test", basePath="(none)")
+    domain_arn = f"arn:aws:apigateway:us-east-1::/domainnames/{domain}"
+    with pytest.raises(ClientError) as exc:
+        shield.create_protection(Name="d", ResourceArn=domain_arn.replace("api-", "none-"))
+    assert exc.value.response["Error"]["Code"] == "InvalidResourceException"
+    shield.create_protection(Name="domain", ResourceArn=domain_arn)
+    time.sleep(1.1)
+
+    def send(ip: str, n: int) -> list[int]:
+        headers = {"Host": domain, "X-Forwarded-For": ip}
+        return [HTTP.request("GET", f"{srv.endpoint}/pets", headers=headers).status for _ in range(n)]
+
+    next_window(srv)
+    for _ in range(2):
+        assert send(LEGIT, 5) == [200] * 5
+        next_window(srv)
+    for ip in FLOOD:
+        assert set(send(ip, 80)) == {200}
+    next_window(srv)
+    (summary,) = shield.list_attacks(ResourceArns=[domain_arn])["AttackSummaries"]
+    attack = shield.describe_attack(AttackId=summary["AttackId"])["Attack"]
+    assert attack["ResourceArn"] == domain_arn and attack["Mitigations"] == []  # no automatic mitigation here
+    urls = {p["AttackPropertyIdentifier"]: p for p in attack["AttackProperties"]}["DESTINATION_URL"]
+    assert urls["TopContributors"][0]["Name"] == "/pets"
