@@ -49,9 +49,18 @@ def test_subscription_contacts_proactive_engagement_and_drt_access(
         shield.describe_subscription()
     assert code(exc.value) == "ResourceNotFoundException"
     _, stage = deployed_stage(apigw)
-    with pytest.raises(ClientError) as exc:
-        shield.create_protection(Name="p", ResourceArn=stage)
-    assert code(exc.value) == "ResourceNotFoundException"
+    for call in (
+        lambda: shield.create_protection(Name="p", ResourceArn=stage),
+        shield.list_protections,
+        shield.list_protection_groups,
+        shield.describe_emergency_contact_settings,
+        shield.describe_drt_access,
+    ):
+        with pytest.raises(ClientError) as exc:
+            call()
+        assert code(exc.value) == "ResourceNotFoundException"
+        assert exc.value.response["Error"]["Message"] == "The subscription does not exist."
+    assert shield.list_attacks()["AttackSummaries"] == []  # attacks are visible without Shield Advanced
 
     shield.create_subscription()
     with pytest.raises(ClientError) as exc:

@@ -112,9 +112,11 @@ class GroupOperations(ShieldBase):
         return {}
 
     def describe_protection_group(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        self.subscribed(ctx)
         return {"ProtectionGroup": self._shape(self._group(ctx, str(request["ProtectionGroupId"])))}
 
     def update_protection_group(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        self.subscribed(ctx)
         row = self._group(ctx, str(request["ProtectionGroupId"]))
         values = self._validated(request)
         with self.runtime.store.write() as conn:
@@ -126,6 +128,7 @@ class GroupOperations(ShieldBase):
         return {}
 
     def delete_protection_group(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        self.subscribed(ctx)
         row = self._group(ctx, str(request["ProtectionGroupId"]))
         with self.runtime.store.write() as conn:
             conn.execute(
@@ -135,6 +138,7 @@ class GroupOperations(ShieldBase):
         return {}
 
     def list_protection_groups(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        self.subscribed(ctx)
         with self.runtime.store.read() as conn:
             rows = [dict(r._mapping) for r in conn.execute(select(groups).where(groups.c.account_id == ctx.account_id))]
         filters = request.get("InclusionFilters") or {}
@@ -159,6 +163,7 @@ class GroupOperations(ShieldBase):
         return out
 
     def list_resources_in_protection_group(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        self.subscribed(ctx)
         row = self._group(ctx, str(request["ProtectionGroupId"]))
         page, token = pages.offset_page(
             self._members(row), request.get("NextToken"), int(request.get("MaxResults") or DEFAULT_PAGE), bad_token

@@ -164,6 +164,7 @@ class MitigationOperations(ShieldBase):
     def disable_application_layer_automatic_response(
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
+        self.subscribed(ctx)
         row, config = self._enabled(ctx, str(request["ResourceArn"]))
         self.remove_mitigation(row)
         self._store(row["id"], {"Status": "DISABLED", "Action": config["Action"]})

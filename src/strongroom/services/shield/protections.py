@@ -21,7 +21,7 @@ from strongroom.core.errors import AwsError
 from strongroom.services.base import pages
 from strongroom.services.shield import errors
 from strongroom.services.shield.base import DOMAIN_ARN, MAX_PROTECTIONS, STAGE_ARN, ShieldBase
-from strongroom.services.shield.model import detectors, protections, tags
+from strongroom.services.shield.model import attacks, detectors, protections, tags
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext
@@ -93,6 +93,7 @@ class ProtectionOperations(ShieldBase):
         return {"ProtectionId": protection_id}
 
     def describe_protection(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        self.subscribed(ctx)
         by_id, by_arn = request.get("ProtectionId"), request.get("ResourceArn")
         if (by_id is None) == (by_arn is None):
             raise errors.InvalidParameterException(
@@ -102,6 +103,7 @@ class ProtectionOperations(ShieldBase):
         return {"Protection": self.protection_shape(row)}
 
     def list_protections(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        self.subscribed(ctx)
         rows = self.account_protections(ctx.account_id)
         filters = request.get("InclusionFilters") or {}
         if filters.get("ProtectionNames"):
@@ -119,11 +121,17 @@ class ProtectionOperations(ShieldBase):
         return out
 
     def delete_protection(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        self.subscribed(ctx)
         row = self.protection_row(ctx, protection_id=request["ProtectionId"])
         config = self.auto_response(row)
         if config is not None and config.get("Status") == "ENABLED":
             self.remove_mitigation(row)  # AWS takes its rule group out of the web ACL with the protection
         with self.runtime.store.write() as conn:
+            ongoing = conn.execute(
+                select(detectors.c.attack_id).where(detectors.c.resource_arn == row["resource_arn"])
+            ).scalar_one_or_none()
+            if ongoing is not None:  # nothing watches the resource any more: its attack ends with the protection
+                conn.execute(update(attacks).where(attacks.c.id == ongoing).values(end_time=self.now()))
             conn.execute(delete(protections).where(protections.c.id == row["id"]))
             conn.execute(delete(tags).where(tags.c.arn == row["arn"]))
             conn.execute(delete(detectors).where(detectors.c.resource_arn == row["resource_arn"]))
@@ -138,6 +146,7 @@ class ProtectionOperations(ShieldBase):
         return arn[len(_HEALTH_CHECK) :]
 
     def associate_health_check(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        self.subscribed(ctx)
         check = self._health_check_id(str(request["HealthCheckArn"]))
         row = self.protection_row(ctx, protection_id=request["ProtectionId"])
         current = list(json.loads(row["health_checks"]))
@@ -154,6 +163,7 @@ class ProtectionOperations(ShieldBase):
         return {}
 
     def disassociate_health_check(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        self.subscribed(ctx)
         check = self._health_check_id(str(request["HealthCheckArn"]))
         row = self.protection_row(ctx, protection_id=request["ProtectionId"])
         current = [c for c in json.loads(row["health_checks"]) if c != check]

@@ -182,10 +182,8 @@ class SubscriptionOperations(ShieldBase):
         return {}
 
     def disassociate_drt_role(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        row = self.subscribed(ctx)
-        if row["drt_role"] is None:
-            raise errors.InvalidOperationException("No role is associated.")
-        self._set(ctx.account_id, drt_role=None)
+        self.subscribed(ctx)
+        self._set(ctx.account_id, drt_role=None)  # idempotent, as AWS answers it
         return {}
 
     def associate_drt_log_bucket(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:

@@ -30,18 +30,21 @@ class TaggingOperations(ShieldBase):
         return arn
 
     def tag_resource(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        self.subscribed(ctx)
         arn = self._taggable(ctx, str(request["ResourceARN"]))
         with self.runtime.store.write() as conn:
             self.write_tags(conn, arn, request["Tags"])
         return {}
 
     def untag_resource(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        self.subscribed(ctx)
         arn = self._taggable(ctx, str(request["ResourceARN"]))
         with self.runtime.store.write() as conn:
             conn.execute(delete(tags).where(tags.c.arn == arn, tags.c.key.in_(list(request["TagKeys"]))))
         return {}
 
     def list_tags_for_resource(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        self.subscribed(ctx)
         arn = self._taggable(ctx, str(request["ResourceARN"]))
         with self.runtime.store.read() as conn:
             rows = conn.execute(select(tags).where(tags.c.arn == arn).order_by(tags.c.key)).all()
