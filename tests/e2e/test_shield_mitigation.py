@@ -230,3 +230,13 @@ def test_a_custom_domain_is_protected_and_a_flood_through_it_detected(srv: Serve
     assert attack["ResourceArn"] == domain_arn and attack["Mitigations"] == []  # no automatic mitigation here
     urls = {p["AttackPropertyIdentifier"]: p for p in attack["AttackProperties"]}["DESTINATION_URL"]
     assert urls["TopContributors"][0]["Name"] == "/pets"
+
+
+def test_a_long_clock_jump_is_caught_up_in_one_detection_run(srv: ServerProcess) -> None:
+    started = time.monotonic()
+    srv.advance(7 * 86400)  # a week of minutes: one run judges the last hour's windows, not 10,080 runs
+    assert time.monotonic() - started < 15
+    started = time.monotonic()
+    next_window(srv)
+    assert time.monotonic() - started < 5
+    assert srv.client("shield").get_subscription_state()["SubscriptionState"] == "ACTIVE"

@@ -79,7 +79,9 @@ class AttackOperations(MitigationOperations):
     # -- detection ------------------------------------------------------------------------------------------------
 
     def _run_detection(self, job: JobContext) -> JobResult:
-        due = _epoch(job.due_at)
+        # Every window closed by now, not just the one the job was due for: after a long stop (or a big test-mode
+        # clock jump) one run catches up (``MAX_CATCH_UP`` windows at most) instead of running once per minute missed.
+        due = max(_epoch(job.due_at), _epoch(job.now))
         due -= due % WINDOW_SECONDS
         self.traffic.flush()
         with self.runtime.store.read() as conn:
