@@ -6,7 +6,10 @@ cannot be protected, duplicates, IAM denies."""
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -33,6 +36,13 @@ def apigw(server: ServerProcess) -> Any:
 def other(server: ServerProcess) -> dict[str, Any]:
     _, creds = second_account(server)
     return creds
+
+
+def until(check: Callable[[], Any], timeout: float = 5.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (got := check()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return got
 
 
 def name(prefix: str) -> str:
@@ -281,6 +291,16 @@ def test_automatic_response_needs_a_web_acl_and_manages_its_rule_group(shield: A
     assert rule["Name"].startswith(f"ShieldMitigationRuleGroup_{account}_{acl['Id']}_")
     assert rule["Priority"] == 10_000_000 and rule["OverrideAction"] == {"None": {}}
     assert "RuleGroupReferenceStatement" in rule["Statement"]
+
+    # Shield changed the web ACL through WAF's API, and CloudTrail says so
+    def by_shield() -> list[dict[str, Any]]:
+        events = server.client("cloudtrail").lookup_events(
+            LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "UpdateWebACL"}], MaxResults=50
+        )["Events"]
+        records = [json.loads(e["CloudTrailEvent"]) for e in events]
+        return [r for r in records if r["userIdentity"].get("invokedBy") == "shield.amazonaws.com"]
+
+    assert until(by_shield)
     with pytest.raises(ClientError) as exc:
         shield.enable_application_layer_automatic_response(ResourceArn=stage, Action={"Count": {}})
     assert code(exc.value) == "InvalidOperationException"

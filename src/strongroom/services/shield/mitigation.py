@@ -11,7 +11,7 @@ action, Block or Count, and empties it again when the attack ends.
 
 Every change goes through WAF's public API in-process (``ctx.call``: GetWebACLForResource, CreateRuleGroup,
 CreateIPSet, Get/UpdateWebACL, Get/UpdateRuleGroup, Get/UpdateIPSet, Delete*), as the account and invoked by Shield
-(CloudTrail shows ``invokedBy: shield.amazonaws.com``-style records), so WAF's validation and lock tokens apply and
+(CloudTrail records them with ``invokedBy: shield.amazonaws.com``), so WAF's validation and lock tokens apply and
 its enforcement points pick the change up within their poll interval. Unlike AWS, whose rule group lives in a Shield
 account, the rule group and its IP sets are in the customer's account (visible in ListRuleGroups / ListIPSets,
 named ``ShieldMitigation…``); don't edit them.
