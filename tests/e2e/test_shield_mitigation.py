@@ -54,10 +54,10 @@ def now(server: ServerProcess) -> datetime:
 
 
 def next_window(server: ServerProcess) -> datetime:
-    """Move the server clock to one second into the next minute (running the detection job for the one that
-    closed); returns the new time."""
+    """Move the server clock three seconds into the next minute (running the detection job, due two seconds after
+    each minute, for the one that closed); returns the new time."""
     current = now(server)
-    server.advance(61 - current.second - current.microsecond / 1e6)
+    server.advance(63 - current.second - current.microsecond / 1e6)
     return now(server)
 
 

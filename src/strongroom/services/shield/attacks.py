@@ -1,9 +1,9 @@
 """Attacks: the detection job over the data plane's traffic counts, and ListAttacks / DescribeAttack /
 DescribeAttackStatistics.
 
-The job ``shield-detect`` runs once a minute on the server clock (a leased scheduler job, so once across nodes;
-``POST /_strongroom/clock`` runs it as test-mode time passes). Each run first adds this node's pending counts
-(``traffic.TrafficMonitor.flush``), then, for every protected resource, feeds each closed one-minute window since the
+The job ``shield-detect`` runs once a minute on the server clock, ``SETTLE_SECONDS`` after each minute closes (a
+leased scheduler job, so once across nodes; ``POST /_strongroom/clock`` runs it as test-mode time passes). Each run
+first adds this node's pending counts (``traffic.TrafficMonitor.flush``; other nodes add theirs every second), then, for every protected resource, feeds each closed one-minute window since the
 last run to ``detector.step`` (a window nobody requested counts 0) and keeps the detector's state in
 ``shield_detectors``. When a window starts an attack it records one (vector ``REQUEST_FLOOD``, counters, top
 contributors by source IP, URL, user agent and referrer) and, with automatic mitigation enabled, writes the top
@@ -43,6 +43,7 @@ DETECT_JOB = "shield-detect"
 TRAFFIC_RETENTION = 3600  # seconds of per-minute counts kept
 TOP_SHOWN = 10  # contributors per property in DescribeAttack
 DEFAULT_PAGE = 20
+SETTLE_SECONDS = 2  # other nodes add their counts within a second (traffic.FLUSH_SECONDS)
 # A source address is mitigated when it sent at least this share of an attack window's requests (and MIN_SOURCE).
 SOURCE_SHARE = 0.05
 MIN_SOURCE = 10
@@ -72,7 +73,8 @@ class AttackOperations(MitigationOperations):
         try:
             if runtime.scheduler.get_job(DETECT_JOB, "all") is None:
                 now = _epoch(self.now())
-                runtime.scheduler.schedule(DETECT_JOB, "all", _at(now - now % WINDOW_SECONDS + WINDOW_SECONDS))
+                first = now - now % WINDOW_SECONDS + WINDOW_SECONDS + SETTLE_SECONDS
+                runtime.scheduler.schedule(DETECT_JOB, "all", _at(first))
         except Exception:  # the store may not be migrated yet in tooling that builds providers
             log.warning("could not schedule Shield's detection job", exc_info=True)
 
@@ -81,7 +83,8 @@ class AttackOperations(MitigationOperations):
     def _run_detection(self, job: JobContext) -> JobResult:
         # Every window closed by now, not just the one the job was due for: after a long stop (or a big test-mode
         # clock jump) one run catches up (``MAX_CATCH_UP`` windows at most) instead of running once per minute missed.
-        due = max(_epoch(job.due_at), _epoch(job.now))
+        # A window is judged SETTLE_SECONDS after it closes, when every node's counts of it are in the database.
+        due = max(_epoch(job.due_at), _epoch(job.now)) - SETTLE_SECONDS
         due -= due % WINDOW_SECONDS
         self.traffic.flush()
         with self.runtime.store.read() as conn:
@@ -93,7 +96,7 @@ class AttackOperations(MitigationOperations):
                 log.exception("Shield detection failed for %s", row["resource_arn"])
         with self.runtime.store.write() as conn:
             conn.execute(delete(traffic).where(traffic.c.window < due - TRAFFIC_RETENTION))
-        return JobResult.again(_at(due + WINDOW_SECONDS))
+        return JobResult.again(_at(due + WINDOW_SECONDS + SETTLE_SECONDS))
 
     def _judge(self, row: Row, due: int) -> None:
         arn = row["resource_arn"]
