@@ -232,11 +232,15 @@ def test_a_custom_domain_is_protected_and_a_flood_through_it_detected(srv: Serve
     assert urls["TopContributors"][0]["Name"] == "/pets"
 
 
-def test_a_long_clock_jump_is_caught_up_in_one_detection_run(srv: ServerProcess) -> None:
+def test_a_long_clock_jump_is_caught_up_in_one_detection_run_and_the_subscription_renews(srv: ServerProcess) -> None:
+    shield = srv.client("shield")
+    first = shield.describe_subscription()["Subscription"]
     started = time.monotonic()
-    srv.advance(7 * 86400)  # a week of minutes: one run judges the last hour's windows, not 10,080 runs
-    assert time.monotonic() - started < 15
+    srv.advance(400 * 86400)  # 576,000 minutes: one detection run judges the last hour's windows
+    assert time.monotonic() - started < 30
     started = time.monotonic()
-    next_window(srv)
+    current = next_window(srv)
     assert time.monotonic() - started < 5
-    assert srv.client("shield").get_subscription_state()["SubscriptionState"] == "ACTIVE"
+    assert shield.get_subscription_state()["SubscriptionState"] == "ACTIVE"  # AutoRenew ENABLED
+    renewed = shield.describe_subscription()["Subscription"]
+    assert renewed["StartTime"] > first["StartTime"] and renewed["EndTime"] > current

@@ -3,12 +3,13 @@ DescribeAttackStatistics.
 
 The job ``shield-detect`` runs once a minute on the server clock, ``SETTLE_SECONDS`` after each minute closes (a
 leased scheduler job, so once across nodes; ``POST /_strongroom/clock`` runs it as test-mode time passes). Each run
-first adds this node's pending counts (``traffic.TrafficMonitor.flush``; other nodes add theirs every second), then, for every protected resource, feeds each closed one-minute window since the
-last run to ``detector.step`` (a window nobody requested counts 0) and keeps the detector's state in
-``shield_detectors``. When a window starts an attack it records one (vector ``REQUEST_FLOOD``, counters, top
-contributors by source IP, URL, user agent and referrer) and, with automatic mitigation enabled, writes the top
-source addresses into the resource's Shield rule group (``mitigation.py``); later windows of the attack add to its
-counters and addresses; when the attack ends its EndTime is set and the rule group is emptied.
+first adds this node's pending counts (``traffic.TrafficMonitor.flush``; other nodes add theirs every second), then,
+for every protected resource, feeds each closed one-minute window since the last run to ``detector.step`` (a window
+nobody requested counts 0) and keeps the detector's state in ``shield_detectors``. When a window starts an attack it
+records one (vector ``REQUEST_FLOOD``, counters, top contributors by source IP, URL, user agent and referrer) and,
+with automatic mitigation enabled, writes the top source addresses into the resource's Shield rule group
+(``mitigation.py``); later windows of the attack add to its counters and addresses; when the attack ends its EndTime
+is set and the rule group is emptied.
 
 AWS publishes no EventBridge event for Shield Advanced detections (its notifications are the ``DDoSDetected``
 CloudWatch metrics and alarms on them); Strongroom logs each start and end on the ``strongroom.shield`` logger.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, select
@@ -25,7 +25,10 @@ Row = dict[str, Any]
 STAGE_ARN = re.compile(r"^arn:aws:apigateway:([a-z0-9-]+)::/restapis/([A-Za-z0-9]+)/stages/([A-Za-z0-9_\-]+)$")
 DOMAIN_ARN = re.compile(r"^arn:aws:apigateway:([a-z0-9-]+)::/domainnames/([A-Za-z0-9.\-*]+)$")
 MAX_PROTECTIONS = 1000  # AWS: protected resources per account
-SHIELD_REGION = "us-east-1"  # Shield Advanced's API and its ARNs are global (no Region in them)
+SHIELD_REGION = "us-east-1"
+COMMITMENT = timedelta(
+    days=365
+)  # a subscription's time commitment  # Shield Advanced's API and its ARNs are global (no Region in them)
 
 
 def stage_arn(region: str, api_id: str, stage: str) -> str:
@@ -72,7 +75,16 @@ class ShieldBase(ServiceBase):
     def subscription_row(self, account_id: str) -> Row | None:
         with self.runtime.store.read() as conn:
             row = conn.execute(select(subscriptions).where(subscriptions.c.account_id == account_id)).one_or_none()
-        return None if row is None else dict(row._mapping)
+        if row is None:
+            return None
+        found = dict(row._mapping)
+        now = self.now()
+        if found["auto_renew"] == "ENABLED" and found["end_time"] <= now:
+            # AutoRenew ENABLED: the subscription renews for another commitment period at each end, as AWS's does
+            periods = (now - found["end_time"]) // COMMITMENT + 1
+            found["start_time"] = found["end_time"] + (periods - 1) * COMMITMENT
+            found["end_time"] += periods * COMMITMENT
+        return found
 
     def subscribed(self, ctx: RequestContext) -> Row:
         """The caller's subscription; AWS answers ResourceNotFoundException without one."""

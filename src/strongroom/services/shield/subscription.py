@@ -1,6 +1,7 @@
 """The subscription and what hangs on it: emergency contacts, proactive engagement, Shield Response Team access.
 
-CreateSubscription starts a one-year commitment with automatic renewal, as AWS's does; DeleteSubscription is refused
+CreateSubscription starts a one-year commitment with automatic renewal, as AWS's does (with AutoRenew ENABLED it
+renews for another year at each end; DISABLED, it lapses); DeleteSubscription is refused
 (LockedSubscriptionException) while the commitment runs, as AWS refuses it. Emergency contacts and proactive
 engagement are stored and answered; nothing calls anyone. DRT access (AssociateDRTRole / AssociateDRTLogBucket) is
 stored: the role must exist in the account (checked through IAM's GetRole), the log buckets are at most ten and
@@ -10,7 +11,6 @@ need an associated role first, as AWS requires.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, update
@@ -18,13 +18,12 @@ from sqlalchemy import delete, update
 from strongroom.core import ids
 from strongroom.core.errors import AwsError
 from strongroom.services.shield import errors
-from strongroom.services.shield.base import SHIELD_REGION, ShieldBase
+from strongroom.services.shield.base import COMMITMENT, SHIELD_REGION, ShieldBase
 from strongroom.services.shield.model import subscriptions
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext
 
-COMMITMENT = timedelta(days=365)
 MAX_LOG_BUCKETS = 10
 MAX_CONTACTS = 10
 # AWS's subscription limits (Subscription.SubscriptionLimits): protections per resource type, protection groups.
