@@ -334,3 +334,45 @@ def test_attack_queries_with_no_attacks(shield: Any) -> None:
     with pytest.raises(ClientError) as exc:
         shield.describe_attack(AttackId="a" * 36)
     assert code(exc.value) == "AccessDeniedException"
+
+
+def test_resource_level_permissions_on_protections_and_groups(server: ServerProcess, shield: Any, apigw: Any) -> None:
+    _, mine = deployed_stage(apigw)
+    _, theirs = deployed_stage(apigw)
+    allowed = shield.create_protection(Name="mine", ResourceArn=mine, Tags=[{"Key": "team", "Value": "edge"}])[
+        "ProtectionId"
+    ]
+    other = shield.create_protection(Name="theirs", ResourceArn=theirs)["ProtectionId"]
+    group = name("g")
+    shield.create_protection_group(ProtectionGroupId=group, Aggregation="SUM", Pattern="ALL")
+    account = server.client("sts").get_caller_identity()["Account"]
+    base = f"arn:aws:shield::{account}:"
+    user = make_user(
+        server.client("iam"),
+        {"Effect": "Allow", "Action": "shield:DescribeProtection", "Resource": base + f"protection/{allowed}"},
+        {
+            "Effect": "Allow",
+            "Action": "shield:ListTagsForResource",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:ResourceTag/team": "edge"}},
+        },
+        {"Effect": "Allow", "Action": "shield:DescribeProtectionGroup", "Resource": base + "protection-group/*"},
+        deny("shield:DeleteProtectionGroup", base + f"protection-group/{group}"),
+    )
+    limited = client_for(server, "shield", user)
+    assert limited.describe_protection(ProtectionId=allowed)["Protection"]["Id"] == allowed
+    assert limited.describe_protection(ResourceArn=mine)["Protection"]["Id"] == allowed  # looked up by resource
+    for call in (
+        lambda: limited.describe_protection(ProtectionId=other),
+        lambda: limited.describe_protection(ResourceArn=theirs),
+        lambda: limited.list_tags_for_resource(ResourceARN=base + f"protection/{other}"),
+        lambda: limited.delete_protection_group(ProtectionGroupId=group),
+    ):
+        with pytest.raises(ClientError) as exc:
+            call()
+        assert code(exc.value) == "AccessDeniedException"
+    assert limited.list_tags_for_resource(ResourceARN=base + f"protection/{allowed}")["Tags"]
+    assert limited.describe_protection_group(ProtectionGroupId=group)["ProtectionGroup"]["Pattern"] == "ALL"
+    with pytest.raises(ClientError) as exc:
+        limited.delete_protection_group(ProtectionGroupId=group)
+    assert base + f"protection-group/{group}" in exc.value.response["Error"]["Message"]
