@@ -376,3 +376,34 @@ def test_resource_level_permissions_on_protections_and_groups(server: ServerProc
     with pytest.raises(ClientError) as exc:
         limited.delete_protection_group(ProtectionGroupId=group)
     assert base + f"protection-group/{group}" in exc.value.response["Error"]["Message"]
+
+
+def test_no_room_in_the_web_acl_is_a_limit_and_leaves_nothing_behind(
+    server: ServerProcess, shield: Any, apigw: Any
+) -> None:
+    waf = server.client("wafv2")
+    vis = {"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "m"}
+    big = waf.create_rule_group(Name=name("big"), Scope="REGIONAL", Capacity=4900, VisibilityConfig=vis, Rules=[])
+    reference = {
+        "Name": "big",
+        "Priority": 0,
+        "Statement": {"RuleGroupReferenceStatement": {"ARN": big["Summary"]["ARN"]}},
+        "OverrideAction": {"None": {}},
+        "VisibilityConfig": vis,
+    }
+    acl = waf.create_web_acl(
+        Name=name("full"), Scope="REGIONAL", DefaultAction={"Allow": {}}, VisibilityConfig=vis, Rules=[reference]
+    )["Summary"]
+    _, stage = deployed_stage(apigw)
+    waf.associate_web_acl(WebACLArn=acl["ARN"], ResourceArn=stage)
+    shield.create_protection(Name="full", ResourceArn=stage)
+    with pytest.raises(ClientError) as exc:
+        shield.enable_application_layer_automatic_response(ResourceArn=stage, Action={"Block": {}})
+    assert code(exc.value) == "LimitsExceededException"
+    left = [g["Name"] for g in waf.list_rule_groups(Scope="REGIONAL", Limit=100)["RuleGroups"]]
+    left += [s["Name"] for s in waf.list_ip_sets(Scope="REGIONAL", Limit=100)["IPSets"]]
+    assert not [n for n in left if acl["Id"] in n]
+    assert (
+        "ApplicationLayerAutomaticResponseConfiguration"
+        not in shield.describe_protection(ResourceArn=stage)["Protection"]
+    )

@@ -101,50 +101,15 @@ class MitigationOperations(ShieldBase):
                 "The resource must be associated with an AWS WAF web ACL to use automatic application layer "
                 "DDoS mitigation."
             )
-        suffix = f"{ctx.account_id}_{acl['Id']}_{ids.uuid4()}"
-        name = f"ShieldMitigationRuleGroup_{suffix}"
-        ip_sets = {}
-        for family in FAMILIES:
-            created = waf.call(
-                "wafv2",
-                "CreateIPSet",
-                {
-                    "Name": f"ShieldMitigationIPSet_{family}_{suffix}"[:128],
-                    "Scope": "REGIONAL",
-                    "IPAddressVersion": family,
-                    "Addresses": [],
-                    "Description": "Managed by AWS Shield Advanced automatic application layer DDoS mitigation",
-                },
-            )
-            ip_sets[family] = created["Summary"]["ARN"]
-        group = waf.call(
-            "wafv2",
-            "CreateRuleGroup",
-            {
-                "Name": name,
-                "Scope": "REGIONAL",
-                "Capacity": RULE_GROUP_CAPACITY,
-                "Rules": [],
-                "VisibilityConfig": _visibility(name),
-                "Description": "Managed by AWS Shield Advanced automatic application layer DDoS mitigation",
-            },
-        )["Summary"]
-        rule = {
-            "Name": name,
-            "Priority": RULE_PRIORITY,
-            "Statement": {"RuleGroupReferenceStatement": {"ARN": group["ARN"]}},
-            "OverrideAction": {"None": {}},
-            "VisibilityConfig": _visibility(name),
-        }
-        self._edit_web_acl(waf, str(acl["ARN"]), lambda rules: [r for r in rules if r["Name"] != name] + [rule])
-        config = {
-            "Status": "ENABLED",
-            "Action": action,
-            "WebAclArn": acl["ARN"],
-            "RuleGroupArn": group["ARN"],
-            "RuleName": name,
-            "IpSets": ip_sets,
-        }
+        try:
+            config = self._install(waf, acl, ctx.account_id)
+        except AwsError as exc:
+            if exc.code == "WAFLimitsExceededException":
+                raise errors.LimitsExceededException(
+                    f"The web ACL has no room for Shield's rule group: {exc.message}", Type="WEB_ACL_CAPACITY"
+                ) from None
+            raise errors.InvalidOperationException(f"Shield could not update the web ACL: {exc.message}") from None
+        config["Action"] = action
         self._store(row["id"], config)
         return {}
 
@@ -169,6 +134,64 @@ class MitigationOperations(ShieldBase):
         self.remove_mitigation(row)
         self._store(row["id"], {"Status": "DISABLED", "Action": config["Action"]})
         return {}
+
+    def _install(self, waf: RequestContext, acl: dict[str, Any], account_id: str) -> dict[str, Any]:
+        """Create the IP sets and the (empty) rule group and reference it from the web ACL; whatever was created is
+        deleted again when a step fails."""
+        suffix = f"{account_id}_{acl['Id']}_{ids.uuid4()}"
+        name = f"ShieldMitigationRuleGroup_{suffix}"
+        description = "Managed by AWS Shield Advanced automatic application layer DDoS mitigation"
+        created: list[tuple[str, str, str]] = []
+        try:
+            ip_sets = {}
+            for family in FAMILIES:
+                params = {"Scope": "REGIONAL", "IPAddressVersion": family, "Addresses": [], "Description": description}
+                params["Name"] = f"ShieldMitigationIPSet_{family}_{suffix}"[:128]
+                ip_sets[family] = waf.call("wafv2", "CreateIPSet", params)["Summary"]["ARN"]
+                created.append((ip_sets[family], "GetIPSet", "DeleteIPSet"))
+            group = waf.call(
+                "wafv2",
+                "CreateRuleGroup",
+                {
+                    "Name": name,
+                    "Scope": "REGIONAL",
+                    "Capacity": RULE_GROUP_CAPACITY,
+                    "Rules": [],
+                    "VisibilityConfig": _visibility(name),
+                    "Description": description,
+                },
+            )["Summary"]
+            created.insert(0, (group["ARN"], "GetRuleGroup", "DeleteRuleGroup"))
+            rule = {
+                "Name": name,
+                "Priority": RULE_PRIORITY,
+                "Statement": {"RuleGroupReferenceStatement": {"ARN": group["ARN"]}},
+                "OverrideAction": {"None": {}},
+                "VisibilityConfig": _visibility(name),
+            }
+            self._edit_web_acl(waf, str(acl["ARN"]), lambda rules: [r for r in rules if r["Name"] != name] + [rule])
+        except AwsError:
+            for arn, getter, deleter in created:
+                self._delete(waf, arn, getter, deleter)
+            raise
+        return {
+            "Status": "ENABLED",
+            "WebAclArn": acl["ARN"],
+            "RuleGroupArn": group["ARN"],
+            "RuleName": name,
+            "IpSets": ip_sets,
+        }
+
+    def _delete(self, waf: RequestContext, arn: str, getter: str, deleter: str) -> None:
+        name, entity_id = _acl_parts(arn)
+        try:
+            got = waf.call("wafv2", getter, {"Name": name, "Scope": "REGIONAL", "Id": entity_id})
+            waf.call(
+                "wafv2", deleter, {"Name": name, "Scope": "REGIONAL", "Id": entity_id, "LockToken": got["LockToken"]}
+            )
+        except AwsError as exc:
+            if exc.code != "WAFNonexistentItemException":
+                log.warning("Shield could not delete %s: %s", arn, exc.message)
 
     # -- the WAF side -----------------------------------------------------------------------------------------
 
@@ -264,17 +287,6 @@ class MitigationOperations(ShieldBase):
         except AwsError as exc:  # the web ACL is gone: nothing references the rule group any more
             if exc.code != "WAFNonexistentItemException":
                 raise
-        deletions = [(config["RuleGroupArn"], "GetRuleGroup", "DeleteRuleGroup")]
-        deletions += [(arn, "GetIPSet", "DeleteIPSet") for arn in config["IpSets"].values()]
-        for arn, getter, deleter in deletions:
-            name, entity_id = _acl_parts(arn)
-            try:
-                got = waf.call("wafv2", getter, {"Name": name, "Scope": "REGIONAL", "Id": entity_id})
-                waf.call(
-                    "wafv2",
-                    deleter,
-                    {"Name": name, "Scope": "REGIONAL", "Id": entity_id, "LockToken": got["LockToken"]},
-                )
-            except AwsError as exc:
-                if exc.code != "WAFNonexistentItemException":
-                    log.warning("Shield could not delete %s: %s", arn, exc.message)
+        self._delete(waf, config["RuleGroupArn"], "GetRuleGroup", "DeleteRuleGroup")
+        for arn in config["IpSets"].values():
+            self._delete(waf, arn, "GetIPSet", "DeleteIPSet")
