@@ -322,6 +322,14 @@ def test_automatic_response_needs_a_web_acl_and_manages_its_rule_group(shield: A
             ResourceArn="arn:aws:apigateway:us-east-1::/restapis/zzz/stages/none", Action={"Block": {}}
         )
     assert code(exc.value) == "ResourceNotFoundException"
+    # enabled again, then the protection deleted: the reference and the rule group go with it
+    shield.enable_application_layer_automatic_response(ResourceArn=stage, Action={"Block": {}})
+    assert len(waf.get_web_acl(Name=acl["Name"], Scope="REGIONAL", Id=acl["Id"])["WebACL"]["Rules"]) == 1
+    shield.delete_protection(ProtectionId=shield.describe_protection(ResourceArn=stage)["Protection"]["Id"])
+    assert waf.get_web_acl(Name=acl["Name"], Scope="REGIONAL", Id=acl["Id"])["WebACL"]["Rules"] == []
+    left = [g["Name"] for g in waf.list_rule_groups(Scope="REGIONAL", Limit=100)["RuleGroups"]]
+    left += [s["Name"] for s in waf.list_ip_sets(Scope="REGIONAL", Limit=100)["IPSets"]]
+    assert not [n for n in left if acl["Id"] in n]
 
 
 def test_attack_queries_with_no_attacks(shield: Any) -> None:
