@@ -29,11 +29,13 @@ from prometheus_client import Counter
 
 from strongroom.core import ids
 from strongroom.protocol.http import HttpRequest, HttpResponse
-from strongroom.server import waf_gateway
+from strongroom.server import shield_gateway, waf_gateway
 from strongroom.services.apigateway import deployed
 from strongroom.services.apigateway.dataplane import paths, responses
 from strongroom.services.apigateway.dataplane.chain import GatewayRequest, TlsInfo
 from strongroom.services.apigateway.invoke.gateway import Gateway, apigw_id
+from strongroom.services.shield.provider import Provider as ShieldProvider
+from strongroom.services.shield.traffic import TrafficMonitor
 from strongroom.services.wafv2.enforcement import Enforcer
 
 if TYPE_CHECKING:
@@ -74,6 +76,7 @@ class GatewayHook:
         self.runtime = runtime
         self._gateway: Gateway | None = None
         self._waf: Enforcer | None = None
+        self._shield_traffic: TrafficMonitor | None = None
         self._lock = threading.Lock()
         self._domains: dict[str, tuple[float, deployed.DomainRoute | None]] = {}
         self.requests = Counter(
@@ -91,6 +94,10 @@ class GatewayHook:
                     gateway = Gateway(self.runtime, self.runtime.authorizer)
                     self._waf = Enforcer(self.runtime, resource_type="API_GATEWAY")
                     waf_gateway.install(gateway, self._waf)  # web ACLs of stages (server/waf_gateway.py)
+                    shield = self.runtime.providers.provider("shield")
+                    if isinstance(shield, ShieldProvider):  # Shield Advanced's detector (server/shield_gateway.py)
+                        shield_gateway.install(gateway, shield.traffic)
+                        self._shield_traffic = shield.traffic
                     self._gateway = gateway
         return self._gateway
 
@@ -99,6 +106,8 @@ class GatewayHook:
             self._gateway.close()
         if self._waf is not None:
             self._waf.close()
+        if self._shield_traffic is not None:
+            self._shield_traffic.close()
 
     # -- deciding ----------------------------------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ TABLE_OWNERS = (
     "strongroom.services.wafv2.model",
     "strongroom.services.organizations.model",
     "strongroom.services.fms.model",
+    "strongroom.services.shield.model",
 )
 
 
