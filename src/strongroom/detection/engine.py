@@ -121,7 +121,7 @@ class DetectionEngine:
             service=service,
             dedup_key=hashlib.sha256(dedup.encode()).hexdigest()[:32],
             event_time=event.time,
-            event_first_seen=event.time,
+            event_first_seen=None,
         )
 
     @staticmethod

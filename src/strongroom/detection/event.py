@@ -86,6 +86,52 @@ def user_agent_family(agent: str) -> str:
     return head[:64] or "none"
 
 
+_IP_CACHE: dict[str, tuple[tuple[int, ...] | None, str, str]] = {}
+_AGENT_CACHE: dict[str, str] = {}
+_HOUR_CACHE: dict[str, float] = {}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def address(text: str) -> tuple[tuple[int, ...] | None, str, str]:
+    """``parse_ip`` and ``networks`` of ``text``, cached (a trail repeats its callers' addresses)."""
+    found = _IP_CACHE.get(text)
+    if found is None:
+        parts = parse_ip(text)
+        net24, net16 = networks(parts) if parts else ("", "")
+        found = (parts, net24, net16)
+        if len(_IP_CACHE) > 100_000:
+            _IP_CACHE.clear()
+        _IP_CACHE[text] = found
+    return found
+
+
+def agent_family(agent: str) -> str:
+    found = _AGENT_CACHE.get(agent)
+    if found is None:
+        found = user_agent_family(agent)
+        if len(_AGENT_CACHE) > 20_000:
+            _AGENT_CACHE.clear()
+        _AGENT_CACHE[agent] = found
+    return found
+
+
+def epoch_seconds(text: str) -> float:
+    """eventTime as seconds since the epoch. CloudTrail's form (``2024-07-31T13:06:24Z``) is read by slicing, the
+    hour's start cached; anything else goes through ``datetime.fromisoformat``."""
+    if len(text) == 20 and text[19] == "Z" and text[13] == ":":
+        base = _HOUR_CACHE.get(text[:13])
+        if base is None:
+            base = parse_time(text[:13] + ":00:00Z").timestamp()
+            if len(_HOUR_CACHE) > 50_000:
+                _HOUR_CACHE.clear()
+            _HOUR_CACHE[text[:13]] = base
+        try:
+            return base + int(text[14:16]) * 60 + int(text[17:19])
+        except ValueError:
+            pass
+    return parse_time(text).timestamp()
+
+
 def parse_time(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
@@ -100,6 +146,7 @@ class Event:
     __slots__ = (
         "access_key",
         "account",
+        "agent",
         "api",
         "arn",
         "error",
@@ -119,7 +166,6 @@ class Event:
         "role_name",
         "service",
         "service_invoked",
-        "time",
         "ts",
         "user_agent",
         "user_name",
@@ -132,14 +178,13 @@ class Event:
         self.identity = identity
         self.api = operation_name(str(record.get("eventName") or ""))
         self.service = str(record.get("eventSource") or "")
-        self.time = parse_time(str(record.get("eventTime") or ""))
-        self.ts = self.time.timestamp()
+        self.ts = epoch_seconds(str(record.get("eventTime") or ""))
         self.region = str(record.get("awsRegion") or "us-east-1")
         self.account = str(record.get("recipientAccountId") or identity.get("accountId") or default_account)
         self.ip = str(record.get("sourceIPAddress") or "")
-        self.ip_parts = parse_ip(self.ip)
-        self.net24, self.net16 = networks(self.ip_parts) if self.ip_parts else ("", "")
+        self.ip_parts, self.net24, self.net16 = address(self.ip)
         self.user_agent = str(record.get("userAgent") or "")
+        self.agent = agent_family(self.user_agent)
         self.error = str(record.get("errorCode") or "")
         self.read_only = _read_only(record, self.api)
         self.is_data = record.get("eventCategory") == "Data" or record.get("managementEvent") is False
@@ -173,6 +218,10 @@ class Event:
             self.principal = self.arn or self.principal_id or str(identity.get("userName") or "anonymous")
             self.user_name = str(identity.get("userName") or self.arn.rsplit("/", 1)[-1] or self.principal_id)
             self.user_type = itype or "Unknown"
+
+    @property
+    def time(self) -> datetime:
+        return datetime.fromtimestamp(self.ts, UTC)
 
     @property
     def is_root(self) -> bool:

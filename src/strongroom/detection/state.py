@@ -89,6 +89,17 @@ class Baseline:
             entry[1] = day
             self.dirty = True
 
+    def learn_many(self, pairs: tuple[tuple[str, str], ...], now_hour: int) -> None:
+        """``learn`` for several (kind, value) pairs; the common case — known, already seen today — costs a lookup."""
+        day = now_hour // 24
+        items = self.items
+        for kind, value in pairs:
+            table = items.get(kind)
+            entry = table.get(value) if table is not None else None
+            if entry is not None and entry[1] == day:
+                continue
+            self.learn(kind, value, now_hour)
+
     def learn_hour(self, hour_of_day: int) -> None:
         bit = 1 << hour_of_day
         if not self.hours & bit:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from strongroom.detection.event import user_agent_family
 from strongroom.detection.families.base import Detector
 from strongroom.detection.families.pentest import _s3_resource
 from strongroom.detection.tactics import S3_DATA_TYPES, tactic_of
@@ -42,7 +41,7 @@ class AnomalousBehavior(Detector):
         principal = engine.states.baseline("p:" + event.principal, hour)
         s3_data = event.is_data and event.service == "s3.amazonaws.com"
         api_key = ("s3:" + event.api) if s3_data else event.api
-        agent = user_agent_family(event.user_agent)
+        agent = event.agent
         if s3_data:
             s3_type = S3_DATA_TYPES.get(event.api)
             tactic = s3_type.split(":", 1)[0] if s3_type else None
@@ -67,16 +66,13 @@ class AnomalousBehavior(Detector):
                     unusual.append("userAgentNewToAccount")
             if unusual:
                 out.append(self._draft(event, engine, tactic, s3_type, unusual, agent))
-        principal.learn("a", api_key, hour)
-        principal.learn("n", event.net16, hour)
-        principal.learn("u", agent, hour)
-        principal.learn("r", event.region, hour)
+        principal.learn_many((("a", api_key), ("n", event.net16), ("u", agent), ("r", event.region)), hour)
         principal.learn_hour(hour_of_day)
-        account.learn("N", event.net16, hour)
-        account.learn("U", agent, hour)
-        account.learn("R", event.region, hour)
-        engine.states.save(principal)
-        engine.states.save(account)
+        account.learn_many((("N", event.net16), ("U", agent), ("R", event.region)), hour)
+        if principal.dirty:
+            engine.states.save(principal)
+        if account.dirty:
+            engine.states.save(account)
 
     @staticmethod
     def _draft(
