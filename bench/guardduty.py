@@ -58,6 +58,8 @@ def corpus(env: str, given: Path | None = None) -> Path | None:
 @dataclass
 class GuardDutyResults:
     techniques: dict[str, list[str]] = field(default_factory=dict)  # technique → finding types raised
+    stolen: dict[str, list[str]] = field(default_factory=dict)  # the same, IAM-user calls made with a known user's keys
+    insider: dict[str, list[str]] = field(default_factory=dict)  # stolen keys, used from that user's own network
     technique_records: int = 0
     benign_events: int = 0
     benign_findings: list[tuple[str, str, int]] = field(default_factory=list)  # (type, principal, count)
@@ -85,9 +87,15 @@ def _shift(records: list[dict[str, Any]], start: datetime) -> None:
 
 
 def replay(
-    records: list[dict[str, Any]], trained: dict[tuple[str, str], bytes], start: datetime
+    records: list[dict[str, Any]],
+    trained: dict[tuple[str, str], bytes],
+    start: datetime,
+    as_user: dict[str, Any] | None = None,
+    from_ip: str = "",
 ) -> list[str]:
-    """The finding types ``records`` raise in the trained account (moved in, agents rewritten, shifted to ``start``)."""
+    """The finding types ``records`` raise in the trained account (moved in, agents rewritten, shifted to ``start``).
+    ``as_user``: IAM-user records are made by that (known) user's identity — stolen keys; ``from_ip``: every call
+    comes from that address — an attacker inside the victim's own network."""
     accounts = {str(r.get("recipientAccountId") or "") for r in records} | {
         str((r.get("userIdentity") or {}).get("accountId") or "") for r in records
     }
@@ -99,6 +107,10 @@ def replay(
         if record.get("userAgent"):
             record["userAgent"] = rewrite_agent(str(record["userAgent"]), record)
         record.setdefault("eventTime", start.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        if as_user is not None and (record.get("userIdentity") or {}).get("type") == "IAMUser":
+            record["userIdentity"] = copy.deepcopy(as_user)
+        if from_ip and record.get("sourceIPAddress"):
+            record["sourceIPAddress"] = from_ip
     _shift(moved, start)
     moved.sort(key=lambda r: r["eventTime"])
     store = MemoryStateStore()
@@ -137,22 +149,28 @@ def _panther_events(root: Path) -> dict[str, list[tuple[bool, dict[str, Any]]]]:
     return out
 
 
-def measure(stratus: Path | None, panther: Path | None, say: Any = print) -> GuardDutyResults:
+def measure(
+    stratus: Path | None, panther: Path | None, say: Any = print, days: int = BENIGN_DAYS
+) -> GuardDutyResults:
     results = GuardDutyResults()
-    benign = generate(days=BENIGN_DAYS)
+    benign = generate(days=days)
     results.benign_events = len(benign)
-    say(f"guardduty: benign workload, {len(benign):,} events over {BENIGN_DAYS} days")
+    say(f"guardduty: benign workload, {len(benign):,} events over {days} days")
     trained, analyzer = train(copy.deepcopy(benign))
     for folded in analyzer.result.findings.values():
         keys = folded.draft.resource.get("AccessKeyDetails") or {}
         results.benign_findings.append((folded.draft.type, str(keys.get("UserName", "")), folded.count))
     after = datetime.fromisoformat(benign[-1]["eventTime"]) + timedelta(hours=1)
+    known = next(r for r in benign if (r["userIdentity"].get("userName") == "bob"))
+    victim, victim_ip = known["userIdentity"], known["sourceIPAddress"]
     if stratus is not None and stratus.is_dir():
         for path in sorted(stratus.glob("*.json")):
             records = read_records(path)
             results.technique_records += len(records)
             technique = path.name.removesuffix(".json")
             results.techniques[technique] = replay(records, trained, after)
+            results.stolen[technique] = replay(records, trained, after, as_user=victim)
+            results.insider[technique] = replay(records, trained, after, as_user=victim, from_ip=victim_ip)
         say(f"guardduty: {len(results.detected)}/{len(results.techniques)} Stratus techniques detected")
     if panther is not None and panther.is_dir():
         for rule, cases in _panther_events(panther).items():
@@ -187,6 +205,14 @@ def measure(stratus: Path | None, panther: Path | None, say: Any = print) -> Gua
     return results
 
 
+def _count(by_technique: dict[str, list[str]]) -> int:
+    return sum(1 for types in by_technique.values() if types)
+
+
+def _short(types: list[str]) -> list[str]:
+    return [t.split(":", 1)[0] if t.endswith("AnomalousBehavior") else t for t in types]
+
+
 def render(results: GuardDutyResults, document: str) -> str:
     lines = [BEGIN, "", "### GuardDuty detection engine", ""]
     total = len(results.techniques)
@@ -199,6 +225,10 @@ def render(results: GuardDutyResults, document: str) -> str:
         "| --- | --- | --- |",
         f"| Stratus Red Team techniques with a finding (user agents rewritten to aws-cli/Boto3) | "
         f"**{len(results.detected)} of {total}** | ≥ 30 of 35 |",
+        f"| … the same, IAM-user calls made with a known administrator's stolen keys (from the attacker's networks) | "
+        f"{_count(results.stolen)} of {total} | |",
+        f"| … stolen keys used from the administrator's own network (an insider; for contrast) | "
+        f"{_count(results.insider)} of {total} | |",
         f"| Benign workload: findings per 1,000 events | **{rate:.2f}** ({benign_count} findings, "
         f"{results.benign_events:,} events, {BENIGN_DAYS} days) | ≤ 1 |",
         f"| Engine throughput (parsed records, per CPU second) | {results.engine_rate:,.0f} records/s | |",
@@ -207,9 +237,11 @@ def render(results: GuardDutyResults, document: str) -> str:
         "",
     ]
     if results.techniques:
-        lines += ["| Stratus technique | Findings |", "| --- | --- |"]
+        lines += ["| Stratus technique | Findings | Stolen keys | Insider |", "| --- | --- | --- | --- |"]
         for technique, types in sorted(results.techniques.items()):
-            lines.append(f"| {technique} | {', '.join(types) if types else '**none**'} |")
+            stolen = ", ".join(_short(results.stolen.get(technique, []))) or "**none**"
+            insider = ", ".join(_short(results.insider.get(technique, []))) or "**none**"
+            lines.append(f"| {technique} | {', '.join(types) if types else '**none**'} | {stolen} | {insider} |")
         lines.append("")
     if results.benign_findings:
         lines += ["Benign findings (type, principal, occurrences):", ""]
@@ -249,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     for technique, types in sorted(results.techniques.items()):
         print(f"{'+' if types else '-'} {technique}: {', '.join(types) or 'no finding'}")
+    print(f"stolen keys: {_count(results.stolen)}/{len(results.stolen)}; insider: {_count(results.insider)}/{len(results.insider)}")
+    for technique, types in sorted(results.insider.items()):
+        print(f"insider {'+' if types else '-'} {technique}: {', '.join(types) or 'no finding'}")
     for t, who, n in sorted(results.benign_findings):
         print(f"benign: {t} {who} x{n}")
     counts = Counter((v[1] > 0) for v in results.panther.values())

@@ -3,8 +3,11 @@
 Every finding a principal raises is a signal, kept for 24 hours of event time (state ``seq:<principal>``). When
 one principal's signals of the last 24 hours span three or more attack stages — the finding types' threat purposes
 (Discovery, Persistence, PrivilegeEscalation, CredentialAccess, DefenseEvasion/Stealth, Exfiltration, Impact,
-InitialAccess, UnauthorizedAccess/Recon/PenTest as "suspicious access") — they become one Critical finding listing
-them: S3/CompromisedData when an S3 signal is among them, IAM/CompromisedCredentials otherwise. Policy:* signals
+InitialAccess, UnauthorizedAccess/Recon/PenTest as "suspicious access"), one of them a stage where an attacker
+takes hold or hides (Persistence, PrivilegeEscalation, DefenseEvasion, InitialAccess, suspicious access) — an
+application reading its data, decrypting and writing is several stages of data-plane use, not a compromise —
+they become one Critical finding listing them: S3/CompromisedData when an S3 signal is among them,
+IAM/CompromisedCredentials otherwise. Policy:* signals
 (root usage, bucket posture) are listed but are not a stage: an administrator's own configuration is not an attack.
 """
 
@@ -21,6 +24,7 @@ if TYPE_CHECKING:
 
 WINDOW = 24 * 3600.0
 STAGES_NEEDED = 3
+_FOOTHOLD = frozenset({"Persistence", "PrivilegeEscalation", "DefenseEvasion", "InitialAccess", "SuspiciousAccess"})
 _MAX_SIGNALS = 64
 _STAGE = {
     "Stealth": "DefenseEvasion",
@@ -63,7 +67,7 @@ class AttackSequence(Detector):
         signals = signals[-_MAX_SIGNALS:]
         engine.states.put_json(key, signals)
         stages = {_stage(s["type"]) for s in signals} - {""}
-        if len(stages) < STAGES_NEEDED:
+        if len(stages) < STAGES_NEEDED or not stages & _FOOTHOLD:
             return
         s3 = any(":S3/" in s["type"] for s in signals)
         kind = "AttackSequence:S3/CompromisedData" if s3 else "AttackSequence:IAM/CompromisedCredentials"
