@@ -44,7 +44,8 @@ LEARNING_DAYS = 7.0
 BENIGN_DAYS = 21
 _AGENTS = (
     "aws-cli/2.15.30 Python/3.11.8 Linux/5.15.0-1051-aws exe/x86_64.ubuntu.22 prompt/off command/{cmd}",
-    "Boto3/1.34.51 md/Botocore#1.34.51 ua/2.0 os/linux#5.10.210 md/arch#x86_64 lang/python#3.11.8 cfg/retry-mode#legacy",
+    "Boto3/1.34.51 md/Botocore#1.34.51 ua/2.0 os/linux#5.10.210 md/arch#x86_64 lang/python#3.11.8 "
+    "cfg/retry-mode#legacy",
 )
 
 
@@ -149,9 +150,7 @@ def _panther_events(root: Path) -> dict[str, list[tuple[bool, dict[str, Any]]]]:
     return out
 
 
-def measure(
-    stratus: Path | None, panther: Path | None, say: Any = print, days: int = BENIGN_DAYS
-) -> GuardDutyResults:
+def measure(stratus: Path | None, panther: Path | None, say: Any = print, days: int = BENIGN_DAYS) -> GuardDutyResults:
     results = GuardDutyResults()
     benign = generate(days=days)
     results.benign_events = len(benign)
@@ -232,7 +231,8 @@ def render(results: GuardDutyResults, document: str) -> str:
         f"| Benign workload: findings per 1,000 events | **{rate:.2f}** ({benign_count} findings, "
         f"{results.benign_events:,} events, {BENIGN_DAYS} days) | ≤ 1 |",
         f"| Engine throughput (parsed records, per CPU second) | {results.engine_rate:,.0f} records/s | |",
-        f"| `strongroom guardduty analyze` end to end (.json.gz, {results.analyze_records:,} records, per CPU second) | "
+        f"| `strongroom guardduty analyze` end to end (.json.gz, {results.analyze_records:,} records, "
+        "per CPU second) | "
         f"**{results.analyze_rate:,.0f} records/s** | ≥ 20,000 |",
         "",
     ]
@@ -281,7 +281,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     for technique, types in sorted(results.techniques.items()):
         print(f"{'+' if types else '-'} {technique}: {', '.join(types) or 'no finding'}")
-    print(f"stolen keys: {_count(results.stolen)}/{len(results.stolen)}; insider: {_count(results.insider)}/{len(results.insider)}")
+    print(
+        f"stolen keys: {_count(results.stolen)}/{len(results.stolen)}; "
+        f"insider: {_count(results.insider)}/{len(results.insider)}"
+    )
     for technique, types in sorted(results.insider.items()):
         print(f"insider {'+' if types else '-'} {technique}: {', '.join(types) or 'no finding'}")
     for t, who, n in sorted(results.benign_findings):

@@ -102,34 +102,77 @@ def _key(rng: random.Random, prefix: str) -> str:
 def _actors(rng: random.Random) -> list[Actor]:
     office = ["198.51.100", "203.0.113"]
     admin_apis = [
-        ("DescribeInstances", 8), ("DescribeSecurityGroups", 4), ("DescribeVolumes", 2), ("ListBuckets", 4),
-        ("GetBucketPolicy", 1), ("ListUsers", 2), ("ListRoles", 2), ("GetRole", 2), ("ListFunctions", 2),
-        ("GetFunction", 1), ("DescribeStacks", 3), ("LookupEvents", 1), ("DescribeTrails", 1), ("ListFindings", 1),
-        ("GetFindings", 1), ("CreateKey", 0.05), ("ScheduleKeyDeletion", 0.03), ("CreateUser", 0.05),
-        ("AttachUserPolicy", 0.05), ("CreateAccessKey", 0.05), ("PutBucketPolicy", 0.05), ("RunInstances", 0.2),
-        ("TerminateInstances", 0.2), ("AuthorizeSecurityGroupIngress", 0.1), ("GetSecretValue", 0.3),
-        ("GetCallerIdentity", 1), ("ListAttachedRolePolicies", 1), ("CreateSnapshot", 0.1), ("PutParameter", 0.1),
+        ("DescribeInstances", 8),
+        ("DescribeSecurityGroups", 4),
+        ("DescribeVolumes", 2),
+        ("ListBuckets", 4),
+        ("GetBucketPolicy", 1),
+        ("ListUsers", 2),
+        ("ListRoles", 2),
+        ("GetRole", 2),
+        ("ListFunctions", 2),
+        ("GetFunction", 1),
+        ("DescribeStacks", 3),
+        ("LookupEvents", 1),
+        ("DescribeTrails", 1),
+        ("ListFindings", 1),
+        ("GetFindings", 1),
+        ("CreateKey", 0.05),
+        ("ScheduleKeyDeletion", 0.03),
+        ("CreateUser", 0.05),
+        ("AttachUserPolicy", 0.05),
+        ("CreateAccessKey", 0.05),
+        ("PutBucketPolicy", 0.05),
+        ("RunInstances", 0.2),
+        ("TerminateInstances", 0.2),
+        ("AuthorizeSecurityGroupIngress", 0.1),
+        ("GetSecretValue", 0.3),
+        ("GetCallerIdentity", 1),
+        ("ListAttachedRolePolicies", 1),
+        ("CreateSnapshot", 0.1),
+        ("PutParameter", 0.1),
     ]
     actors = [
-        Actor("user", "alice", admin_apis, office[:1] + ["81.2.69"], CLI, 60, (7, 17), True, key=_key(rng, "AKIA")),
-        Actor("user", "bob", admin_apis, office[1:] + ["92.40.5"], CLI, 45, (8, 18), True, key=_key(rng, "AKIA")),
+        Actor("user", "alice", admin_apis, [*office[:1], "81.2.69"], CLI, 60, (7, 17), True, key=_key(rng, "AKIA")),
+        Actor("user", "bob", admin_apis, [*office[1:], "92.40.5"], CLI, 45, (8, 18), True, key=_key(rng, "AKIA")),
         Actor("user", "carol", admin_apis[:12], office, CONSOLE, 30, (9, 17), True, key=_key(rng, "ASIA")),
         # a new employee, from day 12, from the office
         Actor("user", "dave", admin_apis[:16], office[:1], CLI, 25, (9, 18), True, start_day=12, key=_key(rng, "AKIA")),
     ]
-    ci_nets = [f"{a}.{b}.{c}" for a, b in ((20, 55), (20, 102), (52, 176), (4, 175), (40, 84), (13, 64))
-               for c in range(0, 256, 37)]
+    ci_nets = [
+        f"{a}.{b}.{c}"
+        for a, b in ((20, 55), (20, 102), (52, 176), (4, 175), (40, 84), (13, 64))
+        for c in range(0, 256, 37)
+    ]
     ci_apis = [
-        ("GetCallerIdentity", 3), ("AssumeRole", 1), ("GetAuthorizationToken", 2), ("PutImage", 2),
-        ("UpdateFunctionCode", 1), ("UpdateFunctionConfiguration", 0.5), ("DescribeStacks", 3), ("UpdateStack", 1),
-        ("CreateStack", 0.1), ("PutObject", 2), ("GetObject", 2), ("ListObjectsV2", 1), ("PassRole", 0.5),
+        ("GetCallerIdentity", 3),
+        ("AssumeRole", 1),
+        ("GetAuthorizationToken", 2),
+        ("PutImage", 2),
+        ("UpdateFunctionCode", 1),
+        ("UpdateFunctionConfiguration", 0.5),
+        ("DescribeStacks", 3),
+        ("UpdateStack", 1),
+        ("CreateStack", 0.1),
+        ("PutObject", 2),
+        ("GetObject", 2),
+        ("ListObjectsV2", 1),
+        ("PassRole", 0.5),
         ("GetParameter", 1),
     ]
     for name, per_day in (("ci-deploy", 300), ("ci-terraform", 200), ("ci-tests", 400)):
         actors.append(Actor("ci", name, ci_apis, ci_nets, BOTO, per_day, (0, 24)))
     app_apis = [
-        ("GetSecretValue", 3), ("Decrypt", 6), ("GenerateDataKey", 3), ("GetObject", 8), ("PutObject", 4),
-        ("ListObjectsV2", 1), ("GetParameters", 2), ("SendMessage", 6), ("ReceiveMessage", 6), ("PutMetricData", 4),
+        ("GetSecretValue", 3),
+        ("Decrypt", 6),
+        ("GenerateDataKey", 3),
+        ("GetObject", 8),
+        ("PutObject", 4),
+        ("ListObjectsV2", 1),
+        ("GetParameters", 2),
+        ("SendMessage", 6),
+        ("ReceiveMessage", 6),
+        ("PutMetricData", 4),
         ("DeleteObject", 0.5),
     ]
     for index, (name, per_day, start) in enumerate(
@@ -189,8 +232,12 @@ def _record(actor: Actor, api: str, when: datetime, ip: str, rng: random.Random,
             params["bucketPolicy"] = {
                 "Version": "2012-10-17",
                 "Statement": [
-                    {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "s3:*",
-                     "Resource": "*"}
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                        "Action": "s3:*",
+                        "Resource": "*",
+                    }
                 ],
             }
     elif api == "ScheduleKeyDeletion":
@@ -239,9 +286,20 @@ def generate(days: int = 21, seed: int = 7) -> list[dict[str, Any]]:
             if actor.name == "bob" and day >= 9:
                 networks = [actor.networks[0], "92.40.77"]
             if actor.kind == "user" and actor.agent != CONSOLE:
-                out.append(_record(actor, "GetCallerIdentity", date + timedelta(hours=actor.hours[0]), _ip(rng, networks), rng, "us-east-1"))
+                out.append(
+                    _record(
+                        actor,
+                        "GetCallerIdentity",
+                        date + timedelta(hours=actor.hours[0]),
+                        _ip(rng, networks),
+                        rng,
+                        "us-east-1",
+                    )
+                )
             if actor.agent == CONSOLE:
-                login = _record(actor, "ConsoleLogin", date + timedelta(hours=actor.hours[0]), _ip(rng, networks), rng, "us-east-1")
+                login = _record(
+                    actor, "ConsoleLogin", date + timedelta(hours=actor.hours[0]), _ip(rng, networks), rng, "us-east-1"
+                )
                 login["responseElements"] = {"ConsoleLogin": "Success"}
                 login["additionalEventData"] = {"MFAUsed": "Yes"}
                 out.append(login)

@@ -236,7 +236,9 @@ def run(options: Options) -> BenchReport:
             waf.measure(options.waf, work, *timing, report.waf, say)
         gd_results = None
         if options.guardduty and (not options.workloads or any("guardduty" in w.lower() for w in options.workloads)):
-            _say(options, "GuardDuty: the detection engine over Stratus Red Team, a benign workload and Panther's tests")
+            _say(
+                options, "GuardDuty: the detection engine over Stratus Red Team, a benign workload and Panther's tests"
+            )
             gd_results = guardduty.measure(
                 guardduty.corpus("STRONGROOM_STRATUS_CORPUS"),
                 guardduty.corpus("STRONGROOM_PANTHER_CORPUS"),

@@ -98,9 +98,7 @@ def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> Non
     del common  # offline: no data dir, no server
     p_gd = sub.add_parser("guardduty", help="GuardDuty's threat detection outside the server")
     gd_sub = p_gd.add_subparsers(dest="guardduty_command", required=True)
-    p = gd_sub.add_parser(
-        "analyze", help="run GuardDuty's detectors over CloudTrail log files and print the findings"
-    )
+    p = gd_sub.add_parser("analyze", help="run GuardDuty's detectors over CloudTrail log files and print the findings")
     p.add_argument("paths", nargs="+", metavar="PATH", help="CloudTrail log files or directories of them")
     p.add_argument("--format", choices=("json", "table"), default="json", help="AWS's finding JSON, or a table")
     p.add_argument(

@@ -116,8 +116,7 @@ CATALOGUE: dict[str, FindingType] = {
     "Policy:S3/BucketAnonymousAccessGranted": FindingType(
         HIGH,
         "Amazon S3 Public Anonymous Access was granted for the S3 bucket {bucket}.",
-        "The S3 bucket {bucket} was made accessible to anyone on the internet by {user_type} : {user} calling "
-        "{api}.",
+        "The S3 bucket {bucket} was made accessible to anyone on the internet by {user_type} : {user} calling {api}.",
     ),
     "Policy:S3/BucketPublicAccessGranted": FindingType(
         HIGH,

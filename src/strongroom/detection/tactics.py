@@ -224,7 +224,12 @@ def tactic_of(service: str, api: str, read_only: bool) -> str | None:
     tactic = TACTIC_OF.get(api)
     if tactic is not None:
         return tactic
-    if read_only and api.startswith(_DISCOVERY_PREFIXES) and service in DISCOVERY_SERVICES and api not in _NOT_DISCOVERY:
+    if (
+        read_only
+        and api.startswith(_DISCOVERY_PREFIXES)
+        and service in DISCOVERY_SERVICES
+        and api not in _NOT_DISCOVERY
+    ):
         return "Discovery"
     return None
 

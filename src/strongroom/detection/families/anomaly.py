@@ -18,13 +18,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from strongroom.detection.families.base import Detector
+from strongroom.detection.families.base import Context, Detector
 from strongroom.detection.families.pentest import _s3_resource
 from strongroom.detection.tactics import S3_DATA_TYPES, tactic_of
 
 if TYPE_CHECKING:
     from strongroom.detection.contract import FindingDraft
-    from strongroom.detection.engine import DetectionEngine
     from strongroom.detection.event import Event
 
 ACCOUNT = "account"
@@ -32,7 +31,7 @@ _WEIGHTS = (("network", 2), ("userAgent", 1), ("region", 1), ("hourOfDay", 1))
 
 
 class AnomalousBehavior(Detector):
-    def check(self, event: Event, engine: DetectionEngine, out: list[FindingDraft]) -> None:
+    def check(self, event: Event, engine: Context, out: list[FindingDraft]) -> None:
         if event.service_invoked or event.ip_parts is None:
             return
         hour = engine.hour(event)
@@ -76,7 +75,7 @@ class AnomalousBehavior(Detector):
 
     @staticmethod
     def _draft(
-        event: Event, engine: DetectionEngine, tactic: str, s3_type: str | None, unusual: list[str], agent: str
+        event: Event, engine: Context, tactic: str, s3_type: str | None, unusual: list[str], agent: str
     ) -> FindingDraft:
         additional = {
             "unusual": unusual,
@@ -99,9 +98,7 @@ class AnomalousBehavior(Detector):
                 additional=additional,
                 extra_service=anomaly,
             )
-        return engine.draft(
-            event, f"{tactic}:IAMUser/AnomalousBehavior", additional=additional, extra_service=anomaly
-        )
+        return engine.draft(event, f"{tactic}:IAMUser/AnomalousBehavior", additional=additional, extra_service=anomaly)
 
 
 class KmsMassDeletion(Detector):
@@ -113,7 +110,7 @@ class KmsMassDeletion(Detector):
     WINDOW = 3600.0
     THRESHOLD = 3
 
-    def check(self, event: Event, engine: DetectionEngine, out: list[FindingDraft]) -> None:
+    def check(self, event: Event, engine: Context, out: list[FindingDraft]) -> None:
         if event.error or event.service != "kms.amazonaws.com":
             return
         key_id = str(event.params().get("keyId") or "")

@@ -17,26 +17,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from strongroom.detection.families.base import Detector
+from strongroom.detection.families.base import Context, Detector
 
 if TYPE_CHECKING:
     from strongroom.detection.contract import FindingDraft
-    from strongroom.detection.engine import DetectionEngine
     from strongroom.detection.event import Event
 
 _PEOPLE = "people"  # the account-level baseline of networks people's credentials are used from
 
 
 class InstanceCredentialExfiltration(Detector):
-    def check(self, event: Event, engine: DetectionEngine, out: list[FindingDraft]) -> None:
+    def check(self, event: Event, engine: Context, out: list[FindingDraft]) -> None:
         if event.ip_parts is None or event.service_invoked:
             return
         hour = engine.hour(event)
         people = engine.states.baseline(_PEOPLE, hour)
         if not event.instance_id:
-            if event.identity_type in ("IAMUser", "Root") and event.access_key.startswith("AKIA") or (
-                event.api == "ConsoleLogin"
-            ):
+            long_term = event.identity_type in ("IAMUser", "Root") and event.access_key.startswith("AKIA")
+            if long_term or event.api == "ConsoleLogin":
                 people.learn("k", event.net24, hour)
                 engine.states.save(people)
             return

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from strongroom.detection.families.base import Detector
+from strongroom.detection.families.base import Context, Detector
 
 if TYPE_CHECKING:
     from strongroom.detection.contract import FindingDraft
-    from strongroom.detection.engine import DetectionEngine
     from strongroom.detection.event import Event
 
 
 class RootCredentialUsage(Detector):
-    def check(self, event: Event, engine: DetectionEngine, out: list[FindingDraft]) -> None:
+    def check(self, event: Event, engine: Context, out: list[FindingDraft]) -> None:
         if not event.is_root or event.service_invoked:
             return
         session = event.identity.get("sessionContext") or {}

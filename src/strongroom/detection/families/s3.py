@@ -17,12 +17,11 @@ import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from strongroom.detection.families.base import Detector
+from strongroom.detection.families.base import Context, Detector
 from strongroom.detection.families.pentest import _s3_resource
 
 if TYPE_CHECKING:
     from strongroom.detection.contract import FindingDraft
-    from strongroom.detection.engine import DetectionEngine
     from strongroom.detection.event import Event
 
 _ALL_USERS = "acs.amazonaws.com/groups/global/allusers"
@@ -89,9 +88,9 @@ def _everyone(principal: Any) -> bool:
 def _policy_grant(api: str, params: Mapping[str, Any]) -> str | None:
     policy = params.get("bucketpolicy") or params.get("policy")
     for statement in _statements(policy):
-        if str(statement.get("effect", "")).lower() == "allow" and _everyone(statement.get("principal")):
-            if not statement.get("condition"):
-                return "Policy:S3/BucketAnonymousAccessGranted"
+        allows = str(statement.get("effect", "")).lower() == "allow"
+        if allows and _everyone(statement.get("principal")) and not statement.get("condition"):
+            return "Policy:S3/BucketAnonymousAccessGranted"
     return None
 
 
@@ -126,7 +125,7 @@ _CHECKS: dict[str, Callable[[str, Mapping[str, Any]], str | None]] = {
 class BucketExposure(Detector):
     apis = frozenset(_CHECKS)
 
-    def check(self, event: Event, engine: DetectionEngine, out: list[FindingDraft]) -> None:
+    def check(self, event: Event, engine: Context, out: list[FindingDraft]) -> None:
         if event.error or event.service != "s3.amazonaws.com":
             return
         params = _lower_keys(event.params())

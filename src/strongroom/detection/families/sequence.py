@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from strongroom.detection.families.base import Detector
+from strongroom.detection.families.base import Context, Detector
 
 if TYPE_CHECKING:
     from strongroom.detection.contract import FindingDraft
-    from strongroom.detection.engine import DetectionEngine
     from strongroom.detection.event import Event
 
 WINDOW = 24 * 3600.0
@@ -43,7 +42,7 @@ def _iso(ts: float) -> str:
 
 
 class AttackSequence(Detector):
-    def check(self, event: Event, engine: DetectionEngine, out: list[FindingDraft]) -> None:
+    def check(self, event: Event, engine: Context, out: list[FindingDraft]) -> None:
         new = [d for d in out if not d.type.startswith("AttackSequence:")]
         if not new:
             return
@@ -96,7 +95,7 @@ def _stage(finding_type: str) -> str:
 
 
 def _sequence(event: Event, signals: list[dict[str, Any]], stages: list[str]) -> dict[str, Any]:
-    actor = {
+    actor: dict[str, Any] = {
         "Id": event.principal,
         "User": {"Name": event.user_name, "Uid": event.principal_id, "Type": event.user_type},
     }

@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from strongroom.detection.families.base import Detector
+from strongroom.detection.families.base import Context, Detector
 
 if TYPE_CHECKING:
     from strongroom.detection.contract import FindingDraft
-    from strongroom.detection.engine import DetectionEngine
     from strongroom.detection.event import Event
 
 
@@ -52,7 +51,7 @@ _DISABLES: dict[str, Callable[[Mapping[str, Any]], bool]] = {
 class CloudTrailLoggingDisabled(Detector):
     apis = frozenset(_DISABLES)
 
-    def check(self, event: Event, engine: DetectionEngine, out: list[FindingDraft]) -> None:
+    def check(self, event: Event, engine: Context, out: list[FindingDraft]) -> None:
         if event.error or event.service != "cloudtrail.amazonaws.com":
             return
         params = event.params()
@@ -75,7 +74,7 @@ class PasswordPolicyChange(Detector):
 
     apis = frozenset({"UpdateAccountPasswordPolicy", "DeleteAccountPasswordPolicy"})
 
-    def check(self, event: Event, engine: DetectionEngine, out: list[FindingDraft]) -> None:
+    def check(self, event: Event, engine: Context, out: list[FindingDraft]) -> None:
         if event.error or event.service != "iam.amazonaws.com":
             return
         out.append(

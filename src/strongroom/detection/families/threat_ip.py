@@ -9,19 +9,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from strongroom.detection.families.base import Detector
+from strongroom.detection.families.base import Context, Detector
 from strongroom.detection.families.pentest import _s3_resource
 
 if TYPE_CHECKING:
     from strongroom.detection.contract import FindingDraft
-    from strongroom.detection.engine import DetectionEngine
     from strongroom.detection.event import Event
 
 _RECON_PREFIXES = ("Describe", "List", "Get", "Head", "Search", "Lookup")
 
 
 class ThreatListCaller(Detector):
-    def check(self, event: Event, engine: DetectionEngine, out: list[FindingDraft]) -> None:
+    def check(self, event: Event, engine: Context, out: list[FindingDraft]) -> None:
         if event.ip_parts is None or event.service_invoked:
             return
         s3_data = event.is_data and event.service == "s3.amazonaws.com"
@@ -57,9 +56,11 @@ class ThreatListCaller(Detector):
             if tor:
                 kind = "Recon:IAMUser/TorIPCaller" if recon else "UnauthorizedAccess:IAMUser/TorIPCaller"
             else:
-                kind = "Recon:IAMUser/MaliciousIPCaller.Custom" if recon else "UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom"
-            out.append(
-                engine.draft(
-                    event, kind, actor_key=event.ip, values={"list": ", ".join(names)}, extra_service=evidence
+                kind = (
+                    "Recon:IAMUser/MaliciousIPCaller.Custom"
+                    if recon
+                    else "UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom"
                 )
+            out.append(
+                engine.draft(event, kind, actor_key=event.ip, values={"list": ", ".join(names)}, extra_service=evidence)
             )
