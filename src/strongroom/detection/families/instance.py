@@ -31,13 +31,15 @@ class InstanceCredentialExfiltration(Detector):
         if event.ip_parts is None or event.service_invoked:
             return
         hour = engine.hour(event)
-        people = engine.states.baseline(_PEOPLE, hour)
         if not event.instance_id:
             long_term = event.identity_type in ("IAMUser", "Root") and event.access_key.startswith("AKIA")
             if long_term or event.api == "ConsoleLogin":
-                people.learn("k", event.net24, hour)
-                engine.states.save(people)
+                people = engine.states.baseline(_PEOPLE, hour)
+                people.learn_many((("k", event.net24),), hour)
+                if people.dirty:
+                    engine.states.save(people)
             return
+        people = engine.states.baseline(_PEOPLE, hour)
         if not event.access_key.startswith("ASIA"):
             return
         remote_account = str(event.record.get("vpcEndpointAccountId") or "")

@@ -21,7 +21,7 @@ _RECON_PREFIXES = ("Describe", "List", "Get", "Head", "Search", "Lookup")
 
 class ThreatListCaller(Detector):
     def check(self, event: Event, engine: Context, out: list[FindingDraft]) -> None:
-        if event.ip_parts is None or event.service_invoked:
+        if event.ip_parts is None or event.service_invoked or (engine.tor.empty and engine.threats.empty):
             return
         s3_data = event.is_data and event.service == "s3.amazonaws.com"
         recon = event.read_only and event.api.startswith(_RECON_PREFIXES)
