@@ -14,7 +14,7 @@ import pytest
 from strongroom.cli.main import main
 from strongroom.detection.logfiles import read_records
 
-SAMPLE = Path(__file__).parent.parent / "data" / "guardduty" / "stratus"
+SAMPLE = Path(__file__).parent.parent / "data" / "stratus-sample"
 
 
 def _analyze(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bench import guardduty
 
-SAMPLE = Path(__file__).parent.parent / "data" / "guardduty" / "stratus"
+SAMPLE = Path(__file__).parent.parent / "data" / "stratus-sample"
 
 
 def test_bench_runs_on_the_sample() -> None:

@@ -1,4 +1,4 @@
-"""GuardDuty's signature detectors, family by family, on the hand-written records of tests/data/guardduty/vectors.json
+"""GuardDuty's signature detectors, family by family, on the hand-written records of tests/unit/detection_cases/vectors.json
 (each vector: records merged over a base record, the finding types they must raise — no more, no fewer)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from strongroom.detection.contract import DetectorSettings, ThreatList
 from strongroom.detection.engine import build_engine
 from strongroom.detection.state import MemoryStateStore
 
-DATA = Path(__file__).parent.parent / "data" / "guardduty" / "vectors.json"
+DATA = Path(__file__).parent / "detection_cases" / "vectors.json"
 SPEC = json.loads(DATA.read_text())
 
 

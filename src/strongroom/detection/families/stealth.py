@@ -28,7 +28,13 @@ def _update_disables(params: Mapping[str, Any]) -> bool:
 def _selectors_exclude_management(params: Mapping[str, Any]) -> bool:
     basic = params.get("eventSelectors")
     if isinstance(basic, list) and basic:
-        return not any(isinstance(s, Mapping) and s.get("includeManagementEvents", True) is not False for s in basic)
+        # management write events are what an attacker's changes are: a selector keeping only reads drops them
+        return not any(
+            isinstance(s, Mapping)
+            and s.get("includeManagementEvents", True) is not False
+            and s.get("readWriteType", "All") != "ReadOnly"
+            for s in basic
+        )
     advanced = params.get("advancedEventSelectors")
     if isinstance(advanced, list) and advanced:
         for selector in advanced:
