@@ -184,3 +184,23 @@ def test_state_round_trip_restart_gives_the_same_findings() -> None:
     later = [d for d in straight if d.event_time >= resumed[0].event_time] if resumed else []
     assert resumed and [_key(d) for d in resumed] == [_key(d) for d in later]
     assert {d.type for d in resumed} >= {"AttackSequence:IAM/CompromisedCredentials"}
+
+
+def test_s3_data_event_anomaly_names_the_bucket() -> None:
+    e = engine()
+    feed(e, history())
+    when = T0 + timedelta(days=9, hours=22)
+    read = rec("alice", "GetObject", when, "203.0.113.5", "s3.amazonaws.com", read_only=True)
+    read.update(
+        eventCategory="Data",
+        managementEvent=False,
+        requestParameters={"bucketName": "payroll", "key": "2025/05.csv"},
+    )
+    [draft] = feed(e, [read])
+    assert draft.type == "Exfiltration:S3/AnomalousBehavior" and draft.severity == 8.0
+    assert draft.resource["ResourceType"] == "S3Bucket"
+    assert draft.resource["S3BucketDetails"][0]["Name"] == "payroll"
+    assert draft.service["FeatureName"] == "S3DataEvents"
+    off = build_engine(DetectorSettings(ACCOUNT, s3_data_events=False), MemoryStateStore())
+    feed(off, history())
+    assert feed(off, [read]) == []
