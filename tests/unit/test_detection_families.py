@@ -1,5 +1,6 @@
-"""GuardDuty's signature detectors, family by family, on the hand-written records of tests/unit/detection_cases/vectors.json
-(each vector: records merged over a base record, the finding types they must raise — no more, no fewer)."""
+"""GuardDuty's signature detectors, family by family, on the hand-written records of
+tests/unit/detection_cases/vectors.json (each vector: records merged over a base record, the finding types they
+must raise — no more, no fewer)."""
 
 from __future__ import annotations
 
