@@ -204,3 +204,18 @@ def test_s3_data_event_anomaly_names_the_bucket() -> None:
     off = build_engine(DetectorSettings(ACCOUNT, s3_data_events=False), MemoryStateStore())
     feed(off, history())
     assert feed(off, [read]) == []
+
+
+def test_new_principal_discovery_burst_from_a_known_network() -> None:
+    e = engine()
+    feed(e, history())
+    when = T0 + timedelta(days=9, hours=9)
+    apis = ["DescribeInstances", "DescribeVolumes", "DescribeSnapshots", "DescribeImages", "DescribeVpcs"]
+    apis += ["DescribeSubnets", "DescribeSecurityGroups", "DescribeKeyPairs", "DescribeAddresses", "DescribeRegions"]
+    few = feed(e, [rec("trent", api, when + timedelta(seconds=i), "198.51.100.40") for i, api in enumerate(apis[:5])])
+    assert few == []  # a new colleague looking around the office's usual way
+    burst = feed(
+        e, [rec("trent", api, when + timedelta(seconds=10 + i), "198.51.100.40") for i, api in enumerate(apis[5:])]
+    )
+    assert {d.type for d in burst} == {"Discovery:IAMUser/AnomalousBehavior"}
+    assert "discoveryBurst" in orjson.loads(burst[0].service["AdditionalInfo"]["Value"])["unusual"]

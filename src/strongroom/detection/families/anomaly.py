@@ -8,7 +8,8 @@ an API that belongs to an attack tactic (``tactics.py``) is anomalous when
 * the account has been watched for ``learning_days`` (before that everything is learning), and
 * for a principal with ``learning_days`` of history: the API is new to it **and** its context is too — a new
   network counts 2, a new user-agent family, Region or hour of day 1 each; 2 or more is unusual;
-* for a younger (or brand new) principal: it calls from a network the account has not seen.
+* for a younger (or brand new) principal: it calls from a network the account has not seen — or, in its first
+  two hours, it has called ``DISCOVERY_BURST`` distinct read APIs (a burst of enumeration from a known network).
 
 "New" means not part of the baseline a day after first sight (``state.SETTLE_HOURS``): a burst of calls from a new
 network stays unusual for a day rather than teaching itself on its first call. Every call feeds the baselines.
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
     from strongroom.detection.event import Event
 
 ACCOUNT = "account"
+# A principal new to the account enumerating this many distinct read APIs within its first hours is a discovery
+# burst wherever it calls from (stolen credentials used from inside, or a freshly created backdoor user).
+DISCOVERY_BURST = 10
+_READS = ("Describe", "List", "Get", "Search", "Lookup")
 _WEIGHTS = (("network", 2), ("userAgent", 1), ("region", 1), ("hourOfDay", 1))
 
 
@@ -63,6 +68,11 @@ class AnomalousBehavior(Detector):
                 unusual = ["newPrincipal", "networkNewToAccount"]
                 if not account.known("U", agent, hour):
                     unusual.append("userAgentNewToAccount")
+            elif tactic == "Discovery" and principal.age_hours(hour) <= 1:
+                reads = principal.items.get("a", {})
+                distinct = sum(1 for a in reads if a.startswith(_READS)) + (api_key not in reads)
+                if distinct >= DISCOVERY_BURST:
+                    unusual = ["newPrincipal", "discoveryBurst"]
             if unusual:
                 out.append(self._draft(event, engine, tactic, s3_type, unusual, agent))
         principal.learn_many((("a", api_key), ("n", event.net16), ("u", agent), ("r", event.region)), hour)
