@@ -219,3 +219,16 @@ def test_new_principal_discovery_burst_from_a_known_network() -> None:
     )
     assert {d.type for d in burst} == {"Discovery:IAMUser/AnomalousBehavior"}
     assert "discoveryBurst" in orjson.loads(burst[0].service["AdditionalInfo"]["Value"])["unusual"]
+
+
+def test_a_short_learning_period_settles_as_fast() -> None:
+    """A detector learning for minutes (a live demo or test) learns values in minutes, not a day."""
+    e = engine(learning_days=2 / 1440)  # two minutes
+    t = T0
+    normal = [rec("alice", "DescribeInstances", t + timedelta(seconds=s), "198.51.100.10") for s in range(0, 200, 10)]
+    assert feed(e, normal) == []
+    later = t + timedelta(seconds=300)
+    assert feed(e, [rec("alice", "DescribeInstances", later, "198.51.100.10")]) == []
+    assert feed(e, [rec("carol", "ListUsers", later, "198.51.100.11", "iam.amazonaws.com")]) == []
+    drafts = feed(e, [rec("mallory", "ListUsers", later, "203.0.113.5", "iam.amazonaws.com")])
+    assert [d.type for d in drafts] == ["Discovery:IAMUser/AnomalousBehavior"]

@@ -17,7 +17,7 @@ from strongroom.detection.contract import DetectorSettings, Engine, FindingDraft
 from strongroom.detection.event import Event
 from strongroom.detection.families import DETECTORS, Detector
 from strongroom.detection.intel import IpLists, is_tor_list
-from strongroom.detection.state import States
+from strongroom.detection.state import SETTLE_SECONDS, States
 
 
 class DetectionEngine:
@@ -26,7 +26,10 @@ class DetectionEngine:
     def __init__(self, settings: DetectorSettings, state: StateStore) -> None:
         self.settings = settings
         self.states = States(state, settings.account_id)
-        self.learning_hours = max(0, int(settings.learning_days * 24))
+        self.learning_seconds = max(0, int(settings.learning_days * 86_400))
+        # A short learning period (a test, a demo) settles new values as fast as it learns; none at all (analyze
+        # --learn-days 0: "show me everything unusual") keeps the day, so a burst stays unusual.
+        self.settle_seconds = min(SETTLE_SECONDS, self.learning_seconds) if self.learning_seconds else SETTLE_SECONDS
         self.trusted = IpLists(settings.trusted)
         tor = [t for t in settings.threats if is_tor_list(t.name)]
         self.tor = IpLists(tor)
@@ -130,8 +133,8 @@ class DetectionEngine:
         details["UserType"] = event.user_type
         return {k: v for k, v in details.items() if v}
 
-    def hour(self, event: Event) -> int:
-        return int(event.ts // 3600)
+    def now(self, event: Event) -> int:
+        return int(event.ts)
 
 
 def build_engine(settings: DetectorSettings, state: StateStore) -> Engine:

@@ -15,8 +15,8 @@ from strongroom.detection.contract import StateStore
 
 # Per-kind caps: past them the value seen least recently is forgotten.
 CAPS = {"a": 400, "u": 24, "n": 64, "r": 16, "k": 256, "i": 8, "N": 2048, "U": 256, "R": 32}
-SETTLE_HOURS = 24  # a value joins the baseline a day after it was first seen: one burst cannot teach itself
-_STATE_VERSION = 1
+SETTLE_SECONDS = 86_400  # a value joins the baseline a day after it was first seen: one burst cannot teach itself
+_STATE_VERSION = 2
 
 
 class MemoryStateStore:
@@ -33,7 +33,8 @@ class MemoryStateStore:
 
 
 class Baseline:
-    """One principal's (or the account's) learned behaviour. Times are hours since the epoch (event time)."""
+    """One principal's (or the account's) learned behaviour. Times are whole seconds since the epoch (event time);
+    each value keeps when it was first seen and the last day it was seen."""
 
     __slots__ = ("dirty", "first", "hours", "items", "key")
 
@@ -45,9 +46,9 @@ class Baseline:
         self.dirty = False
 
     @classmethod
-    def load(cls, key: str, raw: bytes | None, now_hour: int) -> Baseline:
+    def load(cls, key: str, raw: bytes | None, now: int) -> Baseline:
         if raw is None:
-            fresh = cls(key, now_hour)
+            fresh = cls(key, now)
             fresh.dirty = True
             return fresh
         data: dict[str, Any] = orjson.loads(raw)
@@ -56,13 +57,14 @@ class Baseline:
     def dump(self) -> bytes:
         return orjson.dumps({"v": _STATE_VERSION, "f": self.first, "h": self.hours, "i": self.items})
 
-    def age_hours(self, now_hour: int) -> int:
-        return now_hour - self.first
+    def age(self, now: int) -> int:
+        return now - self.first
 
-    def known(self, kind: str, value: str, now_hour: int) -> bool:
-        """Whether ``value`` is part of the baseline: seen, and first seen at least SETTLE_HOURS ago."""
+    def known(self, kind: str, value: str, now: int, settle: int = SETTLE_SECONDS) -> bool:
+        """Whether ``value`` is part of the baseline: seen, and first seen at least ``settle`` seconds ago (a day;
+        less when the detector's whole learning period is shorter)."""
         entry = self.items.get(kind, {}).get(value)
-        return entry is not None and now_hour - entry[0] >= SETTLE_HOURS
+        return entry is not None and now - entry[0] >= settle
 
     def seen(self, kind: str, value: str) -> bool:
         return value in self.items.get(kind, ())
@@ -70,16 +72,16 @@ class Baseline:
     def hour_known(self, hour_of_day: int) -> bool:
         return bool(self.hours >> hour_of_day & 1)
 
-    def learn(self, kind: str, value: str, now_hour: int) -> None:
+    def learn(self, kind: str, value: str, now: int) -> None:
         if not value:
             return
         table = self.items.get(kind)
         if table is None:
             table = self.items[kind] = {}
         entry = table.get(value)
-        day = now_hour // 24
+        day = now // 86_400
         if entry is None:
-            table[value] = [now_hour, day]
+            table[value] = [now, day]
             self.dirty = True
             cap = CAPS.get(kind, 64)
             if len(table) > cap:
@@ -89,16 +91,16 @@ class Baseline:
             entry[1] = day
             self.dirty = True
 
-    def learn_many(self, pairs: tuple[tuple[str, str], ...], now_hour: int) -> None:
+    def learn_many(self, pairs: tuple[tuple[str, str], ...], now: int) -> None:
         """``learn`` for several (kind, value) pairs; the common case — known, already seen today — costs a lookup."""
-        day = now_hour // 24
+        day = now // 86_400
         items = self.items
         for kind, value in pairs:
             table = items.get(kind)
             entry = table.get(value) if table is not None else None
             if entry is not None and entry[1] == day:
                 continue
-            self.learn(kind, value, now_hour)
+            self.learn(kind, value, now)
 
     def learn_hour(self, hour_of_day: int) -> None:
         bit = 1 << hour_of_day
@@ -117,12 +119,12 @@ class States:
         self.account = account
         self.cache: dict[str, Baseline] = {}
 
-    def baseline(self, key: str, now_hour: int) -> Baseline:
+    def baseline(self, key: str, now: int) -> Baseline:
         found = self.cache.get(key)
         if found is None:
             if len(self.cache) > 50_000:  # a bound on memory; the store keeps everything
                 self.cache.clear()
-            found = Baseline.load(key, self.store.get(self.account, key), now_hour)
+            found = Baseline.load(key, self.store.get(self.account, key), now)
             self.cache[key] = found
         return found
 

@@ -39,10 +39,11 @@ class AnomalousBehavior(Detector):
     def check(self, event: Event, engine: Context, out: list[FindingDraft]) -> None:
         if event.service_invoked or event.ip_parts is None:
             return
-        hour = engine.hour(event)
-        hour_of_day = hour % 24
-        account = engine.states.baseline(ACCOUNT, hour)
-        principal = engine.states.baseline("p:" + event.principal, hour)
+        now = engine.now(event)
+        hour_of_day = now // 3600 % 24
+        settle = engine.settle_seconds
+        account = engine.states.baseline(ACCOUNT, now)
+        principal = engine.states.baseline("p:" + event.principal, now)
         s3_data = event.is_data and event.service == "s3.amazonaws.com"
         api_key = ("s3:" + event.api) if s3_data else event.api
         agent = event.agent
@@ -52,32 +53,32 @@ class AnomalousBehavior(Detector):
         else:
             s3_type = None
             tactic = tactic_of(event.service, event.api, event.read_only)
-        if tactic is not None and account.age_hours(hour) >= engine.learning_hours:
+        if tactic is not None and account.age(now) >= engine.learning_seconds:
             unusual: list[str] = []
-            if principal.age_hours(hour) >= engine.learning_hours:
-                if not principal.known("a", api_key, hour):
+            if principal.age(now) >= engine.learning_seconds:
+                if not principal.known("a", api_key, now, settle):
                     context = {
-                        "network": not principal.known("n", event.net16, hour),
-                        "userAgent": not principal.known("u", agent, hour),
-                        "region": not principal.known("r", event.region, hour),
+                        "network": not principal.known("n", event.net16, now, settle),
+                        "userAgent": not principal.known("u", agent, now, settle),
+                        "region": not principal.known("r", event.region, now, settle),
                         "hourOfDay": not principal.hour_known(hour_of_day),
                     }
                     if sum(w for name, w in _WEIGHTS if context[name]) >= 2:
                         unusual = ["api"] + [name for name, _ in _WEIGHTS if context[name]]
-            elif not account.known("N", event.net16, hour):
+            elif not account.known("N", event.net16, now, settle):
                 unusual = ["newPrincipal", "networkNewToAccount"]
-                if not account.known("U", agent, hour):
+                if not account.known("U", agent, now, settle):
                     unusual.append("userAgentNewToAccount")
-            elif tactic == "Discovery" and principal.age_hours(hour) <= 1:
+            elif tactic == "Discovery" and principal.age(now) <= 7200:
                 reads = principal.items.get("a", {})
                 distinct = sum(1 for a in reads if a.startswith(_READS)) + (api_key not in reads)
                 if distinct >= DISCOVERY_BURST:
                     unusual = ["newPrincipal", "discoveryBurst"]
             if unusual:
                 out.append(self._draft(event, engine, tactic, s3_type, unusual, agent))
-        principal.learn_many((("a", api_key), ("n", event.net16), ("u", agent), ("r", event.region)), hour)
+        principal.learn_many((("a", api_key), ("n", event.net16), ("u", agent), ("r", event.region)), now)
         principal.learn_hour(hour_of_day)
-        account.learn_many((("N", event.net16), ("U", agent), ("R", event.region)), hour)
+        account.learn_many((("N", event.net16), ("U", agent), ("R", event.region)), now)
         if principal.dirty:
             engine.states.save(principal)
         if account.dirty:

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 class Context(Protocol):
     states: States
-    learning_hours: int
+    learning_seconds: int
+    settle_seconds: int
     tor: IpLists
     threats: IpLists
 
@@ -34,7 +35,7 @@ class Context(Protocol):
         severity: float | None = None,
     ) -> FindingDraft: ...
 
-    def hour(self, event: Event) -> int: ...
+    def now(self, event: Event) -> int: ...
 
 
 class Detector:

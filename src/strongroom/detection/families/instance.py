@@ -30,21 +30,21 @@ class InstanceCredentialExfiltration(Detector):
     def check(self, event: Event, engine: Context, out: list[FindingDraft]) -> None:
         if event.ip_parts is None or event.service_invoked:
             return
-        hour = engine.hour(event)
+        now = engine.now(event)
         if not event.instance_id:
             long_term = event.identity_type in ("IAMUser", "Root") and event.access_key.startswith("AKIA")
             if long_term or event.api == "ConsoleLogin":
-                people = engine.states.baseline(_PEOPLE, hour)
-                people.learn_many((("k", event.net24),), hour)
+                people = engine.states.baseline(_PEOPLE, now)
+                people.learn_many((("k", event.net24),), now)
                 if people.dirty:
                     engine.states.save(people)
             return
-        people = engine.states.baseline(_PEOPLE, hour)
+        people = engine.states.baseline(_PEOPLE, now)
         if not event.access_key.startswith("ASIA"):
             return
         remote_account = str(event.record.get("vpcEndpointAccountId") or "")
         session_key = f"instance:{event.principal}/{event.instance_id}"
-        session = engine.states.baseline(session_key, hour)
+        session = engine.states.baseline(session_key, now)
         kind = ""
         reason = ""
         if remote_account and remote_account != event.account:
@@ -54,7 +54,7 @@ class InstanceCredentialExfiltration(Detector):
         elif session.items.get("i") and not session.seen("i", event.net16):
             kind, reason = "OutsideAWS", "used from a network other than the instance's"
         else:
-            session.learn("i", event.net16, hour)
+            session.learn("i", event.net16, now)
             engine.states.save(session)
         if not kind:
             return
