@@ -49,6 +49,8 @@ test: lint typecheck pytest
 # wrk (Debian) is the load generator when it can be installed; otherwise bench/ falls back to its asyncio one.
 # The WAF section installs its peer (apache2, libapache2-mod-security2, modsecurity-crs) when run as root, and reads
 # the OWASP CRS 3.3.4 regression corpus from CRS_CORPUS=DIR (or $$STRONGROOM_CRS_CORPUS; it lives outside the repo).
+# The GuardDuty section (bench/guardduty.py) replays Stratus Red Team's detonation logs from $$STRONGROOM_STRATUS_CORPUS
+# and Panther's CloudTrail test events from $$STRONGROOM_PANTHER_CORPUS (outside the repo too; skipped when unset).
 bench: install-test
 	$(PIP) install -q -e '.[test,bench]'
 	@command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } || true

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import apigateway, memory, s3, waf, waf_report
+from bench import apigateway, guardduty, memory, s3, waf, waf_report
 from bench.apigateway import ApiGatewayOptions, ApiGatewayResults
 from bench.load import Cell, Usage, default_generator, run_cell
 from bench.report import Report, render
@@ -47,6 +47,7 @@ class Options:
     s3: S3Options = field(default_factory=S3Options)  # sizes of the S3 section (bench/s3.py)
     apigateway: ApiGatewayOptions = field(default_factory=ApiGatewayOptions)  # bench/apigateway.py
     waf: WafOptions = field(default_factory=WafOptions)  # bench/waf.py
+    guardduty: bool = True  # bench/guardduty.py: the detection engine (corpora from STRONGROOM_STRATUS_CORPUS ...)
 
 
 @dataclass
@@ -233,6 +234,16 @@ def run(options: Options) -> BenchReport:
             say = functools.partial(_say, options)
             timing = (options.seconds, options.generator, options.workers, options.log_level)
             waf.measure(options.waf, work, *timing, report.waf, say)
+        gd_results = None
+        if options.guardduty and (not options.workloads or any("guardduty" in w.lower() for w in options.workloads)):
+            _say(
+                options, "GuardDuty: the detection engine over Stratus Red Team, a benign workload and Panther's tests"
+            )
+            gd_results = guardduty.measure(
+                guardduty.corpus("STRONGROOM_STRATUS_CORPUS"),
+                guardduty.corpus("STRONGROOM_PANTHER_CORPUS"),
+                functools.partial(_say, options),
+            )
         if "moto" in options.targets:
             moto_server = moto(work)
             if moto_server is None:
@@ -256,6 +267,8 @@ def run(options: Options) -> BenchReport:
             options.out.write_text(apigateway.render(report.apigateway, options.out.read_text()))
         if report.waf.cells or report.waf.detection:
             options.out.write_text(waf_report.render(report.waf, options.out.read_text()))
+        if gd_results is not None:
+            options.out.write_text(guardduty.render(gd_results, options.out.read_text()))
         _say(options, f"wrote {options.out} in {report.elapsed:.0f} s")
     return report
 
@@ -275,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-s3", action="store_true", help="skip the S3 section")
     parser.add_argument("--no-apigateway", action="store_true", help="skip the API Gateway section")
     parser.add_argument("--no-waf", action="store_true", help="skip the WAF section (vs Apache + ModSecurity + CRS)")
+    parser.add_argument("--no-guardduty", action="store_true", help="skip the GuardDuty detection section")
     parser.add_argument(
         "--crs-corpus",
         type=Path,
@@ -299,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         s3=S3Options(enabled=not args.no_s3, upload_size=args.s3_upload_mib * s3.MiB),
         apigateway=ApiGatewayOptions(enabled=not args.no_apigateway),
         waf=WafOptions(enabled=not args.no_waf, corpus=args.crs_corpus),
+        guardduty=not args.no_guardduty,
     )
     run(options)
     return 0

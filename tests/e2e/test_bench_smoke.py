@@ -32,6 +32,7 @@ def test_bench_runs_end_to_end_at_tiny_size(tmp_path: Path) -> None:
             s3=S3Options.tiny(),
             apigateway=ApiGatewayOptions.tiny(),
             waf=WafOptions.tiny(),
+            guardduty=False,  # tests/unit/test_detection_bench.py runs it at small size
         )
     )
     encrypt = report.results["strongroom"]["KMS Encrypt (256 B)"]

@@ -323,6 +323,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_waf(sub, common)
 
+    from strongroom.cli.guardduty import register as register_guardduty
+
+    register_guardduty(sub, common)
+
     register_s3(sub, common)
 
     from strongroom.cli.audit import add_audit_parser

@@ -1,0 +1,255 @@
+"""Which attack tactic an API belongs to, for the ``<Tactic>:IAMUser/AnomalousBehavior`` family.
+
+AWS's catalogue names, per tactic, the APIs its anomaly models watch ("The APIs in this category are
+GetPasswordData, GetSecretValue, BatchGetSecretValue, and GenerateDbAuthToken" for CredentialAccess ...); this is
+that list as a static map, extended along the same lines (MITRE ATT&CK for Cloud) to the services Strongroom serves
+and the ones a real trail carries. An API not listed is no tactic: it feeds the baselines and never fires.
+Reads not listed by name fall to Discovery when their service is one an attacker enumerates.
+"""
+
+from __future__ import annotations
+
+_BY_TACTIC: dict[str, tuple[str, ...]] = {
+    "CredentialAccess": (
+        "GetPasswordData",
+        "GetSecretValue",
+        "BatchGetSecretValue",
+        "GenerateDbAuthToken",
+        "GetParameter",
+        "GetParameters",
+        "GetParametersByPath",
+        "GetAuthorizationToken",
+        "GetFederationToken",
+        "GetSessionToken",
+        "GetSigninToken",
+        "Decrypt",
+        "ExportCertificate",
+        "GetCertificateAuthorityCertificate",
+    ),
+    "DefenseEvasion": (
+        "StopLogging",
+        "DeleteTrail",
+        "UpdateTrail",
+        "PutEventSelectors",
+        "PutInsightSelectors",
+        "DeleteFlowLogs",
+        "DeleteResolverQueryLogConfig",
+        "DisassociateResolverQueryLogConfig",
+        "LeaveOrganization",
+        "RemoveAccountFromOrganization",
+        "DeleteDetector",
+        "UpdateDetector",
+        "DisassociateFromMasterAccount",
+        "DisassociateFromAdministratorAccount",
+        "DeleteMembers",
+        "StopMonitoringMembers",
+        "DeletePublishingDestination",
+        "CreateFilter",
+        "UpdateFilter",
+        "CreateIPSet",
+        "UpdateIPSet",
+        "DeleteThreatIntelSet",
+        "StopConfigurationRecorder",
+        "DeleteConfigurationRecorder",
+        "DeleteDeliveryChannel",
+        "DeleteConfigRule",
+        "DisableSecurityHub",
+        "DeleteLogGroup",
+        "DeleteLogStream",
+        "PutRetentionPolicy",
+        "DeleteRule",
+        "DisableRule",
+        "RemoveTargets",
+        "DeleteBucketLogging",
+        "PutBucketLogging",
+        "DeleteAlarms",
+        "DisableAlarmActions",
+        "DeleteEventBus",
+        "DisableKeyRotation",
+    ),
+    "Exfiltration": (
+        "ModifySnapshotAttribute",
+        "ModifyImageAttribute",
+        "ModifyDBSnapshotAttribute",
+        "ModifyDBClusterSnapshotAttribute",
+        "ModifyFpgaImageAttribute",
+        "CreateSnapshot",
+        "CopySnapshot",
+        "CopyImage",
+        "CreateInstanceExportTask",
+        "ExportImage",
+        "PutBucketReplication",
+        "AuthorizeSecurityGroupIngress",
+        "AuthorizeSecurityGroupEgress",
+        "CreateVpcPeeringConnection",
+        "RestoreDBInstanceFromDBSnapshot",
+        "ShareDirectory",
+        "PutResourcePolicy",
+        "StartExportTask",
+    ),
+    "Impact": (
+        "RunInstances",
+        "StartInstances",
+        "TerminateInstances",
+        "DeleteBucket",
+        "DeleteDBInstance",
+        "DeleteDBCluster",
+        "DeleteSecret",
+        "ScheduleKeyDeletion",
+        "DisableKey",
+        "DeleteParameter",
+        "DeleteParameters",
+        "DeleteFunction",
+        "DeleteCertificateAuthority",
+        "PutBucketEncryption",
+        "DeleteVolume",
+        "DeleteSnapshot",
+        "InvokeModel",
+        "InvokeModelWithResponseStream",
+        "Converse",
+        "ConverseStream",
+        "PutFoundationModelEntitlement",
+        "PutUseCaseForModelAccess",
+        "CreateFoundationModelAgreement",
+        "CreateComputeEnvironment",
+        "UpdateAutoScalingGroup",
+        "CreateAutoScalingGroup",
+        "RequestSpotInstances",
+        "RequestSpotFleet",
+        "CreateFleet",
+    ),
+    "InitialAccess": (
+        "ConsoleLogin",
+        "StartSession",
+        "ResumeSession",
+        "SendCommand",
+        "SendSSHPublicKey",
+        "SendSerialConsoleSSHPublicKey",
+        "EnableSerialConsoleAccess",
+        "AssumeRoleWithWebIdentity",
+        "AssumeRoleWithSAML",
+    ),
+    "Persistence": (
+        "CreateAccessKey",
+        "CreateLoginProfile",
+        "CreateUser",
+        "CreateRole",
+        "UpdateAssumeRolePolicy",
+        "CreateServiceLinkedRole",
+        "UploadSSHPublicKey",
+        "UploadSigningCertificate",
+        "CreateVirtualMFADevice",
+        "ImportKeyPair",
+        "CreateKeyPair",
+        "AddPermission",
+        "CreateFunction",
+        "UpdateFunctionCode",
+        "UpdateFunctionConfiguration",
+        "PublishLayerVersion",
+        "AddLayerVersionPermission",
+        "CreateEventSourceMapping",
+        "CreateFunctionUrlConfig",
+        "CreateTrustAnchor",
+        "CreateProfile",
+        "UpdateTrustAnchor",
+        "ModifyInstanceAttribute",
+        "CreateOpenIDConnectProvider",
+        "CreateSAMLProvider",
+        "UpdateSAMLProvider",
+        "CreateGrant",
+        "PutKeyPolicy",
+        "ReplicateKey",
+        "RegisterDelegatedAdministrator",
+    ),
+    "PrivilegeEscalation": (
+        "AttachUserPolicy",
+        "AttachRolePolicy",
+        "AttachGroupPolicy",
+        "PutUserPolicy",
+        "PutRolePolicy",
+        "PutGroupPolicy",
+        "AddUserToGroup",
+        "CreatePolicyVersion",
+        "SetDefaultPolicyVersion",
+        "PutUserPermissionsBoundary",
+        "DeleteUserPermissionsBoundary",
+        "DeleteRolePermissionsBoundary",
+        "UpdateRole",
+        "UpdateLoginProfile",
+        "PassRole",
+    ),
+}
+
+TACTIC_OF: dict[str, str] = {api: tactic for tactic, apis in _BY_TACTIC.items() for api in apis}
+
+# Reads of these services are an attacker's enumeration when they come from an unusual context.
+DISCOVERY_SERVICES = frozenset(
+    {
+        "ec2.amazonaws.com",
+        "iam.amazonaws.com",
+        "s3.amazonaws.com",
+        "sts.amazonaws.com",
+        "kms.amazonaws.com",
+        "secretsmanager.amazonaws.com",
+        "ssm.amazonaws.com",
+        "lambda.amazonaws.com",
+        "rds.amazonaws.com",
+        "cloudtrail.amazonaws.com",
+        "guardduty.amazonaws.com",
+        "organizations.amazonaws.com",
+        "acm.amazonaws.com",
+        "acm-pca.amazonaws.com",
+        "logs.amazonaws.com",
+        "events.amazonaws.com",
+        "sso.amazonaws.com",
+        "bedrock.amazonaws.com",
+        "dynamodb.amazonaws.com",
+        "ecr.amazonaws.com",
+        "eks.amazonaws.com",
+        "ecs.amazonaws.com",
+        "config.amazonaws.com",
+        "cloudformation.amazonaws.com",
+        "route53.amazonaws.com",
+        "rolesanywhere.amazonaws.com",
+        "apigateway.amazonaws.com",
+        "wafv2.amazonaws.com",
+    }
+)
+_DISCOVERY_PREFIXES = ("Describe", "List", "Get", "Search", "Lookup")
+# Reads that are every SDK's preamble or a console page's background noise, not enumeration.
+_NOT_DISCOVERY = frozenset({"GetCallerIdentity", "GetAccountSummary", "GetBucketLocation"})
+
+
+def tactic_of(service: str, api: str, read_only: bool) -> str | None:
+    tactic = TACTIC_OF.get(api)
+    if tactic is not None:
+        return tactic
+    if (
+        read_only
+        and api.startswith(_DISCOVERY_PREFIXES)
+        and service in DISCOVERY_SERVICES
+        and api not in _NOT_DISCOVERY
+    ):
+        return "Discovery"
+    return None
+
+
+# S3 data events (object-level APIs) → the S3 AnomalousBehavior type they can raise.
+S3_DATA_TYPES: dict[str, str] = {
+    "ListObjects": "Discovery:S3/AnomalousBehavior",
+    "ListObjectsV2": "Discovery:S3/AnomalousBehavior",
+    "ListObjectVersions": "Discovery:S3/AnomalousBehavior",
+    "ListMultipartUploads": "Discovery:S3/AnomalousBehavior",
+    "HeadObject": "Discovery:S3/AnomalousBehavior",
+    "GetObject": "Exfiltration:S3/AnomalousBehavior",
+    "GetObjectTorrent": "Exfiltration:S3/AnomalousBehavior",
+    "CopyObject": "Exfiltration:S3/AnomalousBehavior",
+    "SelectObjectContent": "Exfiltration:S3/AnomalousBehavior",
+    "DeleteObject": "Impact:S3/AnomalousBehavior.Delete",
+    "DeleteObjects": "Impact:S3/AnomalousBehavior.Delete",
+    "PutObject": "Impact:S3/AnomalousBehavior.Write",
+    "CompleteMultipartUpload": "Impact:S3/AnomalousBehavior.Write",
+    "PutObjectAcl": "Impact:S3/AnomalousBehavior.Permission",
+    "PutObjectRetention": "Impact:S3/AnomalousBehavior.Permission",
+    "PutObjectLegalHold": "Impact:S3/AnomalousBehavior.Permission",
+}
