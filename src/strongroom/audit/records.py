@@ -102,6 +102,7 @@ _ARN_NAMESPACE = {
     "logs": "Logs",
     "wafv2": "WAFv2",
     "organizations": "Organizations",
+    "guardduty": "GuardDuty",
 }
 _KEY_ID = re.compile(r"^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
 

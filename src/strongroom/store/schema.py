@@ -39,6 +39,7 @@ TABLE_OWNERS = (
     "strongroom.services.apigateway.usage",
     "strongroom.services.wafv2.model",
     "strongroom.services.organizations.model",
+    "strongroom.services.guardduty.model",
 )
 
 
