@@ -168,7 +168,7 @@ def test_findings_criteria_sort_statistics_archive(gd_server: ServerProcess) -> 
 
 
 def test_filters_archive_new_findings(gd_server: ServerProcess) -> None:
-    account, gd, detector = account_with_detector(gd_server)
+    _, gd, detector = account_with_detector(gd_server)
     gd.create_filter(
         DetectorId=detector,
         Name="suppress-pentest",
@@ -305,7 +305,7 @@ def test_threat_intel_and_ip_sets_from_s3(gd_server: ServerProcess) -> None:
 
 
 def test_iam_policy_denies_guardduty(gd_server: ServerProcess) -> None:
-    account, gd, detector = account_with_detector(gd_server)
+    account, _, detector = account_with_detector(gd_server)
     iam = account.client("iam")
     user = make_user(iam, allow("guardduty:GetDetector"), deny("guardduty:ListFindings"))
     as_user = client_for(gd_server, "guardduty", user)
@@ -358,8 +358,15 @@ def test_members_by_invitation(gd_server: ServerProcess) -> None:
     members = gd.get_members(DetectorId=detector, AccountIds=[member.account_id])["Members"]
     assert members[0]["RelationshipStatus"] == "Enabled" and members[0]["DetectorId"] == member_detector
 
+    # the administrator sees its members' findings; the member only its own
+    mgd.create_sample_findings(DetectorId=member_detector, FindingTypes=["PenTest:IAMUser/KaliLinux"])
+    seen = gd.list_findings(DetectorId=detector)["FindingIds"]
+    assert len(seen) == 1
+    assert gd.get_findings(DetectorId=detector, FindingIds=seen)["Findings"][0]["AccountId"] == member.account_id
+
     gd.disassociate_members(DetectorId=detector, AccountIds=[member.account_id])
     assert gd.list_members(DetectorId=detector)["Members"] == []
+    assert gd.list_findings(DetectorId=detector)["FindingIds"] == []
     assert mgd.get_administrator_account(DetectorId=member_detector).get("Administrator") is None
     gd.delete_members(DetectorId=detector, AccountIds=[member.account_id])
     assert gd.list_members(DetectorId=detector, OnlyAssociated="false")["Members"] == []

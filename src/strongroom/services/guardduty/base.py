@@ -18,7 +18,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from botocore.model import Shape
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, or_, select, tuple_, update
 
 from strongroom.core.clock import clock
 from strongroom.detection.contract import FindingDraft
@@ -27,7 +27,7 @@ from strongroom.services.base.family import ServiceBase
 from strongroom.services.guardduty import criteria, findingjson
 from strongroom.services.guardduty.errors import bad_request
 from strongroom.services.guardduty.live import LiveDetector
-from strongroom.services.guardduty.model import detectors, filters, findings, tags
+from strongroom.services.guardduty.model import detectors, filters, findings, members, tags
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Row
@@ -182,11 +182,11 @@ class GuardDutyBase(ServiceBase):
                     )
                 ).first()
                 if existing is not None:
-                    body = findingjson.repeat(json.loads(existing.body), draft, moment)
+                    body = findingjson.repeat(findingjson.load(self.finding_shape, existing.body), draft, moment)
                     conn.execute(
                         update(findings)
                         .where(findings.c.finding_id == existing.finding_id)
-                        .values(body=json.dumps(body), updated_at=moment, publish_pending=not existing.archived)
+                        .values(body=findingjson.dump(body), updated_at=moment, publish_pending=not existing.archived)
                     )
                     ids.append(existing.finding_id)
                     continue
@@ -204,7 +204,7 @@ class GuardDutyBase(ServiceBase):
                         severity=float(draft.severity),
                         archived=archived,
                         dedup_key=draft.dedup_key[:256],
-                        body=json.dumps(body),
+                        body=findingjson.dump(body),
                         created_at=moment,
                         updated_at=moment,
                         publish_pending=False,
@@ -231,8 +231,20 @@ class GuardDutyBase(ServiceBase):
                 EXPORT_JOB, detector_id, now + timedelta(seconds=NEW_FINDING_EXPORT_SECONDS)
             )
 
-    def load_findings(self, conn: Connection, detector_id: str, ids: Iterable[str] | None = None) -> list[Any]:
-        query = select(findings).where(findings.c.detector_id == detector_id)
+    def load_findings(self, conn: Connection, detector: Row[Any], ids: Iterable[str] | None = None) -> list[Any]:
+        """The findings ``detector``'s account sees: its own, and (an administrator) its enabled members'."""
+        member_detectors = select(detectors.c.detector_id).where(
+            tuple_(detectors.c.account_id, detectors.c.region).in_(
+                select(members.c.account_id, members.c.region).where(
+                    members.c.admin_account == detector.account_id,
+                    members.c.region == detector.region,
+                    members.c.status == "Enabled",
+                )
+            )
+        )
+        query = select(findings).where(
+            or_(findings.c.detector_id == detector.detector_id, findings.c.detector_id.in_(member_detectors))
+        )
         if ids is not None:
             query = query.where(findings.c.finding_id.in_(list(ids)))
         return list(conn.execute(query).all())

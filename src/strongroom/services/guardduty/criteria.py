@@ -74,6 +74,8 @@ def values_at(item: Any, path: tuple[str, ...]) -> list[Any]:
 def _number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
+    if isinstance(value, datetime):
+        return value.timestamp() * 1000
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, str):

@@ -77,6 +77,40 @@ def repeat(finding: dict[str, Any], draft: FindingDraft, now: datetime) -> dict[
     return {**finding, "Service": service, "UpdatedAt": iso(now)}
 
 
+def dump(finding: dict[str, Any]) -> str:
+    """The stored text of a finding: timestamps (the few ``Timestamp`` members, e.g. ``S3BucketDetails.CreatedAt``)
+    as ISO 8601, turned back into datetimes by ``load``."""
+    return json.dumps(finding, default=_iso_default)
+
+
+def _iso_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def load(finding_shape: Shape, text: str) -> dict[str, Any]:
+    out: dict[str, Any] = _revive(finding_shape, json.loads(text))
+    return out
+
+
+def _revive(shape: Any, value: Any) -> Any:
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        members = shape.members
+        return {k: (_revive(members[k], v) if k in members else v) for k, v in value.items()}
+    if kind == "list" and isinstance(value, list):
+        return [_revive(shape.member, v) for v in value]
+    if kind == "map" and isinstance(value, dict):
+        return {k: _revive(shape.value, v) for k, v in value.items()}
+    if kind == "timestamp" and isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    return value
+
+
 def to_wire(finding_shape: Shape, finding: dict[str, Any]) -> dict[str, Any]:
     """AWS's finding JSON (camelCase), as EventBridge and the S3 exports carry it."""
     out: dict[str, Any] = _ENCODER.encode(finding_shape, finding)

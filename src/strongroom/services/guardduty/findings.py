@@ -14,7 +14,7 @@ from sqlalchemy import update
 from strongroom.core.clock import clock
 from strongroom.detection.contract import FindingDraft
 from strongroom.services.base import pages
-from strongroom.services.guardduty import criteria
+from strongroom.services.guardduty import criteria, findingjson
 from strongroom.services.guardduty.base import GuardDutyBase, new_id
 from strongroom.services.guardduty.errors import bad_request
 from strongroom.services.guardduty.model import findings
@@ -114,8 +114,8 @@ class FindingOperations(GuardDutyBase):
         detector = self.detector(ctx, request["DetectorId"])
         resolved = criteria.check((request.get("FindingCriteria") or {}).get("Criterion") or {}, self.finding_shape)
         with self.runtime.store.read() as conn:
-            rows = self.load_findings(conn, detector.detector_id)
-        bodies = [json.loads(row.body) for row in rows]
+            rows = self.load_findings(conn, detector)
+        bodies = [findingjson.load(self.finding_shape, row.body) for row in rows]
         return [b for b in bodies if criteria.matches(b, resolved)]
 
     def _sorted(self, bodies: list[dict[str, Any]], sort: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -136,8 +136,12 @@ class FindingOperations(GuardDutyBase):
         if len(request["FindingIds"]) > 50:
             raise bad_request()
         with self.runtime.store.read() as conn:
-            rows = self.load_findings(conn, detector.detector_id, request["FindingIds"])
-        return {"Findings": self._sorted([json.loads(r.body) for r in rows], request.get("SortCriteria"))}
+            rows = self.load_findings(conn, detector, request["FindingIds"])
+        return {
+            "Findings": self._sorted(
+                [findingjson.load(self.finding_shape, r.body) for r in rows], request.get("SortCriteria")
+            )
+        }
 
     def get_findings_statistics(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         bodies = self._matching(ctx, request)
@@ -219,10 +223,10 @@ class FindingOperations(GuardDutyBase):
     def _set_service(self, ctx: RequestContext, request: dict[str, Any], **values: Any) -> None:
         detector = self.detector(ctx, request["DetectorId"])
         with self.runtime.store.write() as conn:
-            for row in self.load_findings(conn, detector.detector_id, request["FindingIds"]):
-                body = json.loads(row.body)
+            for row in self.load_findings(conn, detector, request["FindingIds"]):
+                body = findingjson.load(self.finding_shape, row.body)
                 body["Service"] = {**(body.get("Service") or {}), **values}
-                columns: dict[str, Any] = {"body": json.dumps(body)}
+                columns: dict[str, Any] = {"body": findingjson.dump(body)}
                 if "Archived" in values:
                     columns["archived"] = values["Archived"]
                 conn.execute(update(findings).where(findings.c.finding_id == row.finding_id).values(**columns))

@@ -77,4 +77,5 @@ OPERATIONS: Mapping[str, Operation] = operations(
     Operation("UpdateMalwareScanSettings"),
     Operation("UpdateOrganizationConfiguration"),
     Operation("UpdatePublishingDestination"),
+    Operation("UpdateThreatIntelSet"),
 )

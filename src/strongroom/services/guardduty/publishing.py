@@ -174,7 +174,9 @@ class PublishingOperations(GuardDutyBase):
                 )
             ).all()
             for row in pending:
-                self.send_event(conn, detector.account_id, detector.region, json.loads(row.body), job.now)
+                self.send_event(
+                    conn, detector.account_id, detector.region, findingjson.load(self.finding_shape, row.body), job.now
+                )
             if pending:
                 conn.execute(
                     update(findings)
@@ -206,7 +208,10 @@ class PublishingOperations(GuardDutyBase):
                 rows = conn.execute(query.order_by(findings.c.updated_at)).all()
             if not rows:
                 continue
-            lines = [json.dumps(findingjson.to_wire(self.finding_shape, json.loads(r.body))) for r in rows]
+            lines = [
+                json.dumps(findingjson.to_wire(self.finding_shape, findingjson.load(self.finding_shape, r.body)))
+                for r in rows
+            ]
             body = gzip.compress(("\n".join(lines) + "\n").encode())
             now = clock.now()
             bucket, key = export_key(target.destination_arn, detector.account_id, detector.region, now)
