@@ -3,7 +3,19 @@ administrators, the organization's configuration, tags, and the detection engine
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, Index, Integer, LargeBinary, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from strongroom.store.schema import metadata
 from strongroom.store.types import UtcDateTime
@@ -81,7 +93,7 @@ destinations = Table(
     Column("destination_arn", String(1024), nullable=False),
     Column("kms_key_arn", String(2048), nullable=False),
     Column("status", String(48), nullable=False),
-    Column("failure_start", Integer, nullable=True),  # PublishingFailureStartTimestamp, epoch ms
+    Column("failure_start", BigInteger, nullable=True),  # PublishingFailureStartTimestamp, epoch ms
     Column("exported_until", UtcDateTime(), nullable=True),  # findings updated up to here are exported
     Column("created_at", UtcDateTime(), nullable=False),
 )

@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("destination_arn", sa.String(length=1024), nullable=False),
         sa.Column("kms_key_arn", sa.String(length=2048), nullable=False),
         sa.Column("status", sa.String(length=48), nullable=False),
-        sa.Column("failure_start", sa.Integer(), nullable=True),
+        sa.Column("failure_start", sa.BigInteger(), nullable=True),
         sa.Column("exported_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("destination_id", name=op.f("pk_guardduty_destinations")),
