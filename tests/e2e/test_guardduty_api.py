@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.e2e.access_support import allow, client_for, deny, make_user
+from tests.e2e.events_support import wait_for
 from tests.e2e.guardduty_support import NOT_OWNED, account_with_detector, error_of, start_server
 from tests.e2e.organizations_support import created_account, new_account, new_org
 from tests.support.server import ServerProcess
@@ -396,11 +397,31 @@ def test_organization_admin_and_auto_enable(gd_server: ServerProcess) -> None:
     assert gd.list_organization_admin_accounts()["AdminAccounts"] == [
         {"AdminAccountId": mgmt.account_id, "AdminStatus": "ENABLED"}
     ]
+    # NEW: an account that joins is enabled when GuardDuty first sees it (its first call, through the audit trail)
+    gd.update_organization_configuration(DetectorId=detector, AutoEnableOrganizationMembers="NEW")
+    assert gd.list_members(DetectorId=detector)["Members"] == []
+    guest = new_account(gd_server)
+    handshake = orgs.invite_account_to_organization(Target={"Id": guest.account_id, "Type": "ACCOUNT"})["Handshake"]
+    guest.client("organizations").accept_handshake(HandshakeId=handshake["Id"])
+
+    def enrolled() -> list[str]:
+        return [m["AccountId"] for m in gd.list_members(DetectorId=detector)["Members"]]
+
+    assert wait_for(lambda: enrolled() == [guest.account_id])
+    assert len(guest.client("guardduty").list_detectors()["DetectorIds"]) == 1
+    administrator = guest.client("guardduty").get_administrator_account(
+        DetectorId=guest.client("guardduty").list_detectors()["DetectorIds"][0]
+    )["Administrator"]
+    assert (administrator["AccountId"], administrator["RelationshipStatus"]) == (mgmt.account_id, "Enabled")
+
+    # ALL: every account of the organization at once
     gd.update_organization_configuration(DetectorId=detector, AutoEnableOrganizationMembers="ALL")
     config = gd.describe_organization_configuration(DetectorId=detector)
     assert config["AutoEnableOrganizationMembers"] == "ALL" and config["AutoEnable"] is True
     members = gd.list_members(DetectorId=detector)["Members"]
-    assert [(m["AccountId"], m["RelationshipStatus"]) for m in members] == [(child, "Enabled")]
-    assert members[0]["DetectorId"]
+    assert sorted((m["AccountId"], m["RelationshipStatus"]) for m in members) == sorted(
+        [(child, "Enabled"), (guest.account_id, "Enabled")]
+    )
+    assert all(m["DetectorId"] for m in members)
     gd.disable_organization_admin_account(AdminAccountId=mgmt.account_id)
     assert gd.list_organization_admin_accounts()["AdminAccounts"] == []
