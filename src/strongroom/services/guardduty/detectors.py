@@ -25,6 +25,7 @@ from strongroom.services.guardduty.base import (
     GuardDutyBase,
 )
 from strongroom.services.guardduty.errors import bad_request
+from strongroom.services.guardduty.findingjson import iso
 from strongroom.services.guardduty.model import (
     destinations,
     detectors,
@@ -106,8 +107,8 @@ class DetectorOperations(GuardDutyBase):
         features = json.loads(row.features)
         s3 = features.get("S3_DATA_EVENTS", {}).get("status", "ENABLED")
         return {
-            "CreatedAt": row.created_at.isoformat().replace("+00:00", "Z"),
-            "UpdatedAt": row.updated_at.isoformat().replace("+00:00", "Z"),
+            "CreatedAt": iso(row.created_at),
+            "UpdatedAt": iso(row.updated_at),
             "FindingPublishingFrequency": row.frequency,
             "ServiceRole": f"arn:aws:iam::{row.account_id}:role/aws-service-role/guardduty.amazonaws.com/"
             "AWSServiceRoleForAmazonGuardDuty",
