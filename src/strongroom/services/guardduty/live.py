@@ -99,13 +99,14 @@ class DbStateStore:
         dirty, self._dirty = self._dirty, {}
         now = clock.now()
         with self.store.write() as conn:
-            existing = set(
-                conn.execute(
+            existing = {
+                (r.account_id, r.key)
+                for r in conn.execute(
                     select(engine_state.c.account_id, engine_state.c.key).where(
                         tuple_(engine_state.c.account_id, engine_state.c.key).in_(list(dirty))
                     )
-                ).tuples()
-            )
+                )
+            }
             for (account, key), value in dirty.items():
                 if (account, key) in existing:
                     conn.execute(
