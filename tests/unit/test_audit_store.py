@@ -178,3 +178,17 @@ def test_bulk_insert_stores_what_sqlalchemy_stores(store: Store) -> None:
     assert _stored(store) == 2506
     assert _chunk_sizes(2500, 2730) == [1024, 1024, 256, 128, 64, 4]
     assert _chunk_sizes(5, 1) == [1, 1, 1, 1, 1]
+
+
+def test_every_committed_batch_reaches_on_batch_reads_included(store: Store) -> None:
+    """GuardDuty's live detector sees every record (not only mutations), once, in committed batches."""
+    batches: list[list[Ticket]] = []
+    writer = GroupCommitWriter(store, on_batch=batches.append)
+    read = _ticket()
+    read.awaited, read.done = False, None  # a read-only call: nobody waits for it
+    writer.submit(read)
+    writer.submit(_ticket()).wait()
+    writer.drain()
+    writer.stop()
+    seen = [t.records[0]["eventID"] for batch in batches for t in batch if t.records[0]]
+    assert read.records[0]["eventID"] in seen and len(seen) == 2

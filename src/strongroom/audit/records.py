@@ -103,6 +103,7 @@ _ARN_NAMESPACE = {
     "wafv2": "WAFv2",
     "organizations": "Organizations",
     "fms": "FMS",
+    "guardduty": "GuardDuty",
 }
 _KEY_ID = re.compile(r"^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
 

@@ -50,6 +50,7 @@ WAIT_SECONDS = 30.0
 MAX_BATCH = 1000
 MAX_QUEUE = 2 * MAX_BATCH  # beyond this, callers wait for the writer (backpressure)
 LINGER_SECONDS = 0.05
+MAX_RECORD_BATCHES_QUEUED = 10_000
 
 # The "internal error" each service answers when its audit record cannot be stored (AWS's own 500s).
 _INTERNAL_ERRORS = {
@@ -167,9 +168,12 @@ _RESOURCES = BulkInsert(model.event_resources)
 class GroupCommitWriter:
     """One thread that commits queued records in batches."""
 
-    def __init__(self, store: Store, on_committed: Any = None, linger: float = LINGER_SECONDS) -> None:
+    def __init__(
+        self, store: Store, on_committed: Any = None, linger: float = LINGER_SECONDS, on_batch: Any = None
+    ) -> None:
         self.store = store
         self.on_committed = on_committed
+        self.on_batch = on_batch  # called with every committed batch's tickets (AuditLog.on_records)
         self.linger = linger
         self._queue: list[Ticket] = []
         self._awaited = 0  # queued tickets somebody waits for
@@ -279,6 +283,8 @@ class GroupCommitWriter:
                     self._failed(ticket, single)
             self.records += sum(len(t.events) for t in stored)
             _release(batch)
+            if self.on_batch is not None and stored:
+                self.on_batch(stored)
             for ticket in stored:
                 if ticket.announce and self.on_committed is not None:
                     self.on_committed(ticket)
@@ -286,6 +292,8 @@ class GroupCommitWriter:
         self.batches += 1
         self.records += len(events)
         _release(batch)
+        if self.on_batch is not None:
+            self.on_batch(batch)
         if self.on_committed is not None:
             for ticket in batch:
                 if ticket.announce:
@@ -321,10 +329,14 @@ class AuditLog:
 
     def __init__(self, runtime: AuditRuntime) -> None:
         self.runtime = runtime
-        self.writer = GroupCommitWriter(runtime.store, on_committed=self._announce)
+        self.writer = GroupCommitWriter(runtime.store, on_committed=self._announce, on_batch=self._batch_committed)
         self._announcer: ThreadPoolExecutor | None = None
         self._announcer_lock = threading.Lock()
         self._api_call_hooks: list[Callable[[dict[str, Any]], Any]] = []
+        self._record_hooks: list[Callable[[list[dict[str, Any]]], Any]] = []
+        self._recorder: ThreadPoolExecutor | None = None
+        self._record_batches_queued = 0  # handed to the record hooks' thread and not yet run
+        self.record_batches_dropped = 0
         self._trails: TrailDelivery | None = None
         self.data_events = DataEvents(runtime.store)
 
@@ -364,6 +376,9 @@ class AuditLog:
             if self._announcer is not None:
                 self._announcer.shutdown(wait=True)
                 self._announcer = None
+            if self._recorder is not None:
+                self._recorder.shutdown(wait=True)
+                self._recorder = None
 
     def flush(self) -> int:
         """Deliver every stored record to the trails now; returns the number of log files written."""
@@ -458,6 +473,48 @@ class AuditLog:
         ``audit/`` does not import ``events/``.
         """
         self._api_call_hooks.append(hook)
+
+    def on_records(self, hook: Callable[[list[dict[str, Any]]], Any]) -> None:
+        """Call ``hook(records)`` with every committed batch of records — reads, failures and data events included —
+        on one thread of its own, off the request path and off the writer's (the server registers GuardDuty's
+        live detector here). One call per committed batch, records in commit order, so a hook does its per-batch
+        work (a query, a transaction) once per batch, not per request.
+
+        A hook that falls more than ``MAX_RECORD_BATCHES_QUEUED`` batches behind loses the newest ones (counted in
+        ``record_batches_dropped``, logged): recording calls never waits for a hook.
+        """
+        self._record_hooks.append(hook)
+
+    def _batch_committed(self, batch: list[Ticket]) -> None:
+        if not self._record_hooks:
+            return
+        records = [record for ticket in batch for record in ticket.records if record]
+        if not records:
+            return
+        with self._announcer_lock:
+            if self._record_batches_queued >= MAX_RECORD_BATCHES_QUEUED:
+                self.record_batches_dropped += 1
+                log.warning(
+                    "audit record hooks are %d batches behind; a batch was not handed to them",
+                    self._record_batches_queued,
+                )
+                return
+            if self._recorder is None:
+                self._recorder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-records")
+            self._record_batches_queued += 1
+            executor = self._recorder
+        executor.submit(self._run_record_hooks, records)
+
+    def _run_record_hooks(self, records: list[dict[str, Any]]) -> None:
+        try:
+            for hook in self._record_hooks:
+                try:
+                    hook(records)
+                except Exception:
+                    log.exception("an audit record hook failed on a batch of %d records", len(records))
+        finally:
+            with self._announcer_lock:
+                self._record_batches_queued -= 1
 
     def _announce(self, ticket: Ticket) -> None:
         """Hand a committed ticket's first record to the hooks, after the record is durable."""

@@ -22,6 +22,7 @@ from strongroom.scheduler.jobs import Scheduler
 from strongroom.server.metrics import Metrics
 from strongroom.server.pipeline import Pipeline
 from strongroom.services.cloudtrail.delivery import S3TrailObjects
+from strongroom.services.guardduty.live import feed_audit_records
 from strongroom.services.organizations.effective import org_record
 from strongroom.services.registry import ProviderRegistry
 from strongroom.services.wafv2.ratecounters import close_rate_stores
@@ -56,6 +57,7 @@ class Runtime:
         self.scheduler = Scheduler(self.store, self.node_id, interval=self.config.scheduler_interval)
         self.audit = AuditLog(self)
         self.audit.on_api_call(partial(publish_api_call_event, self))
+        self.audit.on_records(partial(feed_audit_records, self))  # GuardDuty's live detector: every record
         trail_objects = S3TrailObjects(self)  # CloudTrail's in-process S3: trail files, bucket owners of data events
         self.audit.object_sink = trail_objects
         self.audit.data_events.bucket_owner = trail_objects.bucket_owner

@@ -41,6 +41,7 @@ TABLE_OWNERS = (
     "strongroom.services.organizations.model",
     "strongroom.services.fms.model",
     "strongroom.services.shield.model",
+    "strongroom.services.guardduty.model",
 )
 
 

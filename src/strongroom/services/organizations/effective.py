@@ -36,6 +36,14 @@ def org_of_account(store: Store, account_id: str) -> Org | None:
         return _org_of_account(conn, account_id)
 
 
+def org_accounts(store: Store, org_id: str) -> list[tuple[str, str]]:
+    """(account id, email) of every account of organization ``org_id`` (GuardDuty's organization auto-enable)."""
+    m = model.members.c
+    with store.read() as conn:
+        rows = conn.execute(select(m.account_id, m.email).where(m.org_id == org_id).order_by(m.account_id)).all()
+    return [(r.account_id, r.email) for r in rows]
+
+
 def org_path(store: Store, account_id: str) -> str | None:
     """``o-…/r-…/ou-…/…/`` of the account's parent, as ``aws:PrincipalOrgPaths`` holds it; None outside any."""
     with store.read() as conn:

@@ -1,0 +1,250 @@
+"""The live detector: each account's audit records, as they are written, through that account's engine.
+
+The audit log hands every committed batch of records — read-only calls and failures too, and the S3 data events
+the account's trails select — to ``feed_audit_records`` on its own thread, off the request path
+(``AuditLog.on_records``; the server wires it). Per batch, one query finds the enabled detectors of the accounts in
+it; each such account's records go, in order, through its engine (built once per detector settings version by the
+engine factory), and the drafts it answers are stored as findings (``GuardDutyBase.ingest``). The engines' learned
+state is kept in ``guardduty_engine_state`` (``DbStateStore``), written once per batch.
+
+The engine factory is a seam: ``STRONGROOM_GUARDDUTY_ENGINE=module:callable`` names one (the e2e tests' stand-in),
+else ``strongroom.detection.build_engine`` when that module provides it, else an engine that detects nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import select, tuple_
+
+from strongroom.core.clock import clock
+from strongroom.detection.contract import DetectorSettings, Engine, FindingDraft, StateStore, ThreatList
+from strongroom.services.guardduty.model import detectors, engine_state, lists, org_admins
+from strongroom.services.organizations.effective import org_of_account
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Row
+
+    from strongroom.services.base.runtime import ServiceRuntime
+    from strongroom.store.engine import Store
+
+log = logging.getLogger("strongroom.guardduty")
+
+EngineFactory = Callable[[DetectorSettings, StateStore], Engine]
+ENGINE_ENV = "STRONGROOM_GUARDDUTY_ENGINE"
+_NEGATIVE_SECONDS = 30.0  # an account without a detector is looked at again (auto-enable) this much later
+
+
+class NoDetections:
+    """The engine when no detection engine is installed: every record is read, nothing is found."""
+
+    def process(self, record: Mapping[str, Any]) -> list[FindingDraft]:
+        return []
+
+
+def _no_detections(settings: DetectorSettings, state: StateStore) -> Engine:
+    return NoDetections()
+
+
+def engine_factory() -> EngineFactory:
+    """The configured factory (see the module's docstring)."""
+    named = os.environ.get(ENGINE_ENV, "")
+    module_name, _, attr = named.partition(":") if named else ("strongroom.detection", "", "build_engine")
+    try:
+        module = importlib.import_module(module_name)
+        return cast(EngineFactory, getattr(module, attr or "build_engine"))
+    except (ImportError, AttributeError):
+        if named:
+            log.error("%s=%s cannot be loaded; GuardDuty detects nothing", ENGINE_ENV, named)
+        return _no_detections
+
+
+class DbStateStore:
+    """``StateStore`` over ``guardduty_engine_state``: reads cached, writes buffered until ``flush``."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._cache: dict[tuple[str, str], bytes | None] = {}
+        self._dirty: dict[tuple[str, str], bytes] = {}
+
+    def get(self, account_id: str, key: str) -> bytes | None:
+        slot = (account_id, key)
+        if slot not in self._cache:
+            with self.store.read() as conn:
+                self._cache[slot] = conn.execute(
+                    select(engine_state.c.value).where(
+                        engine_state.c.account_id == account_id, engine_state.c.key == key
+                    )
+                ).scalar()
+        return self._cache[slot]
+
+    def put(self, account_id: str, key: str, value: bytes) -> None:
+        self._cache[(account_id, key)] = value
+        self._dirty[(account_id, key)] = value
+
+    def forget(self, account_id: str) -> None:
+        for slot in [s for s in self._cache if s[0] == account_id]:
+            del self._cache[slot]
+
+    def flush(self) -> None:
+        if not self._dirty:
+            return
+        dirty, self._dirty = self._dirty, {}
+        now = clock.now()
+        with self.store.write() as conn:
+            existing = {
+                (r.account_id, r.key)
+                for r in conn.execute(
+                    select(engine_state.c.account_id, engine_state.c.key).where(
+                        tuple_(engine_state.c.account_id, engine_state.c.key).in_(list(dirty))
+                    )
+                )
+            }
+            for (account, key), value in dirty.items():
+                if (account, key) in existing:
+                    conn.execute(
+                        engine_state.update()
+                        .where(engine_state.c.account_id == account, engine_state.c.key == key)
+                        .values(value=value, updated_at=now)
+                    )
+                else:
+                    conn.execute(engine_state.insert().values(account_id=account, key=key, value=value, updated_at=now))
+
+
+def record_account(record: Mapping[str, Any]) -> tuple[str, str]:
+    identity = record.get("userIdentity") or {}
+    account = str(record.get("recipientAccountId") or identity.get("accountId") or "")
+    return account, str(record.get("awsRegion") or "")
+
+
+class LiveDetector:
+    """One per server process; ``feed`` runs on the audit log's record-hook thread only."""
+
+    def __init__(self, owner: Any, runtime: ServiceRuntime, factory: EngineFactory | None = None) -> None:
+        self.owner = owner  # the provider: ingest(), enroll()
+        self.runtime = runtime
+        self._factory = factory
+        self.state = DbStateStore(runtime.store)
+        self._engines: dict[str, tuple[int, Engine, bool]] = {}  # detector -> (version, engine, S3 data events)
+        self._absent: dict[tuple[str, str], float] = {}
+        self.records = 0
+        self.drafts = 0
+
+    @property
+    def factory(self) -> EngineFactory:
+        if self._factory is None:
+            self._factory = engine_factory()
+        return self._factory
+
+    def _settings(self, row: Row[Any]) -> DetectorSettings:
+        with self.runtime.store.read() as conn:
+            found = conn.execute(
+                select(lists).where(lists.c.detector_id == row.detector_id, lists.c.status == "ACTIVE")
+            ).all()
+        trusted = [ThreatList(r.name, frozenset(json.loads(r.entries)), r.list_id) for r in found if r.kind == "IPSET"]
+        threats = [ThreatList(r.name, frozenset(json.loads(r.entries)), r.list_id) for r in found if r.kind == "THREAT"]
+        features = json.loads(row.features)
+        return DetectorSettings(
+            account_id=row.account_id,
+            detector_id=row.detector_id,
+            s3_data_events=features.get("S3_DATA_EVENTS", {}).get("status", "ENABLED") == "ENABLED",
+            trusted=tuple(trusted),
+            threats=tuple(threats),
+        )
+
+    def engine(self, row: Row[Any]) -> tuple[Engine, bool]:
+        """The detector's engine and whether it reads S3 data events, rebuilt when its settings changed."""
+        cached = self._engines.get(row.detector_id)
+        if cached is not None and cached[0] == row.version:
+            return cached[1], cached[2]
+        self.state.forget(row.account_id)  # a rebuilt engine reads its state afresh
+        settings = self._settings(row)
+        built = self.factory(settings, self.state)
+        self._engines[row.detector_id] = (row.version, built, settings.s3_data_events)
+        return built, settings.s3_data_events
+
+    def feed(self, records: Iterable[Mapping[str, Any]]) -> None:
+        groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
+        for record in records:
+            account, region = record_account(record)
+            if account and region:
+                groups[(account, region)].append(record)
+        if not groups:
+            return
+        with self.runtime.store.read() as conn:
+            rows = conn.execute(
+                select(detectors).where(tuple_(detectors.c.account_id, detectors.c.region).in_(list(groups)))
+            ).all()
+        found = {(r.account_id, r.region): r for r in rows}
+        for slot in groups:
+            if slot not in found and self._auto_enable(*slot):
+                with self.runtime.store.read() as conn:
+                    row = conn.execute(
+                        select(detectors).where(detectors.c.account_id == slot[0], detectors.c.region == slot[1])
+                    ).first()
+                if row is not None:
+                    found[slot] = row
+        for slot, items in groups.items():
+            row = found.get(slot)
+            if row is None or row.status != "ENABLED":
+                continue
+            try:
+                self._run(row, items)
+            except Exception:
+                log.exception("GuardDuty could not analyse %d records of %s", len(items), slot[0])
+        try:
+            self.state.flush()
+        except Exception:
+            log.exception("GuardDuty could not store the detection engine's state")
+
+    def _run(self, row: Row[Any], items: list[Mapping[str, Any]]) -> None:
+        engine, s3_data = self.engine(row)
+        drafts: list[FindingDraft] = []
+        for record in items:
+            if record.get("eventCategory") == "Data" and not s3_data:
+                continue
+            self.records += 1
+            drafts += engine.process(record)
+        if drafts:
+            self.drafts += len(drafts)
+            self.owner.ingest(row, drafts)
+
+    def _auto_enable(self, account: str, region: str) -> bool:
+        """An account of an organization whose GuardDuty administrator auto-enables members gets its detector."""
+        now = time.monotonic()
+        if self._absent.get((account, region), 0.0) > now:
+            return False
+        self._absent[(account, region)] = now + _NEGATIVE_SECONDS
+        org = org_of_account(self.runtime.store, account)
+        if org is None:
+            return False
+        with self.runtime.store.write() as conn:
+            admin = conn.execute(
+                select(org_admins).where(org_admins.c.org_id == org.org_id, org_admins.c.region == region)
+            ).first()
+            if admin is None or admin.auto_enable == "NONE" or admin.admin_account == account:
+                return False
+            admin_detector = conn.execute(
+                select(detectors.c.detector_id).where(
+                    detectors.c.account_id == admin.admin_account, detectors.c.region == region
+                )
+            ).scalar()
+            if admin_detector is None:
+                return False
+            self.owner.enroll(conn, admin.admin_account, admin_detector, account, region, None)
+        self._absent.pop((account, region), None)
+        return True
+
+
+def feed_audit_records(runtime: ServiceRuntime, records: list[dict[str, Any]]) -> None:
+    """``AuditLog.on_records`` hook (the server registers it): hand a committed batch to GuardDuty's live detector."""
+    live = getattr(runtime.providers.provider("guardduty"), "live", None)
+    if isinstance(live, LiveDetector):
+        live.feed(records)
