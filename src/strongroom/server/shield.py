@@ -41,6 +41,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
+from strongroom.core.config import Config
+
 log = logging.getLogger("strongroom.shield")
 
 _LOG_BURST = 20  # individual event lines per window, then a summary
@@ -67,8 +69,6 @@ class ShieldLimits:
     def from_values(values: Any) -> ShieldLimits:
         """From anything with these attribute names (a ``Config``, an ``argparse.Namespace``); a missing or None
         attribute takes ``Config``'s default."""
-        from strongroom.core.config import Config
-
         defaults = Config()
         picked = {}
         for f in fields(ShieldLimits):
@@ -111,8 +111,6 @@ OPTIONS: tuple[tuple[str, type, str], ...] = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The Shield Standard options (default None: the configuration's value, shown in the help)."""
-    from strongroom.core.config import Config
-
     defaults = Config()
     group = parser.add_argument_group("Shield Standard (connection and request limits, docs/shield-standard.md)")
     for name, kind, text in OPTIONS:
