@@ -104,8 +104,16 @@ class Flood:
                 if i not in self.closed_at:
                     self._send(i, b"X-%d: %d\r\n" % (n, n))
 
-    def statuses(self) -> list[int]:
-        return [int(a[9:12]) for a in self.answers.values() if a.startswith(b"HTTP/1.1 ")]
+    def status(self, i: int) -> int:
+        """Connection ``i``'s answer, 0 for none. The server writes its answer (503, 408) as it closes; a client
+        byte that arrives after the close is answered with a reset, which may reach the client before the answer
+        is read. So the tests tell refusals from cuts by when the connection ended, and read the status as a hint."""
+        answer = self.answers.get(i, b"")
+        return int(answer[9:12]) if answer.startswith(b"HTTP/1.1 ") else 0
+
+    def ended(self, within: float, after: float = 0.0) -> list[int]:
+        """The statuses of the connections closed ``after`` <= t < ``within`` seconds after the flood began."""
+        return [self.status(i) for i, t in self.closed_at.items() if after <= t < within]
 
     def wait_all_closed(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -201,10 +209,10 @@ def test_a_slowloris_flood_does_not_stop_the_server_answering_others(srv: Server
         assert len(latencies) >= 20 and max(latencies) < 2.0, latencies
         flood.wait_all_closed(HEADER_TIMEOUT + 3)
         assert len(flood.closed_at) == 200
-        statuses = flood.statuses()
-        assert statuses.count(503) == 50 and statuses.count(408) == 150, sorted(set(statuses))
-        cut_times = sorted(t for i, t in flood.closed_at.items() if flood.answers.get(i, b"")[9:12] == b"408")
-        assert cut_times[0] >= HEADER_TIMEOUT - 0.1 and cut_times[-1] < HEADER_TIMEOUT + 2.5
+        refused = flood.ended(within=1.0)  # at once: over the per-source cap (150)
+        cut = flood.ended(after=HEADER_TIMEOUT - 0.1, within=HEADER_TIMEOUT + 2.5)  # at the header timeout
+        assert len(refused) == 50 and set(refused) <= {503, 0}, refused
+        assert len(cut) == 150 and set(cut) <= {408, 0} and cut.count(408) > 100, cut
     finally:
         flood.close()
     after = metrics(srv)
@@ -378,8 +386,9 @@ def test_the_waf_proxy_has_the_same_limits(proxy: Proxy) -> None:
         while time.monotonic() - flood.started < 1.3:
             assert timed(lambda: proxy.request("GET", "/fine")[0] == 200) < 1.0
         flood.wait_all_closed(3.5)
-        statuses = flood.statuses()
-        assert statuses.count(503) == 20 and statuses.count(408) == 40, sorted(set(statuses))
+        refused, cut = flood.ended(within=0.5), flood.ended(after=0.9, within=3.5)
+        assert len(refused) == 20 and set(refused) <= {503, 0}, refused
+        assert len(cut) == 40 and set(cut) <= {408, 0} and cut.count(408) > 25, cut
     finally:
         flood.close()
     log = proxy.log.read_text()
