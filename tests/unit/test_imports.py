@@ -25,6 +25,7 @@ FUNCTION_IMPORTS = {
     ("server/workers.py", "strongroom.server.app"): "boot: imported by the CLI before the workers are spawned",
     ("server/workers.py", "strongroom.server.httpproto"): "boot: imported by the CLI before the workers are spawned",
     ("server/workers.py", "strongroom.server.runtime"): "boot: imported by the CLI before the workers are spawned",
+    ("server/workers.py", "strongroom.server.shield"): "boot: imported by the CLI before the workers are spawned",
     ("services/acm/request.py", "strongroom.services.acm.acme_issuer"): "cost: the acme library takes ~90 ms",
     ("store/engine.py", "strongroom.store.migrate"): "cost: Alembic takes ~100 ms, only migrating processes need it",
 }

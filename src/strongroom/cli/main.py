@@ -94,14 +94,19 @@ def cmd_server(args: argparse.Namespace) -> int:
         return 2
     if not _check_ip_databases(config):
         return 2
+    from strongroom.server.shield import ShieldLimits
+
+    problems = ShieldLimits.from_values(config).problems()
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 2
     if config.workers > 1:
         return _serve_workers(config)  # before importing the server: the supervising parent stays small
     import uvicorn
 
     from strongroom.server.app import StrongroomApp
-    from strongroom.server.httpproto import CoalescingHttpToolsProtocol
     from strongroom.server.runtime import NotInitialised, Runtime
-    from strongroom.server.workers import proxy_options
+    from strongroom.server.workers import proxy_options, shield_options
 
     try:
         runtime = Runtime.open(config)
@@ -135,11 +140,11 @@ def cmd_server(args: argparse.Namespace) -> int:
             host=config.host,
             port=config.port,
             loop="uvloop",
-            http=CoalescingHttpToolsProtocol,
             lifespan="on",
             log_config=None,
             access_log=False,
             server_header=False,  # AWS does not announce its server software; neither do we
+            **shield_options(config, runtime),  # Shield Standard: the guarded protocol, the idle timeout
             timeout_graceful_shutdown=10,
             proxy_headers=proxy_headers,
             forwarded_allow_ips=forwarded_allow_ips,
@@ -299,6 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="MaxMind-format ASN database (.mmdb) for WAF AsnMatch and ASN rate keys (env STRONGROOM_ASN_DB)",
     )
+    from strongroom.server.shield import add_arguments as add_shield_arguments
+
+    add_shield_arguments(p_server)
     p_server.set_defaults(func=cmd_server)
 
     p_status = sub.add_parser("status", help="version, data dir, database, seal state, counts")

@@ -39,6 +39,12 @@ def cmd_proxy(args: argparse.Namespace) -> int:
         if len(secret) < 16:
             print("--token-secret-file must hold at least 16 bytes", file=sys.stderr)
             return 2
+    from strongroom.server.shield import ShieldLimits
+
+    problems = ShieldLimits.from_values(args).problems()
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 2
     if not args.upstream.startswith("http://"):
         print(f"--upstream must be http://host[:port][/path]: {args.upstream}", file=sys.stderr)
         return 2
@@ -78,7 +84,8 @@ def cmd_proxy(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace, secret: bytes, sock: socket.socket | None) -> int:
     import uvicorn
 
-    from strongroom.server.httpproto import CoalescingHttpToolsProtocol
+    from strongroom.server.httpproto import uvicorn_options
+    from strongroom.server.shield import Shield, ShieldLimits
     from strongroom.waf.asgi import WafMiddleware
     from strongroom.wafproxy.forward import Forwarder
     from strongroom.wafproxy.logship import LogShipper
@@ -127,7 +134,6 @@ def _serve(args: argparse.Namespace, secret: bytes, sock: socket.socket | None) 
             host=host,
             port=port,
             loop="uvloop",
-            http=CoalescingHttpToolsProtocol,
             lifespan="on",
             log_config=None,
             access_log=False,
@@ -135,6 +141,8 @@ def _serve(args: argparse.Namespace, secret: bytes, sock: socket.socket | None) 
             proxy_headers=False,  # the client address is the peer's; forwarded IPs are the web ACL's business
             timeout_graceful_shutdown=10,
             backlog=2048,
+            # Shield Standard, as on the server: one Shield per process (each --workers child its own)
+            **uvicorn_options(Shield(ShieldLimits.from_values(args))),
         )
         uvicorn.Server(config).run(sockets=[sock] if sock is not None else None)
     finally:
@@ -187,4 +195,7 @@ def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> Non
         help="processes accepting on the port (default 1; rate counters are per process)",
     )
     p.add_argument("--log-level", default="info")
+    from strongroom.server.shield import add_arguments
+
+    add_arguments(p)
     p.set_defaults(func=cmd_proxy)

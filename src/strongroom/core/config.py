@@ -43,6 +43,20 @@ class Config:
     unauthenticated_body_limit: int = 512 * 1024
     auth_failure_burst: int = 50
     auth_failure_rate: float = 5.0
+    # Shield Standard (server/shield.py, docs/shield-standard.md): connection and request sanity limits on every
+    # listener. A request head must arrive within header_timeout seconds; a body must progress at body_min_rate
+    # bytes a second over each body_timeout window; idle kept-alive connections close after keepalive_timeout; a
+    # response left unread for send_timeout seconds ends its connection; connections are capped per source address
+    # and in all (max_connections 0: from the descriptor limit); heads are capped in bytes and in fields.
+    header_timeout: float = 10.0
+    body_timeout: float = 20.0
+    body_min_rate: int = 500
+    keepalive_timeout: float = 5.0
+    send_timeout: float = 60.0
+    max_connections: int = 0
+    max_connections_per_ip: int = 256
+    max_header_bytes: int = 64 * 1024
+    max_headers: int = 200
     # Benchmarking aid only (bench/: audit-on vs audit-off figure): records no audit trail at all. Never set it
     # on a server anyone relies on; the server logs a warning at start when it is on.
     bench_disable_audit: bool = False

@@ -25,8 +25,12 @@ import sys
 import time
 from dataclasses import fields
 from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from strongroom.core.config import Config, load_config
+
+if TYPE_CHECKING:
+    from strongroom.server.runtime import Runtime
 
 log = logging.getLogger("strongroom")
 
@@ -61,6 +65,17 @@ def proxy_options(config: Config) -> tuple[bool, str]:
     """
     allowed = (config.forwarded_allow_ips or "").strip()
     return bool(allowed), allowed or "127.0.0.1"
+
+
+def shield_options(config: Config, runtime: Runtime) -> dict[str, Any]:
+    """uvicorn's protocol and idle timeout for Shield Standard (server/shield.py), its metrics on the runtime's
+    registry. Peers trusted as proxies (``forwarded_allow_ips``) are exempt from the per-source cap."""
+    from strongroom.server.httpproto import uvicorn_options
+    from strongroom.server.shield import Shield, ShieldLimits
+
+    shield = Shield(ShieldLimits.from_values(config), exempt=config.forwarded_allow_ips)
+    runtime.metrics.registry.register(shield)
+    return uvicorn_options(shield)
 
 
 def _address(host: str, port: int) -> tuple[socket.AddressFamily, tuple[str, int]]:
@@ -168,7 +183,6 @@ def _worker() -> int:
     import uvicorn
 
     from strongroom.server.app import StrongroomApp
-    from strongroom.server.httpproto import CoalescingHttpToolsProtocol
     from strongroom.server.logs import configure
     from strongroom.server.runtime import Runtime
 
@@ -188,7 +202,6 @@ def _worker() -> int:
     uv_config = uvicorn.Config(
         app,
         loop="uvloop",
-        http=CoalescingHttpToolsProtocol,
         lifespan="on",
         log_config=None,
         access_log=False,
@@ -196,6 +209,7 @@ def _worker() -> int:
         timeout_graceful_shutdown=10,
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
+        **shield_options(config, runtime),
     )
     uvicorn.Server(uv_config).run(sockets=[sock])
     return 0
