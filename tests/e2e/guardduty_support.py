@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import database_url_for
+from tests.e2e.access_support import policy
 from tests.e2e.organizations_support import Account, new_account
 from tests.support.server import ServerProcess
 
@@ -83,3 +84,35 @@ def findings_of(gd: Any, detector: str, finding_type: str | None = None) -> list
     for start in range(0, len(ids), 50):
         out += gd.get_findings(DetectorId=detector, FindingIds=ids[start : start + 50])["Findings"]
     return out
+
+
+def export_bucket(account: Any, allow_guardduty: bool) -> tuple[str, str]:
+    """A bucket and a KMS key for a publishing destination; the bucket policy lets GuardDuty write if told."""
+    s3, kms = account.client("s3"), account.client("kms")
+    bucket = f"gd-export-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=bucket)
+    root = f"arn:aws:iam::{account.account_id}:root"
+    key_policy = policy(
+        {"Effect": "Allow", "Principal": {"AWS": root}, "Action": "kms:*", "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "guardduty.amazonaws.com"},
+            "Action": ["kms:GenerateDataKey", "kms:Encrypt"],
+            "Resource": "*",
+        },
+    )
+    key = kms.create_key(Policy=key_policy)["KeyMetadata"]["Arn"]
+    if allow_guardduty:
+        s3.put_bucket_policy(
+            Bucket=bucket,
+            Policy=policy(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "guardduty.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": f"arn:aws:s3:::{bucket}/*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account.account_id}},
+                }
+            ),
+        )
+    return bucket, key
