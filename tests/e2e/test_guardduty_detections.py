@@ -158,11 +158,11 @@ def trail_records(w: Watched) -> list[dict[str, Any]]:
     return records[start:]
 
 
-def assert_offline_equals_live(w: Watched, tmp: Path) -> list[dict[str, Any]]:
+def assert_offline_equals_live(w: Watched, tmp: Path, *options: str) -> list[dict[str, Any]]:
     live = _settled(w)
     path = tmp / f"{w.account.account_id}.json"
     path.write_text(json.dumps({"Records": trail_records(w)}))
-    done = strongroom("guardduty", "analyze", "--format", "json", "--learn-days", "7", "--quiet", str(path))
+    done = strongroom("guardduty", "analyze", "--format", "json", "--learn-days", "7", "--quiet", *options, str(path))
     offline = json.loads(done.stdout)
     assert _summary(offline) == _summary(live)
     return live
@@ -255,12 +255,13 @@ def test_suppression_filter_archives_the_matching_finding(gd_server: ServerProce
     assert [e["detail"]["type"] for e in log_entries(gd_server, w.log)] == ["Policy:IAMUser/RootCredentialUsage"]
 
 
-def test_threat_intel_set_caller(gd_server: ServerProcess) -> None:
+def test_threat_intel_set_caller(gd_server: ServerProcess, tmp_path: Path) -> None:
     w = watched(gd_server)
     s3 = w.client("s3")
     bucket = f"gd-ti-{uuid.uuid4().hex[:10]}"
+    listed = b"# known bad\n203.0.113.0/24\n"
     s3.create_bucket(Bucket=bucket)
-    s3.put_object(Bucket=bucket, Key="bad.txt", Body=b"# known bad\n203.0.113.0/24\n")
+    s3.put_object(Bucket=bucket, Key="bad.txt", Body=listed)
     gd = w.account.client("guardduty")
     set_id = gd.create_threat_intel_set(
         DetectorId=w.detector, Name="bad-actors", Format="TXT", Location=f"s3://{bucket}/bad.txt", Activate=True
@@ -279,6 +280,8 @@ def test_threat_intel_set_caller(gd_server: ServerProcess) -> None:
     assert read["Service"]["Action"]["AwsApiCallAction"]["Api"] == "ListKeys"
     w.event_of(write)
     w.event_of(read)
+    (tmp_path / "bad-actors.txt").write_bytes(listed)  # offline, the same list under the set's name
+    assert_offline_equals_live(w, tmp_path, "--threat-list", str(tmp_path / "bad-actors.txt"))
 
 
 def test_bucket_made_public(gd_server: ServerProcess, tmp_path: Path) -> None:
