@@ -71,6 +71,7 @@ class Watched:
                 service,
                 aws_access_key_id=creds["AccessKeyId"],
                 aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds.get("SessionToken"),
                 **extra,
             )
         if ip:
@@ -385,3 +386,47 @@ def test_attack_sequence_discovery_escalation_exfiltration(gd_server: ServerProc
     detail = w.event_of(sequence)["detail"]
     assert detail["severity"] == 9.0 and detail["service"]["detection"]["sequence"]["signals"]
     assert_offline_equals_live(w, tmp_path)
+
+
+def test_more_signatures(gd_server: ServerProcess, tmp_path: Path) -> None:
+    """Tor callers, EC2 instance credentials used from the office, and a principal scheduling the deletion of
+    three KMS keys. (Stealth:IAMUser/PasswordPolicyChange and Stealth:S3/ServerAccessLoggingDisabled cannot be
+    caused through Strongroom: it does not implement the account password policy calls nor PutBucketLogging.)"""
+    w = watched(gd_server)
+    s3 = w.client("s3")
+    bucket = f"gd-more-{uuid.uuid4().hex[:10]}"
+    tor_list = b"192.0.2.0/24\n"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="tor.txt", Body=tor_list)
+    w.account.client("guardduty").create_threat_intel_set(
+        DetectorId=w.detector, Name="tor-exit-nodes", Format="TXT", Location=f"s3://{bucket}/tor.txt", Activate=True
+    )
+    iam = w.client("iam")
+    user = make_user(iam, allow(["kms:CreateKey", "sts:AssumeRole"]))
+    w.client("kms", user, ip="192.0.2.44").create_key(Description="through Tor")
+    tor = w.finding("UnauthorizedAccess:IAMUser/TorIPCaller", AccessKeyId=user["AccessKeyId"])
+    assert tor["Service"]["Evidence"]["ThreatIntelligenceDetails"][0]["ThreatNames"] == ["TorExitNode"]
+
+    # an instance profile's session (EC2 names it after the instance) used from where the account's people work
+    trust = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{w.account.account_id}:root"}}
+    role = iam.create_role(
+        RoleName=f"web-{uuid.uuid4().hex[:6]}", AssumeRolePolicyDocument=policy({**trust, "Action": "sts:AssumeRole"})
+    )["Role"]
+    iam.put_role_policy(RoleName=role["RoleName"], PolicyName="p", PolicyDocument=policy(allow("kms:ListKeys")))
+    session = w.client("sts", user).assume_role(RoleArn=role["Arn"], RoleSessionName="i-0123456789abcdef0")
+    creds = session["Credentials"]
+    assert creds["AccessKeyId"].startswith("ASIA")
+    w.client("kms", creds).list_keys()
+    stolen = w.finding(
+        "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS", AccessKeyId=creds["AccessKeyId"]
+    )
+    assert stolen["Severity"] == 8.0
+
+    kms = w.client("kms")
+    for _ in range(3):
+        kms.schedule_key_deletion(KeyId=kms.create_key()["KeyMetadata"]["KeyId"], PendingWindowInDays=7)
+    mass = w.finding("Impact:IAMUser/AnomalousBehavior", AccessKeyId=root_key(w))
+    assert json.loads(mass["Service"]["AdditionalInfo"]["Value"])["unusual"] == ["massKeyDeletion"]
+    w.event_of(mass)
+    (tmp_path / "tor-exit-nodes.txt").write_bytes(tor_list)
+    assert_offline_equals_live(w, tmp_path, "--threat-list", str(tmp_path / "tor-exit-nodes.txt"))
