@@ -17,10 +17,8 @@ from typing import Any
 from botocore.model import Shape
 
 from strongroom.detection.contract import FindingDraft
-from strongroom.detection.findings import iso, to_finding
+from strongroom.detection.findings import to_finding
 from strongroom.protocol.codecs.json import JsonDecoder, JsonEncoder
-
-__all__ = ["dump", "from_wire", "iso", "load", "member", "new", "repeat", "to_wire"]
 
 _ENCODER = JsonEncoder()
 _DECODER = JsonDecoder()
