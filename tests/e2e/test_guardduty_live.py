@@ -15,9 +15,9 @@ from botocore.exceptions import ClientError
 from sqlalchemy import select
 
 from strongroom.services.guardduty.model import engine_state
-from tests.e2e.access_support import allow, client_for, make_user, policy
+from tests.e2e.access_support import allow, client_for, make_user
 from tests.e2e.events_support import log_entries, store_of, wait_for
-from tests.e2e.guardduty_support import account_with_detector, error_of, start_server
+from tests.e2e.guardduty_support import account_with_detector, error_of, export_bucket, finding_rule, start_server
 from tests.support.server import ServerProcess
 
 STOP = "Stealth:IAMUser/CloudTrailLoggingDisabled"
@@ -38,22 +38,10 @@ def _findings(gd: Any, detector: str, finding_type: str) -> list[dict[str, Any]]
     return list(gd.get_findings(DetectorId=detector, FindingIds=ids["FindingIds"])["Findings"])
 
 
-def _finding_rule(account: Any, log: str) -> None:
-    events = account.client("events")
-    events.put_rule(
-        Name=f"gd-{uuid.uuid4().hex[:8]}",
-        EventPattern=json.dumps({"source": ["aws.guardduty"], "detail-type": ["GuardDuty Finding"]}),
-    )
-    rule = events.list_rules()["Rules"][0]["Name"]
-    events.put_targets(
-        Rule=rule, Targets=[{"Id": "log", "Arn": f"arn:strongroom:events-log:us-east-1:{account.account_id}:{log}"}]
-    )
-
-
 def test_stop_logging_becomes_a_finding_and_an_event(gd_server: ServerProcess) -> None:
     account, gd, detector = account_with_detector(gd_server, FindingPublishingFrequency="FIFTEEN_MINUTES")
     log = f"gdlog-{uuid.uuid4().hex[:8]}"
-    _finding_rule(account, log)
+    finding_rule(account, log)
     cloudtrail = account.client("cloudtrail")
     trail = f"t-{uuid.uuid4().hex[:8]}"
     cloudtrail.create_trail(Name=trail, S3BucketName=f"no-such-bucket-{uuid.uuid4().hex[:8]}")
@@ -135,40 +123,9 @@ def test_threat_intel_set_reaches_the_engine_failed_reads_included(gd_server: Se
     assert found[0]["Severity"] == 8.0
 
 
-def _export_bucket(account: Any, allow_guardduty: bool) -> tuple[str, str]:
-    s3, kms = account.client("s3"), account.client("kms")
-    bucket = f"gd-export-{uuid.uuid4().hex[:10]}"
-    s3.create_bucket(Bucket=bucket)
-    root = f"arn:aws:iam::{account.account_id}:root"
-    key_policy = policy(
-        {"Effect": "Allow", "Principal": {"AWS": root}, "Action": "kms:*", "Resource": "*"},
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "guardduty.amazonaws.com"},
-            "Action": ["kms:GenerateDataKey", "kms:Encrypt"],
-            "Resource": "*",
-        },
-    )
-    key = kms.create_key(Policy=key_policy)["KeyMetadata"]["Arn"]
-    if allow_guardduty:
-        s3.put_bucket_policy(
-            Bucket=bucket,
-            Policy=policy(
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "guardduty.amazonaws.com"},
-                    "Action": "s3:PutObject",
-                    "Resource": f"arn:aws:s3:::{bucket}/*",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account.account_id}},
-                }
-            ),
-        )
-    return bucket, key
-
-
 def test_publishing_writes_kms_encrypted_exports(gd_server: ServerProcess) -> None:
     account, gd, detector = account_with_detector(gd_server)
-    bucket, key = _export_bucket(account, allow_guardduty=True)
+    bucket, key = export_bucket(account, allow_guardduty=True)
     with pytest.raises(ClientError) as exc:
         gd.create_publishing_destination(
             DetectorId=detector,
@@ -207,7 +164,7 @@ def test_publishing_writes_kms_encrypted_exports(gd_server: ServerProcess) -> No
 
 def test_publishing_refused_by_the_bucket_policy(gd_server: ServerProcess) -> None:
     account, gd, detector = account_with_detector(gd_server)
-    bucket, key = _export_bucket(account, allow_guardduty=False)
+    bucket, key = export_bucket(account, allow_guardduty=False)
     destination = gd.create_publishing_destination(
         DetectorId=detector,
         DestinationType="S3",

@@ -90,3 +90,45 @@ def test_table_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     bad.write_text("{not json\n")
     code, out, err = _analyze(capsys, str(bad))
     assert code == 0 and json.loads(out) == [] and "skipped" in err
+
+
+def test_threat_and_trusted_lists(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    record = {
+        "eventVersion": "1.08",
+        "eventTime": "2024-07-31T13:06:24Z",
+        "eventSource": "kms.amazonaws.com",
+        "eventName": "CreateKey",
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "203.0.113.9",
+        "userAgent": "aws-cli/2.13.0",
+        "recipientAccountId": "123456789012",
+        "userIdentity": {
+            "type": "IAMUser",
+            "accountId": "123456789012",
+            "arn": "arn:aws:iam::123456789012:user/mallory",
+            "principalId": "AIDAEXAMPLE",
+            "accessKeyId": "AKIAEXAMPLE",
+            "userName": "mallory",
+        },
+    }
+    trail = tmp_path / "trail.json"
+    trail.write_text(json.dumps({"Records": [record]}))
+    (tmp_path / "bad-actors.txt").write_text("# listed\n203.0.113.0/24\n")
+    (tmp_path / "tor-exit.csv").write_text("Indicator type,Indicator,Description\nIPv4,203.0.113.9,exit\n")
+    (tmp_path / "office.txt").write_text("203.0.113.9\n")
+
+    code, out, _ = _analyze(capsys, "--quiet", "--threat-list", str(tmp_path / "bad-actors.txt"), str(trail))
+    [finding] = json.loads(out)
+    assert code == 0 and finding["Type"] == "UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom"
+    details = finding["Service"]["Evidence"]["ThreatIntelligenceDetails"]
+    assert details == [{"ThreatListName": "bad-actors", "ThreatNames": ["CustomThreatList"]}]
+
+    spec = "OTX_CSV:" + str(tmp_path / "tor-exit.csv")
+    code, out, _ = _analyze(capsys, "--quiet", "--threat-list", spec, str(trail))
+    assert [f["Type"] for f in json.loads(out)] == ["UnauthorizedAccess:IAMUser/TorIPCaller"]
+
+    trusted = str(tmp_path / "office.txt")
+    code, out, _ = _analyze(capsys, "--quiet", "--threat-list", spec, "--trusted-list", trusted, str(trail))
+    assert json.loads(out) == []
+    code, _, err = _analyze(capsys, "--threat-list", str(tmp_path / "absent.txt"), str(trail))
+    assert code == 2 and "absent.txt" in err

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from strongroom.detection.contract import DetectorSettings, Engine, FindingDraft, StateStore
+from strongroom.detection.engine import build_engine
 from strongroom.services.guardduty.live import DbStateStore, LiveDetector, NoDetections, engine_factory
 from strongroom.services.guardduty.model import detectors, engine_state, lists
 from strongroom.store.engine import Store
@@ -157,3 +158,8 @@ def test_factory_falls_back_to_no_detections(monkeypatch: pytest.MonkeyPatch) ->
     assert isinstance(engine, NoDetections) and engine.process({}) == []
     monkeypatch.setenv("STRONGROOM_GUARDDUTY_ENGINE", "tests.support.guardduty_engine:build")
     assert engine_factory().__name__ == "build"
+
+
+def test_factory_defaults_to_the_real_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STRONGROOM_GUARDDUTY_ENGINE", raising=False)
+    assert engine_factory() is build_engine

@@ -35,7 +35,7 @@ IMPORTLIB = {
     "services/registry.py": "providers and access tables by service name",
     "store/schema.py": "TABLE_OWNERS, so every table is declared before Alembic or seal migrate looks",
     "services/lambda_/bootstrap.py": "the user's handler module",
-    "services/guardduty/live.py": "the detection engine's factory: strongroom.detection's, or the one named by "
+    "services/guardduty/live.py": "a detection engine factory other than strongroom.detection's, named by "
     "STRONGROOM_GUARDDUTY_ENGINE (the e2e tests' stand-in)",
 }
 

@@ -19,6 +19,7 @@ import orjson
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     from strongroom.detection.analyze import Analyzer, event_time_key
+    from strongroom.detection.contract import DetectorSettings
     from strongroom.detection.logfiles import log_files, read_records
 
     files = log_files(args.paths)
@@ -34,7 +35,17 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             print(f"skipped {path}: {exc}", file=sys.stderr)
     records.sort(key=event_time_key)
-    analyzer = Analyzer(learning_days=args.learn_days)
+    try:
+        threats = tuple(_ip_list(spec) for spec in args.threat_list)
+        trusted = tuple(_ip_list(spec) for spec in args.trusted_list)
+    except (OSError, ValueError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    learn_days = args.learn_days
+    analyzer = Analyzer(
+        learning_days=learn_days,
+        settings=lambda account: DetectorSettings(account, learning_days=learn_days, threats=threats, trusted=trusted),
+    )
     if sys.stderr.isatty() and not args.quiet and records:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -62,6 +73,27 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(summary, file=sys.stderr)
     return 0
+
+
+def _ip_list(spec: str) -> Any:
+    """``[FORMAT:]PATH`` — a threat-intel set or IP set file in one of GuardDuty's formats (TXT by default; STIX
+    for ``.xml``), named after the file as the detector's list would be (a Tor list is one named so)."""
+    from pathlib import Path
+
+    from strongroom.detection.contract import ThreatList
+    from strongroom.services.guardduty.threatlists import PARSERS, ListFormatError, parse
+
+    fmt, sep, rest = spec.partition(":")
+    if sep and fmt.upper() in PARSERS:
+        path = Path(rest)
+    else:
+        fmt, path = ("STIX" if spec.lower().endswith(".xml") else "TXT"), Path(spec)
+    try:
+        entries = parse(fmt.upper(), path.read_bytes())
+    except ListFormatError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    name = path.name.split(".", 1)[0]
+    return ThreatList(name, entries, name)
 
 
 def _level(severity: float) -> str:
@@ -106,6 +138,21 @@ def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> Non
         type=float,
         default=7.0,
         help="days of event time each account's baselines learn before anomaly findings (default 7)",
+    )
+    p.add_argument(
+        "--threat-list",
+        action="append",
+        default=[],
+        metavar="[FORMAT:]FILE",
+        help="a threat-intel set (TXT, STIX, OTX_CSV, ALIEN_VAULT, FIRE_EYE, PROOF_POINT; TXT by default): callers "
+        "from it raise the MaliciousIPCaller.Custom findings, or TorIPCaller when the file is named for Tor",
+    )
+    p.add_argument(
+        "--trusted-list",
+        action="append",
+        default=[],
+        metavar="[FORMAT:]FILE",
+        help="a trusted IP set: callers from it raise no finding",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary on stderr")
     p.set_defaults(func=cmd_analyze)

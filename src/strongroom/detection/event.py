@@ -16,6 +16,14 @@ from typing import Any
 _VERSION_SUFFIX = re.compile(r"\d{8}(v\d+)?$")
 _INSTANCE_SESSION = re.compile(r"^i-[0-9a-fA-F]{8,17}$")
 _NAME_CACHE: dict[str, str] = {}
+# S3's bucket-level Block Public Access operations are named after the API (``DeletePublicAccessBlock``) by
+# Strongroom's audit trail, after the bucket (``DeleteBucketPublicAccessBlock``) by CloudTrail: the detectors use
+# CloudTrail's names.
+_S3_EVENT_NAMES = {
+    "PutPublicAccessBlock": "PutBucketPublicAccessBlock",
+    "DeletePublicAccessBlock": "DeleteBucketPublicAccessBlock",
+    "GetPublicAccessBlock": "GetBucketPublicAccessBlock",
+}
 
 
 def operation_name(event_name: str) -> str:
@@ -178,6 +186,8 @@ class Event:
         self.identity = identity
         self.api = operation_name(str(record.get("eventName") or ""))
         self.service = str(record.get("eventSource") or "")
+        if self.service == "s3.amazonaws.com":
+            self.api = _S3_EVENT_NAMES.get(self.api, self.api)
         self.ts = epoch_seconds(str(record.get("eventTime") or ""))
         self.region = str(record.get("awsRegion") or "us-east-1")
         self.account = str(record.get("recipientAccountId") or identity.get("accountId") or default_account)

@@ -182,7 +182,8 @@ class GuardDutyBase(ServiceBase):
                     )
                 ).first()
                 if existing is not None:
-                    body = findingjson.repeat(findingjson.load(self.finding_shape, existing.body), draft, moment)
+                    stored = findingjson.load(self.finding_shape, existing.body)
+                    body = findingjson.repeat(self.finding_shape, stored, draft, moment)
                     conn.execute(
                         update(findings)
                         .where(findings.c.finding_id == existing.finding_id)
@@ -191,7 +192,7 @@ class GuardDutyBase(ServiceBase):
                     ids.append(existing.finding_id)
                     continue
                 finding_id = new_id()
-                body = findingjson.to_finding(draft, detector.detector_id, finding_id, moment)
+                body = findingjson.new(self.finding_shape, draft, detector.detector_id, finding_id, moment)
                 archived = any(criteria.matches(body, rule) for rule in rules)
                 body["Service"]["Archived"] = archived
                 conn.execute(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select
 
 from strongroom.core.clock import clock
+from strongroom.detection.findings import iso
 from strongroom.services.base import pages
 from strongroom.services.guardduty.base import (
     EXPORT_JOB,
@@ -25,7 +26,6 @@ from strongroom.services.guardduty.base import (
     GuardDutyBase,
 )
 from strongroom.services.guardduty.errors import bad_request
-from strongroom.services.guardduty.findingjson import iso
 from strongroom.services.guardduty.model import (
     destinations,
     detectors,

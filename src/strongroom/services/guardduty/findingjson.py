@@ -1,80 +1,72 @@
-"""A finding draft (``detection.contract.FindingDraft``) as AWS's finding (schema 2.0), in the API's member form.
+"""Findings in the API's member form: built from a draft by the detection engine's own builder, stored, sent.
 
-This is the one place that builds a finding from a draft: when the detection engine's own
-``strongroom.detection.findings.to_finding`` lands, ``to_finding`` below becomes a call to it (converted to the
-member form with ``from_wire`` if it answers AWS's JSON, camelCase). The wire form (``to_wire``) is what
-EventBridge's ``detail`` and the S3 exports carry, as on AWS.
+There is one finding builder, ``strongroom.detection.findings.to_finding`` — the one ``strongroom guardduty
+analyze`` prints with — so the live and offline paths answer the same finding for the same records. It answers
+AWS's finding JSON with the API's member names (``Type``, ``Service.Count`` …) and timestamps as ISO text; this
+module turns that into the stored member form (``Timestamp`` members as datetimes, ``member``), keeps it as text
+(``dump`` / ``load``), and converts it to the wire form (``to_wire``: camelCase, what EventBridge's ``detail`` and
+the S3 exports carry, as on AWS).
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from botocore.model import Shape
 
 from strongroom.detection.contract import FindingDraft
+from strongroom.detection.findings import to_finding
 from strongroom.protocol.codecs.json import JsonDecoder, JsonEncoder
 
-SCHEMA_VERSION = "2.0"
 _ENCODER = JsonEncoder()
 _DECODER = JsonDecoder()
 
 
-def iso(moment: datetime) -> str:
-    """AWS's finding timestamps: ``2024-05-01T12:00:00.123Z``."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+def new(shape: Shape, draft: FindingDraft, detector_id: str, finding_id: str, now: datetime) -> dict[str, Any]:
+    """A new finding for ``draft`` (Count 1; first and last seen the draft's event times; created ``now``)."""
+    built = to_finding(draft, detector_id=detector_id, finding_id_=finding_id, created_at=now, updated_at=now)
+    return member(shape, built)
 
 
-def finding_arn(partition: str, region: str, account_id: str, detector_id: str, finding_id: str) -> str:
-    return f"arn:{partition}:guardduty:{region}:{account_id}:detector/{detector_id}/finding/{finding_id}"
+def repeat(shape: Shape, finding: dict[str, Any], draft: FindingDraft, now: datetime) -> dict[str, Any]:
+    """``finding`` seen again: rebuilt from the latest draft with Count + 1, EventFirstSeen/EventLastSeen widened,
+    its id, CreatedAt, archived state and feedback kept (AWS's aggregation of repeats; the analyzer folds so)."""
+    service = finding.get("Service") or {}
+    first = _parse(service.get("EventFirstSeen"))
+    last = _parse(service.get("EventLastSeen"))
+    draft_first = draft.event_first_seen or draft.event_time
+    built = to_finding(
+        draft,
+        detector_id=str(service.get("DetectorId") or ""),
+        finding_id_=str(finding["Id"]),
+        count=int(service.get("Count") or 1) + 1,
+        first_seen=min(first, draft_first) if first else draft_first,
+        last_seen=max(last, draft.event_time) if last else draft.event_time,
+        created_at=_parse(finding.get("CreatedAt")) or now,
+        updated_at=now,
+        archived=bool(service.get("Archived")),
+        partition=str(finding.get("Partition") or "aws"),
+        feedback=service.get("UserFeedback") or None,
+    )
+    return member(shape, built)
 
 
-def to_finding(draft: FindingDraft, detector_id: str, finding_id: str, now: datetime) -> dict[str, Any]:
-    """A new finding for ``draft`` (Count 1, first and last seen the draft's event times)."""
-    partition = "aws"
-    first = draft.event_first_seen or draft.event_time
-    service: dict[str, Any] = {
-        "ServiceName": "guardduty",
-        "DetectorId": detector_id,
-        "ResourceRole": "TARGET",
-        "FeatureName": "CloudTrail",
-        **draft.service,
-        "Archived": False,
-        "Count": 1,
-        "EventFirstSeen": iso(first),
-        "EventLastSeen": iso(draft.event_time),
-    }
-    if draft.signals and "AdditionalInfo" not in service:
-        service["AdditionalInfo"] = {"Value": json.dumps({"signals": draft.signals}, default=str), "Type": "default"}
-    return {
-        "SchemaVersion": SCHEMA_VERSION,
-        "AccountId": draft.account_id,
-        "Region": draft.region,
-        "Partition": partition,
-        "Id": finding_id,
-        "Arn": finding_arn(partition, draft.region, draft.account_id, detector_id, finding_id),
-        "Type": draft.type,
-        "Resource": draft.resource,
-        "Service": service,
-        "Severity": float(draft.severity),
-        "CreatedAt": iso(now),
-        "UpdatedAt": iso(now),
-        "Title": draft.title,
-        "Description": draft.description,
-    }
+def _parse(text: Any) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
-def repeat(finding: dict[str, Any], draft: FindingDraft, now: datetime) -> dict[str, Any]:
-    """``finding`` seen again: Count + 1, EventLastSeen and UpdatedAt move (AWS's aggregation of repeats)."""
-    service = dict(finding.get("Service") or {})
-    service["Count"] = int(service.get("Count") or 1) + 1
-    service["EventLastSeen"] = iso(draft.event_time)
-    if draft.service.get("Action") is not None:
-        service["Action"] = draft.service["Action"]
-    return {**finding, "Service": service, "UpdatedAt": iso(now)}
+def member(shape: Shape, finding: dict[str, Any]) -> dict[str, Any]:
+    """The builder's finding in the stored member form: ``Timestamp`` members (e.g. an attack sequence's
+    ``Signals[].FirstSeenAt``) as datetimes, as the response encoder wants them."""
+    out: dict[str, Any] = _revive(shape, finding)
+    return out
 
 
 def dump(finding: dict[str, Any]) -> str:
@@ -90,8 +82,7 @@ def _iso_default(value: Any) -> Any:
 
 
 def load(finding_shape: Shape, text: str) -> dict[str, Any]:
-    out: dict[str, Any] = _revive(finding_shape, json.loads(text))
-    return out
+    return member(finding_shape, json.loads(text))
 
 
 def _revive(shape: Any, value: Any) -> Any:

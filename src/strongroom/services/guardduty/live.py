@@ -7,8 +7,9 @@ it; each such account's records go, in order, through its engine (built once per
 engine factory), and the drafts it answers are stored as findings (``GuardDutyBase.ingest``). The engines' learned
 state is kept in ``guardduty_engine_state`` (``DbStateStore``), written once per batch.
 
-The engine factory is a seam: ``STRONGROOM_GUARDDUTY_ENGINE=module:callable`` names one (the e2e tests' stand-in),
-else ``strongroom.detection.build_engine`` when that module provides it, else an engine that detects nothing.
+The engine is ``strongroom.detection``'s (``build_engine``), the one ``strongroom guardduty analyze`` runs offline.
+``STRONGROOM_GUARDDUTY_ENGINE=module:callable`` names another factory — a seam for tests that need a predictable
+engine (the e2e tests' stand-in, ``tests/support/guardduty_engine.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy import select, tuple_
 
 from strongroom.core.clock import clock
 from strongroom.detection.contract import DetectorSettings, Engine, FindingDraft, StateStore, ThreatList
+from strongroom.detection.engine import build_engine
 from strongroom.services.guardduty.model import detectors, engine_state, lists, org_admins
 from strongroom.services.organizations.effective import org_of_account
 
@@ -43,7 +45,7 @@ _NEGATIVE_SECONDS = 30.0  # an account without a detector is looked at again (au
 
 
 class NoDetections:
-    """The engine when no detection engine is installed: every record is read, nothing is found."""
+    """The engine when the factory ``STRONGROOM_GUARDDUTY_ENGINE`` names cannot be loaded: nothing is found."""
 
     def process(self, record: Mapping[str, Any]) -> list[FindingDraft]:
         return []
@@ -54,15 +56,16 @@ def _no_detections(settings: DetectorSettings, state: StateStore) -> Engine:
 
 
 def engine_factory() -> EngineFactory:
-    """The configured factory (see the module's docstring)."""
+    """The configured factory: ``strongroom.detection.build_engine`` unless ``STRONGROOM_GUARDDUTY_ENGINE`` names
+    another (see the module's docstring)."""
     named = os.environ.get(ENGINE_ENV, "")
-    module_name, _, attr = named.partition(":") if named else ("strongroom.detection", "", "build_engine")
+    if not named:
+        return build_engine
+    module_name, _, attr = named.partition(":")
     try:
-        module = importlib.import_module(module_name)
-        return cast(EngineFactory, getattr(module, attr or "build_engine"))
+        return cast(EngineFactory, getattr(importlib.import_module(module_name), attr or "build_engine"))
     except (ImportError, AttributeError):
-        if named:
-            log.error("%s=%s cannot be loaded; GuardDuty detects nothing", ENGINE_ENV, named)
+        log.error("%s=%s cannot be loaded; GuardDuty detects nothing", ENGINE_ENV, named)
         return _no_detections
 
 

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, and_, delete, select, update
 
 from strongroom.core.clock import clock
+from strongroom.detection.findings import iso
 from strongroom.services.base import pages
 from strongroom.services.guardduty.base import GuardDutyBase, new_id
 from strongroom.services.guardduty.errors import bad_request
-from strongroom.services.guardduty.findingjson import iso
 from strongroom.services.guardduty.model import detectors, members, org_admins
 from strongroom.services.organizations.effective import org_accounts, org_of_account
 
