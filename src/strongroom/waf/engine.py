@@ -233,7 +233,8 @@ class WebAclEvaluator:
                     return outcome
                 continue
             assert rule.predicate is not None
-            ctx.match_details = []
+            if ctx.match_details:  # a new list only after a rule added some (copies were taken of the old)
+                ctx.match_details = []
             if not rule.predicate(ctx):
                 continue
             for label in rule.labels:

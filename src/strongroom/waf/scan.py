@@ -257,6 +257,18 @@ class FieldScan:
 def any_leaf(leaves: list[tuple[FieldScan, frozenset[int]]]) -> Predicate:
     """True when a field's scan matched one of the ids given for it (or its fallback forced a match)."""
     slots = [(scan.slot, scan.matched, ids) for scan, ids in leaves]
+    if len(slots) == 1:
+        ((slot, matched, ids),) = slots
+
+        def one(ctx: Ctx) -> bool:
+            got = ctx.scans.get(slot)
+            if got is None:
+                got = matched(ctx)
+            if got is True:
+                return True
+            return got is not False and not got.isdisjoint(ids)
+
+        return one
 
     def pred(ctx: Ctx) -> bool:
         scans = ctx.scans

@@ -344,6 +344,36 @@ def _merge_regex_matches(stmts: list[dict], res: Resolvers) -> list[Predicate]:
     return out
 
 
+def _all(parts: list[Predicate]) -> Predicate:
+    """And, short-circuiting left to right (a plain loop: no generator per evaluation)."""
+    if len(parts) == 2:
+        first, second = parts
+        return lambda c: first(c) and second(c)
+
+    def every(c: Ctx) -> bool:
+        for p in parts:
+            if not p(c):
+                return False
+        return True
+
+    return every
+
+
+def _any(parts: list[Predicate]) -> Predicate:
+    """Or, short-circuiting left to right."""
+    if len(parts) == 2:
+        first, second = parts
+        return lambda c: first(c) or second(c)
+
+    def some(c: Ctx) -> bool:
+        for p in parts:
+            if p(c):
+                return True
+        return False
+
+    return some
+
+
 def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str = "", top: bool = False) -> Predicate:
     if len(stmt) != 1:
         raise WafCompileError("a Statement holds exactly one statement type")
@@ -352,7 +382,7 @@ def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str
         parts = [compile_statement(s, res, namespace, rule_name) for s in spec["Statements"]]
         if len(parts) < 2:
             raise WafCompileError("AndStatement needs at least two statements")
-        return lambda c: all(p(c) for p in parts)
+        return _all(parts)
     if kind == "OrStatement":
         if len(spec["Statements"]) < 2:
             raise WafCompileError("OrStatement needs at least two statements")
@@ -366,7 +396,7 @@ def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str
         ]
         if len(parts) == 1:
             return parts[0]
-        return lambda c: any(p(c) for p in parts)
+        return _any(parts)
     if kind == "NotStatement":
         inner = compile_statement(spec["Statement"], res, namespace, rule_name)
         return lambda c: not inner(c)
