@@ -118,8 +118,8 @@ class FieldScan:
         self._leaf_ids: dict[tuple[int, bytes], int] = {}  # (chain, pattern) -> leaf pattern id
         self._units: list[list[int]] = []  # the leaf ids as the leaves would have grouped them on their own
         self._leaves: list[tuple[int, bytes]] = []
-        # after finish(): (set's Match, owners per set-local id: [(chain bit, leaf id)])
-        self._sets: list[tuple[Callable[[bytes], list[int]], list[list[tuple[int, int]]]]] = []
+        # after finish(): (set's Match, owners per set-local id: [(chain bit, leaf id)], and their leaf ids)
+        self._sets: list[tuple[Callable[[bytes], list[int]], list[list[tuple[int, int]]], list[frozenset[int]]]] = []
         self._plans: dict[int, _Plan] = {}  # by trigger signature
         # raw value -> the leaves it matches through every chain: a pure function of the value (transformations and
         # RE2 sets are deterministic), so a value seen before (a browser's User-Agent, a session cookie's name) is
@@ -152,7 +152,7 @@ class FieldScan:
                 owners.append([])
             owners[local].append((1 << chain, leaf))
         rset = compiled_set(self.options, tuple(distinct))
-        self._sets.append((rset._set.Match, owners))
+        self._sets.append((rset._set.Match, owners, [frozenset(leaf for _bit, leaf in o) for o in owners]))
 
     def finish(self) -> None:
         if self._sets:
@@ -213,45 +213,56 @@ class FieldScan:
             return raw  # every chain shares the field's extraction, hence its forced verdict
         out: set[int] = set()
         results = self._results if RESULT_CACHE else {}
-        todo: dict[bytes, None] = {}
         for v in raw:
             known = results.get(v)
             if known is None:
-                todo[v] = None
-            elif known:
-                out |= known
-        if not todo:
-            return out
-        if len(results) > RESULT_CACHE_ENTRIES:
-            results.clear()  # bounded: hostile traffic of unique values only costs the misses
-        owners_of: dict[bytes, list[tuple[int, int]]] = {}  # transformed value -> (chain bit, leaf) it matched
-        for sig, group in transforms.by_signature(list(todo))[1].items():
-            # values grouped by their own triggers: each group runs only the steps its values can trigger
-            plan = self._plan(sig)
-            lists: list[list[bytes]] = [group]
-            for _node, parent, fn in plan.steps:
-                lists.append(list(map(fn, lists[parent])))
-            found: list[set[int]] = [set() for _ in group]
-            for node, bits in plan.node_bits:
-                for k, value in enumerate(lists[node]):
-                    hit = owners_of.get(value)
-                    if hit is None:
-                        hit = owners_of[value] = self._match(value)
-                    for chain_bit, leaf in hit:
-                        if chain_bit & bits:
-                            found[k].add(leaf)
-            for v, leaves in zip(group, found, strict=True):
-                out |= leaves
+                known = self._value(v)
                 if len(v) <= RESULT_CACHE_VALUE_BYTES:
-                    results[v] = frozenset(leaves)
+                    if len(results) >= RESULT_CACHE_ENTRIES:
+                        results.clear()  # bounded: hostile traffic of unique values only costs the misses
+                    results[v] = known
+            if known:
+                out |= known
         return out
+
+    def _value(self, value: bytes) -> frozenset[int]:
+        """The leaves one raw value matches through every chain: only the steps its own triggers can make change it
+        run, as a tree (common steps once), and each distinct transformed value is matched once."""
+        plan = self._plan(transforms.value_signature(value))
+        if not plan.steps:  # no chain can change it (most values): one match serves every chain
+            return self._match_all(value)
+        values = [value]
+        for _node, parent, fn in plan.steps:
+            values.append(fn(values[parent]))
+        found: set[int] = set()
+        seen: dict[bytes, list[tuple[int, int]]] = {}
+        for node, bits in plan.node_bits:
+            data = values[node]
+            hit = seen.get(data)
+            if hit is None:
+                hit = seen[data] = self._match(data)
+            for chain_bit, leaf in hit:
+                if chain_bit & bits:
+                    found.add(leaf)
+        return frozenset(found)
 
     def _match(self, value: bytes) -> list[tuple[int, int]]:
         hits: list[tuple[int, int]] = []
-        for match, owners in self._sets:
+        for match, owners, _leaves in self._sets:
             for local in match(value):
                 hits.extend(owners[local])
         return hits
+
+    def _match_all(self, value: bytes) -> frozenset[int]:
+        """The leaves matching ``value`` itself, whatever their chain."""
+        found: frozenset[int] = _NONE
+        for match, _owners, leaves in self._sets:
+            for local in match(value):
+                found = found | leaves[local]
+        return found
+
+
+_NONE: frozenset[int] = frozenset()
 
 
 def any_leaf(leaves: list[tuple[FieldScan, frozenset[int]]]) -> Predicate:

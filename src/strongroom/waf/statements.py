@@ -78,6 +78,9 @@ def field_values(spec: dict, detail: str) -> FieldChain:
     # cannot trigger leaves them as extracted
     prefix_triggers = [transforms.triggers(chain[: i + 1]) for i in range(len(chain))]
 
+    if not chain:
+        return FieldChain(extract, field_key, (), field_key, lambda ctx: raw_values(ctx, extract, field_key))
+
     def values_of(ctx: Ctx) -> list[bytes] | bool:
         cache = ctx.transformed
         got = cache.get(final)
@@ -124,20 +127,29 @@ def _inspect(spec: dict, test: Callable[[bytes], bool], detail: str, memo_key: s
     # raw value -> its transformed bytes when the detector flags them, else None: a pure function of the value
     # (as the field scans' result cache, waf/scan.py), bounded the same way
     results: dict[bytes, bytes | None] = {}
+    chain = fc.chain
+    prefix_triggers = [transforms.triggers(list(chain[: i + 1])) for i in range(len(chain))]
+
+    def transformed(value: bytes) -> bytes:
+        # one value through the chain, from its first step the value's own triggers can make change it (the steps
+        # before leave it as it is): transformations map values one to one, so this is its entry of the field's
+        sig = transforms.value_signature(value)
+        for i, triggers in enumerate(prefix_triggers):
+            if sig & triggers:
+                for step in chain[i:]:
+                    value = step(value)
+                break
+        return value
 
     def pred(ctx: Ctx) -> bool:
         raw = raw_values(ctx, fc.extract, fc.field_key)
         if isinstance(raw, bool):
             return raw
         memo = ctx.detections
-        transformed: list[bytes] | None = None
-        for k, value in enumerate(raw):
+        for value in raw:
             flagged = results.get(value, _UNKNOWN) if scan_module.RESULT_CACHE else _UNKNOWN
             if flagged is _UNKNOWN:
-                if transformed is None:
-                    transformed = values_of(ctx)  # type: ignore[assignment]
-                    assert isinstance(transformed, list)
-                data = transformed[k]  # transformations map values one to one
+                data = transformed(value)
                 hit = memo.get((memo_key, data))
                 if hit is None:
                     hit = memo[(memo_key, data)] = test(data)
@@ -351,7 +363,7 @@ def _all(parts: list[Predicate]) -> Predicate:
         return lambda c: first(c) and second(c)
 
     def every(c: Ctx) -> bool:
-        for p in parts:
+        for p in parts:  # noqa: SIM110 - all(genexpr) costs a generator per evaluation
             if not p(c):
                 return False
         return True
@@ -366,7 +378,7 @@ def _any(parts: list[Predicate]) -> Predicate:
         return lambda c: first(c) or second(c)
 
     def some(c: Ctx) -> bool:
-        for p in parts:
+        for p in parts:  # noqa: SIM110 - as above
             if p(c):
                 return True
         return False

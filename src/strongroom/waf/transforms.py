@@ -375,6 +375,8 @@ TRIGGERS: dict[Transform, int] = {
     normalize_path_win: PATH | BSL,
     cmd_line: BSL | CMD | WS | UPPER,
 }
+
+
 def _class_table() -> tuple[bytes, bytes, dict[int, int]]:
     # each single-byte trigger maps to its class's byte (translate), every other byte is deleted
     classes: dict[int, int] = {}
