@@ -298,13 +298,8 @@ def _merge_byte_matches(stmts: list[dict], res: Resolvers) -> list[Predicate]:
     out: list[Predicate] = []
     for specs in _by_field(stmts, "ByteMatchStatement", _mergeable):
         if len(specs) == 1:
-            out.append(
-                _inspect(
-                    specs[0],
-                    byte_matcher(_search_string(specs[0]), specs[0].get("PositionalConstraint", "CONTAINS")),
-                    "BYTE_MATCH",
-                )
-            )
+            test = byte_matcher(_search_string(specs[0]), specs[0].get("PositionalConstraint", "CONTAINS"))
+            out.append(res.index.note(_inspect(specs[0], test, "BYTE_MATCH"), pure=True))
             continue
         patterns = []
         for spec in specs:
@@ -394,7 +389,8 @@ def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str
         parts = [compile_statement(s, res, namespace, rule_name) for s in spec["Statements"]]
         if len(parts) < 2:
             raise WafCompileError("AndStatement needs at least two statements")
-        return _all(parts)
+        gate = next((res.index.gates[p] for p in parts if p in res.index.gates), None)  # one part's suffices
+        return res.index.note(_all(parts), pure=all(p in res.index.pure for p in parts), gate=gate)
     if kind == "OrStatement":
         if len(spec["Statements"]) < 2:
             raise WafCompileError("OrStatement needs at least two statements")
@@ -408,21 +404,29 @@ def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str
         ]
         if len(parts) == 1:
             return parts[0]
-        return _any(parts)
+        gates = [res.index.gates.get(p) for p in parts]
+        return res.index.note(
+            _any(parts),
+            pure=all(p in res.index.pure for p in parts),
+            gate=scan_module.union(gates) if all(g is not None for g in gates) else None,  # type: ignore[arg-type]
+        )
     if kind == "NotStatement":
         inner = compile_statement(spec["Statement"], res, namespace, rule_name)
-        return lambda c: not inner(c)
+        return res.index.note(lambda c: not inner(c), pure=inner in res.index.pure)
+    # the inspecting statements below have no side effect (a SqliMatch / XssMatch's match details are the matching
+    # rule's, and reset for every rule)
     if kind == "ByteMatchStatement":
         test = byte_matcher(_search_string(spec), spec.get("PositionalConstraint", "CONTAINS"))
-        return _inspect(spec, test, "BYTE_MATCH")
+        return res.index.note(_inspect(spec, test, "BYTE_MATCH"), pure=True)
     if kind == "SqliMatchStatement":
         high = spec.get("SensitivityLevel", "LOW") == "HIGH"
-        return _inspect(spec, lambda d: detect.is_sqli(d, high), "SQL_INJECTION", f"sqli:{high}")
+        sqli = _inspect(spec, lambda d: detect.is_sqli(d, high), "SQL_INJECTION", f"sqli:{high}")
+        return res.index.note(sqli, pure=True)
     if kind == "XssMatchStatement":
-        return _inspect(spec, detect.is_xss, "XSS", "xss")
+        return res.index.note(_inspect(spec, detect.is_xss, "XSS", "xss"), pure=True)
     if kind == "SizeConstraintStatement":
         op, size = _OPS[spec["ComparisonOperator"]], int(spec["Size"])
-        return _inspect(spec, lambda d: op(len(d), size), "SIZE")
+        return res.index.note(_inspect(spec, lambda d: op(len(d), size), "SIZE"), pure=True)
     if kind == "RegexMatchStatement":
         compile_regex(spec["RegexString"])  # AWS's refusal for a bad pattern
         return _regex_leaf(res, [spec])
@@ -437,10 +441,10 @@ def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str
         for p in patterns:
             rset.Add(p.encode("utf-8"))
         rset.Compile()
-        return _inspect(spec, lambda d: bool(patterns) and bool(rset.Match(d)), "REGEX_SET")
+        return res.index.note(_inspect(spec, lambda d: bool(patterns) and bool(rset.Match(d)), "REGEX_SET"), pure=True)
     if kind == "LabelMatchStatement":
         key, scope = spec["Key"], spec["Scope"]
-        return lambda c: any(label_matches(lbl, key, scope) for lbl in c.labels)
+        return res.index.note(lambda c: any(label_matches(lbl, key, scope) for lbl in c.labels), pure=True)
     if kind == "IPSetReferenceStatement":
         ipset = res.ip_set(spec["ARN"])
         if ipset is None:
@@ -452,7 +456,7 @@ def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str
             got = ips(c.request)
             return got if isinstance(got, bool) else any(ip in cidrs for ip in got)
 
-        return ip_pred
+        return res.index.note(ip_pred, pure=True)
     if kind == "GeoMatchStatement":
         codes = set(spec["CountryCodes"])
         ips = client_ips(spec, "ForwardedIPConfig", "FIRST")
