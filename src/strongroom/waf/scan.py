@@ -204,17 +204,16 @@ class FieldScan:
         return plan
 
     def matched(self, ctx: Ctx) -> set[int] | bool:
-        """The leaf ids whose pattern matches one of their chain's values (or a fallback's forced verdict)."""
-        got = ctx.scans.get(self.slot)
-        if got is None:
-            got = ctx.scans[self.slot] = self._scan(ctx)
-        return got
-
-    def _scan(self, ctx: Ctx) -> set[int] | bool:
+        """The leaf ids whose pattern matches one of their chain's values (or a fallback's forced verdict), kept in
+        the evaluation's ``scans``: callers look there first, so this runs once per field and evaluation."""
         assert self._extract is not None
-        raw = raw_values(ctx, self._extract, self._field_key)
+        cache = ctx.transformed
+        raw = cache.get(self._field_key)
+        if raw is None:
+            raw = cache[self._field_key] = self._extract(ctx.request, ctx.body_limit)
         if isinstance(raw, bool):
-            return raw  # every chain shares the field's extraction, hence its forced verdict
+            ctx.scans[self.slot] = raw  # every chain shares the field's extraction, hence its forced verdict
+            return raw
         out: set[int] = set()
         results = self._results if RESULT_CACHE else {}
         for v in raw:
@@ -227,6 +226,7 @@ class FieldScan:
                     results[v] = known
             if known:
                 out |= known
+        ctx.scans[self.slot] = out
         return out
 
     def _value(self, value: bytes) -> frozenset[int]:

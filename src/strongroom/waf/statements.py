@@ -141,8 +141,12 @@ def _inspect(spec: dict, test: Callable[[bytes], bool], detail: str, memo_key: s
                 break
         return value
 
+    extract, field_key = fc.extract, fc.field_key
+
     def pred(ctx: Ctx) -> bool:
-        raw = raw_values(ctx, fc.extract, fc.field_key)
+        raw = ctx.transformed.get(field_key)
+        if raw is None:
+            raw = raw_values(ctx, extract, field_key)
         if isinstance(raw, bool):
             return raw
         memo = ctx.detections
