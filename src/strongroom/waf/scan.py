@@ -120,12 +120,13 @@ class FieldScan:
         self._units: list[tuple[str, list[int]]] = []
         self._leaves: list[tuple[int, bytes, str]] = []
         # after finish(): (set's Match, owners per set-local id: [(chain bit, leaf id)], and their leaf ids)
-        self._sets: list[tuple[Callable[[bytes], list[int]], list[list[tuple[int, int]]], list[frozenset[int]]]] = []
+        self._sets: list[tuple[Callable[[bytes], list[int]], list[list[tuple[int, int]]], list[tuple[int, ...]]]] = []
         self._plans: dict[int, _Plan] = {}  # by trigger signature
         # raw value -> the leaves it matches through every chain: a pure function of the value (transformations and
         # RE2 sets are deterministic), so a value seen before (a browser's User-Agent, a session cookie's name) is
         # answered without transforming or scanning it again
-        self._results: dict[bytes, frozenset[int]] = {}
+        # (tuples of ints: the collector stops tracking them, so a full cache adds nothing to its passes)
+        self._results: dict[bytes, tuple[int, ...]] = {}
 
     def add(self, fc: FieldChain, options: str, patterns: list[bytes]) -> frozenset[int]:
         chain = self._chain_ids.get(fc.final_key)
@@ -153,7 +154,7 @@ class FieldScan:
                 owners.append([])
             owners[local].append((1 << chain, leaf))
         rset = compiled_set(options, tuple(distinct))
-        self._sets.append((rset._set.Match, owners, [frozenset(leaf for _bit, leaf in o) for o in owners]))
+        self._sets.append((rset._set.Match, owners, [tuple(leaf for _bit, leaf in o) for o in owners]))
 
     def finish(self) -> None:
         if self._sets:
@@ -225,11 +226,11 @@ class FieldScan:
                         results.clear()  # bounded: hostile traffic of unique values only costs the misses
                     results[v] = known
             if known:
-                out |= known
+                out.update(known)
         ctx.scans[self.slot] = out
         return out
 
-    def _value(self, value: bytes) -> frozenset[int]:
+    def _value(self, value: bytes) -> tuple[int, ...]:
         """The leaves one raw value matches through every chain: only the steps its own triggers can make change it
         run, as a tree (common steps once), and each distinct transformed value is matched once."""
         plan = self._plan(transforms.value_signature(value))
@@ -248,7 +249,7 @@ class FieldScan:
             for chain_bit, leaf in hit:
                 if chain_bit & bits:
                     found.add(leaf)
-        return frozenset(found)
+        return tuple(found)
 
     def _match(self, value: bytes) -> list[tuple[int, int]]:
         hits: list[tuple[int, int]] = []
@@ -257,16 +258,13 @@ class FieldScan:
                 hits.extend(owners[local])
         return hits
 
-    def _match_all(self, value: bytes) -> frozenset[int]:
-        """The leaves matching ``value`` itself, whatever their chain."""
-        found: frozenset[int] = _NONE
+    def _match_all(self, value: bytes) -> tuple[int, ...]:
+        """The leaves matching ``value`` itself, whatever their chain (a leaf may appear twice)."""
+        found: tuple[int, ...] = ()
         for match, _owners, leaves in self._sets:
             for local in match(value):
-                found = found | leaves[local]
+                found += leaves[local]
         return found
-
-
-_NONE: frozenset[int] = frozenset()
 
 
 def any_leaf(leaves: list[tuple[FieldScan, frozenset[int]]]) -> Predicate:
