@@ -248,6 +248,7 @@ def _cells(
 
 
 WARM_REQUESTS = 200
+WORKER_PROBES = 16  # concurrent probes after the first block: enough to reach each of a few server workers
 
 
 def engine_timing(evaluations: int) -> tuple[EngineTiming, str]:
@@ -363,6 +364,11 @@ def protect_stage(endpoint: Endpoint, server: Server, prefix: str, acl_arn: str)
         if time.monotonic() > deadline:
             return "the stage does not enforce its web ACL on this branch yet (the probe rule passed): not measured"
         time.sleep(0.2)
+    # Each server worker compiles the web ACL on its first protected request (a few hundred ms, once per process):
+    # concurrent probes on fresh connections reach every worker (sequential ones may all land on the same one, and a
+    # load generator's keep-alive connection stays on one worker), so no measured request pays a compile.
+    with ThreadPoolExecutor(max_workers=WORKER_PROBES) as pool:
+        list(pool.map(lambda _i: _blocks_probe(server.port, prefix), range(WORKER_PROBES)))
     return None
 
 

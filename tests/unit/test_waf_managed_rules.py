@@ -259,10 +259,14 @@ def test_merged_sets_agree_with_per_pattern_matching_on_noisy_input(six: WebAclE
     rng = random.Random(7)
     alphabet = b"abcdefghijklmnopqrstuvwxyz0123456789 <>()'\";=&%/\\-_.,:|$`{}[]*+?!@#^~\t\n"
     for field in fields:
-        assert field.options == "latin1" and len(field._sets) == 1  # all of a field's patterns in one set
-        patterns = list(dict.fromkeys(p for _chain, p in field._leaves))
-        rset = scan.compiled_set(field.options, tuple(patterns))
-        singles = [re2.compile(p, scan.OPTIONS[field.options]) for p in patterns]
-        for _ in range(3):
-            data = bytes(rng.choice(alphabet) for _ in range(16000))
-            assert sorted(rset._set.Match(data)) == [i for i, s in enumerate(singles) if s.search(data)]
+        by_options: dict[str, dict[bytes, None]] = {}
+        for _chain, p, options in field._leaves:
+            by_options.setdefault(options, {})[p] = None
+        assert "latin1" in by_options and len(field._sets) == len(by_options)  # a field's patterns: one set per options
+        for options, distinct in by_options.items():
+            patterns = list(distinct)
+            rset = scan.compiled_set(options, tuple(patterns))
+            singles = [re2.compile(p, scan.OPTIONS[options]) for p in patterns]
+            for _ in range(3):
+                data = bytes(rng.choice(alphabet) for _ in range(16000))
+                assert sorted(rset._set.Match(data)) == [i for i, s in enumerate(singles) if s.search(data)]

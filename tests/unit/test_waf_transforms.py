@@ -60,3 +60,68 @@ def test_transformations_stay_linear_on_hostile_input() -> None:
     data = b"%" * 50_000 + b"\\" * 50_000 + b"/*" * 12_500 + b"../" * 12_500
     for fn in TRANSFORMS.values():
         fn(data)  # each is one left-to-right pass; quadratic code would not finish in the test timeout
+
+
+def _acl(statement: dict) -> dict:
+    return {
+        "Name": "t",
+        "DefaultAction": {"Allow": {}},
+        "Rules": [
+            {
+                "Name": "r",
+                "Priority": 0,
+                "Action": {"Block": {}},
+                "VisibilityConfig": {"MetricName": "r"},
+                "Statement": statement,
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "query", "needle"),
+    [
+        ("MD5", "abc", bytes.fromhex("900150983cd24fb0d6963f7d28e17f72")),
+        ("BASE64_DECODE", "aGVsbG8", b"hello"),  # no trigger byte of any cheap test: still decoded
+        ("BASE64_DECODE_EXT", "aGVs.bG8", b"hello"),
+        ("HEX_DECODE", "68656c6c6f", b"hello"),
+        ("SQL_HEX_DECODE", "0x68656c6c6f", b"hello"),
+    ],
+)
+def test_transformations_without_a_trigger_always_run(kind: str, query: str, needle: bytes) -> None:
+    """The engine skips steps a value's bytes cannot make change it; decoders with no such test run on every value
+    (a ByteMatch, a SqliMatch, and a set leaf each read the chain their own way)."""
+    from strongroom.waf import WafRequest, WebAclEvaluator
+
+    chain = [{"Priority": 0, "Type": kind}]
+    field = {"QueryString": {}}
+    statements = [
+        {
+            "ByteMatchStatement": {
+                "SearchString": needle,
+                "FieldToMatch": field,
+                "PositionalConstraint": "EXACTLY",
+                "TextTransformations": chain,
+            }
+        },
+        {"RegexMatchStatement": {"RegexString": "^hello$", "FieldToMatch": field, "TextTransformations": chain}},
+    ]
+    for statement in statements[: 1 if kind == "MD5" else 2]:
+        ev = WebAclEvaluator(_acl(statement))
+        assert ev.evaluate(WafRequest("GET", "/", query), 1.0).action == "BLOCK", statement
+        assert ev.evaluate(WafRequest("GET", "/", "other"), 1.0).action == "ALLOW"
+
+
+def test_sqli_match_decodes_base64_values() -> None:
+    from strongroom.waf import WafRequest, WebAclEvaluator
+
+    statement = {
+        "SqliMatchStatement": {
+            "FieldToMatch": {"QueryString": {}},
+            "TextTransformations": [{"Priority": 0, "Type": "BASE64_DECODE"}],
+        }
+    }
+    ev = WebAclEvaluator(_acl(statement))
+    attack = "JyBvciAxPTEtLQ"  # "' or 1=1--"
+    assert ev.evaluate(WafRequest("GET", "/", attack), 1.0).action == "BLOCK"
+    assert ev.evaluate(WafRequest("GET", "/", "aGVsbG8"), 1.0).action == "ALLOW"

@@ -296,7 +296,8 @@ class WafMiddleware:
             body_length=body_length,
             source_ip=client[0] if client else "0.0.0.0",
             http_version="HTTP/" + str(scope.get("http_version", "1.1")),
-            request_id=uuid.uuid4().hex if self.log_sink is not None else "",
+            # only a log record shows it: no id for a request nothing will log
+            request_id=uuid.uuid4().hex if self.log_sink is not None and snap.logging_enabled else "",
         )
         now = self.clock()
         decision = snap.evaluator.evaluate(request, now)

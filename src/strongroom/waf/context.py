@@ -13,7 +13,7 @@ class WafCompileError(ValueError):
     """The web ACL (or a referenced set / group) is not something AWS would accept."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Ctx:
     """What one evaluation carries: the request, the clock, and the labels added so far."""
 

@@ -18,6 +18,7 @@ from strongroom.waf.decision import ActionOutcome, Decision, RuleMatch
 from strongroom.waf.managed import CrsManagedRules, ManagedRulesProvider
 from strongroom.waf.ratelimit import InMemoryRateCounter, RateCounterStore
 from strongroom.waf.request import WafRequest
+from strongroom.waf.scan import Gate, GateCheck, gate_check, gate_open, union
 from strongroom.waf.statements import Resolvers, compile_statement
 
 _KB = {"KB_16": 16384, "KB_32": 32768, "KB_48": 49152, "KB_64": 65536}
@@ -39,6 +40,7 @@ class _Rule:
     captcha_immunity: int | None
     challenge_immunity: int | None
     group: _Group | None = None
+    gate: GateCheck | None = None  # a pure predicate's necessary condition (waf/scan.py): closed, the rule is false
 
 
 @dataclass
@@ -49,6 +51,7 @@ class _Group:
     excluded: set[str]
     overrides: dict[str, dict]
     bodies: dict[str, dict]
+    gate: GateCheck | None = None  # every rule gated: closed for the union, no rule of the group can match
 
 
 def _check_body_key(action: dict | None, bodies: dict[str, dict]) -> None:
@@ -168,9 +171,26 @@ class WebAclEvaluator:
                     captcha_immunity=_immunity(spec.get("CaptchaConfig")),
                     challenge_immunity=_immunity(spec.get("ChallengeConfig")),
                     group=group,
+                    gate=self._gate(predicate),
                 )
             )
         return rules
+
+    def _gate(self, predicate: Predicate | None) -> GateCheck | None:
+        """A rule's gate, when it spares work: a lone set leaf is as cheap as its gate."""
+        index = self._resolvers.index
+        if predicate is None or predicate in index.leaves or predicate in index.merged:
+            return None
+        return index.rule_gate(predicate)
+
+    def _group_gate(self, rules: list[_Rule]) -> GateCheck | None:
+        index = self._resolvers.index
+        gates: list[Gate] = []
+        for rule in rules:
+            if rule.predicate is None or rule.predicate not in index.pure or rule.predicate not in index.gates:
+                return None
+            gates.append(index.gates[rule.predicate])
+        return gate_check(union(gates)) if gates else None
 
     def _compile_group(self, kind: str, body: dict) -> _Group:
         if kind == "RuleGroupReferenceStatement":
@@ -199,6 +219,7 @@ class WebAclEvaluator:
         return _Group(
             name=name,
             rules=rules,
+            gate=self._group_gate(rules),
             scope_down=compile_statement(scope, self._resolvers, namespace) if scope else None,
             excluded={r["Name"] for r in body.get("ExcludedRules") or []},
             overrides={o["Name"]: o["ActionToUse"] for o in body.get("RuleActionOverrides") or []},
@@ -228,12 +249,17 @@ class WebAclEvaluator:
                 g = rule.group
                 if g.scope_down is not None and not g.scope_down(ctx):
                     continue
+                if g.gate is not None and not gate_open(g.gate, ctx):
+                    continue
                 outcome = self._run(g.rules, ctx, decision, (rule, g))
                 if outcome is not None:
                     return outcome
                 continue
             assert rule.predicate is not None
-            ctx.match_details = []
+            if rule.gate is not None and not gate_open(rule.gate, ctx):
+                continue
+            if ctx.match_details:  # a new list only after a rule added some (copies were taken of the old)
+                ctx.match_details = []
             if not rule.predicate(ctx):
                 continue
             for label in rule.labels:

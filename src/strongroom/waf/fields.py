@@ -81,6 +81,31 @@ def _limited(pairs: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], bool]
     return kept, False
 
 
+def _limited_headers(r: WafRequest) -> tuple[list[tuple[str, str]], bool]:
+    got = r.memo.get("headers")
+    if got is None:
+        got = r.memo["headers"] = _limited(list(r.headers))
+    return got
+
+
+def _limited_cookies(r: WafRequest) -> tuple[list[tuple[str, str]], bool]:
+    got = r.memo.get("cookies")
+    if got is None:
+        got = r.memo["cookies"] = _limited(r.cookies())
+    return got
+
+
+def _header_bytes(r: WafRequest) -> dict[str, list[bytes]]:
+    """Every header's values by lowercase name, encoded once per request (SingleHeader statements share it)."""
+    got = r.memo.get("header_bytes")
+    if got is None:
+        index: dict[str, list[bytes]] = {}
+        for k, v in r.headers:
+            index.setdefault(k.lower(), []).append(_b(v))
+        got = r.memo["header_bytes"] = index
+    return got
+
+
 def _json_items(node: Any, pointer: str, scope: str, paths: list[str] | None, out: list[bytes]) -> None:
     included = paths is None or any(pointer == p or pointer.startswith(p.rstrip("/") + "/") for p in paths)
     if isinstance(node, dict):
@@ -118,8 +143,8 @@ def compile_field(spec: dict) -> Extractor:
 
         return frag
     if kind == "SingleHeader":
-        name = cfg["Name"]
-        return lambda r, _l: [_b(v) for v in r.header_values(name)]
+        name = cfg["Name"].lower()
+        return lambda r, _l: list(_header_bytes(r).get(name, ()))
     if kind == "SingleQueryArgument":
         name = cfg["Name"].lower()
         return lambda r, _l: [_b(v) for k, v in r.query_args() if k.lower() == name]
@@ -140,15 +165,20 @@ def compile_field(spec: dict) -> Extractor:
         scope = cfg.get("MatchScope", "ALL")
         keep = _pattern_filter(cfg, case_insensitive=kind == "Headers")
         handling = cfg.get("OversizeHandling", "CONTINUE")
-        source: Callable[[WafRequest], list[tuple[str, str]]] = (
-            (lambda r: list(r.headers)) if kind == "Headers" else (lambda r: r.cookies())
-        )
+        source = _limited_headers if kind == "Headers" else _limited_cookies
+        every = "All" in cfg.get("MatchPattern", {})
 
         def multi(r: WafRequest, _l: int) -> Values:
-            pairs, over = _limited(source(r))
+            pairs, over = source(r)
             forced = _oversize(handling) if over else None
             if forced is not None:
                 return forced
+            if every:  # MatchPattern All: one encoding per request for every statement on the same scope
+                key = (kind, scope)
+                got = r.memo.get(key)
+                if got is None:
+                    got = r.memo[key] = _scoped(pairs, scope)
+                return list(got)
             return _scoped([(n, v) for n, v in pairs if keep(n)], scope)
 
         return multi

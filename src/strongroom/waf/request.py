@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,12 @@ class WafRequest:
         for k, v in self.headers:
             index.setdefault(k.lower(), []).append(v)
         return index
+
+    @functools.cached_property
+    def memo(self) -> dict[Any, Any]:
+        """Work the extractors of one request share (its headers encoded once, the cookies parsed once...): per
+        instance, so ``dataclasses.replace`` starts afresh."""
+        return {}
 
     def header_values(self, name: str) -> list[str]:
         return list(self._by_name.get(name.lower(), ()))

@@ -78,6 +78,9 @@ def field_values(spec: dict, detail: str) -> FieldChain:
     # cannot trigger leaves them as extracted
     prefix_triggers = [transforms.triggers(chain[: i + 1]) for i in range(len(chain))]
 
+    if not chain:
+        return FieldChain(extract, field_key, (), field_key, lambda ctx: raw_values(ctx, extract, field_key))
+
     def values_of(ctx: Ctx) -> list[bytes] | bool:
         cache = ctx.transformed
         got = cache.get(final)
@@ -124,20 +127,33 @@ def _inspect(spec: dict, test: Callable[[bytes], bool], detail: str, memo_key: s
     # raw value -> its transformed bytes when the detector flags them, else None: a pure function of the value
     # (as the field scans' result cache, waf/scan.py), bounded the same way
     results: dict[bytes, bytes | None] = {}
+    chain = fc.chain
+    prefix_triggers = [transforms.triggers(list(chain[: i + 1])) for i in range(len(chain))]
+
+    def transformed(value: bytes) -> bytes:
+        # one value through the chain, from its first step the value's own triggers can make change it (the steps
+        # before leave it as it is): transformations map values one to one, so this is its entry of the field's
+        sig = transforms.value_signature(value)
+        for i, triggers in enumerate(prefix_triggers):
+            if sig & triggers:
+                for step in chain[i:]:
+                    value = step(value)
+                break
+        return value
+
+    extract, field_key = fc.extract, fc.field_key
 
     def pred(ctx: Ctx) -> bool:
-        raw = raw_values(ctx, fc.extract, fc.field_key)
+        raw = ctx.transformed.get(field_key)
+        if raw is None:
+            raw = raw_values(ctx, extract, field_key)
         if isinstance(raw, bool):
             return raw
         memo = ctx.detections
-        transformed: list[bytes] | None = None
-        for k, value in enumerate(raw):
+        for value in raw:
             flagged = results.get(value, _UNKNOWN) if scan_module.RESULT_CACHE else _UNKNOWN
             if flagged is _UNKNOWN:
-                if transformed is None:
-                    transformed = values_of(ctx)  # type: ignore[assignment]
-                    assert isinstance(transformed, list)
-                data = transformed[k]  # transformations map values one to one
+                data = transformed(value)
                 hit = memo.get((memo_key, data))
                 if hit is None:
                     hit = memo[(memo_key, data)] = test(data)
@@ -286,13 +302,8 @@ def _merge_byte_matches(stmts: list[dict], res: Resolvers) -> list[Predicate]:
     out: list[Predicate] = []
     for specs in _by_field(stmts, "ByteMatchStatement", _mergeable):
         if len(specs) == 1:
-            out.append(
-                _inspect(
-                    specs[0],
-                    byte_matcher(_search_string(specs[0]), specs[0].get("PositionalConstraint", "CONTAINS")),
-                    "BYTE_MATCH",
-                )
-            )
+            test = byte_matcher(_search_string(specs[0]), specs[0].get("PositionalConstraint", "CONTAINS"))
+            out.append(res.index.note(_inspect(specs[0], test, "BYTE_MATCH"), pure=True))
             continue
         patterns = []
         for spec in specs:
@@ -344,6 +355,36 @@ def _merge_regex_matches(stmts: list[dict], res: Resolvers) -> list[Predicate]:
     return out
 
 
+def _all(parts: list[Predicate]) -> Predicate:
+    """And, short-circuiting left to right (a plain loop: no generator per evaluation)."""
+    if len(parts) == 2:
+        first, second = parts
+        return lambda c: first(c) and second(c)
+
+    def every(c: Ctx) -> bool:
+        for p in parts:  # noqa: SIM110 - all(genexpr) costs a generator per evaluation
+            if not p(c):
+                return False
+        return True
+
+    return every
+
+
+def _any(parts: list[Predicate]) -> Predicate:
+    """Or, short-circuiting left to right."""
+    if len(parts) == 2:
+        first, second = parts
+        return lambda c: first(c) or second(c)
+
+    def some(c: Ctx) -> bool:
+        for p in parts:  # noqa: SIM110 - as above
+            if p(c):
+                return True
+        return False
+
+    return some
+
+
 def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str = "", top: bool = False) -> Predicate:
     if len(stmt) != 1:
         raise WafCompileError("a Statement holds exactly one statement type")
@@ -352,7 +393,8 @@ def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str
         parts = [compile_statement(s, res, namespace, rule_name) for s in spec["Statements"]]
         if len(parts) < 2:
             raise WafCompileError("AndStatement needs at least two statements")
-        return lambda c: all(p(c) for p in parts)
+        gate = next((res.index.gates[p] for p in parts if p in res.index.gates), None)  # one part's suffices
+        return res.index.note(_all(parts), pure=all(p in res.index.pure for p in parts), gate=gate)
     if kind == "OrStatement":
         if len(spec["Statements"]) < 2:
             raise WafCompileError("OrStatement needs at least two statements")
@@ -366,21 +408,29 @@ def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str
         ]
         if len(parts) == 1:
             return parts[0]
-        return lambda c: any(p(c) for p in parts)
+        gates = [res.index.gates.get(p) for p in parts]
+        return res.index.note(
+            _any(parts),
+            pure=all(p in res.index.pure for p in parts),
+            gate=scan_module.union(gates) if all(g is not None for g in gates) else None,  # type: ignore[arg-type]
+        )
     if kind == "NotStatement":
         inner = compile_statement(spec["Statement"], res, namespace, rule_name)
-        return lambda c: not inner(c)
+        return res.index.note(lambda c: not inner(c), pure=inner in res.index.pure)
+    # the inspecting statements below have no side effect (a SqliMatch / XssMatch's match details are the matching
+    # rule's, and reset for every rule)
     if kind == "ByteMatchStatement":
         test = byte_matcher(_search_string(spec), spec.get("PositionalConstraint", "CONTAINS"))
-        return _inspect(spec, test, "BYTE_MATCH")
+        return res.index.note(_inspect(spec, test, "BYTE_MATCH"), pure=True)
     if kind == "SqliMatchStatement":
         high = spec.get("SensitivityLevel", "LOW") == "HIGH"
-        return _inspect(spec, lambda d: detect.is_sqli(d, high), "SQL_INJECTION", f"sqli:{high}")
+        sqli = _inspect(spec, lambda d: detect.is_sqli(d, high), "SQL_INJECTION", f"sqli:{high}")
+        return res.index.note(sqli, pure=True)
     if kind == "XssMatchStatement":
-        return _inspect(spec, detect.is_xss, "XSS", "xss")
+        return res.index.note(_inspect(spec, detect.is_xss, "XSS", "xss"), pure=True)
     if kind == "SizeConstraintStatement":
         op, size = _OPS[spec["ComparisonOperator"]], int(spec["Size"])
-        return _inspect(spec, lambda d: op(len(d), size), "SIZE")
+        return res.index.note(_inspect(spec, lambda d: op(len(d), size), "SIZE"), pure=True)
     if kind == "RegexMatchStatement":
         compile_regex(spec["RegexString"])  # AWS's refusal for a bad pattern
         return _regex_leaf(res, [spec])
@@ -395,10 +445,10 @@ def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str
         for p in patterns:
             rset.Add(p.encode("utf-8"))
         rset.Compile()
-        return _inspect(spec, lambda d: bool(patterns) and bool(rset.Match(d)), "REGEX_SET")
+        return res.index.note(_inspect(spec, lambda d: bool(patterns) and bool(rset.Match(d)), "REGEX_SET"), pure=True)
     if kind == "LabelMatchStatement":
         key, scope = spec["Key"], spec["Scope"]
-        return lambda c: any(label_matches(lbl, key, scope) for lbl in c.labels)
+        return res.index.note(lambda c: any(label_matches(lbl, key, scope) for lbl in c.labels), pure=True)
     if kind == "IPSetReferenceStatement":
         ipset = res.ip_set(spec["ARN"])
         if ipset is None:
@@ -410,7 +460,7 @@ def compile_statement(stmt: dict, res: Resolvers, namespace: str, rule_name: str
             got = ips(c.request)
             return got if isinstance(got, bool) else any(ip in cidrs for ip in got)
 
-        return ip_pred
+        return res.index.note(ip_pred, pure=True)
     if kind == "GeoMatchStatement":
         codes = set(spec["CountryCodes"])
         ips = client_ips(spec, "ForwardedIPConfig", "FIRST")

@@ -355,6 +355,8 @@ TRANSFORMS: dict[str, Transform] = {
 # triggers passes the chain unchanged (each step leaves it as it is, so the next sees the same bytes); the engine
 # then skips the chain. Conservative by construction: a trigger present only means "compute".
 UPPER, PCT, AMP, BSL, NONASCII, NUL, WS, COMMENT, PATH, CMD, ALWAYS = (1 << i for i in range(11))
+# internal: a space, a slash (the bytes every multi-byte trigger starts with)
+_SPACE, _SLASH = 1 << 11, 1 << 12
 TRIGGERS: dict[Transform, int] = {
     none: 0,
     lowercase: UPPER,
@@ -373,7 +375,6 @@ TRIGGERS: dict[Transform, int] = {
     normalize_path_win: PATH | BSL,
     cmd_line: BSL | CMD | WS | UPPER,
 }
-_SEP = b"\x01"  # joins a field's values for the checks: no trigger contains it, so none can span two values
 
 
 def _class_table() -> tuple[bytes, bytes, dict[int, int]]:
@@ -399,6 +400,10 @@ def _class_table() -> tuple[bytes, bytes, dict[int, int]]:
             classes[b] = NONASCII | WS
         elif b >= 0x80:
             classes[b] = NONASCII
+        elif b == 0x20:
+            classes[b] = _SPACE
+        elif b == 0x2F:
+            classes[b] = _SLASH
     # one representative byte per class, so the translated bytes hold at most a handful of distinct values
     first: dict[int, int] = {}
     for b, cls in classes.items():
@@ -410,48 +415,64 @@ def _class_table() -> tuple[bytes, bytes, dict[int, int]]:
 _TABLE, _DELETE, _CLASSES = _class_table()
 
 
-def signature(values: list[bytes]) -> int:
-    """The triggers present in any of the values (a few C-speed passes over the joined values)."""
-    blob = _SEP.join(values)
-    sig = 0
-    for b in set(blob.translate(_TABLE, _DELETE)):
-        sig |= _CLASSES[b]
-    if b"  " in blob:
-        sig |= WS
-    if b"/*" in blob:
-        sig |= COMMENT
-    if b"//" in blob or b"/." in blob or blob.startswith(b".") or _SEP + b"." in blob:
+_VALUE_SIGS: dict[bytes, int] = {}
+VALUE_SIG_ENTRIES = 4096
+VALUE_SIG_BYTES = 256
+
+
+def _value_signature(v: bytes) -> int:
+    # ALWAYS: a transformation without a cheap test (Base64, hex, MD5, SQL hex) runs on every value
+    sig = ALWAYS
+    found = v.translate(_TABLE, _DELETE)
+    if found:
+        for b in set(found):
+            sig |= _CLASSES[b]
+        # the multi-byte triggers, looked for only when their first byte is there
+        if sig & _SPACE:
+            if b"  " in v:
+                sig |= WS
+            if b" /" in v or b" (" in v:
+                sig |= CMD
+        if sig & _SLASH:
+            if b"/*" in v:
+                sig |= COMMENT
+            if b"//" in v or b"/." in v:
+                sig |= PATH
+        sig &= ~(_SPACE | _SLASH)
+    if v[:1] == b".":
         sig |= PATH
-    if b" /" in blob or b" (" in blob:
-        sig |= CMD
+    return sig
+
+
+def value_signature(v: bytes) -> int:
+    """The triggers present in one value: a pure function of its bytes, so a value seen before (a browser's
+    headers, common words) is answered from a bounded table."""
+    sig = _VALUE_SIGS.get(v)
+    if sig is None:
+        sig = _value_signature(v)
+        if len(v) <= VALUE_SIG_BYTES:
+            if len(_VALUE_SIGS) >= VALUE_SIG_ENTRIES:
+                _VALUE_SIGS.clear()
+            _VALUE_SIGS[v] = sig
+    return sig
+
+
+def signature(values: list[bytes]) -> int:
+    """The triggers present in any of the values (no trigger spans two values, so the union of theirs)."""
+    sig = 0
+    for v in values:
+        sig |= value_signature(v)
     return sig
 
 
 def by_signature(values: list[bytes]) -> tuple[int, dict[int, list[bytes]]]:
     """The field's signature and its values grouped by their own signature (in order within a group): a value
     without a chain's triggers skips the chain even when another value of the field has them."""
-    field = signature(values)
-    if not field or len(values) == 1:
-        return field, {field: values}
-    blob = _SEP.join(values)
-    spaces, comment = b"  " in blob, b"/*" in blob
-    path = b"//" in blob or b"/." in blob or blob.startswith(b".") or _SEP + b"." in blob
-    cmd = b" /" in blob or b" (" in blob
+    field = 0
     groups: dict[int, list[bytes]] = {}
     for v in values:
-        sig = 0
-        found = v.translate(_TABLE, _DELETE)
-        if found:
-            for b in set(found):
-                sig |= _CLASSES[b]
-        if spaces and b"  " in v:
-            sig |= WS
-        if comment and b"/*" in v:
-            sig |= COMMENT
-        if path and (b"//" in v or b"/." in v or v.startswith(b".")):
-            sig |= PATH
-        if cmd and (b" /" in v or b" (" in v):
-            sig |= CMD
+        sig = value_signature(v)
+        field |= sig
         group = groups.get(sig)
         if group is None:
             groups[sig] = [v]

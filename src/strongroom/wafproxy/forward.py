@@ -189,10 +189,7 @@ class Forwarder:
         if scope.get("query_string"):
             target += b"?" + scope["query_string"]
         headers: list[tuple[bytes, bytes]] = scope["headers"]
-        drop = set(HOP_BY_HOP)
-        for k, v in headers:
-            if k == b"connection":
-                drop.update(t.strip().lower() for t in v.split(b","))
+        drop = _dropped(headers, HOP_BY_HOP)
         lines = [scope["method"].encode() + b" " + target + b" HTTP/1.1"]
         forwarded_for = None
         has_host = False
@@ -310,10 +307,7 @@ class Forwarder:
     async def _relay(self, scope: Scope, conn: _Conn, reply: tuple[int, list[tuple[bytes, bytes]]], send: Send) -> None:
         status, upstream_headers = reply
         # uvicorn adds its own Date (to every answer, the WAF's included): the upstream's would make two
-        drop = set(HOP_BY_HOP) | {b"date"}
-        for k, v in upstream_headers:
-            if k == b"connection":
-                drop.update(t.strip().lower() for t in v.split(b","))
+        drop = _dropped(upstream_headers, _HOP_BY_HOP_AND_DATE)
         headers = [(k, v) for k, v in upstream_headers if k not in drop]
         if scope["method"] == "HEAD":
             # httptools cannot be told a response has no body: never reuse the connection after a HEAD
@@ -341,6 +335,17 @@ class Forwarder:
             self.idle.append(conn)
         else:
             conn.close()
+
+
+_HOP_BY_HOP_AND_DATE = HOP_BY_HOP | {b"date"}
+
+
+def _dropped(headers: list[tuple[bytes, bytes]], base: frozenset[bytes]) -> frozenset[bytes]:
+    """The headers not to pass on: ``base`` and those a Connection header names (the shared set when none)."""
+    named = [v for k, v in headers if k == b"connection"]
+    if not named:
+        return base
+    return base | {t.strip().lower() for v in named for t in v.split(b",")}
 
 
 def _expire(future: asyncio.Future[Any]) -> None:

@@ -253,9 +253,9 @@ class Enforcer:
         source_id: str,
     ) -> None:
         arn = protection.web_acl_arn
-        at = datetime.fromtimestamp(now, UTC)
         samples = protection.plan.samples(decision, {})
         if samples:
+            at = datetime.fromtimestamp(now, UTC)
             shown = sample_request(request)
             for sample in samples:
                 weight = self.gate.weight(arn, sample.metric_name, now)
