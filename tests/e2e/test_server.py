@@ -49,10 +49,10 @@ def test_health_and_metrics(server: ServerProcess) -> None:
 
 def test_unimplemented_operation_is_a_501_naming_it(server: ServerProcess) -> None:
     with pytest.raises(ClientError) as exc:
-        server.client("guardduty").list_detectors()
+        server.client("inspector2").list_findings()
     code, message, status = error_of(exc)
     assert (code, status) == ("NotImplemented", 501)
-    assert "guardduty:ListDetectors" in message
+    assert "inspector2:ListFindings" in message
 
 
 @pytest.mark.parametrize(
