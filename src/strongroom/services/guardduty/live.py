@@ -21,13 +21,16 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import select, tuple_
+from sqlalchemy.exc import IntegrityError
 
 from strongroom.core.clock import clock
 from strongroom.detection.contract import DetectorSettings, Engine, FindingDraft, StateStore, ThreatList
 from strongroom.detection.engine import build_engine
+from strongroom.detection.state import merge as merge_state
 from strongroom.services.guardduty.model import detectors, engine_state, lists, org_admins
 from strongroom.services.organizations.effective import org_of_account
 
@@ -42,6 +45,7 @@ log = logging.getLogger("strongroom.guardduty")
 EngineFactory = Callable[[DetectorSettings, StateStore], Engine]
 ENGINE_ENV = "STRONGROOM_GUARDDUTY_ENGINE"
 _NEGATIVE_SECONDS = 30.0  # an account without a detector is looked at again (auto-enable) this much later
+REFRESH_SECONDS = 60.0  # cached engine state is read afresh this often: what other worker processes learned
 
 
 class NoDetections:
@@ -70,48 +74,81 @@ def engine_factory() -> EngineFactory:
 
 
 class DbStateStore:
-    """``StateStore`` over ``guardduty_engine_state``: reads cached, writes buffered until ``flush``."""
+    """``StateStore`` over ``guardduty_engine_state``: reads cached, writes buffered until ``flush``.
+
+    Several server processes (``--workers``) each feed their own records, so two engines may learn the same
+    principal at once. ``flush`` is a compare-and-swap per value: inside the write transaction (SQLite's is
+    exclusive; PostgreSQL's rows are locked ``FOR UPDATE``) the stored value is compared with the one this process
+    read; when another process wrote in between, the two are merged (``detection.state.merge``: the union of what
+    both learned) instead of overwritten, and the merged keys are reported (``flush``'s answer) so the engines
+    drop their decoded copies. Cached reads are dropped every ``REFRESH_SECONDS`` (``LiveDetector``), so what the
+    other processes learned is seen within that time."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self._cache: dict[tuple[str, str], bytes | None] = {}
+        self._base: dict[tuple[str, str], bytes | None] = {}  # the stored value this process's view started from
         self._dirty: dict[tuple[str, str], bytes] = {}
+        self.merges = 0
 
     def get(self, account_id: str, key: str) -> bytes | None:
         slot = (account_id, key)
         if slot not in self._cache:
             with self.store.read() as conn:
-                self._cache[slot] = conn.execute(
+                value = conn.execute(
                     select(engine_state.c.value).where(
                         engine_state.c.account_id == account_id, engine_state.c.key == key
                     )
                 ).scalar()
+            self._cache[slot] = value
+            self._base.setdefault(slot, value)
         return self._cache[slot]
 
     def put(self, account_id: str, key: str, value: bytes) -> None:
-        self._cache[(account_id, key)] = value
-        self._dirty[(account_id, key)] = value
+        slot = (account_id, key)
+        if slot not in self._base:  # written without a read: nothing stored was seen
+            self._base[slot] = self._cache.get(slot)
+        self._cache[slot] = value
+        self._dirty[slot] = value
 
-    def forget(self, account_id: str) -> None:
-        for slot in [s for s in self._cache if s[0] == account_id]:
+    def forget(self, account_id: str | None = None) -> None:
+        """Drop cached values (of one account, or all) not waiting to be written: they are read afresh."""
+        for slot in [s for s in self._cache if (account_id is None or s[0] == account_id) and s not in self._dirty]:
             del self._cache[slot]
+            self._base.pop(slot, None)
 
-    def flush(self) -> None:
+    def flush(self) -> set[tuple[str, str]]:
+        """Write the buffered values; answers the slots whose stored value is a merge with another process's."""
         if not self._dirty:
-            return
+            return set()
         dirty, self._dirty = self._dirty, {}
         now = clock.now()
+        for attempt in range(3):
+            try:
+                return self._write(dirty, now)
+            except IntegrityError:  # PostgreSQL: another process inserted one of the keys first; merge with it
+                if attempt == 2:
+                    raise
+        return set()
+
+    def _write(self, dirty: dict[tuple[str, str], bytes], now: datetime) -> set[tuple[str, str]]:
+        merged: set[tuple[str, str]] = set()
         with self.store.write() as conn:
-            existing = {
-                (r.account_id, r.key)
+            stored = {
+                (r.account_id, r.key): bytes(r.value)
                 for r in conn.execute(
-                    select(engine_state.c.account_id, engine_state.c.key).where(
-                        tuple_(engine_state.c.account_id, engine_state.c.key).in_(list(dirty))
-                    )
+                    select(engine_state.c.account_id, engine_state.c.key, engine_state.c.value)
+                    .where(tuple_(engine_state.c.account_id, engine_state.c.key).in_(list(dirty)))
+                    .with_for_update()
                 )
             }
-            for (account, key), value in dirty.items():
-                if (account, key) in existing:
+            for slot, value in dirty.items():
+                current = stored.get(slot)
+                if current is not None and current != self._base.get(slot):  # another process wrote since we read
+                    value = merge_state(current, value)
+                    merged.add(slot)
+                account, key = slot
+                if slot in stored:
                     conn.execute(
                         engine_state.update()
                         .where(engine_state.c.account_id == account, engine_state.c.key == key)
@@ -119,6 +156,11 @@ class DbStateStore:
                     )
                 else:
                     conn.execute(engine_state.insert().values(account_id=account, key=key, value=value, updated_at=now))
+                dirty[slot] = value
+        for slot, value in dirty.items():  # committed: this is now what the table holds
+            self._cache[slot] = self._base[slot] = value
+        self.merges += len(merged)
+        return merged
 
 
 def record_account(record: Mapping[str, Any]) -> tuple[str, str]:
@@ -137,8 +179,11 @@ class LiveDetector:
         self.state = DbStateStore(runtime.store)
         self._engines: dict[str, tuple[int, Engine, bool]] = {}  # detector -> (version, engine, S3 data events)
         self._absent: dict[tuple[str, str], float] = {}
-        self.records = 0
+        self._refresh_at = time.monotonic() + REFRESH_SECONDS
+        self.records = 0  # analysed by an engine
+        self.skipped = 0  # of accounts without an enabled detector, or data events the detector does not read
         self.drafts = 0
+        self.seconds = 0.0  # spent in feed (wall clock, on the record-hook thread)
 
     @property
     def factory(self) -> EngineFactory:
@@ -174,11 +219,20 @@ class LiveDetector:
         return built, settings.s3_data_events
 
     def feed(self, records: Iterable[Mapping[str, Any]]) -> None:
+        started = time.perf_counter()
+        try:
+            self._feed(records)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def _feed(self, records: Iterable[Mapping[str, Any]]) -> None:
         groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
         for record in records:
             account, region = record_account(record)
             if account and region:
                 groups[(account, region)].append(record)
+            else:
+                self.skipped += 1
         if not groups:
             return
         with self.runtime.store.read() as conn:
@@ -197,21 +251,42 @@ class LiveDetector:
         for slot, items in groups.items():
             row = found.get(slot)
             if row is None or row.status != "ENABLED":
+                self.skipped += len(items)
                 continue
             try:
                 self._run(row, items)
             except Exception:
                 log.exception("GuardDuty could not analyse %d records of %s", len(items), slot[0])
         try:
-            self.state.flush()
+            merged = self.state.flush()
         except Exception:
             log.exception("GuardDuty could not store the detection engine's state")
+            merged = set()
+        if merged:
+            self._drop_decoded({key for _, key in merged})
+        if time.monotonic() >= self._refresh_at:
+            self._refresh_at = time.monotonic() + REFRESH_SECONDS
+            self.state.forget()
+            self._drop_decoded(None)
+
+    def _drop_decoded(self, keys: set[str] | None) -> None:
+        """The engines' decoded copies of these state keys (None: all) are read again from the state store."""
+        for _, engine, _ in self._engines.values():
+            cache = getattr(getattr(engine, "states", None), "cache", None)
+            if not isinstance(cache, dict):
+                continue
+            if keys is None:
+                cache.clear()
+            else:
+                for key in keys:
+                    cache.pop(key, None)
 
     def _run(self, row: Row[Any], items: list[Mapping[str, Any]]) -> None:
         engine, s3_data = self.engine(row)
         drafts: list[FindingDraft] = []
         for record in items:
             if record.get("eventCategory") == "Data" and not s3_data:
+                self.skipped += 1
                 continue
             self.records += 1
             drafts += engine.process(record)
@@ -246,8 +321,14 @@ class LiveDetector:
         return True
 
 
+def live_detector(runtime: ServiceRuntime) -> LiveDetector | None:
+    """The process's live detector, or None when GuardDuty is not loaded."""
+    live = getattr(runtime.providers.provider("guardduty"), "live", None)
+    return live if isinstance(live, LiveDetector) else None
+
+
 def feed_audit_records(runtime: ServiceRuntime, records: list[dict[str, Any]]) -> None:
     """``AuditLog.on_records`` hook (the server registers it): hand a committed batch to GuardDuty's live detector."""
-    live = getattr(runtime.providers.provider("guardduty"), "live", None)
-    if isinstance(live, LiveDetector):
+    live = live_detector(runtime)
+    if live is not None:
         live.feed(records)
