@@ -66,9 +66,12 @@ class Owner:
     def __init__(self) -> None:
         self.ingested: list[tuple[str, list[FindingDraft]]] = []
 
-    def ingest(self, row: Any, drafts: list[FindingDraft]) -> list[str]:
+    def ingest_in(self, conn: Any, row: Any, drafts: list[FindingDraft], now: datetime) -> tuple[list[str], bool]:
         self.ingested.append((row.detector_id, drafts))
-        return []
+        return [], False
+
+    def export_soon(self, detector_id: str, now: datetime) -> None:
+        pass
 
 
 def _detector(store: Store, account: str, detector_id: str, status: str = "ENABLED", s3: str = "ENABLED") -> None:

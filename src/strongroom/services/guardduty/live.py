@@ -21,7 +21,6 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import select, tuple_
@@ -35,7 +34,7 @@ from strongroom.services.guardduty.model import detectors, engine_state, lists, 
 from strongroom.services.organizations.effective import org_of_account
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Row
+    from sqlalchemy.engine import Connection, Row
 
     from strongroom.services.base.runtime import ServiceRuntime
     from strongroom.store.engine import Store
@@ -88,7 +87,8 @@ class DbStateStore:
         self.store = store
         self._cache: dict[tuple[str, str], bytes | None] = {}
         self._base: dict[tuple[str, str], bytes | None] = {}  # the stored value this process's view started from
-        self._dirty: dict[tuple[str, str], bytes] = {}
+        self._dirty: dict[tuple[str, str], bytes] = {}  # put, not yet written (kept when a write fails)
+        self._written: dict[tuple[str, str], bytes] = {}  # written in the open transaction
         self.merges = 0
 
     def get(self, account_id: str, key: str) -> bytes | None:
@@ -117,50 +117,63 @@ class DbStateStore:
             del self._cache[slot]
             self._base.pop(slot, None)
 
+    @property
+    def pending(self) -> bool:
+        return bool(self._dirty)
+
     def flush(self) -> set[tuple[str, str]]:
-        """Write the buffered values; answers the slots whose stored value is a merge with another process's."""
-        if not self._dirty:
-            return set()
-        dirty, self._dirty = self._dirty, {}
-        now = clock.now()
+        """Write the buffered values in a transaction of their own; answers the slots whose stored value is now a
+        merge with another process's."""
         for attempt in range(3):
             try:
-                return self._write(dirty, now)
+                with self.store.write() as conn:
+                    merged = self.write(conn)
+                self.committed()
+                return merged
             except IntegrityError:  # PostgreSQL: another process inserted one of the keys first; merge with it
                 if attempt == 2:
                     raise
         return set()
 
-    def _write(self, dirty: dict[tuple[str, str], bytes], now: datetime) -> set[tuple[str, str]]:
+    def write(self, conn: Connection) -> set[tuple[str, str]]:
+        """Write the buffered values in ``conn``'s transaction (compare, merge, swap); ``committed`` once it is."""
+        self._written = {}
+        if not self._dirty:
+            return set()
+        now = clock.now()
         merged: set[tuple[str, str]] = set()
-        with self.store.write() as conn:
-            stored = {
-                (r.account_id, r.key): bytes(r.value)
-                for r in conn.execute(
-                    select(engine_state.c.account_id, engine_state.c.key, engine_state.c.value)
-                    .where(tuple_(engine_state.c.account_id, engine_state.c.key).in_(list(dirty)))
-                    .with_for_update()
+        stored = {
+            (r.account_id, r.key): bytes(r.value)
+            for r in conn.execute(
+                select(engine_state.c.account_id, engine_state.c.key, engine_state.c.value)
+                .where(tuple_(engine_state.c.account_id, engine_state.c.key).in_(list(self._dirty)))
+                .with_for_update()
+            )
+        }
+        for slot, value in self._dirty.items():
+            current = stored.get(slot)
+            if current is not None and current != self._base.get(slot):  # another process wrote since we read
+                value = merge_state(current, value)
+                merged.add(slot)
+            account, key = slot
+            if slot in stored:
+                conn.execute(
+                    engine_state.update()
+                    .where(engine_state.c.account_id == account, engine_state.c.key == key)
+                    .values(value=value, updated_at=now)
                 )
-            }
-            for slot, value in dirty.items():
-                current = stored.get(slot)
-                if current is not None and current != self._base.get(slot):  # another process wrote since we read
-                    value = merge_state(current, value)
-                    merged.add(slot)
-                account, key = slot
-                if slot in stored:
-                    conn.execute(
-                        engine_state.update()
-                        .where(engine_state.c.account_id == account, engine_state.c.key == key)
-                        .values(value=value, updated_at=now)
-                    )
-                else:
-                    conn.execute(engine_state.insert().values(account_id=account, key=key, value=value, updated_at=now))
-                dirty[slot] = value
-        for slot, value in dirty.items():  # committed: this is now what the table holds
-            self._cache[slot] = self._base[slot] = value
+            else:
+                conn.execute(engine_state.insert().values(account_id=account, key=key, value=value, updated_at=now))
+            self._written[slot] = value
         self.merges += len(merged)
         return merged
+
+    def committed(self) -> None:
+        """``write``'s transaction committed: what it wrote is what the table holds, and this process's view."""
+        for slot, value in self._written.items():
+            self._cache[slot] = self._base[slot] = value
+            self._dirty.pop(slot, None)
+        self._written = {}
 
 
 def record_account(record: Mapping[str, Any]) -> tuple[str, str]:
@@ -248,26 +261,53 @@ class LiveDetector:
                     ).first()
                 if row is not None:
                     found[slot] = row
+        found_drafts: list[tuple[Row[Any], list[FindingDraft]]] = []
         for slot, items in groups.items():
             row = found.get(slot)
             if row is None or row.status != "ENABLED":
                 self.skipped += len(items)
                 continue
             try:
-                self._run(row, items)
+                drafts = self._run(row, items)
             except Exception:
                 log.exception("GuardDuty could not analyse %d records of %s", len(items), slot[0])
-        try:
-            merged = self.state.flush()
-        except Exception:
-            log.exception("GuardDuty could not store the detection engine's state")
-            merged = set()
+                continue
+            if drafts:
+                found_drafts.append((row, drafts))
+        merged = self._store(found_drafts)
         if merged:
             self._drop_decoded({key for _, key in merged})
         if time.monotonic() >= self._refresh_at:
             self._refresh_at = time.monotonic() + REFRESH_SECONDS
             self.state.forget()
             self._drop_decoded(None)
+
+    def _store(self, found: list[tuple[Row[Any], list[FindingDraft]]]) -> set[tuple[str, str]]:
+        """The batch's findings and the engines' state, in one transaction (one commit per batch: each is an fsync,
+        and holds the database's write lock the request path's audit writer also needs)."""
+        if not found and not self.state.pending:
+            return set()
+        for attempt in range(3):
+            try:
+                now = clock.now()
+                exports: list[str] = []
+                with self.runtime.store.write() as conn:
+                    for row, drafts in found:
+                        if self.owner.ingest_in(conn, row, drafts, now)[1]:
+                            exports.append(row.detector_id)
+                    merged = self.state.write(conn)
+                self.state.committed()
+                for detector_id in exports:  # the scheduler writes in a transaction of its own
+                    self.owner.export_soon(detector_id, now)
+                return merged
+            except IntegrityError:  # PostgreSQL: another process inserted a state key first; merge with it
+                if attempt < 2:
+                    continue
+                log.exception("GuardDuty could not store the findings and state of a batch")
+            except Exception:
+                log.exception("GuardDuty could not store the findings and state of a batch")
+                break
+        return set()
 
     def _drop_decoded(self, keys: set[str] | None) -> None:
         """The engines' decoded copies of these state keys (None: all) are read again from the state store."""
@@ -281,7 +321,7 @@ class LiveDetector:
                 for key in keys:
                     cache.pop(key, None)
 
-    def _run(self, row: Row[Any], items: list[Mapping[str, Any]]) -> None:
+    def _run(self, row: Row[Any], items: list[Mapping[str, Any]]) -> list[FindingDraft]:
         engine, s3_data = self.engine(row)
         drafts: list[FindingDraft] = []
         for record in items:
@@ -290,9 +330,8 @@ class LiveDetector:
                 continue
             self.records += 1
             drafts += engine.process(record)
-        if drafts:
-            self.drafts += len(drafts)
-            self.owner.ingest(row, drafts)
+        self.drafts += len(drafts)
+        return drafts
 
     def _auto_enable(self, account: str, region: str) -> bool:
         """An account of an organization whose GuardDuty administrator auto-enables members gets its detector."""
