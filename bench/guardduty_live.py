@@ -76,20 +76,24 @@ def scrape(url: str, tries: int = 8) -> dict[str, dict[tuple[str, ...], float]]:
     workers: dict[str, dict[tuple[str, ...], float]] = {}
     for _ in range(tries):
         with urllib.request.urlopen(url + "/_strongroom/metrics", timeout=10) as answer:
-            text = answer.read().decode()
-        values: dict[tuple[str, ...], float] = {}
-        pid = ""
-        for line in text.splitlines():
-            found = _SAMPLE.match(line)
-            if not found:
-                continue
-            labels = dict(part.split("=", 1) for part in found.group(2).split(",") if part)
-            pid = labels.pop("pid", '""').strip('"')
-            key = (found.group(1), *(f"{k}={v.strip(chr(34))}" for k, v in sorted(labels.items())))
-            values[key] = float(found.group(3))
-        if pid:
-            workers[pid] = values
+            workers.update(parse(answer.read().decode()))
     return workers
+
+
+def parse(text: str) -> dict[str, dict[tuple[str, ...], float]]:
+    """One scrape's ``strongroom_guardduty_*`` samples by the process that answered: ``{pid: {key: value}}``, a key
+    the metric's name (``_total`` dropped) and its other labels as ``name=value``, sorted."""
+    values: dict[tuple[str, ...], float] = {}
+    pid = ""
+    for line in text.splitlines():
+        found = _SAMPLE.match(line)
+        if not found:
+            continue
+        labels = dict(part.split("=", 1) for part in found.group(2).split(",") if part)
+        pid = labels.pop("pid", '""').strip('"')
+        key = (found.group(1), *(f"{k}={v.strip(chr(34))}" for k, v in sorted(labels.items())))
+        values[key] = float(found.group(3))
+    return {pid: values} if pid else {}
 
 
 def total(workers: dict[str, dict[tuple[str, ...], float]], *key: str) -> float:
@@ -263,7 +267,7 @@ def _median(values: list[float]) -> float:
 
 def render(results: LiveResults, document: str) -> str:
     off, on = _median(results.encrypt_off), _median(results.encrypt_on)
-    cost = (1 - on / off) * 100 if off else 0.0
+    change = (on / off - 1) * 100 if off else 0.0
     total_rps = results.encrypt_rps + results.mix_rps
     keeps_up = results.dropped == 0 and results.backlog_end <= max(1000, results.backlog_max // 2 + 1)
     series = ", ".join(f"{b:,}" for _, b in results.backlog_series)
@@ -295,7 +299,7 @@ def render(results: LiveResults, document: str) -> str:
         f"| Keeps up | **{'yes' if keeps_up else 'no'}** | yes |",
         f"| KMS Encrypt alone at {ENCRYPT_CONCURRENCY}, detector disabled → enabled (median of "
         f"{len(results.encrypt_off)} alternating {'rounds' if len(results.encrypt_off) != 1 else 'round'}) | "
-        f"{off:,.0f} → {on:,.0f} req/s ({cost:+.0f}% cost) | |",
+        f"{off:,.0f} → {on:,.0f} req/s ({change:+.0f}%) | |",
         "",
         f"Backlog each second: {series}.",
         "",
