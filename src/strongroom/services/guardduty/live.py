@@ -18,6 +18,7 @@ import importlib
 import json
 import logging
 import os
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -44,6 +45,7 @@ log = logging.getLogger("strongroom.guardduty")
 EngineFactory = Callable[[DetectorSettings, StateStore], Engine]
 ENGINE_ENV = "STRONGROOM_GUARDDUTY_ENGINE"
 _NEGATIVE_SECONDS = 30.0  # an account without a detector is looked at again (auto-enable) this much later
+STORE_SECONDS = 0.25  # repeats of known findings and learned state are stored at least this often
 REFRESH_SECONDS = 60.0  # cached engine state is read afresh this often: what other worker processes learned
 
 
@@ -193,6 +195,11 @@ class LiveDetector:
         self._engines: dict[str, tuple[int, Engine, bool]] = {}  # detector -> (version, engine, S3 data events)
         self._absent: dict[tuple[str, str], float] = {}
         self._refresh_at = time.monotonic() + REFRESH_SECONDS
+        self._lock = threading.Lock()  # feed (the record-hook thread) and the store timer
+        self._pending: dict[str, tuple[Row[Any], list[FindingDraft]]] = {}  # detector -> drafts not stored yet
+        self._stored_keys: set[tuple[str, str]] = set()  # (detector, dedup key) this process has stored
+        self._due = 0.0  # when waiting drafts and state are stored at the latest
+        self._timer: threading.Timer | None = None
         self.records = 0  # analysed by an engine
         self.skipped = 0  # of accounts without an enabled detector, or data events the detector does not read
         self.drafts = 0
@@ -234,7 +241,8 @@ class LiveDetector:
     def feed(self, records: Iterable[Mapping[str, Any]]) -> None:
         started = time.perf_counter()
         try:
-            self._feed(records)
+            with self._lock:
+                self._feed(records)
         finally:
             self.seconds += time.perf_counter() - started
 
@@ -274,13 +282,40 @@ class LiveDetector:
                 continue
             if drafts:
                 found_drafts.append((row, drafts))
-        merged = self._store(found_drafts)
-        if merged:
-            self._drop_decoded({key for _, key in merged})
+        for row, drafts in found_drafts:
+            self._pending.setdefault(row.detector_id, (row, []))[1].extend(drafts)
+        # A draft of a finding this process has not stored may be a new finding: it is stored (and its event sent)
+        # now. Repeats and learned state wait up to STORE_SECONDS: a transaction per audit batch (tens a second per
+        # worker) cost the request path's audit writer its write lock and an fsync each time.
+        fresh = any(
+            (row.detector_id, d.dedup_key) not in self._stored_keys for row, drafts in found_drafts for d in drafts
+        )
+        if fresh or time.monotonic() >= self._due:
+            self._store_pending()
+        elif (self._pending or self.state.pending) and (self._timer is None or not self._timer.is_alive()):
+            self._timer = threading.Timer(max(0.0, self._due - time.monotonic()), self._store_due)
+            self._timer.daemon = True
+            self._timer.start()
         if time.monotonic() >= self._refresh_at:
             self._refresh_at = time.monotonic() + REFRESH_SECONDS
             self.state.forget()
             self._drop_decoded(None)
+
+    def _store_due(self) -> None:
+        """The timer: what waited since the last batch is stored even when no batch follows."""
+        with self._lock:
+            if self._pending or self.state.pending:
+                self._store_pending()
+
+    def _store_pending(self) -> None:
+        pending, self._pending = list(self._pending.values()), {}
+        self._due = time.monotonic() + STORE_SECONDS
+        merged = self._store(pending)
+        if len(self._stored_keys) > 100_000:
+            self._stored_keys.clear()
+        self._stored_keys.update((row.detector_id, d.dedup_key) for row, drafts in pending for d in drafts)
+        if merged:
+            self._drop_decoded({key for _, key in merged})
 
     def _store(self, found: list[tuple[Row[Any], list[FindingDraft]]]) -> set[tuple[str, str]]:
         """The batch's findings and the engines' state, in one transaction (one commit per batch: each is an fsync,
