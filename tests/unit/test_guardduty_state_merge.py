@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,14 +13,20 @@ import pytest
 from strongroom.detection.state import CAPS, Baseline, merge
 from strongroom.services.guardduty.live import DbStateStore
 from strongroom.store.engine import Store
+from tests.conftest import BACKENDS
+from tests.support.postgres import fresh_database
 
 ACCOUNT = "111122223333"
 DAY = 86_400
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(f"sqlite:///{tmp_path / 'g.db'}")
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    # ``postgres_url`` comes from tests/support/fixtures_pg.py, loaded by tests/conftest.py.
+    if request.param == "postgres":
+        s = Store(fresh_database(request.getfixturevalue("postgres_url")))
+    else:
+        s = Store(f"sqlite:///{tmp_path / 'g.db'}")
     s.migrate()
     yield s
     s.dispose()
@@ -113,3 +120,30 @@ def test_merge_signals() -> None:
 
 def test_merge_anything_else_is_the_later_write() -> None:
     assert merge(b'{"x": 1}', b'{"x": 2}') == b'{"x": 2}'
+
+
+def test_two_writers_at_once_lose_nothing(store: Store) -> None:
+    """Two 'processes' (each its own Store: own connections) learning one principal in a race, flush after flush."""
+    errors: list[BaseException] = []
+
+    def learn(tag: str) -> None:
+        own = Store(str(store.engine.url.render_as_string(hide_password=False)))
+        try:
+            state = DbStateStore(own)
+            for i in range(30):
+                _learn(state, "p:carol", f"{tag}{i}", 10 * DAY + i)
+                _learn(state, "p:dave", f"{tag}{i}", 10 * DAY + i)  # a key neither has read yet, at first
+                state.flush()
+        except BaseException as exc:  # reported to the test's thread
+            errors.append(exc)
+        finally:
+            own.dispose()
+
+    threads = [threading.Thread(target=learn, args=(tag,)) for tag in ("A", "B")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    for key in ("p:carol", "p:dave"):
+        assert set(_stored(store, key).items["a"]) == {f"{t}{i}" for t in "AB" for i in range(30)}
