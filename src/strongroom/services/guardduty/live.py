@@ -4,8 +4,12 @@ The audit log hands every committed batch of records — read-only calls and fai
 the account's trails select — to ``feed_audit_records`` on its own thread, off the request path
 (``AuditLog.on_records``; the server wires it). Per batch, one query finds the enabled detectors of the accounts in
 it; each such account's records go, in order, through its engine (built once per detector settings version by the
-engine factory), and the drafts it answers are stored as findings (``GuardDutyBase.ingest``). The engines' learned
-state is kept in ``guardduty_engine_state`` (``DbStateStore``), written once per batch.
+engine factory), and the drafts it answers are stored as findings (``GuardDutyBase.ingest_in``). The engines' learned
+state is kept in ``guardduty_engine_state`` (``DbStateStore``). Findings and state go in one transaction: at once
+when a batch raises a draft of a finding this process has not stored, else at least every ``STORE_SECONDS`` (repeats
+and learning coalesced: a transaction per audit batch held the write lock the request path's audit writer needs).
+Several worker processes each feed their own records; ``DbStateStore`` merges instead of overwriting what another
+process wrote in between (docs/guardduty.md, "Several workers, several nodes").
 
 The engine is ``strongroom.detection``'s (``build_engine``), the one ``strongroom guardduty analyze`` runs offline.
 ``STRONGROOM_GUARDDUTY_ENGINE=module:callable`` names another factory — a seam for tests that need a predictable
