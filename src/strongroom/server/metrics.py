@@ -7,6 +7,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+
+from strongroom.audit.store import HOOK_LAG_BUCKETS
 
 _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -59,10 +62,6 @@ class GuardDutyLiveCollector:
         self.live = live  # -> the LiveDetector, or None when GuardDuty is not loaded
 
     def collect(self) -> Iterator[Any]:
-        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
-
-        from strongroom.audit.store import HOOK_LAG_BUCKETS
-
         pid = str(os.getpid())  # read per scrape: a collector built before workers fork serves in each of them
         hooks = self.audit.hooks
         live = self.live()
