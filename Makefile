@@ -50,7 +50,8 @@ test: lint typecheck pytest
 # The WAF section installs its peer (apache2, libapache2-mod-security2, modsecurity-crs) when run as root, and reads
 # the OWASP CRS 3.3.4 regression corpus from CRS_CORPUS=DIR (or $$STRONGROOM_CRS_CORPUS; it lives outside the repo).
 # The GuardDuty section (bench/guardduty.py) replays Stratus Red Team's detonation logs from $$STRONGROOM_STRATUS_CORPUS
-# and Panther's CloudTrail test events from $$STRONGROOM_PANTHER_CORPUS (outside the repo too; skipped when unset).
+# and Panther's CloudTrail test events from $$STRONGROOM_PANTHER_CORPUS (outside the repo too; skipped when unset),
+# then the live detector at the server's peak request rate (bench/guardduty_live.py; --guardduty-live-seconds 0 skips).
 bench: install-test
 	$(PIP) install -q -e '.[test,bench]'
 	@command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } || true

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import apigateway, guardduty, memory, s3, waf, waf_report
+from bench import apigateway, guardduty, guardduty_live, memory, s3, waf, waf_report
 from bench.apigateway import ApiGatewayOptions, ApiGatewayResults
 from bench.load import Cell, Usage, default_generator, run_cell
 from bench.report import Report, render
@@ -48,6 +48,7 @@ class Options:
     apigateway: ApiGatewayOptions = field(default_factory=ApiGatewayOptions)  # bench/apigateway.py
     waf: WafOptions = field(default_factory=WafOptions)  # bench/waf.py
     guardduty: bool = True  # bench/guardduty.py: the detection engine (corpora from STRONGROOM_STRATUS_CORPUS ...)
+    guardduty_live_seconds: float = 25.0  # bench/guardduty_live.py: the live detector at the peak rate (0: skip)
 
 
 @dataclass
@@ -244,6 +245,21 @@ def run(options: Options) -> BenchReport:
                 guardduty.corpus("STRONGROOM_PANTHER_CORPUS"),
                 functools.partial(_say, options),
             )
+        gd_live = None
+        if (
+            options.guardduty
+            and options.guardduty_live_seconds > 0
+            and "strongroom" in options.targets
+            and (not options.workloads or any("guardduty" in w.lower() for w in options.workloads))
+        ):
+            _say(options, "GuardDuty: the live detector at the server's peak request rate")
+            gd_live = guardduty_live.measure(
+                work,
+                options.guardduty_live_seconds,
+                options.workers,
+                options.generator,
+                functools.partial(_say, options),
+            )
         if "moto" in options.targets:
             moto_server = moto(work)
             if moto_server is None:
@@ -269,6 +285,8 @@ def run(options: Options) -> BenchReport:
             options.out.write_text(waf_report.render(report.waf, options.out.read_text()))
         if gd_results is not None:
             options.out.write_text(guardduty.render(gd_results, options.out.read_text()))
+        if gd_live is not None:
+            options.out.write_text(guardduty_live.render(gd_live, options.out.read_text()))
         _say(options, f"wrote {options.out} in {report.elapsed:.0f} s")
     return report
 
@@ -289,6 +307,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-apigateway", action="store_true", help="skip the API Gateway section")
     parser.add_argument("--no-waf", action="store_true", help="skip the WAF section (vs Apache + ModSecurity + CRS)")
     parser.add_argument("--no-guardduty", action="store_true", help="skip the GuardDuty detection section")
+    parser.add_argument(
+        "--guardduty-live-seconds", type=float, default=25.0, help="the live detector's peak run (0: skip it)"
+    )
     parser.add_argument(
         "--crs-corpus",
         type=Path,
@@ -314,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         apigateway=ApiGatewayOptions(enabled=not args.no_apigateway),
         waf=WafOptions(enabled=not args.no_waf, corpus=args.crs_corpus),
         guardduty=not args.no_guardduty,
+        guardduty_live_seconds=args.guardduty_live_seconds,
     )
     run(options)
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,9 +67,12 @@ class Owner:
     def __init__(self) -> None:
         self.ingested: list[tuple[str, list[FindingDraft]]] = []
 
-    def ingest(self, row: Any, drafts: list[FindingDraft]) -> list[str]:
+    def ingest_in(self, conn: Any, row: Any, drafts: list[FindingDraft], now: datetime) -> tuple[list[str], bool]:
         self.ingested.append((row.detector_id, drafts))
-        return []
+        return [], False
+
+    def export_soon(self, detector_id: str, now: datetime) -> None:
+        pass
 
 
 def _detector(store: Store, account: str, detector_id: str, status: str = "ENABLED", s3: str = "ENABLED") -> None:
@@ -163,3 +167,21 @@ def test_factory_falls_back_to_no_detections(monkeypatch: pytest.MonkeyPatch) ->
 def test_factory_defaults_to_the_real_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("STRONGROOM_GUARDDUTY_ENGINE", raising=False)
     assert engine_factory() is build_engine
+
+
+def test_repeats_and_state_are_coalesced_new_findings_are_not(store: Store) -> None:
+    _detector(store, "111111111111", "a" * 32)
+    recorder, owner = Recorder(), Owner()
+    live = LiveDetector(owner, SimpleNamespace(store=store), recorder.factory)  # type: ignore[arg-type]
+    live.feed([_record("111111111111", "StopLogging")])
+    assert len(owner.ingested) == 1  # a finding this process has not stored: at once
+    live.feed([_record("111111111111", "StopLogging"), _record("111111111111", "StopLogging")])
+    live.feed([_record("111111111111", "ListKeys"), _record("222222222222", "ListKeys")])
+    assert len(owner.ingested) == 1  # repeats wait (STORE_SECONDS) ...
+    deadline = time.monotonic() + 5
+    while len(owner.ingested) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [len(drafts) for _, drafts in owner.ingested] == [1, 2]  # ... and go together, without another batch
+    with store.read() as conn:
+        assert conn.execute(select(engine_state.c.value)).scalar() == b"4"  # the state written with them
+    assert (live.records, live.skipped, live.drafts) == (4, 1, 3)

@@ -15,12 +15,13 @@ another process that much later (``drain`` makes this node's own records visible
 
 from __future__ import annotations
 
+import bisect
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,8 @@ MAX_BATCH = 1000
 MAX_QUEUE = 2 * MAX_BATCH  # beyond this, callers wait for the writer (backpressure)
 LINGER_SECONDS = 0.05
 MAX_RECORD_BATCHES_QUEUED = 10_000
+# Upper bounds (seconds) of the record hooks' lag buckets: commit -> every hook done with the batch.
+HOOK_LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 # The "internal error" each service answers when its audit record cannot be stored (AWS's own 500s).
 _INTERNAL_ERRORS = {
@@ -324,6 +327,24 @@ def _release(batch: list[Ticket]) -> None:
             ticket.done.set()
 
 
+@dataclass
+class RecordHookStats:
+    """What the record hooks (``AuditLog.on_records``) were handed and how far behind they run, for the metrics.
+    Changed under the audit log's lock; read without it (a scrape tolerates a torn read of two counters)."""
+
+    records_queued: int = 0  # handed to the hooks' thread and not yet done with (the backlog, in records)
+    records_done: int = 0
+    records_dropped: int = 0  # in batches dropped because the hooks were too far behind
+    lag_buckets: list[int] = field(default_factory=lambda: [0] * (len(HOOK_LAG_BUCKETS) + 1))  # per batch record
+    lag_sum: float = 0.0  # seconds, summed per record
+
+    def done(self, records: int, lag: float) -> None:
+        self.records_queued -= records
+        self.records_done += records
+        self.lag_sum += lag * records
+        self.lag_buckets[bisect.bisect_left(HOOK_LAG_BUCKETS, lag)] += records
+
+
 class AuditLog:
     """``runtime.audit``: records calls and service events, and owns trail delivery."""
 
@@ -337,6 +358,7 @@ class AuditLog:
         self._recorder: ThreadPoolExecutor | None = None
         self._record_batches_queued = 0  # handed to the record hooks' thread and not yet run
         self.record_batches_dropped = 0
+        self.hooks = RecordHookStats()
         self._trails: TrailDelivery | None = None
         self.data_events = DataEvents(runtime.store)
 
@@ -494,6 +516,7 @@ class AuditLog:
         with self._announcer_lock:
             if self._record_batches_queued >= MAX_RECORD_BATCHES_QUEUED:
                 self.record_batches_dropped += 1
+                self.hooks.records_dropped += len(records)
                 log.warning(
                     "audit record hooks are %d batches behind; a batch was not handed to them",
                     self._record_batches_queued,
@@ -502,10 +525,11 @@ class AuditLog:
             if self._recorder is None:
                 self._recorder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-records")
             self._record_batches_queued += 1
+            self.hooks.records_queued += len(records)
             executor = self._recorder
-        executor.submit(self._run_record_hooks, records)
+        executor.submit(self._run_record_hooks, records, time.monotonic())
 
-    def _run_record_hooks(self, records: list[dict[str, Any]]) -> None:
+    def _run_record_hooks(self, records: list[dict[str, Any]], committed: float) -> None:
         try:
             for hook in self._record_hooks:
                 try:
@@ -513,8 +537,15 @@ class AuditLog:
                 except Exception:
                     log.exception("an audit record hook failed on a batch of %d records", len(records))
         finally:
+            lag = time.monotonic() - committed
             with self._announcer_lock:
                 self._record_batches_queued -= 1
+                self.hooks.done(len(records), lag)
+
+    @property
+    def record_batches_queued(self) -> int:
+        """Batches handed to the record hooks and not yet done with (the backlog)."""
+        return self._record_batches_queued
 
     def _announce(self, ticket: Ticket) -> None:
         """Hand a committed ticket's first record to the hooks, after the record is durable."""

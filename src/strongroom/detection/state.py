@@ -17,6 +17,8 @@ from strongroom.detection.contract import StateStore
 CAPS = {"a": 400, "u": 24, "n": 64, "r": 16, "k": 256, "i": 8, "N": 2048, "U": 256, "R": 32}
 SETTLE_SECONDS = 86_400  # a value joins the baseline a day after it was first seen: one burst cannot teach itself
 _STATE_VERSION = 2
+MERGED_SIGNALS = 64  # families/sequence.py's _MAX_SIGNALS
+MERGED_PAIRS = 32  # families/anomaly.py's recent KMS deletions
 
 
 class MemoryStateStore:
@@ -139,3 +141,62 @@ class States:
 
     def put_json(self, key: str, value: Any) -> None:
         self.store.put(self.account, key, orjson.dumps(value))
+
+
+def merge(theirs: bytes, ours: bytes) -> bytes:
+    """One state value written by two engines that each started from the same stored value (two server
+    processes learning the same principal): the union of what both learned, so neither's update is lost.
+
+    Baselines: every value either saw (first seen the earlier, last day the later), the hours of both, the earlier
+    start; past a kind's cap the least recently seen go, as ``learn`` drops them. Signal lists (attack-sequence
+    signals by type, KMS deletion (time, key) pairs): the union, each entry at its latest, in time order, within
+    the caps their detectors keep. Anything else: ours (the later write)."""
+    a, b = orjson.loads(theirs), orjson.loads(ours)
+    if isinstance(a, dict) and isinstance(b, dict) and "i" in a and "i" in b:
+        return _merge_baselines(a, b)
+    if isinstance(a, list) and isinstance(b, list):
+        if all(isinstance(x, dict) and "type" in x for x in a + b):
+            return orjson.dumps(_merge_signals(a, b)[-MERGED_SIGNALS:])
+        if all(isinstance(x, list) and len(x) == 2 for x in a + b):
+            latest: dict[Any, float] = {}
+            for t, k in a + b:
+                latest[k] = max(latest.get(k, t), t)
+            pairs = sorted(([t, k] for k, t in latest.items()), key=lambda p: p[0])
+            return orjson.dumps(pairs[-MERGED_PAIRS:])
+    return ours
+
+
+def _merge_baselines(a: dict[str, Any], b: dict[str, Any]) -> bytes:
+    items: dict[str, dict[str, list[int]]] = {}
+    for kind in set(a["i"]) | set(b["i"]):
+        table: dict[str, list[int]] = {}
+        for source in (a["i"].get(kind) or {}, b["i"].get(kind) or {}):
+            for value, (first, day) in source.items():
+                entry = table.get(value)
+                table[value] = [first, day] if entry is None else [min(entry[0], first), max(entry[1], day)]
+        cap = CAPS.get(kind, 64)
+        if len(table) > cap:
+            keep = sorted(table, key=lambda v: (table[v][1], table[v][0]))[-cap:]
+            table = {v: table[v] for v in keep}
+        items[kind] = table
+    merged = Baseline(
+        str(b.get("k", "")), min(int(a["f"]), int(b["f"])), int(a.get("h", 0)) | int(b.get("h", 0)), items
+    )
+    return merged.dump()
+
+
+def _merge_signals(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_type: dict[str, dict[str, Any]] = {}
+    for signal in a + b:
+        found = by_type.get(signal["type"])
+        if found is None:
+            by_type[signal["type"]] = dict(signal, apis=list(signal.get("apis") or []))
+            continue
+        found["first"] = min(found["first"], signal["first"])
+        found["last"] = max(found["last"], signal["last"])
+        found["count"] = max(found["count"], signal["count"])
+        found["sev"] = max(found.get("sev", 0), signal.get("sev", 0))
+        for api in signal.get("apis") or []:
+            if api not in found["apis"] and len(found["apis"]) < 8:
+                found["apis"].append(api)
+    return sorted(by_type.values(), key=lambda s: s["first"])

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+
+from strongroom.audit.store import HOOK_LAG_BUCKETS
 
 _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -45,3 +50,69 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class GuardDutyLiveCollector:
+    """``strongroom_guardduty_*``: what the live detector (services/guardduty/live.py) was handed by the audit log,
+    analysed, skipped and lost, its backlog and its lag (a batch committed -> analysed). Every series carries the
+    process id: with ``--workers N`` each process feeds its own records and a scrape reaches one of them."""
+
+    def __init__(self, audit: Any, live: Callable[[], Any]) -> None:
+        self.audit = audit  # strongroom.audit.store.AuditLog
+        self.live = live  # -> the LiveDetector, or None when GuardDuty is not loaded
+
+    def collect(self) -> Iterator[Any]:
+        pid = str(os.getpid())  # read per scrape: a collector built before workers fork serves in each of them
+        hooks = self.audit.hooks
+        live = self.live()
+        records = CounterMetricFamily(
+            "strongroom_guardduty_records",
+            "Audit records handed to GuardDuty's live detector, by what became of them",
+            labels=["state", "pid"],
+        )
+        records.add_metric(["analysed", pid], getattr(live, "records", 0))
+        records.add_metric(["skipped", pid], getattr(live, "skipped", 0))
+        records.add_metric(["dropped", pid], hooks.records_dropped)
+        yield records
+        fed = CounterMetricFamily(
+            "strongroom_guardduty_records_fed",
+            "Audit records handed to the live detector's thread (analysed + skipped + backlog)",
+            labels=["pid"],
+        )
+        fed.add_metric([pid], hooks.records_done + hooks.records_queued)
+        yield fed
+        dropped = CounterMetricFamily(
+            "strongroom_guardduty_batches_dropped",
+            "Committed batches of audit records not handed to the live detector (too far behind)",
+            labels=["pid"],
+        )
+        dropped.add_metric([pid], self.audit.record_batches_dropped)
+        yield dropped
+        backlog = GaugeMetricFamily(
+            "strongroom_guardduty_backlog_records",
+            "Audit records committed and not yet analysed by the live detector",
+            labels=["pid"],
+        )
+        backlog.add_metric([pid], hooks.records_queued)
+        yield backlog
+        batches = GaugeMetricFamily(
+            "strongroom_guardduty_backlog_batches", "Committed batches waiting for the live detector", labels=["pid"]
+        )
+        batches.add_metric([pid], self.audit.record_batches_queued)
+        yield batches
+        lag = HistogramMetricFamily(
+            "strongroom_guardduty_lag_seconds",
+            "Per record: its batch committed -> the live detector done with it",
+            labels=["pid"],
+        )
+        cumulative, buckets = 0, []
+        for bound, count in zip((*HOOK_LAG_BUCKETS, float("inf")), list(hooks.lag_buckets), strict=True):
+            cumulative += count
+            buckets.append((str(bound) if bound != float("inf") else "+Inf", cumulative))
+        lag.add_metric([pid], buckets, hooks.lag_sum)
+        yield lag
+        busy = CounterMetricFamily(
+            "strongroom_guardduty_analysis_seconds", "Wall time the live detector spent on batches", labels=["pid"]
+        )
+        busy.add_metric([pid], getattr(live, "seconds", 0.0))
+        yield busy

@@ -19,10 +19,10 @@ from strongroom.keyring.factory import is_initialised, open_seal
 from strongroom.keyring.seal import Seal
 from strongroom.protocol.catalog import Catalog, default_catalog
 from strongroom.scheduler.jobs import Scheduler
-from strongroom.server.metrics import Metrics
+from strongroom.server.metrics import GuardDutyLiveCollector, Metrics
 from strongroom.server.pipeline import Pipeline
 from strongroom.services.cloudtrail.delivery import S3TrailObjects
-from strongroom.services.guardduty.live import feed_audit_records
+from strongroom.services.guardduty.live import feed_audit_records, live_detector
 from strongroom.services.organizations.effective import org_record
 from strongroom.services.registry import ProviderRegistry
 from strongroom.services.wafv2.ratecounters import close_rate_stores
@@ -58,6 +58,7 @@ class Runtime:
         self.audit = AuditLog(self)
         self.audit.on_api_call(partial(publish_api_call_event, self))
         self.audit.on_records(partial(feed_audit_records, self))  # GuardDuty's live detector: every record
+        self.metrics.registry.register(GuardDutyLiveCollector(self.audit, partial(live_detector, self)))
         trail_objects = S3TrailObjects(self)  # CloudTrail's in-process S3: trail files, bucket owners of data events
         self.audit.object_sink = trail_objects
         self.audit.data_events.bucket_owner = trail_objects.bucket_owner

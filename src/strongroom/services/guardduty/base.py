@@ -168,56 +168,84 @@ class GuardDutyBase(ServiceBase):
                 continue
         return out
 
-    def ingest(self, detector: Row[Any], drafts: Sequence[FindingDraft], now: datetime | None = None) -> list[str]:
-        """Store ``drafts`` as findings of ``detector`` (see the module's docstring); returns the finding ids."""
+    def ingest(
+        self,
+        detector: Row[Any],
+        drafts: Sequence[FindingDraft],
+        now: datetime | None = None,
+    ) -> list[str]:
+        """Store ``drafts`` as findings of ``detector`` (see the module's docstring); returns the finding ids, one
+        per draft. Drafts of one finding (the same dedup key) are folded in memory and the finding is written once:
+        a busy principal's repeats cost one read and one write per batch, not per record."""
         moment = now or clock.now()
-        ids: list[str] = []
-        new_findings = False
         with self.runtime.store.write() as conn:
-            rules = self.archive_rules(conn, detector.detector_id)
-            for draft in drafts:
-                existing = conn.execute(
-                    select(findings).where(
-                        findings.c.detector_id == detector.detector_id, findings.c.dedup_key == draft.dedup_key
-                    )
-                ).first()
-                if existing is not None:
-                    stored = findingjson.load(self.finding_shape, existing.body)
-                    body = findingjson.repeat(self.finding_shape, stored, draft, moment)
-                    conn.execute(
-                        update(findings)
-                        .where(findings.c.finding_id == existing.finding_id)
-                        .values(body=findingjson.dump(body), updated_at=moment, publish_pending=not existing.archived)
-                    )
-                    ids.append(existing.finding_id)
-                    continue
-                finding_id = new_id()
-                body = findingjson.new(self.finding_shape, draft, detector.detector_id, finding_id, moment)
-                archived = any(criteria.matches(body, rule) for rule in rules)
-                body["Service"]["Archived"] = archived
-                conn.execute(
-                    findings.insert().values(
-                        finding_id=finding_id,
-                        detector_id=detector.detector_id,
-                        account_id=detector.account_id,
-                        region=detector.region,
-                        type=draft.type,
-                        severity=float(draft.severity),
-                        archived=archived,
-                        dedup_key=draft.dedup_key[:256],
-                        body=findingjson.dump(body),
-                        created_at=moment,
-                        updated_at=moment,
-                        publish_pending=False,
-                    )
-                )
-                ids.append(finding_id)
-                if not archived:
-                    new_findings = True
-                    self.send_event(conn, detector.account_id, detector.region, body, moment)
+            ids, new_findings = self.ingest_in(conn, detector, drafts, moment)
         if new_findings:
             self.export_soon(detector.detector_id, moment)
         return ids
+
+    def ingest_in(
+        self, conn: Connection, detector: Row[Any], drafts: Sequence[FindingDraft], moment: datetime
+    ) -> tuple[list[str], bool]:
+        """``ingest`` in ``conn``'s transaction; answers the ids and whether a new finding wants ``export_soon``
+        (called once the transaction committed: the scheduler writes in a transaction of its own)."""
+        folded: dict[str, list[FindingDraft]] = {}
+        for draft in drafts:
+            folded.setdefault(draft.dedup_key, []).append(draft)
+        ids: dict[str, str] = {}
+        new_findings = False
+        rules = self.archive_rules(conn, detector.detector_id)
+        for dedup_key, group in folded.items():
+            # FOR UPDATE: on PostgreSQL, another worker folding into the same finding waits (no lost Count);
+            # SQLite's write transactions are serialized already (and the clause is not rendered there).
+            existing = conn.execute(
+                select(findings)
+                .where(findings.c.detector_id == detector.detector_id, findings.c.dedup_key == dedup_key)
+                .with_for_update()
+            ).first()
+            if existing is not None:
+                stored = findingjson.load(self.finding_shape, existing.body)
+                body = findingjson.repeat_many(self.finding_shape, stored, group, moment)
+                conn.execute(
+                    update(findings)
+                    .where(findings.c.finding_id == existing.finding_id)
+                    .values(body=findingjson.dump(body), updated_at=moment, publish_pending=not existing.archived)
+                )
+                ids[dedup_key] = existing.finding_id
+                continue
+            finding_id = new_id()
+            body = findingjson.new(
+                self.finding_shape,
+                draft=group[0],
+                detector_id=detector.detector_id,
+                finding_id=finding_id,
+                now=moment,
+            )
+            archived = any(criteria.matches(body, rule) for rule in rules)
+            body["Service"]["Archived"] = archived
+            if not archived:  # the event carries the finding as first seen; its repeats follow on the cadence
+                new_findings = True
+                self.send_event(conn, detector.account_id, detector.region, body, moment)
+            if len(group) > 1:
+                body = findingjson.repeat_many(self.finding_shape, body, group[1:], moment)
+            conn.execute(
+                findings.insert().values(
+                    finding_id=finding_id,
+                    detector_id=detector.detector_id,
+                    account_id=detector.account_id,
+                    region=detector.region,
+                    type=group[0].type,
+                    severity=float(group[0].severity),
+                    archived=archived,
+                    dedup_key=dedup_key[:256],
+                    body=findingjson.dump(body),
+                    created_at=moment,
+                    updated_at=moment,
+                    publish_pending=len(group) > 1 and not archived,
+                )
+            )
+            ids[dedup_key] = finding_id
+        return [ids[draft.dedup_key] for draft in drafts], new_findings
 
     def send_event(self, conn: Connection, account_id: str, region: str, body: dict[str, Any], at: datetime) -> None:
         wire = findingjson.to_wire(self.finding_shape, body)

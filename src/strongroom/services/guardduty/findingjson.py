@@ -11,6 +11,7 @@ the S3 exports carry, as on AWS).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -33,17 +34,26 @@ def new(shape: Shape, draft: FindingDraft, detector_id: str, finding_id: str, no
 def repeat(shape: Shape, finding: dict[str, Any], draft: FindingDraft, now: datetime) -> dict[str, Any]:
     """``finding`` seen again: rebuilt from the latest draft with Count + 1, EventFirstSeen/EventLastSeen widened,
     its id, CreatedAt, archived state and feedback kept (AWS's aggregation of repeats; the analyzer folds so)."""
+    return repeat_many(shape, finding, [draft], now)
+
+
+def repeat_many(shape: Shape, finding: dict[str, Any], drafts: Sequence[FindingDraft], now: datetime) -> dict[str, Any]:
+    """``repeat`` for each of ``drafts`` in turn, in one step: the last draft's content, Count + len(drafts), the
+    seen-window widened over them all (the same finding as repeating one by one)."""
     service = finding.get("Service") or {}
     first = _parse(service.get("EventFirstSeen"))
     last = _parse(service.get("EventLastSeen"))
-    draft_first = draft.event_first_seen or draft.event_time
+    for draft in drafts:
+        draft_first = draft.event_first_seen or draft.event_time
+        first = min(first, draft_first) if first else draft_first
+        last = max(last, draft.event_time) if last else draft.event_time
     built = to_finding(
-        draft,
+        drafts[-1],
         detector_id=str(service.get("DetectorId") or ""),
         finding_id_=str(finding["Id"]),
-        count=int(service.get("Count") or 1) + 1,
-        first_seen=min(first, draft_first) if first else draft_first,
-        last_seen=max(last, draft.event_time) if last else draft.event_time,
+        count=int(service.get("Count") or 1) + len(drafts),
+        first_seen=first,
+        last_seen=last,
         created_at=_parse(finding.get("CreatedAt")) or now,
         updated_at=now,
         archived=bool(service.get("Archived")),
