@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from collections import deque
 from dataclasses import asdict
 from typing import Any
 
@@ -21,6 +19,7 @@ import urllib3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
+from strongroom.services.base.shipper import BatchShipper
 from strongroom.waf.adapter import Sample
 
 log = logging.getLogger("strongroom.wafproxy")
@@ -46,60 +45,32 @@ def sample_document(sample: Sample) -> dict[str, Any]:
 
 
 class SampleShipper:
-    """A ``SampleSink`` posting to ``endpoint_url`` (the Strongroom server)."""
+    """A ``SampleSink`` posting to ``endpoint_url`` (the Strongroom server), batched per web ACL by
+    ``services/base/shipper.BatchShipper`` (the server's WAF enforcement ships its samples the same way)."""
 
     def __init__(
         self, endpoint_url: str, region: str, *, interval: float = 1.0, max_queue: int = 20_000, session: Any = None
     ) -> None:
         self.url = endpoint_url.rstrip("/") + PATH
         self.region = region
-        self.interval = interval
-        self.max_queue = max_queue
         self.session = session or boto3.session.Session()
         self.http = urllib3.PoolManager(maxsize=1, retries=False, timeout=urllib3.Timeout(connect=2, read=10))
-        self.queue: deque[tuple[str, Sample]] = deque()
-        self.dropped = 0
         self.recorded = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._shipper: BatchShipper[str, dict[str, Any]] = BatchShipper(
+            "waf-sample-shipper", self._post, flush_seconds=interval, max_queued=max_queue, max_batch=_BATCH, log=log
+        )
 
     def emit(self, web_acl_arn: str, sample: Sample) -> None:
-        if len(self.queue) >= self.max_queue:
-            self.dropped += 1
-            return
-        self.queue.append((web_acl_arn, sample))
+        self._shipper.put(web_acl_arn, sample_document(sample))
 
     def start(self) -> SampleShipper:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="waf-sample-shipper", daemon=True)
-            self._thread.start()
-        return self
+        return self  # the shipper's thread starts with the first sample
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-        self.flush()
+        self._shipper.close()
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.flush()
-            except Exception:  # a failed post must not end the thread
-                log.exception("WAF sample delivery failed")
-
-    def flush(self) -> int:
-        sent = 0
-        while self.queue:
-            batch: dict[str, list[dict[str, Any]]] = {}
-            for _ in range(min(_BATCH, len(self.queue))):
-                arn, sample = self.queue.popleft()
-                batch.setdefault(arn, []).append(sample_document(sample))
-            for arn, docs in batch.items():
-                self._post(arn, docs)
-                sent += len(docs)
-        return sent
+    def flush(self) -> None:
+        self._shipper.flush()
 
     def _post(self, arn: str, docs: list[dict[str, Any]]) -> None:
         body = json.dumps({"WebAclArn": arn, "Samples": docs}).encode()

@@ -19,10 +19,9 @@ from botocore.model import Shape
 
 from strongroom.detection.contract import FindingDraft
 from strongroom.detection.findings import to_finding
-from strongroom.protocol.codecs.json import JsonDecoder, JsonEncoder
+from strongroom.protocol.codecs.json import JsonEncoder
 
 _ENCODER = JsonEncoder()
-_DECODER = JsonDecoder()
 
 
 def new(shape: Shape, draft: FindingDraft, detector_id: str, finding_id: str, now: datetime) -> dict[str, Any]:
@@ -115,9 +114,4 @@ def _revive(shape: Any, value: Any) -> Any:
 def to_wire(finding_shape: Shape, finding: dict[str, Any]) -> dict[str, Any]:
     """AWS's finding JSON (camelCase), as EventBridge and the S3 exports carry it."""
     out: dict[str, Any] = _ENCODER.encode(finding_shape, finding)
-    return out
-
-
-def from_wire(finding_shape: Shape, wire: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = _DECODER.decode(finding_shape, wire)
     return out
