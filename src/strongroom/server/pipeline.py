@@ -388,15 +388,10 @@ class Pipeline:
         """
         self.runtime.authorizer.authorize(ctx, params)
 
-    def call(
-        self, caller: RequestContext, service: str, operation_name: str, params: dict[str, Any], *, via: str
-    ) -> dict[str, Any]:
-        """A call one service makes to another on behalf of its caller (SSM or Secrets Manager to KMS).
-
-        It goes through the same validation, authorization and audit as an external call, as the caller,
-        with ``kms:ViaService``-style context (``ctx.extras["via_service"]``) and ``invokedBy`` in the
-        record. Errors are raised as the target service's exceptions for the calling provider to map.
-        """
+    def _callee(
+        self, caller: RequestContext, service: str, operation_name: str, params: dict[str, Any], via: str
+    ) -> tuple[CallFacts, RequestContext, OperationModel]:
+        """The facts and context of an in-process call ``caller`` makes through ``via`` (``call``)."""
         model = self.runtime.catalog.service(service)
         operation = model.operation_model(operation_name)
         host = f"{via}.amazonaws.com"
@@ -432,6 +427,30 @@ class Pipeline:
             },
             spec=facts.spec,
         )
+        return facts, ctx, operation
+
+    def authorize_call(
+        self, caller: RequestContext, service: str, operation_name: str, params: dict[str, Any], *, via: str
+    ) -> RequestContext:
+        """The authorization step of ``call`` alone, with the very context ``call`` would build; returns that context.
+
+        For a service that reuses what an earlier, complete call gave it (S3 reusing a data key KMS opened for the
+        same caller): the caller must still be allowed the call every time, the way ``call`` would decide.
+        """
+        _, ctx, operation = self._callee(caller, service, operation_name, params, via)
+        self.authorize(ctx, operation, params)
+        return ctx
+
+    def call(
+        self, caller: RequestContext, service: str, operation_name: str, params: dict[str, Any], *, via: str
+    ) -> dict[str, Any]:
+        """A call one service makes to another on behalf of its caller (SSM or Secrets Manager to KMS).
+
+        It goes through the same validation, authorization and audit as an external call, as the caller,
+        with ``kms:ViaService``-style context (``ctx.extras["via_service"]``) and ``invokedBy`` in the
+        record. Errors are raised as the target service's exceptions for the calling provider to map.
+        """
+        facts, ctx, operation = self._callee(caller, service, operation_name, params, via)
         try:
             if operation.input_shape is not None:
                 errors = validation_errors(operation.input_shape, params)

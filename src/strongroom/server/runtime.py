@@ -84,6 +84,12 @@ class Runtime:
         """Run another service's operation in-process as ``ctx``'s caller (``RequestContext.call``)."""
         return self.pipeline.call(ctx, service, operation, params, via=via)
 
+    def authorize_call(
+        self, ctx: RequestContext[Any], service: str, operation: str, params: dict[str, Any], *, via: str
+    ) -> RequestContext[Any]:
+        """Whether ``ctx``'s caller may make that in-process call now (``Pipeline.authorize_call``)."""
+        return self.pipeline.authorize_call(ctx, service, operation, params, via=via)
+
     def authorize(self, ctx: RequestContext[Any], operation: OperationModel, params: dict[str, Any]) -> None:
         """The pipeline's access-control step alone (Secrets Manager's BatchGetSecretValue, per secret)."""
         self.pipeline.authorize(ctx, operation, params)

@@ -34,6 +34,12 @@ class ServiceRuntime(AuditRuntime, context.CallRuntime, Protocol):
     @property
     def providers(self) -> ProviderLookup: ...
 
+    def authorize_call(
+        self, ctx: RequestContext, service: str, operation: str, params: dict[str, Any], *, via: str
+    ) -> RequestContext:
+        """``ctx.call``'s authorization alone (S3 reusing a data key KMS opened: the caller is still authorized)."""
+        ...
+
     def authorize(self, ctx: RequestContext, operation: OperationModel, params: dict[str, Any]) -> None:
         """Policy evaluation alone, as the pipeline does it (Secrets Manager's BatchGetSecretValue, per secret)."""
         ...
