@@ -408,10 +408,26 @@ class Pipeline:
             invoked_by=host,
             spec=self.spec(service, operation_name),
         )
+        return (
+            facts,
+            self._callee_context(caller, service, operation_name, via, facts.request_id, facts.spec),
+            operation,
+        )
+
+    def _callee_context(
+        self,
+        caller: RequestContext,
+        service: str,
+        operation_name: str,
+        via: str,
+        request_id: str,
+        spec: Operation | None,
+    ) -> RequestContext:
+        host = f"{via}.amazonaws.com"
         called_via = [host, *caller.extras.get("called_via", [])]  # type: ignore[misc]
-        ctx = RequestContext(
+        return RequestContext(
             runtime=self.runtime,
-            request_id=facts.request_id,
+            request_id=request_id,
             service=service,
             operation=operation_name,
             region=caller.region,
@@ -425,9 +441,8 @@ class Pipeline:
                 # ... and whether it acts as its own service-linked role (exempt from SCPs and RCPs, as on AWS)
                 **{k: caller.extras[k] for k in _CARRIED_EXTRAS if k in caller.extras},
             },
-            spec=facts.spec,
+            spec=spec,
         )
-        return facts, ctx, operation
 
     def authorize_call(
         self, caller: RequestContext, service: str, operation_name: str, params: dict[str, Any], *, via: str
@@ -437,7 +452,11 @@ class Pipeline:
         For a service that reuses what an earlier, complete call gave it (S3 reusing a data key KMS opened for the
         same caller): the caller must still be allowed the call every time, the way ``call`` would decide.
         """
-        _, ctx, operation = self._callee(caller, service, operation_name, params, via)
+        # No CallFacts: nothing is recorded, so no event id or time is drawn; the caller's request id is the context's.
+        operation = self.runtime.catalog.service(service).operation_model(operation_name)
+        ctx = self._callee_context(
+            caller, service, operation_name, via, caller.request_id, self.spec(service, operation_name)
+        )
         self.authorize(ctx, operation, params)
         return ctx
 
