@@ -24,12 +24,20 @@ class FakeRuntime:
     decrypts: list[dict[str, Any]] = field(default_factory=list)
     noted: int = 0
 
-    def authorize_call(self, ctx: Any, service: str, operation: str, params: dict[str, Any], *, via: str) -> Any:
+    recorded: list[dict[str, Any]] = field(default_factory=list)
+
+    def reuse_call(
+        self, ctx: Any, service: str, operation: str, params: dict[str, Any], *, via: str, check: Any
+    ) -> bool:
         assert (service, operation, via) == ("kms", "Decrypt", "s3")
         self.authorized += 1
         if self.deny:
             raise PermissionError("denied")
-        return ctx
+        output = check(ctx)
+        if output is None:
+            return False
+        self.recorded.append(output)  # the pipeline records the reuse as the Decrypt it stands for
+        return True
 
     @property
     def providers(self) -> Any:
@@ -71,6 +79,7 @@ def test_a_reuse_is_authorized_and_checked_every_time() -> None:
     for _ in range(3):
         assert keys.open(ctx, params()) == b"k" * 32  # type: ignore[arg-type]
     assert len(runtime.decrypts) == 1 and runtime.authorized == 2 and runtime.noted == 2
+    assert runtime.recorded == [{"KeyId": KEY, "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}] * 2
     runtime.deny = True
     with pytest.raises(PermissionError):
         keys.open(ctx, params())  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.model import OperationModel, ServiceModel
@@ -444,21 +445,40 @@ class Pipeline:
             spec=spec,
         )
 
-    def authorize_call(
-        self, caller: RequestContext, service: str, operation_name: str, params: dict[str, Any], *, via: str
-    ) -> RequestContext:
-        """The authorization step of ``call`` alone, with the very context ``call`` would build; returns that context.
-
-        For a service that reuses what an earlier, complete call gave it (S3 reusing a data key KMS opened for the
-        same caller): the caller must still be allowed the call every time, the way ``call`` would decide.
+    def reuse_call(
+        self,
+        caller: RequestContext,
+        service: str,
+        operation_name: str,
+        params: dict[str, Any],
+        *,
+        via: str,
+        check: Callable[[RequestContext], dict[str, Any] | None],
+    ) -> bool:
+        """``call`` for a service that reuses what an earlier, complete call gave the same caller (S3 reusing a data
+        key KMS opened): the call is authorized with the very context ``call`` builds, ``check(ctx)`` re-checks what
+        the handler would (the key's state) and answers the response to record — or None when the earlier result may
+        not be reused (then nothing is recorded and the caller makes the complete call). A reuse is recorded in the
+        audit trail as the call itself: on AWS every such read is a KMS call with its own CloudTrail record.
         """
-        # No CallFacts: nothing is recorded, so no event id or time is drawn; the caller's request id is the context's.
-        operation = self.runtime.catalog.service(service).operation_model(operation_name)
-        ctx = self._callee_context(
-            caller, service, operation_name, via, caller.request_id, self.spec(service, operation_name)
-        )
-        self.authorize(ctx, operation, params)
-        return ctx
+        facts, ctx, operation = self._callee(caller, service, operation_name, params, via)
+        try:
+            self.authorize(ctx, operation, params)
+            output = check(ctx)
+        except AwsError as exc:
+            facts.error_code, facts.error_message, facts.status = exc.code, exc.message, exc.status
+            self._record(facts)
+            raise
+        if output is None:
+            return False
+        facts.output = output
+        self._record(facts)
+        return True
+
+    def _record(self, facts: CallFacts) -> None:
+        ticket = self.runtime.audit.record_call(facts)
+        if ticket.awaited:
+            ticket.wait()
 
     def call(
         self, caller: RequestContext, service: str, operation_name: str, params: dict[str, Any], *, via: str
@@ -486,9 +506,7 @@ class Pipeline:
             facts.error_code, facts.error_message, facts.status = exc.code, exc.message, exc.status
             raise
         finally:
-            ticket = self.runtime.audit.record_call(facts)
-            if ticket.awaited:
-                ticket.wait()
+            self._record(facts)
 
 
 def _fallback(runtime: PipelineRuntime) -> ServiceModel:

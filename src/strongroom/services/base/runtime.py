@@ -7,6 +7,7 @@ Services type against ``ServiceRuntime`` (a Protocol naming only types of lower 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from strongroom.audit.runtime import AuditRuntime
@@ -34,10 +35,18 @@ class ServiceRuntime(AuditRuntime, context.CallRuntime, Protocol):
     @property
     def providers(self) -> ProviderLookup: ...
 
-    def authorize_call(
-        self, ctx: RequestContext, service: str, operation: str, params: dict[str, Any], *, via: str
-    ) -> RequestContext:
-        """``ctx.call``'s authorization alone (S3 reusing a data key KMS opened: the caller is still authorized)."""
+    def reuse_call(
+        self,
+        ctx: RequestContext,
+        service: str,
+        operation: str,
+        params: dict[str, Any],
+        *,
+        via: str,
+        check: Callable[[RequestContext], dict[str, Any] | None],
+    ) -> bool:
+        """``ctx.call`` for an earlier result the caller reuses: authorized and recorded as the call, ``check``
+        re-checking what the handler would; False (nothing recorded) when ``check`` says it may not be reused."""
         ...
 
     def authorize(self, ctx: RequestContext, operation: OperationModel, params: dict[str, Any]) -> None:

@@ -2,7 +2,7 @@
 
 S3 keeps the plaintext data key of an SSE-KMS object for a short while after a complete KMS ``Decrypt`` gave it
 (``services/s3/data_keys.py``). Before each reuse the caller is authorized for ``kms:Decrypt`` exactly as that call
-would be (``authorize_call``: key policy, IAM policies, grants, the encryption context and ``kms:ViaService``), and
+would be (``reuse_call``: key policy, IAM policies, grants, the encryption context and ``kms:ViaService``), and
 the key must still be one ``Decrypt`` may use: ``usable_for_decrypt`` raises what ``Decrypt`` would raise for the
 key's current state (disabled, pending deletion, pending import, deleted), so such a key stops reads at once, as
 it does on AWS. Key records come from the KMS key store's cache, which sees a change made by another node within
@@ -31,7 +31,7 @@ def usable_for_decrypt(runtime: ServiceRuntime, ctx: RequestContext, key_arn: st
     """True when ``Decrypt`` may use ``key_arn`` now; raises KMS's error when its state forbids it. False when the
     key is not one whose data keys may be reused (a custom key store's: its token must be asked every time).
 
-    ``ctx`` is the authorized callee context (``authorize_call``): the use is noted on the key as ``Decrypt`` notes
+    ``ctx`` is the authorized callee context (``reuse_call``): the use is noted on the key as ``Decrypt`` notes
     it (GetKeyLastUsage)."""
     provider: _Keys | None = runtime.providers.provider("kms")  # type: ignore[assignment]
     if provider is None:

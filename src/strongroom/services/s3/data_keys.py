@@ -6,12 +6,12 @@ as much again as the rest of a small GET, so the plaintext data key is kept for 
 and by exactly what was asked: (caller, KMS key ARN, wrapped key, encryption context). What is never skipped:
 
 * the caller's ``kms:Decrypt`` authorization, on every read, with the very context the call would have
-  (``authorize_call``): a key policy, IAM policy or grant that stops allowing the caller stops the next read;
+  (``reuse_call``): a key policy, IAM policy or grant that stops allowing the caller stops the next read;
 * the key's state (``kms/reuse.py``): a key disabled, scheduled for deletion or deleted stops reads at once,
   with the error ``Decrypt`` gives;
-* the first read by each caller in each period is a complete ``Decrypt``, recorded in CloudTrail as before. Reads
-  that reuse the key are not separate KMS calls and are not recorded as ones — as with S3 Bucket Keys, which exist
-  on AWS for this same cost (``bucket_keys.py``; CloudTrail then shows one ``Decrypt`` per bucket key and period).
+* the audit record: every read is recorded as the KMS ``Decrypt`` it is on AWS (``reuse_call``), the same record a
+  complete call writes — only the unwrap and the handler's work are skipped. (S3 Bucket Keys, ``bucket_keys.py``,
+  are what changes the trail on AWS: one ``Decrypt`` per bucket key and period.)
 
 The cache is per process, bounded (``MAX_ENTRIES``, oldest dropped first) and holds plaintext keys only in memory.
 An overwritten or deleted object cannot be served from it: the object row, read on every GET, names the wrapped key.
@@ -68,8 +68,14 @@ class DataKeys:
         now = time.monotonic()
         hit = self._keys.get(entry)
         if hit is not None and hit[1] > now:
-            callee = ctx.runtime.authorize_call(ctx, "kms", "Decrypt", params, via="s3")
-            if usable_for_decrypt(ctx.runtime, callee, str(key_arn)):
+            runtime = ctx.runtime
+
+            def check(callee: RequestContext) -> dict[str, Any] | None:
+                if not usable_for_decrypt(runtime, callee, str(key_arn)):
+                    return None
+                return {"KeyId": str(key_arn), "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}  # Decrypt's, less Plaintext
+
+            if runtime.reuse_call(ctx, "kms", "Decrypt", params, via="s3", check=check):
                 return hit[0]
         out = ctx.call("kms", "Decrypt", params, via="s3")
         plaintext = bytes(out["Plaintext"])
