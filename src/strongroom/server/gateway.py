@@ -23,6 +23,7 @@ import time
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import Counter
@@ -61,6 +62,7 @@ class _Pending:
 PENDING = _Pending()
 
 
+@lru_cache(maxsize=1024)  # every request asks (the Host of an S3 GET is 127.0.0.1:port): parsing an address costs
 def _cannot_be_domain(name: str) -> bool:
     if not name or "." not in name or name == "localhost" or name.endswith(".amazonaws.com"):
         return True

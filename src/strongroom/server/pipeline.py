@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.model import OperationModel, ServiceModel
@@ -388,15 +389,10 @@ class Pipeline:
         """
         self.runtime.authorizer.authorize(ctx, params)
 
-    def call(
-        self, caller: RequestContext, service: str, operation_name: str, params: dict[str, Any], *, via: str
-    ) -> dict[str, Any]:
-        """A call one service makes to another on behalf of its caller (SSM or Secrets Manager to KMS).
-
-        It goes through the same validation, authorization and audit as an external call, as the caller,
-        with ``kms:ViaService``-style context (``ctx.extras["via_service"]``) and ``invokedBy`` in the
-        record. Errors are raised as the target service's exceptions for the calling provider to map.
-        """
+    def _callee(
+        self, caller: RequestContext, service: str, operation_name: str, params: dict[str, Any], via: str
+    ) -> tuple[CallFacts, RequestContext, OperationModel]:
+        """The facts and context of an in-process call ``caller`` makes through ``via`` (``call``)."""
         model = self.runtime.catalog.service(service)
         operation = model.operation_model(operation_name)
         host = f"{via}.amazonaws.com"
@@ -413,10 +409,26 @@ class Pipeline:
             invoked_by=host,
             spec=self.spec(service, operation_name),
         )
+        return (
+            facts,
+            self._callee_context(caller, service, operation_name, via, facts.request_id, facts.spec),
+            operation,
+        )
+
+    def _callee_context(
+        self,
+        caller: RequestContext,
+        service: str,
+        operation_name: str,
+        via: str,
+        request_id: str,
+        spec: Operation | None,
+    ) -> RequestContext:
+        host = f"{via}.amazonaws.com"
         called_via = [host, *caller.extras.get("called_via", [])]  # type: ignore[misc]
-        ctx = RequestContext(
+        return RequestContext(
             runtime=self.runtime,
-            request_id=facts.request_id,
+            request_id=request_id,
             service=service,
             operation=operation_name,
             region=caller.region,
@@ -430,8 +442,54 @@ class Pipeline:
                 # ... and whether it acts as its own service-linked role (exempt from SCPs and RCPs, as on AWS)
                 **{k: caller.extras[k] for k in _CARRIED_EXTRAS if k in caller.extras},
             },
-            spec=facts.spec,
+            spec=spec,
         )
+
+    def reuse_call(
+        self,
+        caller: RequestContext,
+        service: str,
+        operation_name: str,
+        params: dict[str, Any],
+        *,
+        via: str,
+        check: Callable[[RequestContext], dict[str, Any] | None],
+    ) -> bool:
+        """``call`` for a service that reuses what an earlier, complete call gave the same caller (S3 reusing a data
+        key KMS opened): the call is authorized with the very context ``call`` builds, ``check(ctx)`` re-checks what
+        the handler would (the key's state) and answers the response to record — or None when the earlier result may
+        not be reused (then nothing is recorded and the caller makes the complete call). A reuse is recorded in the
+        audit trail as the call itself: on AWS every such read is a KMS call with its own CloudTrail record.
+        """
+        facts, ctx, operation = self._callee(caller, service, operation_name, params, via)
+        try:
+            self.authorize(ctx, operation, params)
+            output = check(ctx)
+        except AwsError as exc:
+            facts.error_code, facts.error_message, facts.status = exc.code, exc.message, exc.status
+            self._record(facts)
+            raise
+        if output is None:
+            return False
+        facts.output = output
+        self._record(facts)
+        return True
+
+    def _record(self, facts: CallFacts) -> None:
+        ticket = self.runtime.audit.record_call(facts)
+        if ticket.awaited:
+            ticket.wait()
+
+    def call(
+        self, caller: RequestContext, service: str, operation_name: str, params: dict[str, Any], *, via: str
+    ) -> dict[str, Any]:
+        """A call one service makes to another on behalf of its caller (SSM or Secrets Manager to KMS).
+
+        It goes through the same validation, authorization and audit as an external call, as the caller,
+        with ``kms:ViaService``-style context (``ctx.extras["via_service"]``) and ``invokedBy`` in the
+        record. Errors are raised as the target service's exceptions for the calling provider to map.
+        """
+        facts, ctx, operation = self._callee(caller, service, operation_name, params, via)
         try:
             if operation.input_shape is not None:
                 errors = validation_errors(operation.input_shape, params)
@@ -448,9 +506,7 @@ class Pipeline:
             facts.error_code, facts.error_message, facts.status = exc.code, exc.message, exc.status
             raise
         finally:
-            ticket = self.runtime.audit.record_call(facts)
-            if ticket.awaited:
-                ticket.wait()
+            self._record(facts)
 
 
 def _fallback(runtime: PipelineRuntime) -> ServiceModel:

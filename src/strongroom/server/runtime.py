@@ -6,6 +6,7 @@ import functools
 import logging
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -83,6 +84,19 @@ class Runtime:
     ) -> dict[str, Any]:
         """Run another service's operation in-process as ``ctx``'s caller (``RequestContext.call``)."""
         return self.pipeline.call(ctx, service, operation, params, via=via)
+
+    def reuse_call(
+        self,
+        ctx: RequestContext[Any],
+        service: str,
+        operation: str,
+        params: dict[str, Any],
+        *,
+        via: str,
+        check: Callable[[RequestContext[Any]], dict[str, Any] | None],
+    ) -> bool:
+        """An in-process call whose earlier result ``ctx``'s caller reuses (``Pipeline.reuse_call``)."""
+        return self.pipeline.reuse_call(ctx, service, operation, params, via=via, check=check)
 
     def authorize(self, ctx: RequestContext[Any], operation: OperationModel, params: dict[str, Any]) -> None:
         """The pipeline's access-control step alone (Secrets Manager's BatchGetSecretValue, per secret)."""

@@ -7,6 +7,7 @@ Services type against ``ServiceRuntime`` (a Protocol naming only types of lower 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from strongroom.audit.runtime import AuditRuntime
@@ -33,6 +34,20 @@ class ServiceRuntime(AuditRuntime, context.CallRuntime, Protocol):
     def catalog(self) -> Catalog: ...
     @property
     def providers(self) -> ProviderLookup: ...
+
+    def reuse_call(
+        self,
+        ctx: RequestContext,
+        service: str,
+        operation: str,
+        params: dict[str, Any],
+        *,
+        via: str,
+        check: Callable[[RequestContext], dict[str, Any] | None],
+    ) -> bool:
+        """``ctx.call`` for an earlier result the caller reuses: authorized and recorded as the call, ``check``
+        re-checking what the handler would; False (nothing recorded) when ``check`` says it may not be reused."""
+        ...
 
     def authorize(self, ctx: RequestContext, operation: OperationModel, params: dict[str, Any]) -> None:
         """Policy evaluation alone, as the pipeline does it (Secrets Manager's BatchGetSecretValue, per secret)."""

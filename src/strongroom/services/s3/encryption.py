@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from strongroom.core.errors import AwsError
 from strongroom.services.kms.managed import aws_managed_key
 from strongroom.services.s3.bucket_keys import BucketKeys
+from strongroom.services.s3.data_keys import DataKeys
 from strongroom.services.s3.errors import error
 from strongroom.services.s3.model import sse_s3_aad
 
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 
 # Bucket-level keys are per process: each node asks KMS for its own (as each S3 host does on AWS).
 BUCKET_KEYS = BucketKeys()
+# SSE-KMS data keys reused per caller for a short while, the caller authorized on every read (data_keys.py).
+DATA_KEYS = DataKeys()
 
 SSE_S3 = "AES256"
 SSE_KMS = "aws:kms"
@@ -327,13 +330,8 @@ def open_key(ctx: RequestContext, runtime: S3Runtime, enc: Encryption, customer:
         except AwsError as exc:
             raise _kms_error(exc) from None
     try:
-        out = ctx.call(
-            "kms",
-            "Decrypt",
-            {"CiphertextBlob": enc.wrapped, "EncryptionContext": enc.kms_context(), "KeyId": enc.kms_key_id},
-            via="s3",
+        return DATA_KEYS.open(
+            ctx, {"CiphertextBlob": enc.wrapped, "EncryptionContext": enc.kms_context(), "KeyId": enc.kms_key_id}
         )
     except AwsError as exc:
         raise _kms_error(exc) from None
-    plaintext: bytes = out["Plaintext"]
-    return plaintext
