@@ -107,7 +107,37 @@ class _Compiled:
 
 
 _STRONG_CHECKS = frozenset(
-    ["card", "iban", "us_itin", "ca_sin", "fr_nir", "fr_nif", "de_idnr", "es_dni", "es_nie", "es_nif", "es_cif", "it_cf", "in_aadhaar", "in_pan", "br_cpf", "br_cnpj", "cl_rut", "ar_cuit", "co_nit", "mx_curp", "mx_rfc", "au_tfn", "gb_nhs", "gb_utr", "kr_brn", "vin", "luhn_track", "jwt", "basic_auth"]
+    [
+        "card",
+        "iban",
+        "us_itin",
+        "ca_sin",
+        "fr_nir",
+        "fr_nif",
+        "de_idnr",
+        "es_dni",
+        "es_nie",
+        "es_nif",
+        "es_cif",
+        "it_cf",
+        "in_aadhaar",
+        "in_pan",
+        "br_cpf",
+        "br_cnpj",
+        "cl_rut",
+        "ar_cuit",
+        "co_nit",
+        "mx_curp",
+        "mx_rfc",
+        "au_tfn",
+        "gb_nhs",
+        "gb_utr",
+        "kr_brn",
+        "vin",
+        "luhn_track",
+        "jwt",
+        "basic_auth",
+    ]
 )
 
 
@@ -128,7 +158,7 @@ class Engine:
                     categories,
                     re2.compile(rule.pattern.encode(), _OPTS),
                     _keyword_regex(rule.keywords),
-                    rule.pattern.lstrip("(?i)").startswith("(?:^|"),
+                    rule.pattern.removeprefix("(?i)").startswith(("(?:^|", "\\b")),
                     2 if strong else 1,
                 )
             )
