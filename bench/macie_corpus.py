@@ -47,10 +47,8 @@ def fmt_card(r: random.Random, n: str) -> str:
 
 def luhn_non_card(r: random.Random) -> str:
     # Luhn-valid, but no issuer uses the prefix (IMEIs are 15 digits starting 35/86; references starting 7/8/9).
-    if r.random() < 0.5:
-        body = r.choice(["35", "86", "01"]) + _digits(r, 12)
-    else:
-        body = r.choice("789") + _digits(r, 14)
+    imei = r.random() < 0.5
+    body = r.choice(["35", "86", "01"]) + _digits(r, 12) if imei else r.choice("789") + _digits(r, 14)
     return body + luhn.calc_check_digit(body)
 
 

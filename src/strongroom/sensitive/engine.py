@@ -232,7 +232,7 @@ class Engine:
         reach = c.rule.distance + 64  # the distance plus the longest value a managed pattern takes, in bytes
         windows: list[tuple[int, int]] = [(block.starts[s], block.ends[s]) for s in header_segs]
         if kw_in_data:
-            spans = [km.span() for km in self._kw_re2[ci].finditer(block.data)]  # type: ignore[attr-defined]
+            spans = [km.span() for km in self._kw_re2[ci].finditer(block.data)]
             if len(spans) * reach * 2 > len(block.data):
                 windows = [(0, len(block.data))]
             else:
@@ -260,7 +260,7 @@ class Engine:
     @staticmethod
     def _span(m: object) -> tuple[int, int]:
         groups = m.groups()  # type: ignore[attr-defined]
-        return m.span(1) if groups and groups[0] is not None else m.span()  # type: ignore[attr-defined,no-any-return]
+        return m.span(1) if groups and groups[0] is not None else m.span()  # type: ignore[attr-defined]
 
     def _consider(self, ci: int, block: Block, m: object, hits: list[Hit], gated: bool, base: int = 0) -> None:
         c = self._compiled[ci]

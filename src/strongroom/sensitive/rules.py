@@ -339,7 +339,8 @@ RULES: tuple[Rule, ...] = (
         _B + r"([12] ?\d{2} ?\d{2} ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2})" + _E,
         "fr_nir",
         _kw(
-            "insee, sécurité sociale, securite sociale, numéro de sécurité sociale, nir, social security number, ssn, cni"
+            "insee, sécurité sociale, securite sociale, numéro de sécurité sociale, nir, social security number, "
+            "ssn, cni"
         ),
         required=True,
     ),
@@ -355,7 +356,8 @@ RULES: tuple[Rule, ...] = (
         _B + r"(\d{2} ?\d{3} ?\d{3} ?\d{3})" + _E,
         "de_idnr",
         _kw(
-            "identifikationsnummer, steuer id, steueridentifikationsnummer, steuernummer, tax id, tax identification number, idnr"
+            "identifikationsnummer, steuer id, steueridentifikationsnummer, steuernummer, tax id, "
+            "tax identification number, idnr"
         ),
         required=True,
     ),
