@@ -8,6 +8,7 @@ between, so that "exp 02/2026 cvv 123" gives the code 123, not 2026."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,6 +31,10 @@ class Rule:
     distance: int = 30
     resolve: Resolve | None = None
     ids: tuple[str, ...] = ()  # every id resolve can answer (selection); defaults to (id,)
+    # What the multi-pattern set looks for: a short, distinctive piece every match contains (a prefix, a separator
+    # shape). The set only says where to look; ``pattern`` decides. Counted repetitions in a set multiply DFA
+    # states on dense content, so anchors avoid them. None: the pattern itself.
+    anchor: str | None = None
 
     def reports(self) -> tuple[str, ...]:
         return self.ids or (self.id,)
@@ -77,9 +82,14 @@ def _phone(value: str, has_kw: Callable[[], bool]) -> str | None:
     international = value.lstrip().startswith(("+", "00"))
     if not international and not has_kw():
         return None
+    return _phone_id(value.strip(), international)
+
+
+@functools.lru_cache(maxsize=4096)
+def _phone_id(value: str, international: bool) -> str | None:
     if international:
         try:
-            num = phonenumbers.parse("+" + value.lstrip()[2:] if value.lstrip().startswith("00") else value, None)
+            num = phonenumbers.parse("+" + value[2:] if value.startswith("00") else value, None)
         except phonenumbers.NumberParseException:
             return None
         return (
@@ -88,24 +98,26 @@ def _phone(value: str, has_kw: Callable[[], bool]) -> str | None:
             else None
         )
     # Without a country code several countries may accept the digits: prefer the one whose national format is the
-    # way the number is written (010-1234-5678 is Korean, (415) 555-0100 American).
+    # way the number is written (010-1234-5678 is Korean, (415) 555-0100 American). North American numbers never
+    # start with 0 or 1, trunk-prefixed ones (the others here) start with 0.
+    digits = "".join(c for c in value if c.isdigit())
+    regions = ("US",) if digits[:1] not in ("0", "1") and len(digits) == 10 else _REGIONS_BY_HINT[1:]
     written = " ".join("".join(c if c.isdigit() else " " for c in value).split())
-    exact: str | None = None
     grouped: str | None = None
     first: str | None = None
-    for region in _REGIONS_BY_HINT:
+    for region in regions:
         try:
             num = phonenumbers.parse(value, region)
         except phonenumbers.NumberParseException:
             continue
         if phonenumbers.is_valid_number_for_region(num, region):
             national = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL)
-            if national == value.strip():
-                exact = exact or _PHONE_IDS[region]
-            elif " ".join("".join(c if c.isdigit() else " " for c in national).split()) == written:
-                grouped = grouped or _PHONE_IDS[region]
+            if national == value:
+                return _PHONE_IDS[region]
+            if grouped is None and " ".join("".join(c if c.isdigit() else " " for c in national).split()) == written:
+                grouped = _PHONE_IDS[region]
             first = first or _PHONE_IDS[region]
-    return exact or grouped or first
+    return grouped or first
 
 
 def _iban(value: str, has_kw: Callable[[], bool]) -> str | None:
@@ -151,41 +163,67 @@ RULES: tuple[Rule, ...] = (
         required=True,
         distance=60,
     ),
-    Rule("GCP_API_KEY", r"(?:^|[^0-9A-Za-z_\-])(AIza[0-9A-Za-z_\-]{35})(?:$|[^0-9A-Za-z_\-])"),
-    Rule("HTTP_BASIC_AUTH_HEADER", r"(?i)(authorization:\s*basic\s+[A-Za-z0-9+/]{6,}={0,2})", "basic_auth"),
-    Rule("JSON_WEB_TOKEN", r"(eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{16,})", "jwt"),
+    Rule("GCP_API_KEY", r"(?:^|[^0-9A-Za-z_\-])(AIza[0-9A-Za-z_\-]{35})(?:$|[^0-9A-Za-z_\-])", anchor=r"AIza"),
+    Rule(
+        "HTTP_BASIC_AUTH_HEADER",
+        r"(?i)(authorization:\s*basic\s+[A-Za-z0-9+/]{6,}={0,2})",
+        "basic_auth",
+        anchor=r"(?i)authorization:\s*basic",
+    ),
+    Rule(
+        "JSON_WEB_TOKEN",
+        r"(eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{16,})",
+        "jwt",
+        anchor=r"eyJ[A-Za-z0-9_\-]+\.eyJ",
+    ),
     Rule(
         "OPENSSH_PRIVATE_KEY",
         r"(-----BEGIN OPENSSH PRIVATE KEY-----[A-Za-z0-9+/=\s]{40,}?-----END OPENSSH PRIVATE KEY-----)",
+        anchor=r"-----BEGIN OPENSSH PRIVATE KEY",
     ),
     Rule(
         "PGP_PRIVATE_KEY",
         r"(-----BEGIN PGP PRIVATE KEY BLOCK-----[A-Za-z0-9+/=\s:.,()\-]{40,}?-----END PGP PRIVATE KEY BLOCK-----)",
+        anchor=r"-----BEGIN PGP PRIVATE KEY BLOCK",
     ),
     Rule(
         "PKCS",
         r"(-----BEGIN (?:RSA |EC |DSA |ENCRYPTED )?PRIVATE KEY-----[A-Za-z0-9+/=\s:,\-]{40,}?"
         r"-----END (?:RSA |EC |DSA |ENCRYPTED )?PRIVATE KEY-----)",
+        anchor=r"-----BEGIN (?:RSA |EC |DSA |ENCRYPTED )?PRIVATE KEY",
     ),
-    Rule("PUTTY_PRIVATE_KEY", r"(PuTTY-User-Key-File-[23]: [^\n]{3,80}\n[\s\S]{20,}?Private-MAC: [0-9a-fA-F]{40,64})"),
-    Rule("STRIPE_CREDENTIALS", r"(?:^|[^0-9A-Za-z_])((?:sk|rk)_(?:live|test)_[0-9A-Za-z]{24,99})(?:$|[^0-9A-Za-z])"),
     Rule(
-        "GITHUB_TOKEN", r"(?:^|[^0-9A-Za-z_])(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})(?:$|[^0-9A-Za-z_])"
+        "PUTTY_PRIVATE_KEY",
+        r"(PuTTY-User-Key-File-[23]: [^\n]{3,80}\n[\s\S]{20,}?Private-MAC: [0-9a-fA-F]{40,64})",
+        anchor=r"PuTTY-User-Key-File-",
+    ),
+    Rule(
+        "STRIPE_CREDENTIALS",
+        r"(?:^|[^0-9A-Za-z_])((?:sk|rk)_(?:live|test)_[0-9A-Za-z]{24,99})(?:$|[^0-9A-Za-z])",
+        anchor=r"(?:sk|rk)_(?:live|test)_",
+    ),
+    Rule(
+        "GITHUB_TOKEN",
+        r"(?:^|[^0-9A-Za-z_])(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})(?:$|[^0-9A-Za-z_])",
+        anchor=r"gh[pousr]_|github_pat_",
     ),
     Rule(
         "SLACK_TOKEN",
         r"(xox[abposr]-[0-9]{6,13}-[0-9A-Za-z\-]{10,}|https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/"
         r"[A-Za-z0-9]{20,})",
+        anchor=r"xox[abposr]-|hooks\.slack\.com",
     ),
     Rule(
         "OPENAI_API_KEY",
         r"(?:^|[^0-9A-Za-z_\-])(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{16,}T3BlbkFJ[A-Za-z0-9_\-]{16,})"
         r"(?:$|[^0-9A-Za-z_\-])",
+        anchor=r"T3BlbkFJ",
     ),
     Rule(
         "URL_BASIC_AUTH_CREDENTIALS",
         r"(?i)([a-z][a-z0-9+.\-]{1,15}://[^\s:/@\"'<>]{1,64}:[^\s:/@\"'<>]{1,128}@[a-z0-9.\-]+)",
         "url_credentials",
+        anchor=r"://[^\s:/@]+:[^\s/@]+@",
     ),
     # --- financial
     Rule(
@@ -196,6 +234,7 @@ RULES: tuple[Rule, ...] = (
         resolve=_card,
         distance=50,
         ids=("CREDIT_CARD_NUMBER", "CREDIT_CARD_NUMBER_(NO_KEYWORD)"),
+        anchor=r"\d\d\d\d[ \-]?\d\d\d\d[ \-]?\d\d\d\d",
     ),
     Rule(
         "CREDIT_CARD_EXPIRATION",
@@ -235,10 +274,11 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
-        r"(?i)" + _B + r"([a-z]{2}\d{2}(?:[ \-]?[0-9a-z]{4}){2,7}(?:[ \-]?[0-9a-z]{1,4})?)" + _E,
+        _B + r"([A-Z]{2}\d{2}(?:[ \-]?[0-9A-Z]{4}){2,7}(?:[ \-]?[0-9A-Z]{1,4})?)" + _E,
         None,
         resolve=_iban,
         ids=tuple(IBAN_IDS.values()),
+        anchor=r"\b[A-Z][A-Z]\d\d[ \-]?[0-9A-Z][0-9A-Z][0-9A-Z][0-9A-Z][ \-]?[0-9A-Z]",
     ),
     Rule(
         "BANK_ACCOUNT_NUMBER",
@@ -393,7 +433,7 @@ RULES: tuple[Rule, ...] = (
         "ITALY_NATIONAL_IDENTIFICATION_NUMBER",
         r"(?i)" + _B + r"([a-z]{6}\d{2}[a-z]\d{2}[a-z]\d{3}[a-z])" + _E,
         "it_cf",
-        _kw("codice fiscale, codice fiscal, dati anagrafici, tax code, tessera sanitaria, cf"),
+        _kw("codice fiscale, codice fiscal, dati anagrafici, tax code, tessera sanitaria"),
         required=True,
     ),
     Rule(
@@ -480,24 +520,41 @@ RULES: tuple[Rule, ...] = (
         _kw("coordinate, coordinates, lat long, latitude longitude, position, gps, location"),
         required=True,
     ),
-    Rule("HTTP_COOKIE", r"(?im)^((?:set-)?cookie: ?[^=;\s]{1,64}=[^;\s]{1,}(?:; ?[^=;\s]{1,64}(?:=[^;\r\n]*)?)*)"),
+    Rule(
+        "HTTP_COOKIE",
+        r"(?im)^((?:set-)?cookie: ?[^=;\s]{1,64}=[^;\s]{1,}(?:; ?[^=;\s]{1,64}(?:=[^;\r\n]*)?)*)",
+        anchor=r"(?im)^(?:set-)?cookie:",
+    ),
+    # Phone numbers: with a country code anywhere (anchored on the "+" / "00"), without one only near a keyword
+    # (gated by the keywords) — AWS's rule, as two passes that report the same identifiers.
     Rule(
         "PHONE_NUMBER",
-        r"(?:^|[^0-9A-Za-z+])((?:\+|00)[1-9]\d{0,2}[ \-.]?(?:\(\d{1,4}\)[ \-.]?)?\d{1,4}(?:[ \-.]?\d{2,4}){1,4}"
-        r"|\(?0?\d{2,4}\)?[ \-.]?\d{3,4}[ \-.]?\d{4})\b",
+        r"(?:^|[^0-9A-Za-z+])((?:\+|00)[1-9]\d{0,2}[ \-.]?(?:\(\d{1,4}\)[ \-.]?)?\d{1,4}(?:[ \-.]?\d{2,4}){1,4})\b",
         None,
         PHONE_KW,
+        resolve=_phone,
+        ids=tuple(sorted(set(_PHONE_IDS.values()))),
+        anchor=r"(?:\+|\b00)[1-9]",
+    ),
+    Rule(
+        "PHONE_NUMBER",
+        r"(?:^|[^0-9A-Za-z+])(\(?0?\d{2,4}\)?[ \-.]?\d{3,4}[ \-.]?\d{4})\b",
+        None,
+        PHONE_KW,
+        required=True,
         resolve=_phone,
         ids=tuple(sorted(set(_PHONE_IDS.values()))),
     ),
     Rule(
         "EMAIL_ADDRESS",
         r"(?i)\b([a-z0-9][a-z0-9._%+\-]{0,63}@(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})\b",
+        anchor=r"@[A-Za-z0-9\-]+\.[A-Za-z]",
     ),
     Rule(
         "IP_ADDRESS",
         _B + r"((?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3})\b",
         "ipv4",
+        anchor=r"\d\.\d+\.\d+\.\d",
     ),
     # --- Korean (ours)
     Rule(
@@ -506,6 +563,7 @@ RULES: tuple[Rule, ...] = (
         None,
         KR_RRN_KW,
         resolve=_kr_rrn,
+        anchor=r"\d\d\d\d\d\d-[1-8]\d\d\d\d\d\d|주민|resident registration",
     ),
     Rule(
         "KOREA_PASSPORT_NUMBER",
