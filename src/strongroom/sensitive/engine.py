@@ -259,7 +259,7 @@ class Engine:
         reach = c.rule.distance + 64  # the distance plus the longest value a managed pattern takes, in bytes
         windows: list[tuple[int, int]] = [(block.starts[s] - base, block.ends[s] - base) for s in header_segs]
         if kw_in_data:
-            spans = [km.span() for km in self._kw_re2[ci].finditer(chunk)]  # type: ignore[attr-defined]
+            spans = [km.span() for km in self._kw_re2[ci].finditer(chunk)]
             if len(spans) * reach * 2 > len(chunk):
                 windows = [(0, len(chunk))]
             else:
