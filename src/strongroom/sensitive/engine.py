@@ -9,9 +9,11 @@ name or JSON path) as keyword context. Offsets are byte offsets into the block."
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import re2
 
@@ -97,6 +99,21 @@ def _re2_keyword_pattern(keywords: Sequence[str]) -> bytes:
     return ("(?:" + "|".join(alts) + ")").encode()
 
 
+@functools.lru_cache(maxsize=1024)
+def _compile(pattern: bytes) -> Any:
+    """Compiled once per process: jobs build a classifier each, mostly from the same managed patterns."""
+    return re2.compile(pattern, _OPTS)
+
+
+@functools.lru_cache(maxsize=16)
+def _compile_set(patterns: tuple[bytes, ...]) -> Any:
+    rset = re2.Set.SearchSet(_OPTS)
+    for p in patterns:
+        rset.Add(p)
+    rset.Compile()
+    return rset
+
+
 @dataclass(slots=True)
 class _Compiled:
     rule: Rule
@@ -158,7 +175,7 @@ class Engine:
                 _Compiled(
                     rule,
                     categories,
-                    re2.compile(rule.pattern.encode(), _OPTS),
+                    _compile(rule.pattern.encode()),
                     _keyword_regex(rule.keywords),
                     rule.pattern.removeprefix("(?i)").startswith(("(?:^|", "\\b")),
                     2 if strong else 1,
@@ -177,20 +194,18 @@ class Engine:
         self._allow_res = [re2.compile(a.regex.encode(), _OPTS) for a in allow_lists if a.regex]
         # The set: a keyword-gated identifier is looked for by its keywords (its value is then matched only near
         # them); any other by its anchor. Custom identifiers by their own regex.
-        self._set = re2.Set.SearchSet(_OPTS)
         self._slots: list[tuple[int, bool]] = []  # set index -> (compiled index, is keyword pattern)
+        set_patterns: list[bytes] = []
         for i, c in enumerate(self._compiled):
             if c.rule.required and c.rule.keywords:
-                self._set.Add(_re2_keyword_pattern(c.rule.keywords))
+                set_patterns.append(_re2_keyword_pattern(c.rule.keywords))
                 self._slots.append((i, True))
             else:
-                self._set.Add((c.rule.anchor or c.rule.pattern).encode())
+                set_patterns.append((c.rule.anchor or c.rule.pattern).encode())
                 self._slots.append((i, False))
-        self._set.Compile()
+        self._set = _compile_set(tuple(set_patterns))
         self._kw_re2 = {
-            i: re2.compile(_re2_keyword_pattern(c.rule.keywords), _OPTS)
-            for i, c in enumerate(self._compiled)
-            if c.rule.keywords
+            i: _compile(_re2_keyword_pattern(c.rule.keywords)) for i, c in enumerate(self._compiled) if c.rule.keywords
         }
         self._gated_ids = [i for i, c in enumerate(self._compiled) if c.rule.required and c.rule.keywords]
         self._header_rules: dict[str, tuple[int, ...]] = {}
