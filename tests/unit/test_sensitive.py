@@ -206,6 +206,8 @@ def test_allow_lists() -> None:
     assert types(scan("a.txt", body, words))["EMAIL_ADDRESS"] == 1
     regex = ScanConfig(managed_selector="ALL", allow_lists=[AllowList("al", regex=r".*@example\.(com|org)")])
     assert "EMAIL_ADDRESS" not in types(scan("a.txt", body, regex))
+    with pytest.raises(ValueError):
+        build_classifier(ScanConfig(allow_lists=[AllowList("al", regex="(a)\\1")]))
 
 
 def test_occurrences_capped_and_counted() -> None:
@@ -233,3 +235,19 @@ def test_bench_corpus_sample_scores() -> None:
     for ident, c in stats.items():
         assert c["fn"] == 0, (ident, c)
         assert c["fp"] <= max(1, c["tp"] // 20), (ident, c)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("UK driving licence: MORGA753116SM9IJ", "UK_DRIVERS_LICENSE"),
+        ("passeport n° 12AB34567", "FRANCE_PASSPORT_NUMBER"),
+        ("reisepass C01X00T47", "GERMANY_PASSPORT_NUMBER"),
+        ("patente di guida U1X234567Y", "ITALY_DRIVERS_LICENSE"),
+        ("passport# AB123456", "CANADA_PASSPORT_NUMBER"),
+        ("permiso de conducción 12345678Z", "SPAIN_DRIVERS_LICENSE"),
+    ],
+)
+def test_national_documents(text: str, expected: str) -> None:
+    assert expected in types(scan("a.txt", text.encode()))
+    assert expected not in types(scan("a.txt", text.split()[-1].encode()))  # the keyword is required

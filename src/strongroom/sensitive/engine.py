@@ -191,7 +191,13 @@ class Engine:
                 raise ValueError(f"unsupported regex for custom data identifier {cdi.id}: {exc}") from None
             self._compiled.append(_Compiled(rule, {}, regex, _keyword_regex(cdi.keywords), False, 3, cdi))
         self._allow_words = {w.strip().lower() for a in allow_lists for w in a.words if w.strip()}
-        self._allow_res = [re2.compile(a.regex.encode(), _OPTS) for a in allow_lists if a.regex]
+        self._allow_res = []
+        for a in allow_lists:
+            if a.regex:
+                try:
+                    self._allow_res.append(re2.compile(a.regex.encode(), _OPTS))
+                except re2.error as exc:
+                    raise ValueError(f"unsupported regex for allow list {a.id}: {exc}") from None
         # The set: a keyword-gated identifier is looked for by its keywords (its value is then matched only near
         # them); any other by its anchor. Custom identifiers by their own regex.
         self._slots: list[tuple[int, bool]] = []  # set index -> (compiled index, is keyword pattern)

@@ -556,6 +556,95 @@ RULES: tuple[Rule, ...] = (
         "ipv4",
         anchor=r"\d\.\d+\.\d+\.\d",
     ),
+    # --- passports and driver's licences with a national format (keywords: AWS's per-country tables)
+    Rule(
+        "CANADA_PASSPORT_NUMBER",
+        _B + r"([A-Z]{2}\d{6})" + _E,
+        None,
+        _kw("passeport, passeport#, passport, passport#, passportno, passportno#"),
+        required=True,
+    ),
+    Rule(
+        "FRANCE_PASSPORT_NUMBER",
+        _B + r"(\d{2}[A-Z]{2}\d{5})" + _E,
+        None,
+        _kw("numéro de passeport, passeport, passeport #, passeport n °, passeport non"),
+        required=True,
+    ),
+    Rule(
+        "GERMANY_PASSPORT_NUMBER",
+        _B + r"([CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8})" + _E,
+        None,
+        _kw(
+            "ausstellungsdatum, ausstellungsort, geburtsdatum, passport, passports, reisepass, reisepass–nr, reisepassnummer"
+        ),
+        required=True,
+    ),
+    Rule(
+        "ITALY_PASSPORT_NUMBER",
+        _B + r"([A-Z]{2}\d{7})" + _E,
+        None,
+        _kw(
+            "italian passport number, numéro passeport, numéro passeport italien, passaporto, passaporto italiana, "
+            "passaporto numero, passport number, repubblica italiana passaporto"
+        ),
+        required=True,
+    ),
+    Rule(
+        "SPAIN_PASSPORT_NUMBER",
+        _B + r"([A-Z]{3}\d{6}|[A-Z]{2}\d{6})" + _E,
+        None,
+        _kw(
+            "españa pasaporte, libreta pasaporte, número pasaporte, pasaporte, passport, passport book, passport no, "
+            "passport number, spain passport"
+        ),
+        required=True,
+    ),
+    Rule(
+        "UK_DRIVERS_LICENSE",
+        _B + r"([A-Z9]{5}\d[0156]\d[0-3]\d{2}[A-Z9]{2}\d[A-Z]{2})" + _E,
+        None,
+        DL_KW,
+        required=True,
+    ),
+    Rule(
+        "ITALY_DRIVERS_LICENSE",
+        _B + r"([A-Z]{2}\d{7}[A-Z]|U1[A-Z0-9]{7}[A-Z])" + _E,
+        None,
+        _kw("patente di guida, patente di guida numero, patente guida, patente guida numero"),
+        required=True,
+    ),
+    Rule(
+        "INDIA_DRIVERS_LICENSE",
+        _B + r"([A-Z]{2}[ \-]?\d{2}[ \-]?(?:19|20)\d{2}\d{7})" + _E,
+        None,
+        DL_KW,
+        required=True,
+    ),
+    Rule(
+        "CANADA_DRIVERS_LICENSE",
+        _B + r"([A-Z]\d{4}[ \-]?\d{5}[ \-]?\d{5})" + _E,
+        None,
+        DL_KW + _kw("permis de conduire"),
+        required=True,
+    ),
+    Rule(
+        "GERMANY_DRIVERS_LICENSE",
+        _B + r"([A-Z0-9]\d{2}[A-Z0-9]{6}\d[A-Z0-9])" + _E,
+        "not_all_same",
+        _kw("fuehrerschein, fuehrerscheinnummer, fuhrerschein, führerschein, fuhrerscheinnummer, führerscheinnummer"),
+        required=True,
+    ),
+    Rule(
+        "SPAIN_DRIVERS_LICENSE",
+        _B + r"(\d{8}[A-Z])" + _E,
+        "es_dni",
+        _kw(
+            "carnet conducer, el carnet de conducer, licencia conducer, licencia de manejo, número carnet conducer, "
+            "permiso conducción, permiso conducer, permiso de conducción, carnet de conducir, permiso de conducir"
+        ),
+        required=True,
+    ),
     # --- Korean (ours)
     Rule(
         "KOREA_RESIDENT_REGISTRATION_NUMBER",
