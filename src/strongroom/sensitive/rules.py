@@ -576,7 +576,8 @@ RULES: tuple[Rule, ...] = (
         _B + r"([CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8})" + _E,
         None,
         _kw(
-            "ausstellungsdatum, ausstellungsort, geburtsdatum, passport, passports, reisepass, reisepass–nr, reisepassnummer"
+            "ausstellungsdatum, ausstellungsort, geburtsdatum, passport, passports, reisepass, reisepass–nr, "
+            "reisepassnummer"
         ),
         required=True,
     ),
