@@ -251,3 +251,9 @@ def test_bench_corpus_sample_scores() -> None:
 def test_national_documents(text: str, expected: str) -> None:
     assert expected in types(scan("a.txt", text.encode()))
     assert expected not in types(scan("a.txt", text.split()[-1].encode()))  # the keyword is required
+
+
+def test_value_inside_a_longer_validated_value_is_part_of_it() -> None:
+    # The IBAN's digits 2610 8026 9898 8075 are Luhn-valid in Mastercard's range: still one IBAN, no card.
+    found = types(scan("a.txt", b"Refund to IBAN FR92 2610 8026 9898 8075 0797 456; thanks"))
+    assert found == {"FRANCE_BANK_ACCOUNT_NUMBER": 1}

@@ -404,7 +404,8 @@ class Engine:
     @staticmethod
     def _resolve_overlaps(hits: list[Hit]) -> list[Hit]:
         """Where a check-digit identifier and a pattern-only one claim overlapping text, the check digit wins (a
-        Luhn-valid card number near "account number" is a card, not a bank account)."""
+        Luhn-valid card number near "account number" is a card, not a bank account); between equals, a value
+        inside a longer one is part of it (card-shaped digits within an IBAN)."""
         if len(hits) < 2:
             return hits
         hits.sort(key=lambda h: (h.start, -h.end))
@@ -416,6 +417,8 @@ class Engine:
                 custom = "CUSTOM_IDENTIFIER" in (o.category, h.category)
                 if o.type != h.type and o.strength != h.strength and not custom:
                     keep[j if o.strength < h.strength else i] = False
+                elif o.type != h.type and not custom and o.end <= h.end and h.end - h.start > o.end - o.start:
+                    keep[j] = False  # inside a longer validated value (card-shaped digits within an IBAN)
                 elif o.type == h.type and keep[j]:
                     keep[j] = False  # the same identifier twice over one value (a window's re-match)
                 j += 1
