@@ -257,3 +257,36 @@ def test_value_inside_a_longer_validated_value_is_part_of_it() -> None:
     # The IBAN's digits 2610 8026 9898 8075 are Luhn-valid in Mastercard's range: still one IBAN, no card.
     found = types(scan("a.txt", b"Refund to IBAN FR92 2610 8026 9898 8075 0797 456; thanks"))
     assert found == {"FRANCE_BANK_ACCOUNT_NUMBER": 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("SUBE 6061 1234 1234 1235", "ARGENTINA_TARJETA_SUBE"),
+        ("CUIT 30-71234567-1", "ARGENTINA_ORGANIZATION_TAX_IDENTIFICATION_NUMBER"),
+        ("NIT 900.123.456-8", "COLOMBIA_ORGANIZATION_NIT_NUMBER"),
+        ("CEP 01310-100", "BRAZIL_CEP_CODE"),
+        ("seguridad social 28 12345678 40", "SPAIN_SOCIAL_SECURITY_NUMBER"),
+        ("NPI 1234567893", "USA_NATIONAL_PROVIDER_IDENTIFIER"),
+        ("DEA number AB1234563", "USA_DRUG_ENFORCEMENT_AGENCY_NUMBER"),
+        ("Medicare MBI 1EG4-TE5-MK73", "USA_MEDICARE_BENEFICIARY_IDENTIFIER"),
+        ("NDC 0002-1433-80", "USA_NATIONAL_DRUG_CODE"),
+        ("HCPCS code J1100", "USA_HEALTHCARE_PROCEDURE_CODE"),
+    ],
+)
+def test_more_national_and_health_ids(text: str, expected: str) -> None:
+    assert expected in types(scan("a.txt", text.encode()))
+    assert expected not in types(scan("a.txt", text.split()[-1].encode()))  # the keyword is required
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("SUBE 6061 1234 1234 1234", "ARGENTINA_TARJETA_SUBE"),  # Luhn fails
+        ("NPI 1234567890", "USA_NATIONAL_PROVIDER_IDENTIFIER"),
+        ("DEA number AB1234567", "USA_DRUG_ENFORCEMENT_AGENCY_NUMBER"),
+        ("seguridad social 28 12345678 41", "SPAIN_SOCIAL_SECURITY_NUMBER"),
+    ],
+)
+def test_more_check_digits(text: str, absent: str) -> None:
+    assert absent not in types(scan("a.txt", text.encode()))

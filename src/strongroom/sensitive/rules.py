@@ -646,6 +646,98 @@ RULES: tuple[Rule, ...] = (
         ),
         required=True,
     ),
+    # --- more national ids, and health identifiers (PHI); keywords AWS's where its reference lists them
+    Rule(
+        "ARGENTINA_TARJETA_SUBE",
+        _B + r"(6061[ \-]?\d{4}[ \-]?\d{4}[ \-]?\d{4})" + _E,
+        "sube",
+        _kw("sistema único de boleto electrónico, sube"),
+        required=True,
+    ),
+    Rule(
+        "ARGENTINA_ORGANIZATION_TAX_IDENTIFICATION_NUMBER",
+        _B + r"((?:30|33|34)-?\d{8}-?\d)" + _E,
+        "ar_cuit",
+        _kw("cuit, c.u.i.t, clave única de identificación tributaria, número de contribuyente"),
+        required=True,
+    ),
+    Rule(
+        "COLOMBIA_ORGANIZATION_NIT_NUMBER",
+        _B + r"([89]\d{2}\.?\d{3}\.?\d{3}-?\d)" + _E,
+        "co_nit",
+        _kw("nit, nit., nit#, n.i.t."),
+        required=True,
+    ),
+    Rule(
+        "MEXICO_ORGANIZATION_RFC_NUMBER",
+        r"(?i)" + _B + r"([a-z&ñ]{3}\d{6}[a-z0-9]{3})" + _E,
+        "mx_rfc",
+        _kw("rfc, rfc#, r.f.c., registro federal de contribuyentes"),
+        required=True,
+    ),
+    Rule(
+        "BRAZIL_CEP_CODE",
+        _B + r"(\d{5}-\d{3})" + _E,
+        None,
+        _kw("cep, código de endereçamento postal, codigo de endereçamento postal, código postal, codigo postal"),
+        required=True,
+        adjacent=True,
+    ),
+    Rule(
+        "SPAIN_SOCIAL_SECURITY_NUMBER",
+        _B + r"(\d{2}[ /\-]?\d{8}[ /\-]?\d{2})" + _E,
+        "es_ssn",
+        _kw(
+            "número de la seguridad social, social security no., social security number, socialsecurityno#, ssn, "
+            "ssn#, seguridad social"
+        ),
+        required=True,
+    ),
+    Rule(
+        "USA_NATIONAL_PROVIDER_IDENTIFIER",
+        _B + r"([12]\d{9})" + _E,
+        "us_npi",
+        _kw("npi, national provider identifier, provider id"),
+        required=True,
+    ),
+    Rule(
+        "USA_DRUG_ENFORCEMENT_AGENCY_NUMBER",
+        _B + r"([ABCDEFGHJKLMPRSTUX][A-Z9]\d{7})" + _E,
+        "us_dea",
+        _kw("dea, dea number, dea registration, drug enforcement"),
+        required=True,
+    ),
+    Rule(
+        "USA_MEDICARE_BENEFICIARY_IDENTIFIER",
+        _B
+        + r"([1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y]{2}\d{2})"
+        + _E,
+        None,
+        _kw("mbi, medicare beneficiary identifier, medicare number, medicare id, medicare"),
+        required=True,
+    ),
+    Rule(
+        "USA_NATIONAL_DRUG_CODE",
+        _B + r"(\d{4}-\d{4}-\d{2}|\d{5}-\d{3}-\d{2}|\d{5}-\d{4}-\d{1,2})" + _E,
+        None,
+        _kw("ndc, national drug code, drug code"),
+        required=True,
+    ),
+    Rule(
+        "USA_HEALTHCARE_PROCEDURE_CODE",
+        _B + r"([A-V]\d{4})" + _E,
+        None,
+        _kw("hcpcs, healthcare common procedure coding system, procedure code"),
+        required=True,
+        adjacent=True,
+    ),
+    Rule(
+        "FRANCE_HEALTH_INSURANCE_NUMBER",
+        _B + r"([12] ?\d{2} ?\d{2} ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2})" + _E,
+        "fr_nir",
+        _kw("carte vitale, numéro de sécurité sociale, assurance maladie, vitale, health insurance number"),
+        required=True,
+    ),
     # --- Korean (ours)
     Rule(
         "KOREA_RESIDENT_REGISTRATION_NUMBER",
