@@ -144,6 +144,8 @@ def _kr_rrn(value: str, has_kw: Callable[[], bool]) -> str | None:
 # consuming boundary class would eat the separator the next value needs.)
 _B = r"\b"
 _E = r"\b"
+_MBI_L = "[AC-HJKMNP-RT-Y]"  # a Medicare Beneficiary Identifier's letters (no S, L, O, I, B, Z)
+_MBI_A = "[AC-HJKMNP-RT-Y0-9]"
 _MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{0,6}\.?"
 _DATE = (
     r"(?i)" + _B + r"((?:\d{1,2}[/.\- ]\d{1,2}[/.\- ](?:19|20)\d{2}|(?:19|20)\d{2}[/.\-]\d{1,2}[/.\-]\d{1,2}"
@@ -709,9 +711,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "USA_MEDICARE_BENEFICIARY_IDENTIFIER",
-        _B
-        + r"([1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y]{2}\d{2})"
-        + _E,
+        _B + f"([1-9]{_MBI_L}{_MBI_A}\\d-?{_MBI_L}{_MBI_A}\\d-?{_MBI_L}{_MBI_L}\\d{{2}})" + _E,
         None,
         _kw("mbi, medicare beneficiary identifier, medicare number, medicare id, medicare"),
         required=True,
