@@ -14,14 +14,28 @@ import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
+import orjson
+
+from strongroom.vulnscan.inventory_go import go_packages, is_go_file, looks_executable
+from strongroom.vulnscan.inventory_java import is_java_file, java_packages
+from strongroom.vulnscan.inventory_node import is_node_file, node_packages
 from strongroom.vulnscan.inventory_python import is_python_file, python_packages
+from strongroom.vulnscan.inventory_ruby import is_ruby_file, ruby_packages
+from strongroom.vulnscan.inventory_sbom import document_packages, is_sbom, is_sbom_file, sbom_packages
 from strongroom.vulnscan.model import Package
 
 MAX_FILE = 256 * 1024 * 1024  # a member larger than this is not read (Lambda's unzipped limit is 250 MB)
 
 Handler = Callable[[str, bytes], Iterator[Package]]
 # (is this file one the handler reads?, the handler); first claim wins.
-_HANDLERS: list[tuple[Callable[[str], bool], Handler]] = [(is_python_file, python_packages)]
+_HANDLERS: list[tuple[Callable[[str], bool], Handler]] = [
+    (is_python_file, python_packages),
+    (is_node_file, node_packages),
+    (is_java_file, java_packages),
+    (is_ruby_file, ruby_packages),
+    (is_sbom_file, sbom_packages),
+    (is_go_file, go_packages),  # last: it claims every file without a suffix, to sniff for Go build info
+]
 
 
 def wanted(path: str) -> bool:
@@ -57,12 +71,22 @@ def read_path(path: str | Path) -> dict[str, bytes]:
                 rel = full.relative_to(root).as_posix()
                 if not wanted(rel) or not full.is_file() or full.stat().st_size > MAX_FILE:
                     continue
+                if is_go_file(rel) and not _sniff(full):
+                    continue
                 files[rel] = full.read_bytes()
         return files
     data = root.read_bytes()
     if root.suffix.lower() in (".zip",) and zipfile.is_zipfile(io.BytesIO(data)):
         return zip_members(data)
     return {root.name: data}
+
+
+def _sniff(path: Path) -> bool:
+    """Suffix-less files are read only when they are executables (Go binaries) or a Go module file."""
+    if path.name in ("go.mod", "go.sum"):
+        return True
+    with path.open("rb") as handle:
+        return looks_executable(handle.read(4))
 
 
 def zip_members(data: bytes) -> dict[str, bytes]:
@@ -79,5 +103,11 @@ def zip_members(data: bytes) -> dict[str, bytes]:
 def inventory(files: Mapping[str, bytes] | str) -> list[Package]:
     """A zip's members, or a path (directory, virtualenv, zip, lock file, SBOM)."""
     if isinstance(files, str):
+        single = Path(files)
+        if single.is_file() and single.suffix.lower() == ".json" and not wanted(single.name):
+            # an SBOM under any name ("my-app.json"): recognised by its content
+            doc = orjson.loads(single.read_bytes())
+            if is_sbom(doc):
+                return list(document_packages(doc, single.name))
         files = read_path(files)
     return inventory_files(files)
