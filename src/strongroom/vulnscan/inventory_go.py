@@ -19,7 +19,14 @@ from strongroom.vulnscan.model import Package
 MAGIC = b"\xff Go buildinf:"
 _INFO_START = bytes.fromhex("3077af0c9274080241e1c107e6d618e6")
 _INFO_END = bytes.fromhex("f932433186182072008242104116d8f2")
-_EXECUTABLE_MAGICS = (b"\x7fELF", b"MZ", b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe")
+_EXECUTABLE_MAGICS = (
+    b"\x7fELF",
+    b"MZ",
+    b"\xfe\xed\xfa\xce",
+    b"\xfe\xed\xfa\xcf",
+    b"\xce\xfa\xed\xfe",
+    b"\xcf\xfa\xed\xfe",
+)
 _GO_VERSION = re.compile(r"^go(\d+(?:\.\d+){0,2})")
 _REQUIRE = re.compile(r"^(?:require\s+)?([^\s()]+)\s+(v\S+)$")
 
@@ -141,7 +148,7 @@ def go_sum(data: bytes) -> Iterator[tuple[str, str]]:
             key = parse_version("Go", version)
         except UnparsableVersion:
             continue
-        if name not in best or key > best[name][0]:  # type: ignore[operator]
+        if name not in best or key > best[name][0]:
             best[name] = (key, version)
     for name in sorted(best):
         yield name, best[name][1]
