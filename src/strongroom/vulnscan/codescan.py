@@ -192,6 +192,14 @@ JS_RULES: tuple[Rule, ...] = (
 )
 
 
+def is_source(path: str) -> bool:
+    """Files the code scan reads: Python/JavaScript sources, and pip's RECORDs (to tell vendored files apart)."""
+    lowered = path.lower()
+    if any(f"/{v}" in f"/{lowered}" for v in _VENDORED):
+        return False
+    return lowered.endswith(_PY + _JS) or path.endswith(".dist-info/RECORD")
+
+
 def _vendored(files: Mapping[str, bytes]) -> set[str]:
     """Files that pip installed (listed in a RECORD): dependencies, not the function's code."""
     out: set[str] = set()
