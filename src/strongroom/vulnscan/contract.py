@@ -16,9 +16,9 @@ The types live in ``model.py`` (so that the engine's own modules can import them
 file); this module is the one callers import: the types, the three entry points, and helpers the service and the
 CLI share — the OSV loader (``load_advisories``/``iter_documents``/``parse_advisory``, ``database_version``,
 ``MemorySource``, ``affected_keys`` — the (ecosystem, normalised name) keys an AdvisorySource indexes an
-advisory under), AWS's finding shapes (``package_vulnerability``, ``code_vulnerability``, ``findings``; ``package_key`` / ``code_key``: a finding's
-identity across scans, so a rescan updates it and a fix closes it) and SBOMs
-(``cyclonedx``, ``spdx``, ``scan_sbom`` as inspector-scan ScanSbom answers).
+advisory under), AWS's finding shapes (``package_vulnerability``, ``code_vulnerability``, ``findings``;
+``package_key`` / ``code_key``: a finding's identity across scans, so a rescan updates it and a fix closes it)
+and SBOMs (``cyclonedx``, ``spdx``, ``scan_sbom`` as inspector-scan ScanSbom answers).
 """
 
 from __future__ import annotations
