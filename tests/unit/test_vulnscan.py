@@ -140,3 +140,14 @@ def test_primary_id_prefers_the_cve() -> None:
     assert primary_id(["PYSEC-1", "GHSA-x", "CVE-2020-1"]) == "CVE-2020-1"
     assert primary_id(["PYSEC-1", "GHSA-x"]) == "GHSA-x"
     assert primary_id(["PYSEC-1"]) == "PYSEC-1"
+
+
+def test_yaml_scalars_stay_strings(tmp_path: Path) -> None:
+    (tmp_path / "A-1.yaml").write_text(
+        "id: A-1\nmodified: 2024-01-01T00:00:00Z\nwithdrawn: null\naffected:\n"
+        "- package: {ecosystem: PyPI, name: a}\n  versions: [1.10]\n"
+    )
+    advisories, dropped = load_advisories([tmp_path])
+    assert dropped == 0 and advisories[0].modified == "2024-01-01T00:00:00Z"
+    assert advisories[0].affected[0]["versions"] == ["1.10"]  # not the float 1.1
+    assert [m.package.version for m in match([_pkg("a", "1.10.0")], MemorySource(advisories))] == ["1.10.0"]
