@@ -375,7 +375,7 @@ def sbom_speed(advisories: list[Advisory], results: InspectorResults, runs: int 
 def measure(pypa: Path, say: Any = print, runs: int = 5, specifiers: bool = True) -> InspectorResults:
     results = InspectorResults()
     advisories, withdrawn = load_advisories([pypa])
-    results.database = "the tests' subset" if pypa == TESTS / "pypa-advisory-database" else f"{pypa.name} (whole)"
+    results.database = "the tests' subset" if pypa == TESTS / "pypa-advisory-database" else "all of it"
     results.advisories, results.withdrawn = len(advisories), withdrawn
     say(f"inspector: {len(advisories)} advisories ({withdrawn} withdrawn dropped) from {results.database}")
     range_agreement(advisories, results, specifiers)
@@ -395,7 +395,7 @@ def render(results: InspectorResults, document: str) -> str:
         "",
         "### Inspector scanning engine",
         "",
-        f"Database: the PyPA advisory database, {results.database} — {results.advisories:,} advisories "
+        f"Database: the PyPA advisory database ({results.database}) — {results.advisories:,} advisories "
         f"({results.withdrawn} withdrawn, dropped). Measured by `bench/inspector.py` on one core; the SBOM time is "
         "the engine's CPU time (the wall time beside it includes whatever else shares the machine's 2 cores).",
         "",
