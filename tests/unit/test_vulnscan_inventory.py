@@ -161,7 +161,13 @@ def test_a_zip_path_and_a_directory_read_only_what_names_packages(tmp_path: Path
     (tmp_path / "d" / "node_modules" / "x").mkdir(parents=True)
     (tmp_path / "d" / "node_modules" / "x" / "package.json").write_text('{"name": "x", "version": "1.0.0"}')
     (tmp_path / "d" / "README").write_text("not a binary")
-    assert _rows(str(tmp_path / "d")) == [("npm", "x", "1.0.0", "NODEPKG")]
+    site = tmp_path / "d" / "lib" / "python3.12" / "site-packages" / "requests-2.19.0.dist-info"
+    site.mkdir(parents=True)
+    (site / "METADATA").write_text("Metadata-Version: 2.1\nName: requests\nVersion: 2.19.0\n\n")
+    assert sorted(_rows(str(tmp_path / "d"))) == [
+        ("PyPI", "requests", "2.19.0", "PYTHONPKG"),
+        ("npm", "x", "1.0.0", "NODEPKG"),
+    ]
 
 
 def test_malformed_files_are_skipped_not_fatal() -> None:
