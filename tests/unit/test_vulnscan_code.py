@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+from jsonschema import Draft7Validator
+from referencing import Registry, Resource
 
 from strongroom.vulnscan.contract import (
     MemorySource,
@@ -181,3 +185,24 @@ def test_spdx_export() -> None:
     rack = next(p for p in doc["packages"] if p["name"] == "rack")
     assert rack["externalRefs"][0]["referenceLocator"] == "pkg:gem/rack@2.2.3"
     assert len(doc["relationships"]) == len(doc["packages"]) == 6
+
+
+def _cyclonedx_errors(doc: dict[str, Any]) -> list[str]:
+    folder = DATA / "cyclonedx-1.5-schema"
+    schemas = {p.name: json.loads(p.read_text()) for p in folder.glob("*.json")}
+    registry = Registry().with_resources(
+        (name, Resource.from_contents(body)) for name, body in schemas.items() if not name.startswith("bom-")
+    )
+    validator = Draft7Validator(schemas["bom-1.5.SNAPSHOT.schema.json"], registry=registry)
+    return [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(doc)]
+
+
+def test_the_sboms_written_are_valid_cyclonedx_1_5(source: MemorySource) -> None:
+    packages = inventory(str(DATA / "inspector" / "lockfiles"))
+    assert (
+        _cyclonedx_errors(cyclonedx(packages, match(packages, source), timestamp="2026-01-01T00:00:00Z", name="fn"))
+        == []
+    )
+    given = json.loads((DATA / "inspector" / "lockfiles" / "sbom.cdx.json").read_text())
+    assert _cyclonedx_errors(scan_sbom(given, source, timestamp="2026-01-01T00:00:00Z")) == []
+    assert _cyclonedx_errors({"bomFormat": "CycloneDX", "specVersion": "1.5", "vulnerabilities": [{"ratings": 1}]})
