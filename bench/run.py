@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import apigateway, guardduty, guardduty_live, macie, memory, s3, waf, waf_report
+from bench import apigateway, guardduty, guardduty_live, inspector, macie, memory, s3, waf, waf_report
 from bench.apigateway import ApiGatewayOptions, ApiGatewayResults
 from bench.load import Cell, Usage, default_generator, run_cell
 from bench.report import Report, render
@@ -50,6 +50,7 @@ class Options:
     guardduty: bool = True  # bench/guardduty.py: the detection engine (corpora from STRONGROOM_STRATUS_CORPUS ...)
     guardduty_live_seconds: float = 25.0  # bench/guardduty_live.py: the live detector at the peak rate (0: skip)
     macie: bool = True  # bench/macie.py: the sensitive-data engine's precision / recall and speed
+    inspector: bool = True  # bench/inspector.py: the scanning engine (PyPA database from $STRONGROOM_PYPA_DB ...)
 
 
 @dataclass
@@ -265,6 +266,10 @@ def run(options: Options) -> BenchReport:
                 options.generator,
                 functools.partial(_say, options),
             )
+        insp_results = None
+        if options.inspector and (not options.workloads or any("inspector" in w.lower() for w in options.workloads)):
+            _say(options, "Inspector: range membership vs packaging, lock files, a 2,000-package SBOM")
+            insp_results = inspector.measure(inspector.pypa_path(), functools.partial(_say, options))
         if "moto" in options.targets:
             moto_server = moto(work)
             if moto_server is None:
@@ -294,6 +299,8 @@ def run(options: Options) -> BenchReport:
             options.out.write_text(guardduty_live.render(gd_live, options.out.read_text()))
         if macie_lines is not None:
             options.out.write_text(macie.render(macie_lines, options.out.read_text()))
+        if insp_results is not None:
+            options.out.write_text(inspector.render(insp_results, options.out.read_text()))
         _say(options, f"wrote {options.out} in {report.elapsed:.0f} s")
     return report
 
@@ -315,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-waf", action="store_true", help="skip the WAF section (vs Apache + ModSecurity + CRS)")
     parser.add_argument("--no-guardduty", action="store_true", help="skip the GuardDuty detection section")
     parser.add_argument("--no-macie", action="store_true", help="skip the Macie sensitive-data engine section")
+    parser.add_argument("--no-inspector", action="store_true", help="skip the Inspector scanning-engine section")
     parser.add_argument(
         "--guardduty-live-seconds", type=float, default=25.0, help="the live detector's peak run (0: skip it)"
     )
@@ -343,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         apigateway=ApiGatewayOptions(enabled=not args.no_apigateway),
         waf=WafOptions(enabled=not args.no_waf, corpus=args.crs_corpus),
         guardduty=not args.no_guardduty,
+        inspector=not args.no_inspector,
         guardduty_live_seconds=args.guardduty_live_seconds,
         macie=not args.no_macie,
     )

@@ -34,6 +34,7 @@ def test_bench_runs_end_to_end_at_tiny_size(tmp_path: Path) -> None:
             waf=WafOptions.tiny(),
             guardduty=False,  # tests/unit/test_detection_bench.py runs it at small size
             macie=False,  # tests/unit/test_sensitive.py scores a sample of its corpus
+            inspector=False,  # tests/unit/test_vulnscan_bench.py runs it on the tests' advisory subset
         )
     )
     encrypt = report.results["strongroom"]["KMS Encrypt (256 B)"]

@@ -338,6 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
     from strongroom.cli.macie import register as register_macie
 
     register_macie(sub, common)
+    from strongroom.cli.inspector import register as register_inspector
+
+    register_inspector(sub, common)
 
     register_s3(sub, common)
 
