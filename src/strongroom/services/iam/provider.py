@@ -5,7 +5,10 @@ from __future__ import annotations
 from strongroom.services.iam.access_keys import AccessKeyOperations
 from strongroom.services.iam.attach import AttachmentOperations
 from strongroom.services.iam.details import DetailOperations
+from strongroom.services.iam.federation import FederationOperations
 from strongroom.services.iam.groups import GroupOperations
+from strongroom.services.iam.logins import LoginOperations
+from strongroom.services.iam.mfa_devices import MfaOperations
 from strongroom.services.iam.policies import ManagedPolicyOperations
 from strongroom.services.iam.roles import RoleOperations
 from strongroom.services.iam.simulate import SimulationOperations
@@ -21,6 +24,9 @@ class Provider(
     AccessKeyOperations,
     DetailOperations,
     SimulationOperations,
+    FederationOperations,
+    LoginOperations,
+    MfaOperations,
 ):
     """Every IAM operation Strongroom serves; see docs/iam.md for what differs from AWS."""
 
@@ -111,3 +117,47 @@ class Provider(
     # simulate.py
     simulate_custom_policy = SimulationOperations.simulate_custom_policy
     simulate_principal_policy = SimulationOperations.simulate_principal_policy
+
+    # federation.py
+    add_client_id_to_open_id_connect_provider = FederationOperations.add_client_id_to_open_id_connect_provider
+    create_open_id_connect_provider = FederationOperations.create_open_id_connect_provider
+    create_saml_provider = FederationOperations.create_saml_provider
+    delete_open_id_connect_provider = FederationOperations.delete_open_id_connect_provider
+    delete_saml_provider = FederationOperations.delete_saml_provider
+    get_open_id_connect_provider = FederationOperations.get_open_id_connect_provider
+    get_saml_provider = FederationOperations.get_saml_provider
+    list_open_id_connect_provider_tags = FederationOperations.list_open_id_connect_provider_tags
+    list_open_id_connect_providers = FederationOperations.list_open_id_connect_providers
+    list_saml_provider_tags = FederationOperations.list_saml_provider_tags
+    list_saml_providers = FederationOperations.list_saml_providers
+    remove_client_id_from_open_id_connect_provider = FederationOperations.remove_client_id_from_open_id_connect_provider
+    tag_open_id_connect_provider = FederationOperations.tag_open_id_connect_provider
+    tag_saml_provider = FederationOperations.tag_saml_provider
+    untag_open_id_connect_provider = FederationOperations.untag_open_id_connect_provider
+    untag_saml_provider = FederationOperations.untag_saml_provider
+    update_open_id_connect_provider = FederationOperations.update_open_id_connect_provider
+    update_open_id_connect_provider_thumbprint = FederationOperations.update_open_id_connect_provider_thumbprint
+    update_saml_provider = FederationOperations.update_saml_provider
+
+    # logins.py
+    change_password = LoginOperations.change_password
+    create_login_profile = LoginOperations.create_login_profile
+    delete_account_password_policy = LoginOperations.delete_account_password_policy
+    delete_login_profile = LoginOperations.delete_login_profile
+    get_account_password_policy = LoginOperations.get_account_password_policy
+    get_login_profile = LoginOperations.get_login_profile
+    update_account_password_policy = LoginOperations.update_account_password_policy
+    update_login_profile = LoginOperations.update_login_profile
+
+    # mfa_devices.py
+    create_virtual_mfa_device = MfaOperations.create_virtual_mfa_device
+    deactivate_mfa_device = MfaOperations.deactivate_mfa_device
+    delete_virtual_mfa_device = MfaOperations.delete_virtual_mfa_device
+    enable_mfa_device = MfaOperations.enable_mfa_device
+    get_mfa_device = MfaOperations.get_mfa_device
+    list_mfa_device_tags = MfaOperations.list_mfa_device_tags
+    list_mfa_devices = MfaOperations.list_mfa_devices
+    list_virtual_mfa_devices = MfaOperations.list_virtual_mfa_devices
+    resync_mfa_device = MfaOperations.resync_mfa_device
+    tag_mfa_device = MfaOperations.tag_mfa_device
+    untag_mfa_device = MfaOperations.untag_mfa_device
