@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Table, delete, func, insert, select
 
 from strongroom.core.errors import AwsError
 from strongroom.iam import directory as d
+from strongroom.iam import objects
 from strongroom.iam.model import attachments, groups, inline_policies, roles, tags, users
 from strongroom.services.base import pages
 from strongroom.services.iam.errors import DeleteConflict, InvalidInput, LimitExceeded, NoSuchEntity
@@ -241,3 +242,8 @@ class IamBase:
                 raise InvalidInput(f"ARN {arn} is not valid.")
             raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
         return policy
+
+
+def instance_profiles_of_role(conn: Connection, account_id: str, role_key: str) -> list[objects.Obj]:
+    """The instance profiles holding the role (AWS refuses to delete a role still in one)."""
+    return [o for o in objects.all_of(conn, account_id, "instance-profile") if role_key in o.data.get("roles", [])]

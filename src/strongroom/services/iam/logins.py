@@ -76,10 +76,10 @@ class LoginOperations(IamBase):
             objects.put(conn, ctx.account_id, "login", key, data)
             created = objects.get(conn, ctx.account_id, "login", key)
         assert created is not None
-        return {"LoginProfile": self._shape(user.name, created)}
+        return {"LoginProfile": self._login_shape(user.name, created)}
 
     @staticmethod
-    def _shape(user_name: str, found: objects.Obj) -> dict[str, Any]:
+    def _login_shape(user_name: str, found: objects.Obj) -> dict[str, Any]:
         return {
             "UserName": user_name,
             "CreateDate": found.created_at,
@@ -96,7 +96,7 @@ class LoginOperations(IamBase):
     def get_login_profile(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.read() as conn:
             name, found = self._login(conn, ctx, self._user_name(ctx, request))
-        return {"LoginProfile": self._shape(name, found)}
+        return {"LoginProfile": self._login_shape(name, found)}
 
     def update_login_profile(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.store.write() as conn:
