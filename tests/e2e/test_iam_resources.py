@@ -308,3 +308,50 @@ def test_sts_other_operations(server: ServerProcess) -> None:
     with pytest.raises(ClientError) as exc:
         iam.get_delegation_request(DelegationRequestId="d-" + uuid.uuid4().hex[:20])
     assert code_of(exc) == "NoSuchEntity"
+
+
+def test_access_advisor_shows_what_a_role_used(server: ServerProcess) -> None:
+    iam = server.client("iam")
+    me = server.client("sts").get_caller_identity()["Account"]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{me}:root"}, "Action": "sts:AssumeRole"}],
+    }
+    name = _name("advised")
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    iam.put_role_policy(
+        RoleName=name,
+        PolicyName="p",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["kms:*", "ssm:*"], "Resource": "*"}]}
+        ),
+    )
+    user = _name("assumer")
+    iam.create_user(UserName=user)
+    iam.put_user_policy(
+        UserName=user,
+        PolicyName="p",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
+        ),
+    )
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    creds = _creds_client(server, "sts", key).assume_role(RoleArn=role["Arn"], RoleSessionName="s1")["Credentials"]
+    _creds_client(server, "kms", creds).list_keys()
+    job = iam.generate_service_last_accessed_details(Arn=role["Arn"], Granularity="ACTION_LEVEL")["JobId"]
+    services = {
+        s["ServiceNamespace"]: s for s in iam.get_service_last_accessed_details(JobId=job)["ServicesLastAccessed"]
+    }
+    assert set(services) == {"kms", "ssm"}
+    assert services["kms"]["LastAuthenticatedEntity"] == role["Arn"]
+    assert services["kms"]["TrackedActionsLastAccessed"][0]["ActionName"] == "ListKeys"
+    assert "LastAuthenticated" not in services["ssm"]
+    # a user with credentials left cannot be deleted
+    iam.create_login_profile(UserName=user, Password="Pa55word!Pa55word")
+    iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user_policy(UserName=user, PolicyName="p")
+    with pytest.raises(ClientError) as exc:
+        iam.delete_user(UserName=user)
+    assert code_of(exc) == "DeleteConflict"
+    iam.delete_login_profile(UserName=user)
+    iam.delete_user(UserName=user)
