@@ -106,6 +106,30 @@ def test_virtual_mfa_and_session_with_mfa(server: ServerProcess, user: dict[str,
     with_mfa = sts.get_session_token(SerialNumber=serial, TokenCode=code3, DurationSeconds=900)["Credentials"]
     _client(server, "iam", with_mfa).list_roles(MaxItems=1)
 
+    # a role whose trust policy requires MFA: AssumeRole with the device's next code
+    user_arn = iam.get_user(UserName=user["Name"])["User"]["Arn"]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": user_arn},
+                "Action": "sts:AssumeRole",
+                "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+            }
+        ],
+    }
+    role = iam.create_role(RoleName=user["Name"] + "-r", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    with pytest.raises(ClientError) as exc:
+        sts.assume_role(RoleArn=role["Arn"], RoleSessionName="nomfa")
+    assert code_of(exc) == "AccessDenied"
+    with pytest.raises(ClientError) as exc:
+        sts.assume_role(RoleArn=role["Arn"], RoleSessionName="bad", SerialNumber=serial, TokenCode=code3)  # used
+    assert code_of(exc) == "AccessDenied"
+    server.advance(30)  # the next code belongs to the next step: within one step of the server clock
+    code4 = totp.code_at(seed, now + 60)
+    sts.assume_role(RoleArn=role["Arn"], RoleSessionName="mfa", SerialNumber=serial, TokenCode=code4)
+
     iam.deactivate_mfa_device(UserName=user["Name"], SerialNumber=serial)
     iam.delete_virtual_mfa_device(SerialNumber=serial)
     with pytest.raises(ClientError) as exc:
