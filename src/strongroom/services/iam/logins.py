@@ -6,7 +6,6 @@ password (``iam/passwords.py``), the hashes of earlier ones for reuse prevention
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from strongroom.core.errors import AwsError
@@ -136,14 +135,6 @@ class LoginOperations(IamBase):
             data["reset_required"] = False
             objects.put(conn, ctx.account_id, "login", name.lower(), data)
         return {}
-
-    def password_expired(self, conn: Connection, ctx: RequestContext, found: objects.Obj) -> bool:
-        """Whether the profile's password is older than the policy's MaxPasswordAge (credential report)."""
-        policy = _policy(conn, ctx.account_id)
-        if not policy.max_age or not found.data.get("changed_at"):
-            return False
-        changed = datetime.fromisoformat(found.data["changed_at"])
-        return ctx.now() - changed > timedelta(days=policy.max_age)
 
     # --- the account password policy -------------------------------------------------------------------------
 
