@@ -81,6 +81,9 @@ def test_instance_profiles(server: ServerProcess) -> None:
     with pytest.raises(ClientError) as exc:
         iam.delete_instance_profile(InstanceProfileName=name)
     assert code_of(exc) == "DeleteConflict"
+    details = iam.get_account_authorization_details(Filter=["Role"])["RoleDetailList"]
+    mine = next(r for r in details if r["RoleName"] == role)
+    assert [p["InstanceProfileName"] for p in mine["InstanceProfileList"]] == [name]
     iam.remove_role_from_instance_profile(InstanceProfileName=name, RoleName=role)
     iam.delete_instance_profile(InstanceProfileName=name)
     with pytest.raises(ClientError) as exc:
