@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -112,6 +113,20 @@ def test_ci_flow_and_refusals(server: ServerProcess, issuer: OidcIssuer, oidc: d
         aws_session_token=creds["SessionToken"],
     ).get_caller_identity()
     assert ident["Arn"].endswith(f":assumed-role/{oidc['role']['RoleName']}/gha-1")
+    # CloudTrail records the call in the role's account as the web identity user
+    cloudtrail = server.client("cloudtrail")
+    identity: dict[str, Any] = {}
+    for _ in range(50):
+        events = cloudtrail.lookup_events(
+            LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "AssumeRoleWithWebIdentity"}]
+        )["Events"]
+        found = [json.loads(e["CloudTrailEvent"]) for e in events]
+        found = [e for e in found if e.get("userIdentity", {}).get("userName") == "repo:acme/app:ref:refs/heads/main"]
+        if found:
+            identity = found[0]["userIdentity"]
+            break
+        time.sleep(0.1)
+    assert identity["type"] == "WebIdentityUser" and identity["identityProvider"] == oidc["key"]
 
     def refused(tok: str, code: str, status: int = 400) -> None:
         with pytest.raises(ClientError) as exc:

@@ -77,6 +77,13 @@ class FederationOperations(SessionOperations):
         if not self.key_sets.verify(provider.data["url"], token):
             raise _invalid("The web identity token's signature could not be verified with the provider's keys.")
         subject = str(claims.get("sub") or "")
+        ctx.extras["federated_identity"] = {
+            "type": "WebIdentityUser",
+            "principalId": f"{key}:{audience}:{subject}",
+            "userName": subject,
+            "identityProvider": key,
+            "recipientAccountId": account,
+        }
         context: dict[str, Any] = {f"{key}:sub": subject, f"{key}:aud": audience, f"{key}:oaud": auds}
         if isinstance(claims.get("amr"), list | str):
             context[f"{key}:amr"] = claims["amr"] if isinstance(claims["amr"], list) else [claims["amr"]]
@@ -155,6 +162,13 @@ class FederationOperations(SessionOperations):
             raise _invalid("The SAML assertion has no RoleSessionName attribute.")
         session_name = session_names[0][:64]
         qualifier = saml.name_qualifier(assertion.issuer, account, provider_name)
+        ctx.extras["federated_identity"] = {
+            "type": "SAMLUser",
+            "principalId": f"{qualifier}:{assertion.subject}",
+            "userName": assertion.subject,
+            "identityProvider": provider_arn,
+            "recipientAccountId": account,
+        }
         context: dict[str, Any] = {
             "saml:aud": assertion.recipient or (assertion.audiences[0] if assertion.audiences else ""),
             "saml:iss": assertion.issuer,
