@@ -358,3 +358,44 @@ def test_access_advisor_shows_what_a_role_used(server: ServerProcess) -> None:
     assert code_of(exc) == "DeleteConflict"
     iam.delete_login_profile(UserName=user)
     iam.delete_user(UserName=user)
+
+
+def test_centralized_root_access_and_assume_root(make_server: Any) -> None:
+    """An organization with trusted access for IAM and RootSessions: the management account's admin gets a root
+    session of a member account (a fresh server: an organization changes what every other test would see)."""
+    srv: ServerProcess = make_server("--test-mode")
+    srv.start()
+    org = srv.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    iam = srv.client("iam")
+    with pytest.raises(ClientError) as exc:
+        iam.enable_organizations_root_sessions()
+    assert code_of(exc) == "ServiceAccessNotEnabledException"
+    org.enable_aws_service_access(ServicePrincipal="iam.amazonaws.com")
+    assert iam.enable_organizations_root_sessions()["EnabledFeatures"] == ["RootSessions"]
+    assert iam.list_organizations_features()["EnabledFeatures"] == ["RootSessions"]
+    status = org.create_account(Email="member@example.test", AccountName="member")["CreateAccountStatus"]
+    while status["State"] == "IN_PROGRESS":
+        status = org.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
+    member = status["AccountId"]
+    admin = _name("admin")
+    iam.create_user(UserName=admin)
+    iam.put_user_policy(
+        UserName=admin,
+        PolicyName="p",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        ),
+    )
+    key = iam.create_access_key(UserName=admin)["AccessKey"]
+    sts = _creds_client(srv, "sts", key)
+    task = {"arn": "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"}
+    creds = sts.assume_root(TargetPrincipal=member, TaskPolicyArn=task, DurationSeconds=900)["Credentials"]
+    assert _creds_client(srv, "sts", creds).get_caller_identity()["Arn"] == f"arn:aws:iam::{member}:root"
+    with pytest.raises(ClientError) as exc:
+        sts.assume_root(TargetPrincipal=member, TaskPolicyArn={"arn": "arn:aws:iam::aws:policy/AdministratorAccess"})
+    assert code_of(exc) == "ValidationError"
+    iam.disable_organizations_root_sessions()
+    with pytest.raises(ClientError) as exc:
+        sts.assume_root(TargetPrincipal=member, TaskPolicyArn=task)
+    assert code_of(exc) == "AccessDenied"
