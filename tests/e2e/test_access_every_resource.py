@@ -28,7 +28,7 @@ import pytest
 from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from strongroom.services.registry import package_name, snake_case
@@ -110,6 +110,13 @@ REFUSED_BY: dict[tuple[str, str], str] = {
 }
 
 _BOTOCORE = botocore.session.get_session()
+# An SSH public key for UploadSSHPublicKey (IAM parses it before looking the user up).
+SSH_KEY = (
+    rsa.generate_private_key(65537, 2048)
+    .public_key()
+    .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    .decode()
+)
 
 
 def _provider(service: str) -> type:
@@ -406,6 +413,19 @@ def values(w: World, service: str, op: str, cross: bool) -> tuple[dict[str, Any]
             "Tags": tags,
             "TagKeys": ["a"],
             "Description": "d",
+            # login profiles, MFA, keys, certificates, service credentials, instance profiles (issue 24)
+            "InstanceProfileName": f"every-{w.uid}",
+            "Password": "Every-Pa55word!",
+            "SerialNumber": f"arn:aws:iam::{w.account}:mfa/every-{w.uid}",
+            "AuthenticationCode1": "123456",
+            "AuthenticationCode2": "654321",
+            "SSHPublicKeyId": "APKA" + "A" * 17,
+            "SSHPublicKeyBody": SSH_KEY,
+            "Encoding": "SSH",
+            "CertificateId": "C" * 40,
+            "CertificateBody": w.cert_pem.decode() if isinstance(w.cert_pem, bytes) else w.cert_pem,
+            "ServiceName": "codecommit.amazonaws.com",
+            "ServiceSpecificCredentialId": "ACCA" + "A" * 17,
         }, member_arn[first]
     if service == "acm":
         return {

@@ -58,6 +58,10 @@ PINNED_READ_ONLY_OFF_LOOP = {
     "sts:AssumeRoleWithWebIdentity",
     "sts:GetFederationToken",
     "sts:GetSessionToken",
+    # STS (implemented with issue 24): these write a session row or sign with a sealed key
+    "sts:GetDelegatedAccessToken",
+    "sts:GetScopedCredentials",
+    "sts:GetWebIdentityToken",
     # S3 (added with the service): no S3 call runs on the loop; bodies stream and reads wait on blobs and KMS
     *(
         f"s3:{name}"

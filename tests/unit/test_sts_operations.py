@@ -23,7 +23,13 @@ def test_resource_member_as_access_py(op: str) -> None:
     if row is None:
         return
     assert row.resource is None or row.resource in _input_members(op)
-    assert row.resource == ("RoleArn" if op == "AssumeRole" else None)
+    expected = {
+        "AssumeRole": "RoleArn",
+        "AssumeRoleWithSAML": "RoleArn",
+        "AssumeRoleWithWebIdentity": "RoleArn",
+        "AssumeRoot": "TargetPrincipal",
+    }
+    assert row.resource == expected.get(op)
 
 
 def test_no_permission_operations_name_no_resource() -> None:

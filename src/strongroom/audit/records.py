@@ -610,6 +610,12 @@ def build_records(facts: CallFacts) -> list[dict[str, Any]]:
         if facts.invoked_by is not None:
             identity["invokedBy"] = facts.invoked_by
         account: str | None = principal.account_id
+        federated = facts.extras.get("federated_identity")
+        if principal.type == "Anonymous" and isinstance(federated, dict):
+            # AssumeRoleWithWebIdentity / AssumeRoleWithSAML: unsigned, the verified token names the caller
+            # (WebIdentityUser / SAMLUser), and the call belongs to the role's account
+            identity = {k: v for k, v in federated.items() if k != "recipientAccountId"}
+            account = str(federated.get("recipientAccountId") or account)
     else:
         identity = claimed_identity(facts.claimed, facts.access_key_id)
         account = facts.claimed.account_id if facts.claimed is not None else None

@@ -174,6 +174,18 @@ class AccountDirectory:
                     return None
         secret = self.seal.unwrap(row.secret_sealed, access_key_aad(access_key_id)).decode()
         common = {"session_token_sha256": row.token_sha256, "expires_at": row.expires_at.timestamp()}
+        if row.kind == "FederatedUser":
+            # GetFederationToken: the federated user acts within its IAM user's permissions (root's: none here)
+            return AccessKey(
+                access_key_id,
+                row.account_id,
+                secret,
+                user.name if user is not None else None,
+                principal_type="FederatedUser",
+                principal_arn=f"arn:aws:sts::{row.account_id}:federated-user/{row.session_name}",
+                principal_id=f"{row.account_id}:{row.session_name}",
+                **common,
+            )
         if row.kind == "AssumedRole":
             return AccessKey(
                 access_key_id,

@@ -105,6 +105,7 @@ class CallerPolicies:
     texts: str = ""  # every policy's text, lower-cased: which lazy keys are worth loading
     source_identity: str | None = None
     temporary: bool = False
+    mfa_at: float | None = None  # epoch seconds of the session's MFA authentication (None: none)
 
 
 def principal_type(p: Principal) -> PrincipalType:
@@ -135,7 +136,7 @@ def load_caller(directory: Directory, p: Principal) -> CallerPolicies:
     """The caller's identity, identity policies, boundary, session policies and tags (no cache)."""
     ptype = principal_type(p)
     temporary = bool(p.access_key_id and p.access_key_id.startswith("ASIA"))
-    if ptype is not PrincipalType.IAM_USER and ptype is not PrincipalType.ASSUMED_ROLE:
+    if ptype not in (PrincipalType.IAM_USER, PrincipalType.ASSUMED_ROLE, PrincipalType.FEDERATED_USER):
         service = (p.principal_id or p.arn) if ptype is PrincipalType.AWS_SERVICE else None
         info = PrincipalInfo(arn=p.arn, account=p.account_id, type=ptype, userid=p.principal_id, service=service)
         return CallerPolicies(info, temporary=temporary)
@@ -152,6 +153,11 @@ def load_caller(directory: Directory, p: Principal) -> CallerPolicies:
         username=p.user_name if ptype is PrincipalType.IAM_USER else None,
         tags=dict(pol.principal_tags),
         role_arn=role_arn,
+        source_user_arn=(
+            f"arn:aws:iam::{p.account_id}:user/{p.user_name}"
+            if ptype is PrincipalType.FEDERATED_USER and p.user_name
+            else None
+        ),
     )
     identity_texts = [n.document for n in pol.identity]
     session_docs = tuple(_parse_all(pol.session)) if pol.session else None
@@ -169,6 +175,7 @@ def load_caller(directory: Directory, p: Principal) -> CallerPolicies:
         texts,
         session.source_identity if session else None,
         temporary,
+        session.mfa_at.timestamp() if session and session.mfa_at else None,
     )
 
 
@@ -216,8 +223,12 @@ def global_context(ctx: RequestContext, caller: CallerPolicies) -> dict[str, Any
         out["aws:CalledVia"] = called_via
         out["aws:CalledViaFirst"] = called_via[-1]
         out["aws:CalledViaLast"] = called_via[0]
-    if caller.temporary:
-        # No MFA is ever presented to Strongroom; AWS sets the key only for temporary credentials.
+    if caller.mfa_at is not None:
+        # The session was issued against a verified MFA code (GetSessionToken / AssumeRole with TokenCode).
+        out["aws:MultiFactorAuthPresent"] = "true"
+        out["aws:MultiFactorAuthAge"] = str(max(0, int(clock.time() - caller.mfa_at)))
+    elif caller.temporary:
+        # AWS sets the key (to false) only for temporary credentials issued without MFA.
         out["aws:MultiFactorAuthPresent"] = "false"
     if caller.source_identity:
         out["aws:SourceIdentity"] = caller.source_identity

@@ -107,6 +107,7 @@ class SessionRecord:
     created_at: datetime
     expires_at: datetime
     user_id: str | None = None  # GetSessionToken by an IAM user: the user's unique id (AIDA...)
+    mfa_at: datetime | None = None  # when an MFA code was verified for this session (None: no MFA)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +187,7 @@ def _session(row: Row[Any]) -> SessionRecord:
         row.created_at,
         row.expires_at,
         row.user_id,
+        row.mfa_at,
     )
 
 
@@ -314,7 +316,7 @@ class Directory:
             if principal.access_key_id and principal.access_key_id.startswith("ASIA"):
                 row = conn.execute(select(sessions).where(sessions.c.access_key_id == principal.access_key_id)).first()
                 session = None if row is None else _session(row)
-            if principal.type == "IAMUser" and principal.user_name:
+            if principal.type in ("IAMUser", "FederatedUser") and principal.user_name:
                 return self._user_policies(conn, principal.account_id, principal.user_name, session)
             if principal.type == "AssumedRole" and session is not None and session.role_name:
                 return self._role_policies(conn, principal.account_id, session.role_name, session)

@@ -179,7 +179,26 @@ sessions = Table(
     Column("source_identity", String(64), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("expires_at", UtcDateTime(), nullable=False),
+    # When the caller proved an MFA code for this session (GetSessionToken / AssumeRole with TokenCode):
+    # aws:MultiFactorAuthPresent and aws:MultiFactorAuthAge follow from it.
+    Column("mfa_at", UtcDateTime(), nullable=True),
     Index("ix_iam_sessions_expires", "expires_at"),
+)
+
+# IAM's smaller resources, one JSON document each (iam/objects.py names the kinds): OIDC and SAML providers,
+# MFA devices, login profiles, instance profiles, server and signing certificates, SSH keys, service-specific
+# credentials, account settings (password policy, alias), access-advisor jobs and the credential report. Their
+# shapes differ and none is read on the request path except by its key, so one keyed table serves them all;
+# ``secret_sealed`` holds what must be recoverable and secret (an MFA seed, a service-specific password).
+objects = Table(
+    "iam_objects",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("kind", String(24), primary_key=True),
+    Column("key", String(512), primary_key=True),
+    Column("data", Text, nullable=False),
+    Column("secret_sealed", LargeBinary, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 
@@ -192,5 +211,15 @@ def _access_key_aad(row: Any) -> bytes:
     return access_key_aad(row.access_key_id)
 
 
+def object_aad(account_id: str, kind: str, key: str) -> bytes:
+    """The associated data sealing an IAM object's secret: binds it to its account, kind and key."""
+    return f"iam:object:{account_id}:{kind}:{key}".encode()
+
+
+def _object_aad(row: Any) -> bytes:
+    return object_aad(row.account_id, row.kind, row.key)
+
+
 register_sealed_column(access_keys, "secret_sealed", _access_key_aad)
+register_sealed_column(objects, "secret_sealed", _object_aad)
 register_sealed_column(sessions, "secret_sealed", _access_key_aad)

@@ -376,6 +376,8 @@ class Pipeline:
             extras=extras if extras is not None else {},
             spec=facts.spec if facts is not None else self.spec(service_name, operation.name),
         )
+        if facts is not None:
+            facts.extras = ctx.extras  # what the provider learns about the caller (a federated identity) is recorded
         self.authorize(ctx, operation, params)
         output = handler(ctx, params) or {}
         if facts is not None:

@@ -26,7 +26,9 @@ _STATEMENT_FIELDS = frozenset(
     {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal", "NotPrincipal", "Condition"}
 )
 _ACTION_RE = re.compile(r"^[A-Za-z0-9-]+:[^:]*$")
-_CONDITION_KEY_RE = re.compile(r"^[A-Za-z0-9-]+:.+$")
+# The vendor of an OIDC provider's keys is its host and path ("token.actions.githubusercontent.com:sub",
+# "oidc.eks.us-east-1.amazonaws.com/id/ABC:aud"), hence dots and slashes.
+_CONDITION_KEY_RE = re.compile(r"^[A-Za-z0-9./-]+:.+$")
 _SID_RE = re.compile(r"^[0-9A-Za-z]*$")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _AWS_PRINCIPAL_RE = re.compile(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from strongroom.core.errors import AwsError
 from strongroom.iam import directory as d
+from strongroom.iam import objects
 from strongroom.iam.authorize import Check, resource_tag_context
 
 if TYPE_CHECKING:
@@ -40,10 +41,46 @@ STAR_OPERATIONS = frozenset(
 )
 
 # Which request member names the resource, for operations acting on two entities (the first listed wins).
-RESOURCE_MEMBER_ORDER = ("RoleName", "GroupName", "UserName", "PolicyArn", "PolicySourceArn")
+RESOURCE_MEMBER_ORDER = (
+    "RoleName",
+    "GroupName",
+    "UserName",
+    "PolicyArn",
+    "PolicySourceArn",
+    "OpenIDConnectProviderArn",
+    "SAMLProviderArn",
+    "SerialNumber",
+    "InstanceProfileName",
+    "ServerCertificateName",
+    "EntityArn",
+)
+# Members naming an entity by name whose ARN is built without a lookup (the path, when there is one, is not known
+# before the entity is read; AWS's ARN carries it — a policy naming these resources with a path should use a
+# wildcard for it).
+_NAMED = {"InstanceProfileName": "instance-profile", "ServerCertificateName": "server-certificate"}
 # Operations whose optional UserName defaults to the caller's own user.
 SELF_USER_OPERATIONS = frozenset(
-    {"GetUser", "CreateAccessKey", "DeleteAccessKey", "ListAccessKeys", "UpdateAccessKey", "ChangePassword"}
+    {
+        "GetUser",
+        "CreateAccessKey",
+        "DeleteAccessKey",
+        "ListAccessKeys",
+        "UpdateAccessKey",
+        "ChangePassword",
+        "GetLoginProfile",
+        "CreateLoginProfile",
+        "DeleteLoginProfile",
+        "ListMFADevices",
+        "ListSSHPublicKeys",
+        "ListSigningCertificates",
+        "UploadSigningCertificate",
+        "UpdateSigningCertificate",
+        "DeleteSigningCertificate",
+        "ListServiceSpecificCredentials",
+        "ResetServiceSpecificCredential",
+        "UpdateServiceSpecificCredential",
+        "DeleteServiceSpecificCredential",
+    }
 )
 # Operations that create the entity they name (the ARN is built from Path + name, nothing to look up).
 CREATES = {
@@ -86,10 +123,40 @@ def _condition_keys(params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _created_arn(ctx: RequestContext, op: str, params: dict[str, Any]) -> str | None:
+    """The ARN an IAM identity-provider, MFA device or instance-profile creation names (no lookup)."""
+    account = ctx.account_id
+    path = params.get("Path") or "/"
+    if op == "CreateOpenIDConnectProvider":
+        url = str(params.get("Url", ""))
+        return f"arn:aws:iam::{account}:oidc-provider/{url.split('://', 1)[-1].rstrip('/')}"
+    if op == "CreateSAMLProvider":
+        return f"arn:aws:iam::{account}:saml-provider/{params.get('Name', '')}"
+    if op == "CreateVirtualMFADevice":
+        return f"arn:aws:iam::{account}:mfa{path}{params.get('VirtualMFADeviceName', '')}"
+    if op == "CreateInstanceProfile":
+        return f"arn:aws:iam::{account}:instance-profile{path}{params.get('InstanceProfileName', '')}"
+    if op == "UploadServerCertificate":
+        return f"arn:aws:iam::{account}:server-certificate{path}{params.get('ServerCertificateName', '')}"
+    return None
+
+
+def _users_may_change_password(ctx: RequestContext) -> bool:
+    """The account password policy's AllowUsersToChangePassword lets every IAM user change its own password."""
+    with ctx.runtime.store.read() as conn:
+        found = objects.get(conn, ctx.account_id, "account", "password-policy")
+    return bool(found and found.data.get("allow_users_to_change"))
+
+
 def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
     op = ctx.operation
     action = f"iam:{op}"
     context = _condition_keys(params)
+    if op == "ChangePassword" and ctx.principal.type == "IAMUser" and _users_may_change_password(ctx):
+        return []
+    created = _created_arn(ctx, op, params)
+    if created is not None:
+        return [Check(action, created, context=context, lookup_resource_policy=False)]
     if op in STAR_OPERATIONS:
         return [Check(action, context=context, lookup_resource_policy=False)]
     if op in CREATES:
@@ -112,6 +179,8 @@ def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
             if _KIND[member] in ("user", "role"):
                 loader = _tags_loader(ctx, _KIND[member], str(value))
                 lazy = {"aws:resourcetag": loader, "iam:resourcetag": loader}
+        elif member in _NAMED:
+            resource = f"arn:aws:iam::{ctx.account_id}:{_NAMED[member]}/{value}"
         else:
             resource = str(value)
         break

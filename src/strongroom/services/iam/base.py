@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Table, delete, func, insert, select
 
 from strongroom.core.errors import AwsError
 from strongroom.iam import directory as d
+from strongroom.iam import objects
 from strongroom.iam.model import attachments, groups, inline_policies, roles, tags, users
 from strongroom.services.base import pages
 from strongroom.services.iam.errors import DeleteConflict, InvalidInput, LimitExceeded, NoSuchEntity
@@ -241,3 +242,27 @@ class IamBase:
                 raise InvalidInput(f"ARN {arn} is not valid.")
             raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
         return policy
+
+
+def instance_profiles_of_role(conn: Connection, account_id: str, role_key: str) -> list[objects.Obj]:
+    """The instance profiles holding the role (AWS refuses to delete a role still in one)."""
+    return [o for o in objects.all_of(conn, account_id, "instance-profile") if role_key in o.data.get("roles", [])]
+
+
+# A user's other credentials, as DeleteUser's DeleteConflict names them (AWS's order and words).
+_USER_CREDENTIALS = (
+    ("login", "must delete login profile first"),
+    ("mfa", "must delete MFA device first"),
+    ("signing-cert", "must delete signing certificates first"),
+    ("ssh-key", "must delete SSH public keys first"),
+    ("service-cred", "must delete service specific credentials first"),
+)
+
+
+def refuse_if_credentials_remain(conn: Connection, account_id: str, user_key: str) -> None:
+    """AWS refuses to delete a user that still has a login profile, an MFA device or other credentials."""
+    if objects.get(conn, account_id, "login", user_key) is not None:
+        raise DeleteConflict("Cannot delete entity, must delete login profile first.")
+    for kind, message in _USER_CREDENTIALS[1:]:
+        if any(o.data.get("user_key") == user_key for o in objects.all_of(conn, account_id, kind)):
+            raise DeleteConflict(f"Cannot delete entity, {message}.")

@@ -18,7 +18,7 @@ from strongroom.iam.model import (
     users,
 )
 from strongroom.services.iam import documents
-from strongroom.services.iam.base import IamBase, boundary_shape, page, tag_list
+from strongroom.services.iam.base import IamBase, boundary_shape, instance_profiles_of_role, page, tag_list
 from strongroom.services.iam.policies import policy_shape, version_shape
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ class DetailOperations(IamBase):
                                 "Arn": role.arn,
                                 "CreateDate": role.created_at,
                                 "AssumeRolePolicyDocument": documents.encode(role.assume_role_policy),
-                                "InstanceProfileList": [],
+                                "InstanceProfileList": _instance_profiles(conn, acct, role),
                                 "RolePolicyList": _inline(conn, acct, "role", role.name),
                                 "AttachedManagedPolicies": _attached(conn, acct, "role", role.name),
                                 "PermissionsBoundary": boundary_shape(role.permissions_boundary),
@@ -156,3 +156,30 @@ def _attached(conn: Connection, account_id: str, kind: str, name: str) -> list[d
         .order_by(policies.c.name_key)
     )
     return [{"PolicyName": r.name, "PolicyArn": r.arn} for r in rows]
+
+
+def _instance_profiles(conn: Connection, account_id: str, role: d.RoleRecord) -> list[dict[str, Any]]:
+    """The instance profiles holding the role, as RoleDetailList shows them (each with its role)."""
+    out = []
+    for found in instance_profiles_of_role(conn, account_id, role.name.lower()):
+        data = found.data
+        out.append(
+            {
+                "Path": data["path"],
+                "InstanceProfileName": data["name"],
+                "InstanceProfileId": data["id"],
+                "Arn": data["arn"],
+                "CreateDate": found.created_at,
+                "Roles": [
+                    {
+                        "Path": role.path,
+                        "RoleName": role.name,
+                        "RoleId": role.role_id,
+                        "Arn": role.arn,
+                        "CreateDate": role.created_at,
+                        "AssumeRolePolicyDocument": documents.encode(role.assume_role_policy),
+                    }
+                ],
+            }
+        )
+    return out

@@ -17,6 +17,7 @@ from strongroom.services.iam.base import (
     check_new_tags,
     drop_all_tags,
     entity_arn,
+    instance_profiles_of_role,
     list_entity_tags,
     page,
     put_tags,
@@ -25,7 +26,7 @@ from strongroom.services.iam.base import (
     tag_list,
     untag_entity,
 )
-from strongroom.services.iam.errors import EntityAlreadyExists, LimitExceeded
+from strongroom.services.iam.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, UnmodifiableEntity
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext
@@ -157,6 +158,13 @@ class RoleOperations(IamBase):
         with self.runtime.store.write() as conn:
             role = self.require_role(conn, ctx, request["RoleName"])
             key = role.name.lower()
+            if role.path.startswith("/aws-service-role/"):
+                raise UnmodifiableEntity(
+                    f"Cannot perform the operation on the protected role '{role.name}' - this role is only "
+                    "modifiable by AWS"
+                )
+            if instance_profiles_of_role(conn, acct, key):
+                raise DeleteConflict("Cannot delete entity, must remove roles from instance profile first.")
             refuse_if_policies_remain(conn, acct, "role", key)
             drop_all_tags(conn, acct, "role", key)
             conn.execute(delete(roles).where(roles.c.account_id == acct, roles.c.name_key == key))

@@ -19,6 +19,7 @@ from strongroom.services.iam.base import (
     list_entity_tags,
     page,
     put_tags,
+    refuse_if_credentials_remain,
     refuse_if_policies_remain,
     tag_entity,
     tag_list,
@@ -164,6 +165,7 @@ class UserOperations(IamBase):
                 )
             ).first():
                 raise DeleteConflict("Cannot delete entity, must remove user from all groups first.")
+            refuse_if_credentials_remain(conn, acct, key)
             drop_all_tags(conn, acct, "user", key)
             conn.execute(delete(users).where(users.c.account_id == acct, users.c.name_key == key))
         self.runtime.accounts.forget()  # the user's sessions stop authenticating at once (bound to its id)

@@ -225,6 +225,7 @@ SERVICE_PRINCIPALS = frozenset(
         "fms.amazonaws.com",
         "guardduty.amazonaws.com",
         "health.amazonaws.com",
+        "iam.amazonaws.com",  # centralized root access (IAM: Enable/DisableOrganizationsRoot*, STS AssumeRoot)
         "inspector2.amazonaws.com",
         "ipam.amazonaws.com",
         "license-manager.amazonaws.com",

@@ -42,6 +42,11 @@ def assume_role_check(ctx: RequestContext, params: dict[str, Any]) -> Check:
     context: dict[str, Any] = {key: params[m] for m, key in PARAM_KEYS.items() if params.get(m) is not None}
     if params.get("TransitiveTagKeys"):
         context["sts:TransitiveTagKeys"] = list(params["TransitiveTagKeys"])
+    if params.get("SerialNumber") and params.get("TokenCode"):
+        # The trust policy sees the MFA the request presents; the provider verifies the code before issuing
+        # anything, so a wrong code never gets past it (AccessDenied), whatever the trust policy allowed.
+        context["aws:MultiFactorAuthPresent"] = "true"
+        context["aws:MultiFactorAuthAge"] = "0"
     trust.approve(None, None)
     document = role.assume_role_policy if role else None
     return Check(

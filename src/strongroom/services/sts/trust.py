@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from strongroom.iam.policy import (
     AuthorizationRequest,
@@ -82,6 +83,33 @@ def trust_policy_allows(document: str, request: TrustRequest) -> bool:
             identity_policies=[_ALLOW_ALL],
             resource_policy=trust,
             resource_account=request.role_account or request.caller_account,
+            resource_policy_required=True,
+        )
+    )
+    return result.allowed
+
+
+def federated_trust_allows(
+    document: str, provider_arn: str, action: str, context: dict[str, Any], account: str
+) -> bool:
+    """Whether a role's trust policy lets the identity provider ``provider_arn`` federate into it (``action``:
+    sts:AssumeRoleWithWebIdentity or sts:AssumeRoleWithSAML), with the token's claims as ``context``."""
+    try:
+        trust = parse_policy(document, PolicyKind.TRUST)
+    except MalformedPolicyDocumentError:
+        return False
+    principal = PrincipalInfo(
+        arn=provider_arn, account=account, type=PrincipalType.FEDERATED_USER, federated_provider=provider_arn
+    )
+    result = evaluate(
+        AuthorizationRequest(
+            principal=principal,
+            action=action,
+            resources=["*"],
+            context=dict(context),
+            identity_policies=[_ALLOW_ALL],
+            resource_policy=trust,
+            resource_account=account,
             resource_policy_required=True,
         )
     )
