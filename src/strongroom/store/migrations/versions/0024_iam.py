@@ -1,7 +1,7 @@
 """iam: one table for IAM's smaller resources (OIDC/SAML providers, MFA devices, login profiles, instance profiles,
 certificates, SSH keys, service credentials, account settings, reports) and the MFA time of a session
 
-Revision ID: 0026
+Revision ID: 0024
 Revises: 0023
 Create Date: 2026-12-07
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0026"
+revision = "0024"
 down_revision = "0023"
 branch_labels = None
 depends_on = None
