@@ -77,11 +77,73 @@ def upgrade() -> None:
         sa.Column("modified_at", _TZ, nullable=False),
         sa.PrimaryKeyConstraint("arn", name=op.f("pk_events_endpoints")),
     )
-    # @@CLOUDTRAIL@@
+    op.create_table(
+        "cloudtrail_event_data_stores",
+        sa.Column("arn", sa.String(length=512), nullable=False),
+        sa.Column("account_id", sa.String(length=12), nullable=False),
+        sa.Column("region", sa.String(length=32), nullable=False),
+        sa.Column("store_id", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("spec", sa.Text(), nullable=False),
+        sa.Column("windows", sa.Text(), nullable=False),
+        sa.Column("created_at", _TZ, nullable=False),
+        sa.Column("updated_at", _TZ, nullable=False),
+        sa.PrimaryKeyConstraint("arn", name=op.f("pk_cloudtrail_event_data_stores")),
+    )
+    op.create_index("ix_cloudtrail_eds_account", "cloudtrail_event_data_stores", ["account_id", "region"], unique=False)
+    op.create_table(
+        "cloudtrail_queries",
+        sa.Column("query_id", sa.String(length=64), nullable=False),
+        sa.Column("account_id", sa.String(length=12), nullable=False),
+        sa.Column("region", sa.String(length=32), nullable=False),
+        sa.Column("store_arns", sa.Text(), nullable=False),
+        sa.Column("statement", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("columns", sa.Text(), nullable=True),
+        sa.Column("rows", sa.Text(), nullable=True),
+        sa.Column("scanned", _SEQ, nullable=False),
+        sa.Column("bytes_scanned", _SEQ, nullable=False),
+        sa.Column("millis", sa.Integer(), nullable=False),
+        sa.Column("delivery_uri", sa.String(length=1024), nullable=True),
+        sa.Column("created_at", _TZ, nullable=False),
+        sa.PrimaryKeyConstraint("query_id", name=op.f("pk_cloudtrail_queries")),
+    )
+    op.create_index(
+        "ix_cloudtrail_queries_account", "cloudtrail_queries", ["account_id", "region", "created_at"], unique=False
+    )
+    op.create_table(
+        "cloudtrail_lake_resources",
+        sa.Column("arn", sa.String(length=512), nullable=False),
+        sa.Column("account_id", sa.String(length=12), nullable=False),
+        sa.Column("region", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("name", sa.String(length=256), nullable=False),
+        sa.Column("doc", sa.Text(), nullable=False),
+        sa.Column("created_at", _TZ, nullable=False),
+        sa.Column("updated_at", _TZ, nullable=False),
+        sa.PrimaryKeyConstraint("arn", name=op.f("pk_cloudtrail_lake_resources")),
+    )
+    op.create_index(
+        "ix_cloudtrail_lake_resources_kind", "cloudtrail_lake_resources", ["account_id", "region", "kind"], unique=False
+    )
+    op.create_table(
+        "cloudtrail_resource_policies",
+        sa.Column("resource_arn", sa.String(length=512), nullable=False),
+        sa.Column("policy", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("resource_arn", name=op.f("pk_cloudtrail_resource_policies")),
+    )
 
 
 def downgrade() -> None:
-    # @@CLOUDTRAIL_DOWN@@
+    op.drop_table("cloudtrail_resource_policies")
+    op.drop_index("ix_cloudtrail_lake_resources_kind", table_name="cloudtrail_lake_resources")
+    op.drop_table("cloudtrail_lake_resources")
+    op.drop_index("ix_cloudtrail_queries_account", table_name="cloudtrail_queries")
+    op.drop_table("cloudtrail_queries")
+    op.drop_index("ix_cloudtrail_eds_account", table_name="cloudtrail_event_data_stores")
+    op.drop_table("cloudtrail_event_data_stores")
     op.drop_table("events_endpoints")
     op.drop_table("events_replays")
     op.drop_index("ix_events_archived_archive", table_name="events_archived")
