@@ -59,7 +59,7 @@ def test_maps_functions_and_literals_left_alone() -> None:
         "PRAGMA table_info(x)",
         "SELECT name FROM sqlite_master",
         f"SELECT * FROM {STORE} WHERE eventName = 'unterminated",
-        f"ATTACH DATABASE '/tmp/x' AS y",
+        "ATTACH DATABASE '/tmp/x' AS y",
         f"WITH a AS (SELECT 1) SELECT * FROM pragma_table_info('{STORE}')",
     ],
 )
