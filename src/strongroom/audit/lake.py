@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import select
+import orjson
+from sqlalchemy import func, select
 
 from strongroom.audit import model
 from strongroom.store.engine import Store
@@ -35,3 +36,57 @@ def records(
         if len(rows) < BATCH:
             return
         after = rows[-1].seq
+
+
+def call_counts(
+    store: Store, account_id: str, region: str, start: datetime, end: datetime, errors: bool
+) -> dict[tuple[str, str, str], int]:
+    """Management calls in [start, end) by (eventSource, eventName, errorCode) for CloudTrail Insights.
+
+    Call rates count write calls (errorCode ""), as ApiCallRateInsight does; error rates count every call that
+    answered an error, by its code (read from the record: the table has no error column).
+    """
+    ev = model.events
+    conditions = [
+        ev.c.account_id == account_id,
+        ev.c.region == region,
+        ev.c.event_time >= start,
+        ev.c.event_time < end,
+        ev.c.event_type == "AwsApiCall",
+    ]
+    counts: dict[tuple[str, str, str], int] = {}
+    with store.read() as conn:
+        if not errors:
+            query = (
+                select(ev.c.event_source, ev.c.event_name, func.count())
+                .where(*conditions, ev.c.read_only.is_(False))
+                .group_by(ev.c.event_source, ev.c.event_name)
+            )
+            for source, name, count in conn.execute(query).all():
+                counts[(source, name, "")] = int(count)
+            return counts
+        for (raw,) in conn.execute(select(ev.c.record).where(*conditions)).all():
+            record = orjson.loads(raw)
+            code = record.get("errorCode")
+            if code:
+                key = (str(record.get("eventSource")), str(record.get("eventName")), str(code))
+                counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def insight_records(store: Store, account_id: str, region: str, start: datetime, end: datetime) -> list[str]:
+    """The Insights events recorded for the account and Region in [start, end], newest first (JSON)."""
+    ev = model.events
+    query = (
+        select(ev.c.record)
+        .where(
+            ev.c.account_id == account_id,
+            ev.c.region == region,
+            ev.c.event_type == model.INSIGHT_EVENT_TYPE,
+            ev.c.event_time >= start,
+            ev.c.event_time <= end,
+        )
+        .order_by(ev.c.event_time.desc(), ev.c.seq.desc())
+    )
+    with store.read() as conn:
+        return [row.record for row in conn.execute(query).all()]

@@ -30,6 +30,9 @@ OPERATIONS: Mapping[str, Operation] = operations(
     Operation("StartLogging", resource="Name"),
     Operation("StopLogging", resource="Name"),
     Operation("UpdateTrail", resource="Name"),
+    # insights.py
+    Operation("ListInsightsData"),
+    Operation("ListInsightsMetricData"),
     # lake.py, lake_extras.py
     Operation("CancelQuery"),
     Operation("CreateChannel"),

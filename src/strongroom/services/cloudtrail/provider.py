@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from strongroom.services.cloudtrail.history import EventHistoryOperations
+from strongroom.services.cloudtrail.insights import InsightOperations
 from strongroom.services.cloudtrail.lake import LakeOperations
 from strongroom.services.cloudtrail.lake_extras import LakeExtraOperations
 from strongroom.services.cloudtrail.trails import TrailOperations
 
 
-class Provider(TrailOperations, EventHistoryOperations, LakeExtraOperations):
+class Provider(TrailOperations, EventHistoryOperations, LakeExtraOperations, InsightOperations):
     """Every CloudTrail operation Strongroom serves; the rest answer NotImplemented."""
 
     # trails.py
@@ -76,3 +77,7 @@ class Provider(TrailOperations, EventHistoryOperations, LakeExtraOperations):
     stop_import = LakeExtraOperations.stop_import
     update_channel = LakeExtraOperations.update_channel
     update_dashboard = LakeExtraOperations.update_dashboard
+
+    # insights.py
+    list_insights_data = InsightOperations.list_insights_data
+    list_insights_metric_data = InsightOperations.list_insights_metric_data
