@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, delete, select, update
 
+from strongroom.audit import model as audit_model
 from strongroom.core.clock import clock
 from strongroom.services.cloudtrail import model
 from strongroom.services.cloudtrail.errors import (
@@ -27,6 +28,7 @@ from strongroom.services.cloudtrail.errors import (
     ResourcePolicyNotFoundException,
     ResourcePolicyNotValidException,
     ResourceTypeNotSupportedException,
+    TrailNotFoundException,
 )
 from strongroom.services.cloudtrail.lake import LakeOperations
 
@@ -325,6 +327,16 @@ class LakeExtraOperations(LakeOperations):
         if bool(request.get("TrailName")) == bool(request.get("EventDataStore")):
             raise InvalidParameterException("Specify exactly one of TrailName and EventDataStore.")
         if request.get("TrailName"):
+            name = str(request["TrailName"])
+            with self.runtime.store.read() as conn:
+                trail = conn.execute(
+                    select(audit_model.trails.c.arn).where(
+                        audit_model.trails.c.account_id == ctx.account_id,
+                        (audit_model.trails.c.name == name) | (audit_model.trails.c.arn == name),
+                    )
+                ).first()
+            if trail is None:
+                raise TrailNotFoundException(f"Unknown trail: {name} for the user: {ctx.account_id}")
             raise InvalidParameterException("Event configuration applies to event data stores only in Strongroom.")
         row = self.store_row(ctx, request["EventDataStore"])
         return {"EventDataStoreArn": row.arn}, row

@@ -32,7 +32,7 @@ OPERATIONS: Mapping[str, Operation] = operations(
     Operation("UpdateTrail", resource="Name"),
     # insights.py
     Operation("ListInsightsData"),
-    Operation("ListInsightsMetricData"),
+    Operation("ListInsightsMetricData", resource="TrailName"),
     # lake.py, lake_extras.py
     Operation("CancelQuery"),
     Operation("CreateChannel"),
@@ -49,7 +49,7 @@ OPERATIONS: Mapping[str, Operation] = operations(
     Operation("GenerateQuery"),
     Operation("GetChannel"),
     Operation("GetDashboard"),
-    Operation("GetEventConfiguration"),
+    Operation("GetEventConfiguration", resource="TrailName"),
     Operation("GetEventDataStore"),
     Operation("GetImport"),
     Operation("GetQueryResults"),
@@ -60,7 +60,7 @@ OPERATIONS: Mapping[str, Operation] = operations(
     Operation("ListImportFailures"),
     Operation("ListImports"),
     Operation("ListQueries"),
-    Operation("PutEventConfiguration"),
+    Operation("PutEventConfiguration", resource="TrailName"),
     Operation("PutResourcePolicy"),
     Operation("RegisterOrganizationDelegatedAdmin"),
     Operation("RestoreEventDataStore"),
