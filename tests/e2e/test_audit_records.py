@@ -134,11 +134,11 @@ def test_service_error_is_recorded(server: ServerProcess, ct: Any) -> None:
 
 def test_not_implemented_operation_is_recorded(server: ServerProcess, ct: Any) -> None:
     with pytest.raises(ClientError) as exc:
-        ct.list_event_data_stores()
+        server.client("inspector2").list_coverage()  # every CloudTrail operation is served now
     assert exc.value.response["Error"]["Code"] == "NotImplemented"
-    record = by_request_id(ct, exc.value.response["ResponseMetadata"]["RequestId"], "ListEventDataStores")
+    record = by_request_id(ct, exc.value.response["ResponseMetadata"]["RequestId"], "ListCoverage")
     assert record["errorCode"] == "NotImplemented"
-    assert record["eventSource"] == "cloudtrail.amazonaws.com"
+    assert record["eventSource"] == "inspector2.amazonaws.com"
 
 
 def test_bad_signature_is_recorded_under_the_claimed_key(server: ServerProcess, ct: Any) -> None:

@@ -90,13 +90,15 @@ def lookup_events(store: Store, account_id: str, region: str, request: dict[str,
     max_results = request.get("MaxResults") or DEFAULT_MAX_RESULTS
     if not 1 <= max_results <= DEFAULT_MAX_RESULTS:
         raise LookupError_("InvalidMaxResultsException", "MaxResults must be between 1 and 50.")
-    if request.get("EventCategory") == "insight":
-        return Page([], None)
+    insight = request.get("EventCategory") == "insight"
     ev = model.events
     conditions: list[ColumnElement[bool]] = [
         ev.c.account_id == account_id,
         ev.c.region == region,
-        ev.c.event_type != model.DATA_EVENT_ROW_TYPE,
+        # management events by default; Insights events only when asked for (EventCategory=insight)
+        ev.c.event_type == model.INSIGHT_EVENT_TYPE
+        if insight
+        else ev.c.event_type.not_in((model.DATA_EVENT_ROW_TYPE, model.INSIGHT_EVENT_TYPE)),
         ev.c.event_time >= max(start or now - WINDOW, now - WINDOW),
         ev.c.event_time <= (end or now),
     ]

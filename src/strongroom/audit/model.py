@@ -13,6 +13,8 @@ from strongroom.store.types import UtcDateTime
 # ``audit_events.event_type`` of a data event (S3 object calls): LookupEvents shows management events only, and
 # this column is how it tells them apart without reading every record (the record itself says "AwsApiCall").
 DATA_EVENT_ROW_TYPE = "Data:AwsApiCall"
+# ``audit_events.event_type`` of a CloudTrail Insights event (the record's own eventType).
+INSIGHT_EVENT_TYPE = "AwsCloudTrailInsight"
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY (the rowid); PostgreSQL gets a 64-bit identity.
 _SEQ = BigInteger().with_variant(Integer(), "sqlite")

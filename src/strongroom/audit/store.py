@@ -488,6 +488,17 @@ class AuditLog:
             ticket.wait()
         return str(record["eventID"])
 
+    def record_insight(self, record: dict[str, Any]) -> None:
+        """Record a CloudTrail Insights event (``eventCategory: Insight``), durable when this returns.
+
+        It is not announced as an API call; trails deliver it only when their insight selectors ask for its type
+        (``trails.takes``), LookupEvents shows it only for ``EventCategory=insight``.
+        """
+        if self.disabled:
+            return
+        events, res = rows_for([record], clock.now())
+        self.writer.submit(Ticket(events, res, [record], announce=False, awaited=True)).wait()
+
     def on_api_call(self, hook: Callable[[dict[str, Any]], Any]) -> None:
         """Call ``hook(record)`` for each durable record of a call that changed something, off the request path.
 

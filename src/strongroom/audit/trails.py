@@ -101,6 +101,16 @@ def selected(record: dict[str, Any], trail: Row[Any]) -> bool:
     """Whether the trail's event selectors take this record (management or data event)."""
     basic = json.loads(trail.event_selectors) if trail.event_selectors else None
     advanced = json.loads(trail.advanced_event_selectors) if trail.advanced_event_selectors else None
+    return takes(record, trail, basic, advanced)
+
+
+def takes(record: dict[str, Any], trail: Row[Any], basic: Any, advanced: Any) -> bool:
+    """Event selectors decide for API calls; an Insights event goes to the trails whose insight selectors name
+    its type (they are the trails whose call rates it describes)."""
+    if record.get("eventType") == model.INSIGHT_EVENT_TYPE:
+        wanted = json.loads(trail.insight_selectors) if trail.insight_selectors else []
+        kind = (record.get("insightDetails") or {}).get("insightType")
+        return any(s.get("InsightType") == kind for s in wanted)
     return selectors.matches(record, basic, advanced)
 
 
@@ -211,7 +221,7 @@ class TrailDelivery:
             global_event = trail.include_global_service_events and row.event_source in GLOBAL_SOURCES
             if not trail.is_multi_region_trail and row.region != trail.region and not global_event:
                 continue
-            if selectors.matches(orjson.loads(row.record), basic, advanced):
+            if takes(orjson.loads(row.record), trail, basic, advanced):
                 by_region[row.region if trail.is_multi_region_trail else trail.region].append(row)
         files: list[dict[str, Any]] = []
         written: list[tuple[TrailObject, TrailObject | None]] = []

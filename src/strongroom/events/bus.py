@@ -80,8 +80,34 @@ def ensure_default_bus(conn: Connection, account_id: str, region: str) -> None:
         )
 
 
+def archive(conn: Connection, event: dict[str, Any], source_arn: str) -> int:
+    """Keep ``event`` in every enabled archive of the bus whose pattern (if any) it matches; returns count."""
+    rows = conn.execute(
+        select(model.archives.c.arn, model.archives.c.event_pattern).where(
+            model.archives.c.source_arn == source_arn, model.archives.c.state == "ENABLED"
+        )
+    ).all()
+    kept = 0
+    for row in rows:
+        pattern = compiled(row.event_pattern) if row.event_pattern else None
+        if row.event_pattern and (pattern is None or not pattern.matches(event)):
+            continue
+        text = json.dumps(event, separators=(",", ":"))
+        conn.execute(
+            model.archived_events.insert().values(
+                archive_arn=row.arn, event_time=clock.now(), event=text, size=len(text.encode())
+            )
+        )
+        kept += 1
+    return kept
+
+
 def route(conn: Connection, event: dict[str, Any], account_id: str, region: str, bus_name: str) -> int:
-    """Match ``event`` against the bus's enabled pattern rules and enqueue every matched target; returns count."""
+    """Match ``event`` against the bus's enabled pattern rules and enqueue every matched target; returns count.
+
+    The bus's archives keep it too (replayed events go through ``enqueue_for_rule`` and are not archived again).
+    """
+    archive(conn, event, bus_arn(account_id, region, bus_name))
     query = select(model.rules).where(
         model.rules.c.account_id == account_id,
         model.rules.c.region == region,

@@ -144,4 +144,67 @@ event_log = Table(
     UniqueConstraint("outbox_id", name="uq_events_log_outbox_id"),
 )
 
+# -- archives, replays, endpoints ------------------------------------------------------------------------
+
+archives = Table(
+    "events_archives",
+    metadata,
+    Column("arn", String(400), primary_key=True),
+    Column("account_id", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("name", String(48), nullable=False),
+    Column("source_arn", String(1600), nullable=False),  # the event bus whose events it keeps
+    Column("description", Text, nullable=True),
+    Column("event_pattern", Text, nullable=True),
+    Column("retention_days", Integer, nullable=False, default=0),  # 0: kept indefinitely
+    Column("kms_key", String(2048), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_events_archives_source", "source_arn"),
+)
+
+# Every event an archive kept, as the bus received it (JSON, like the outbox), by the time it was put.
+archived_events = Table(
+    "events_archived",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("archive_arn", String(400), nullable=False),
+    Column("event_time", UtcDateTime(), nullable=False),
+    Column("event", Text, nullable=False),
+    Column("size", Integer, nullable=False),
+    Index("ix_events_archived_archive", "archive_arn", "event_time"),
+)
+
+replays = Table(
+    "events_replays",
+    metadata,
+    Column("arn", String(400), primary_key=True),
+    Column("account_id", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("source_arn", String(1600), nullable=False),  # the archive
+    Column("destination", Text, nullable=False),  # the Destination structure (JSON)
+    Column("event_start", UtcDateTime(), nullable=False),
+    Column("event_end", UtcDateTime(), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("state_reason", Text, nullable=True),
+    Column("last_replayed", UtcDateTime(), nullable=True),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("ended_at", UtcDateTime(), nullable=True),
+)
+
+endpoints = Table(
+    "events_endpoints",
+    metadata,
+    Column("arn", String(400), primary_key=True),
+    Column("account_id", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("endpoint_id", String(64), nullable=False),
+    Column("spec", Text, nullable=False),  # Description, RoutingConfig, ReplicationConfig, EventBuses, RoleArn (JSON)
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("modified_at", UtcDateTime(), nullable=False),
+)
+
 register_sealed_column(connections, "auth_sealed", lambda row: str(row.arn).encode())

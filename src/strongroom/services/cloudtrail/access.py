@@ -23,6 +23,8 @@ TRAIL_OPERATIONS: dict[str, str] = {
         op: "TrailName"
         for op in ("PutEventSelectors", "GetEventSelectors", "PutInsightSelectors", "GetInsightSelectors")
     },
+    # a trail named in these is the resource (Lake's own operations are authorized on "*": docs/cloudtrail.md)
+    **{op: "TrailName" for op in ("GetEventConfiguration", "PutEventConfiguration", "ListInsightsMetricData")},
     "AddTags": "ResourceId",
     "RemoveTags": "ResourceId",
 }

@@ -13,6 +13,7 @@ from strongroom.audit import model, selectors
 from strongroom.audit.trails import DEFAULT_SELECTORS
 from strongroom.core.clock import clock
 from strongroom.core.s3names import bucket_name_error
+from strongroom.scheduler.jobs import cancel_job, schedule_job
 from strongroom.services.base.family import ServiceBase
 from strongroom.services.cloudtrail.delivery import check_destination
 from strongroom.services.cloudtrail.errors import (
@@ -32,6 +33,7 @@ from strongroom.services.cloudtrail.errors import (
     TrailAlreadyExistsException,
     TrailNotFoundException,
 )
+from strongroom.services.cloudtrail.insights import EVERY, INSIGHTS_JOB
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext
@@ -418,6 +420,12 @@ class TrailOperations(ServiceBase):
                 .where(model.trails.c.arn == trail.arn)
                 .values(insight_selectors=json.dumps(selectors) if selectors else None)
             )
+            # Insights learn from the moment they are enabled (insights.py); turning them off ends the job.
+            if selectors and not trail.insight_selectors:
+                now = clock.now()
+                schedule_job(conn, INSIGHTS_JOB, trail.arn, now + EVERY, {"since": _iso(now), "open": {}})
+            elif not selectors:
+                cancel_job(conn, INSIGHTS_JOB, trail.arn)
         return {"TrailARN": trail.arn, "InsightSelectors": selectors}
 
     def get_insight_selectors(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""EventBridge's operations table: the 31 operations Strongroom serves.
+"""EventBridge's operations table: every operation of the model.
 
 ``resource`` is the request member naming the resource the operation is authorized on (``access.py`` builds its
 ARN: rules with their EventBusName, connections and API destinations read from their stored ARN). PutEvents is
@@ -50,4 +50,32 @@ OPERATIONS: Mapping[str, Operation] = operations(
     Operation("DescribeApiDestination", resource="Name"),
     Operation("ListApiDestinations"),
     Operation("UpdateApiDestination", resource="Name"),
+    # archives.py
+    Operation("CancelReplay", resource="ReplayName"),
+    Operation("CreateArchive", resource="ArchiveName"),
+    Operation("DeleteArchive", resource="ArchiveName"),
+    Operation("DescribeArchive", resource="ArchiveName"),
+    Operation("DescribeReplay", resource="ReplayName"),
+    Operation("ListArchives"),
+    Operation("ListReplays"),
+    Operation("StartReplay", resource="ReplayName"),
+    Operation("UpdateArchive", resource="ArchiveName"),
+    # permissions.py
+    Operation("ActivateEventSource"),
+    Operation("CreateEndpoint", resource="Name"),
+    Operation("CreatePartnerEventSource"),
+    Operation("DeactivateEventSource"),
+    Operation("DeleteEndpoint", resource="Name"),
+    Operation("DeletePartnerEventSource"),
+    Operation("DescribeEndpoint", resource="Name"),
+    Operation("DescribeEventSource"),
+    Operation("DescribePartnerEventSource"),
+    Operation("ListEndpoints"),
+    Operation("ListEventSources"),
+    Operation("ListPartnerEventSourceAccounts"),
+    Operation("ListPartnerEventSources"),
+    Operation("PutPartnerEvents"),
+    Operation("PutPermission", resource="EventBusName"),
+    Operation("RemovePermission", resource="EventBusName"),
+    Operation("UpdateEndpoint", resource="Name"),
 )

@@ -11,17 +11,31 @@ from typing import ClassVar
 from strongroom.events.delivery import JOB_KIND
 from strongroom.events.targets import run_delivery
 from strongroom.scheduler.jobs import JobContext, JobResult
+from strongroom.services.events.archives import REPLAY_JOB, ArchiveOperations
 from strongroom.services.events.buses import BusOperations
 from strongroom.services.events.connections import ConnectionOperations
+from strongroom.services.events.permissions import PermissionOperations
 from strongroom.services.events.publishing import PublishingOperations
 from strongroom.services.events.rules import SCHEDULE_JOB, RuleOperations
 from strongroom.services.events.target_ops import TargetOperations
 
 
-class Provider(BusOperations, RuleOperations, TargetOperations, PublishingOperations, ConnectionOperations):
+class Provider(
+    BusOperations,
+    RuleOperations,
+    TargetOperations,
+    PublishingOperations,
+    ConnectionOperations,
+    ArchiveOperations,
+    PermissionOperations,
+):
     """Every EventBridge operation Strongroom serves; see docs/events.md for what differs from AWS."""
 
-    scheduled_jobs: ClassVar[dict[str, str]] = {JOB_KIND: "_deliver", SCHEDULE_JOB: "fire_schedule"}
+    scheduled_jobs: ClassVar[dict[str, str]] = {
+        JOB_KIND: "_deliver",
+        SCHEDULE_JOB: "fire_schedule",
+        REPLAY_JOB: "run_replay",
+    }
 
     # buses.py
     create_event_bus = BusOperations.create_event_bus
@@ -63,6 +77,36 @@ class Provider(BusOperations, RuleOperations, TargetOperations, PublishingOperat
     describe_api_destination = ConnectionOperations.describe_api_destination
     list_api_destinations = ConnectionOperations.list_api_destinations
     update_api_destination = ConnectionOperations.update_api_destination
+
+    # archives.py
+    cancel_replay = ArchiveOperations.cancel_replay
+    create_archive = ArchiveOperations.create_archive
+    delete_archive = ArchiveOperations.delete_archive
+    describe_archive = ArchiveOperations.describe_archive
+    describe_replay = ArchiveOperations.describe_replay
+    list_archives = ArchiveOperations.list_archives
+    list_replays = ArchiveOperations.list_replays
+    start_replay = ArchiveOperations.start_replay
+    update_archive = ArchiveOperations.update_archive
+
+    # permissions.py
+    activate_event_source = PermissionOperations.activate_event_source
+    create_endpoint = PermissionOperations.create_endpoint
+    create_partner_event_source = PermissionOperations.create_partner_event_source
+    deactivate_event_source = PermissionOperations.deactivate_event_source
+    delete_endpoint = PermissionOperations.delete_endpoint
+    delete_partner_event_source = PermissionOperations.delete_partner_event_source
+    describe_endpoint = PermissionOperations.describe_endpoint
+    describe_event_source = PermissionOperations.describe_event_source
+    describe_partner_event_source = PermissionOperations.describe_partner_event_source
+    list_endpoints = PermissionOperations.list_endpoints
+    list_event_sources = PermissionOperations.list_event_sources
+    list_partner_event_source_accounts = PermissionOperations.list_partner_event_source_accounts
+    list_partner_event_sources = PermissionOperations.list_partner_event_sources
+    put_partner_events = PermissionOperations.put_partner_events
+    put_permission = PermissionOperations.put_permission
+    remove_permission = PermissionOperations.remove_permission
+    update_endpoint = PermissionOperations.update_endpoint
 
     # the scheduler's jobs (scheduled_jobs above)
     def _deliver(self, job: JobContext) -> JobResult | None:

@@ -37,6 +37,16 @@ def _invalid(field: str) -> dict[str, str]:
     }
 
 
+def _other_account_bus(ctx: RequestContext, name: str | None) -> tuple[str, str] | None:
+    """(owner account, bus name) when ``name`` is the ARN of another account's bus in this Region."""
+    if not name or not name.startswith("arn:"):
+        return None
+    parts = name.split(":", 5)
+    if len(parts) == 6 and parts[5].startswith("event-bus/") and parts[3] == ctx.region and parts[4] != ctx.account_id:
+        return parts[4], parts[5][len("event-bus/") :]
+    return None
+
+
 class PublishingOperations(EventsBase):
     def put_events(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         entries = request["Entries"]
@@ -64,11 +74,18 @@ class PublishingOperations(EventsBase):
             return {"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."}
         if entry["Source"].startswith("aws."):
             return {"ErrorCode": "NotAuthorizedForSourceException", "ErrorMessage": "Not authorized for the source."}
+        owner, bus_region = ctx.account_id, ctx.region
+        name = entry.get("EventBusName")
         try:
-            bus = self.bus_name(ctx, entry.get("EventBusName"))
-        except Exception as exc:  # an ARN of another account or a malformed one fails this entry only
+            target = _other_account_bus(ctx, name)
+            if target is not None:
+                # Cross-account delivery: the authorizer already checked the bus's policy (access.checks).
+                owner, bus = target
+            else:
+                bus = self.bus_name(ctx, name)
+        except Exception as exc:  # a malformed ARN fails this entry only
             return {"ErrorCode": getattr(exc, "code", "InvalidArgument"), "ErrorMessage": str(exc)}
-        if not bus_exists(conn, ctx.account_id, ctx.region, bus):
+        if not bus_exists(conn, owner, bus_region, bus):
             return {"ErrorCode": "ResourceNotFoundException", "ErrorMessage": f"Event bus {bus} does not exist."}
         when = entry.get("Time")
         event = build_event(
@@ -80,7 +97,7 @@ class PublishingOperations(EventsBase):
             entry.get("Resources") or [],
             when if isinstance(when, datetime) else clock.now(),
         )
-        route(conn, event, ctx.account_id, ctx.region, bus)
+        route(conn, event, owner, bus_region, bus)
         return {"EventId": event["id"]}
 
     def test_event_pattern(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:

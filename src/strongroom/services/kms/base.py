@@ -238,6 +238,8 @@ class KmsBase(ServiceBase):
                 meta["MacAlgorithms"] = list(spec.mac)
             elif usage == "KEY_AGREEMENT":
                 meta["KeyAgreementAlgorithms"] = list(spec.key_agreement)
+            elif usage == "ENCAPSULATE_DECAPSULATE":
+                meta["EncapsulationAlgorithms"] = list(spec.encapsulation)
         if record.current_material_id and record.key_spec == "SYMMETRIC_DEFAULT":
             meta["CurrentKeyMaterialId"] = record.current_material_id
         if record.multi_region:

@@ -29,7 +29,7 @@ from strongroom.services.kms.specs import (
     KEY_SPECS,
     RSA_OAEP_MAX_PLAINTEXT,
     SYMMETRIC_MAX_PLAINTEXT,
-    UNSUPPORTED_KEY_SPECS,
+    UNSUPPORTED_PAIR_SPECS,
 )
 from strongroom.services.kms.token_keys import token_backend, token_random
 
@@ -306,7 +306,7 @@ class CryptoOperations(KmsBase):
         record = self._data_key_target(ctx, request, operation)
         pair_spec = request["KeyPairSpec"]
         if pair_spec not in DATA_KEY_PAIR_SPECS:
-            reason = UNSUPPORTED_KEY_SPECS.get(pair_spec, f"KeyPairSpec {pair_spec} is not supported by Strongroom")
+            reason = UNSUPPORTED_PAIR_SPECS.get(pair_spec, f"KeyPairSpec {pair_spec} is not supported by Strongroom")
             raise UnsupportedOperationException(reason)
         dry_run(request)
         private = mat.generate_private_key(pair_spec)

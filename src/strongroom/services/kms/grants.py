@@ -60,6 +60,7 @@ GRANT_OPERATIONS: dict[str, frozenset[str]] = {
     "SIGN_VERIFY": _ALWAYS | {"Sign", "Verify", "GetPublicKey"},
     "GENERATE_VERIFY_MAC": _ALWAYS | {"GenerateMac", "VerifyMac"},
     "KEY_AGREEMENT": _ALWAYS | {"DeriveSharedSecret", "GetPublicKey"},
+    "ENCAPSULATE_DECAPSULATE": _ALWAYS | {"Encapsulate", "Decapsulate", "GetPublicKey"},
 }
 
 

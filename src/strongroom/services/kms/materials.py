@@ -1,7 +1,8 @@
 """Generating and loading key material for every supported key spec.
 
 Symmetric and HMAC material is raw random bytes; asymmetric material is the private key as DER PKCS#8
-(the form ImportKeyMaterial takes too). Public keys are DER SubjectPublicKeyInfo, as GetPublicKey returns.
+(the form ImportKeyMaterial takes too), except ML-KEM's: its 64-byte FIPS 203 seed. Public keys are DER
+SubjectPublicKeyInfo, as GetPublicKey returns.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, rsa
+
+from strongroom.services.kms import mlkem
 
 HMAC_LENGTHS = {"HMAC_224": 28, "HMAC_256": 32, "HMAC_384": 48, "HMAC_512": 64}
 RSA_BITS = {"RSA_2048": 2048, "RSA_3072": 3072, "RSA_4096": 4096}
@@ -28,7 +31,13 @@ ML_DSA: dict[str, Any] = {
 
 
 def is_asymmetric(spec: str) -> bool:
-    return spec in RSA_BITS or spec in EC_CURVES or spec in ML_DSA or spec == "ECC_NIST_EDWARDS25519"
+    return (
+        spec in RSA_BITS
+        or spec in EC_CURVES
+        or spec in ML_DSA
+        or spec in mlkem.PARAMS
+        or spec == "ECC_NIST_EDWARDS25519"
+    )
 
 
 def generate_private_key(spec: str) -> Any:
@@ -61,6 +70,10 @@ def generate(spec: str) -> tuple[bytes, bytes | None]:
         return os.urandom(32), None
     if spec in HMAC_LENGTHS:
         return os.urandom(HMAC_LENGTHS[spec]), None
+    if spec in mlkem.PARAMS:
+        # ML-KEM material is the FIPS 203 seed d || z, which both implementations expand the same way.
+        seed = mlkem.generate_seed()
+        return seed, mlkem.public_der(spec, seed)
     key = generate_private_key(spec)
     return private_der(key), public_der(key)
 

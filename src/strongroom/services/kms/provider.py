@@ -68,7 +68,9 @@ class Provider(
     generate_random = CryptoOperations.generate_random
     re_encrypt = CryptoOperations.re_encrypt
     # signing.py
+    decapsulate = SigningOperations.decapsulate
     derive_shared_secret = SigningOperations.derive_shared_secret
+    encapsulate = SigningOperations.encapsulate
     generate_mac = SigningOperations.generate_mac
     get_public_key = SigningOperations.get_public_key
     sign = SigningOperations.sign

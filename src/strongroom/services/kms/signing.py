@@ -1,5 +1,5 @@
-"""Signing, MACs, public keys and key agreement: Sign, Verify, GenerateMac, VerifyMac, GetPublicKey,
-DeriveSharedSecret.
+"""Signing, MACs, public keys, key agreement and key encapsulation: Sign, Verify, GenerateMac, VerifyMac,
+GetPublicKey, DeriveSharedSecret, Encapsulate, Decapsulate.
 
 Private keys are parsed from the cached DER material on each call (cheap next to the signature itself), so a
 cache hit reads no database row.
@@ -16,9 +16,11 @@ from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from strongroom.services.kms import asymmetric as asym
 from strongroom.services.kms import materials as mat
+from strongroom.services.kms import mlkem
 from strongroom.services.kms.base import KmsBase, dry_run
 from strongroom.services.kms.crypto import incompatible, reject_recipient, require_usage
 from strongroom.services.kms.errors import (
+    InvalidCiphertextException,
     KMSInvalidMacException,
     KMSInvalidSignatureException,
     UnsupportedOperationException,
@@ -149,6 +151,8 @@ class SigningOperations(KmsBase):
             out["SigningAlgorithms"] = list(spec.signing)
         elif record.key_usage == "KEY_AGREEMENT":
             out["KeyAgreementAlgorithms"] = list(spec.key_agreement)
+        elif record.key_usage == "ENCAPSULATE_DECAPSULATE":
+            out["EncapsulationAlgorithms"] = list(spec.encapsulation)
         return out
 
     def derive_shared_secret(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -175,4 +179,46 @@ class SigningOperations(KmsBase):
             "SharedSecret": secret,
             "KeyAgreementAlgorithm": algorithm,
             "KeyOrigin": record.origin,
+        }
+
+    # -- ML-KEM key encapsulation (FIPS 203) ------------------------------------------------------------------
+
+    def _kem_key(self, ctx: RequestContext, request: dict[str, Any], operation: str) -> KeyRecord:
+        record = self.usable_key(ctx, request["KeyId"], operation=operation)
+        require_usage(record, "ENCAPSULATE_DECAPSULATE", operation)
+        algorithm = request["EncapsulationAlgorithm"]
+        if algorithm not in KEY_SPECS[record.key_spec].encapsulation:
+            raise incompatible(algorithm, record)
+        return record
+
+    def encapsulate(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        record = self._kem_key(ctx, request, "Encapsulate")
+        dry_run(request)
+        public = record.public_key or mlkem.public_der(record.key_spec, self._material(record))
+        secret, ciphertext = mlkem.encapsulate(record.key_spec, mlkem.raw_public_from_der(record.key_spec, public))
+        self.note_key_use(ctx, record)
+        return {
+            "KeyId": record.arn,
+            "SharedSecret": secret,
+            "SharedSecretCiphertextBlob": ciphertext,
+            "EncapsulationAlgorithm": request["EncapsulationAlgorithm"],
+        }
+
+    def decapsulate(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        record = self._kem_key(ctx, request, "Decapsulate")
+        ciphertext = request["SharedSecretCiphertextBlob"]
+        # AWS: the only error is a ciphertext of the wrong length for the key spec; any other ciphertext
+        # (another key's, altered) yields a pseudo-random secret (FIPS 203 implicit rejection).
+        if len(ciphertext) != mlkem.PARAMS[record.key_spec].ciphertext_length:
+            raise InvalidCiphertextException(
+                f"The ciphertext is not valid for key spec {record.key_spec}: "
+                f"its length must be {mlkem.PARAMS[record.key_spec].ciphertext_length} bytes."
+            )
+        dry_run(request)
+        secret = mlkem.decapsulate(record.key_spec, self._material(record), ciphertext)
+        self.note_key_use(ctx, record)
+        return {
+            "KeyId": record.arn,
+            "SharedSecret": secret,
+            "EncapsulationAlgorithm": request["EncapsulationAlgorithm"],
         }

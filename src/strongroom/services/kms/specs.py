@@ -18,6 +18,7 @@ class KeySpecInfo:
     signing: tuple[str, ...] = ()
     mac: tuple[str, ...] = ()
     key_agreement: tuple[str, ...] = ()
+    encapsulation: tuple[str, ...] = ()
 
 
 _RSA_ENC = ("RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256")
@@ -43,6 +44,9 @@ KEY_SPECS: dict[str, KeySpecInfo] = {
     "ML_DSA_44": KeySpecInfo(("SIGN_VERIFY",), signing=("ML_DSA_SHAKE_256",)),
     "ML_DSA_65": KeySpecInfo(("SIGN_VERIFY",), signing=("ML_DSA_SHAKE_256",)),
     "ML_DSA_87": KeySpecInfo(("SIGN_VERIFY",), signing=("ML_DSA_SHAKE_256",)),
+    "ML_KEM_512": KeySpecInfo(("ENCAPSULATE_DECAPSULATE",), encapsulation=("ML_KEM",)),
+    "ML_KEM_768": KeySpecInfo(("ENCAPSULATE_DECAPSULATE",), encapsulation=("ML_KEM",)),
+    "ML_KEM_1024": KeySpecInfo(("ENCAPSULATE_DECAPSULATE",), encapsulation=("ML_KEM",)),
     "HMAC_224": KeySpecInfo(("GENERATE_VERIFY_MAC",), mac=("HMAC_SHA_224",)),
     "HMAC_256": KeySpecInfo(("GENERATE_VERIFY_MAC",), mac=("HMAC_SHA_256",)),
     "HMAC_384": KeySpecInfo(("GENERATE_VERIFY_MAC",), mac=("HMAC_SHA_384",)),
@@ -52,9 +56,14 @@ KEY_SPECS: dict[str, KeySpecInfo] = {
 # Key specs in AWS's model that Strongroom does not offer, and why (documented in docs/kms.md).
 UNSUPPORTED_KEY_SPECS: dict[str, str] = {
     "SM2": "SM2 keys are offered only in AWS China Regions and are not supported by Strongroom",
-    "ML_KEM_512": "ML_KEM key specs are not supported by Strongroom yet",
-    "ML_KEM_768": "ML_KEM key specs are not supported by Strongroom yet",
-    "ML_KEM_1024": "ML_KEM key specs are not supported by Strongroom yet",
+}
+
+# Data key pairs Strongroom does not generate, and why (GenerateDataKeyPair's KeyPairSpec).
+UNSUPPORTED_PAIR_SPECS: dict[str, str] = {
+    **UNSUPPORTED_KEY_SPECS,
+    "ML_KEM_512": "ML_KEM data key pairs are not supported by Strongroom; create an ML_KEM KMS key instead",
+    "ML_KEM_768": "ML_KEM data key pairs are not supported by Strongroom; create an ML_KEM KMS key instead",
+    "ML_KEM_1024": "ML_KEM data key pairs are not supported by Strongroom; create an ML_KEM KMS key instead",
 }
 
 DEFAULT_USAGE = "ENCRYPT_DECRYPT"
