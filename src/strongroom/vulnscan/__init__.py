@@ -1,0 +1,1 @@
+"""Inspector's scanning engine: package inventories, OSV matching, code scanning (see ``contract.py``)."""

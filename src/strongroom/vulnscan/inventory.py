@@ -1,0 +1,83 @@
+"""What a Lambda zip, a directory, a virtualenv, a lock file or an SBOM really contains: one Package per
+installed or locked package, each with the path it was found at.
+
+``inventory`` takes either a zip's members (name → bytes, as Lambda stores them) or a filesystem path. A path is
+walked reading only the files that can name packages (plus executables, sniffed for Go build info), so a large
+virtualenv is not read whole.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+from strongroom.vulnscan.inventory_python import is_python_file, python_packages
+from strongroom.vulnscan.model import Package
+
+MAX_FILE = 256 * 1024 * 1024  # a member larger than this is not read (Lambda's unzipped limit is 250 MB)
+
+Handler = Callable[[str, bytes], Iterator[Package]]
+# (is this file one the handler reads?, the handler); first claim wins.
+_HANDLERS: list[tuple[Callable[[str], bool], Handler]] = [(is_python_file, python_packages)]
+
+
+def wanted(path: str) -> bool:
+    return any(claims(path) for claims, _h in _HANDLERS)
+
+
+def inventory_files(files: Mapping[str, bytes]) -> list[Package]:
+    """Packages named by a set of files (a zip's members: path → bytes), in path order, duplicates kept (the
+    matcher counts a package once)."""
+    out: list[Package] = []
+    for path in sorted(files):
+        data = files[path]
+        for claims, handler in _HANDLERS:
+            if claims(path):
+                try:
+                    out.extend(handler(path, data))
+                except (ValueError, KeyError, TypeError, UnicodeError):
+                    # a malformed file is skipped, not fatal: the rest of the zip still counts
+                    pass
+                break
+    return out
+
+
+def read_path(path: str | Path) -> dict[str, bytes]:
+    """The files under ``path`` that can name packages: a directory walked; a zip's (or jar's) members; a single
+    file as itself (named by its base name, so ``requirements.txt`` or ``bom.json`` is recognised)."""
+    root = Path(path)
+    if root.is_dir():
+        files: dict[str, bytes] = {}
+        for dirpath, _dirs, names in os.walk(root):
+            for name in names:
+                full = Path(dirpath, name)
+                rel = full.relative_to(root).as_posix()
+                if not wanted(rel) or not full.is_file() or full.stat().st_size > MAX_FILE:
+                    continue
+                files[rel] = full.read_bytes()
+        return files
+    data = root.read_bytes()
+    if root.suffix.lower() in (".zip",) and zipfile.is_zipfile(io.BytesIO(data)):
+        return zip_members(data)
+    return {root.name: data}
+
+
+def zip_members(data: bytes) -> dict[str, bytes]:
+    """A zip's members that can name packages (directories and oversized members skipped)."""
+    out: dict[str, bytes] = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            if info.is_dir() or info.file_size > MAX_FILE or not wanted(info.filename):
+                continue
+            out[info.filename] = archive.read(info)
+    return out
+
+
+def inventory(files: Mapping[str, bytes] | str) -> list[Package]:
+    """A zip's members, or a path (directory, virtualenv, zip, lock file, SBOM)."""
+    if isinstance(files, str):
+        files = read_path(files)
+    return inventory_files(files)
