@@ -335,6 +335,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_guardduty(sub, common)
 
+    from strongroom.cli.inspector_db import register as register_inspector
+
+    register_inspector(sub, common)
+
     register_s3(sub, common)
 
     from strongroom.cli.audit import add_audit_parser

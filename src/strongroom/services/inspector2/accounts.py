@@ -188,10 +188,6 @@ class AccountOperations(InspectorBase):
                     "status": "ACTIVE" if row.status == "ENABLED" and now < end else "INACTIVE",
                 }
             )
-        accounts = (
-            [{"accountId": ctx.account_id, "freeTrialInfo": infos}] if ctx.account_id in ids else []
-        )
-        failed = [
-            {"accountId": a, "code": "ACCESS_DENIED", "message": _NOT_MEMBER} for a in ids if a != ctx.account_id
-        ]
+        accounts = [{"accountId": ctx.account_id, "freeTrialInfo": infos}] if ctx.account_id in ids else []
+        failed = [{"accountId": a, "code": "ACCESS_DENIED", "message": _NOT_MEMBER} for a in ids if a != ctx.account_id]
         return {"accounts": accounts, "failedAccounts": failed}

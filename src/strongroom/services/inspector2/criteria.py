@@ -121,7 +121,8 @@ def _string_holds(flt: Mapping[str, Any], value: Any) -> bool:
 
 def string_field(filters: Iterable[Mapping[str, Any]], values: list[Any]) -> bool:
     """One field's StringFilterList: positives OR'ed, NOT_EQUALS AND'ed."""
-    positives, negatives = [], []
+    positives: list[Mapping[str, Any]] = []
+    negatives: list[Mapping[str, Any]] = []
     for flt in filters:
         (negatives if flt.get("comparison") == "NOT_EQUALS" else positives).append(flt)
     if positives and not any(_string_holds(p, v) for p in positives for v in values):
@@ -145,7 +146,7 @@ def _number_holds(flt: Mapping[str, Any], value: Any) -> bool:
 
 
 def _map_holds(flt: Mapping[str, Any], tags: Mapping[str, Any]) -> bool:
-    key = flt.get("key")
+    key = str(flt.get("key"))
     if key not in tags:
         return False
     return "value" not in flt or tags[key] == flt.get("value")
@@ -207,7 +208,7 @@ SORT_KEYS: dict[str, Callable[[Finding], Any]] = {
 }
 
 
-def sort(items: list[Finding], sort_criteria: Mapping[str, Any] | None) -> list[Finding]:
+def sort(items: list[dict[str, Any]], sort_criteria: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     """Findings in ``sortCriteria`` order (fields the findings lack sort as equal); ties keep the ARN order.
     Without criteria: most severe first, then the newest (the console's default)."""
     by_arn = sorted(items, key=lambda f: str(f.get("findingArn")))

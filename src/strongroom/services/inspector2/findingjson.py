@@ -27,7 +27,6 @@ from strongroom.services.inspector2.base import LAMBDA_RESOURCE, iso
 from strongroom.vulnscan.contract import CodeMatch, PackageMatch
 
 
-
 class FunctionInfo(Protocol):
     """What a finding names of a function (Lambda's ``inventory.FunctionInfo``)."""
 

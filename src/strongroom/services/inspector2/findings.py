@@ -56,9 +56,7 @@ class FindingOperations(InspectorBase):
         """The caller's findings in the Region (stored form)."""
         with self.runtime.store.read() as conn:
             rows = conn.execute(
-                select(findings.c.body).where(
-                    findings.c.account_id == ctx.account_id, findings.c.region == ctx.region
-                )
+                select(findings.c.body).where(findings.c.account_id == ctx.account_id, findings.c.region == ctx.region)
             ).all()
         return [json.loads(r.body) for r in rows]
 
@@ -192,7 +190,7 @@ class FindingOperations(InspectorBase):
             if key[1]:
                 entry["vulnerabilityId"] = key[1]
             return entry
-        resource = next((r for r in sample.get("resources") or [] if r.get("id") == key[0]), {})
+        resource: dict[str, Any] = next((r for r in sample.get("resources") or [] if r.get("id") == key[0]), {})
         details = (resource.get("details") or {}).get("awsLambdaFunction") or {}
         checks = (
             ("resourceIds", key[0]),
@@ -203,7 +201,9 @@ class FindingOperations(InspectorBase):
             if sub.get(member) and not criteria.string_field(sub[member], [value]):
                 return None
         tags = resource.get("tags") or {}
-        if sub.get("functionTags") and not criteria.matches({"resources": [resource]}, {"resourceTags": sub["functionTags"]}):
+        if sub.get("functionTags") and not criteria.matches(
+            {"resources": [resource]}, {"resourceTags": sub["functionTags"]}
+        ):
             return None
         return {
             "resourceId": key[0],

@@ -25,7 +25,6 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Connection, delete, select, update
 
-from strongroom.core.clock import clock
 from strongroom.scheduler.jobs import JobContext, JobResult
 from strongroom.services.inspector2 import advisories, findingjson
 from strongroom.services.inspector2.base import (
@@ -38,7 +37,7 @@ from strongroom.services.inspector2.base import (
 )
 from strongroom.services.inspector2.model import coverage, findings
 from strongroom.services.lambda_.inventory import FunctionInfo, code_zip, functions_of
-from strongroom.vulnscan import inventory, match, scan_code
+from strongroom.vulnscan.contract import inventory, match, scan_code
 
 # Runtimes Inspector scans (AWS's "supported runtimes"): packages for these, code for Python and Node.js.
 _PACKAGE_RUNTIMES = ("python", "nodejs", "java", "go", "ruby", "provided", "dotnet")

@@ -1,0 +1,56 @@
+"""Amazon Inspector (inspector2): the index of every operation Strongroom serves, grouped by family file.
+
+Scanned resources are Lambda functions (``scanning.py``); EC2, ECR and code repositories enable with nothing to
+scan. Not served (``NotImplemented``): members and delegated administrators, CIS scans, code-security
+integrations, connectors, on-demand scans, EC2 deep inspection, encryption keys, tags, usage totals, configuration.
+"""
+
+from __future__ import annotations
+
+from strongroom.services.inspector2.accounts import AccountOperations
+from strongroom.services.inspector2.coverage import CoverageOperations
+from strongroom.services.inspector2.exports import ExportOperations
+from strongroom.services.inspector2.filters import FilterOperations
+from strongroom.services.inspector2.findings import FindingOperations
+from strongroom.services.inspector2.scanning import ScanningOperations
+
+
+class Provider(
+    AccountOperations,
+    ScanningOperations,
+    CoverageOperations,
+    FindingOperations,
+    FilterOperations,
+    ExportOperations,
+):
+    """Amazon Inspector over Lambda functions and the loaded OSV database."""
+
+    # accounts.py
+    batch_get_account_status = AccountOperations.batch_get_account_status
+    batch_get_free_trial_info = AccountOperations.batch_get_free_trial_info
+    disable = AccountOperations.disable
+    enable = AccountOperations.enable
+
+    # coverage.py
+    list_coverage = CoverageOperations.list_coverage
+    list_coverage_statistics = CoverageOperations.list_coverage_statistics
+
+    # findings.py
+    batch_get_finding_details = FindingOperations.batch_get_finding_details
+    list_finding_aggregations = FindingOperations.list_finding_aggregations
+    list_findings = FindingOperations.list_findings
+    search_vulnerabilities = FindingOperations.search_vulnerabilities
+
+    # filters.py
+    create_filter = FilterOperations.create_filter
+    delete_filter = FilterOperations.delete_filter
+    list_filters = FilterOperations.list_filters
+    update_filter = FilterOperations.update_filter
+
+    # exports.py
+    cancel_findings_report = ExportOperations.cancel_findings_report
+    cancel_sbom_export = ExportOperations.cancel_sbom_export
+    create_findings_report = ExportOperations.create_findings_report
+    create_sbom_export = ExportOperations.create_sbom_export
+    get_findings_report_status = ExportOperations.get_findings_report_status
+    get_sbom_export = ExportOperations.get_sbom_export
