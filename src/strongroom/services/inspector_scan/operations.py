@@ -1,4 +1,4 @@
-"""inspector-scan's operations table: ScanSbom (read-only: it stores nothing; on a thread, not the event loop, as
+"""inspector-scan's operations table: ScanSbom (not read-only in CloudTrail's classification; on a thread, as
 a large SBOM's matching is CPU work worth keeping off the loop)."""
 
 from __future__ import annotations
@@ -8,4 +8,4 @@ from collections.abc import Mapping
 from strongroom.core.operations import Operation
 from strongroom.services.base.operations import operations
 
-OPERATIONS: Mapping[str, Operation] = operations(Operation("ScanSbom", read_only=True, on_loop=False))
+OPERATIONS: Mapping[str, Operation] = operations(Operation("ScanSbom", on_loop=False))
