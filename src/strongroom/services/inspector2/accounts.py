@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 
 from strongroom.core.clock import clock
 from strongroom.services.inspector2.base import (
@@ -27,8 +27,6 @@ from strongroom.services.inspector2.errors import validation
 from strongroom.services.inspector2.model import account_state, coverage, findings
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from sqlalchemy import Connection
 
     from strongroom.services.base.runtime import RequestContext
@@ -38,87 +36,62 @@ _NOT_MEMBER = "The request was rejected because the account is not a member of y
 
 
 class AccountOperations(InspectorBase):
-    def _others(self, ctx: RequestContext, ids: list[str]) -> list[dict[str, Any]]:
-        return [
-            {"accountId": account, "errorCode": "ACCESS_DENIED", "errorMessage": _NOT_MEMBER}
-            for account in ids
-            if account != ctx.account_id
-        ]
+    def _targets(self, conn: Connection, ctx: RequestContext, request: dict[str, Any]) -> tuple[list[str], list[str]]:
+        """(accounts the caller may act for, the others): its own, and a delegated administrator's members."""
+        ids = list(dict.fromkeys(request.get("accountIds") or [ctx.account_id]))
+        allowed = {ctx.account_id, *self.members_of(conn, ctx.account_id, ctx.region)}
+        return [a for a in ids if a in allowed], [a for a in ids if a not in allowed]
+
+    @staticmethod
+    def _failed(ids: list[str]) -> list[dict[str, Any]]:
+        return [{"accountId": a, "errorCode": "ACCESS_DENIED", "errorMessage": _NOT_MEMBER} for a in ids]
+
+    def _answer(self, account_id: str, current: dict[str, str]) -> dict[str, Any]:
+        return {
+            "accountId": account_id,
+            "status": self.account_status(current),
+            "resourceStatus": self.resource_status(current),
+        }
 
     def enable(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         wanted = list(dict.fromkeys(request["resourceTypes"]))
-        ids = list(request.get("accountIds") or [ctx.account_id])
         now = clock.now()
+        accounts = []
         with self.runtime.store.write() as conn:
-            current = self.statuses(conn, ctx.account_id, ctx.region)
-            if "LAMBDA_CODE" in wanted and "LAMBDA" not in wanted and current["LAMBDA"] != "ENABLED":
-                raise validation("Lambda code scanning requires Lambda standard scanning to be enabled.")
-            if ctx.account_id in ids:
+            mine, others = self._targets(conn, ctx, request)
+            states = {account: self.statuses(conn, account, ctx.region) for account in mine}
+            for current in states.values():
+                if "LAMBDA_CODE" in wanted and "LAMBDA" not in wanted and current["LAMBDA"] != "ENABLED":
+                    raise validation("Lambda code scanning requires Lambda standard scanning to be enabled.")
+            for account, current in states.items():
                 for kind in wanted:
-                    self._set(conn, ctx.account_id, ctx.region, kind, "ENABLED", now)
+                    self.set_state(conn, account, ctx.region, kind, "ENABLED", now)
                     current[kind] = "ENABLED"
                 if any(kind in SCAN_TYPES for kind in wanted):
                     # The scanner runs at once and then every RECONCILE_SECONDS (scanning.py).
-                    self.runtime.scheduler.schedule(SCAN_JOB, f"{ctx.account_id}:{ctx.region}", now, conn=conn)
-        accounts = (
-            [
-                {
-                    "accountId": ctx.account_id,
-                    "status": self.account_status(current),
-                    "resourceStatus": self.resource_status(current),
-                }
-            ]
-            if ctx.account_id in ids
-            else []
-        )
-        return {"accounts": accounts, "failedAccounts": self._others(ctx, ids)}
+                    self.runtime.scheduler.schedule(SCAN_JOB, f"{account}:{ctx.region}", now, conn=conn)
+                accounts.append(self._answer(account, current))
+        return {"accounts": accounts, "failedAccounts": self._failed(others)}
 
     def disable(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        wanted = list(dict.fromkeys(request.get("resourceTypes") or RESOURCE_TYPES))
-        ids = list(request.get("accountIds") or [ctx.account_id])
         now = clock.now()
+        accounts = []
         with self.runtime.store.write() as conn:
-            current = self.statuses(conn, ctx.account_id, ctx.region)
-            if ctx.account_id in ids:
+            mine, others = self._targets(conn, ctx, request)
+            for account in mine:
+                wanted = list(dict.fromkeys(request.get("resourceTypes") or RESOURCE_TYPES))
+                current = self.statuses(conn, account, ctx.region)
                 if "LAMBDA" in wanted and "LAMBDA_CODE" not in wanted and current["LAMBDA_CODE"] == "ENABLED":
                     wanted.append("LAMBDA_CODE")  # code scanning cannot outlive standard scanning
                 for kind in wanted:
-                    self._set(conn, ctx.account_id, ctx.region, kind, "DISABLED", now)
+                    self.set_state(conn, account, ctx.region, kind, "DISABLED", now)
                     current[kind] = "DISABLED"
                     if kind in SCAN_TYPES:
-                        self._forget(conn, ctx.account_id, ctx.region, SCAN_TYPES[kind])
+                        self._forget(conn, account, ctx.region, SCAN_TYPES[kind])
                 if all(current[kind] != "ENABLED" for kind in SCAN_TYPES):
-                    self.runtime.scheduler.cancel(SCAN_JOB, f"{ctx.account_id}:{ctx.region}", conn=conn)
-        accounts = (
-            [
-                {
-                    "accountId": ctx.account_id,
-                    "status": self.account_status(current),
-                    "resourceStatus": self.resource_status(current),
-                }
-            ]
-            if ctx.account_id in ids
-            else []
-        )
-        return {"accounts": accounts, "failedAccounts": self._others(ctx, ids)}
-
-    @staticmethod
-    def _set(conn: Connection, account_id: str, region: str, kind: str, status: str, now: datetime) -> None:
-        done = conn.execute(
-            update(account_state)
-            .where(
-                account_state.c.account_id == account_id,
-                account_state.c.region == region,
-                account_state.c.resource_type == kind,
-            )
-            .values(status=status, updated_at=now)
-        )
-        if done.rowcount == 0:
-            conn.execute(
-                account_state.insert().values(
-                    account_id=account_id, region=region, resource_type=kind, status=status, updated_at=now
-                )
-            )
+                    self.runtime.scheduler.cancel(SCAN_JOB, f"{account}:{ctx.region}", conn=conn)
+                accounts.append(self._answer(account, current))
+        return {"accounts": accounts, "failedAccounts": self._failed(others)}
 
     @staticmethod
     def _forget(conn: Connection, account_id: str, region: str, scan_type: str) -> None:
@@ -138,32 +111,19 @@ class AccountOperations(InspectorBase):
         )
 
     def batch_get_account_status(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        ids = list(request.get("accountIds") or [ctx.account_id])
+        with self.runtime.store.read() as conn:
+            mine, others = self._targets(conn, ctx, request)
+            states = {account: self.statuses(conn, account, ctx.region) for account in mine}
         accounts = []
-        if ctx.account_id in ids:
-            with self.runtime.store.read() as conn:
-                current = self.statuses(conn, ctx.account_id, ctx.region)
-            status = self.account_status(current)
+        for account, current in states.items():
             accounts.append(
                 {
-                    "accountId": ctx.account_id,
-                    "state": {"status": status, "errorCode": "ALREADY_ENABLED", "errorMessage": "-"}
-                    if status == "ENABLED"
-                    else {"status": status, "errorCode": "RESOURCE_NOT_FOUND", "errorMessage": "-"},
-                    "resourceState": {
-                        member: {"status": value, "errorCode": "ALREADY_ENABLED", "errorMessage": "-"}
-                        if value == "ENABLED"
-                        else {"status": value, "errorCode": "RESOURCE_NOT_FOUND", "errorMessage": "-"}
-                        for member, value in self.resource_status(current).items()
-                    },
+                    "accountId": account,
+                    "state": _state(self.account_status(current)),
+                    "resourceState": {m: _state(v) for m, v in self.resource_status(current).items()},
                 }
             )
-        failed = [
-            {"accountId": a, "errorCode": "ACCESS_DENIED", "errorMessage": _NOT_MEMBER}
-            for a in ids
-            if a != ctx.account_id
-        ]
-        return {"accounts": accounts, "failedAccounts": failed}
+        return {"accounts": accounts, "failedAccounts": self._failed(others)}
 
     def batch_get_free_trial_info(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         """The trial starts when a scan type is first enabled and lasts 15 days (AWS's free trial)."""
@@ -191,3 +151,10 @@ class AccountOperations(InspectorBase):
         accounts = [{"accountId": ctx.account_id, "freeTrialInfo": infos}] if ctx.account_id in ids else []
         failed = [{"accountId": a, "code": "ACCESS_DENIED", "message": _NOT_MEMBER} for a in ids if a != ctx.account_id]
         return {"accounts": accounts, "failedAccounts": failed}
+
+
+def _state(status: str) -> dict[str, str]:
+    """A State as BatchGetAccountStatus answers it (AWS fills errorCode / errorMessage even when all is well)."""
+    if status == "ENABLED":
+        return {"status": status, "errorCode": "ALREADY_ENABLED", "errorMessage": "Already enabled."}
+    return {"status": status, "errorCode": "RESOURCE_NOT_FOUND", "errorMessage": "Not enabled."}

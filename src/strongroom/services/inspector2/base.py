@@ -16,12 +16,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from botocore.model import Shape
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from strongroom.events.bus import build_event, ensure_default_bus, route
 from strongroom.services.base.family import ServiceBase
 from strongroom.services.inspector2 import criteria
-from strongroom.services.inspector2.model import account_state, filters
+from strongroom.services.inspector2.model import account_state, filters, members
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext
@@ -98,9 +98,38 @@ class InspectorBase(ServiceBase):
     def resource_status(statuses: Mapping[str, str]) -> dict[str, str]:
         return {STATUS_MEMBERS[kind]: statuses.get(kind, "DISABLED") for kind in RESOURCE_TYPES}
 
-    def enabled_here(self, ctx: RequestContext) -> dict[str, str]:
+    @staticmethod
+    def set_state(conn: Connection, account_id: str, region: str, kind: str, status: str, now: datetime) -> None:
+        done = conn.execute(
+            update(account_state)
+            .where(
+                account_state.c.account_id == account_id,
+                account_state.c.region == region,
+                account_state.c.resource_type == kind,
+            )
+            .values(status=status, updated_at=now)
+        )
+        if done.rowcount == 0:
+            conn.execute(
+                account_state.insert().values(
+                    account_id=account_id, region=region, resource_type=kind, status=status, updated_at=now
+                )
+            )
+
+    @staticmethod
+    def members_of(conn: Connection, admin_account: str, region: str) -> list[str]:
+        """The accounts the delegated administrator ``admin_account`` manages in ``region`` (members.py)."""
+        rows = conn.execute(
+            select(members.c.account_id).where(
+                members.c.admin_account == admin_account, members.c.region == region, members.c.status == "ENABLED"
+            )
+        ).all()
+        return [r.account_id for r in rows]
+
+    def visible_accounts(self, ctx: RequestContext) -> list[str]:
+        """The caller's account and, for a delegated administrator, its members' (whose findings it sees)."""
         with self.runtime.store.read() as conn:
-            return self.statuses(conn, ctx.account_id, ctx.region)
+            return [ctx.account_id, *self.members_of(conn, ctx.account_id, ctx.region)]
 
     # -- ARNs ---------------------------------------------------------------------------------------------
 

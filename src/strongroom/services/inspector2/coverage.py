@@ -88,10 +88,11 @@ def _matches(item: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
 
 class CoverageOperations(InspectorBase):
     def covered_resources(self, ctx: RequestContext, wanted: Mapping[str, Any]) -> list[dict[str, Any]]:
+        accounts = self.visible_accounts(ctx)
         with self.runtime.store.read() as conn:
             rows = conn.execute(
                 select(coverage)
-                .where(coverage.c.account_id == ctx.account_id, coverage.c.region == ctx.region)
+                .where(coverage.c.account_id.in_(accounts), coverage.c.region == ctx.region)
                 .order_by(coverage.c.resource_id, coverage.c.scan_type)
             ).all()
         items = []

@@ -53,10 +53,11 @@ def _sorted(groups: list[dict[str, Any]], request: Mapping[str, Any]) -> list[di
 
 class FindingOperations(InspectorBase):
     def visible_findings(self, ctx: RequestContext) -> list[dict[str, Any]]:
-        """The caller's findings in the Region (stored form)."""
+        """The caller's findings in the Region (stored form), and a delegated administrator's members'."""
+        accounts = self.visible_accounts(ctx)
         with self.runtime.store.read() as conn:
             rows = conn.execute(
-                select(findings.c.body).where(findings.c.account_id == ctx.account_id, findings.c.region == ctx.region)
+                select(findings.c.body).where(findings.c.account_id.in_(accounts), findings.c.region == ctx.region)
             ).all()
         return [json.loads(r.body) for r in rows]
 
@@ -72,11 +73,12 @@ class FindingOperations(InspectorBase):
 
     def batch_get_finding_details(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         arns = list(dict.fromkeys(request["findingArns"]))
+        accounts = self.visible_accounts(ctx)
         with self.runtime.store.read() as conn:
             rows = conn.execute(
                 select(findings.c.finding_arn, findings.c.body).where(
                     findings.c.finding_arn.in_(arns),
-                    findings.c.account_id == ctx.account_id,
+                    findings.c.account_id.in_(accounts),
                     findings.c.region == ctx.region,
                 )
             ).all()

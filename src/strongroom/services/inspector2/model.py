@@ -119,3 +119,25 @@ reports = Table(
     Column("request", Text, nullable=False),  # JSON: format, criteria, destination
     Column("created_at", UtcDateTime(), nullable=False),
 )
+
+# Delegated administrators (named by an organization's management account, per Region) and their members.
+org_admins = Table(
+    "inspector2_org_admins",
+    metadata,
+    Column("org_id", String(40), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("admin_account", String(12), nullable=False),
+    Column("auto_enable", Text, nullable=False, default="{}"),  # JSON AutoEnable: {"lambda": true, ...}
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+members = Table(
+    "inspector2_members",
+    metadata,
+    Column("admin_account", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("account_id", String(12), primary_key=True),
+    Column("status", String(16), nullable=False),  # ENABLED (associated)
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index("ix_inspector2_members_account", "account_id", "region"),
+)

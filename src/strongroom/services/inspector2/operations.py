@@ -9,6 +9,7 @@ from strongroom.core.operations import Operation
 from strongroom.services.base.operations import operations
 
 OPERATIONS: Mapping[str, Operation] = operations(
+    Operation("AssociateMember"),
     Operation("BatchGetAccountStatus", read_only=True),
     Operation("BatchGetFindingDetails", read_only=True),
     Operation("BatchGetFreeTrialInfo", read_only=True),
@@ -18,15 +19,24 @@ OPERATIONS: Mapping[str, Operation] = operations(
     Operation("CreateFindingsReport"),
     Operation("CreateSbomExport"),
     Operation("DeleteFilter"),
+    Operation("DescribeOrganizationConfiguration"),
+    Operation("DisableDelegatedAdminAccount"),
+    Operation("DisassociateMember"),
+    Operation("EnableDelegatedAdminAccount"),
     Operation("Disable"),
     Operation("Enable"),
+    Operation("GetDelegatedAdminAccount"),
     Operation("GetFindingsReportStatus"),
+    Operation("GetMember"),
     Operation("GetSbomExport"),
     Operation("ListCoverage"),
     Operation("ListCoverageStatistics"),
+    Operation("ListDelegatedAdminAccounts"),
     Operation("ListFilters"),
     Operation("ListFindingAggregations"),
     Operation("ListFindings"),
+    Operation("ListMembers"),
     Operation("SearchVulnerabilities", read_only=True),
     Operation("UpdateFilter"),
+    Operation("UpdateOrganizationConfiguration"),
 )

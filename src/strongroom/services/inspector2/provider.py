@@ -1,7 +1,7 @@
 """Amazon Inspector (inspector2): the index of every operation Strongroom serves, grouped by family file.
 
 Scanned resources are Lambda functions (``scanning.py``); EC2, ECR and code repositories enable with nothing to
-scan. Not served (``NotImplemented``): members and delegated administrators, CIS scans, code-security
+scan. Not served (``NotImplemented``): CIS scans, code-security
 integrations, connectors, on-demand scans, EC2 deep inspection, encryption keys, tags, usage totals, configuration.
 """
 
@@ -12,6 +12,7 @@ from strongroom.services.inspector2.coverage import CoverageOperations
 from strongroom.services.inspector2.exports import ExportOperations
 from strongroom.services.inspector2.filters import FilterOperations
 from strongroom.services.inspector2.findings import FindingOperations
+from strongroom.services.inspector2.members import MemberOperations
 from strongroom.services.inspector2.scanning import ScanningOperations
 
 
@@ -22,6 +23,7 @@ class Provider(
     FindingOperations,
     FilterOperations,
     ExportOperations,
+    MemberOperations,
 ):
     """Amazon Inspector over Lambda functions and the loaded OSV database."""
 
@@ -54,3 +56,15 @@ class Provider(
     create_sbom_export = ExportOperations.create_sbom_export
     get_findings_report_status = ExportOperations.get_findings_report_status
     get_sbom_export = ExportOperations.get_sbom_export
+
+    # members.py
+    associate_member = MemberOperations.associate_member
+    describe_organization_configuration = MemberOperations.describe_organization_configuration
+    disable_delegated_admin_account = MemberOperations.disable_delegated_admin_account
+    disassociate_member = MemberOperations.disassociate_member
+    enable_delegated_admin_account = MemberOperations.enable_delegated_admin_account
+    get_delegated_admin_account = MemberOperations.get_delegated_admin_account
+    get_member = MemberOperations.get_member
+    list_delegated_admin_accounts = MemberOperations.list_delegated_admin_accounts
+    list_members = MemberOperations.list_members
+    update_organization_configuration = MemberOperations.update_organization_configuration

@@ -116,8 +116,31 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("report_id", name=op.f("pk_inspector2_reports")),
     )
 
+    op.create_table(
+        "inspector2_org_admins",
+        sa.Column("org_id", sa.String(length=40), nullable=False),
+        sa.Column("region", sa.String(length=32), nullable=False),
+        sa.Column("admin_account", sa.String(length=12), nullable=False),
+        sa.Column("auto_enable", sa.Text(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("org_id", "region", name=op.f("pk_inspector2_org_admins")),
+    )
+    op.create_table(
+        "inspector2_members",
+        sa.Column("admin_account", sa.String(length=12), nullable=False),
+        sa.Column("region", sa.String(length=32), nullable=False),
+        sa.Column("account_id", sa.String(length=12), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("admin_account", "region", "account_id", name=op.f("pk_inspector2_members")),
+    )
+    op.create_index("ix_inspector2_members_account", "inspector2_members", ["account_id", "region"], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_index("ix_inspector2_members_account", table_name="inspector2_members")
+    op.drop_table("inspector2_members")
+    op.drop_table("inspector2_org_admins")
     op.drop_index("ix_inspector2_findings_resource", table_name="inspector2_findings")
     op.drop_table("inspector2_reports")
     op.drop_table("inspector2_findings")
