@@ -53,10 +53,3 @@ def add_update_db(inspector_sub: Any, common: Callable[[argparse.ArgumentParser]
     p.add_argument("--from", dest="paths", action="append", required=True, metavar="PATH")
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
     p.set_defaults(func=cmd_update_db)
-
-
-def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
-    """``strongroom inspector`` with ``update-db`` (the engine's ``scan`` joins it in cli/inspector.py)."""
-    p_inspector = sub.add_parser("inspector", help="Amazon Inspector: the vulnerability database")
-    inspector_sub = p_inspector.add_subparsers(dest="inspector_command", required=True)
-    add_update_db(inspector_sub, common)

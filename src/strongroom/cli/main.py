@@ -335,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_guardduty(sub, common)
 
-    from strongroom.cli.inspector_db import register as register_inspector
+    from strongroom.cli.inspector import register as register_inspector
 
     register_inspector(sub, common)
 

@@ -13,7 +13,10 @@ with each ecosystem's own version rules, and scans Python/JavaScript code. Two c
 The engine never reads a clock, the network or the main database.
 
 The types live in ``model.py`` (so that the engine's own modules can import them without a cycle through this
-file); this module is the one callers import: the types, the three entry points, and the loader.
+file); this module is the one callers import: the types, the three entry points, and helpers the service and the
+CLI share — the OSV loader (``load_advisories``/``iter_documents``/``parse_advisory``, ``database_version``,
+``MemorySource``), AWS's finding shapes (``package_vulnerability``, ``code_vulnerability``, ``findings``) and SBOMs
+(``cyclonedx``, ``spdx``, ``scan_sbom`` as inspector-scan ScanSbom answers).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections.abc import Iterable, Mapping
 
 from strongroom.vulnscan import codescan, matching
 from strongroom.vulnscan import inventory as _inventory
+from strongroom.vulnscan.findings import code_vulnerability, findings, package_vulnerability
 from strongroom.vulnscan.model import (
     Advisory,
     AdvisorySource,
@@ -30,7 +34,8 @@ from strongroom.vulnscan.model import (
     Package,
     PackageMatch,
 )
-from strongroom.vulnscan.osv import MemorySource, database_version, load_advisories, parse_advisory
+from strongroom.vulnscan.osv import MemorySource, database_version, iter_documents, load_advisories, parse_advisory
+from strongroom.vulnscan.sbom import cyclonedx, scan_sbom, spdx
 
 __all__ = [
     "Advisory",
@@ -40,12 +45,19 @@ __all__ = [
     "MemorySource",
     "Package",
     "PackageMatch",
+    "code_vulnerability",
+    "cyclonedx",
     "database_version",
+    "findings",
     "inventory",
+    "iter_documents",
     "load_advisories",
     "match",
+    "package_vulnerability",
     "parse_advisory",
     "scan_code",
+    "scan_sbom",
+    "spdx",
 ]
 
 
