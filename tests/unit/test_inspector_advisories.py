@@ -49,25 +49,13 @@ def test_stored_source_matches_like_the_memory_source(store: Store) -> None:
     assert ours == theirs and ("Requests", "CVE-2018-18074", "2.20.0") in ours
 
 
-def test_sbom_components_by_purl() -> None:
-    doc = {
-        "bomFormat": "CycloneDX",
-        "components": [
-            {"purl": "pkg:pypi/requests@2.19.0"},
-            {"purl": "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"},
-            {"purl": "pkg:npm/%40babel/core@7.0.0"},
-            {"purl": "pkg:cargo/serde@1.0.0"},  # not an ecosystem Inspector matches: kept out
-            {"name": "no-purl"},
-        ],
-    }
-    found = [(p.ecosystem, p.name, p.version) for p in sbomscan.packages_of(doc)]
-    assert found == [
-        ("PyPI", "requests", "2.19.0"),
-        ("Maven", "org.apache.logging.log4j:log4j-core", "2.14.1"),
-        ("npm", "@babel/core", "7.0.0"),
-    ]
+def test_scan_sbom_checks_the_document_as_aws(store: Store) -> None:
+    advisories.load(store, [SUBSET])
+    answer = sbomscan.scan(store, {"bomFormat": "CycloneDX", "components": [{"purl": "pkg:pypi/requests@2.19.0"}]})
+    assert "CVE-2018-18074" in {v["id"] for v in answer["vulnerabilities"]}
     with pytest.raises(sbomscan.SbomError) as exc:
-        sbomscan.packages_of({"bomFormat": "SPDX"})
+        sbomscan.check({"bomFormat": "SPDX"})
     assert exc.value.reason == "UNSUPPORTED_SBOM_TYPE"
-    with pytest.raises(sbomscan.SbomError):
-        sbomscan.packages_of({"bomFormat": "CycloneDX", "components": [{}] * 2001})
+    with pytest.raises(sbomscan.SbomError) as exc:
+        sbomscan.check({"bomFormat": "CycloneDX", "components": [{}] * 2001})
+    assert exc.value.reason == "FIELD_VALIDATION_FAILED"

@@ -29,13 +29,14 @@ from sqlalchemy import select, update
 from strongroom.core import context, ids
 from strongroom.core.clock import clock
 from strongroom.core.errors import AwsError
-from strongroom.services.inspector2 import criteria, sbom
+from strongroom.services.inspector2 import criteria
 from strongroom.services.inspector2.base import InspectorBase, revive
 from strongroom.services.inspector2.errors import not_found, validation
 from strongroom.services.inspector2.model import coverage, findings, reports
 from strongroom.services.inspector2.scanning import unzip
 from strongroom.services.lambda_.inventory import code_zip, functions_of
-from strongroom.vulnscan.contract import inventory
+from strongroom.vulnscan.contract import Package, inventory
+from strongroom.vulnscan.sbom import cyclonedx, spdx
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext
@@ -236,7 +237,7 @@ class ExportOperations(InspectorBase):
             data = code_zip(self.runtime.store, fn.code_sha256)
             files = unzip(data) if data is not None else None
             packages = inventory(files) if files is not None else []
-            document = sbom.document(request["reportFormat"], fn.name, fn.arn, packages, clock.now())
+            document = _document(request["reportFormat"], fn.name, packages)
             key = f"{self._prefix(destination)}SBOM/{ctx.account_id}/{report_id}/{fn.name}.json"
             try:
                 self._put(ctx, report_id, destination, key, json.dumps(document, indent=1).encode())
@@ -298,3 +299,17 @@ class ExportOperations(InspectorBase):
 
     def _revive_member(self, shape_name: str, value: Any) -> Any:
         return revive(self.runtime.catalog.service("inspector2").shape_for(shape_name), value)
+
+
+def _document(fmt: str, name: str, packages: list[Package]) -> dict[str, Any]:
+    """The engine's SBOM for one function, in the export's format: SPDX 2.3, or CycloneDX 1.4 (AWS's export
+    version: the engine writes 1.5, whose ``metadata.tools`` object 1.4 spells as a list)."""
+    stamp = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    if fmt == "SPDX_2_3":
+        return spdx(packages, timestamp=stamp, name=name)
+    doc = cyclonedx(packages, timestamp=stamp, name=name, with_vulnerabilities=False)
+    doc["specVersion"] = "1.4"
+    tools = doc["metadata"].get("tools")
+    if isinstance(tools, dict):
+        doc["metadata"]["tools"] = list(tools.get("components") or [])
+    return doc
