@@ -397,9 +397,21 @@ def test_scan_sbom_and_search_vulnerabilities(server: ServerProcess, loaded: str
 
 def test_denied_by_iam_policy(server: ServerProcess) -> None:
     account = new_account(server)
-    user = make_user(account.client("iam"), allow("inspector2:*"), deny("inspector2:ListFindings"))
+    user = make_user(
+        account.client("iam"),
+        allow("inspector2:*"),
+        deny("inspector2:ListFindings"),
+        deny("inspector2:DeleteFilter", Condition={"StringEquals": {"aws:ResourceTag/keep": "yes"}}),
+    )
     inspector = client_for(server, "inspector2", user)
     assert inspector.list_filters()["filters"] == []
     with pytest.raises(ClientError) as exc:
         inspector.list_findings()
     assert error_of(exc)[0] == "AccessDeniedException"
+    criteria = {"severity": [{"comparison": "EQUALS", "value": "LOW"}]}
+    kept = inspector.create_filter(name="kept", action="SUPPRESS", filterCriteria=criteria, tags={"keep": "yes"})
+    loose = inspector.create_filter(name="loose", action="NONE", filterCriteria=criteria)
+    with pytest.raises(ClientError) as exc:  # the filter's own tags decide (access.py)
+        inspector.delete_filter(arn=kept["arn"])
+    assert error_of(exc)[0] == "AccessDeniedException"
+    assert inspector.delete_filter(arn=loose["arn"])["arn"] == loose["arn"]
