@@ -415,3 +415,48 @@ def test_denied_by_iam_policy(server: ServerProcess) -> None:
         inspector.delete_filter(arn=kept["arn"])
     assert error_of(exc)[0] == "AccessDeniedException"
     assert inspector.delete_filter(arn=loose["arn"])["arn"] == loose["arn"]
+
+
+def test_a_new_database_version_rescans_functions(
+    server: ServerProcess, loaded: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Last in the module: it leaves the server's (global) database one advisory larger, for a package no other
+    test vendors."""
+    del loaded
+    env = Scanned(server, "LAMBDA")
+    fn = env.create(package_zip({"strongroom-demo": "1.0"}))
+    env.scan()
+    assert env.findings() == []
+    extra = tmp_path_factory.mktemp("osv")
+    advisory = {
+        "id": "PYSEC-2099-1",
+        "modified": "2026-12-01T00:00:00Z",
+        "published": "2026-12-01T00:00:00Z",
+        "summary": "A test advisory for strongroom-demo",
+        "affected": [
+            {
+                "package": {"ecosystem": "PyPI", "name": "strongroom-demo"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.0"}]}],
+            }
+        ],
+    }
+    (extra / "PYSEC-2099-1.json").write_text(json.dumps(advisory))
+    args = [
+        "inspector",
+        "update-db",
+        "--from",
+        str(ADVISORIES),
+        "--from",
+        str(extra),
+        "--data-dir",
+        str(server.data_dir),
+    ]
+    if server.database_url:
+        args += ["--database-url", server.database_url]
+    out = strongroom(*args).stdout
+    assert out.startswith("loaded:"), out
+    env.scan()
+    (finding,) = env.findings()
+    assert finding["packageVulnerabilityDetails"]["vulnerabilityId"] == "PYSEC-2099-1"
+    assert finding["resources"][0]["id"] == fn["FunctionArn"]
+    assert finding["packageVulnerabilityDetails"]["vulnerablePackages"][0]["fixedInVersion"] == "2.0"

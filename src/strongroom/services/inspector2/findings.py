@@ -51,6 +51,39 @@ def _sorted(groups: list[dict[str, Any]], request: Mapping[str, Any]) -> list[di
     return sorted(groups, key=lambda g: g["severityCounts"].get(by, 0), reverse=request.get("sortOrder") != "ASC")
 
 
+def _by_account(f: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    return [(str(f.get("awsAccountId")),)]
+
+
+def _by_package(f: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    packages = (f.get("packageVulnerabilityDetails") or {}).get("vulnerablePackages") or []
+    return [(str(p.get("name")), str(f.get("awsAccountId"))) for p in packages]
+
+
+def _by_title(f: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    vulnerability = str((f.get("packageVulnerabilityDetails") or {}).get("vulnerabilityId") or "")
+    return [(str(f.get("title")), vulnerability, str(f.get("awsAccountId")))]
+
+
+def _by_function(f: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    return [(str(r.get("id")), str(f.get("awsAccountId"))) for r in f.get("resources") or []]
+
+
+def _by_layer(f: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    del f  # functions' layers are not modelled, so no finding comes from a layer
+    return []
+
+
+_GROUP_KEYS: dict[str, Callable[[Mapping[str, Any]], list[tuple[str, ...]]]] = {
+    "ACCOUNT": _by_account,
+    "FINDING_TYPE": _by_account,
+    "PACKAGE": _by_package,
+    "TITLE": _by_title,
+    "AWS_LAMBDA_FUNCTION": _by_function,
+    "LAMBDA_LAYER": _by_layer,
+}
+
+
 class FindingOperations(InspectorBase):
     def visible_findings(self, ctx: RequestContext) -> list[dict[str, Any]]:
         """The caller's findings in the Region (stored form), and a delegated administrator's members'."""
@@ -135,26 +168,7 @@ class FindingOperations(InspectorBase):
         if sub.get("resourceType") and sub["resourceType"] != "AWS_LAMBDA_FUNCTION":
             items = []
         grouped: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        key_of: Callable[[dict[str, Any]], list[tuple[str, ...]]]
-        if kind in ("ACCOUNT", "FINDING_TYPE"):
-            key_of = lambda f: [(str(f.get("awsAccountId")),)]  # noqa: E731
-        elif kind == "PACKAGE":
-            key_of = lambda f: [  # noqa: E731
-                (str(p.get("name")), str(f.get("awsAccountId")))
-                for p in (f.get("packageVulnerabilityDetails") or {}).get("vulnerablePackages") or []
-            ]
-        elif kind == "TITLE":
-            key_of = lambda f: [  # noqa: E731
-                (
-                    str(f.get("title")),
-                    str((f.get("packageVulnerabilityDetails") or {}).get("vulnerabilityId") or ""),
-                    str(f.get("awsAccountId")),
-                )
-            ]
-        elif kind == "AWS_LAMBDA_FUNCTION":
-            key_of = lambda f: [(str(r.get("id")), str(f.get("awsAccountId"))) for r in f.get("resources") or []]  # noqa: E731
-        else:  # LAMBDA_LAYER: functions' layers are not modelled, so no finding comes from a layer
-            key_of = lambda f: []  # noqa: E731
+        key_of = _GROUP_KEYS[kind]
         samples: dict[tuple[str, ...], dict[str, Any]] = {}
         for f in items:
             for key in key_of(f):
