@@ -52,6 +52,8 @@ test: lint typecheck pytest
 # The GuardDuty section (bench/guardduty.py) replays Stratus Red Team's detonation logs from $$STRONGROOM_STRATUS_CORPUS
 # and Panther's CloudTrail test events from $$STRONGROOM_PANTHER_CORPUS (outside the repo too; skipped when unset),
 # then the live detector at the server's peak request rate (bench/guardduty_live.py; --guardduty-live-seconds 0 skips).
+# The Inspector section (bench/inspector.py) reads the whole PyPA advisory database from $$STRONGROOM_PYPA_DB (a
+# checkout of pypa/advisory-database; the tests' subset when unset).
 bench: install-test
 	$(PIP) install -q -e '.[test,bench]'
 	@command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } || true

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import apigateway, guardduty, guardduty_live, memory, s3, waf, waf_report
+from bench import apigateway, guardduty, guardduty_live, inspector, memory, s3, waf, waf_report
 from bench.apigateway import ApiGatewayOptions, ApiGatewayResults
 from bench.load import Cell, Usage, default_generator, run_cell
 from bench.report import Report, render
@@ -49,6 +49,7 @@ class Options:
     waf: WafOptions = field(default_factory=WafOptions)  # bench/waf.py
     guardduty: bool = True  # bench/guardduty.py: the detection engine (corpora from STRONGROOM_STRATUS_CORPUS ...)
     guardduty_live_seconds: float = 25.0  # bench/guardduty_live.py: the live detector at the peak rate (0: skip)
+    inspector: bool = True  # bench/inspector.py: the scanning engine (PyPA database from $STRONGROOM_PYPA_DB ...)
 
 
 @dataclass
@@ -260,6 +261,10 @@ def run(options: Options) -> BenchReport:
                 options.generator,
                 functools.partial(_say, options),
             )
+        insp_results = None
+        if options.inspector and (not options.workloads or any("inspector" in w.lower() for w in options.workloads)):
+            _say(options, "Inspector: range membership vs packaging, lock files, a 2,000-package SBOM")
+            insp_results = inspector.measure(inspector.pypa_path(), functools.partial(_say, options))
         if "moto" in options.targets:
             moto_server = moto(work)
             if moto_server is None:
@@ -287,6 +292,8 @@ def run(options: Options) -> BenchReport:
             options.out.write_text(guardduty.render(gd_results, options.out.read_text()))
         if gd_live is not None:
             options.out.write_text(guardduty_live.render(gd_live, options.out.read_text()))
+        if insp_results is not None:
+            options.out.write_text(inspector.render(insp_results, options.out.read_text()))
         _say(options, f"wrote {options.out} in {report.elapsed:.0f} s")
     return report
 
@@ -307,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-apigateway", action="store_true", help="skip the API Gateway section")
     parser.add_argument("--no-waf", action="store_true", help="skip the WAF section (vs Apache + ModSecurity + CRS)")
     parser.add_argument("--no-guardduty", action="store_true", help="skip the GuardDuty detection section")
+    parser.add_argument("--no-inspector", action="store_true", help="skip the Inspector scanning-engine section")
     parser.add_argument(
         "--guardduty-live-seconds", type=float, default=25.0, help="the live detector's peak run (0: skip it)"
     )
@@ -335,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
         apigateway=ApiGatewayOptions(enabled=not args.no_apigateway),
         waf=WafOptions(enabled=not args.no_waf, corpus=args.crs_corpus),
         guardduty=not args.no_guardduty,
+        inspector=not args.no_inspector,
         guardduty_live_seconds=args.guardduty_live_seconds,
     )
     run(options)

@@ -140,3 +140,31 @@ def test_primary_id_prefers_the_cve() -> None:
     assert primary_id(["PYSEC-1", "GHSA-x", "CVE-2020-1"]) == "CVE-2020-1"
     assert primary_id(["PYSEC-1", "GHSA-x"]) == "GHSA-x"
     assert primary_id(["PYSEC-1"]) == "PYSEC-1"
+
+
+def test_yaml_scalars_stay_strings(tmp_path: Path) -> None:
+    (tmp_path / "A-1.yaml").write_text(
+        "id: A-1\nmodified: 2024-01-01T00:00:00Z\nwithdrawn: null\naffected:\n"
+        "- package: {ecosystem: PyPI, name: a}\n  versions: [1.10]\n"
+    )
+    advisories, dropped = load_advisories([tmp_path])
+    assert dropped == 0 and advisories[0].modified == "2024-01-01T00:00:00Z"
+    assert advisories[0].affected[0]["versions"] == ["1.10"]  # not the float 1.1
+    assert [m.package.version for m in match([_pkg("a", "1.10.0")], MemorySource(advisories))] == ["1.10.0"]
+
+
+def test_osv_all_zip_dumps_load_like_directories(tmp_path: Path) -> None:
+    import zipfile
+
+    osv = DATA / "inspector" / "osv"
+    with zipfile.ZipFile(tmp_path / "all.zip", "w") as archive:
+        for path in sorted(osv.glob("*.json")):
+            archive.write(path, path.name)
+    from_zip, dropped = load_advisories([tmp_path / "all.zip"])
+    from_dir, _ = load_advisories([osv])
+    assert dropped == 1  # GHSA-wwww-wwww-wwww is withdrawn
+    assert [a.id for a in from_zip] == [a.id for a in from_dir]
+    assert MemorySource(from_zip).version == MemorySource(from_dir).version
+    source = MemorySource(from_zip)
+    assert {a.id for a in source.advisories_for("Debian:11", "openssl")} == {"DSA-5122-1"}
+    assert {a.id for a in source.advisories_for("Go", "golang.org/x/text")} == {"GHSA-69ch-w2m2-3vjp", "GO-2022-1059"}

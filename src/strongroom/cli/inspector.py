@@ -69,11 +69,9 @@ def _source(db: list[str]) -> Any:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     from strongroom.vulnscan.codescan import is_source, scan_code
-    from strongroom.vulnscan.findings import findings
     from strongroom.vulnscan.inventory import load
     from strongroom.vulnscan.matching import match
     from strongroom.vulnscan.osv import OsvError
-    from strongroom.vulnscan.sbom import cyclonedx
 
     target = Path(args.path)
     if not target.exists():
@@ -96,11 +94,33 @@ def cmd_scan(args: argparse.Namespace) -> int:
             return 2
         steps.step(f"matching {len(packages)} packages")
         matches = match(packages, source)
-        code = []
+        code: list[Any] = []
         if not args.no_code:
             steps.step("scanning code")
             code = scan_code(files)
     elapsed = time.perf_counter() - started
+    try:
+        found = _print(args, target, source, packages, matches, code)
+    except BrokenPipeError:  # `| head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    by_severity = Counter(f["severity"] for f in found)
+    if not args.quiet:
+        counts = ", ".join(f"{n} {k.lower()}" for k, n in sorted(by_severity.items())) or "none"
+        print(
+            f"{len(packages)} packages, {len(found)} findings ({counts}); database {source.version} "
+            f"({len(source)} advisories); {elapsed:.2f}s",
+            file=sys.stderr,
+        )
+    return 1 if args.fail_on and any(_at_least(f["severity"], args.fail_on) for f in found) else 0
+
+
+def _print(
+    args: argparse.Namespace, target: Path, source: Any, packages: list[Any], matches: list[Any], code: list[Any]
+) -> list[dict[str, Any]]:
+    from strongroom.vulnscan.findings import findings
+    from strongroom.vulnscan.sbom import cyclonedx
+
     out = sys.stdout.buffer
     if args.format == "cyclonedx":
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -115,15 +135,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         else:
             _table(found)
     out.flush()
-    by_severity = Counter(f["severity"] for f in found)
-    if not args.quiet:
-        counts = ", ".join(f"{n} {k.lower()}" for k, n in sorted(by_severity.items())) or "none"
-        print(
-            f"{len(packages)} packages, {len(found)} findings ({counts}); database {source.version} "
-            f"({len(source)} advisories); {elapsed:.2f}s",
-            file=sys.stderr,
-        )
-    return 1 if args.fail_on and any(_at_least(f["severity"], args.fail_on) for f in found) else 0
+    return found
 
 
 _RANK = {"CRITICAL": 4, "HIGH": 3, "MEDIUM": 2, "LOW": 1, "INFORMATIONAL": 0, "UNTRIAGED": 0}

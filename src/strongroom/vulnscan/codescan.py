@@ -16,11 +16,15 @@ from __future__ import annotations
 import io
 import logging
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bandit.core import config as bandit_config
-from bandit.core import manager as bandit_manager
+with warnings.catch_warnings():
+    # bandit's plugin loading passes stevedore an argument it deprecated: noise for every importer
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from bandit.core import config as bandit_config
+    from bandit.core import manager as bandit_manager
 
 from strongroom.vulnscan.model import CodeMatch
 

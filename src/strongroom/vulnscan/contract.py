@@ -15,8 +15,10 @@ The engine never reads a clock, the network or the main database.
 The types live in ``model.py`` (so that the engine's own modules can import them without a cycle through this
 file); this module is the one callers import: the types, the three entry points, and helpers the service and the
 CLI share — the OSV loader (``load_advisories``/``iter_documents``/``parse_advisory``, ``database_version``,
-``MemorySource``), AWS's finding shapes (``package_vulnerability``, ``code_vulnerability``, ``findings``) and SBOMs
-(``cyclonedx``, ``spdx``, ``scan_sbom`` as inspector-scan ScanSbom answers).
+``MemorySource``, ``affected_keys`` — the (ecosystem, normalised name) keys an AdvisorySource indexes an
+advisory under), AWS's finding shapes (``package_vulnerability``, ``code_vulnerability``, ``findings``;
+``package_key`` / ``code_key``: a finding's identity across scans, so a rescan updates it and a fix closes it)
+and SBOMs (``cyclonedx``, ``spdx``, ``scan_sbom`` as inspector-scan ScanSbom answers).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from collections.abc import Iterable, Mapping
 
 from strongroom.vulnscan import codescan, matching
 from strongroom.vulnscan import inventory as _inventory
-from strongroom.vulnscan.findings import code_vulnerability, findings, package_vulnerability
+from strongroom.vulnscan.findings import code_key, code_vulnerability, findings, package_key, package_vulnerability
 from strongroom.vulnscan.model import (
     Advisory,
     AdvisorySource,
@@ -34,7 +36,14 @@ from strongroom.vulnscan.model import (
     Package,
     PackageMatch,
 )
-from strongroom.vulnscan.osv import MemorySource, database_version, iter_documents, load_advisories, parse_advisory
+from strongroom.vulnscan.osv import (
+    MemorySource,
+    affected_keys,
+    database_version,
+    iter_documents,
+    load_advisories,
+    parse_advisory,
+)
 from strongroom.vulnscan.sbom import cyclonedx, scan_sbom, spdx
 
 __all__ = [
@@ -45,6 +54,8 @@ __all__ = [
     "MemorySource",
     "Package",
     "PackageMatch",
+    "affected_keys",
+    "code_key",
     "code_vulnerability",
     "cyclonedx",
     "database_version",
@@ -53,6 +64,7 @@ __all__ = [
     "iter_documents",
     "load_advisories",
     "match",
+    "package_key",
     "package_vulnerability",
     "parse_advisory",
     "scan_code",

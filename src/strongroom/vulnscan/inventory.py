@@ -42,6 +42,11 @@ def wanted(path: str) -> bool:
     return any(claims(path) for claims, _h in _HANDLERS)
 
 
+def _claimed_by_go_only(path: str) -> bool:
+    """The file is one only the Go handler claims (a suffix-less name that may be a binary)."""
+    return is_go_file(path) and not any(claims(path) for claims, _h in _HANDLERS[:-1])
+
+
 def inventory_files(files: Mapping[str, bytes]) -> list[Package]:
     """Packages named by a set of files (a zip's members: path → bytes), in path order, duplicates kept (the
     matcher counts a package once)."""
@@ -73,7 +78,7 @@ def read_path(path: str | Path, also: Callable[[str], bool] | None = None) -> di
                 extra = also is not None and also(rel)
                 if not (extra or wanted(rel)) or not full.is_file() or full.stat().st_size > MAX_FILE:
                     continue
-                if not extra and is_go_file(rel) and not _sniff(full):
+                if not extra and _claimed_by_go_only(rel) and not _sniff(full):
                     continue
                 files[rel] = full.read_bytes()
         return files

@@ -99,7 +99,8 @@ def yarn_lock(data: bytes) -> Iterator[tuple[str, str]]:
 
 
 def _yarn_berry(text: str) -> Iterator[tuple[str, str]]:
-    doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    # every scalar a string: a version "1.10" must not become the float 1.1
+    doc = yaml.load(text, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader))
     if not isinstance(doc, dict):
         return
     for key, entry in doc.items():

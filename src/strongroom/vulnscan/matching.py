@@ -56,9 +56,9 @@ def range_affects(ecosystem: str, version: Any, events: Sequence[Mapping[str, An
             ordered.append((1, parsed, kind))
     if limits and not any(version < limit for limit in limits):
         return False, fixes
-    # At equal versions, "introduced" goes before "fixed"/"last_affected" (sort is stable on input order
-    # otherwise): an advisory introducing and fixing at the same version affects nothing there.
-    rank = {"introduced": 0, "fixed": 1, "last_affected": 1}
+    # At equal versions "fixed"/"last_affected" go before "introduced": a range listing adjacent intervals
+    # ([a, X) and [X, b), in any order) affects X.
+    rank = {"fixed": 0, "last_affected": 0, "introduced": 1}
     ordered.sort(key=lambda e: (1, e[1], rank[e[2]]) if e[0] else (0,))
     affected = False
     for zero, parsed, kind in ordered:

@@ -30,14 +30,16 @@ class OsvError(ValueError):
 def parse_document(name: str, data: bytes) -> Any:
     if name.endswith(".json"):
         return orjson.loads(data)
-    # CSafeLoader when libyaml is there: the PyPA database is 2,600 YAML files.
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    # The base loader keeps every scalar a string, as OSV's JSON has them: an unquoted version "1.10" must not
+    # become the float 1.1 (nor a timestamp a datetime). libyaml's when it is there: the PyPA database is 2,600
+    # YAML files.
+    loader = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
     return yaml.load(data, Loader=loader)
 
 
 def parse_advisory(doc: Mapping[str, Any]) -> Advisory | None:
     """An Advisory from one OSV document; None for a withdrawn one (or one without an id)."""
-    if not isinstance(doc, Mapping) or not doc.get("id") or doc.get("withdrawn"):
+    if not isinstance(doc, Mapping) or not doc.get("id") or withdrawn(doc):
         return None
     refs = [str(r["url"]) for r in doc.get("references") or () if isinstance(r, Mapping) and r.get("url")]
     return Advisory(
@@ -56,6 +58,11 @@ def parse_advisory(doc: Mapping[str, Any]) -> Advisory | None:
         references=refs,
         raw=doc,
     )
+
+
+def withdrawn(doc: Mapping[str, Any]) -> bool:
+    # YAML read with the base loader leaves "null"/"~" as strings
+    return str(doc.get("withdrawn") or "").strip() not in ("", "null", "Null", "NULL", "~")
 
 
 def _timestamp(value: Any) -> str:
@@ -111,17 +118,17 @@ def load_advisories(paths: Iterable[str | Path]) -> tuple[list[Advisory], int]:
     """Every non-withdrawn advisory under ``paths`` (a later file with the same id and a newer ``modified``
     wins), and how many withdrawn ones were dropped."""
     by_id: dict[str, Advisory] = {}
-    withdrawn = 0
+    dropped = 0
     for path in paths:
         for _name, doc in iter_documents(path):
             adv = parse_advisory(doc)
             if adv is None:
-                withdrawn += 1 if isinstance(doc, Mapping) and doc.get("withdrawn") else 0
+                dropped += 1 if isinstance(doc, Mapping) and withdrawn(doc) else 0
                 continue
             old = by_id.get(adv.id)
             if old is None or adv.modified >= old.modified:
                 by_id[adv.id] = adv
-    return [by_id[k] for k in sorted(by_id)], withdrawn
+    return [by_id[k] for k in sorted(by_id)], dropped
 
 
 def database_version(advisories: Iterable[Advisory]) -> str:
