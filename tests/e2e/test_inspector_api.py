@@ -239,6 +239,7 @@ def test_code_vulnerability_hard_coded_secret(server: ServerProcess, loaded: str
     hit = next(d for d in details if "CWE-798" in d["cwes"])
     assert hit["filePath"]["filePath"] == "index.py" and 3 <= hit["filePath"]["startLine"] <= 4
     assert code[0]["resources"][0]["id"] == fn["FunctionArn"]
+    assert "wJalrXUtnFEMI" not in json.dumps(code, default=str)  # the finding names the place, never the secret
     scan_types = {c["scanType"] for c in env.inspector.list_coverage()["coveredResources"]}
     assert scan_types == {"PACKAGE", "CODE"}
 
