@@ -402,7 +402,10 @@ def test_denied_by_iam_policy(server: ServerProcess) -> None:
         account.client("iam"),
         allow("inspector2:*"),
         deny("inspector2:ListFindings"),
-        deny("inspector2:DeleteFilter", Condition={"StringEquals": {"aws:ResourceTag/keep": "yes"}}),
+        deny(
+            ["inspector2:DeleteFilter", "inspector2:UntagResource"],
+            Condition={"StringEquals": {"aws:ResourceTag/keep": "yes"}},
+        ),
     )
     inspector = client_for(server, "inspector2", user)
     assert inspector.list_filters()["filters"] == []
@@ -415,6 +418,18 @@ def test_denied_by_iam_policy(server: ServerProcess) -> None:
     with pytest.raises(ClientError) as exc:  # the filter's own tags decide (access.py)
         inspector.delete_filter(arn=kept["arn"])
     assert error_of(exc)[0] == "AccessDeniedException"
+    assert inspector.list_tags_for_resource(resourceArn=kept["arn"])["tags"] == {"keep": "yes"}
+    with pytest.raises(ClientError) as exc:  # tagging acts on the filter too
+        inspector.untag_resource(resourceArn=kept["arn"], tagKeys=["keep"])
+    assert error_of(exc)[0] == "AccessDeniedException"
+    inspector.tag_resource(resourceArn=loose["arn"], tags={"owner": "sec"})
+    listed = {f["name"]: f["tags"] for f in inspector.list_filters()["filters"]}
+    assert listed == {"kept": {"keep": "yes"}, "loose": {"owner": "sec"}}
+    inspector.untag_resource(resourceArn=loose["arn"], tagKeys=["owner"])
+    assert inspector.list_tags_for_resource(resourceArn=loose["arn"])["tags"] == {}
+    with pytest.raises(ClientError) as exc:
+        inspector.list_tags_for_resource(resourceArn=loose["arn"] + "0")
+    assert error_of(exc)[0] == "ResourceNotFoundException"
     assert inspector.delete_filter(arn=loose["arn"])["arn"] == loose["arn"]
 
 

@@ -1,7 +1,7 @@
 """Inspector's authorization table.
 
 Source: the Service Authorization Reference, "Actions, resources, and condition keys for Amazon Inspector2": the
-filter actions that name a filter (UpdateFilter, DeleteFilter) act on its ARN
+filter actions that name a filter (UpdateFilter, DeleteFilter, and the tagging actions) act on its ARN
 (``arn:aws:inspector2:REGION:ACCOUNT:owner/OWNER/filter/ID``), with ``aws:ResourceTag/*`` from the filter's tags;
 every other implemented action is on ``"*"``. Inspector has no resource policies: the resource account is the ARN's.
 """
@@ -20,7 +20,13 @@ from strongroom.services.inspector2.model import filters
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext, ServiceRuntime
 
-_FILTER_MEMBER = {"UpdateFilter": "filterArn", "DeleteFilter": "arn"}
+_FILTER_MEMBER = {
+    "UpdateFilter": "filterArn",
+    "DeleteFilter": "arn",
+    "TagResource": "resourceArn",
+    "UntagResource": "resourceArn",
+    "ListTagsForResource": "resourceArn",
+}
 
 
 def _tags(runtime: ServiceRuntime, arn: str) -> Callable[[], dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 Scanned resources are Lambda functions (``scanning.py``); EC2, ECR and code repositories enable with nothing to
 scan. Not served (``NotImplemented``): CIS scans, code-security
-integrations, connectors, on-demand scans, EC2 deep inspection, encryption keys, tags, usage totals, configuration.
+integrations, connectors, on-demand scans, EC2 deep inspection, encryption keys, usage totals, configuration.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from strongroom.services.inspector2.filters import FilterOperations
 from strongroom.services.inspector2.findings import FindingOperations
 from strongroom.services.inspector2.members import MemberOperations
 from strongroom.services.inspector2.scanning import ScanningOperations
+from strongroom.services.inspector2.tagging import TaggingOperations
 
 
 class Provider(
@@ -24,6 +25,7 @@ class Provider(
     FilterOperations,
     ExportOperations,
     MemberOperations,
+    TaggingOperations,
 ):
     """Amazon Inspector over Lambda functions and the loaded OSV database."""
 
@@ -68,3 +70,8 @@ class Provider(
     list_delegated_admin_accounts = MemberOperations.list_delegated_admin_accounts
     list_members = MemberOperations.list_members
     update_organization_configuration = MemberOperations.update_organization_configuration
+
+    # tagging.py
+    list_tags_for_resource = TaggingOperations.list_tags_for_resource
+    tag_resource = TaggingOperations.tag_resource
+    untag_resource = TaggingOperations.untag_resource
