@@ -134,9 +134,9 @@ def test_service_error_is_recorded(server: ServerProcess, ct: Any) -> None:
 
 def test_not_implemented_operation_is_recorded(server: ServerProcess, ct: Any) -> None:
     with pytest.raises(ClientError) as exc:
-        server.client("inspector2").list_coverage()  # every CloudTrail operation is served now
+        server.client("inspector2").list_usage_totals()  # every CloudTrail operation is served now
     assert exc.value.response["Error"]["Code"] == "NotImplemented"
-    record = by_request_id(ct, exc.value.response["ResponseMetadata"]["RequestId"], "ListCoverage")
+    record = by_request_id(ct, exc.value.response["ResponseMetadata"]["RequestId"], "ListUsageTotals")
     assert record["errorCode"] == "NotImplemented"
     assert record["eventSource"] == "inspector2.amazonaws.com"
 

@@ -49,10 +49,10 @@ def test_health_and_metrics(server: ServerProcess) -> None:
 
 def test_unimplemented_operation_is_a_501_naming_it(server: ServerProcess) -> None:
     with pytest.raises(ClientError) as exc:
-        server.client("inspector2").list_findings()
+        server.client("inspector2").list_usage_totals()
     code, message, status = error_of(exc)
     assert (code, status) == ("NotImplemented", 501)
-    assert "inspector2:ListFindings" in message
+    assert "inspector2:ListUsageTotals" in message
 
 
 @pytest.mark.parametrize(

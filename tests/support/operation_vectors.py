@@ -112,6 +112,7 @@ PINNED_SERVICE_BODY_LIMITS = {
     "fms": 1048576,
     "guardduty": 1048576,
     "inspector2": 1048576,
+    "inspector-scan": 1048576,
     "macie2": 1048576,
     "s3": 16777216,
     "s3control": 1048576,

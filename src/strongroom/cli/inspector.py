@@ -23,6 +23,8 @@ from typing import Any
 
 import orjson
 
+from strongroom.cli.inspector_db import add_update_db
+
 DB_ENV = "STRONGROOM_INSPECTOR_DB"
 
 
@@ -178,9 +180,9 @@ def _table(found: list[dict[str, Any]]) -> None:
 
 
 def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
-    del common  # `scan` is offline: no data dir, no server
-    p_in = sub.add_parser("inspector", help="Inspector's vulnerability scanning outside the server")
+    p_in = sub.add_parser("inspector", help="Inspector's vulnerability scanning and database")
     in_sub = p_in.add_subparsers(dest="inspector_command", required=True)
+    add_update_db(in_sub, common)  # the service's database (cli/inspector_db.py); `scan` is offline
     p = in_sub.add_parser(
         "scan",
         help="scan a directory, virtualenv, zip, lock file or SBOM for vulnerable packages and code",

@@ -48,6 +48,7 @@ WIRING: dict[str, Wiring] = {
     "fms": Wiring("fms", "AWSFMS_20180101", ("smithy-rpc-v2-cbor", "json")),
     "guardduty": Wiring("guardduty", None, ("rest-json",)),
     "inspector2": Wiring("inspector2", None, ("rest-json",)),
+    "inspector-scan": Wiring("inspector-scan", None, ("rest-json",)),
     "macie2": Wiring("macie2", None, ("rest-json",)),
     "s3": Wiring("s3", None, ("rest-xml",)),
     "s3control": Wiring("s3", None, ("rest-xml",)),  # S3 Control signs as "s3"; the router tells it by its path

@@ -43,6 +43,7 @@ TABLE_OWNERS = (
     "strongroom.services.shield.model",
     "strongroom.services.guardduty.model",
     "strongroom.services.cloudtrail.model",
+    "strongroom.services.inspector2.model",
 )
 
 
