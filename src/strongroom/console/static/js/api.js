@@ -1,0 +1,104 @@
+// The public AWS APIs, called on the console's own origin with the session's temporary credentials.
+import { signRequest } from "./sigv4.js";
+import { currentCredentials, currentRegion, sessionEnded } from "./session.js";
+
+// Each JSON-protocol service's X-Amz-Target prefix and signing name (botocore's models).
+const JSON_SERVICES = {
+  kms: ["TrentService", "kms"],
+  secretsmanager: ["secretsmanager", "secretsmanager"],
+  ssm: ["AmazonSSM", "ssm"],
+  acm: ["CertificateManager", "acm"],
+  "acm-pca": ["ACMPrivateCA", "acm-pca"],
+  cloudtrail: ["com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101", "cloudtrail"],
+};
+const QUERY_VERSIONS = { sts: "2011-06-15", iam: "2010-05-08" };
+// Errors that mean the session itself is gone (signed out elsewhere, expired, user deleted).
+const SESSION_GONE = new Set(["ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException"]);
+
+export class AwsError extends Error {
+  constructor(code, message, status) {
+    super(message || code);
+    this.code = code || "Error";
+    this.status = status;
+  }
+}
+
+function errorCode(raw) {
+  return (raw || "").split("#").pop().split(":")[0];
+}
+
+/** A JSON-protocol call; `credentials` defaults to the signed-in session's. */
+export async function call(service, operation, params = {}, credentials = null) {
+  const [prefix, signingName] = JSON_SERVICES[service];
+  const creds = credentials || currentCredentials();
+  if (!creds) throw new AwsError("NotSignedIn", "Sign in first.", 0);
+  const body = JSON.stringify(params);
+  const request = {
+    method: "POST",
+    url: "/",
+    headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": `${prefix}.${operation}` },
+    body,
+  };
+  const headers = await signRequest(request, creds, currentRegion(), signingName);
+  const response = await fetch("/", { method: "POST", headers, body, credentials: "omit", cache: "no-store" });
+  const text = await response.text();
+  let data = {};
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = { message: text };
+    }
+  }
+  if (!response.ok) {
+    const code = errorCode(data.__type || response.headers.get("x-amzn-errortype"));
+    const error = new AwsError(code, data.message || data.Message || response.statusText, response.status);
+    if (!credentials && SESSION_GONE.has(code)) sessionEnded(error);
+    throw error;
+  }
+  return data;
+}
+
+/** A query-protocol call (STS, IAM): the parsed XML response document. */
+export async function query(service, action, params = {}, credentials = null) {
+  const creds = credentials || currentCredentials();
+  const form = new URLSearchParams({ Action: action, Version: QUERY_VERSIONS[service], ...params });
+  const body = form.toString();
+  const request = {
+    method: "POST",
+    url: "/",
+    headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+    body,
+  };
+  const headers = await signRequest(request, creds, currentRegion(), service);
+  const response = await fetch("/", { method: "POST", headers, body, credentials: "omit", cache: "no-store" });
+  const doc = new DOMParser().parseFromString(await response.text(), "application/xml");
+  if (!response.ok) {
+    const code = doc.querySelector("Error > Code")?.textContent || String(response.status);
+    const error = new AwsError(code, doc.querySelector("Error > Message")?.textContent, response.status);
+    if (!credentials && SESSION_GONE.has(code)) sessionEnded(error);
+    throw error;
+  }
+  return doc;
+}
+
+/** POST to one of the console's own server endpoints (/_strongroom/console/...), signed by the session. */
+export async function consoleEndpoint(path, credentials) {
+  const url = `/_strongroom/console/${path}`;
+  const headers = await signRequest({ method: "POST", url, headers: {}, body: "" }, credentials, currentRegion(), "sts");
+  const response = await fetch(url, { method: "POST", headers, credentials: "omit", cache: "no-store" });
+  return response.ok;
+}
+
+export function toBase64(text) {
+  const bytes = new TextEncoder().encode(text);
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary);
+}
+
+export function fromBase64(b64) {
+  const binary = atob(b64);
+  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  return new TextDecoder("utf-8", { fatal: false }).decode(bytes);
+}
