@@ -19,6 +19,9 @@ from typing import Any
 import boto3
 import pytest
 import urllib3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from tests.e2e.pca_support import make_root
@@ -50,11 +53,15 @@ class Users:
         self.admin = self._user(iam, f"console-admin-{self.uid}", ADMIN_POLICY)
         self.no_kms = self._user(iam, f"console-nokms-{self.uid}", NO_KMS_POLICY)
         self.ca_arn, _ = make_root(server.client("acm-pca"))
+        self.rule = f"console-{self.uid}"
+        server.client("events").put_rule(Name=self.rule, EventPattern=json.dumps({"source": ["aws.kms"]}))
         ssm = server.client("ssm")
         self.prefix = f"/console-{self.uid}"
         ssm.put_parameter(Name=f"{self.prefix}/app/url", Value="https://app.internal", Type="String")
         ssm.put_parameter(Name=f"{self.prefix}/app/db/password", Value="pa55-w0rd-hidden", Type="SecureString")
-        ssm.put_parameter(Name=f"{self.prefix}/app/db/password", Value="pa55-w0rd-v2", Type="SecureString", Overwrite=True)
+        ssm.put_parameter(
+            Name=f"{self.prefix}/app/db/password", Value="pa55-w0rd-v2", Type="SecureString", Overwrite=True
+        )
 
     @staticmethod
     def _user(iam: Any, name: str, policy: dict[str, Any]) -> dict[str, str]:
@@ -255,7 +262,7 @@ def test_console_walkthrough(page: Any, users: Users, server: ServerProcess, bac
     # CloudTrail: the actions above, under the signed-in user, with their JSON records.
     go(page, "#/cloudtrail", "CloudTrail event history")
     page.get_by_label("Lookup attribute").select_option("Username")
-    page.get_by_label("Value").fill(users.admin["name"])
+    page.get_by_label("Value", exact=True).fill(users.admin["name"])
     names = {"CreateKey", "PutKeyPolicy", "CreateSecret", "GetSecretValue", "RequestCertificate"}
     deadline = time.monotonic() + 20
     while True:
@@ -272,6 +279,20 @@ def test_console_walkthrough(page: Any, users: Users, server: ServerProcess, bac
     assert record["userIdentity"]["accessKeyId"].startswith("ASIA")  # the console's session, not the long-term key
     check_axe(page, "cloudtrail")
     shoot(page, "cloudtrail")
+    # IAM: the simulator answers for the no-KMS user; EventBridge: a rule's pattern and targets.
+    go(page, "#/iam", "IAM")
+    page.get_by_label("Principal").select_option(label=f"user {users.no_kms['name']}")
+    page.get_by_label("Actions (comma-separated)").fill("kms:Encrypt, ssm:GetParameter")
+    page.get_by_role("button", name="Simulate").click()
+    results = page.get_by_role("table", name="Simulation results")
+    expect(results.get_by_role("row", name=re.compile("kms:Encrypt"))).to_contain_text("explicitDeny")
+    expect(results.get_by_role("row", name=re.compile("ssm:GetParameter"))).to_contain_text("allowed")
+    check_axe(page, "iam")
+    shoot(page, "iam")
+    go(page, "#/events", "EventBridge rules")
+    page.get_by_role("button", name=users.rule).click()
+    expect(page.get_by_label("Event pattern")).to_contain_text("aws.kms")
+    check_axe(page, "events")
     go(page, "#/overview", "Overview")
     expect(page.locator(".card").first).not_to_contain_text("…")
     shoot(page, "overview")
@@ -283,6 +304,8 @@ def test_console_walkthrough(page: Any, users: Users, server: ServerProcess, bac
 
     # Sign-out revokes the session server-side: its credentials are refused afterwards.
     creds = session_credentials(page)
+    stored = page.evaluate("() => JSON.stringify([{...sessionStorage}, {...localStorage}, document.cookie])")
+    assert users.admin["secret"] not in stored and creds["accessKeyId"].startswith("ASIA")  # only the session's
     sts = boto3.client(
         "sts",
         endpoint_url=server.endpoint,
@@ -294,7 +317,7 @@ def test_console_walkthrough(page: Any, users: Users, server: ServerProcess, bac
     assert sts.get_caller_identity()["Arn"].endswith(f"user/{users.admin['name']}")
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
-    assert page.evaluate("() => sessionStorage.length") == 0
+    assert page.evaluate("() => sessionStorage.getItem('strongroom.console.session')") is None
     with pytest.raises(ClientError) as refused:
         sts.get_caller_identity()
     assert refused.value.response["Error"]["Code"] == "InvalidClientTokenId"
@@ -323,5 +346,10 @@ def test_console_sign_in_errors(page: Any, users: Users, server: ServerProcess) 
     expect(page.get_by_role("alert")).to_contain_text("SignatureDoesNotMatch")
     # a session's credentials can sign out only themselves; an unsigned or long-term-key request is refused
     http = urllib3.PoolManager()
-    r = http.request("POST", server.endpoint + "/_strongroom/console/sign-out", retries=False)
-    assert r.status in (400, 403) and json.loads(r.data)["__type"] == "MissingAuthenticationToken"
+    url = server.endpoint + "/_strongroom/console/sign-out"
+    r = http.request("POST", url, retries=False)
+    assert r.status == 400 and json.loads(r.data)["__type"] == "MissingAuthenticationTokenException"
+    signed = AWSRequest(method="POST", url=url, data=b"")
+    SigV4Auth(Credentials(users.admin["id"], users.admin["secret"]), "sts", "us-east-1").add_auth(signed)
+    r = http.request("POST", url, headers=dict(signed.headers.items()), retries=False)
+    assert r.status in (400, 403) and json.loads(r.data)["__type"] == "UnrecognizedClientException"

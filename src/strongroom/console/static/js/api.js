@@ -10,6 +10,7 @@ const JSON_SERVICES = {
   acm: ["CertificateManager", "acm"],
   "acm-pca": ["ACMPrivateCA", "acm-pca"],
   cloudtrail: ["com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101", "cloudtrail"],
+  events: ["AWSEvents", "events"],
 };
 const QUERY_VERSIONS = { sts: "2011-06-15", iam: "2010-05-08" };
 // Errors that mean the session itself is gone (signed out elsewhere, expired, user deleted).
@@ -70,7 +71,9 @@ export async function query(service, action, params = {}, credentials = null) {
     headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
     body,
   };
-  const headers = await signRequest(request, creds, currentRegion(), service);
+  // IAM is global: its requests are signed for us-east-1 whatever region the console shows.
+  const region = service === "iam" ? "us-east-1" : currentRegion();
+  const headers = await signRequest(request, creds, region, service);
   const response = await fetch("/", { method: "POST", headers, body, credentials: "omit", cache: "no-store" });
   const doc = new DOMParser().parseFromString(await response.text(), "application/xml");
   if (!response.ok) {
@@ -101,4 +104,17 @@ export function fromBase64(b64) {
   const binary = atob(b64);
   const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
   return new TextDecoder("utf-8", { fatal: false }).decode(bytes);
+}
+
+/** The `member` items of a query-protocol list element, each as {ChildName: text}. */
+export function members(doc, listName) {
+  const list = doc.getElementsByTagName(listName)[0];
+  if (!list) return [];
+  return Array.from(list.children)
+    .filter((m) => m.tagName === "member")
+    .map((m) => Object.fromEntries(Array.from(m.children, (c) => [c.tagName, c.children.length ? c : c.textContent])));
+}
+
+export function xmlText(doc, name) {
+  return doc.getElementsByTagName(name)[0]?.textContent || "";
 }

@@ -7,6 +7,8 @@ import * as secrets from "./pages/secrets.js";
 import * as ssm from "./pages/ssm.js";
 import * as certificates from "./pages/certificates.js";
 import * as cloudtrail from "./pages/cloudtrail.js";
+import * as events from "./pages/events.js";
+import * as iam from "./pages/iam.js";
 
 const PAGES = [
   ["overview", "Overview", overview],
@@ -15,6 +17,8 @@ const PAGES = [
   ["ssm", "Parameter Store", ssm],
   ["certificates", "Certificates (ACM / Private CA)", certificates],
   ["cloudtrail", "CloudTrail event history", cloudtrail],
+  ["events", "EventBridge rules", events],
+  ["iam", "IAM", iam],
 ];
 const REGIONS = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-1", "ap-northeast-1"];
 

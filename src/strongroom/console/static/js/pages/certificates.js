@@ -29,7 +29,7 @@ async function renderList(view) {
   const chainButton = (ca) => {
     if (ca.Status !== "ACTIVE" && ca.Status !== "EXPIRED" && ca.Status !== "DISABLED") return "";
     const b = h("button", { type: "button", class: "secondary", text: "Download CA chain" });
-    b.setAttribute("aria-label", `Download the chain of ${ca.CertificateAuthorityConfiguration?.Subject?.CommonName || ca.Arn}`);
+    b.setAttribute("aria-label", `Download CA chain of ${ca.CertificateAuthorityConfiguration?.Subject?.CommonName || ca.Arn}`);
     b.addEventListener("click", () => act(b, box, async () => {
       const r = await call("acm-pca", "GetCertificateAuthorityCertificate", { CertificateAuthorityArn: ca.Arn });
       download("ca-chain.pem", [r.Certificate, r.CertificateChain].filter(Boolean).join("\n"));
