@@ -59,5 +59,30 @@ export async function render(view) {
   });
   more.addEventListener("click", () => act(more, box, load));
   await load();
-  view.replaceChildren(h("h1", { text: "CloudTrail event history" }), section("Filters", form), section("Events", results, more), record);
+  view.replaceChildren(h("h1", { text: "CloudTrail event history" }), section("Filters", form), section("Events", results, more), record,
+    await trailsPanel());
+}
+
+// The account's trails: logging on or off, where they deliver, whether digest files are written (log file
+// validation), and the last delivery or its error.
+async function trailsPanel() {
+  const box = messages();
+  let trails = [];
+  try {
+    trails = (await call("cloudtrail", "DescribeTrails", {})).trailList || [];
+  } catch (err) {
+    box.error(err);
+    return section("Trails", box);
+  }
+  const statuses = await Promise.all(trails.map((t) => call("cloudtrail", "GetTrailStatus", { Name: t.TrailARN }).catch((err) => ({ error: err }))));
+  const rows = trails.map((t, i) => ({ ...t, status: statuses[i] }));
+  return section("Trails", table(`${trails.length} trails`, [
+    { title: "Name", cell: (t) => t.Name },
+    { title: "Logging", cell: (t) => (t.status.error ? t.status.error.code : t.status.IsLogging ? "on" : "off") },
+    { title: "Bucket", cell: (t) => t.S3BucketName || "" },
+    { title: "Log file validation", cell: (t) => (t.LogFileValidationEnabled ? "on (digest files)" : "off") },
+    { title: "Last delivery", cell: (t) => when(t.status.LatestDeliveryTime) },
+    { title: "Last digest", cell: (t) => when(t.status.LatestDigestDeliveryTime) },
+    { title: "Delivery error", cell: (t) => t.status.LatestDeliveryError || t.status.LatestDigestDeliveryError || "" },
+  ], rows), box);
 }

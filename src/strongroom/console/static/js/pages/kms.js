@@ -153,6 +153,7 @@ async function renderKey(view, keyId) {
     await rotationPanel(meta, reload),
     await aliasPanel(meta, reload),
     await policyPanel(meta),
+    await grantsPanel(meta, reload),
     tryItPanel(meta),
   );
 }
@@ -261,4 +262,37 @@ function tryItPanel(meta) {
     return "";
   }
   return section("Try it", field("Input (text, or base64 ciphertext to decrypt)", input), ...extras, buttons, field("Output", output), box);
+}
+
+async function grantsPanel(meta, reload) {
+  const box = messages();
+  const grants = [];
+  let marker;
+  do {
+    const page = await call("kms", "ListGrants", { KeyId: meta.KeyId, Limit: 100, ...(marker ? { Marker: marker } : {}) });
+    grants.push(...(page.Grants || []));
+    marker = page.Truncated ? page.NextMarker : undefined;
+  } while (marker);
+  const grantee = h("input", { name: "grantee", placeholder: "arn:aws:iam::111122223333:role/app" });
+  const operations = h("input", { name: "grant-operations", value: "Encrypt, Decrypt" });
+  const add = h("button", { type: "button", text: "Create grant" });
+  add.addEventListener("click", () => act(add, box, async () => {
+    const ops = operations.value.split(",").map((o) => o.trim()).filter(Boolean);
+    await call("kms", "CreateGrant", { KeyId: meta.KeyId, GranteePrincipal: grantee.value.trim(), Operations: ops });
+    await reload();
+  }));
+  return section("Grants",
+    table("Grants on this key", [
+      { title: "Grant ID", cell: (g) => g.GrantId },
+      { title: "Grantee", cell: (g) => g.GranteePrincipal || "" },
+      { title: "Operations", cell: (g) => (g.Operations || []).join(", ") },
+      { title: "Created", cell: (g) => when(g.CreationDate) },
+      { title: "", cell: (g) => {
+        const b = h("button", { type: "button", class: "secondary", text: "Revoke" });
+        b.setAttribute("aria-label", `Revoke grant ${g.GrantId}`);
+        b.addEventListener("click", () => act(b, box, async () => { await call("kms", "RevokeGrant", { KeyId: meta.KeyId, GrantId: g.GrantId }); await reload(); }));
+        return b;
+      } },
+    ], grants),
+    h("div", { class: "row" }, field("Grantee principal", grantee), field("Operations (comma-separated)", operations), add), box);
 }

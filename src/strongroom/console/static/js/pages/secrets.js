@@ -114,6 +114,13 @@ async function renderSecret(view, secretId) {
     box,
     section("Details", facts, h("div", { class: "actions" }, rotate)),
     section("Secret value", h("div", { class: "row" }, field("Version", version), retrieve, hide), valueBox, shown),
+    (secret.ReplicationStatus || []).length ? section("Replicas", table("Replica regions", [
+      { title: "Region", cell: (r) => r.Region },
+      { title: "Status", cell: (r) => r.Status },
+      { title: "Message", cell: (r) => r.StatusMessage || "" },
+      { title: "Key", cell: (r) => r.KmsKeyId || "" },
+      { title: "Last accessed", cell: (r) => when(r.LastAccessedDate) },
+    ], secret.ReplicationStatus)) : "",
     section("Versions", table("Versions and staging labels", [
       { title: "Version ID", cell: (v) => v.VersionId },
       { title: "Staging labels", cell: (v) => (v.VersionStages || []).join(", ") || "(deprecated)" },
