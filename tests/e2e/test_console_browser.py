@@ -294,6 +294,27 @@ def test_console_walkthrough(page: Any, users: Users, server: ServerProcess, bac
     assert record["userIdentity"]["accessKeyId"].startswith("ASIA")  # the console's session, not the long-term key
     check_axe(page, "cloudtrail")
     shoot(page, "cloudtrail")
+    # S3: create a bucket, upload with SSE-KMS into a prefix, browse to it, download.
+    go(page, "#/s3", "S3 buckets")
+    page.get_by_label("Bucket name").fill(f"console-{uid}")
+    page.get_by_role("button", name="Create bucket").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"console-{uid}")
+    page.get_by_label("File").set_input_files(files=[{"name": "n.txt", "mimeType": "text/plain", "buffer": b"s3 body"}])
+    page.get_by_label("Object key").fill("notes/a b+c.txt")
+    page.get_by_label("Server-side encryption").select_option("aws:kms")
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_text("Uploaded notes/a b+c.txt (aws:kms).")).to_be_visible()
+    page.get_by_role("link", name="notes/").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download notes/a b+c.txt").click()
+    assert Path(download.value.path()).read_bytes() == b"s3 body"
+    head = server.client("s3").head_object(Bucket=f"console-{uid}", Key="notes/a b+c.txt")
+    assert head["ServerSideEncryption"] == "aws:kms"
+    check_axe(page, "s3 bucket")
+    shoot(page, "s3")
+    go(page, "#/s3", "S3 buckets")
+    check_axe(page, "s3")
+
     # IAM: the simulator answers for the no-KMS user; EventBridge: a rule's pattern and targets.
     go(page, "#/iam", "IAM")
     page.get_by_label("Principal").select_option(label=f"user {users.no_kms['name']}")

@@ -1,5 +1,5 @@
 // The public AWS APIs, called on the console's own origin with the session's temporary credentials.
-import { signRequest } from "./sigv4.js";
+import { signRequest, uriEncode } from "./sigv4.js";
 import { currentCredentials, currentRegion, sessionEnded } from "./session.js";
 
 // Each JSON-protocol service's X-Amz-Target prefix and signing name (botocore's models).
@@ -117,4 +117,36 @@ export function members(doc, listName) {
 
 export function xmlText(doc, name) {
   return doc.getElementsByTagName(name)[0]?.textContent || "";
+}
+
+/** An S3 request (path-style, on this origin): the fetch Response; S3's XML error raised as AwsError. */
+export async function s3(method, bucket, key = "", { query = "", body = null, headers = {} } = {}) {
+  const path = "/" + [bucket, ...(key ? key.split("/") : [])].map(uriEncode).join("/");
+  const url = path + (query ? `?${query}` : "");
+  const bytes = body === null ? "" : body;
+  const signed = await signRequest({ method, url, headers, body: bytes }, currentCredentials(), currentRegion(), "s3");
+  const init = { method, headers: signed, credentials: "omit", cache: "no-store" };
+  if (body !== null) init.body = body;
+  const response = await fetch(url, init);
+  if (!response.ok) {
+    const doc = new DOMParser().parseFromString(await response.text(), "application/xml");
+    const code = doc.querySelector("Error > Code")?.textContent || String(response.status);
+    const error = new AwsError(code, doc.querySelector("Error > Message")?.textContent || response.statusText, response.status);
+    if (SESSION_GONE.has(code)) sessionEnded(error);
+    throw error;
+  }
+  return response;
+}
+
+export async function s3Xml(method, bucket, key, options) {
+  const response = await s3(method, bucket, key, options);
+  return new DOMParser().parseFromString(await response.text(), "application/xml");
+}
+
+/** A query string with SigV4's encoding (what the signer canonicalizes, so both sides agree on every byte). */
+export function qs(params) {
+  return Object.entries(params)
+    .filter(([, v]) => v !== undefined && v !== null)
+    .map(([k, v]) => (v === "" ? uriEncode(k) : `${uriEncode(k)}=${uriEncode(String(v))}`))
+    .join("&");
 }

@@ -43,19 +43,23 @@ export async function signRequest(request, credentials, region, service, now = n
   }
   headers.host = url.host;
   headers["x-amz-date"] = stamp;
+  const payloadHash = await sha256Hex(request.body || "");
+  if (service === "s3") headers["x-amz-content-sha256"] = payloadHash; // S3 requires the hash as a header
   if (credentials.sessionToken) headers["x-amz-security-token"] = credentials.sessionToken;
   const names = Object.keys(headers).sort();
   const query = Array.from(url.searchParams, ([k, v]) => [uriEncode(k), uriEncode(v)])
     .sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1))
     .map(([k, v]) => `${k}=${v}`)
     .join("&");
+  // The path as sent: the console's paths are "/" and S3 keys it encodes itself (uriEncode per segment), which
+  // is S3's canonical form; other services' double encoding only differs for paths the console never sends.
   const canonical = [
     request.method,
     url.pathname,
     query,
     names.map((n) => `${n}:${headers[n]}\n`).join(""),
     names.join(";"),
-    await sha256Hex(request.body || ""),
+    payloadHash,
   ].join("\n");
   const scope = `${day}/${region}/${service}/aws4_request`;
   const toSign = ["AWS4-HMAC-SHA256", stamp, scope, await sha256Hex(canonical)].join("\n");
