@@ -1,6 +1,7 @@
 // AWS Signature Version 4 with WebCrypto (HMAC-SHA256, SHA-256): the whole signer the console uses.
-// Written for the console rather than vendored: it signs only what the console sends (POST to the
-// origin's own paths, a JSON or form body), so every branch below is exercised by the browser tests.
+// Written for the console rather than vendored: it signs only what the console sends (POSTs to the origin's
+// own paths with a JSON or form body, S3 path-style requests), so every branch below is exercised by the
+// browser tests against the server's verifier.
 // WebCrypto exists only in secure contexts: https, or http on localhost / 127.0.0.1.
 
 const encoder = new TextEncoder();
