@@ -13,6 +13,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,52 @@ class Users:
         ssm.put_parameter(
             Name=f"{self.prefix}/app/db/password", Value="pa55-w0rd-v2", Type="SecureString", Overwrite=True
         )
+
+    def web_acl(self) -> tuple[str, str]:
+        """A web ACL with a blocking rule, and samples of what it did, as an enforcement point reports them."""
+        vis = {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True}
+        rule = {
+            "Name": "block-admin",
+            "Priority": 0,
+            "Action": {"Block": {}},
+            "VisibilityConfig": {**vis, "MetricName": "blockadmin"},
+            "Statement": {
+                "ByteMatchStatement": {
+                    "SearchString": b"/admin",
+                    "FieldToMatch": {"UriPath": {}},
+                    "TextTransformations": [{"Priority": 0, "Type": "NONE"}],
+                    "PositionalConstraint": "STARTS_WITH",
+                }
+            },
+        }
+        summary = self.server.client("wafv2").create_web_acl(
+            Name=f"console-{self.uid}",
+            Scope="REGIONAL",
+            DefaultAction={"Allow": {}},
+            VisibilityConfig={**vis, "MetricName": "consoleacl"},
+            Rules=[rule],
+        )["Summary"]
+
+        def sample(metric: str, action: str, uri: str) -> dict[str, Any]:
+            request = {
+                "ClientIP": "203.0.113.7",
+                "Country": "NL",
+                "URI": uri,
+                "Method": "GET",
+                "HTTPVersion": "HTTP/1.1",
+            }
+            return {"MetricName": metric, "Action": action, "Request": {**request, "Headers": []}, "Weight": 1}
+
+        samples = [sample("consoleacl", "ALLOW", "/") for _ in range(3)] + [
+            sample("blockadmin", "BLOCK", "/admin") for _ in range(2)
+        ]
+        body = json.dumps({"WebAclArn": summary["ARN"], "Samples": samples}).encode()
+        url = self.server.endpoint + "/_strongroom/wafv2/samples"
+        signed = AWSRequest(method="POST", url=url, data=body, headers={"Content-Type": "application/json"})
+        SigV4Auth(Credentials(self.server.access_key, self.server.secret_key), "wafv2", "us-east-1").add_auth(signed)
+        answer = urllib3.PoolManager().request("POST", url, body=body, headers=dict(signed.headers.items()))
+        assert answer.status == 200, answer.data
+        return str(summary["Id"]), str(summary["ARN"])
 
     @staticmethod
     def _user(iam: Any, name: str, policy: dict[str, Any]) -> dict[str, str]:
@@ -314,6 +361,21 @@ def test_console_walkthrough(page: Any, users: Users, server: ServerProcess, bac
     shoot(page, "s3")
     go(page, "#/s3", "S3 buckets")
     check_axe(page, "s3")
+
+    # AWS WAF: a web ACL's rules, its sampled requests, and the allowed/blocked chart (uPlot draws a canvas).
+    users.web_acl()
+    go(page, "#/waf", "AWS WAF web ACLs")
+    page.get_by_role("link", name=f"console-{uid}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Web ACL console-{uid}")
+    expect(page.locator(".chart canvas")).to_have_count(1)
+    expect(page.get_by_role("cell", name="ByteMatchStatement")).to_be_visible()
+    # Samples are stamped with the server's clock and the page asks for the last three hours of the browser's: when
+    # an earlier test of the session moved the test-mode clock, the samples lie outside that window.
+    if abs((server.now() - datetime.now(UTC)).total_seconds()) < 60:
+        expect(page.locator("#waf-totals")).to_contain_text("Allowed: 3, Blocked: 2, Counted: 0")
+        expect(page.get_by_role("cell", name="GET /admin")).to_have_count(2)
+    check_axe(page, "waf")
+    shoot(page, "waf")
 
     # IAM: the simulator answers for the no-KMS user; EventBridge: a rule's pattern and targets.
     go(page, "#/iam", "IAM")

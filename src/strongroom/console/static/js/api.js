@@ -11,6 +11,7 @@ const JSON_SERVICES = {
   "acm-pca": ["ACMPrivateCA", "acm-pca"],
   cloudtrail: ["com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101", "cloudtrail"],
   events: ["AWSEvents", "events"],
+  wafv2: ["AWSWAF_20190729", "wafv2"],
 };
 const QUERY_VERSIONS = { sts: "2011-06-15", iam: "2010-05-08" };
 // Errors that mean the session itself is gone (signed out elsewhere, expired, user deleted).

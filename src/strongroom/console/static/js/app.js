@@ -10,6 +10,7 @@ import * as cloudtrail from "./pages/cloudtrail.js";
 import * as events from "./pages/events.js";
 import * as iam from "./pages/iam.js";
 import * as s3 from "./pages/s3.js";
+import * as waf from "./pages/waf.js";
 
 const PAGES = [
   ["overview", "Overview", overview],
@@ -20,6 +21,7 @@ const PAGES = [
   ["cloudtrail", "CloudTrail event history", cloudtrail],
   ["events", "EventBridge rules", events],
   ["s3", "S3", s3],
+  ["waf", "AWS WAF", waf],
   ["iam", "IAM", iam],
 ];
 const REGIONS = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-1", "ap-northeast-1"];
