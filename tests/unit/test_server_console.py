@@ -58,6 +58,6 @@ def test_headers_and_conditional_get() -> None:
     head = serve_console(req("/console/js/app.js", "HEAD"))
     assert head.status == 200 and head.body == b""
     tls = serve_console(HttpRequest("GET", "/console/", "", {"host": "x"}, scheme="https"))
-    assert tls.header("Strict-Transport-Security") == "max-age=31536000"
+    assert tls.status == 200 and tls.header("Strict-Transport-Security") is None  # host-wide: not ours to set
     moved = serve_console(req("/console"))
     assert moved.status == 301 and moved.header("Location") == "/console/"

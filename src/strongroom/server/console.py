@@ -115,9 +115,9 @@ def serve_console(request: HttpRequest) -> HttpResponse:
         return HttpResponse(301, [("Location", MOUNT + "/"), *SECURITY_HEADERS], b"")
     name = _asset_name(request.path) or "index.html"
     body, kind, etag = assets()[name]
+    # No Strict-Transport-Security: it binds the whole host name, every port, for its max-age — on localhost or a
+    # shared internal name it would force https onto unrelated services; TLS is the operator's choice of listener.
     headers = [("Content-Type", kind), ("ETag", etag), ("Cache-Control", "no-cache"), *SECURITY_HEADERS]
-    if request.scheme == "https":
-        headers.append(("Strict-Transport-Security", "max-age=31536000"))
     if request.headers.get("if-none-match") == etag:
         return HttpResponse(304, headers, b"")
     return HttpResponse(200, headers, b"" if request.method == "HEAD" else body)
