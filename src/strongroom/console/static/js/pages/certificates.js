@@ -112,11 +112,22 @@ async function renderCertificate(view, arn) {
     box.ok("Certificate and chain downloaded.");
   }));
   const validation = (c.DomainValidationOptions || []).filter((o) => o.ResourceRecord);
+  // A private certificate is issued in the background: show progress and look again until it settles.
+  const pending = c.Status === "PENDING_VALIDATION" && c.Type === "PRIVATE";
+  const progress = pending
+    ? h("p", { class: "progress" }, h("progress", { "aria-label": "Issuing the certificate" }), " Issuing… checking again every 2 seconds.")
+    : "";
+  if (pending) {
+    const hash = location.hash;
+    setTimeout(() => {
+      if (view.isConnected && location.hash === hash) renderCertificate(view, arn).catch((err) => box.error(err));
+    }, 2000);
+  }
   view.replaceChildren(
     h("p", {}, link("#/certificates", "← All certificates")),
     h("h1", { text: c.DomainName }),
     box,
-    section("Certificate", facts, h("div", { class: "actions" }, chain, refresh)),
+    section("Certificate", facts, progress, h("div", { class: "actions" }, chain, refresh)),
     validation.length ? section("Validation records", table("DNS records to create", [
       { title: "Domain", cell: (o) => o.DomainName },
       { title: "Name", cell: (o) => o.ResourceRecord.Name },
