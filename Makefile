@@ -6,7 +6,7 @@ DATA   ?= ./data
 PORT   ?= 4566
 PIP    := $(BIN)/python -m pip
 
-.PHONY: run test lint typecheck pytest system-deps clean install install-test bench
+.PHONY: run test lint typecheck pytest system-deps clean install install-test bench screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ pytest: install-test system-deps
 	$(BIN)/python -m pytest -q --durations=15
 
 test: lint typecheck pytest
+
+# The console's screenshots in docs/console/ (docs/console.md), retaken by its browser test.
+screenshots: install-test
+	STRONGROOM_CONSOLE_SCREENSHOTS=1 STRONGROOM_TEST_BACKENDS=sqlite $(BIN)/python -m pytest -q tests/e2e/test_console_browser.py
 
 # Strongroom vs moto_server vs the bare server stack, then memory; rewrites the table in docs/benchmarks.md.
 # wrk (Debian) is the load generator when it can be installed; otherwise bench/ falls back to its asyncio one.

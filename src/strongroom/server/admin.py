@@ -15,6 +15,8 @@ from strongroom.iam.model import access_keys, accounts
 from strongroom.keyring.unseal import handle_unseal
 from strongroom.protocol.http import HttpRequest, HttpResponse
 from strongroom.scheduler.jobs import advance_clock
+from strongroom.server.console import API_PREFIX as CONSOLE_API
+from strongroom.server.console import handle_console_api
 from strongroom.server.waf_samples import PATH as WAF_SAMPLES
 from strongroom.server.waf_samples import handle_waf_samples
 from strongroom.services.acm_pca.http import handle_pca_http
@@ -57,6 +59,8 @@ def handle_admin(runtime: Runtime, request: HttpRequest, ready: bool) -> HttpRes
         return handle_pca_http(runtime, request)
     if path.startswith("lambda/code/"):
         return serve_code(runtime, request, path)
+    if path.startswith(CONSOLE_API):
+        return handle_console_api(runtime, request, path[len(CONSOLE_API) :]) or NOT_FOUND
     if path == WAF_SAMPLES and request.method == "POST":
         return handle_waf_samples(runtime, request)  # SigV4-signed: samples from the WAF proxy / middleware
     if not runtime.config.test_mode:

@@ -19,6 +19,7 @@ from strongroom.core.errors import AwsError
 from strongroom.protocol.http import HttpRequest, HttpResponse
 from strongroom.protocol.router import Route
 from strongroom.server.admin import PREFIX, handle_admin
+from strongroom.server.console import is_console_request, serve_console
 from strongroom.server.gateway import MAX_BODY as GATEWAY_MAX_BODY
 from strongroom.server.gateway import PENDING, GatewayHook, Target
 from strongroom.server.limits import largest_body_limit, too_large
@@ -104,6 +105,9 @@ class StrongroomApp:
                 target = await loop.run_in_executor(self.executor, self.gateway.lookup, request)
             if isinstance(target, Target):
                 await self._gateway(scope, request, target, receive, send)
+                return
+            if is_console_request(request):  # the web console's files: anonymous GETs S3 never shares (console.py)
+                await _send(send, serve_console(request))
                 return
         s3 = None if admin else self.pipeline.s3_route(request)
         if s3 is not None:
