@@ -1,0 +1,57 @@
+"""Macie's operations table: one row per implemented operation (all follow the general rules: IAM action
+``macie2:<Operation>``, CloudTrail's read-only prefixes). Resources are decided in ``access.py``.
+
+Reads that call S3 or KMS in-process (the words file, the bucket inventory, the reveal key) or run the engine
+(TestCustomDataIdentifier) stay off the event loop."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from strongroom.core.operations import Operation
+from strongroom.services.base.operations import operations
+
+OPERATIONS: Mapping[str, Operation] = operations(
+    Operation("BatchGetCustomDataIdentifiers"),
+    Operation("CreateAllowList"),
+    Operation("CreateClassificationJob"),
+    Operation("CreateCustomDataIdentifier"),
+    Operation("CreateFindingsFilter"),
+    Operation("DeleteAllowList"),
+    Operation("DeleteCustomDataIdentifier"),
+    Operation("DeleteFindingsFilter"),
+    Operation("DescribeBuckets", on_loop=False),
+    Operation("DescribeClassificationJob"),
+    Operation("DisableMacie"),
+    Operation("EnableMacie"),
+    Operation("GetAllowList", on_loop=False),
+    Operation("GetAutomatedDiscoveryConfiguration"),
+    Operation("GetBucketStatistics", on_loop=False),
+    Operation("GetClassificationExportConfiguration"),
+    Operation("GetCustomDataIdentifier"),
+    Operation("GetFindingStatistics"),
+    Operation("GetFindings"),
+    Operation("GetFindingsFilter"),
+    Operation("GetMacieSession"),
+    Operation("GetRevealConfiguration"),
+    Operation("GetSensitiveDataOccurrences", on_loop=False),
+    Operation("GetSensitiveDataOccurrencesAvailability"),
+    Operation("ListAllowLists"),
+    Operation("ListClassificationJobs"),
+    Operation("ListCustomDataIdentifiers"),
+    Operation("ListFindings"),
+    Operation("ListFindingsFilters"),
+    Operation("ListManagedDataIdentifiers"),
+    Operation("ListTagsForResource"),
+    Operation("PutClassificationExportConfiguration"),
+    Operation("SearchResources", on_loop=False),
+    Operation("TagResource"),
+    Operation("TestCustomDataIdentifier", on_loop=False),
+    Operation("UntagResource"),
+    Operation("UpdateAllowList"),
+    Operation("UpdateAutomatedDiscoveryConfiguration"),
+    Operation("UpdateClassificationJob"),
+    Operation("UpdateFindingsFilter"),
+    Operation("UpdateMacieSession"),
+    Operation("UpdateRevealConfiguration"),
+)
