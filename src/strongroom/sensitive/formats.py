@@ -1,0 +1,274 @@
+"""Readers: an object's bytes in, blocks of text out, each hit mapped back to AWS's Occurrences location (lineRanges
+for text, cells for CSV/TSV/XLSX, records for JSON/JSONL/Parquet/Avro, pages for PDF). Large text streams in
+chunks of ``CHUNK`` bytes cut at a line end, so memory stays flat whatever the object's size."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, BinaryIO
+
+from strongroom.sensitive.engine import Block, Hit
+
+CHUNK = 1 << 20
+ROWS_PER_BLOCK = 512
+MAX_JSON_DEPTH = 64
+
+# A hit's location: (Occurrences key, location dict).
+Locate = Callable[[Hit], tuple[str, dict[str, Any]]]
+Unit = tuple[Block, Locate]
+
+
+class ParseError(Exception):
+    """The structured content could not be read (AWS: UNABLE_TO_PARSE_FILE / MALFORMED_FILE)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# -- text
+
+
+def _decoder_stream(body: BinaryIO) -> Iterator[bytes]:
+    """UTF-8 chunks; UTF-16 (by its BOM) and undecodable bytes are transcoded so offsets are UTF-8 offsets."""
+    first = body.read(CHUNK)
+    if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        dec = codecs.getincrementaldecoder("utf-16")("replace")
+        chunk = first
+        while chunk:
+            yield dec.decode(chunk).encode("utf-8")
+            chunk = body.read(CHUNK)
+        return
+    if first.startswith(codecs.BOM_UTF8):
+        first = first[3:]
+    chunk = first
+    while chunk:
+        yield chunk
+        chunk = body.read(CHUNK)
+
+
+def text_units(body: BinaryIO) -> Iterator[Unit]:
+    line = 1
+    carry = b""
+    for chunk in _decoder_stream(body):
+        data = carry + chunk
+        cut = data.rfind(b"\n") + 1
+        if cut == 0 and len(data) < 4 * CHUNK:
+            carry = data
+            continue
+        if cut == 0:
+            cut = len(data)
+        block_data, carry = data[:cut], data[cut:]
+        yield Block(block_data), _line_locator(block_data, line)
+        line += block_data.count(b"\n")
+    if carry:
+        yield Block(carry), _line_locator(carry, line)
+
+
+def _line_locator(data: bytes, first_line: int) -> Locate:
+    def locate(hit: Hit) -> tuple[str, dict[str, Any]]:
+        line = first_line + data.count(b"\n", 0, hit.start)
+        line_start = data.rfind(b"\n", 0, hit.start) + 1
+        column = len(data[line_start : hit.start].decode("utf-8", "ignore")) + 1
+        end = line + data.count(b"\n", hit.start, hit.end)
+        return "lineRanges", {"start": line, "end": end, "startColumn": column}
+
+    return locate
+
+
+# -- tables
+
+
+def _col_letters(n: int) -> str:
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def table_units(rows: Iterable[list[Any]], sheet: str | None = None) -> Iterator[Unit]:
+    """Row 1 is the header (its names are keyword context, as AWS reads column names); cells are 1-based."""
+    header: list[str] | None = None
+    values: list[str] = []
+    headers: list[str] = []
+    where: list[tuple[int, int]] = []
+    for r, row in enumerate(rows, start=1):
+        if header is None:
+            header = ["" if v is None else str(v) for v in row]
+            continue
+        for c, v in enumerate(row, start=1):
+            if v is None or v == "":
+                continue
+            values.append(str(v))
+            headers.append(header[c - 1] if c <= len(header) else "")
+            where.append((r, c))
+        if len(where) >= ROWS_PER_BLOCK * 4:
+            yield _table_block(values, headers, where, sheet)
+            values, headers, where = [], [], []
+    if where:
+        yield _table_block(values, headers, where, sheet)
+
+
+def _table_block(values: list[str], headers: list[str], where: list[tuple[int, int]], sheet: str | None) -> Unit:
+    block = Block.of(values, headers)
+
+    def locate(hit: Hit) -> tuple[str, dict[str, Any]]:
+        row, col = where[hit.segment]
+        ref = f"{sheet}!{_col_letters(col)}{row}" if sheet is not None else None
+        return "cells", {"row": row, "column": col, "columnName": headers[hit.segment], "cellReference": ref}
+
+    return block, locate
+
+
+def csv_units(body: BinaryIO, delimiter: str) -> Iterator[Unit]:
+    text = io.TextIOWrapper(body, encoding="utf-8-sig", errors="replace", newline="")
+    csv.field_size_limit(1 << 24)
+    try:
+        yield from table_units(csv.reader(text, delimiter=delimiter))
+    except csv.Error as exc:
+        raise ParseError("UNABLE_TO_PARSE_FILE") from exc
+
+
+def xlsx_units(body: BinaryIO) -> Iterator[Unit]:
+    import openpyxl  # noqa: PLC0415 — only for workbooks
+
+    try:
+        wb = openpyxl.load_workbook(body, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a corrupt package
+        raise ParseError("MALFORMED_OR_FILE_SIZE_EXCEEDS_LIMIT") from exc
+    try:
+        for ws in wb.worksheets:
+            yield from table_units((list(r) for r in ws.iter_rows(values_only=True)), sheet=ws.title)
+    finally:
+        wb.close()
+
+
+# -- records
+
+
+def _path_key(key: str) -> str:
+    return f".{key}" if key.replace("_", "").isalnum() else f"[{json.dumps(key)}]"
+
+
+def flatten(value: Any, path: str = "$", depth: int = 0) -> Iterator[tuple[str, str]]:
+    """(JSONPath, text) for every scalar leaf."""
+    if depth > MAX_JSON_DEPTH:
+        raise ParseError("JSON_NESTING_LEVEL_OVER_LIMIT")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from flatten(v, path + _path_key(str(k)), depth + 1)
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            yield from flatten(v, f"{path}[{i}]", depth + 1)
+    elif value is None or isinstance(value, bool):
+        return
+    elif isinstance(value, bytes):
+        yield path, value.decode("utf-8", "replace")
+    else:
+        yield path, str(value)
+
+
+def record_units(records: Iterable[tuple[int, Any]]) -> Iterator[Unit]:
+    """Leaves of consecutive records in one block; a field's path is its keyword context (AWS: the keyword may be
+    an element of the path)."""
+    values: list[str] = []
+    paths: list[str] = []
+    where: list[int] = []
+    for index, record in records:
+        for path, text in flatten(record):
+            values.append(text)
+            paths.append(path)
+            where.append(index)
+        if len(values) >= ROWS_PER_BLOCK * 4:
+            yield _record_block(values, paths, where)
+            values, paths, where = [], [], []
+    if values:
+        yield _record_block(values, paths, where)
+
+
+def _record_block(values: list[str], paths: list[str], where: list[int]) -> Unit:
+    # Keyword context is the path's element names, read as words ("$.customer.card_number" -> customer card number).
+    headers = [
+        p.replace("$", " ").replace(".", " ").replace("[", " ").replace("]", " ").replace('"', " ") for p in paths
+    ]
+    block = Block.of(values, headers)
+
+    def locate(hit: Hit) -> tuple[str, dict[str, Any]]:
+        return "records", {"jsonPath": paths[hit.segment][:250], "recordIndex": where[hit.segment]}
+
+    return block, locate
+
+
+def json_units(body: BinaryIO) -> Iterator[Unit]:
+    try:
+        doc = json.load(io.TextIOWrapper(body, encoding="utf-8-sig", errors="replace"))
+    except (ValueError, RecursionError) as exc:
+        raise ParseError("UNABLE_TO_PARSE_FILE") from exc
+    yield from record_units([(0, doc)])
+
+
+def jsonl_units(body: BinaryIO) -> Iterator[Unit]:
+    def records() -> Iterator[tuple[int, Any]]:
+        for i, raw in enumerate(io.TextIOWrapper(body, encoding="utf-8-sig", errors="replace")):
+            if raw.strip():
+                try:
+                    yield i, json.loads(raw)
+                except ValueError as exc:
+                    raise ParseError("UNABLE_TO_PARSE_FILE") from exc
+
+    yield from record_units(records())
+
+
+def parquet_units(body: BinaryIO) -> Iterator[Unit]:
+    import pyarrow.parquet as pq  # noqa: PLC0415 — only for Parquet
+
+    try:
+        pf = pq.ParquetFile(body)
+    except Exception as exc:  # pyarrow's ArrowInvalid and OSError for a corrupt file
+        raise ParseError("MALFORMED_FILE") from exc
+
+    def records() -> Iterator[tuple[int, Any]]:
+        index = 0
+        for batch in pf.iter_batches(batch_size=2048):
+            for rec in batch.to_pylist():
+                yield index, rec
+                index += 1
+
+    yield from record_units(records())
+
+
+def avro_units(body: BinaryIO) -> Iterator[Unit]:
+    import fastavro  # noqa: PLC0415 — only for Avro
+
+    try:
+        reader = fastavro.reader(body)
+    except Exception as exc:  # fastavro raises ValueError/SchemaParseException for a bad header
+        raise ParseError("MALFORMED_FILE") from exc
+    yield from record_units(enumerate(reader))
+
+
+def pdf_units(body: BinaryIO) -> Iterator[Unit]:
+    import pypdf  # noqa: PLC0415 — only for PDF
+
+    try:
+        reader = pypdf.PdfReader(body)
+        pages = list(reader.pages)
+    except Exception as exc:  # pypdf's PdfReadError and friends
+        raise ParseError("MALFORMED_FILE") from exc
+    for number, page in enumerate(pages, start=1):
+        try:
+            text = page.extract_text() or ""
+        except Exception as exc:  # a page whose content stream pypdf cannot read
+            raise ParseError("MALFORMED_FILE") from exc
+        data = text.encode("utf-8", "replace")
+        line_locate = _line_locator(data, 1)
+
+        def locate(hit: Hit, n: int = number, ll: Locate = line_locate) -> tuple[str, dict[str, Any]]:
+            return "pages", {"pageNumber": n, "lineRange": ll(hit)[1]}
+
+        yield Block(data), locate

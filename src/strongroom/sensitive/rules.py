@@ -1,0 +1,523 @@
+"""How each managed identifier is found: a value pattern (RE2 syntax, compiled into one multi-pattern set with every
+other identifier's), a check (validators.CHECKS), and its keywords as AWS documents them.
+
+Keyword semantics (Macie User Guide, "Keyword requirements"): a keyword has to be within 30 characters of the data;
+in CSV/TSV/XLSX it may instead be the column's name, in JSON/JSONL/Parquet/Avro an element of the field's path.
+``adjacent`` rules (a bare 3-digit code, a date) also need the keyword to precede the value with no other number in
+between, so that "exp 02/2026 cvv 123" gives the code 123, not 2026."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import phonenumbers
+
+from strongroom.sensitive import validators
+from strongroom.sensitive.catalogue import IBAN_IDS
+
+Resolve = Callable[[str, Callable[[], bool]], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str  # the identifier it reports (resolve may pick another: IBAN country, phone region, card keyword)
+    pattern: str
+    check: str | None = None
+    keywords: tuple[str, ...] = ()
+    required: bool = False
+    adjacent: bool = False
+    distance: int = 30
+    resolve: Resolve | None = None
+    ids: tuple[str, ...] = ()  # every id resolve can answer (selection); defaults to (id,)
+
+    def reports(self) -> tuple[str, ...]:
+        return self.ids or (self.id,)
+
+
+def _kw(text: str) -> tuple[str, ...]:
+    return tuple(k.strip() for k in text.split(",") if k.strip())
+
+
+DL_KW = _kw(
+    "dl#, dl:, dlno#, driver licence, driver licences, driver license, driver licenses, driver permit, drivers lic., "
+    "drivers licence, driver's licence, drivers licences, driver's licences, drivers license, driver's license, "
+    "drivers licenses, driver's licenses, drivers permit, driver's permit, drivers permit number, driving licence, "
+    "driving license, driving permit"
+)
+CARD_KW = _kw(
+    "account number, american express, amex, bank card, c card, card, cc #, ccn, check card, cred card, credit, "
+    "credit card, credit cards, credit no, credit num, dankort, debit, debit card, debit no, debit num, diners club, "
+    "discover, electron, japanese card bureau, jcb, mastercard, mc, pan, payment account number, payment card number, "
+    "pcn, pmnt #, pmnt card, pmnt no, pmnt number, union pay, visa"
+)
+BBAN_KW = _kw(
+    "account code, account number, accountno#, accountnumber#, bban, customer account id, customer account number, "
+    "customer bank account id, iban, sepa, code bancaire, compte bancaire, numéro de compte, bankleitzahl, "
+    "kontonummer, codice bancario, conto bancario, numero di conto, código cuenta, número cuenta cliente"
+)
+PHONE_KW = _kw(
+    "cell, contact, fax, fax number, mobile, phone, phone number, tel, telephone, telephone number, cel, celular, "
+    "fone, móvel, telefone, téléphone, portable, telefon, handy, telefono, cellulare, teléfono, móvil, "
+    "전화, 전화번호, 휴대폰, 휴대전화, 핸드폰, 연락처"
+)
+KR_RRN_KW = _kw("주민등록번호, 주민번호, 주민등록, resident registration number, rrn")
+
+_PHONE_IDS = {
+    "US": "PHONE_NUMBER", "CA": "PHONE_NUMBER", "BR": "BRAZIL_PHONE_NUMBER", "FR": "FRANCE_PHONE_NUMBER",
+    "DE": "GERMANY_PHONE_NUMBER", "IT": "ITALY_PHONE_NUMBER", "ES": "SPAIN_PHONE_NUMBER", "GB": "UK_PHONE_NUMBER",
+    "KR": "KOREA_PHONE_NUMBER",
+}  # fmt: skip
+_REGIONS_BY_HINT = ("US", "GB", "FR", "DE", "IT", "ES", "BR", "KR")
+
+
+def _phone(value: str, has_kw: Callable[[], bool]) -> str | None:
+    """phonenumbers decides: with a country code anywhere; without one only near a keyword (AWS's rule), trying the
+    supported countries' national formats."""
+    international = value.lstrip().startswith(("+", "00"))
+    if not international and not has_kw():
+        return None
+    regions = (None,) if international else _REGIONS_BY_HINT
+    for region in regions:
+        try:
+            num = phonenumbers.parse(value.replace("00", "+", 1) if value.startswith("00") else value, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(num):
+            return _PHONE_IDS.get(phonenumbers.region_code_for_number(num) or "")
+    return None
+
+
+def _iban(value: str, has_kw: Callable[[], bool]) -> str | None:
+    return IBAN_IDS.get(value[:2].upper()) if validators.iban(value) else None
+
+
+def _card(value: str, has_kw: Callable[[], bool]) -> str | None:
+    if not validators.card_number(value):
+        return None
+    return "CREDIT_CARD_NUMBER" if has_kw() else "CREDIT_CARD_NUMBER_(NO_KEYWORD)"
+
+
+def _kr_rrn(value: str, has_kw: Callable[[], bool]) -> str | None:
+    if not validators.kr_rrn(value):
+        return None
+    # Before October 2020 the 13th digit is a mod-11 check digit; numbers issued since are random after the gender
+    # digit, so they count only near a Korean keyword.
+    if validators.kr_rrn_checksum(value) or has_kw():
+        return "KOREA_RESIDENT_REGISTRATION_NUMBER"
+    return None
+
+
+_B = r"(?:^|[^0-9A-Za-z])"  # a left boundary RE2 can express without look-behind (the value is group 1)
+_E = r"(?:$|[^0-9A-Za-z])"
+_MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{0,6}\.?"
+_DATE = (
+    r"(?i)" + _B + r"((?:\d{1,2}[/.\- ]\d{1,2}[/.\- ](?:19|20)\d{2}|(?:19|20)\d{2}[/.\-]\d{1,2}[/.\-]\d{1,2}"
+    r"|\d{1,2} " + _MONTHS + r",? (?:19|20)\d{2}|" + _MONTHS + r" \d{1,2},? (?:19|20)\d{2}))" + _E
+)
+
+RULES: tuple[Rule, ...] = (
+    # --- credentials
+    Rule(
+        "AWS_CREDENTIALS",
+        r"(?:^|[^A-Za-z0-9/+])([A-Za-z0-9/+]{40})(?:$|[^A-Za-z0-9/+=])",
+        "aws_secret",
+        _kw(
+            "aws_secret_access_key, aws secret access key, secret access key, secret_access_key, secretaccesskey, "
+            "aws_secret, aws secret, secret key, secret_key, akia, asia"
+        ),
+        required=True,
+        distance=60,
+    ),
+    Rule("GCP_API_KEY", r"(?:^|[^0-9A-Za-z_\-])(AIza[0-9A-Za-z_\-]{35})(?:$|[^0-9A-Za-z_\-])"),
+    Rule("HTTP_BASIC_AUTH_HEADER", r"(?i)(authorization:\s*basic\s+[A-Za-z0-9+/]{6,}={0,2})", "basic_auth"),
+    Rule("JSON_WEB_TOKEN", r"(eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{16,})", "jwt"),
+    Rule(
+        "OPENSSH_PRIVATE_KEY",
+        r"(-----BEGIN OPENSSH PRIVATE KEY-----[A-Za-z0-9+/=\s]{40,}?-----END OPENSSH PRIVATE KEY-----)",
+    ),
+    Rule(
+        "PGP_PRIVATE_KEY",
+        r"(-----BEGIN PGP PRIVATE KEY BLOCK-----[A-Za-z0-9+/=\s:.,()\-]{40,}?-----END PGP PRIVATE KEY BLOCK-----)",
+    ),
+    Rule(
+        "PKCS",
+        r"(-----BEGIN (?:RSA |EC |DSA |ENCRYPTED )?PRIVATE KEY-----[A-Za-z0-9+/=\s:,\-]{40,}?"
+        r"-----END (?:RSA |EC |DSA |ENCRYPTED )?PRIVATE KEY-----)",
+    ),
+    Rule("PUTTY_PRIVATE_KEY", r"(PuTTY-User-Key-File-[23]: [^\n]{3,80}\n[\s\S]{20,}?Private-MAC: [0-9a-fA-F]{40,64})"),
+    Rule("STRIPE_CREDENTIALS", r"(?:^|[^0-9A-Za-z_])((?:sk|rk)_(?:live|test)_[0-9A-Za-z]{24,99})(?:$|[^0-9A-Za-z])"),
+    Rule(
+        "GITHUB_TOKEN", r"(?:^|[^0-9A-Za-z_])(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})(?:$|[^0-9A-Za-z_])"
+    ),
+    Rule(
+        "SLACK_TOKEN",
+        r"(xox[abposr]-[0-9]{6,13}-[0-9A-Za-z\-]{10,}|https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/"
+        r"[A-Za-z0-9]{20,})",
+    ),
+    Rule(
+        "OPENAI_API_KEY",
+        r"(?:^|[^0-9A-Za-z_\-])(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{16,}T3BlbkFJ[A-Za-z0-9_\-]{16,})"
+        r"(?:$|[^0-9A-Za-z_\-])",
+    ),
+    Rule(
+        "URL_BASIC_AUTH_CREDENTIALS",
+        r"(?i)([a-z][a-z0-9+.\-]{1,15}://[^\s:/@\"'<>]{1,64}:[^\s:/@\"'<>]{1,128}@[a-z0-9.\-]+)",
+        "url_credentials",
+    ),
+    # --- financial
+    Rule(
+        "CREDIT_CARD_NUMBER",
+        _B + r"(\d{4}[ \-]\d{4}[ \-]\d{4}[ \-]\d{1,7}|\d{4}[ \-]\d{6}[ \-]\d{4,5}|\d{13,19})" + _E,
+        None,
+        CARD_KW,
+        resolve=_card,
+        distance=50,
+        ids=("CREDIT_CARD_NUMBER", "CREDIT_CARD_NUMBER_(NO_KEYWORD)"),
+    ),
+    Rule(
+        "CREDIT_CARD_EXPIRATION",
+        r"(?i)"
+        + _B
+        + r"((?:0?[1-9]|1[0-2]) ?[/\-] ?(?:20)?\d{2}|"
+        + _MONTHS
+        + r" ?(?:20)?\d{2}|\d{2}-"
+        + _MONTHS
+        + ")"
+        + _E,
+        None,
+        _kw("exp d, exp m, exp y, expiration, expiry, exp date, expires, exp., exp:, exp"),
+        required=True,
+        adjacent=True,
+    ),
+    Rule(
+        "CREDIT_CARD_SECURITY_CODE",
+        _B + r"(\d{3,4})" + _E,
+        None,
+        _kw(
+            "card id, card identification code, card identification number, card security code, card validation code, "
+            "card validation number, card verification data, card verification value, cvc, cvc2, cvv, cvv2, "
+            "elo verification code, security code"
+        ),
+        required=True,
+        adjacent=True,
+        distance=20,
+    ),
+    Rule(
+        "CREDIT_CARD_MAGNETIC_STRIPE",
+        r"(%B\d{13,19}\^[A-Z /.\-]{2,26}\^\d{7,}[0-9 ]*\?|;\d{13,19}=\d{7,}\?)",
+        "luhn_track",
+        _kw("card data, iso7813, mag, magstripe, stripe, swipe, track"),
+        required=True,
+        distance=60,
+    ),
+    Rule(
+        "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+        r"(?i)" + _B + r"([a-z]{2}\d{2}(?:[ \-]?[0-9a-z]{4}){2,7}(?:[ \-]?[0-9a-z]{1,4})?)" + _E,
+        None,
+        resolve=_iban,
+        ids=tuple(IBAN_IDS.values()),
+    ),
+    Rule(
+        "BANK_ACCOUNT_NUMBER",
+        _B + r"(\d{9,17})" + _E,
+        "not_all_same",
+        _kw(
+            "bank account, bank acct, checking account, checking acct, deposit account, deposit acct, savings account, "
+            "savings acct, chequing account, chequing acct, account no, account number"
+        ),
+        required=True,
+        adjacent=True,
+    ),
+    Rule(
+        "UK_BANK_ACCOUNT_NUMBER",
+        _B + r"(\d{2}-\d{2}-\d{2} ?\d{8})" + _E,
+        None,
+        BBAN_KW + _kw("sort code"),
+        required=True,
+    ),
+    # --- personal
+    Rule(
+        "USA_SOCIAL_SECURITY_NUMBER",
+        _B + r"(\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{9})" + _E,
+        "us_ssn",
+        _kw("social security, ss#, ssn, social security number, social security no"),
+        required=True,
+    ),
+    Rule(
+        "USA_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
+        _B + r"(9\d{2}-?\d{2}-?\d{4})" + _E,
+        "us_itin",
+        _kw("i.t.i.n., individual taxpayer identification number, itin"),
+        required=True,
+    ),
+    Rule(
+        "USA_PASSPORT_NUMBER",
+        _B + r"([A-Z]?\d{8,9})" + _E,
+        "not_all_same",
+        _kw("passport, travel document, passport number, passport no"),
+        required=True,
+    ),
+    Rule(
+        "DRIVERS_LICENSE",
+        _B + r"([A-Z]\d{4,14}|[A-Z]{1,2}\d{5,8}|\d{7,9}|[A-Z]\d{3}-\d{3}-\d{2}-\d{3}-\d)" + _E,
+        "not_all_same",
+        DL_KW,
+        required=True,
+        adjacent=True,
+    ),
+    Rule(
+        "DATE_OF_BIRTH",
+        _DATE,
+        "date",
+        _kw("bday, b-day, birth date, birthday, date of birth, dob, born, 생년월일, date de naissance, geburtsdatum"),
+        required=True,
+        adjacent=True,
+    ),
+    Rule(
+        "UK_NATIONAL_INSURANCE_NUMBER",
+        r"(?i)" + _B + r"([a-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[a-d])" + _E,
+        "uk_nino",
+        _kw(
+            "insurance no., insurance number, insurance#, national insurance number, nationalinsurance#, "
+            "nationalinsurancenumber, nin, nino, ni number"
+        ),
+        required=True,
+    ),
+    Rule(
+        "UK_PASSPORT_NUMBER",
+        _B + r"(\d{9})" + _E,
+        "not_all_same",
+        _kw("passport #, passport no, passport number, passport#, passportid, uk passport"),
+        required=True,
+    ),
+    Rule(
+        "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
+        _B + r"(\d{3} ?\d{3} ?\d{4})" + _E,
+        "gb_nhs",
+        _kw("nhs, nhs number, national health service"),
+        required=True,
+    ),
+    Rule(
+        "UK_TAX_IDENTIFICATION_NUMBER",
+        _B + r"(\d{5} ?\d{5})" + _E,
+        "gb_utr",
+        _kw("utr, unique taxpayer reference, unique tax reference, tax reference"),
+        required=True,
+    ),
+    Rule(
+        "CANADA_SOCIAL_INSURANCE_NUMBER",
+        _B + r"(\d{3}[ \-]?\d{3}[ \-]?\d{3})" + _E,
+        "ca_sin",
+        _kw("canadian id, numéro d'assurance sociale, sin, social insurance number"),
+        required=True,
+    ),
+    Rule(
+        "FRANCE_NATIONAL_IDENTIFICATION_NUMBER",
+        _B + r"([12] ?\d{2} ?\d{2} ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2})" + _E,
+        "fr_nir",
+        _kw(
+            "insee, sécurité sociale, securite sociale, numéro de sécurité sociale, nir, social security number, ssn, cni"
+        ),
+        required=True,
+    ),
+    Rule(
+        "FRANCE_TAX_IDENTIFICATION_NUMBER",
+        _B + r"([0-3]\d{12})" + _E,
+        "fr_nif",
+        _kw("numéro d'identification fiscal, tax id, tax identification number, tax number, tin, tin#, spi"),
+        required=True,
+    ),
+    Rule(
+        "GERMANY_TAX_IDENTIFICATION_NUMBER",
+        _B + r"(\d{2} ?\d{3} ?\d{3} ?\d{3})" + _E,
+        "de_idnr",
+        _kw(
+            "identifikationsnummer, steuer id, steueridentifikationsnummer, steuernummer, tax id, tax identification number, idnr"
+        ),
+        required=True,
+    ),
+    Rule(
+        "SPAIN_DNI_NUMBER",
+        r"(?i)" + _B + r"(\d{8}-?[a-z])" + _E,
+        "es_dni",
+        _kw("dni, dni#, dninúmero#, documento nacional de identidad, national identity, nationalid#"),
+        required=True,
+    ),
+    Rule(
+        "SPAIN_NIE_NUMBER",
+        r"(?i)" + _B + r"([xyz]-?\d{7}-?[a-z])" + _E,
+        "es_nie",
+        _kw("nie, número de identidad de extranjero, tax id, tin"),
+        required=True,
+    ),
+    Rule(
+        "SPAIN_NIF_NUMBER",
+        r"(?i)" + _B + r"([0-9klmxyz]\d{7}[a-z])" + _E,
+        "es_nif",
+        _kw("nif, número de identificación fiscal, personal tax number"),
+        required=True,
+    ),
+    Rule(
+        "SPAIN_TAX_IDENTIFICATION_NUMBER",
+        r"(?i)" + _B + r"([abcdefghjnpqrsuvw]-?\d{7}-?[0-9a-j])" + _E,
+        "es_cif",
+        _kw("cif, cif número, cifnúmero#, número de impuesto corporativo, tax id"),
+        required=True,
+    ),
+    Rule(
+        "ITALY_NATIONAL_IDENTIFICATION_NUMBER",
+        r"(?i)" + _B + r"([a-z]{6}\d{2}[a-z]\d{2}[a-z]\d{3}[a-z])" + _E,
+        "it_cf",
+        _kw("codice fiscale, codice fiscal, dati anagrafici, tax code, tessera sanitaria, cf"),
+        required=True,
+    ),
+    Rule(
+        "INDIA_AADHAAR_NUMBER",
+        _B + r"([2-9]\d{3} ?\d{4} ?\d{4})" + _E,
+        "in_aadhaar",
+        _kw("aadhaar, aadhar, adhaar, uidai"),
+        required=True,
+    ),
+    Rule(
+        "INDIA_PERMANENT_ACCOUNT_NUMBER",
+        _B + r"([A-Z]{3}[ABCFGHLJPT][A-Z]\d{4}[A-Z])" + _E,
+        "in_pan",
+        _kw("e-pan, pan card, pan number, permanent account number, pan"),
+        required=True,
+    ),
+    Rule(
+        "BRAZIL_CPF_NUMBER",
+        _B + r"(\d{3}\.?\d{3}\.?\d{3}-?\d{2})" + _E,
+        "br_cpf",
+        _kw("cadastro de pessoa física, cadastro de pessoas físicas, cpf"),
+        required=True,
+    ),
+    Rule(
+        "BRAZIL_CNPJ_NUMBER",
+        _B + r"(\d{2}\.?\d{3}\.?\d{3}/?\d{4}-?\d{2})" + _E,
+        "br_cnpj",
+        _kw("cadastro nacional da pessoa jurídica, cnpj"),
+        required=True,
+    ),
+    Rule(
+        "CHILE_RUT_NUMBER",
+        r"(?i)" + _B + r"(\d{1,2}\.?\d{3}\.?\d{3}-?[\dk])" + _E,
+        "cl_rut",
+        _kw("rut, rut#, r.u.t., run, run#, r.u.n., rol único nacional, rol único tributario"),
+        required=True,
+    ),
+    Rule(
+        "ARGENTINA_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
+        _B + r"((?:20|23|24|27)-?\d{8}-?\d)" + _E,
+        "ar_cuit",
+        _kw("cuil, c.u.i.l, cuit, c.u.i.t, argentina taxpayer id"),
+        required=True,
+    ),
+    Rule(
+        "COLOMBIA_INDIVIDUAL_NIT_NUMBER",
+        _B + r"(\d{3}\.?\d{3}\.?\d{3}-?\d)" + _E,
+        "co_nit",
+        _kw("nit, nit., nit#, n.i.t."),
+        required=True,
+    ),
+    Rule(
+        "MEXICO_CURP_NUMBER",
+        r"(?i)" + _B + r"([a-z]{4}\d{6}[hm][a-z]{5}[0-9a-z]\d)" + _E,
+        "mx_curp",
+        _kw("curp, clave única de registro de población, clave única"),
+        required=True,
+    ),
+    Rule(
+        "MEXICO_INDIVIDUAL_RFC_NUMBER",
+        r"(?i)" + _B + r"([a-z&ñ]{4}\d{6}[a-z0-9]{3})" + _E,
+        "mx_rfc",
+        _kw("rfc, rfc#, r.f.c., registro federal de contribuyentes"),
+        required=True,
+    ),
+    Rule(
+        "AUSTRALIA_TAX_FILE_NUMBER",
+        _B + r"(\d{3} ?\d{3} ?\d{2,3})" + _E,
+        "au_tfn",
+        _kw("tax file number, tfn"),
+        required=True,
+    ),
+    Rule(
+        "VEHICLE_IDENTIFICATION_NUMBER",
+        r"(?i)" + _B + r"([a-hj-npr-z0-9]{17})" + _E,
+        "vin",
+        _kw("vehicle identification number, vin, fahrgestellnummer, niv, vin numeris"),
+        required=True,
+    ),
+    Rule(
+        "LATITUDE_LONGITUDE",
+        _B + r"(-?(?:[1-8]?\d|90)\.\d{4,8}, ?-?(?:1[0-7]\d|[1-9]?\d|180)\.\d{4,8})" + _E,
+        None,
+        _kw("coordinate, coordinates, lat long, latitude longitude, position, gps, location"),
+        required=True,
+    ),
+    Rule("HTTP_COOKIE", r"(?im)^((?:set-)?cookie: ?[^=;\s]{1,64}=[^;\s]{1,}(?:; ?[^=;\s]{1,64}(?:=[^;\r\n]*)?)*)"),
+    Rule(
+        "PHONE_NUMBER",
+        r"(?:^|[^0-9A-Za-z+])((?:\+|00)[1-9]\d{0,2}[ \-.]?(?:\(\d{1,4}\)[ \-.]?)?\d{1,4}(?:[ \-.]?\d{2,4}){1,4}"
+        r"|\(?0?\d{2,4}\)?[ \-.]?\d{3,4}[ \-.]?\d{4})" + _E,
+        None,
+        PHONE_KW,
+        resolve=_phone,
+        ids=tuple(sorted(set(_PHONE_IDS.values()))),
+    ),
+    Rule(
+        "EMAIL_ADDRESS",
+        r"(?i)(?:^|[^a-z0-9._%+\-])([a-z0-9][a-z0-9._%+\-]{0,63}@(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})"
+        r"(?:$|[^a-z0-9\-])",
+    ),
+    Rule(
+        "IP_ADDRESS",
+        _B + r"((?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3})(?:$|[^0-9A-Za-z.])",
+        "ipv4",
+    ),
+    # --- Korean (ours)
+    Rule(
+        "KOREA_RESIDENT_REGISTRATION_NUMBER",
+        _B + r"(\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])-?[1-8]\d{6})" + _E,
+        None,
+        KR_RRN_KW,
+        resolve=_kr_rrn,
+    ),
+    Rule(
+        "KOREA_PASSPORT_NUMBER",
+        _B + r"([MSROD]\d{8}|[MSROD]\d{3}[A-Z]\d{4})" + _E,
+        None,
+        _kw("여권, 여권번호, passport, passport no, passport number"),
+        required=True,
+    ),
+    Rule(
+        "KOREA_DRIVERS_LICENSE",
+        _B + r"((?:1[1-9]|2[0-8])-?\d{2}-?\d{6}-?\d{2})" + _E,
+        None,
+        _kw("운전면허, 운전면허번호, 면허번호, driver license, driver's license, driving licence"),
+        required=True,
+    ),
+    Rule(
+        "KOREA_BUSINESS_REGISTRATION_NUMBER",
+        _B + r"(\d{3}-\d{2}-\d{5})" + _E,
+        "kr_brn",
+        _kw("사업자등록번호, 사업자번호, 사업자, business registration number, brn"),
+        required=True,
+    ),
+)
+
+
+def _luhn_track(s: str) -> bool:
+    pan = s.lstrip("%B;").split("^")[0].split("=")[0]
+    return validators.card_number(pan)
+
+
+def _ipv4(s: str) -> bool:
+    # Version-like strings (1.2.3.4 in "v1.2.3.4") are dropped by the boundary; private and documentation ranges
+    # are still addresses (AWS reports IPs regardless of range).
+    return not s.startswith("0.") and s != "255.255.255.255"
+
+
+validators.CHECKS["luhn_track"] = _luhn_track
+validators.CHECKS["ipv4"] = _ipv4
