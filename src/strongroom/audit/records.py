@@ -104,6 +104,7 @@ _ARN_NAMESPACE = {
     "organizations": "Organizations",
     "fms": "FMS",
     "guardduty": "GuardDuty",
+    "macie2": "Macie",
 }
 _KEY_ID = re.compile(r"^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
 

@@ -42,6 +42,7 @@ TABLE_OWNERS = (
     "strongroom.services.fms.model",
     "strongroom.services.shield.model",
     "strongroom.services.guardduty.model",
+    "strongroom.services.macie2.model",
 )
 
 

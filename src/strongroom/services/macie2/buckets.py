@@ -88,8 +88,16 @@ def bucket_facts(ctx: RequestContext, name: str, account_bpa: dict[str, bool]) -
     tagging = _try(ctx, "GetBucketTagging", {"Bucket": name}) or {}
 
     grants = acl.get("Grants") or []
-    acl_read = any((g.get("Grantee") or {}).get("URI") in (_ALL_USERS, _AUTH_USERS) and g.get("Permission") in ("READ", "FULL_CONTROL") for g in grants)
-    acl_write = any((g.get("Grantee") or {}).get("URI") in (_ALL_USERS, _AUTH_USERS) and g.get("Permission") in ("WRITE", "FULL_CONTROL") for g in grants)
+    acl_read = any(
+        (g.get("Grantee") or {}).get("URI") in (_ALL_USERS, _AUTH_USERS)
+        and g.get("Permission") in ("READ", "FULL_CONTROL")
+        for g in grants
+    )
+    acl_write = any(
+        (g.get("Grantee") or {}).get("URI") in (_ALL_USERS, _AUTH_USERS)
+        and g.get("Permission") in ("WRITE", "FULL_CONTROL")
+        for g in grants
+    )
     policy_public = bool(((policy_status or {}).get("PolicyStatus") or {}).get("IsPublic"))
     external: set[str] = set()
     for statement in policy.get("Statement") or []:
@@ -135,9 +143,15 @@ def public_access(facts: dict[str, Any]) -> dict[str, Any]:
         "permissionConfiguration": {
             "accountLevelPermissions": {"blockPublicAccess": _bpa(facts["account_bpa"])},
             "bucketLevelPermissions": {
-                "accessControlList": {"allowsPublicReadAccess": facts["acl_read"], "allowsPublicWriteAccess": facts["acl_write"]},
+                "accessControlList": {
+                    "allowsPublicReadAccess": facts["acl_read"],
+                    "allowsPublicWriteAccess": facts["acl_write"],
+                },
                 "blockPublicAccess": _bpa(facts["bucket_bpa"]),
-                "bucketPolicy": {"allowsPublicReadAccess": facts["policy_public_read"], "allowsPublicWriteAccess": False},
+                "bucketPolicy": {
+                    "allowsPublicReadAccess": facts["policy_public_read"],
+                    "allowsPublicWriteAccess": False,
+                },
             },
         },
     }
@@ -162,7 +176,10 @@ def s3_bucket(facts: dict[str, Any], account_id: str, created: Any = None) -> di
     out: dict[str, Any] = {
         "allowsUnencryptedObjectUploads": "TRUE" if enc == "NONE" else "FALSE",
         "arn": f"arn:aws:s3:::{facts['name']}",
-        "defaultServerSideEncryption": {"encryptionType": enc, **({"kmsMasterKeyId": facts["kms_key"]} if facts["kms_key"] else {})},
+        "defaultServerSideEncryption": {
+            "encryptionType": enc,
+            **({"kmsMasterKeyId": facts["kms_key"]} if facts["kms_key"] else {}),
+        },
         "name": facts["name"],
         "owner": {"displayName": account_id, "id": account_id},
         "publicAccess": public_access(facts),
@@ -236,12 +253,17 @@ class BucketOperations(MacieBase):
             defined = [
                 j
                 for j in job_rows
-                if any(name in (d.get("buckets") or []) for d in (json.loads(j.definition).get("s3JobDefinition") or {}).get("bucketDefinitions") or [])
+                if any(
+                    name in (d.get("buckets") or [])
+                    for d in (json.loads(j.definition).get("s3JobDefinition") or {}).get("bucketDefinitions") or []
+                )
             ]
             last = max(defined, key=lambda j: j.last_run_time or now, default=None)
             job_details: dict[str, Any] = {
                 "isDefinedInJob": "TRUE" if defined else "FALSE",
-                "isMonitoredByJob": "TRUE" if any(j.job_type == "SCHEDULED" and j.status not in ("CANCELLED",) for j in defined) else "FALSE",
+                "isMonitoredByJob": "TRUE"
+                if any(j.job_type == "SCHEDULED" and j.status not in ("CANCELLED",) for j in defined)
+                else "FALSE",
             }
             if last is not None:
                 job_details["lastJobId"] = last.job_id
@@ -251,7 +273,9 @@ class BucketOperations(MacieBase):
                 {
                     "accountId": ctx.account_id,
                     "allowsUnencryptedObjectUploads": "TRUE" if facts["encryption_type"] == "NONE" else "FALSE",
-                    "automatedDiscoveryMonitoringStatus": "MONITORED" if self.setting(ctx.account_id, ctx.region, "discovery") else "NOT_MONITORED",
+                    "automatedDiscoveryMonitoringStatus": "MONITORED"
+                    if self.setting(ctx.account_id, ctx.region, "discovery")
+                    else "NOT_MONITORED",
                     "bucketArn": f"arn:aws:s3:::{name}",
                     "bucketCreatedAt": bucket.get("CreationDate"),
                     "bucketName": name,
@@ -268,7 +292,10 @@ class BucketOperations(MacieBase):
                         "replicationAccounts": facts["replication_accounts"],
                     },
                     "sensitivityScore": int(scores.get(name, 50)),
-                    "serverSideEncryption": {"type": facts["encryption_type"], **({"kmsMasterKeyId": facts["kms_key"]} if facts["kms_key"] else {})},
+                    "serverSideEncryption": {
+                        "type": facts["encryption_type"],
+                        **({"kmsMasterKeyId": facts["kms_key"]} if facts["kms_key"] else {}),
+                    },
                     "sharedAccess": shared_access(facts),
                     "sizeInBytes": stats["size"],
                     "sizeInBytesCompressed": 0,
@@ -294,18 +321,29 @@ class BucketOperations(MacieBase):
         items = self._metadata(ctx)
         if request.get("accountId"):
             items = [b for b in items if b["accountId"] == request["accountId"]]
+
         def count(pred: Any) -> int:
             return sum(1 for b in items if pred(b))
+
         enc = lambda t: count(lambda b: b["serverSideEncryption"]["type"] == t)  # noqa: E731
         return {
             "bucketCount": len(items),
             "bucketCountByEffectivePermission": {
                 "publiclyAccessible": count(lambda b: b["publicAccess"]["effectivePermission"] == "PUBLIC"),
                 "publiclyReadable": count(lambda b: b["publicAccess"]["effectivePermission"] == "PUBLIC"),
-                "publiclyWritable": count(lambda b: b["publicAccess"]["permissionConfiguration"]["bucketLevelPermissions"]["accessControlList"]["allowsPublicWriteAccess"]),
+                "publiclyWritable": count(
+                    lambda b: b["publicAccess"]["permissionConfiguration"]["bucketLevelPermissions"][
+                        "accessControlList"
+                    ]["allowsPublicWriteAccess"]
+                ),
                 "unknown": 0,
             },
-            "bucketCountByEncryptionType": {"kmsManaged": enc("aws:kms") + enc("aws:kms:dsse"), "s3Managed": enc("AES256"), "unencrypted": enc("NONE"), "unknown": 0},
+            "bucketCountByEncryptionType": {
+                "kmsManaged": enc("aws:kms") + enc("aws:kms:dsse"),
+                "s3Managed": enc("AES256"),
+                "unencrypted": enc("NONE"),
+                "unknown": 0,
+            },
             "bucketCountByObjectEncryptionRequirement": {
                 "allowsUnencryptedObjectUploads": count(lambda b: b["allowsUnencryptedObjectUploads"] == "TRUE"),
                 "deniesUnencryptedObjectUploads": count(lambda b: b["allowsUnencryptedObjectUploads"] == "FALSE"),
@@ -396,9 +434,23 @@ class BucketOperations(MacieBase):
                         "policyDetails": {
                             "action": {
                                 "actionType": "AWS_API_CALL",
-                                "apiCallDetails": {"api": "", "apiServiceName": "s3.amazonaws.com", "firstSeen": iso(clock.now()), "lastSeen": iso(clock.now())},
+                                "apiCallDetails": {
+                                    "api": "",
+                                    "apiServiceName": "s3.amazonaws.com",
+                                    "firstSeen": iso(clock.now()),
+                                    "lastSeen": iso(clock.now()),
+                                },
                             },
-                            "actor": {"userIdentity": {"type": "Root", "root": {"accountId": account_id, "arn": f"arn:aws:iam::{account_id}:root", "principalId": account_id}}},
+                            "actor": {
+                                "userIdentity": {
+                                    "type": "Root",
+                                    "root": {
+                                        "accountId": account_id,
+                                        "arn": f"arn:aws:iam::{account_id}:root",
+                                        "principalId": account_id,
+                                    },
+                                }
+                            },
                         },
                         "resourcesAffected": {"s3Bucket": s3_bucket(facts, account_id, bucket.get("CreationDate"))},
                     }
@@ -457,7 +509,10 @@ def _term(bucket: dict[str, Any], term: dict[str, Any]) -> bool:
     if term.get("tagCriterion"):
         tag = term["tagCriterion"]
         tags = {t["key"]: t["value"] for t in bucket.get("tags") or []}
-        hit = any(tags.get(p.get("key")) == p.get("value") if p.get("value") else p.get("key") in tags for p in tag.get("tagValues") or [])
+        hit = any(
+            tags.get(p.get("key")) == p.get("value") if p.get("value") else p.get("key") in tags
+            for p in tag.get("tagValues") or []
+        )
         return hit if tag.get("comparator", "EQ") == "EQ" else not hit
     return True
 

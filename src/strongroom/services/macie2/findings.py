@@ -41,7 +41,9 @@ def _bad_token() -> AwsError:
 
 
 class FindingOperations(MacieBase):
-    def _bodies(self, ctx: RequestContext, request: dict[str, Any], conn: Connection | None = None) -> list[dict[str, Any]]:
+    def _bodies(
+        self, ctx: RequestContext, request: dict[str, Any], conn: Connection | None = None
+    ) -> list[dict[str, Any]]:
         criterion = (request.get("findingCriteria") or {}).get("criterion") or {}
         rule = criteria.compile_criteria(criterion)
         query = select(findings.c.body).where(findings.c.account_id == ctx.account_id, findings.c.region == ctx.region)
@@ -170,7 +172,13 @@ class FindingOperations(MacieBase):
             filter_id = str(uuid.uuid4())
             position = request.get("position")
             if position is None:
-                count = len(conn.execute(select(filters.c.filter_id).where(filters.c.account_id == ctx.account_id, filters.c.region == ctx.region)).all())
+                count = len(
+                    conn.execute(
+                        select(filters.c.filter_id).where(
+                            filters.c.account_id == ctx.account_id, filters.c.region == ctx.region
+                        )
+                    ).all()
+                )
                 position = count + 1
             conn.execute(
                 filters.insert().values(
@@ -218,7 +226,9 @@ class FindingOperations(MacieBase):
         items = []
         for r in page:
             resource = arn(r.region, r.account_id, "findings-filter", r.filter_id)
-            items.append({"action": r.action, "arn": resource, "id": r.filter_id, "name": r.name, "tags": self.tags_of(resource)})
+            items.append(
+                {"action": r.action, "arn": resource, "id": r.filter_id, "name": r.name, "tags": self.tags_of(resource)}
+            )
         return {"findingsFilterListItems": items, **({"nextToken": token} if token else {})}
 
     def update_findings_filter(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:

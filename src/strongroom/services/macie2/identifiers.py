@@ -143,7 +143,9 @@ class IdentifierOperations(MacieBase):
                     created_at=clock.now(),
                 )
             )
-            self.write_tags(conn, arn(ctx.region, ctx.account_id, "custom-data-identifier", identifier_id), request.get("tags"))
+            self.write_tags(
+                conn, arn(ctx.region, ctx.account_id, "custom-data-identifier", identifier_id), request.get("tags")
+            )
         return {"customDataIdentifierId": identifier_id}
 
     def get_custom_data_identifier(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -289,7 +291,9 @@ class IdentifierOperations(MacieBase):
             except re.error as exc:
                 raise validation(f"The regex isn't valid: {exc}.") from None
 
-    def read_allow_list(self, account_id: str, region: str, criteria: dict[str, Any]) -> tuple[str, str | None, AllowList | None]:
+    def read_allow_list(
+        self, account_id: str, region: str, criteria: dict[str, Any]
+    ) -> tuple[str, str | None, AllowList | None]:
         """(status code, description, the list) — the words file read as Macie."""
         if criteria.get("regex"):
             return "OK", None, AllowList(id="", regex=criteria["regex"])

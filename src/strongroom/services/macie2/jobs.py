@@ -211,7 +211,10 @@ class JobOperations(MacieBase):
             "jobType": row.job_type,
             "lastRunErrorStatus": {"code": row.last_run_error},
             "name": row.name,
-            "statistics": {"approximateNumberOfObjectsToProcess": float(row.to_process), "numberOfRuns": float(row.runs)},
+            "statistics": {
+                "approximateNumberOfObjectsToProcess": float(row.to_process),
+                "numberOfRuns": float(row.runs),
+            },
             "tags": self.tags_of(job_arn(row)),
         }
         if row.last_run_time is not None:
@@ -303,8 +306,20 @@ def _job_term(row: Row[Any], term: dict[str, Any]) -> bool:
     key, comparator, values = term.get("key"), term.get("comparator") or "EQ", term.get("values") or []
     if key == "createdAt":
         stamp = row.created_at.timestamp() * 1000
-        numbers = [float(v) if str(v).replace(".", "", 1).isdigit() else datetime.fromisoformat(str(v).replace("Z", "+00:00")).timestamp() * 1000 for v in values]
-        tests = {"GT": stamp > min(numbers, default=0), "GTE": stamp >= min(numbers, default=0), "LT": stamp < max(numbers, default=0), "LTE": stamp <= max(numbers, default=0), "EQ": stamp in numbers, "NE": stamp not in numbers}
+        numbers = [
+            float(v)
+            if str(v).replace(".", "", 1).isdigit()
+            else datetime.fromisoformat(str(v).replace("Z", "+00:00")).timestamp() * 1000
+            for v in values
+        ]
+        tests = {
+            "GT": stamp > min(numbers, default=0),
+            "GTE": stamp >= min(numbers, default=0),
+            "LT": stamp < max(numbers, default=0),
+            "LTE": stamp <= max(numbers, default=0),
+            "EQ": stamp in numbers,
+            "NE": stamp not in numbers,
+        }
         return tests.get(comparator, False)
     value = {"jobType": row.job_type, "jobStatus": row.status, "name": row.name}.get(str(key), "")
     if comparator == "EQ":

@@ -86,7 +86,9 @@ class RevealOperations(MacieBase):
             return ["INVALID_CLASSIFICATION_RESULT"]
         return []
 
-    def get_sensitive_data_occurrences_availability(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+    def get_sensitive_data_occurrences_availability(
+        self, ctx: RequestContext, request: dict[str, Any]
+    ) -> dict[str, Any]:
         self.session(ctx)
         reasons = self._unavailable(self._finding(ctx, request["findingId"]))
         return {"code": "UNAVAILABLE" if reasons else "AVAILABLE", "reasons": reasons}
@@ -113,7 +115,9 @@ class RevealOperations(MacieBase):
             raise
         samples = json.loads(self.runtime.seal.unwrap(row.samples, samples_aad(row.finding_id)))
         return {
-            "sensitiveDataOccurrences": {kind: [{"value": v[:128]} for v in values] for kind, values in samples.items()},
+            "sensitiveDataOccurrences": {
+                kind: [{"value": v[:128]} for v in values] for kind, values in samples.items()
+            },
             "status": "SUCCESS",
         }
 
@@ -132,7 +136,9 @@ class RevealOperations(MacieBase):
         try:
             s3read.call(service, "HeadBucket", params)
         except AwsError:
-            raise validation(f"The S3 bucket {destination['bucketName']} doesn't exist or Macie can't write to it.") from None
+            raise validation(
+                f"The S3 bucket {destination['bucketName']} doesn't exist or Macie can't write to it."
+            ) from None
         self._key_arn(ctx, destination["kmsKeyArn"])
         with self.runtime.store.write() as conn:
             self.put_setting(conn, ctx.account_id, ctx.region, "export", configuration)

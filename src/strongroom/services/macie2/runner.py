@@ -177,7 +177,12 @@ class RunnerOperations(BucketOperations, IdentifierOperations):
     def _set(self, job_id: str, **values: Any) -> None:
         with self.runtime.store.write() as conn:
             current = conn.execute(select(jobs.c.status).where(jobs.c.job_id == job_id)).scalar()
-            if current in ("CANCELLED", "USER_PAUSED") and values.get("status") in ("RUNNING", "IDLE", "COMPLETE", "PAUSED"):
+            if current in ("CANCELLED", "USER_PAUSED") and values.get("status") in (
+                "RUNNING",
+                "IDLE",
+                "COMPLETE",
+                "PAUSED",
+            ):
                 values.pop("status")  # the user's decision stands
             conn.execute(jobs.update().where(jobs.c.job_id == job_id).values(**values))
 
@@ -191,7 +196,9 @@ class RunnerOperations(BucketOperations, IdentifierOperations):
         with self.runtime.store.read() as conn:
             customs = [
                 custom_of(r)
-                for r in conn.execute(select(custom_identifiers).where(custom_identifiers.c.identifier_id.in_(custom_ids)))
+                for r in conn.execute(
+                    select(custom_identifiers).where(custom_identifiers.c.identifier_id.in_(custom_ids))
+                )
             ]
             list_rows = conn.execute(select(allow_lists).where(allow_lists.c.list_id.in_(list_ids))).all()
         lists: list[AllowList] = []
@@ -317,11 +324,11 @@ class RunnerOperations(BucketOperations, IdentifierOperations):
             result = ObjectResult(mime_type="", size_classified=0, status="SKIPPED", reason=reason)
         else:
             head = out
-            body = s3read.spool(out.get("Body"))
+            spooled = s3read.spool(out.get("Body"))
             try:
-                result = classifier.classify(key, body, int(item.get("Size") or 0))
+                result = classifier.classify(key, spooled, int(item.get("Size") or 0))
             finally:
-                body.close()
+                spooled.close()
         s3_object = {
             "bucketArn": f"arn:aws:s3:::{bucket}",
             "eTag": str(item.get("ETag") or "").strip('"'),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
 
 from strongroom.core import context
 
@@ -44,11 +44,11 @@ def body_bytes(body: Any, limit: int) -> bytes:
     return bytes(out)
 
 
-def spool(body: Any) -> IO[bytes]:
+def spool(body: Any) -> BinaryIO:
     """A GetObject body in a rewound spooled temporary file; the caller closes it."""
-    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - handed to the caller
-    pieces: Iterable[bytes] = (body,) if isinstance(body, bytes | bytearray) else (body or ())
+    out: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - handed to the caller
+    pieces: Iterable[bytes] = (bytes(body),) if isinstance(body, bytes | bytearray) else (body or ())
     for piece in pieces:
         out.write(piece)
     out.seek(0)
-    return out
+    return cast(BinaryIO, out)
