@@ -188,7 +188,7 @@ class JobOperations(MacieBase):
                     last_run_error="NONE",
                     runs=0,
                     to_process=0,
-                    scanned_until=None if initial else now,
+                    scanned_until=None if initial else now.replace(microsecond=0),
                 )
             )
             due = now if initial else next_run(definition["scheduleFrequency"], now)

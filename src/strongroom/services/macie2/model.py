@@ -73,7 +73,8 @@ jobs = Table(
     Column("runs", Integer, nullable=False, default=0),
     Column("to_process", Integer, nullable=False, default=0),  # approximateNumberOfObjectsToProcess
     Column("cursor", Text, nullable=True),  # JSON: where a paused run resumes
-    Column("scanned_until", UtcDateTime(), nullable=True),  # a scheduled job's next run reads objects newer than it
+    Column("scanned_until", UtcDateTime(), nullable=True),  # a scheduled job's next run reads objects from here
+    Column("boundary", Text, nullable=True),  # JSON: objects of the scanned_until second the last run read
     Column("paused_at", UtcDateTime(), nullable=True),
     Index("ix_macie2_jobs_account", "account_id", "region"),
 )

@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from strongroom.core.errors import AwsError
 from strongroom.scheduler.jobs import JobContext, JobResult
-from strongroom.sensitive import build_classifier
+from strongroom.sensitive import build_classifier, managed_identifiers
 from strongroom.sensitive.contract import AllowList, Classifier, CustomIdentifier, ObjectResult, ScanConfig
 from strongroom.services.macie2 import s3read
 from strongroom.services.macie2.base import iso
@@ -170,7 +170,7 @@ class RunnerOperations(BucketOperations, IdentifierOperations):
         if row.job_type == "ONE_TIME":
             self._set(row.job_id, status="COMPLETE", **values)
             return None
-        self._set(row.job_id, status="IDLE", scanned_until=started, **values)
+        self._set(row.job_id, status="IDLE", scanned_until=started.replace(microsecond=0), **values)
         frequency = json.loads(row.definition)["scheduleFrequency"]
         return JobResult.again(next_run(frequency, job.now))
 
@@ -206,9 +206,15 @@ class RunnerOperations(BucketOperations, IdentifierOperations):
             _, _, allow = self.read_allow_list(row.account_id, row.region, json.loads(lr.criteria))
             if allow is not None:  # a list Macie cannot read is ignored, as AWS does (its status says why)
                 lists.append(AllowList(id=lr.list_id, words=allow.words, regex=allow.regex))
+        selector = definition.get("managedDataIdentifierSelector") or "RECOMMENDED"
+        managed = frozenset(definition.get("managedDataIdentifierIds") or ())
+        if selector == "INCLUDE":
+            # AWS: INCLUDE uses only the listed identifiers. Said as "all but the others", it cannot be read as
+            # "the recommended set plus these" (as the engine's INCLUDE does today).
+            selector, managed = "EXCLUDE", frozenset(m.id for m in managed_identifiers()) - managed
         config = ScanConfig(
-            managed_selector=definition.get("managedDataIdentifierSelector") or "RECOMMENDED",
-            managed_ids=frozenset(definition.get("managedDataIdentifierIds") or ()),
+            managed_selector=selector,
+            managed_ids=managed,
             custom=tuple(customs),
             allow_lists=tuple(lists),
         )
@@ -259,7 +265,13 @@ class RunnerOperations(BucketOperations, IdentifierOperations):
         classifier, customs = self._classifier(row, definition)
         scoping = (definition.get("s3JobDefinition") or {}).get("scoping") or {}
         percentage = int(definition.get("samplingPercentage") or 100)
-        since = row.scanned_until
+        # A scheduled run reads the objects last modified from the previous run's start (S3 keeps whole seconds:
+        # objects of that very second the previous run read are in ``boundary``) up to this run's start second.
+        scheduled = row.job_type == "SCHEDULED"
+        since = row.scanned_until if scheduled else None
+        upper = started.replace(microsecond=0)
+        done_before = set(json.loads(row.boundary or "[]"))
+        edge: list[str] = list(cursor.get("edge") or []) if cursor else []
         export = self.setting(row.account_id, row.region, "export")
         seen = 0
         scores: dict[str, list[int]] = {}
@@ -273,15 +285,18 @@ class RunnerOperations(BucketOperations, IdentifierOperations):
                 seen += 1
                 if seen % CHECK_EVERY == 0 and (status := self._status(row.job_id)) in ("USER_PAUSED", "CANCELLED"):
                     # Resume after the last object handled: ``last`` (None: this bucket from its start).
-                    mark = {"bucket": bucket, "key": last, "started": iso(started)}
+                    mark = {"bucket": bucket, "key": last, "started": iso(started), "edge": edge}
                     self._set(row.job_id, cursor=json.dumps(mark) if status == "USER_PAUSED" else None)
                     return False
                 last = item["Key"]
                 modified = item["LastModified"]
-                if since is not None and modified <= since:
+                stamp = f"{item['Key']}@{item.get('ETag')}"
+                if since is not None and (modified < since or (modified == since and stamp in done_before)):
                     continue  # a scheduled job's later runs read only what is new since the last
-                if modified > started:
+                if scheduled and modified > upper:
                     continue  # written after the run began: the next run's
+                if modified == upper:
+                    edge.append(stamp)
                 tags = None
                 if _needs_tags(scoping):
                     out = s3read.call(ctx, "GetObjectTagging", {"Bucket": bucket, "Key": item["Key"]})
@@ -293,6 +308,7 @@ class RunnerOperations(BucketOperations, IdentifierOperations):
                 scores[bucket][0] += 1
                 scores[bucket][1] += 1 if found else 0
         self._score(row, scores)
+        self._set(row.job_id, boundary=json.dumps(edge))
         return True
 
     def _score(self, row: Row[Any], scores: dict[str, list[int]]) -> None:

@@ -109,6 +109,7 @@ def upgrade() -> None:
         sa.Column("to_process", sa.Integer(), nullable=False),
         sa.Column("cursor", sa.Text(), nullable=True),
         sa.Column("scanned_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("boundary", sa.Text(), nullable=True),
         sa.Column("paused_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("job_id", name=op.f("pk_macie2_jobs")),
     )
