@@ -198,7 +198,7 @@ def test_policy_findings_and_bucket_inventory(server: ServerProcess) -> None:
 
 
 def test_reveal_only_for_a_principal_allowed_the_key(server: ServerProcess) -> None:
-    account, macie, _bucket, job = _scanned(server)
+    account, macie, _bucket, _job = _scanned(server)
     (finding,) = _ids(macie, {"type": {"eq": ["SensitiveData:S3Object/Credentials"]}})
     assert macie.get_reveal_configuration()["configuration"]["status"] == "DISABLED"
     with pytest.raises(ClientError) as exc:

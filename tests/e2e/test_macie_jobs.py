@@ -264,30 +264,15 @@ def test_allow_lists_and_custom_identifiers_change_results(server: ServerProcess
     )["id"]
     assert macie.get_allow_list(id=missing)["status"]["code"] == "S3_OBJECT_NOT_FOUND"
 
-    plain = (
-        _job(macie, bucket, account.account_id, scoping=None)
-        if False
-        else _job(
-            macie,
-            bucket,
-            account.account_id,
-            s3JobDefinition={
-                "bucketDefinitions": [{"accountId": account.account_id, "buckets": [bucket]}],
-                "scoping": {
-                    "excludes": {
-                        "and": [
-                            {
-                                "simpleScopeTerm": {
-                                    "key": "OBJECT_KEY",
-                                    "comparator": "STARTS_WITH",
-                                    "values": ["allow/"],
-                                }
-                            }
-                        ]
-                    }
-                },
-            },
-        )
+    not_the_words = {"simpleScopeTerm": {"key": "OBJECT_KEY", "comparator": "STARTS_WITH", "values": ["allow/"]}}
+    plain = _job(
+        macie,
+        bucket,
+        account.account_id,
+        s3JobDefinition={
+            "bucketDefinitions": [{"accountId": account.account_id, "buckets": [bucket]}],
+            "scoping": {"excludes": {"and": [not_the_words]}},
+        },
     )
     docs.wait_job(macie, server, plain)
     before = _by_key(_findings(macie, **{"classificationDetails.jobId": {"eq": [plain]}}))

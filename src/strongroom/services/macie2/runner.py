@@ -29,7 +29,14 @@ from sqlalchemy import select
 from strongroom.core.errors import AwsError
 from strongroom.scheduler.jobs import JobContext, JobResult
 from strongroom.sensitive import build_classifier, managed_identifiers
-from strongroom.sensitive.contract import AllowList, Classifier, CustomIdentifier, ObjectResult, ScanConfig
+from strongroom.sensitive.contract import (
+    AllowList,
+    Classifier,
+    CustomIdentifier,
+    ObjectResult,
+    ScanConfig,
+    Selector,
+)
 from strongroom.services.macie2 import s3read
 from strongroom.services.macie2.base import iso
 from strongroom.services.macie2.buckets import BucketOperations, bucket_facts, s3_bucket, shared_access
@@ -206,7 +213,7 @@ class RunnerOperations(BucketOperations, IdentifierOperations):
             _, _, allow = self.read_allow_list(row.account_id, row.region, json.loads(lr.criteria))
             if allow is not None:  # a list Macie cannot read is ignored, as AWS does (its status says why)
                 lists.append(AllowList(id=lr.list_id, words=allow.words, regex=allow.regex))
-        selector = definition.get("managedDataIdentifierSelector") or "RECOMMENDED"
+        selector: Selector = definition.get("managedDataIdentifierSelector") or "RECOMMENDED"
         managed = frozenset(definition.get("managedDataIdentifierIds") or ())
         if selector == "INCLUDE":
             # AWS: INCLUDE uses only the listed identifiers. Said as "all but the others", it cannot be read as
