@@ -335,6 +335,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_guardduty(sub, common)
 
+    from strongroom.cli.macie import register as register_macie
+
+    register_macie(sub, common)
+
     register_s3(sub, common)
 
     from strongroom.cli.audit import add_audit_parser

@@ -144,7 +144,7 @@ class SensitiveClassifier:
     def __init__(self, config: ScanConfig) -> None:
         self.config = config
         self.ids = selected_ids(config)
-        categories = {m.id: m.category for m in CATALOGUE}
+        categories: dict[str, str] = {m.id: m.category for m in CATALOGUE}
         self.engine = Engine(_rules_for(self.ids), categories, config.custom, config.allow_lists)
 
     def classify(self, name: str, body: BinaryIO, size: int) -> ObjectResult:
@@ -165,7 +165,7 @@ class SensitiveClassifier:
     # -- one object or archive member
 
     def _one(self, name: str, body: BinaryIO, gather: _Gather, depth: int) -> str:
-        buffered = body if isinstance(body, io.BufferedReader) else io.BufferedReader(_Counting(body), 1 << 16)  # type: ignore[arg-type]
+        buffered = body if isinstance(body, io.BufferedReader) else io.BufferedReader(_Counting(body), 1 << 16)
         counter = buffered.raw if isinstance(buffered.raw, _Counting) else None
         head = buffered.peek(512)[:512]
         kind = sniff(name, head)
@@ -236,17 +236,17 @@ class SensitiveClassifier:
             return
         try:
             with zipfile.ZipFile(_seekable(body)) as zf:
-                for info in zf.infolist()[:MAX_ARCHIVE_MEMBERS]:
-                    if not info.is_dir():
-                        with zf.open(info) as f:
-                            self._member(info.filename, f, gather, depth)  # type: ignore[arg-type]
+                for zinfo in zf.infolist()[:MAX_ARCHIVE_MEMBERS]:
+                    if not zinfo.is_dir():
+                        with zf.open(zinfo) as zmember:
+                            self._member(zinfo.filename, zmember, gather, depth)  # type: ignore[arg-type]
         except (zipfile.BadZipFile, OSError) as exc:
             raise formats.ParseError("MALFORMED_FILE") from exc
 
     def _member(self, name: str, f: BinaryIO, gather: _Gather, depth: int) -> None:
         counted = _Counting(f)
         try:
-            kind = self._one(name, io.BufferedReader(counted, 1 << 16), gather, depth + 1)  # type: ignore[arg-type]
+            kind = self._one(name, io.BufferedReader(counted, 1 << 16), gather, depth + 1)
         except formats.ParseError:
             gather.unprocessed = True
             return

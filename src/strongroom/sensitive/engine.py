@@ -65,16 +65,34 @@ class Block:
 
 
 def _keyword_regex(keywords: Sequence[str]) -> re.Pattern[str] | None:
-    """Keywords as whole words: not preceded by a letter or digit, and (when they end in one) not followed by one."""
+    """Keywords as whole words: not preceded by a letter or digit, and (when they end in one) not followed by one.
+    A keyword of three letters or fewer is also an everyday word ("run", "sin", "pan", "tin"): it counts only as
+    the value's label, directly before it ("SIN: 046 454 286") — or as the column/field name."""
     if not keywords:
         return None
     alts = sorted({k.lower() for k in keywords}, key=len, reverse=True)
-    body = "|".join(re.escape(k) + (r"(?!\w)" if k[-1].isalnum() else "") for k in alts)
-    return re.compile(r"(?<!\w)(?:" + body + ")")
+
+    def one(k: str) -> str:
+        tail = r"(?!\w)" if k[-1].isalnum() else ""
+        if len(k.rstrip("#.:")) <= 3:
+            return re.escape(k) + tail + r"(?=[\s:#=.\-\"']{0,4}$)"
+        return re.escape(k) + tail
+
+    return re.compile(r"(?<!\w)(?:" + "|".join(one(k) for k in alts) + ")")
 
 
 def _re2_keyword_pattern(keywords: Sequence[str]) -> bytes:
-    return ("(?i)(?:" + "|".join(re2.escape(k) for k in sorted(set(keywords))) + ")").encode()
+    """The keywords for the set and for locating windows: whole words; a short one (an everyday word) only when a
+    value seems to follow it as its label (a digit or a capital after at most four separators)."""
+    alts = []
+    for k in sorted({k.lower() for k in keywords}):
+        body = "(?i:" + re2.escape(k) + ")"
+        if len(k.rstrip("#.:")) <= 3:
+            body += r"[\s:#=.\-\"']{0,4}[0-9A-Z]"
+        elif k[-1].isalnum():
+            body += r"(?:$|[^\pL\pN])"
+        alts.append(body)
+    return ("(?:^|[^\\pL\\pN])(?:" + "|".join(alts) + ")").encode()
 
 
 @dataclass(slots=True)
@@ -89,8 +107,37 @@ class _Compiled:
 
 
 _STRONG_CHECKS = frozenset(
-    "card iban us_itin ca_sin fr_nir fr_nif de_idnr es_dni es_nie es_nif es_cif it_cf in_aadhaar in_pan br_cpf "
-    "br_cnpj cl_rut ar_cuit co_nit mx_curp mx_rfc au_tfn gb_nhs gb_utr kr_brn vin luhn_track jwt basic_auth".split()
+    [
+        "card",
+        "iban",
+        "us_itin",
+        "ca_sin",
+        "fr_nir",
+        "fr_nif",
+        "de_idnr",
+        "es_dni",
+        "es_nie",
+        "es_nif",
+        "es_cif",
+        "it_cf",
+        "in_aadhaar",
+        "in_pan",
+        "br_cpf",
+        "br_cnpj",
+        "cl_rut",
+        "ar_cuit",
+        "co_nit",
+        "mx_curp",
+        "mx_rfc",
+        "au_tfn",
+        "gb_nhs",
+        "gb_utr",
+        "kr_brn",
+        "vin",
+        "luhn_track",
+        "jwt",
+        "basic_auth",
+    ]
 )
 
 
@@ -111,7 +158,7 @@ class Engine:
                     categories,
                     re2.compile(rule.pattern.encode(), _OPTS),
                     _keyword_regex(rule.keywords),
-                    rule.pattern.lstrip("(?i)").startswith("(?:^|"),
+                    rule.pattern.removeprefix("(?i)").startswith(("(?:^|", "\\b")),
                     2 if strong else 1,
                 )
             )
@@ -178,19 +225,31 @@ class Engine:
 
     def _gated(self, ci: int, block: Block, header_segs: list[int], kw_in_data: bool, hits: list[Hit]) -> None:
         """Matches only where a keyword can reach: around each keyword occurrence, and in values under a keyword
-        header. Windows may overlap: a span is considered once."""
+        header. Where keywords are dense (a common word), one pass over the block replaces the windows; the keyword
+        test per match is the same either way."""
         c = self._compiled[ci]
         seen: set[tuple[int, int]] = set()
         reach = c.rule.distance + 64  # the distance plus the longest value a managed pattern takes, in bytes
         windows: list[tuple[int, int]] = [(block.starts[s], block.ends[s]) for s in header_segs]
         if kw_in_data:
-            for km in self._kw_re2[ci].finditer(block.data):  # type: ignore[attr-defined]
-                ks, ke = km.span()
-                seg = block.segment_of(ks)
-                lo = max(block.starts[seg], ks - (0 if c.rule.adjacent or c.custom else reach))
-                windows.append((lo, min(block.ends[seg], ke + reach)))
+            spans = [km.span() for km in self._kw_re2[ci].finditer(block.data)]
+            if len(spans) * reach * 2 > len(block.data):
+                windows = [(0, len(block.data))]
+            else:
+                for ks, ke in spans:
+                    seg = block.segment_of(ks)
+                    lo = max(block.starts[seg], ks - (0 if c.rule.adjacent or c.custom else reach))
+                    windows.append((lo, min(block.ends[seg], ke + reach)))
+        windows.sort()
+        merged: list[tuple[int, int]] = []
         for lo, hi in windows:
-            for m in c.regex.finditer(block.data[lo:hi]):  # type: ignore[attr-defined]
+            if merged and lo <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+            else:
+                merged.append((lo, hi))
+        for lo, hi in merged:
+            chunk = block.data if (lo, hi) == (0, len(block.data)) else block.data[lo:hi]
+            for m in c.regex.finditer(chunk):  # type: ignore[attr-defined]
                 span = self._span(m)
                 key = (span[0] + lo, span[1] + lo)
                 if key in seen:
@@ -201,7 +260,7 @@ class Engine:
     @staticmethod
     def _span(m: object) -> tuple[int, int]:
         groups = m.groups()  # type: ignore[attr-defined]
-        return m.span(1) if groups and groups[0] is not None else m.span()  # type: ignore[attr-defined,no-any-return]
+        return m.span(1) if groups and groups[0] is not None else m.span()  # type: ignore[attr-defined]
 
     def _consider(self, ci: int, block: Block, m: object, hits: list[Hit], gated: bool, base: int = 0) -> None:
         c = self._compiled[ci]
@@ -251,7 +310,7 @@ class Engine:
         if got is None:
             kw = self._compiled[ci].kw
             got = self._header_cache[key] = bool(
-                kw and kw.search(header.replace("_", " ")) or (kw and kw.search(header))
+                (kw and kw.search(header.replace("_", " "))) or (kw and kw.search(header))
             )
         return got
 

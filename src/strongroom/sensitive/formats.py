@@ -70,8 +70,15 @@ def text_units(body: BinaryIO) -> Iterator[Unit]:
 
 
 def _line_locator(data: bytes, first_line: int) -> Locate:
+    # Hits arrive mostly in order: count newlines from the previous hit, not from the block's start.
+    state = [0, first_line]
+
     def locate(hit: Hit) -> tuple[str, dict[str, Any]]:
-        line = first_line + data.count(b"\n", 0, hit.start)
+        pos, line = state
+        if hit.start < pos:
+            pos, line = 0, first_line
+        line += data.count(b"\n", pos, hit.start)
+        state[0], state[1] = hit.start, line
         line_start = data.rfind(b"\n", 0, hit.start) + 1
         column = len(data[line_start : hit.start].decode("utf-8", "ignore")) + 1
         end = line + data.count(b"\n", hit.start, hit.end)
@@ -135,7 +142,7 @@ def csv_units(body: BinaryIO, delimiter: str) -> Iterator[Unit]:
 
 
 def xlsx_units(body: BinaryIO) -> Iterator[Unit]:
-    import openpyxl  # noqa: PLC0415 — only for workbooks
+    import openpyxl
 
     try:
         wb = openpyxl.load_workbook(body, read_only=True, data_only=True)
@@ -225,7 +232,7 @@ def jsonl_units(body: BinaryIO) -> Iterator[Unit]:
 
 
 def parquet_units(body: BinaryIO) -> Iterator[Unit]:
-    import pyarrow.parquet as pq  # noqa: PLC0415 — only for Parquet
+    import pyarrow.parquet as pq
 
     try:
         pf = pq.ParquetFile(body)
@@ -243,7 +250,7 @@ def parquet_units(body: BinaryIO) -> Iterator[Unit]:
 
 
 def avro_units(body: BinaryIO) -> Iterator[Unit]:
-    import fastavro  # noqa: PLC0415 — only for Avro
+    import fastavro
 
     try:
         reader = fastavro.reader(body)
@@ -253,7 +260,7 @@ def avro_units(body: BinaryIO) -> Iterator[Unit]:
 
 
 def pdf_units(body: BinaryIO) -> Iterator[Unit]:
-    import pypdf  # noqa: PLC0415 — only for PDF
+    import pypdf
 
     try:
         reader = pypdf.PdfReader(body)

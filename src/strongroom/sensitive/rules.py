@@ -77,15 +77,35 @@ def _phone(value: str, has_kw: Callable[[], bool]) -> str | None:
     international = value.lstrip().startswith(("+", "00"))
     if not international and not has_kw():
         return None
-    regions = (None,) if international else _REGIONS_BY_HINT
-    for region in regions:
+    if international:
         try:
-            num = phonenumbers.parse(value.replace("00", "+", 1) if value.startswith("00") else value, region)
+            num = phonenumbers.parse("+" + value.lstrip()[2:] if value.lstrip().startswith("00") else value, None)
+        except phonenumbers.NumberParseException:
+            return None
+        return (
+            _PHONE_IDS.get(phonenumbers.region_code_for_number(num) or "")
+            if phonenumbers.is_valid_number(num)
+            else None
+        )
+    # Without a country code several countries may accept the digits: prefer the one whose national format is the
+    # way the number is written (010-1234-5678 is Korean, (415) 555-0100 American).
+    written = " ".join("".join(c if c.isdigit() else " " for c in value).split())
+    exact: str | None = None
+    grouped: str | None = None
+    first: str | None = None
+    for region in _REGIONS_BY_HINT:
+        try:
+            num = phonenumbers.parse(value, region)
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_valid_number(num):
-            return _PHONE_IDS.get(phonenumbers.region_code_for_number(num) or "")
-    return None
+        if phonenumbers.is_valid_number_for_region(num, region):
+            national = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL)
+            if national == value.strip():
+                exact = exact or _PHONE_IDS[region]
+            elif " ".join("".join(c if c.isdigit() else " " for c in national).split()) == written:
+                grouped = grouped or _PHONE_IDS[region]
+            first = first or _PHONE_IDS[region]
+    return exact or grouped or first
 
 
 def _iban(value: str, has_kw: Callable[[], bool]) -> str | None:
@@ -108,8 +128,10 @@ def _kr_rrn(value: str, has_kw: Callable[[], bool]) -> str | None:
     return None
 
 
-_B = r"(?:^|[^0-9A-Za-z])"  # a left boundary RE2 can express without look-behind (the value is group 1)
-_E = r"(?:$|[^0-9A-Za-z])"
+# Word boundaries, zero-width: values separated by one character ("a@b.io\nc@d.io", "1,2") are all found. (A
+# consuming boundary class would eat the separator the next value needs.)
+_B = r"\b"
+_E = r"\b"
 _MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{0,6}\.?"
 _DATE = (
     r"(?i)" + _B + r"((?:\d{1,2}[/.\- ]\d{1,2}[/.\- ](?:19|20)\d{2}|(?:19|20)\d{2}[/.\-]\d{1,2}[/.\-]\d{1,2}"
@@ -317,7 +339,8 @@ RULES: tuple[Rule, ...] = (
         _B + r"([12] ?\d{2} ?\d{2} ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2})" + _E,
         "fr_nir",
         _kw(
-            "insee, sécurité sociale, securite sociale, numéro de sécurité sociale, nir, social security number, ssn, cni"
+            "insee, sécurité sociale, securite sociale, numéro de sécurité sociale, nir, social security number, "
+            "ssn, cni"
         ),
         required=True,
     ),
@@ -333,7 +356,8 @@ RULES: tuple[Rule, ...] = (
         _B + r"(\d{2} ?\d{3} ?\d{3} ?\d{3})" + _E,
         "de_idnr",
         _kw(
-            "identifikationsnummer, steuer id, steueridentifikationsnummer, steuernummer, tax id, tax identification number, idnr"
+            "identifikationsnummer, steuer id, steueridentifikationsnummer, steuernummer, tax id, "
+            "tax identification number, idnr"
         ),
         required=True,
     ),
@@ -460,7 +484,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "PHONE_NUMBER",
         r"(?:^|[^0-9A-Za-z+])((?:\+|00)[1-9]\d{0,2}[ \-.]?(?:\(\d{1,4}\)[ \-.]?)?\d{1,4}(?:[ \-.]?\d{2,4}){1,4}"
-        r"|\(?0?\d{2,4}\)?[ \-.]?\d{3,4}[ \-.]?\d{4})" + _E,
+        r"|\(?0?\d{2,4}\)?[ \-.]?\d{3,4}[ \-.]?\d{4})\b",
         None,
         PHONE_KW,
         resolve=_phone,
@@ -468,12 +492,11 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "EMAIL_ADDRESS",
-        r"(?i)(?:^|[^a-z0-9._%+\-])([a-z0-9][a-z0-9._%+\-]{0,63}@(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})"
-        r"(?:$|[^a-z0-9\-])",
+        r"(?i)\b([a-z0-9][a-z0-9._%+\-]{0,63}@(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})\b",
     ),
     Rule(
         "IP_ADDRESS",
-        _B + r"((?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3})(?:$|[^0-9A-Za-z.])",
+        _B + r"((?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3})\b",
         "ipv4",
     ),
     # --- Korean (ours)

@@ -1,0 +1,152 @@
+"""Macie's engine measured: precision / recall per identifier on the seeded labelled corpus (bench/macie_corpus.py)
+with every managed identifier enabled, Presidio's pattern recognizers as the peer on the entity types both have
+(no NLP engine: the recognizers' own patterns, validators and phonenumbers), and MB/s on one core.
+
+``python -m bench.macie`` prints the tables; bench/run.py calls ``measure`` and writes them into docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from bench.macie_corpus import Doc, corpus
+from strongroom.sensitive import build_classifier
+from strongroom.sensitive import classifier as classifier_mod
+from strongroom.sensitive.contract import ScanConfig
+
+# The entity groups both engines name (ours by identifier, Presidio's by entity type).
+GROUPS: dict[str, tuple[set[str], str]] = {
+    "card number": ({"CREDIT_CARD_NUMBER", "CREDIT_CARD_NUMBER_(NO_KEYWORD)"}, "CREDIT_CARD"),
+    "US SSN": ({"USA_SOCIAL_SECURITY_NUMBER"}, "US_SSN"),
+    "email": ({"EMAIL_ADDRESS"}, "EMAIL_ADDRESS"),
+    "phone number": ({"PHONE_NUMBER", "UK_PHONE_NUMBER", "KOREA_PHONE_NUMBER"}, "PHONE_NUMBER"),
+    "IBAN": (
+        {i for i in classifier_mod.BY_ID if i.endswith("_BANK_ACCOUNT_NUMBER") and i != "BANK_ACCOUNT_NUMBER"},
+        "IBAN_CODE",
+    ),
+    "IP address": ({"IP_ADDRESS"}, "IP_ADDRESS"),
+    "Aadhaar": ({"INDIA_AADHAAR_NUMBER"}, "IN_AADHAAR"),
+    "Spain DNI": ({"SPAIN_DNI_NUMBER"}, "ES_NIF"),
+    "Korea RRN": ({"KOREA_RESIDENT_REGISTRATION_NUMBER"}, "KR_RRN"),
+}
+
+
+def norm(value: str) -> str:
+    return "".join(c for c in value if c.isalnum()).upper()
+
+
+def _prf(tp: int, fp: int, fn: int) -> tuple[float, float]:
+    return (tp / (tp + fp) if tp + fp else 1.0), (tp / (tp + fn) if tp + fn else 1.0)
+
+
+def ours(docs: list[Doc]) -> dict[str, Counter[str]]:
+    classifier_mod.MAX_SAMPLES = 1 << 30  # every match's text, to score it (the service keeps 10)
+    clf = build_classifier(ScanConfig(managed_selector="ALL", max_occurrences=1 << 30))
+    stats: dict[str, Counter[str]] = {}
+    for doc in docs:
+        res = clf.classify(doc.name, io.BytesIO(doc.body), len(doc.body))
+        got = Counter((d.type, norm(s)) for d in res.detections for s in d.samples)
+        want = Counter((t, norm(v)) for t, v in doc.labels)
+        for key in set(got) | set(want):
+            c = stats.setdefault(key[0], Counter())
+            c["tp"] += min(got[key], want[key])
+            c["fp"] += max(0, got[key] - want[key])
+            c["fn"] += max(0, want[key] - got[key])
+    return stats
+
+
+def presidio(docs: list[Doc]) -> dict[str, Counter[str]] | None:
+    try:
+        from presidio_analyzer import predefined_recognizers as pr
+    except ImportError:
+        return None
+    # tldextract (the email recognizer's) tries to refresh the public-suffix list from the network and falls back to
+    # its bundled copy: the bench runs offline, so the refresh's failure is not news.
+    logging.getLogger("tldextract").setLevel(logging.CRITICAL)
+    recognizers: list[Any] = []
+    for name in (
+        "CreditCardRecognizer", "UsSsnRecognizer", "EmailRecognizer", "PhoneRecognizer", "IbanRecognizer",
+        "IpRecognizer", "InAadhaarRecognizer", "EsNifRecognizer", "KrRrnRecognizer",
+    ):  # fmt: skip
+        cls = getattr(pr, name, None)
+        if cls is not None:
+            recognizers.append(cls())
+    to_group = {ent: g for g, (_, ent) in GROUPS.items()}
+    stats: dict[str, Counter[str]] = {}
+    for doc in docs:
+        text = doc.body.decode("utf-8")
+        got: Counter[tuple[str, str]] = Counter()
+        for rec in recognizers:
+            for res in rec.analyze(text, rec.supported_entities, None) or []:
+                g = to_group.get(res.entity_type)
+                if g is not None and res.score > 0:
+                    got[(g, norm(text[res.start : res.end]))] += 1
+        want = Counter((g, norm(v)) for t, v in doc.labels for g, (ids, _) in GROUPS.items() if t in ids)
+        for key in set(got) | set(want):
+            c = stats.setdefault(key[0], Counter())
+            c["tp"] += min(got[key], want[key])
+            c["fp"] += max(0, got[key] - want[key])
+            c["fn"] += max(0, want[key] - got[key])
+    return stats
+
+
+def grouped(stats: dict[str, Counter[str]]) -> dict[str, Counter[str]]:
+    out: dict[str, Counter[str]] = {}
+    for g, (ids, _) in GROUPS.items():
+        c: Counter[str] = Counter()
+        for i in ids:
+            c.update(stats.get(i, Counter()))
+        out[g] = c
+    return out
+
+
+def speed(seconds: float = 3.0) -> float:
+    """MB/s of text on one core, every managed identifier enabled: the corpus's prose documents, concatenated."""
+    text = b"\n".join(d.body for d in corpus(seed=7, documents=400) if d.name.endswith(".txt"))
+    body = text * max(1, (16 << 20) // len(text))
+    clf = build_classifier(ScanConfig(managed_selector="ALL"))
+    start, done = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds or not done:
+        clf.classify("big.txt", io.BytesIO(body), len(body))
+        done += len(body)
+    return done / (1 << 20) / (time.perf_counter() - start)
+
+
+def measure(say: Callable[[str], None] = print, documents: int = 300) -> list[str]:
+    docs = list(corpus(documents=documents))
+    say(f"Macie: {len(docs)} documents, {sum(len(d.labels) for d in docs)} labelled values")
+    mine = ours(docs)
+    peer = presidio(docs)
+    lines = ["| identifier | TP | FP | FN | precision | recall |", "|---|---:|---:|---:|---:|---:|"]
+    for ident in sorted(mine):
+        c = mine[ident]
+        p, r = _prf(c["tp"], c["fp"], c["fn"])
+        lines.append(f"| `{ident}` | {c['tp']} | {c['fp']} | {c['fn']} | {p:.3f} | {r:.3f} |")
+    lines += [
+        "",
+        "| entity (shared) | Strongroom P | Strongroom R | Presidio P | Presidio R |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    ours_g = grouped(mine)
+    peer_g = peer or {}
+    for g in GROUPS:
+        p, r = _prf(ours_g[g]["tp"], ours_g[g]["fp"], ours_g[g]["fn"])
+        if peer is not None:
+            pc = peer_g.get(g, Counter())
+            pp, prr = _prf(pc["tp"], pc["fp"], pc["fn"])
+            lines.append(f"| {g} | {p:.3f} | {r:.3f} | {pp:.3f} | {prr:.3f} |")
+        else:
+            lines.append(f"| {g} | {p:.3f} | {r:.3f} | n/a | n/a |")
+    mbs = speed()
+    lines += ["", f"Speed: {mbs:.1f} MB/s of text on one core, every managed identifier enabled."]
+    if peer is None:
+        lines.append("(presidio-analyzer is not installed: `pip install -e '.[bench]'` for the peer columns)")
+    return lines
+
+
+if __name__ == "__main__":
+    print("\n".join(measure()))
