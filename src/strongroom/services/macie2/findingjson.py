@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from strongroom.sensitive.contract import CustomIdentifier, Detection, ObjectResult
+from strongroom.sensitive.results import classification_result
 from strongroom.services.macie2.base import SEVERITIES, SEVERITY_SCORES
 
 CUSTOM = "CUSTOM_IDENTIFIER"
@@ -88,31 +89,25 @@ def object_finding(
     severities += [managed_severity(cat, sum(d.count for d in found)) for cat, found in managed.items()]
     score = max(severities)
     kind = finding_type(categories)
-    classification: dict[str, Any] = {
-        "additionalOccurrences": result.additional_occurrences,
-        "mimeType": result.mime_type,
-        "sizeClassified": result.size_classified,
-        "status": {"code": result.status, **({"reason": result.reason} if result.reason else {})},
-        "sensitiveData": [
-            {
-                "category": category,
-                "detections": [{"count": d.count, "occurrences": d.occurrences, "type": d.type} for d in found],
-                "totalCount": sum(d.count for d in found),
-            }
-            for category, found in sorted(managed.items())
-        ],
-        "customDataIdentifiers": {
-            "detections": [
+    # The engine's ClassificationResult (what ``strongroom macie scan`` prints for the same bytes), with each custom
+    # identifier's ARN and name, and without the custom detections below their identifier's lowest threshold.
+    classification = classification_result(result)
+    kept = {id(d) for d, _ in custom}
+    customs_out = []
+    for detection in result.detections:
+        if detection.category == CUSTOM and id(detection) in kept:
+            known = customs.get(detection.type)
+            customs_out.append(
                 {
-                    "arn": customs[d.type].arn if d.type in customs else d.type,
-                    "count": d.count,
-                    "name": customs[d.type].name if d.type in customs else d.type,
-                    "occurrences": d.occurrences,
+                    "arn": known.arn if known else detection.type,
+                    "count": detection.count,
+                    "name": known.name if known else detection.type,
+                    "occurrences": detection.occurrences,
                 }
-                for d, _ in custom
-            ],
-            "totalCount": sum(d.count for d, _ in custom),
-        },
+            )
+    classification["customDataIdentifiers"] = {
+        "detections": customs_out,
+        "totalCount": sum(c["count"] for c in customs_out),
     }
     details: dict[str, Any] = {"jobArn": job_arn, "jobId": job_id, "originType": origin, "result": classification}
     if location:

@@ -37,6 +37,7 @@ from strongroom.sensitive.contract import (
     ScanConfig,
     Selector,
 )
+from strongroom.sensitive.results import classification_result
 from strongroom.services.macie2 import s3read
 from strongroom.services.macie2.base import iso
 from strongroom.services.macie2.buckets import BucketOperations, bucket_facts, s3_bucket, shared_access
@@ -411,13 +412,10 @@ class RunnerOperations(BucketOperations, IdentifierOperations):
             "originType": "SENSITIVE_DATA_DISCOVERY_JOB",
             "resourcesAffected": {"s3Object": s3_object},
             "classificationDetails": {
-                "mimeType": result.mime_type,
-                "sizeClassified": result.size_classified,
-                "status": {"code": result.status, **({"reason": result.reason} if result.reason else {})},
-                "sensitiveData": [
-                    {"type": d.type, "category": d.category, "count": d.count, "occurrences": d.occurrences}
-                    for d in result.detections
-                ],
+                "jobArn": f"arn:aws:macie2:{row.region}:{row.account_id}:classification-job/{row.job_id}",
+                "jobId": row.job_id,
+                "originType": "SENSITIVE_DATA_DISCOVERY_JOB",
+                "result": classification_result(result),
             },
         }
         params: dict[str, Any] = {
