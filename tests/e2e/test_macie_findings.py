@@ -239,10 +239,16 @@ def test_reveal_only_for_a_principal_allowed_the_key(server: ServerProcess) -> N
     assert exc.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
-def test_tags_and_iam(server: ServerProcess) -> None:
+def test_tags_iam_and_sample_findings(server: ServerProcess) -> None:
     account = new_account(server)
     macie = account.client("macie2")
     macie.enable_macie()
+    macie.create_sample_findings(findingTypes=["SensitiveData:S3Object/Financial", "Policy:IAMUser/S3BucketPublic"])
+    samples = macie.get_findings(findingIds=_ids(macie, {"sample": {"eq": ["true"]}}))["findings"]
+    assert sorted(f["type"] for f in samples) == ["Policy:IAMUser/S3BucketPublic", "SensitiveData:S3Object/Financial"]
+    assert all(
+        f["sample"] and f["resourcesAffected"]["s3Bucket"]["name"] == "macie-sample-finding-bucket" for f in samples
+    )
     custom = macie.create_custom_data_identifier(name="c", regex=r"X-\d{4}", tags={"a": "1"})["customDataIdentifierId"]
     resource = f"arn:aws:macie2:us-east-1:{account.account_id}:custom-data-identifier/{custom}"
     macie.tag_resource(resourceArn=resource, tags={"b": "2"})
@@ -265,3 +271,37 @@ def test_tags_and_iam(server: ServerProcess) -> None:
         client_for(server, "macie2", nothing).get_macie_session()
     assert exc.value.response["Error"]["Code"] == "AccessDeniedException"
     assert "macie2:GetMacieSession" in exc.value.response["Error"]["Message"]
+
+
+def test_automated_discovery_scores_buckets(server: ServerProcess) -> None:
+    account = new_account(server)
+    s3 = account.client("s3")
+    mixed, clean = docs.unique("macie-mixed"), docs.unique("macie-clean")
+    for name in (mixed, clean):
+        s3.create_bucket(Bucket=name)
+    s3.put_object(Bucket=mixed, Key="people.csv", Body=docs.csv_doc())
+    s3.put_object(Bucket=mixed, Key="readme.txt", Body=b"nothing here\n")
+    s3.put_object(Bucket=clean, Key="readme.txt", Body=b"nothing here either\n")
+    macie = account.client("macie2")
+    macie.enable_macie()
+    assert macie.get_automated_discovery_configuration()["status"] == "DISABLED"
+    assert {
+        b["sensitivityScore"] for b in macie.search_resources()["matchingResources"] for b in [b["matchingBucket"]]
+    } == {50}
+    macie.update_automated_discovery_configuration(status="ENABLED")
+    config = macie.get_automated_discovery_configuration()
+    assert config["status"] == "ENABLED" and config["firstEnabledAt"]
+    server.advance(1)  # the first daily pass runs when discovery is enabled
+    ids = _ids(macie, {"classificationDetails.originType": {"eq": ["AUTOMATED_SENSITIVE_DATA_DISCOVERY"]}})
+    (finding,) = macie.get_findings(findingIds=ids)["findings"]
+    assert finding["resourcesAffected"]["s3Object"]["key"] == "people.csv"
+    assert "jobId" not in finding["classificationDetails"]
+    scores = {
+        r["matchingBucket"]["bucketName"]: r["matchingBucket"] for r in macie.search_resources()["matchingResources"]
+    }
+    assert scores[mixed]["sensitivityScore"] == 75  # 51 + 49 x 1/2, rounded half to even and scores[clean]["sensitivityScore"] == 1
+    assert scores[mixed]["automatedDiscoveryMonitoringStatus"] == "MONITORED"
+    server.advance(86400)  # the next day's pass: nothing new to analyse, no new finding
+    assert len(_ids(macie, {"classificationDetails.originType": {"eq": ["AUTOMATED_SENSITIVE_DATA_DISCOVERY"]}})) == 1
+    macie.update_automated_discovery_configuration(status="DISABLED")
+    assert macie.get_automated_discovery_configuration()["disabledAt"]

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 SOURCE = "aws.macie"
 DETAIL_TYPE = "Macie Finding"
 SCHEMA_VERSION = "1.0"
+DISCOVERY_JOB = "macie2-discovery"  # automated sensitive data discovery's daily pass (discovery.py)
 SEVERITIES = {1: "Low", 2: "Medium", 3: "High"}
 SEVERITY_SCORES = {"LOW": 1, "MEDIUM": 2, "HIGH": 3}
 _ALPHANUM = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -148,6 +149,7 @@ class MacieBase(ServiceBase):
         *,
         samples: dict[str, list[str]] | None = None,
         dedup_key: str | None = None,
+        sample: bool = False,
     ) -> str:
         """Store one finding (``body`` without id/timestamps/archived); see the module docstring. Answers its id."""
         account_id, region = body["accountId"], body["region"]
@@ -180,7 +182,7 @@ class MacieBase(ServiceBase):
             "count": body.get("count", 1),
             "partition": "aws",
             "schemaVersion": SCHEMA_VERSION,
-            "sample": False,
+            "sample": sample,
         }
         archived = any(rule(body) for rule in self.archive_rules(conn, account_id, region))
         body["archived"] = archived

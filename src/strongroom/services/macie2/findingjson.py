@@ -58,8 +58,8 @@ def object_finding(
     account_id: str,
     region: str,
     *,
-    job_id: str,
-    job_arn: str,
+    job_id: str | None,
+    job_arn: str | None,
     s3_bucket: dict[str, Any],
     s3_object: dict[str, Any],
     result: ObjectResult,
@@ -109,7 +109,9 @@ def object_finding(
         "detections": customs_out,
         "totalCount": sum(c["count"] for c in customs_out),
     }
-    details: dict[str, Any] = {"jobArn": job_arn, "jobId": job_id, "originType": origin, "result": classification}
+    details: dict[str, Any] = {"originType": origin, "result": classification}
+    if job_id is not None:
+        details.update(jobArn=job_arn, jobId=job_id)
     if location:
         details["detailedResultsLocation"] = location
     body = {

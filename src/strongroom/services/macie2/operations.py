@@ -17,6 +17,7 @@ OPERATIONS: Mapping[str, Operation] = operations(
     Operation("CreateClassificationJob"),
     Operation("CreateCustomDataIdentifier"),
     Operation("CreateFindingsFilter"),
+    Operation("CreateSampleFindings"),
     Operation("DeleteAllowList"),
     Operation("DeleteCustomDataIdentifier"),
     Operation("DeleteFindingsFilter"),

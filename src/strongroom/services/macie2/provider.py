@@ -2,27 +2,29 @@
 
 Not served (``NotImplemented``): administrator and member accounts, invitations and the organization's
 configuration; classification scopes, sensitivity inspection templates and resource profiles (automated
-discovery's per-bucket tuning); usage statistics; findings publication to Security Hub; sample findings.
+discovery's per-bucket tuning); usage statistics; findings publication to Security Hub.
 """
 
 from __future__ import annotations
 
 from strongroom.services.macie2.buckets import BucketOperations
+from strongroom.services.macie2.discovery import DiscoveryOperations
 from strongroom.services.macie2.findings import FindingOperations
 from strongroom.services.macie2.identifiers import IdentifierOperations
 from strongroom.services.macie2.jobs import JobOperations
 from strongroom.services.macie2.reveal import RevealOperations
-from strongroom.services.macie2.runner import RunnerOperations
+from strongroom.services.macie2.samples import SampleOperations
 from strongroom.services.macie2.session import SessionOperations
 from strongroom.services.macie2.tagging import TaggingOperations
 
 
 class Provider(
     SessionOperations,
-    RunnerOperations,  # IdentifierOperations and BucketOperations, and the job runs
+    DiscoveryOperations,  # RunnerOperations (IdentifierOperations, BucketOperations): job runs, discovery
     JobOperations,
     FindingOperations,
     RevealOperations,
+    SampleOperations,
     TaggingOperations,
 ):
     """Amazon Macie over S3's buckets, classifying objects with ``strongroom.sensitive``."""
@@ -77,6 +79,9 @@ class Provider(
     put_classification_export_configuration = RevealOperations.put_classification_export_configuration
     update_automated_discovery_configuration = RevealOperations.update_automated_discovery_configuration
     update_reveal_configuration = RevealOperations.update_reveal_configuration
+
+    # samples.py
+    create_sample_findings = SampleOperations.create_sample_findings
 
     # tagging.py
     list_tags_for_resource = TaggingOperations.list_tags_for_resource

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from strongroom.core.clock import clock
 from strongroom.core.errors import AwsError
 from strongroom.services.macie2 import s3read
-from strongroom.services.macie2.base import MacieBase
+from strongroom.services.macie2.base import DISCOVERY_JOB, MacieBase
 from strongroom.services.macie2.errors import UnprocessableEntityException, access_denied, not_found, validation
 from strongroom.services.macie2.model import findings, samples_aad
 
@@ -171,4 +171,10 @@ class RevealOperations(MacieBase):
         with self.runtime.store.write() as conn:
             self.put_setting(conn, ctx.account_id, ctx.region, "discovery_config", value)
             self.put_setting(conn, ctx.account_id, ctx.region, "discovery", request["status"] == "ENABLED")
+            key = f"{ctx.account_id}:{ctx.region}"
+            if request["status"] == "ENABLED":
+                if current.get("status") != "ENABLED":  # the first daily pass starts now (discovery.py)
+                    self.runtime.scheduler.schedule(DISCOVERY_JOB, key, clock.now(), conn=conn)
+            else:
+                self.runtime.scheduler.cancel(DISCOVERY_JOB, key, conn=conn)
         return {}

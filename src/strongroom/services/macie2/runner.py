@@ -338,7 +338,10 @@ class RunnerOperations(BucketOperations, IdentifierOperations):
         classifier: Classifier,
         customs: dict[str, CustomIdentifier],
         export: dict[str, Any] | None,
+        origin: str = "SENSITIVE_DATA_DISCOVERY_JOB",
     ) -> bool:
+        """Classify one object; store its finding (if any). ``row`` is the job's (automated discovery: ``job_id``
+        None)."""
         bucket, key = facts["name"], item["Key"]
         head: dict[str, Any] = {}
         try:
@@ -375,12 +378,15 @@ class RunnerOperations(BucketOperations, IdentifierOperations):
             row.account_id,
             row.region,
             job_id=row.job_id,
-            job_arn=f"arn:aws:macie2:{row.region}:{row.account_id}:classification-job/{row.job_id}",
+            job_arn=f"arn:aws:macie2:{row.region}:{row.account_id}:classification-job/{row.job_id}"
+            if row.job_id
+            else None,
             s3_bucket=s3_bucket(facts, row.account_id, facts.get("created")),
             s3_object=s3_object,
             result=result,
             customs=customs,
             location=location,
+            origin=origin,
         )
         if built is None:
             return False

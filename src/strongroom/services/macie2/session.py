@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select
 
 from strongroom.core.clock import clock
-from strongroom.services.macie2.base import MacieBase
+from strongroom.services.macie2.base import DISCOVERY_JOB, MacieBase
 from strongroom.services.macie2.buckets import INVENTORY_JOB
 from strongroom.services.macie2.errors import conflict
 from strongroom.services.macie2.model import (
@@ -92,6 +92,7 @@ class SessionOperations(MacieBase):
             for job_id in conn.execute(select(jobs.c.job_id).where(*(jobs.c[k] == v for k, v in mine.items()))):
                 self.runtime.scheduler.cancel(JOB_KIND, job_id[0], conn=conn)
             self.runtime.scheduler.cancel(INVENTORY_JOB, f"{ctx.account_id}:{ctx.region}", conn=conn)
+            self.runtime.scheduler.cancel(DISCOVERY_JOB, f"{ctx.account_id}:{ctx.region}", conn=conn)
             for table in (findings, jobs, custom_identifiers, allow_lists, filters, settings, sessions):
                 conn.execute(delete(table).where(*(table.c[k] == v for k, v in mine.items())))
             conn.execute(delete(tags).where(tags.c.arn.startswith(prefix, autoescape=True)))
