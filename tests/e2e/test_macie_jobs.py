@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.e2e import macie_support as docs
+from tests.e2e.access_support import allow, client_for, make_user
 from tests.e2e.events_support import log_entries, wait_for
 from tests.e2e.organizations_support import Account, new_account
 from tests.support.server import ServerProcess
@@ -410,3 +411,39 @@ def test_job_validation_selectors_and_state_changes(server: ServerProcess) -> No
         for j in macie.list_classification_jobs(sortCriteria={"attributeName": "name", "orderBy": "ASC"})["items"]
     ]
     assert names == sorted(names) and len(names) == 4
+
+
+def test_object_macie_may_not_decrypt_is_skipped(server: ServerProcess) -> None:
+    account, macie, s3 = _macie_account(server)
+    iam, kms = account.client("iam"), account.client("kms")
+    owner = make_user(iam, allow(["s3:*", "kms:*"]))
+    # A key whose policy names only that user: the account (and so Macie acting in it) may not use it.
+    locked = kms.create_key(
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"AWS": owner["Arn"]}, "Action": "kms:*", "Resource": "*"}
+                ],
+            }
+        ),
+        BypassPolicyLockoutSafetyCheck=True,
+    )["KeyMetadata"]["Arn"]
+    results_key = kms.create_key()["KeyMetadata"]["Arn"]
+    bucket, results = _bucket(s3), _bucket(s3, "macie-results")
+    client_for(server, "s3", owner).put_object(
+        Bucket=bucket, Key="locked.txt", Body=docs.text_doc(), ServerSideEncryption="aws:kms", SSEKMSKeyId=locked
+    )
+    s3.put_object(Bucket=bucket, Key="open.txt", Body=docs.text_doc())
+    macie.put_classification_export_configuration(
+        configuration={"s3Destination": {"bucketName": results, "kmsKeyArn": results_key}}
+    )
+    job_id = _job(macie, bucket, account.account_id)
+    docs.wait_job(macie, server, job_id)
+    assert set(_by_key(_findings(macie, **{"classificationDetails.jobId": {"eq": [job_id]}}))) == {"open.txt"}
+    exported = {}
+    for item in s3.list_objects_v2(Bucket=results)["Contents"]:
+        record = json.loads(gzip.decompress(s3.get_object(Bucket=results, Key=item["Key"])["Body"].read()))
+        exported[record["resourcesAffected"]["s3Object"]["key"]] = record["classificationDetails"]["result"]
+    assert exported["locked.txt"]["status"] == {"code": "SKIPPED", "reason": "PERMISSIONS_ERROR"}
+    assert exported["open.txt"]["status"]["code"] == "COMPLETE"
