@@ -299,7 +299,8 @@ def test_automated_discovery_scores_buckets(server: ServerProcess) -> None:
     scores = {
         r["matchingBucket"]["bucketName"]: r["matchingBucket"] for r in macie.search_resources()["matchingResources"]
     }
-    assert scores[mixed]["sensitivityScore"] == 75  # 51 + 49 x 1/2, rounded half to even and scores[clean]["sensitivityScore"] == 1
+    assert scores[mixed]["sensitivityScore"] == 75  # 51 + 49 x 1/2, rounded half to even
+    assert scores[clean]["sensitivityScore"] == 1
     assert scores[mixed]["automatedDiscoveryMonitoringStatus"] == "MONITORED"
     server.advance(86400)  # the next day's pass: nothing new to analyse, no new finding
     assert len(_ids(macie, {"classificationDetails.originType": {"eq": ["AUTOMATED_SENSITIVE_DATA_DISCOVERY"]}})) == 1
