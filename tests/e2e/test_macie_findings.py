@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from tests.e2e import macie_support as docs
 from tests.e2e.access_support import allow, client_for, deny, make_user
-from tests.e2e.organizations_support import Account, new_account
+from tests.e2e.organizations_support import Account, new_account, new_org
 from tests.support.server import ServerProcess
 
 
@@ -306,3 +306,78 @@ def test_automated_discovery_scores_buckets(server: ServerProcess) -> None:
     assert len(_ids(macie, {"classificationDetails.originType": {"eq": ["AUTOMATED_SENSITIVE_DATA_DISCOVERY"]}})) == 1
     macie.update_automated_discovery_configuration(status="DISABLED")
     assert macie.get_automated_discovery_configuration()["disabledAt"]
+
+
+def test_organization_administrator_and_members(server: ServerProcess) -> None:
+    mgmt, orgs, _ = new_org(server)
+    guest = new_account(server)
+    handshake = orgs.invite_account_to_organization(Target={"Id": guest.account_id, "Type": "ACCOUNT"})["Handshake"]
+    guest.client("organizations").accept_handshake(HandshakeId=handshake["Id"])
+    admin = mgmt.client("macie2")
+    admin.enable_macie()
+    outsider = new_account(server).client("macie2")
+    outsider.enable_macie()
+    with pytest.raises(ClientError) as exc:
+        outsider.enable_organization_admin_account(adminAccountId=mgmt.account_id)
+    assert exc.value.response["Error"]["Code"] == "ValidationException"
+    with pytest.raises(ClientError) as exc:
+        admin.create_member(account={"accountId": guest.account_id, "email": "g@example.com"})
+    assert exc.value.response["Error"]["Code"] == "ValidationException"  # not the administrator yet
+
+    admin.enable_organization_admin_account(adminAccountId=mgmt.account_id)
+    assert admin.list_organization_admin_accounts()["adminAccounts"] == [
+        {"accountId": mgmt.account_id, "status": "ENABLED"}
+    ]
+    admin.update_organization_configuration(autoEnable=True)
+    assert admin.describe_organization_configuration()["autoEnable"] is True
+    arn = admin.create_member(account={"accountId": guest.account_id, "email": "g@example.com"})["arn"]
+    assert arn == f"arn:aws:macie2:us-east-1:{mgmt.account_id}:member/{guest.account_id}"
+    with pytest.raises(ClientError) as exc:
+        admin.create_member(account={"accountId": new_account(server).account_id, "email": "x@example.com"})
+    assert exc.value.response["Error"]["Code"] == "ValidationException"  # not in the organization
+    member = guest.client("macie2")
+    assert member.get_macie_session()["status"] == "ENABLED"  # enabled by its administrator
+    assert member.get_administrator_account()["administrator"] == {
+        "accountId": mgmt.account_id,
+        "relationshipStatus": "Enabled",
+    }
+    assert member.get_master_account()["master"]["accountId"] == mgmt.account_id
+    assert [m["accountId"] for m in admin.list_members()["members"]] == [guest.account_id]
+    assert admin.get_member(id=guest.account_id)["relationshipStatus"] == "Enabled"
+
+    # The administrator's job reads the member's bucket (as Macie in the member's account); the finding is the
+    # administrator's, about the member's resource.
+    s3 = guest.client("s3")
+    bucket = docs.unique("macie-member")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="deploy.txt", Body=docs.text_doc())
+    job = admin.create_classification_job(
+        jobType="ONE_TIME",
+        name="members",
+        clientToken=str(uuid.uuid4()),
+        s3JobDefinition={"bucketDefinitions": [{"accountId": guest.account_id, "buckets": [bucket]}]},
+    )["jobId"]
+    docs.wait_job(admin, server, job)
+    (finding_id,) = _ids(admin, {"classificationDetails.jobId": {"eq": [job]}})
+    (finding,) = admin.get_findings(findingIds=[finding_id])["findings"]
+    assert finding["accountId"] == guest.account_id
+    assert finding["resourcesAffected"]["s3Bucket"]["owner"]["id"] == guest.account_id
+    assert _ids(member, {"classificationDetails.jobId": {"eq": [job]}}) == []
+    with pytest.raises(ClientError) as exc:
+        outsider.create_classification_job(
+            jobType="ONE_TIME",
+            name="not-mine",
+            clientToken=str(uuid.uuid4()),
+            s3JobDefinition={"bucketDefinitions": [{"accountId": guest.account_id, "buckets": [bucket]}]},
+        )
+    assert exc.value.response["Error"]["Code"] == "ValidationException"
+
+    admin.disassociate_member(id=guest.account_id)
+    assert admin.list_members()["members"] == []
+    assert admin.list_members(onlyAssociated="false")["members"][0]["relationshipStatus"] == "Removed"
+    admin.delete_member(id=guest.account_id)
+    with pytest.raises(ClientError) as exc:
+        admin.get_member(id=guest.account_id)
+    assert exc.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    admin.disable_organization_admin_account(adminAccountId=mgmt.account_id)
+    assert admin.list_organization_admin_accounts()["adminAccounts"] == []

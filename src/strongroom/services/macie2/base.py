@@ -22,7 +22,7 @@ from strongroom.events.bus import build_event, ensure_default_bus, route
 from strongroom.services.base.family import ServiceBase
 from strongroom.services.macie2 import criteria
 from strongroom.services.macie2.errors import not_enabled, validation
-from strongroom.services.macie2.model import filters, findings, samples_aad, sessions, settings, tags
+from strongroom.services.macie2.model import filters, findings, members, samples_aad, sessions, settings, tags
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Row
@@ -84,6 +84,16 @@ class MacieBase(ServiceBase):
         if row is None:
             raise not_enabled()
         return row
+
+    def member_accounts(self, account_id: str, region: str, conn: Connection | None = None) -> list[str]:
+        """The ``Enabled`` members of administrator ``account_id`` in ``region`` (members.py)."""
+        query = select(members.c.account_id).where(
+            members.c.admin_account == account_id, members.c.region == region, members.c.status == "Enabled"
+        )
+        if conn is not None:
+            return list(conn.execute(query).scalars())
+        with self.runtime.store.read() as own:
+            return list(own.execute(query).scalars())
 
     # -- tags -------------------------------------------------------------------------------------------------
 
@@ -150,9 +160,12 @@ class MacieBase(ServiceBase):
         samples: dict[str, list[str]] | None = None,
         dedup_key: str | None = None,
         sample: bool = False,
+        owner: str | None = None,
     ) -> str:
-        """Store one finding (``body`` without id/timestamps/archived); see the module docstring. Answers its id."""
-        account_id, region = body["accountId"], body["region"]
+        """Store one finding (``body`` without id/timestamps/archived); see the module docstring. Answers its id.
+        ``owner``: the account the finding belongs to when not the resource's (an administrator's job over a
+        member's bucket)."""
+        account_id, region = owner or body["accountId"], body["region"]
         now = clock.now()
         if dedup_key is not None:
             existing = conn.execute(

@@ -60,7 +60,11 @@ class DiscoveryOperations(RunnerOperations):
             items = [i for i in self._objects(ctx, name, None) if f"{i['Key']}@{i.get('ETag')}" not in seen]
             if not items:
                 continue
-            facts = {**bucket_facts(ctx, name, account_bpa), "created": bucket.get("CreationDate")}
+            facts = {
+                **bucket_facts(ctx, name, account_bpa),
+                "created": bucket.get("CreationDate"),
+                "account": account_id,
+            }
             for item in sorted(items, key=lambda i: _order(name, i))[:PER_BUCKET]:
                 found = self._classify(ctx, row, facts, item, classifier, {}, None, origin=ORIGIN)  # type: ignore[arg-type]
                 seen[f"{item['Key']}@{item.get('ETag')}"] = found

@@ -46,7 +46,8 @@ class FindingOperations(MacieBase):
     ) -> list[dict[str, Any]]:
         criterion = (request.get("findingCriteria") or {}).get("criterion") or {}
         rule = criteria.compile_criteria(criterion)
-        query = select(findings.c.body).where(findings.c.account_id == ctx.account_id, findings.c.region == ctx.region)
+        accounts = [ctx.account_id, *self.member_accounts(ctx.account_id, ctx.region)]
+        query = select(findings.c.body).where(findings.c.account_id.in_(accounts), findings.c.region == ctx.region)
         if "archived" not in criterion:
             query = query.where(findings.c.archived.is_(False))
         if conn is not None:
@@ -74,7 +75,7 @@ class FindingOperations(MacieBase):
             rows = conn.execute(
                 select(findings.c.body).where(
                     findings.c.finding_id.in_(ids),
-                    findings.c.account_id == ctx.account_id,
+                    findings.c.account_id.in_([ctx.account_id, *self.member_accounts(ctx.account_id, ctx.region)]),
                     findings.c.region == ctx.region,
                 )
             ).all()

@@ -100,8 +100,9 @@ class JobOperations(MacieBase):
         definition = request["s3JobDefinition"]
         if bool(definition.get("bucketDefinitions")) == bool(definition.get("bucketCriteria")):
             raise validation("Specify either bucketDefinitions or bucketCriteria for the job, not both.")
+        allowed = {ctx.account_id, *self.member_accounts(ctx.account_id, ctx.region, conn)}
         for item in definition.get("bucketDefinitions") or []:
-            if item["accountId"] != ctx.account_id:
+            if item["accountId"] not in allowed:
                 raise validation(f"The account {item['accountId']} isn't associated with your Macie account.")
             if not item["buckets"]:
                 raise validation("Specify at least one bucket for each account.")

@@ -122,6 +122,27 @@ settings = Table(
     Column("value", Text, nullable=False),  # JSON
 )
 
+members = Table(
+    "macie2_members",
+    metadata,
+    Column("admin_account", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("account_id", String(12), primary_key=True),
+    Column("email", String(64), nullable=True),
+    Column("status", String(16), nullable=False),  # RelationshipStatus: Enabled | Removed
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index("ix_macie2_members_account", "account_id", "region"),
+)
+
+org_admins = Table(
+    "macie2_org_admins",
+    metadata,
+    Column("org_id", String(40), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("admin_account", String(12), nullable=False),
+    Column("auto_enable", Boolean, nullable=False, default=False),
+)
+
 tags = Table(
     "macie2_tags",
     metadata,

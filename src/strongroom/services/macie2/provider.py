@@ -1,7 +1,7 @@
 """Amazon Macie: the index of every operation Strongroom serves, grouped by family file.
 
-Not served (``NotImplemented``): administrator and member accounts, invitations and the organization's
-configuration; classification scopes, sensitivity inspection templates and resource profiles (automated
+Not served (``NotImplemented``): invitations (members outside the organization) and member sessions;
+classification scopes, sensitivity inspection templates and resource profiles (automated
 discovery's per-bucket tuning); usage statistics; findings publication to Security Hub.
 """
 
@@ -12,6 +12,7 @@ from strongroom.services.macie2.discovery import DiscoveryOperations
 from strongroom.services.macie2.findings import FindingOperations
 from strongroom.services.macie2.identifiers import IdentifierOperations
 from strongroom.services.macie2.jobs import JobOperations
+from strongroom.services.macie2.members import MemberOperations
 from strongroom.services.macie2.reveal import RevealOperations
 from strongroom.services.macie2.samples import SampleOperations
 from strongroom.services.macie2.session import SessionOperations
@@ -23,6 +24,7 @@ class Provider(
     DiscoveryOperations,  # RunnerOperations (IdentifierOperations, BucketOperations): job runs, discovery
     JobOperations,
     FindingOperations,
+    MemberOperations,
     RevealOperations,
     SampleOperations,
     TaggingOperations,
@@ -69,6 +71,20 @@ class Provider(
     list_findings = FindingOperations.list_findings
     list_findings_filters = FindingOperations.list_findings_filters
     update_findings_filter = FindingOperations.update_findings_filter
+
+    # members.py
+    create_member = MemberOperations.create_member
+    delete_member = MemberOperations.delete_member
+    describe_organization_configuration = MemberOperations.describe_organization_configuration
+    disable_organization_admin_account = MemberOperations.disable_organization_admin_account
+    disassociate_member = MemberOperations.disassociate_member
+    enable_organization_admin_account = MemberOperations.enable_organization_admin_account
+    get_administrator_account = MemberOperations.get_administrator_account
+    get_master_account = MemberOperations.get_master_account
+    get_member = MemberOperations.get_member
+    list_members = MemberOperations.list_members
+    list_organization_admin_accounts = MemberOperations.list_organization_admin_accounts
+    update_organization_configuration = MemberOperations.update_organization_configuration
 
     # reveal.py
     get_automated_discovery_configuration = RevealOperations.get_automated_discovery_configuration

@@ -233,12 +233,28 @@ class RunnerOperations(BucketOperations, IdentifierOperations):
         account_bpa = self.account_bpa(ctx)
         listed = {b["Name"]: b for b in s3read.call(ctx, "ListBuckets", {}).get("Buckets") or []}
         if s3.get("bucketDefinitions"):
-            names = sorted({n for d in s3["bucketDefinitions"] for n in d["buckets"]})
-            return [
-                {**bucket_facts(ctx, n, account_bpa), "created": listed[n].get("CreationDate")}
-                for n in names
-                if n in listed
-            ]
+            # An administrator's job may name its members' buckets: each is read as Macie in its own account.
+            found: list[dict[str, Any]] = []
+            for item in s3["bucketDefinitions"]:
+                account = item["accountId"]
+                actx = (
+                    ctx
+                    if account == ctx.account_id
+                    else s3read.as_service(self.runtime, account, ctx.region, ctx.operation)
+                )
+                own = (
+                    listed
+                    if actx is ctx
+                    else {b["Name"]: b for b in s3read.call(actx, "ListBuckets", {}).get("Buckets") or []}
+                )
+                bpa = account_bpa if actx is ctx else self.account_bpa(actx)
+                for name in sorted(set(item["buckets"])):
+                    if name in own:
+                        facts = bucket_facts(actx, name, bpa)
+                        found.append(
+                            {**facts, "created": own[name].get("CreationDate"), "account": account, "ctx": actx}
+                        )
+            return sorted(found, key=lambda f: str(f["name"]))
         criteria = s3.get("bucketCriteria") or {}
         out = []
         for name in sorted(listed):
@@ -248,7 +264,9 @@ class RunnerOperations(BucketOperations, IdentifierOperations):
             if all(_bucket_term(t, ctx.account_id, facts) for t in includes) and not (
                 excludes and all(_bucket_term(t, ctx.account_id, facts) for t in excludes)
             ):
-                out.append({**facts, "created": listed[name].get("CreationDate")})
+                out.append(
+                    {**facts, "created": listed[name].get("CreationDate"), "account": ctx.account_id, "ctx": ctx}
+                )
         return out
 
     @staticmethod
@@ -284,12 +302,12 @@ class RunnerOperations(BucketOperations, IdentifierOperations):
         seen = 0
         scores: dict[str, list[int]] = {}
         for facts in self._buckets(ctx, definition):
-            bucket = facts["name"]
+            bucket, bctx = facts["name"], facts["ctx"]
             if cursor and bucket < cursor["bucket"]:
                 continue
             after = cursor["key"] if cursor and bucket == cursor["bucket"] else None
             last = after
-            for item in self._objects(ctx, bucket, after):
+            for item in self._objects(bctx, bucket, after):
                 seen += 1
                 if seen % CHECK_EVERY == 0 and (status := self._status(row.job_id)) in ("USER_PAUSED", "CANCELLED"):
                     # Resume after the last object handled: ``last`` (None: this bucket from its start).
@@ -307,11 +325,11 @@ class RunnerOperations(BucketOperations, IdentifierOperations):
                     edge.append(stamp)
                 tags = None
                 if _needs_tags(scoping):
-                    out = s3read.call(ctx, "GetObjectTagging", {"Bucket": bucket, "Key": item["Key"]})
+                    out = s3read.call(bctx, "GetObjectTagging", {"Bucket": bucket, "Key": item["Key"]})
                     tags = {t["Key"]: t["Value"] for t in out.get("TagSet") or []}
                 if not in_scope(scoping, item, tags) or not sampled(percentage, bucket, item):
                     continue
-                found = self._classify(ctx, row, facts, item, classifier, customs, export)
+                found = self._classify(bctx, row, facts, item, classifier, customs, export)
                 scores.setdefault(bucket, [0, 0])
                 scores[bucket][0] += 1
                 scores[bucket][1] += 1 if found else 0
@@ -374,14 +392,15 @@ class RunnerOperations(BucketOperations, IdentifierOperations):
         if head.get("VersionId") and head.get("VersionId") != "null":
             s3_object["versionId"] = head["VersionId"]
         location = self._export(ctx, row, s3_object, result, export) if export else None
+        resource_account = str(facts.get("account") or row.account_id)
         built = object_finding(
-            row.account_id,
+            resource_account,
             row.region,
             job_id=row.job_id,
             job_arn=f"arn:aws:macie2:{row.region}:{row.account_id}:classification-job/{row.job_id}"
             if row.job_id
             else None,
-            s3_bucket=s3_bucket(facts, row.account_id, facts.get("created")),
+            s3_bucket=s3_bucket(facts, resource_account, facts.get("created")),
             s3_object=s3_object,
             result=result,
             customs=customs,
@@ -392,7 +411,7 @@ class RunnerOperations(BucketOperations, IdentifierOperations):
             return False
         body, samples = built
         with self.runtime.store.write() as conn:
-            self.store_finding(conn, body, samples=samples)
+            self.store_finding(conn, body, samples=samples, owner=row.account_id)
         return True
 
     def _export(

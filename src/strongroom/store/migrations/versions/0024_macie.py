@@ -1,5 +1,6 @@
 """macie: sessions, custom data identifiers, allow lists, classification jobs, findings (sealed samples), findings
-filters, settings (reveal, export, automated discovery, bucket scores), tags
+filters, members and organization administrators, settings (reveal, export, automated discovery, bucket scores),
+tags
 
 Revision ID: 0024
 Revises: 0023
@@ -117,6 +118,27 @@ def upgrade() -> None:
         batch_op.create_index("ix_macie2_jobs_account", ["account_id", "region"], unique=False)
 
     op.create_table(
+        "macie2_members",
+        sa.Column("admin_account", sa.String(length=12), nullable=False),
+        sa.Column("region", sa.String(length=32), nullable=False),
+        sa.Column("account_id", sa.String(length=12), nullable=False),
+        sa.Column("email", sa.String(length=64), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("admin_account", "region", "account_id", name=op.f("pk_macie2_members")),
+    )
+    with op.batch_alter_table("macie2_members", schema=None) as batch_op:
+        batch_op.create_index("ix_macie2_members_account", ["account_id", "region"], unique=False)
+
+    op.create_table(
+        "macie2_org_admins",
+        sa.Column("org_id", sa.String(length=40), nullable=False),
+        sa.Column("region", sa.String(length=32), nullable=False),
+        sa.Column("admin_account", sa.String(length=12), nullable=False),
+        sa.Column("auto_enable", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("org_id", "region", name=op.f("pk_macie2_org_admins")),
+    )
+    op.create_table(
         "macie2_sessions",
         sa.Column("account_id", sa.String(length=12), nullable=False),
         sa.Column("region", sa.String(length=32), nullable=False),
@@ -147,6 +169,11 @@ def downgrade() -> None:
     op.drop_table("macie2_tags")
     op.drop_table("macie2_settings")
     op.drop_table("macie2_sessions")
+    op.drop_table("macie2_org_admins")
+    with op.batch_alter_table("macie2_members", schema=None) as batch_op:
+        batch_op.drop_index("ix_macie2_members_account")
+
+    op.drop_table("macie2_members")
     with op.batch_alter_table("macie2_jobs", schema=None) as batch_op:
         batch_op.drop_index("ix_macie2_jobs_account")
 
