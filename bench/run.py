@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import apigateway, guardduty, guardduty_live, memory, s3, waf, waf_report
+from bench import apigateway, guardduty, guardduty_live, macie, memory, s3, waf, waf_report
 from bench.apigateway import ApiGatewayOptions, ApiGatewayResults
 from bench.load import Cell, Usage, default_generator, run_cell
 from bench.report import Report, render
@@ -49,6 +49,7 @@ class Options:
     waf: WafOptions = field(default_factory=WafOptions)  # bench/waf.py
     guardduty: bool = True  # bench/guardduty.py: the detection engine (corpora from STRONGROOM_STRATUS_CORPUS ...)
     guardduty_live_seconds: float = 25.0  # bench/guardduty_live.py: the live detector at the peak rate (0: skip)
+    macie: bool = True  # bench/macie.py: the sensitive-data engine's precision / recall and speed
 
 
 @dataclass
@@ -245,6 +246,10 @@ def run(options: Options) -> BenchReport:
                 guardduty.corpus("STRONGROOM_PANTHER_CORPUS"),
                 functools.partial(_say, options),
             )
+        macie_lines = None
+        if options.macie and (not options.workloads or any("macie" in w.lower() for w in options.workloads)):
+            _say(options, "Macie: the sensitive-data engine on its labelled corpus, Presidio's recognizers as the peer")
+            macie_lines = macie.measure(functools.partial(_say, options))
         gd_live = None
         if (
             options.guardduty
@@ -287,6 +292,8 @@ def run(options: Options) -> BenchReport:
             options.out.write_text(guardduty.render(gd_results, options.out.read_text()))
         if gd_live is not None:
             options.out.write_text(guardduty_live.render(gd_live, options.out.read_text()))
+        if macie_lines is not None:
+            options.out.write_text(macie.render(macie_lines, options.out.read_text()))
         _say(options, f"wrote {options.out} in {report.elapsed:.0f} s")
     return report
 
@@ -307,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-apigateway", action="store_true", help="skip the API Gateway section")
     parser.add_argument("--no-waf", action="store_true", help="skip the WAF section (vs Apache + ModSecurity + CRS)")
     parser.add_argument("--no-guardduty", action="store_true", help="skip the GuardDuty detection section")
+    parser.add_argument("--no-macie", action="store_true", help="skip the Macie sensitive-data engine section")
     parser.add_argument(
         "--guardduty-live-seconds", type=float, default=25.0, help="the live detector's peak run (0: skip it)"
     )
@@ -336,6 +344,7 @@ def main(argv: list[str] | None = None) -> int:
         waf=WafOptions(enabled=not args.no_waf, corpus=args.crs_corpus),
         guardduty=not args.no_guardduty,
         guardduty_live_seconds=args.guardduty_live_seconds,
+        macie=not args.no_macie,
     )
     run(options)
     return 0

@@ -33,6 +33,7 @@ def test_bench_runs_end_to_end_at_tiny_size(tmp_path: Path) -> None:
             apigateway=ApiGatewayOptions.tiny(),
             waf=WafOptions.tiny(),
             guardduty=False,  # tests/unit/test_detection_bench.py runs it at small size
+            macie=False,  # tests/unit/test_sensitive.py scores a sample of its corpus
         )
     )
     encrypt = report.results["strongroom"]["KMS Encrypt (256 B)"]

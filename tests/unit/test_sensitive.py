@@ -206,6 +206,8 @@ def test_allow_lists() -> None:
     assert types(scan("a.txt", body, words))["EMAIL_ADDRESS"] == 1
     regex = ScanConfig(managed_selector="ALL", allow_lists=[AllowList("al", regex=r".*@example\.(com|org)")])
     assert "EMAIL_ADDRESS" not in types(scan("a.txt", body, regex))
+    with pytest.raises(ValueError):
+        build_classifier(ScanConfig(allow_lists=[AllowList("al", regex="(a)\\1")]))
 
 
 def test_occurrences_capped_and_counted() -> None:
@@ -233,3 +235,58 @@ def test_bench_corpus_sample_scores() -> None:
     for ident, c in stats.items():
         assert c["fn"] == 0, (ident, c)
         assert c["fp"] <= max(1, c["tp"] // 20), (ident, c)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("UK driving licence: MORGA753116SM9IJ", "UK_DRIVERS_LICENSE"),
+        ("passeport n° 12AB34567", "FRANCE_PASSPORT_NUMBER"),
+        ("reisepass C01X00T47", "GERMANY_PASSPORT_NUMBER"),
+        ("patente di guida U1X234567Y", "ITALY_DRIVERS_LICENSE"),
+        ("passport# AB123456", "CANADA_PASSPORT_NUMBER"),
+        ("permiso de conducción 12345678Z", "SPAIN_DRIVERS_LICENSE"),
+    ],
+)
+def test_national_documents(text: str, expected: str) -> None:
+    assert expected in types(scan("a.txt", text.encode()))
+    assert expected not in types(scan("a.txt", text.split()[-1].encode()))  # the keyword is required
+
+
+def test_value_inside_a_longer_validated_value_is_part_of_it() -> None:
+    # The IBAN's digits 2610 8026 9898 8075 are Luhn-valid in Mastercard's range: still one IBAN, no card.
+    found = types(scan("a.txt", b"Refund to IBAN FR92 2610 8026 9898 8075 0797 456; thanks"))
+    assert found == {"FRANCE_BANK_ACCOUNT_NUMBER": 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("SUBE 6061 1234 1234 1235", "ARGENTINA_TARJETA_SUBE"),
+        ("CUIT 30-71234567-1", "ARGENTINA_ORGANIZATION_TAX_IDENTIFICATION_NUMBER"),
+        ("NIT 900.123.456-8", "COLOMBIA_ORGANIZATION_NIT_NUMBER"),
+        ("CEP 01310-100", "BRAZIL_CEP_CODE"),
+        ("seguridad social 28 12345678 40", "SPAIN_SOCIAL_SECURITY_NUMBER"),
+        ("NPI 1234567893", "USA_NATIONAL_PROVIDER_IDENTIFIER"),
+        ("DEA number AB1234563", "USA_DRUG_ENFORCEMENT_AGENCY_NUMBER"),
+        ("Medicare MBI 1EG4-TE5-MK73", "USA_MEDICARE_BENEFICIARY_IDENTIFIER"),
+        ("NDC 0002-1433-80", "USA_NATIONAL_DRUG_CODE"),
+        ("HCPCS code J1100", "USA_HEALTHCARE_PROCEDURE_CODE"),
+    ],
+)
+def test_more_national_and_health_ids(text: str, expected: str) -> None:
+    assert expected in types(scan("a.txt", text.encode()))
+    assert expected not in types(scan("a.txt", text.split()[-1].encode()))  # the keyword is required
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("SUBE 6061 1234 1234 1234", "ARGENTINA_TARJETA_SUBE"),  # Luhn fails
+        ("NPI 1234567890", "USA_NATIONAL_PROVIDER_IDENTIFIER"),
+        ("DEA number AB1234567", "USA_DRUG_ENFORCEMENT_AGENCY_NUMBER"),
+        ("seguridad social 28 12345678 41", "SPAIN_SOCIAL_SECURITY_NUMBER"),
+    ],
+)
+def test_more_check_digits(text: str, absent: str) -> None:
+    assert absent not in types(scan("a.txt", text.encode()))

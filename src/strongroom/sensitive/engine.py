@@ -9,9 +9,11 @@ name or JSON path) as keyword context. Offsets are byte offsets into the block."
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import re2
 
@@ -20,6 +22,7 @@ from strongroom.sensitive.rules import Rule
 from strongroom.sensitive.validators import CHECKS
 
 SEP = b"\x1f"  # joins segments of a block: no managed pattern matches it, so no match spans two values
+SLICE = 8 << 10  # bytes per set pass: small enough that an identifier's matching runs only where it can match
 
 _OPTS = re2.Options()
 _OPTS.log_errors = False
@@ -82,17 +85,33 @@ def _keyword_regex(keywords: Sequence[str]) -> re.Pattern[str] | None:
 
 
 def _re2_keyword_pattern(keywords: Sequence[str]) -> bytes:
-    """The keywords for the set and for locating windows: whole words; a short one (an everyday word) only when a
-    value seems to follow it as its label (a digit or a capital after at most four separators)."""
+    """The keywords for the set and for locating windows, as plain case-insensitive text (a superset: whole-word
+    and label checks are ``_keyword_regex``'s, per candidate); a short one (an everyday word) only when a value
+    seems to follow it as its label (a digit or a capital after at most four separators)."""
     alts = []
     for k in sorted({k.lower() for k in keywords}):
         body = "(?i:" + re2.escape(k) + ")"
+        if k[0].isascii() and k[0].isalnum():
+            body = r"\b" + body  # ASCII word start (RE2's \b is ASCII; other scripts are checked per candidate)
         if len(k.rstrip("#.:")) <= 3:
-            body += r"[\s:#=.\-\"']{0,4}[0-9A-Z]"
-        elif k[-1].isalnum():
-            body += r"(?:$|[^\pL\pN])"
+            body += r"[ :#=.\-\"']?[ :#=.\-\"']?[0-9A-Z]"
         alts.append(body)
-    return ("(?:^|[^\\pL\\pN])(?:" + "|".join(alts) + ")").encode()
+    return ("(?:" + "|".join(alts) + ")").encode()
+
+
+@functools.lru_cache(maxsize=1024)
+def _compile(pattern: bytes) -> Any:
+    """Compiled once per process: jobs build a classifier each, mostly from the same managed patterns."""
+    return re2.compile(pattern, _OPTS)
+
+
+@functools.lru_cache(maxsize=16)
+def _compile_set(patterns: tuple[bytes, ...]) -> Any:
+    rset = re2.Set.SearchSet(_OPTS)
+    for p in patterns:
+        rset.Add(p)
+    rset.Compile()
+    return rset
 
 
 @dataclass(slots=True)
@@ -156,7 +175,7 @@ class Engine:
                 _Compiled(
                     rule,
                     categories,
-                    re2.compile(rule.pattern.encode(), _OPTS),
+                    _compile(rule.pattern.encode()),
                     _keyword_regex(rule.keywords),
                     rule.pattern.removeprefix("(?i)").startswith(("(?:^|", "\\b")),
                     2 if strong else 1,
@@ -172,90 +191,119 @@ class Engine:
                 raise ValueError(f"unsupported regex for custom data identifier {cdi.id}: {exc}") from None
             self._compiled.append(_Compiled(rule, {}, regex, _keyword_regex(cdi.keywords), False, 3, cdi))
         self._allow_words = {w.strip().lower() for a in allow_lists for w in a.words if w.strip()}
-        self._allow_res = [re2.compile(a.regex.encode(), _OPTS) for a in allow_lists if a.regex]
-        # The set: each identifier's value pattern, and each keyword-gated identifier's keywords.
-        self._set = re2.Set.SearchSet(_OPTS)
+        self._allow_res = []
+        for a in allow_lists:
+            if a.regex:
+                try:
+                    self._allow_res.append(re2.compile(a.regex.encode(), _OPTS))
+                except re2.error as exc:
+                    raise ValueError(f"unsupported regex for allow list {a.id}: {exc}") from None
+        # The set: a keyword-gated identifier is looked for by its keywords (its value is then matched only near
+        # them); any other by its anchor. Custom identifiers by their own regex.
         self._slots: list[tuple[int, bool]] = []  # set index -> (compiled index, is keyword pattern)
+        set_patterns: list[bytes] = []
         for i, c in enumerate(self._compiled):
-            self._set.Add(c.rule.pattern.encode())
-            self._slots.append((i, False))
             if c.rule.required and c.rule.keywords:
-                self._set.Add(_re2_keyword_pattern(c.rule.keywords))
+                set_patterns.append(_re2_keyword_pattern(c.rule.keywords))
                 self._slots.append((i, True))
-        self._set.Compile()
+            else:
+                set_patterns.append((c.rule.anchor or c.rule.pattern).encode())
+                self._slots.append((i, False))
+        self._set = _compile_set(tuple(set_patterns))
         self._kw_re2 = {
-            i: re2.compile(_re2_keyword_pattern(c.rule.keywords), _OPTS)
-            for i, c in enumerate(self._compiled)
-            if c.rule.keywords
+            i: _compile(_re2_keyword_pattern(c.rule.keywords)) for i, c in enumerate(self._compiled) if c.rule.keywords
         }
+        self._gated_ids = [i for i, c in enumerate(self._compiled) if c.rule.required and c.rule.keywords]
+        self._header_rules: dict[str, tuple[int, ...]] = {}
         self._header_cache: dict[tuple[int, str], bool] = {}
 
     # -- public
 
     def scan(self, block: Block) -> list[Hit]:
-        found = self._set.Match(block.data) if block.data else []
-        if not found:
-            return []
-        value_hit: set[int] = set()
-        kw_hit: set[int] = set()
-        for idx in found:
-            ci, is_kw = self._slots[idx]
-            (kw_hit if is_kw else value_hit).add(ci)
+        """The block in slices of about ``SLICE`` bytes cut between lines or values: the set runs per slice, so an
+        identifier's own matching runs only over the slices where its pattern (and keyword) occur."""
         hits: list[Hit] = []
-        headers = [h for h in block.headers if h]
-        for ci in value_hit:
+        data = block.data
+        lo = 0
+        while lo < len(data):
+            hi = self._cut(data, lo)
+            self._scan_slice(block, lo, hi, hits)
+            lo = hi
+        return self._resolve_overlaps(hits)
+
+    @staticmethod
+    def _cut(data: bytes, lo: int) -> int:
+        want = lo + SLICE
+        if want >= len(data):
+            return len(data)
+        cuts = [c for c in (data.find(b"\n", want, want + 4096), data.find(SEP, want, want + 4096)) if c >= 0]
+        return min(cuts) + 1 if cuts else want
+
+    def _scan_slice(self, block: Block, lo: int, hi: int, hits: list[Hit]) -> None:
+        chunk = block.data[lo:hi] if (lo, hi) != (0, len(block.data)) else block.data
+        found = self._set.Match(chunk) or []
+        by_header: dict[int, list[int]] = {}
+        if len(block.headers) > 1 or block.headers[0]:
+            for seg in range(block.segment_of(lo), block.segment_of(max(lo, hi - 1)) + 1):
+                header = block.headers[seg]
+                if header:
+                    for ci in self._rules_named_by(header):
+                        by_header.setdefault(ci, []).append(seg)
+        if not found and not by_header:
+            return
+        kw_hit = {self._slots[idx][0] for idx in found if self._slots[idx][1]}
+        for ci in {self._slots[idx][0] for idx in found} | by_header.keys():
             c = self._compiled[ci]
             if c.rule.required and c.rule.keywords:
-                header_segs = (
-                    [s for s, h in enumerate(block.headers) if h and self._header_has(ci, h)] if headers else []
-                )
-                if ci not in kw_hit and not header_segs:
-                    continue
-                self._gated(ci, block, header_segs, ci in kw_hit, hits)
+                self._gated(ci, block, chunk, lo, by_header.get(ci, []), ci in kw_hit, hits)
             else:
-                self._everywhere(ci, block, hits)
-        return self._resolve_overlaps(hits)
+                for m in c.regex.finditer(chunk):  # type: ignore[attr-defined]
+                    self._consider(ci, block, m, hits, gated=False, base=lo)
+
+    def _rules_named_by(self, header: str) -> tuple[int, ...]:
+        """The keyword-gated identifiers a column / field name is a keyword of (once per distinct name)."""
+        got = self._header_rules.get(header)
+        if got is None:
+            got = self._header_rules[header] = tuple(ci for ci in self._gated_ids if self._header_has(ci, header))
+        return got
 
     # -- matching
 
-    def _everywhere(self, ci: int, block: Block, hits: list[Hit]) -> None:
-        c = self._compiled[ci]
-        for m in c.regex.finditer(block.data):  # type: ignore[attr-defined]
-            self._consider(ci, block, m, hits, gated=False)
-
-    def _gated(self, ci: int, block: Block, header_segs: list[int], kw_in_data: bool, hits: list[Hit]) -> None:
+    def _gated(
+        self, ci: int, block: Block, chunk: bytes, base: int, header_segs: list[int], kw_in_data: bool, hits: list[Hit]
+    ) -> None:
         """Matches only where a keyword can reach: around each keyword occurrence, and in values under a keyword
-        header. Where keywords are dense (a common word), one pass over the block replaces the windows; the keyword
+        header. Where keywords are dense (a common word), one pass over the slice replaces the windows; the keyword
         test per match is the same either way."""
         c = self._compiled[ci]
         seen: set[tuple[int, int]] = set()
         reach = c.rule.distance + 64  # the distance plus the longest value a managed pattern takes, in bytes
-        windows: list[tuple[int, int]] = [(block.starts[s], block.ends[s]) for s in header_segs]
+        windows: list[tuple[int, int]] = [(block.starts[s] - base, block.ends[s] - base) for s in header_segs]
         if kw_in_data:
-            spans = [km.span() for km in self._kw_re2[ci].finditer(block.data)]
-            if len(spans) * reach * 2 > len(block.data):
-                windows = [(0, len(block.data))]
+            spans = [km.span() for km in self._kw_re2[ci].finditer(chunk)]
+            if len(spans) * reach * 2 > len(chunk):
+                windows = [(0, len(chunk))]
             else:
                 for ks, ke in spans:
-                    seg = block.segment_of(ks)
-                    lo = max(block.starts[seg], ks - (0 if c.rule.adjacent or c.custom else reach))
-                    windows.append((lo, min(block.ends[seg], ke + reach)))
+                    seg = block.segment_of(ks + base)
+                    w_lo = max(block.starts[seg] - base, ks - (0 if c.rule.adjacent or c.custom else reach))
+                    windows.append((max(0, w_lo), min(block.ends[seg] - base, ke + reach)))
         windows.sort()
         merged: list[tuple[int, int]] = []
-        for lo, hi in windows:
-            if merged and lo <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+        for w_lo, w_hi in windows:
+            if merged and w_lo <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(w_hi, merged[-1][1]))
             else:
-                merged.append((lo, hi))
-        for lo, hi in merged:
-            chunk = block.data if (lo, hi) == (0, len(block.data)) else block.data[lo:hi]
-            for m in c.regex.finditer(chunk):  # type: ignore[attr-defined]
+                merged.append((w_lo, w_hi))
+        for w_lo, w_hi in merged:
+            part = chunk if (w_lo, w_hi) == (0, len(chunk)) else chunk[w_lo:w_hi]
+            for m in c.regex.finditer(part):  # type: ignore[attr-defined]
                 span = self._span(m)
-                key = (span[0] + lo, span[1] + lo)
+                key = (span[0] + w_lo, span[1] + w_lo)
                 if key in seen:
                     continue
                 seen.add(key)
-                self._consider(ci, block, m, hits, gated=True, base=lo)
+                self._consider(ci, block, m, hits, gated=True, base=base + w_lo)
 
     @staticmethod
     def _span(m: object) -> tuple[int, int]:
@@ -271,7 +319,7 @@ class Engine:
         if e > seg_end or s < seg_start:
             return
         data = block.data
-        if base and c.bounded and s > seg_start and data[s - 1] in _ALNUM:
+        if c.bounded and s > seg_start and data[s - 1] in _ALNUM:
             return
         text = data[s:e].decode("utf-8", "replace")
         rule = c.rule
@@ -356,7 +404,8 @@ class Engine:
     @staticmethod
     def _resolve_overlaps(hits: list[Hit]) -> list[Hit]:
         """Where a check-digit identifier and a pattern-only one claim overlapping text, the check digit wins (a
-        Luhn-valid card number near "account number" is a card, not a bank account)."""
+        Luhn-valid card number near "account number" is a card, not a bank account); between equals, a value
+        inside a longer one is part of it (card-shaped digits within an IBAN)."""
         if len(hits) < 2:
             return hits
         hits.sort(key=lambda h: (h.start, -h.end))
@@ -368,6 +417,8 @@ class Engine:
                 custom = "CUSTOM_IDENTIFIER" in (o.category, h.category)
                 if o.type != h.type and o.strength != h.strength and not custom:
                     keep[j if o.strength < h.strength else i] = False
+                elif o.type != h.type and not custom and o.end <= h.end and h.end - h.start > o.end - o.start:
+                    keep[j] = False  # inside a longer validated value (card-shaped digits within an IBAN)
                 elif o.type == h.type and keep[j]:
                     keep[j] = False  # the same identifier twice over one value (a window's re-match)
                 j += 1

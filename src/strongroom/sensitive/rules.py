@@ -8,6 +8,7 @@ between, so that "exp 02/2026 cvv 123" gives the code 123, not 2026."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,6 +31,10 @@ class Rule:
     distance: int = 30
     resolve: Resolve | None = None
     ids: tuple[str, ...] = ()  # every id resolve can answer (selection); defaults to (id,)
+    # What the multi-pattern set looks for: a short, distinctive piece every match contains (a prefix, a separator
+    # shape). The set only says where to look; ``pattern`` decides. Counted repetitions in a set multiply DFA
+    # states on dense content, so anchors avoid them. None: the pattern itself.
+    anchor: str | None = None
 
     def reports(self) -> tuple[str, ...]:
         return self.ids or (self.id,)
@@ -77,9 +82,14 @@ def _phone(value: str, has_kw: Callable[[], bool]) -> str | None:
     international = value.lstrip().startswith(("+", "00"))
     if not international and not has_kw():
         return None
+    return _phone_id(value.strip(), international)
+
+
+@functools.lru_cache(maxsize=4096)
+def _phone_id(value: str, international: bool) -> str | None:
     if international:
         try:
-            num = phonenumbers.parse("+" + value.lstrip()[2:] if value.lstrip().startswith("00") else value, None)
+            num = phonenumbers.parse("+" + value[2:] if value.startswith("00") else value, None)
         except phonenumbers.NumberParseException:
             return None
         return (
@@ -88,24 +98,26 @@ def _phone(value: str, has_kw: Callable[[], bool]) -> str | None:
             else None
         )
     # Without a country code several countries may accept the digits: prefer the one whose national format is the
-    # way the number is written (010-1234-5678 is Korean, (415) 555-0100 American).
+    # way the number is written (010-1234-5678 is Korean, (415) 555-0100 American). North American numbers never
+    # start with 0 or 1, trunk-prefixed ones (the others here) start with 0.
+    digits = "".join(c for c in value if c.isdigit())
+    regions = ("US",) if digits[:1] not in ("0", "1") and len(digits) == 10 else _REGIONS_BY_HINT[1:]
     written = " ".join("".join(c if c.isdigit() else " " for c in value).split())
-    exact: str | None = None
     grouped: str | None = None
     first: str | None = None
-    for region in _REGIONS_BY_HINT:
+    for region in regions:
         try:
             num = phonenumbers.parse(value, region)
         except phonenumbers.NumberParseException:
             continue
         if phonenumbers.is_valid_number_for_region(num, region):
             national = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL)
-            if national == value.strip():
-                exact = exact or _PHONE_IDS[region]
-            elif " ".join("".join(c if c.isdigit() else " " for c in national).split()) == written:
-                grouped = grouped or _PHONE_IDS[region]
+            if national == value:
+                return _PHONE_IDS[region]
+            if grouped is None and " ".join("".join(c if c.isdigit() else " " for c in national).split()) == written:
+                grouped = _PHONE_IDS[region]
             first = first or _PHONE_IDS[region]
-    return exact or grouped or first
+    return grouped or first
 
 
 def _iban(value: str, has_kw: Callable[[], bool]) -> str | None:
@@ -132,6 +144,8 @@ def _kr_rrn(value: str, has_kw: Callable[[], bool]) -> str | None:
 # consuming boundary class would eat the separator the next value needs.)
 _B = r"\b"
 _E = r"\b"
+_MBI_L = "[AC-HJKMNP-RT-Y]"  # a Medicare Beneficiary Identifier's letters (no S, L, O, I, B, Z)
+_MBI_A = "[AC-HJKMNP-RT-Y0-9]"
 _MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{0,6}\.?"
 _DATE = (
     r"(?i)" + _B + r"((?:\d{1,2}[/.\- ]\d{1,2}[/.\- ](?:19|20)\d{2}|(?:19|20)\d{2}[/.\-]\d{1,2}[/.\-]\d{1,2}"
@@ -151,41 +165,67 @@ RULES: tuple[Rule, ...] = (
         required=True,
         distance=60,
     ),
-    Rule("GCP_API_KEY", r"(?:^|[^0-9A-Za-z_\-])(AIza[0-9A-Za-z_\-]{35})(?:$|[^0-9A-Za-z_\-])"),
-    Rule("HTTP_BASIC_AUTH_HEADER", r"(?i)(authorization:\s*basic\s+[A-Za-z0-9+/]{6,}={0,2})", "basic_auth"),
-    Rule("JSON_WEB_TOKEN", r"(eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{16,})", "jwt"),
+    Rule("GCP_API_KEY", r"(?:^|[^0-9A-Za-z_\-])(AIza[0-9A-Za-z_\-]{35})(?:$|[^0-9A-Za-z_\-])", anchor=r"AIza"),
+    Rule(
+        "HTTP_BASIC_AUTH_HEADER",
+        r"(?i)(authorization:\s*basic\s+[A-Za-z0-9+/]{6,}={0,2})",
+        "basic_auth",
+        anchor=r"(?i)authorization:\s*basic",
+    ),
+    Rule(
+        "JSON_WEB_TOKEN",
+        r"(eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{16,})",
+        "jwt",
+        anchor=r"eyJ[A-Za-z0-9_\-]+\.eyJ",
+    ),
     Rule(
         "OPENSSH_PRIVATE_KEY",
         r"(-----BEGIN OPENSSH PRIVATE KEY-----[A-Za-z0-9+/=\s]{40,}?-----END OPENSSH PRIVATE KEY-----)",
+        anchor=r"-----BEGIN OPENSSH PRIVATE KEY",
     ),
     Rule(
         "PGP_PRIVATE_KEY",
         r"(-----BEGIN PGP PRIVATE KEY BLOCK-----[A-Za-z0-9+/=\s:.,()\-]{40,}?-----END PGP PRIVATE KEY BLOCK-----)",
+        anchor=r"-----BEGIN PGP PRIVATE KEY BLOCK",
     ),
     Rule(
         "PKCS",
         r"(-----BEGIN (?:RSA |EC |DSA |ENCRYPTED )?PRIVATE KEY-----[A-Za-z0-9+/=\s:,\-]{40,}?"
         r"-----END (?:RSA |EC |DSA |ENCRYPTED )?PRIVATE KEY-----)",
+        anchor=r"-----BEGIN (?:RSA |EC |DSA |ENCRYPTED )?PRIVATE KEY",
     ),
-    Rule("PUTTY_PRIVATE_KEY", r"(PuTTY-User-Key-File-[23]: [^\n]{3,80}\n[\s\S]{20,}?Private-MAC: [0-9a-fA-F]{40,64})"),
-    Rule("STRIPE_CREDENTIALS", r"(?:^|[^0-9A-Za-z_])((?:sk|rk)_(?:live|test)_[0-9A-Za-z]{24,99})(?:$|[^0-9A-Za-z])"),
     Rule(
-        "GITHUB_TOKEN", r"(?:^|[^0-9A-Za-z_])(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})(?:$|[^0-9A-Za-z_])"
+        "PUTTY_PRIVATE_KEY",
+        r"(PuTTY-User-Key-File-[23]: [^\n]{3,80}\n[\s\S]{20,}?Private-MAC: [0-9a-fA-F]{40,64})",
+        anchor=r"PuTTY-User-Key-File-",
+    ),
+    Rule(
+        "STRIPE_CREDENTIALS",
+        r"(?:^|[^0-9A-Za-z_])((?:sk|rk)_(?:live|test)_[0-9A-Za-z]{24,99})(?:$|[^0-9A-Za-z])",
+        anchor=r"(?:sk|rk)_(?:live|test)_",
+    ),
+    Rule(
+        "GITHUB_TOKEN",
+        r"(?:^|[^0-9A-Za-z_])(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})(?:$|[^0-9A-Za-z_])",
+        anchor=r"gh[pousr]_|github_pat_",
     ),
     Rule(
         "SLACK_TOKEN",
         r"(xox[abposr]-[0-9]{6,13}-[0-9A-Za-z\-]{10,}|https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/"
         r"[A-Za-z0-9]{20,})",
+        anchor=r"xox[abposr]-|hooks\.slack\.com",
     ),
     Rule(
         "OPENAI_API_KEY",
         r"(?:^|[^0-9A-Za-z_\-])(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{16,}T3BlbkFJ[A-Za-z0-9_\-]{16,})"
         r"(?:$|[^0-9A-Za-z_\-])",
+        anchor=r"T3BlbkFJ",
     ),
     Rule(
         "URL_BASIC_AUTH_CREDENTIALS",
         r"(?i)([a-z][a-z0-9+.\-]{1,15}://[^\s:/@\"'<>]{1,64}:[^\s:/@\"'<>]{1,128}@[a-z0-9.\-]+)",
         "url_credentials",
+        anchor=r"://[^\s:/@]+:[^\s/@]+@",
     ),
     # --- financial
     Rule(
@@ -196,6 +236,7 @@ RULES: tuple[Rule, ...] = (
         resolve=_card,
         distance=50,
         ids=("CREDIT_CARD_NUMBER", "CREDIT_CARD_NUMBER_(NO_KEYWORD)"),
+        anchor=r"\d\d\d\d[ \-]?\d\d\d\d[ \-]?\d\d\d\d",
     ),
     Rule(
         "CREDIT_CARD_EXPIRATION",
@@ -235,10 +276,11 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
-        r"(?i)" + _B + r"([a-z]{2}\d{2}(?:[ \-]?[0-9a-z]{4}){2,7}(?:[ \-]?[0-9a-z]{1,4})?)" + _E,
+        _B + r"([A-Z]{2}\d{2}(?:[ \-]?[0-9A-Z]{4}){2,7}(?:[ \-]?[0-9A-Z]{1,4})?)" + _E,
         None,
         resolve=_iban,
         ids=tuple(IBAN_IDS.values()),
+        anchor=r"\b[A-Z][A-Z]\d\d[ \-]?[0-9A-Z][0-9A-Z][0-9A-Z][0-9A-Z][ \-]?[0-9A-Z]",
     ),
     Rule(
         "BANK_ACCOUNT_NUMBER",
@@ -393,7 +435,7 @@ RULES: tuple[Rule, ...] = (
         "ITALY_NATIONAL_IDENTIFICATION_NUMBER",
         r"(?i)" + _B + r"([a-z]{6}\d{2}[a-z]\d{2}[a-z]\d{3}[a-z])" + _E,
         "it_cf",
-        _kw("codice fiscale, codice fiscal, dati anagrafici, tax code, tessera sanitaria, cf"),
+        _kw("codice fiscale, codice fiscal, dati anagrafici, tax code, tessera sanitaria"),
         required=True,
     ),
     Rule(
@@ -480,24 +522,221 @@ RULES: tuple[Rule, ...] = (
         _kw("coordinate, coordinates, lat long, latitude longitude, position, gps, location"),
         required=True,
     ),
-    Rule("HTTP_COOKIE", r"(?im)^((?:set-)?cookie: ?[^=;\s]{1,64}=[^;\s]{1,}(?:; ?[^=;\s]{1,64}(?:=[^;\r\n]*)?)*)"),
+    Rule(
+        "HTTP_COOKIE",
+        r"(?im)^((?:set-)?cookie: ?[^=;\s]{1,64}=[^;\s]{1,}(?:; ?[^=;\s]{1,64}(?:=[^;\r\n]*)?)*)",
+        anchor=r"(?im)^(?:set-)?cookie:",
+    ),
+    # Phone numbers: with a country code anywhere (anchored on the "+" / "00"), without one only near a keyword
+    # (gated by the keywords) — AWS's rule, as two passes that report the same identifiers.
     Rule(
         "PHONE_NUMBER",
-        r"(?:^|[^0-9A-Za-z+])((?:\+|00)[1-9]\d{0,2}[ \-.]?(?:\(\d{1,4}\)[ \-.]?)?\d{1,4}(?:[ \-.]?\d{2,4}){1,4}"
-        r"|\(?0?\d{2,4}\)?[ \-.]?\d{3,4}[ \-.]?\d{4})\b",
+        r"(?:^|[^0-9A-Za-z+])((?:\+|00)[1-9]\d{0,2}[ \-.]?(?:\(\d{1,4}\)[ \-.]?)?\d{1,4}(?:[ \-.]?\d{2,4}){1,4})\b",
         None,
         PHONE_KW,
+        resolve=_phone,
+        ids=tuple(sorted(set(_PHONE_IDS.values()))),
+        anchor=r"(?:\+|\b00)[1-9]",
+    ),
+    Rule(
+        "PHONE_NUMBER",
+        r"(?:^|[^0-9A-Za-z+])(\(?0?\d{2,4}\)?[ \-.]?\d{3,4}[ \-.]?\d{4})\b",
+        None,
+        PHONE_KW,
+        required=True,
         resolve=_phone,
         ids=tuple(sorted(set(_PHONE_IDS.values()))),
     ),
     Rule(
         "EMAIL_ADDRESS",
         r"(?i)\b([a-z0-9][a-z0-9._%+\-]{0,63}@(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})\b",
+        anchor=r"@[A-Za-z0-9\-]+\.[A-Za-z]",
     ),
     Rule(
         "IP_ADDRESS",
         _B + r"((?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3})\b",
         "ipv4",
+        anchor=r"\d\.\d+\.\d+\.\d",
+    ),
+    # --- passports and driver's licences with a national format (keywords: AWS's per-country tables)
+    Rule(
+        "CANADA_PASSPORT_NUMBER",
+        _B + r"([A-Z]{2}\d{6})" + _E,
+        None,
+        _kw("passeport, passeport#, passport, passport#, passportno, passportno#"),
+        required=True,
+    ),
+    Rule(
+        "FRANCE_PASSPORT_NUMBER",
+        _B + r"(\d{2}[A-Z]{2}\d{5})" + _E,
+        None,
+        _kw("numéro de passeport, passeport, passeport #, passeport n °, passeport non"),
+        required=True,
+    ),
+    Rule(
+        "GERMANY_PASSPORT_NUMBER",
+        _B + r"([CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8})" + _E,
+        None,
+        _kw(
+            "ausstellungsdatum, ausstellungsort, geburtsdatum, passport, passports, reisepass, reisepass–nr, "
+            "reisepassnummer"
+        ),
+        required=True,
+    ),
+    Rule(
+        "ITALY_PASSPORT_NUMBER",
+        _B + r"([A-Z]{2}\d{7})" + _E,
+        None,
+        _kw(
+            "italian passport number, numéro passeport, numéro passeport italien, passaporto, passaporto italiana, "
+            "passaporto numero, passport number, repubblica italiana passaporto"
+        ),
+        required=True,
+    ),
+    Rule(
+        "SPAIN_PASSPORT_NUMBER",
+        _B + r"([A-Z]{3}\d{6}|[A-Z]{2}\d{6})" + _E,
+        None,
+        _kw(
+            "españa pasaporte, libreta pasaporte, número pasaporte, pasaporte, passport, passport book, passport no, "
+            "passport number, spain passport"
+        ),
+        required=True,
+    ),
+    Rule(
+        "UK_DRIVERS_LICENSE",
+        _B + r"([A-Z9]{5}\d[0156]\d[0-3]\d{2}[A-Z9]{2}\d[A-Z]{2})" + _E,
+        None,
+        DL_KW,
+        required=True,
+    ),
+    Rule(
+        "ITALY_DRIVERS_LICENSE",
+        _B + r"([A-Z]{2}\d{7}[A-Z]|U1[A-Z0-9]{7}[A-Z])" + _E,
+        None,
+        _kw("patente di guida, patente di guida numero, patente guida, patente guida numero"),
+        required=True,
+    ),
+    Rule(
+        "INDIA_DRIVERS_LICENSE",
+        _B + r"([A-Z]{2}[ \-]?\d{2}[ \-]?(?:19|20)\d{2}\d{7})" + _E,
+        None,
+        DL_KW,
+        required=True,
+    ),
+    Rule(
+        "CANADA_DRIVERS_LICENSE",
+        _B + r"([A-Z]\d{4}[ \-]?\d{5}[ \-]?\d{5})" + _E,
+        None,
+        DL_KW + _kw("permis de conduire"),
+        required=True,
+    ),
+    Rule(
+        "GERMANY_DRIVERS_LICENSE",
+        _B + r"([A-Z0-9]\d{2}[A-Z0-9]{6}\d[A-Z0-9])" + _E,
+        "not_all_same",
+        _kw("fuehrerschein, fuehrerscheinnummer, fuhrerschein, führerschein, fuhrerscheinnummer, führerscheinnummer"),
+        required=True,
+    ),
+    Rule(
+        "SPAIN_DRIVERS_LICENSE",
+        _B + r"(\d{8}[A-Z])" + _E,
+        "es_dni",
+        _kw(
+            "carnet conducer, el carnet de conducer, licencia conducer, licencia de manejo, número carnet conducer, "
+            "permiso conducción, permiso conducer, permiso de conducción, carnet de conducir, permiso de conducir"
+        ),
+        required=True,
+    ),
+    # --- more national ids, and health identifiers (PHI); keywords AWS's where its reference lists them
+    Rule(
+        "ARGENTINA_TARJETA_SUBE",
+        _B + r"(6061[ \-]?\d{4}[ \-]?\d{4}[ \-]?\d{4})" + _E,
+        "sube",
+        _kw("sistema único de boleto electrónico, sube"),
+        required=True,
+    ),
+    Rule(
+        "ARGENTINA_ORGANIZATION_TAX_IDENTIFICATION_NUMBER",
+        _B + r"((?:30|33|34)-?\d{8}-?\d)" + _E,
+        "ar_cuit",
+        _kw("cuit, c.u.i.t, clave única de identificación tributaria, número de contribuyente"),
+        required=True,
+    ),
+    Rule(
+        "COLOMBIA_ORGANIZATION_NIT_NUMBER",
+        _B + r"([89]\d{2}\.?\d{3}\.?\d{3}-?\d)" + _E,
+        "co_nit",
+        _kw("nit, nit., nit#, n.i.t."),
+        required=True,
+    ),
+    Rule(
+        "MEXICO_ORGANIZATION_RFC_NUMBER",
+        r"(?i)" + _B + r"([a-z&ñ]{3}\d{6}[a-z0-9]{3})" + _E,
+        "mx_rfc",
+        _kw("rfc, rfc#, r.f.c., registro federal de contribuyentes"),
+        required=True,
+    ),
+    Rule(
+        "BRAZIL_CEP_CODE",
+        _B + r"(\d{5}-\d{3})" + _E,
+        None,
+        _kw("cep, código de endereçamento postal, codigo de endereçamento postal, código postal, codigo postal"),
+        required=True,
+        adjacent=True,
+    ),
+    Rule(
+        "SPAIN_SOCIAL_SECURITY_NUMBER",
+        _B + r"(\d{2}[ /\-]?\d{8}[ /\-]?\d{2})" + _E,
+        "es_ssn",
+        _kw(
+            "número de la seguridad social, social security no., social security number, socialsecurityno#, ssn, "
+            "ssn#, seguridad social"
+        ),
+        required=True,
+    ),
+    Rule(
+        "USA_NATIONAL_PROVIDER_IDENTIFIER",
+        _B + r"([12]\d{9})" + _E,
+        "us_npi",
+        _kw("npi, national provider identifier, provider id"),
+        required=True,
+    ),
+    Rule(
+        "USA_DRUG_ENFORCEMENT_AGENCY_NUMBER",
+        _B + r"([ABCDEFGHJKLMPRSTUX][A-Z9]\d{7})" + _E,
+        "us_dea",
+        _kw("dea, dea number, dea registration, drug enforcement"),
+        required=True,
+    ),
+    Rule(
+        "USA_MEDICARE_BENEFICIARY_IDENTIFIER",
+        _B + f"([1-9]{_MBI_L}{_MBI_A}\\d-?{_MBI_L}{_MBI_A}\\d-?{_MBI_L}{_MBI_L}\\d{{2}})" + _E,
+        None,
+        _kw("mbi, medicare beneficiary identifier, medicare number, medicare id, medicare"),
+        required=True,
+    ),
+    Rule(
+        "USA_NATIONAL_DRUG_CODE",
+        _B + r"(\d{4}-\d{4}-\d{2}|\d{5}-\d{3}-\d{2}|\d{5}-\d{4}-\d{1,2})" + _E,
+        None,
+        _kw("ndc, national drug code, drug code"),
+        required=True,
+    ),
+    Rule(
+        "USA_HEALTHCARE_PROCEDURE_CODE",
+        _B + r"([A-V]\d{4})" + _E,
+        None,
+        _kw("hcpcs, healthcare common procedure coding system, procedure code"),
+        required=True,
+        adjacent=True,
+    ),
+    Rule(
+        "FRANCE_HEALTH_INSURANCE_NUMBER",
+        _B + r"([12] ?\d{2} ?\d{2} ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2})" + _E,
+        "fr_nir",
+        _kw("carte vitale, numéro de sécurité sociale, assurance maladie, vitale, health insurance number"),
+        required=True,
     ),
     # --- Korean (ours)
     Rule(
@@ -506,6 +745,7 @@ RULES: tuple[Rule, ...] = (
         None,
         KR_RRN_KW,
         resolve=_kr_rrn,
+        anchor=r"\d\d\d\d\d\d-[1-8]\d\d\d\d\d\d|주민|resident registration",
     ),
     Rule(
         "KOREA_PASSPORT_NUMBER",

@@ -260,6 +260,32 @@ def date_like(s: str) -> bool:
     return 2 <= len(parts) <= 3 and (len(nums) < len(parts) or any(n > 31 or n < 100 for n in nums))
 
 
+def us_npi(s: str) -> bool:
+    """National Provider Identifier: Luhn over the digits prefixed with 80840 (the NPI's issuer prefix)."""
+    d = digits(s)
+    return len(d) == 10 and d[0] in "12" and luhn.is_valid("80840" + d)
+
+
+def us_dea(s: str) -> bool:
+    """DEA registration: two letters, seven digits; (d1+d3+d5) + 2*(d2+d4+d6) ends in d7."""
+    d = digits(s)
+    if len(d) != 7 or not s[:2].isalpha():
+        return False
+    n = [int(c) for c in d]
+    return (n[0] + n[2] + n[4] + 2 * (n[1] + n[3] + n[5])) % 10 == n[6]
+
+
+def es_ssn(s: str) -> bool:
+    """Spanish social security number: province (2) + number (8) + control (2) = the first ten digits mod 97."""
+    d = digits(s)
+    return len(d) == 12 and 1 <= int(d[:2]) <= 53 and int(d[:10]) % 97 == int(d[10:])
+
+
+def sube(s: str) -> bool:
+    d = digits(s)
+    return len(d) == 16 and d.startswith("6061") and luhn.is_valid(d)
+
+
 CHECKS: dict[str, Check] = {
     "luhn": lambda s: luhn.is_valid(digits(s)),
     "card": card_number,
@@ -296,5 +322,9 @@ CHECKS: dict[str, Check] = {
     "vin": vin,
     "uk_nino": uk_nino,
     "not_all_same": not_all_same,
+    "us_npi": us_npi,
+    "us_dea": us_dea,
+    "es_ssn": es_ssn,
+    "sube": sube,
     "date": date_like,
 }
