@@ -1,7 +1,7 @@
 """The Macie session: EnableMacie, GetMacieSession, UpdateMacieSession, DisableMacie.
 
 Disabling Macie deletes the account's Macie resources in the Region — findings, jobs (their scheduled runs
-cancelled), custom data identifiers, allow lists, filters and settings — as AWS documents; suspending it
+cancelled), custom data identifiers, allow lists, filters, settings and its members — as AWS documents; suspending it
 (``status: PAUSED``) keeps them and holds every job until it is enabled again.
 """
 
@@ -21,6 +21,7 @@ from strongroom.services.macie2.model import (
     filters,
     findings,
     jobs,
+    members,
     sessions,
     settings,
     tags,
@@ -96,4 +97,7 @@ class SessionOperations(MacieBase):
             for table in (findings, jobs, custom_identifiers, allow_lists, filters, settings, sessions):
                 conn.execute(delete(table).where(*(table.c[k] == v for k, v in mine.items())))
             conn.execute(delete(tags).where(tags.c.arn.startswith(prefix, autoescape=True)))
+            conn.execute(
+                delete(members).where(members.c.admin_account == ctx.account_id, members.c.region == ctx.region)
+            )
         return {}
