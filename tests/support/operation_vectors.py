@@ -48,6 +48,13 @@ PINNED_READ_ONLY_OFF_LOOP = {
     "wafv2:ListAPIKeys",
     # Firewall Manager (added with the service): lists every named account's stages through API Gateway
     "fms:ListDiscoveredResources",
+    # Macie (added with the service): these read S3 or KMS in-process, or run the sensitive-data engine
+    "macie2:DescribeBuckets",
+    "macie2:GetAllowList",
+    "macie2:GetBucketStatistics",
+    "macie2:GetSensitiveDataOccurrences",
+    "macie2:SearchResources",
+    "macie2:TestCustomDataIdentifier",
     # CloudWatch Logs (added with the service): event reads decrypt, through KMS for a group with a kmsKeyId
     "logs:FilterLogEvents",
     "logs:GetLogEvents",

@@ -45,7 +45,8 @@ def test_selectors() -> None:
     assert selected_ids(ScanConfig(managed_selector="ALL")) == every
     assert selected_ids(ScanConfig(managed_selector="NONE")) == frozenset()
     assert "NAME" not in selected_ids(ScanConfig())
-    assert "NAME" in selected_ids(ScanConfig(managed_selector="INCLUDE", managed_ids=frozenset({"NAME"})))
+    # INCLUDE is only the listed identifiers (AWS: "Use only the managed data identifiers specified")
+    assert selected_ids(ScanConfig(managed_selector="INCLUDE", managed_ids=frozenset({"NAME"}))) == {"NAME"}
     excl = selected_ids(ScanConfig(managed_selector="EXCLUDE", managed_ids=frozenset({"EMAIL_ADDRESS"})))
     assert "EMAIL_ADDRESS" not in excl and "CREDIT_CARD_NUMBER" in excl
 

@@ -105,6 +105,7 @@ _ARN_NAMESPACE = {
     "fms": "FMS",
     "guardduty": "GuardDuty",
     "inspector2": "Inspector2",
+    "macie2": "Macie",
 }
 _KEY_ID = re.compile(r"^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
 

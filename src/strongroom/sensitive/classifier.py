@@ -48,8 +48,8 @@ def managed_identifiers() -> tuple[ManagedIdentifier, ...]:
 
 
 def selected_ids(config: ScanConfig) -> frozenset[str]:
-    """AWS's managedDataIdentifierSelector: ALL, EXCLUDE (all but the listed), INCLUDE (recommended plus the
-    listed), NONE (custom identifiers only), RECOMMENDED."""
+    """AWS's managedDataIdentifierSelector: ALL, EXCLUDE (all but the listed), INCLUDE (only the listed), NONE
+    (custom identifiers only), RECOMMENDED."""
     every = frozenset(m.id for m in CATALOGUE)
     recommended = frozenset(m.id for m in CATALOGUE if m.recommended)
     sel = config.managed_selector
@@ -58,7 +58,7 @@ def selected_ids(config: ScanConfig) -> frozenset[str]:
     if sel == "EXCLUDE":
         return every - config.managed_ids
     if sel == "INCLUDE":
-        return recommended | (config.managed_ids & every)
+        return config.managed_ids & every
     if sel == "NONE":
         return frozenset()
     return recommended

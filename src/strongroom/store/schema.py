@@ -44,6 +44,7 @@ TABLE_OWNERS = (
     "strongroom.services.guardduty.model",
     "strongroom.services.cloudtrail.model",
     "strongroom.services.inspector2.model",
+    "strongroom.services.macie2.model",
 )
 
 

@@ -1,0 +1,230 @@
+"""What Macie's operation families share: the session check, ids and ARNs, tags, settings, and storing findings.
+
+``store_finding`` is the one path every finding takes into the store (classification jobs' sensitive-data findings
+and the bucket watch's policy findings): a policy finding whose bucket and type match a stored one updates it
+(``count``, ``updatedAt``); a new finding is archived at once when an ARCHIVE findings filter (suppression rule)
+matches it, else it is sent to the account's default event bus as ``Macie Finding`` from ``aws.macie``. As AWS
+documents, suppressed findings are not published to EventBridge.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, delete, select, update
+
+from strongroom.core.clock import clock
+from strongroom.events.bus import build_event, ensure_default_bus, route
+from strongroom.services.base.family import ServiceBase
+from strongroom.services.macie2 import criteria
+from strongroom.services.macie2.errors import not_enabled, validation
+from strongroom.services.macie2.model import filters, findings, members, samples_aad, sessions, settings, tags
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Row
+
+    from strongroom.services.base.runtime import RequestContext
+
+SOURCE = "aws.macie"
+DETAIL_TYPE = "Macie Finding"
+SCHEMA_VERSION = "1.0"
+DISCOVERY_JOB = "macie2-discovery"  # automated sensitive data discovery's daily pass (discovery.py)
+SEVERITIES = {1: "Low", 2: "Medium", 3: "High"}
+SEVERITY_SCORES = {"LOW": 1, "MEDIUM": 2, "HIGH": 3}
+_ALPHANUM = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def hex_id() -> str:
+    return uuid.uuid4().hex
+
+
+def allow_list_id() -> str:
+    """Allow-list ids are 22 lowercase letters and digits."""
+    return "".join(secrets.choice(_ALPHANUM) for _ in range(22))
+
+
+def iso(moment: datetime) -> str:
+    """Macie's timestamp form in finding bodies: ``2024-07-31T13:06:24.123Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def arn(region: str, account_id: str, kind: str, resource_id: str) -> str:
+    return f"arn:aws:macie2:{region}:{account_id}:{kind}/{resource_id}"
+
+
+def max_results(request: dict[str, Any], default: int = 25, ceiling: int = 25) -> int:
+    value = request.get("maxResults")
+    if value is None:
+        return default
+    if not isinstance(value, int) or value < 1 or value > ceiling:
+        raise validation(f"maxResults must be between 1 and {ceiling}.")
+    return value
+
+
+class MacieBase(ServiceBase):
+    """Shared helpers; the families declare ``scheduled_jobs``."""
+
+    # -- the session ------------------------------------------------------------------------------------------
+
+    def session(self, ctx: RequestContext, conn: Connection | None = None) -> Row[Any]:
+        """The caller's Macie session in the request's Region, else AWS's "Macie is not enabled." (401)."""
+        return self.session_of(ctx.account_id, ctx.region, conn)
+
+    def session_of(self, account_id: str, region: str, conn: Connection | None = None) -> Row[Any]:
+        query = select(sessions).where(sessions.c.account_id == account_id, sessions.c.region == region)
+        if conn is not None:
+            row = conn.execute(query).first()
+        else:
+            with self.runtime.store.read() as own:
+                row = own.execute(query).first()
+        if row is None:
+            raise not_enabled()
+        return row
+
+    def member_accounts(self, account_id: str, region: str, conn: Connection | None = None) -> list[str]:
+        """The ``Enabled`` members of administrator ``account_id`` in ``region`` (members.py)."""
+        query = select(members.c.account_id).where(
+            members.c.admin_account == account_id, members.c.region == region, members.c.status == "Enabled"
+        )
+        if conn is not None:
+            return list(conn.execute(query).scalars())
+        with self.runtime.store.read() as own:
+            return list(own.execute(query).scalars())
+
+    # -- tags -------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def write_tags(conn: Connection, resource_arn: str, items: dict[str, str] | None) -> None:
+        for key, value in (items or {}).items():
+            if key.lower().startswith("aws:"):
+                raise validation("Tag keys can't start with aws:.")
+            conn.execute(delete(tags).where(tags.c.arn == resource_arn, tags.c.key == key))
+            conn.execute(tags.insert().values(arn=resource_arn, key=key, value=value))
+
+    def tags_of(self, resource_arn: str, conn: Connection | None = None) -> dict[str, str]:
+        query = select(tags.c.key, tags.c.value).where(tags.c.arn == resource_arn).order_by(tags.c.key)
+        if conn is not None:
+            return {r.key: r.value for r in conn.execute(query)}
+        with self.runtime.store.read() as own:
+            return {r.key: r.value for r in own.execute(query)}
+
+    @staticmethod
+    def drop_tags(conn: Connection, resource_arn: str) -> None:
+        conn.execute(delete(tags).where(tags.c.arn == resource_arn))
+
+    # -- settings (reveal, export, automated discovery, bucket scores) ----------------------------------------
+
+    def setting(self, account_id: str, region: str, name: str, conn: Connection | None = None) -> Any:
+        query = select(settings.c.value).where(
+            settings.c.account_id == account_id, settings.c.region == region, settings.c.name == name
+        )
+        if conn is not None:
+            value = conn.execute(query).scalar()
+        else:
+            with self.runtime.store.read() as own:
+                value = own.execute(query).scalar()
+        return None if value is None else json.loads(value)
+
+    @staticmethod
+    def put_setting(conn: Connection, account_id: str, region: str, name: str, value: Any) -> None:
+        where = (settings.c.account_id == account_id, settings.c.region == region, settings.c.name == name)
+        conn.execute(delete(settings).where(*where))
+        conn.execute(settings.insert().values(account_id=account_id, region=region, name=name, value=json.dumps(value)))
+
+    # -- findings ---------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def archive_rules(conn: Connection, account_id: str, region: str) -> list[criteria.Rule]:
+        rows = conn.execute(
+            select(filters.c.criteria)
+            .where(filters.c.account_id == account_id, filters.c.region == region, filters.c.action == "ARCHIVE")
+            .order_by(filters.c.position)
+        ).all()
+        out = []
+        for row in rows:
+            try:
+                out.append(criteria.compile_criteria((json.loads(row.criteria) or {}).get("criterion")))
+            except Exception:  # a stored filter that no longer compiles archives nothing
+                continue
+        return out
+
+    def store_finding(
+        self,
+        conn: Connection,
+        body: dict[str, Any],
+        *,
+        samples: dict[str, list[str]] | None = None,
+        dedup_key: str | None = None,
+        sample: bool = False,
+        owner: str | None = None,
+    ) -> str:
+        """Store one finding (``body`` without id/timestamps/archived); see the module docstring. Answers its id.
+        ``owner``: the account the finding belongs to when not the resource's (an administrator's job over a
+        member's bucket)."""
+        account_id, region = owner or body["accountId"], body["region"]
+        now = clock.now()
+        if dedup_key is not None:
+            existing = conn.execute(
+                select(findings).where(
+                    findings.c.account_id == account_id,
+                    findings.c.region == region,
+                    findings.c.dedup_key == dedup_key,
+                )
+            ).first()
+            if existing is not None:
+                stored = json.loads(existing.body)
+                stored.update({k: v for k, v in body.items() if k not in ("id", "createdAt", "archived")})
+                stored["count"] = int(stored.get("count") or 1) + 1
+                stored["updatedAt"] = iso(now)
+                conn.execute(
+                    update(findings)
+                    .where(findings.c.finding_id == existing.finding_id)
+                    .values(body=json.dumps(stored), updated_at=now)
+                )
+                return str(existing.finding_id)
+        finding_id = hex_id()
+        body = {
+            **body,
+            "id": finding_id,
+            "createdAt": iso(now),
+            "updatedAt": iso(now),
+            "count": body.get("count", 1),
+            "partition": "aws",
+            "schemaVersion": SCHEMA_VERSION,
+            "sample": sample,
+        }
+        archived = any(rule(body) for rule in self.archive_rules(conn, account_id, region))
+        body["archived"] = archived
+        sealed = None
+        if samples:
+            sealed = self.runtime.seal.wrap(json.dumps(samples).encode(), samples_aad(finding_id))
+        conn.execute(
+            findings.insert().values(
+                finding_id=finding_id,
+                account_id=account_id,
+                region=region,
+                type=body["type"],
+                category=body["category"],
+                severity=int(body["severity"]["score"]),
+                archived=archived,
+                dedup_key=dedup_key,
+                body=json.dumps(body),
+                samples=sealed,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        if not archived:
+            self.send_event(conn, account_id, region, body, now)
+        return finding_id
+
+    @staticmethod
+    def send_event(conn: Connection, account_id: str, region: str, body: dict[str, Any], at: datetime) -> None:
+        resources: list[str] = []
+        event = build_event(account_id, region, SOURCE, DETAIL_TYPE, body, resources, at)
+        ensure_default_bus(conn, account_id, region)
+        route(conn, event, account_id, region, "default")
