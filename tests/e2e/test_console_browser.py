@@ -142,6 +142,7 @@ def page(browser: Any, server: ServerProcess) -> Iterator[Any]:
 
 
 def sign_in(page: Any, user: dict[str, str]) -> None:
+    page.get_by_role("tab", name="Access key").click()
     page.get_by_label("Access key ID").fill(user["id"])
     page.get_by_label("Secret access key").fill(user["secret"])
     page.get_by_role("button", name="Sign in").click()
@@ -438,6 +439,7 @@ def test_console_access_denied_without_kms(page: Any, users: Users) -> None:
 
 
 def test_console_sign_in_errors(page: Any, users: Users, server: ServerProcess) -> None:
+    page.get_by_role("tab", name="Access key").click()
     page.get_by_label("Access key ID").fill(users.admin["id"])
     page.get_by_label("Secret access key").fill("wrong" + users.admin["secret"][5:])
     page.get_by_role("button", name="Sign in").click()

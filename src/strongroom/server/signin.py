@@ -68,7 +68,7 @@ class Throttle:
     the user's key (not the address's). In-process: with ``--workers N`` each worker counts its own.
     """
 
-    def __init__(self, user_limit: int = 5, ip_limit: int = 20, window: float = 300.0) -> None:
+    def __init__(self, user_limit: int = 5, ip_limit: int = 100, window: float = 300.0) -> None:
         self.user_limit, self.ip_limit, self.window = user_limit, ip_limit, window
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
