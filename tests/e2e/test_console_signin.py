@@ -71,11 +71,11 @@ def add_mfa(server: ServerProcess, user: str) -> tuple[str, bytes, int]:
     seed = base64.b32decode(text + "=" * (-len(text) % 8))
     step = totp.step_of(server.now().timestamp())
     code = lambda s: totp.code_at(seed, s * totp.STEP)  # noqa: E731
+    serial = device["SerialNumber"]
     iam.enable_mfa_device(
-        UserName=user, SerialNumber=device["SerialNumber"], AuthenticationCode1=code(step - 3),
-        AuthenticationCode2=code(step - 2),
-    )  # fmt: skip
-    return device["SerialNumber"], seed, step
+        UserName=user, SerialNumber=serial, AuthenticationCode1=code(step - 3), AuthenticationCode2=code(step - 2)
+    )
+    return serial, seed, step
 
 
 def session_client(server: ServerProcess, service: str, creds: dict[str, str]) -> Any:
@@ -179,7 +179,8 @@ def test_password_reset_required_with_alias(server: ServerProcess) -> None:
             session_client(server, "kms", body["Credentials"]).list_keys()
         assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
         records = console_logins(server, user)
-        assert [r["additionalEventData"]["MFAUsed"] for r in records if r["responseElements"]["ConsoleLogin"] == "Success"] == ["No", "No"]  # fmt: skip
+        successes = [r for r in records if r["responseElements"]["ConsoleLogin"] == "Success"]
+        assert [r["additionalEventData"]["MFAUsed"] for r in successes] == ["No", "No"]
     finally:
         iam.delete_account_alias(AccountAlias=alias)
 
@@ -203,5 +204,6 @@ def test_throttling_and_validation(server: ServerProcess) -> None:
     assert post(server, base, content_type="text/plain")[0] == 415
     # a user without a login profile, and an unknown account, answer as a wrong password does
     server.client("iam").create_user(UserName=user + "-nologin")
-    assert post(server, {**base, "userName": user + "-nologin"}) == (401, {"code": "AuthenticationFailed", "message": FAILED})  # fmt: skip
-    assert post(server, {**base, "account": "000000000001"}) == (401, {"code": "AuthenticationFailed", "message": FAILED})  # fmt: skip
+    refused = (401, {"code": "AuthenticationFailed", "message": FAILED})
+    assert post(server, {**base, "userName": user + "-nologin"}) == refused
+    assert post(server, {**base, "account": "000000000001"}) == refused

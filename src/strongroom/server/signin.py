@@ -139,7 +139,7 @@ class Attempt:
             account=(text("account", True, 63) or "").strip().lower(),
             user_name=(text("userName", True, 64) or "").strip(),
             password=text("password", True, MAX_PASSWORD) or "",
-            mfa_code=(text("mfaCode", False, 6) or "").strip() or None,
+            mfa_code=(text("mfaCode", False, 16) or "").strip() or None,
             new_password=text("newPassword", False, MAX_PASSWORD),
         )
 
