@@ -182,9 +182,6 @@ def _sign_in(
 ) -> tuple[int, dict[str, Any]]:
     now = clock.time()
     ip = request.client_ip
-    throttle_key = f"{attempt.account}/{attempt.user_name.lower()}"
-    if throttle.blocked(throttle_key, ip, now):
-        raise SignInError(429, "TooManyAttempts", "Too many failed sign-in attempts. Wait a few minutes and try again.")
     with runtime.store.read() as conn:
         account_id = _account_of(conn, runtime, attempt.account)
         user = directory.get_user(conn, account_id, attempt.user_name) if account_id else None
@@ -199,6 +196,10 @@ def _sign_in(
             else []
         )
         expired, hard = _expired(conn, account_id, login, clock.now()) if account_id and login else (False, False)
+    # counted by the account's id, so typing its alias or its id does not give two allowances
+    throttle_key = f"{account_id or attempt.account}/{attempt.user_name.lower()}"
+    if throttle.blocked(throttle_key, ip, now):
+        raise SignInError(429, "TooManyAttempts", "Too many failed sign-in attempts. Wait a few minutes and try again.")
     # the same scrypt and the same answer whether or not the user and its login profile exist
     right = passwords.matches(attempt.password, login.data["password"] if login else _DUMMY)
     if not (account_id and user and login and right):
