@@ -16,6 +16,7 @@ import urllib3
 from botocore.exceptions import ClientError
 
 from strongroom.iam import totp
+from tests.e2e.events_support import log_entries, log_target, wait_for
 from tests.support.server import ServerProcess
 
 FAILED = "Your authentication information is incorrect. Please try again."
@@ -102,6 +103,11 @@ def test_password_and_totp_sign_in(server: ServerProcess) -> None:
     serial, seed, step = add_mfa(server, user)
     code = lambda s: totp.code_at(seed, s * totp.STEP)  # noqa: E731
     base = {"account": account, "userName": user, "password": PASSWORD}
+    # EventBridge hears sign-ins under their own detail type, as on AWS
+    events = server.client("events")
+    pattern = {"source": ["aws.signin"], "detail-type": ["AWS Console Sign In via CloudTrail"]}
+    events.put_rule(Name=user, EventPattern=json.dumps({**pattern, "detail": {"userIdentity": {"userName": [user]}}}))
+    events.put_targets(Rule=user, Targets=[{"Id": "log", "Arn": log_target(server, user)}])
 
     # the password first; then the code is asked for
     assert post(server, base) == (401, {"code": "MFARequired", "message": "Enter the code from your MFA device."})
@@ -148,6 +154,10 @@ def test_password_and_totp_sign_in(server: ServerProcess) -> None:
     failure = next(r for r in records if r["responseElements"]["ConsoleLogin"] == "Failure")
     assert failure["errorMessage"] == "Failed authentication"
     assert PASSWORD not in json.dumps(records) and "Wr0ng-password!" not in json.dumps(records)
+    heard = wait_for(
+        lambda: len(log_entries(server, user)) >= 5 and log_entries(server, user), nudge=lambda: server.advance(0)
+    )
+    assert {e["detail"]["eventName"] for e in heard} == {"ConsoleLogin"}
     # an unknown user name is recorded hidden (it may be a password typed in the wrong box)
     hidden = console_logins(server, "HIDDEN_DUE_TO_SECURITY_REASONS")
     assert any(r["responseElements"]["ConsoleLogin"] == "Failure" for r in hidden)
