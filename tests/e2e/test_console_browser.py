@@ -25,7 +25,9 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from strongroom.iam import totp
 from tests.e2e.pca_support import make_root
+from tests.e2e.test_console_signin import add_mfa
 from tests.support.server import REPO, ServerProcess
 
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
@@ -142,6 +144,7 @@ def page(browser: Any, server: ServerProcess) -> Iterator[Any]:
 
 
 def sign_in(page: Any, user: dict[str, str]) -> None:
+    page.get_by_role("tab", name="Access key").click()
     page.get_by_label("Access key ID").fill(user["id"])
     page.get_by_label("Secret access key").fill(user["secret"])
     page.get_by_role("button", name="Sign in").click()
@@ -438,6 +441,7 @@ def test_console_access_denied_without_kms(page: Any, users: Users) -> None:
 
 
 def test_console_sign_in_errors(page: Any, users: Users, server: ServerProcess) -> None:
+    page.get_by_role("tab", name="Access key").click()
     page.get_by_label("Access key ID").fill(users.admin["id"])
     page.get_by_label("Secret access key").fill("wrong" + users.admin["secret"][5:])
     page.get_by_role("button", name="Sign in").click()
@@ -451,3 +455,46 @@ def test_console_sign_in_errors(page: Any, users: Users, server: ServerProcess) 
     SigV4Auth(Credentials(users.admin["id"], users.admin["secret"]), "sts", "us-east-1").add_auth(signed)
     r = http.request("POST", url, headers=dict(signed.headers.items()), retries=False)
     assert r.status in (400, 403) and json.loads(r.data)["__type"] == "UnrecognizedClientException"
+
+
+def test_console_password_sign_in(page: Any, server: ServerProcess) -> None:
+    """The IAM user tab: password, then the MFA code, then the required new password; signed in as the user."""
+    iam = server.client("iam")
+    name = f"console-pw-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="console", PolicyDocument=json.dumps(ADMIN_POLICY))
+    iam.create_login_profile(UserName=name, Password="Corr3ct-Horse!", PasswordResetRequired=True)
+    _serial, seed, step = add_mfa(server, name)
+    account = server.client("sts").get_caller_identity()["Account"]
+
+    expect(page.get_by_role("tab", name="IAM user")).to_have_attribute("aria-selected", "true")
+    page.get_by_label("Account ID or alias").fill(account)
+    page.get_by_label("IAM user name").fill(name)
+    page.get_by_label("Password", exact=True).fill("Wr0ng-password!")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Your authentication information is incorrect")
+    page.get_by_label("Password", exact=True).fill("Corr3ct-Horse!")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_label("MFA code")).to_be_focused()
+    page.get_by_label("MFA code").fill(totp.code_at(seed, (step - 1) * totp.STEP))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_label("New password", exact=True)).to_be_focused()
+    check_axe(page, "sign-in, password change step")
+    page.get_by_label("New password", exact=True).fill("N3w-Passw0rd!")
+    page.get_by_label("Confirm new password").fill("N3w-Passw0rd!")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#principal")).to_contain_text(f"user/{name}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Overview")
+    creds = session_credentials(page)
+    assert creds["accessKeyId"].startswith("ASIA") and "Corr3ct" not in json.dumps(creds)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("tab", name="IAM user")).to_be_visible()
+    events = server.client("cloudtrail").lookup_events(
+        LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": name}]
+    )["Events"]
+    outcomes = sorted(
+        json.loads(e["CloudTrailEvent"])["responseElements"]["ConsoleLogin"]
+        for e in events
+        if e["EventName"] == "ConsoleLogin"
+    )
+    assert outcomes == ["Failure", "Success"]

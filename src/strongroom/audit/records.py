@@ -744,3 +744,48 @@ def service_event_record(
         record["serviceEventDetails"] = _plain(details, 0)
     record["eventCategory"] = "Management"
     return bound(record)
+
+
+def console_login_record(
+    identity: dict[str, Any],
+    account_id: str,
+    *,
+    success: bool,
+    mfa_used: bool,
+    source_ip: str,
+    user_agent: str,
+    login_to: str,
+    at: datetime,
+    mfa_serial: str | None = None,
+) -> dict[str, Any]:
+    """An AwsConsoleSignIn ``ConsoleLogin`` record, as signin.amazonaws.com writes it for an IAM user.
+
+    A failure carries ``errorMessage: "Failed authentication"``; for a user name that does not exist AWS records
+    ``HIDDEN_DUE_TO_SECURITY_REASONS`` instead of what was typed (it may be a password typed in the wrong box),
+    which ``identity`` already holds then.
+    """
+    extra: dict[str, Any] = {"LoginTo": login_to, "MobileVersion": "No", "MFAUsed": "Yes" if mfa_used else "No"}
+    if mfa_serial:
+        extra["MFAIdentifier"] = mfa_serial
+    record: dict[str, Any] = {
+        "eventVersion": EVENT_VERSION,
+        "userIdentity": identity,
+        "eventTime": iso_time(at),
+        "eventSource": "signin.amazonaws.com",
+        "eventName": "ConsoleLogin",
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": source_ip,
+        "userAgent": user_agent,
+        "requestParameters": None,
+        "responseElements": {"ConsoleLogin": "Success" if success else "Failure"},
+        "additionalEventData": extra,
+        "eventID": ids.uuid4(),
+        "readOnly": False,
+        "eventType": "AwsConsoleSignIn",
+        "managementEvent": True,
+        "recipientAccountId": account_id,
+        "eventCategory": "Management",
+    }
+    if not success:
+        record["errorMessage"] = "Failed authentication"
+    return bound(record)

@@ -488,6 +488,15 @@ class AuditLog:
             ticket.wait()
         return str(record["eventID"])
 
+    def record_sign_in(self, record: dict[str, Any]) -> None:
+        """Record a console sign-in (``records.console_login_record``), durable when this returns: a session is
+        handed out only once its ConsoleLogin is on record. Announced like a changing call (EventBridge's
+        "AWS Console Sign In via CloudTrail")."""
+        if self.disabled:
+            return
+        events, res = rows_for([record], clock.now())
+        self.writer.submit(Ticket(events, res, [record], announce=True, awaited=True)).wait()
+
     def record_insight(self, record: dict[str, Any]) -> None:
         """Record a CloudTrail Insights event (``eventCategory: Insight``), durable when this returns.
 

@@ -23,6 +23,7 @@ from strongroom.events.patterns import EventPattern, InvalidPattern, parse
 if TYPE_CHECKING:
     from strongroom.events.runtime import EventsRuntime
 
+SIGN_IN_DETAIL_TYPE = "AWS Console Sign In via CloudTrail"
 API_CALL_DETAIL_TYPE = "AWS API Call via CloudTrail"
 
 
@@ -175,7 +176,9 @@ def publish_api_call_event(runtime: EventsRuntime, record: dict[str, Any]) -> st
     account_id = str(record.get("recipientAccountId") or identity.get("accountId") or "")
     region = str(record.get("awsRegion") or runtime.config.default_region)
     when = _parse_time(record.get("eventTime"))
-    return publish(runtime, account_id, region, f"aws.{service}", API_CALL_DETAIL_TYPE, dict(record), [], time=when)
+    # a console sign-in (signin.amazonaws.com) is announced under its own detail type, as on AWS
+    detail_type = SIGN_IN_DETAIL_TYPE if record.get("eventType") == "AwsConsoleSignIn" else API_CALL_DETAIL_TYPE
+    return publish(runtime, account_id, region, f"aws.{service}", detail_type, dict(record), [], time=when)
 
 
 def _parse_time(value: Any) -> datetime | None:

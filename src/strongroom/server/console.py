@@ -1,4 +1,4 @@
-"""The web console: a static single-page app at ``/console/`` and its one server endpoint, sign-out.
+"""The web console: a static single-page app at ``/console/`` and its server endpoints, sign-in and sign-out.
 
 The console holds no server-side state and no cookies. The browser signs in by calling STS GetSessionToken with
 the access key pair (signed with SigV4 in the page), keeps only the temporary credentials, and calls the public
@@ -14,6 +14,8 @@ bucket (virtual-hosted style goes to S3), and a path that is one of the console'
 (the SDKs, the CLI) and every other anonymous request reaches S3 as before; what is shadowed is an anonymous
 path-style read of an object in a public bucket named ``console`` whose key is one of the console's file names
 (docs/console.md).
+
+Password sign-in (``POST /_strongroom/console/sign-in``, JSON) is in ``signin.py``.
 
 Sign-out (``POST /_strongroom/console/sign-out``, SigV4-signed by the session itself) deletes the session's row,
 so its credentials are refused from then on (InvalidClientTokenId). AWS has no call by which a session ends
@@ -38,6 +40,7 @@ from strongroom.iam import sigv4
 from strongroom.iam.model import sessions
 from strongroom.protocol.http import HttpRequest, HttpResponse
 from strongroom.protocol.s3route import virtual_bucket
+from strongroom.server.signin import handle_sign_in
 
 if TYPE_CHECKING:
     from strongroom.server.runtime import Runtime
@@ -132,6 +135,9 @@ def handle_console_api(runtime: Runtime, request: HttpRequest, path: str) -> Htt
     """``/_strongroom/console/<path>``; None when there is no such endpoint."""
     if path == "sign-out" and request.method == "POST":
         return _sign_out(runtime, request)
+    if path == "sign-in" and request.method == "POST":
+        status, body = handle_sign_in(runtime, request)
+        return _json(status, body)
     return None
 
 

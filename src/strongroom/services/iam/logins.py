@@ -6,6 +6,7 @@ password (``iam/passwords.py``), the hashes of earlier ones for reuse prevention
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from strongroom.core.errors import AwsError
@@ -32,6 +33,29 @@ def _policy(conn: Connection, account_id: str) -> passwords.Policy:
     return passwords.Policy.from_data(found.data if found else None)
 
 
+def check_new_password(
+    conn: Connection, account_id: str, user_name: str, password: str, history: list[dict[str, str]]
+) -> passwords.Policy:
+    """The account's policy when ``password`` conforms to it (PasswordPolicyViolation otherwise); shared with the
+    console's sign-in, whose required password change obeys the same rules as ChangePassword."""
+    policy = _policy(conn, account_id)
+    problems = policy.violations(password, user_name)
+    if policy.reuse_prevention and any(passwords.matches(password, h) for h in history[-policy.reuse_prevention :]):
+        problems.append(f"Password cannot be one of the last {policy.reuse_prevention} passwords used")
+    if problems:
+        raise PasswordPolicyViolation(
+            "Password does not conform to the account password policy. " + "; ".join(problems) + "."
+        )
+    return policy
+
+
+def with_new_password(data: dict[str, Any], password: str, now: datetime) -> dict[str, Any]:
+    """The login profile's document with ``password`` set (its hash appended to the reuse history)."""
+    hashed = passwords.hash_password(password)
+    history = [*data.get("history", []), hashed][-24:]
+    return {**data, "password": hashed, "history": history, "changed_at": now.isoformat()}
+
+
 class LoginOperations(IamBase):
     def _user_name(self, ctx: RequestContext, request: dict[str, Any]) -> str:
         name = request.get("UserName") or ctx.principal.user_name
@@ -42,22 +66,12 @@ class LoginOperations(IamBase):
     def _check_password(
         self, conn: Connection, ctx: RequestContext, user_name: str, password: str, history: list[dict[str, str]]
     ) -> passwords.Policy:
-        policy = _policy(conn, ctx.account_id)
-        problems = policy.violations(password, user_name)
-        if policy.reuse_prevention and any(passwords.matches(password, h) for h in history[-policy.reuse_prevention :]):
-            problems.append(f"Password cannot be one of the last {policy.reuse_prevention} passwords used")
-        if problems:
-            raise PasswordPolicyViolation(
-                "Password does not conform to the account password policy. " + "; ".join(problems) + "."
-            )
-        return policy
+        return check_new_password(conn, ctx.account_id, user_name, password, history)
 
     def _set_password(
         self, conn: Connection, ctx: RequestContext, user_key: str, data: dict[str, Any], password: str
     ) -> dict[str, Any]:
-        hashed = passwords.hash_password(password)
-        history = [*data.get("history", []), hashed][-24:]
-        return {**data, "password": hashed, "history": history, "changed_at": ctx.now().isoformat()}
+        return with_new_password(data, password, ctx.now())
 
     def create_login_profile(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         name = self._user_name(ctx, request)

@@ -320,3 +320,30 @@ def issue_service_role_session(
             )
         )
     return {"AccessKeyId": key_id, "SecretAccessKey": secret, "SessionToken": token, "Expiration": expires}
+
+
+def issue_console_session(
+    runtime: ServiceRuntime, account_id: str, user_name: str, user_id: str, duration: int, mfa_at: datetime | None
+) -> dict[str, Any]:
+    """The session a console sign-in with the user's password gives: what GetSessionToken would issue the user
+    (kind SessionToken, bound to the user's unique id, ``mfa_at`` when a code was verified), with no source key —
+    the password, not an access key, authenticated it."""
+    key_id, secret, token = ids.access_key_id("ASIA"), ids.secret_access_key(), _session_token()
+    now = clock.now().replace(microsecond=0)
+    expires = now + timedelta(seconds=duration)
+    with runtime.store.write() as conn:
+        conn.execute(
+            insert(sessions).values(
+                access_key_id=key_id,
+                account_id=account_id,
+                secret_sealed=runtime.accounts.seal_secret(key_id, secret),
+                token_sha256=token_sha256(token),
+                kind="SessionToken",
+                user_name=user_name,
+                user_id=user_id,
+                created_at=now,
+                expires_at=expires,
+                mfa_at=mfa_at,
+            )
+        )
+    return {"AccessKeyId": key_id, "SecretAccessKey": secret, "SessionToken": token, "Expiration": expires}

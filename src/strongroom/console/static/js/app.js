@@ -1,6 +1,6 @@
 // The shell: sign-in, navigation and the hash router (#/kms, #/kms/<key id>, ...).
 import { h, field, select, messages, act } from "./ui.js";
-import { currentSession, currentRegion, signInWithAccessKey, signOut, whenEnded } from "./session.js";
+import { currentSession, currentRegion, signInWithAccessKey, signInWithPassword, signOut, whenEnded } from "./session.js";
 import * as overview from "./pages/overview.js";
 import * as kms from "./pages/kms.js";
 import * as secrets from "./pages/secrets.js";
@@ -38,6 +38,136 @@ function signInPage() {
   const box = messages();
   if (endedMessage) box.error(endedMessage);
   endedMessage = null;
+  const forms = [
+    ["password", "IAM user", passwordForm(box)],
+    ["access-key", "Access key", accessKeyForm(box)],
+  ];
+  const tabs = forms.map(([id, label], i) =>
+    h("button", {
+      type: "button",
+      role: "tab",
+      id: `tab-${id}`,
+      "aria-controls": `panel-${id}`,
+      "aria-selected": i === 0 ? "true" : "false",
+      tabindex: i === 0 ? "0" : "-1",
+      class: "tab",
+      text: label,
+    }),
+  );
+  const panels = forms.map(([id, , form], i) =>
+    h("div", { role: "tabpanel", id: `panel-${id}`, "aria-labelledby": `tab-${id}`, hidden: i !== 0 }, form),
+  );
+  const choose = (index, focus) => {
+    tabs.forEach((tab, i) => {
+      tab.setAttribute("aria-selected", i === index ? "true" : "false");
+      tab.tabIndex = i === index ? 0 : -1;
+      panels[i].hidden = i !== index;
+    });
+    if (focus) tabs[index].focus();
+    panels[index].querySelector("input")?.focus();
+  };
+  tabs.forEach((tab, i) => {
+    tab.addEventListener("click", () => choose(i, false));
+    tab.addEventListener("keydown", (event) => {
+      // the ARIA tabs pattern: arrows move between tabs
+      if (event.key === "ArrowRight" || event.key === "ArrowLeft") {
+        event.preventDefault();
+        choose((i + (event.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length, true);
+      }
+    });
+  });
+  main.replaceChildren(
+    h(
+      "div",
+      { class: "signin" },
+      h("h1", { text: "Sign in" }),
+      h("div", { role: "tablist", "aria-label": "Sign-in method", class: "tabs" }, tabs),
+      panels,
+      box,
+    ),
+  );
+  panels[0].querySelector("input").focus();
+}
+
+function signedIn() {
+  if (!location.hash || location.hash === "#/signin") location.hash = "#/overview";
+  else route();
+}
+
+/** Account + user name + password; then the MFA code, then a new password, when the server asks for them. */
+function passwordForm(box) {
+  const account = h("input", { name: "account", autocomplete: "organization", required: true, spellcheck: "false" });
+  const user = h("input", { name: "user-name", autocomplete: "username", required: true, spellcheck: "false" });
+  const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
+  const code = h("input", {
+    name: "mfa-code",
+    inputmode: "numeric",
+    autocomplete: "one-time-code",
+    pattern: "[0-9]{6}",
+    maxlength: "6",
+  });
+  const newPassword = h("input", { name: "new-password", type: "password", autocomplete: "new-password" });
+  const confirm = h("input", { name: "confirm-password", type: "password", autocomplete: "new-password" });
+  const region = select(REGIONS, currentRegion(), { name: "region" });
+  const mfaStep = h("div", { hidden: true }, field("MFA code", code, "The six-digit code your authenticator app shows now."));
+  const resetStep = h(
+    "div",
+    { hidden: true },
+    field("New password", newPassword, "Your password must be changed before you continue; the account password policy applies."),
+    field("Confirm new password", confirm),
+  );
+  const submit = h("button", { type: "submit", text: "Sign in" });
+  const form = h(
+    "form",
+    { class: "panel", "aria-labelledby": "signin-password-title" },
+    h("h2", { id: "signin-password-title", text: "IAM user" }),
+    field("Account ID or alias", account),
+    field("IAM user name", user),
+    field("Password", password),
+    mfaStep,
+    resetStep,
+    field("Region", region),
+    h("div", { class: "actions" }, submit),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!resetStep.hidden && newPassword.value !== confirm.value) {
+      box.error({ code: "PasswordMismatch", message: "The new passwords do not match." });
+      confirm.focus();
+      return;
+    }
+    const fields = { account: account.value.trim(), userName: user.value.trim(), password: password.value };
+    if (!mfaStep.hidden) fields.mfaCode = code.value.trim();
+    if (!resetStep.hidden) fields.newPassword = newPassword.value;
+    await act(submit, box, async () => {
+      try {
+        await signInWithPassword(fields, region.value);
+      } catch (err) {
+        if (err.code === "MFARequired") {
+          mfaStep.hidden = false;
+          code.required = true;
+          box.ok(err.message);
+          code.focus();
+          return;
+        }
+        if (err.code === "PasswordResetRequired") {
+          resetStep.hidden = false;
+          newPassword.required = confirm.required = true;
+          box.ok(err.message);
+          newPassword.focus();
+          return;
+        }
+        code.value = ""; // a code is good once: a new attempt needs the next one
+        throw err;
+      }
+      for (const input of [password, code, newPassword, confirm]) input.value = "";
+      signedIn();
+    });
+  });
+  return form;
+}
+
+function accessKeyForm(box) {
   const keyId = h("input", { name: "access-key-id", autocomplete: "username", required: true, spellcheck: "false" });
   const secret = h("input", { name: "secret-access-key", type: "password", autocomplete: "current-password", required: true });
   const region = select(REGIONS, currentRegion(), { name: "region" });
@@ -50,19 +180,16 @@ function signInPage() {
     field("Secret access key", secret, "Used once to obtain a one-hour session; only the session is kept, in this tab."),
     field("Region", region),
     h("div", { class: "actions" }, submit),
-    box,
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     await act(submit, box, async () => {
       await signInWithAccessKey(keyId.value.trim(), secret.value, region.value);
       secret.value = "";
-      if (!location.hash || location.hash === "#/signin") location.hash = "#/overview";
-      else route();
+      signedIn();
     });
   });
-  main.replaceChildren(h("div", { class: "signin" }, h("h1", { text: "Sign in" }), form));
-  keyId.focus();
+  return form;
 }
 
 function shell(session, active) {

@@ -1,9 +1,9 @@
 // The signed-in session: temporary credentials only, in sessionStorage (this tab; gone when it closes).
-// The long-term access key pair is used for one call, STS GetSessionToken, and never stored.
 //
-// Sign-in methods: only "access key" today. Password + MFA sign-in arrives with IAM login profiles: it will be
-// another function here that obtains the same {accessKeyId, secretAccessKey, sessionToken, expiration} from
-// the server and hands it to `begin()`; nothing else in the console changes.
+// Two ways in, both ending in `begin()` with {accessKeyId, secretAccessKey, sessionToken, expiration}:
+// - an IAM user's console password (+ MFA code): POST /_strongroom/console/sign-in answers the session's
+//   temporary credentials in its JSON body (no cookie); the password and code are never stored;
+// - an access key pair: used for one call, STS GetSessionToken, and never stored.
 import { query, consoleEndpoint } from "./api.js";
 
 const KEY = "strongroom.console.session";
@@ -61,6 +61,43 @@ export async function signInWithAccessKey(accessKeyId, secretAccessKey, region) 
     expiration: text(doc, "Expiration"),
   };
   return begin(session);
+}
+
+/** Why the server wants another step, or refused: `code` is MFARequired, PasswordResetRequired or an error's. */
+export class SignInStep extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/**
+ * Password sign-in: `fields` is {account, userName, password, mfaCode?, newPassword?}. Throws SignInStep when
+ * the server asks for the MFA code or a new password (the form then shows that field and submits again).
+ */
+export async function signInWithPassword(fields, region) {
+  setRegion(region);
+  const response = await fetch("/_strongroom/console/sign-in", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(fields),
+    credentials: "omit",
+    cache: "no-store",
+  });
+  let body = {};
+  try {
+    body = await response.json();
+  } catch {
+    // not JSON: the status says enough
+  }
+  if (!response.ok) throw new SignInStep(body.code || `HTTP ${response.status}`, body.message || response.statusText);
+  const c = body.Credentials;
+  return begin({
+    accessKeyId: c.AccessKeyId,
+    secretAccessKey: c.SecretAccessKey,
+    sessionToken: c.SessionToken,
+    expiration: c.Expiration,
+  });
 }
 
 async function begin(session) {
