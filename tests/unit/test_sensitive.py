@@ -182,6 +182,36 @@ def test_archives_are_looked_into() -> None:
     assert occ(res, "USA_SOCIAL_SECURITY_NUMBER") == {"lineRanges": [{"start": 1, "end": 1, "startColumn": 5}]}
 
 
+class _Unbuffered(io.RawIOBase):
+    """A plain raw stream (not a BufferedReader), as an SDK's body may be."""
+
+    def __init__(self, data: bytes) -> None:
+        self.inner = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        return self.inner.readinto(b)
+
+
+@pytest.mark.parametrize("name", ["x.zip", "notes.txt.gz", "plain.txt"])
+def test_size_classified_is_the_object_size_whatever_the_stream(name: str) -> None:
+    text = b"ssn 536-22-8726\n" * 50
+    if name.endswith(".zip"):
+        zbuf = io.BytesIO()
+        with zipfile.ZipFile(zbuf, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("a.txt", text)
+            zf.writestr("b.txt", text)
+        body = zbuf.getvalue()
+    else:
+        body = gzip.compress(text) if name.endswith(".gz") else text
+    clf = build_classifier(ScanConfig(managed_selector="ALL"))
+    streams = [io.BytesIO(body), io.BufferedReader(io.BytesIO(body)), _Unbuffered(body)]
+    sizes = {clf.classify(name, s, len(body)).size_classified for s in streams}  # type: ignore[arg-type]
+    assert sizes == {len(body)}
+
+
 def test_unsupported_and_malformed() -> None:
     res = scan("photo.png", b"\x89PNG\r\n\x1a\n" + bytes(100))
     assert (res.status, res.reason) == ("SKIPPED", "UNSUPPORTED_FILE_TYPE_EXCEPTION")
