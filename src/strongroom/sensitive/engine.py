@@ -371,13 +371,14 @@ class Engine:
             return True
         d = c.rule.distance
         data = block.data
-        before = data[max(block.starts[seg], s - d * 2) : s].decode("utf-8", "ignore").lower()[-d:]
+        # The keyword has to *end* within d characters of the value; it may begin further back (a long keyword such
+        # as "cadastro nacional da pessoa jurídica" is itself longer than the distance).
+        reach = d + max(len(k) for k in c.rule.keywords)
+        before = data[max(block.starts[seg], s - reach * 2) : s].decode("utf-8", "ignore").lower()[-reach:]
+        near = [m for m in c.kw.finditer(before) if len(before) - m.end() <= d]
         if c.rule.adjacent:
-            last = None
-            for last in c.kw.finditer(before):  # noqa: B007 — the last keyword before the value
-                pass
-            return last is not None and not _DIGIT.search(before[last.end() :])
-        if c.kw.search(before):
+            return bool(near) and not _DIGIT.search(before[near[-1].end() :])
+        if near:
             return True
         after = data[e : min(block.ends[seg], e + d * 2)].decode("utf-8", "ignore").lower()[:d]
         return bool(c.kw.search(after))
