@@ -321,3 +321,32 @@ def test_more_national_and_health_ids(text: str, expected: str) -> None:
 )
 def test_more_check_digits(text: str, absent: str) -> None:
     assert absent not in types(scan("a.txt", text.encode()))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("código postal", "56297-419", "BRAZIL_CEP_CODE"),  # accented field name, as written
+        ("N.I.T.", "674.147.105-2", "COLOMBIA_INDIVIDUAL_NIT_NUMBER"),  # a field name with its own dots
+        ("número de contribuyente", "30-12049949-8", "ARGENTINA_ORGANIZATION_TAX_IDENTIFICATION_NUMBER"),
+    ],
+)
+def test_json_field_names_are_keywords_as_written(key: str, value: str, expected: str) -> None:
+    body = json.dumps({"person": {key: value}}, ensure_ascii=False).encode()
+    assert expected in types(scan("p.json", body))
+    assert expected not in types(scan("p.json", json.dumps({"person": {"ref": value}}).encode()))
+
+
+def test_a_keyword_longer_than_the_distance_counts_by_its_end() -> None:
+    text = b"Cadastro nacional da pessoa juridica e numero: 43.575.967/0001-04."
+    assert "BRAZIL_CNPJ_NUMBER" not in types(scan("a.txt", text))  # no keyword (misspelt) in reach
+    res = scan("a.txt", "Cadastro nacional da pessoa jurídica: 43.575.967/0001-04.".encode())
+    assert "BRAZIL_CNPJ_NUMBER" in types(res)
+
+
+def test_identifier_details() -> None:
+    assert "SPAIN_NIF_NUMBER" in types(scan("a.txt", b"NIF: K4661876Y"))  # the K/L/M forms
+    assert "SPAIN_NIF_NUMBER" not in types(scan("a.txt", b"NIF: K4661876X"))
+    org = types(scan("a.txt", b"NIT: 976.716.265-1"))
+    assert "COLOMBIA_ORGANIZATION_NIT_NUMBER" in org and "COLOMBIA_INDIVIDUAL_NIT_NUMBER" not in org
+    assert "LATITUDE_LONGITUDE" in types(scan("a.txt", b"GPS: -32.57658, -147.13033"))  # a short keyword, a sign

@@ -94,7 +94,7 @@ def _re2_keyword_pattern(keywords: Sequence[str]) -> bytes:
         if k[0].isascii() and k[0].isalnum():
             body = r"\b" + body  # ASCII word start (RE2's \b is ASCII; other scripts are checked per candidate)
         if len(k.rstrip("#.:")) <= 3:
-            body += r"[ :#=.\-\"']?[ :#=.\-\"']?[0-9A-Z]"
+            body += r"[ :#=.\-\"']{0,4}[0-9A-Z]"  # as _keyword_regex: up to four separators ("GPS: -33.8")
         alts.append(body)
     return ("(?:" + "|".join(alts) + ")").encode()
 

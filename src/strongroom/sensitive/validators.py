@@ -20,9 +20,9 @@ from stdnum.cl import rut as cl_rut
 from stdnum.co import nit as co_nit
 from stdnum.de import idnr as de_idnr
 from stdnum.es import cif as es_cif
-from stdnum.es import nif as es_nif
 from stdnum.es import dni as es_dni
 from stdnum.es import nie as es_nie
+from stdnum.es import nif as es_nif
 from stdnum.fr import nif as fr_nif
 from stdnum.fr import nir as fr_nir
 from stdnum.gb import nhs as gb_nhs
