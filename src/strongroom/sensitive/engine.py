@@ -216,6 +216,8 @@ class Engine:
         self._gated_ids = [i for i, c in enumerate(self._compiled) if c.rule.required and c.rule.keywords]
         self._header_rules: dict[str, tuple[int, ...]] = {}
         self._header_cache: dict[tuple[int, str], bool] = {}
+        # How far back a keyword may begin: the distance plus the identifier's longest keyword (computed once).
+        self._reach = [c.rule.distance + max((len(k) for k in c.rule.keywords), default=0) for c in self._compiled]
 
     # -- public
 
@@ -373,7 +375,7 @@ class Engine:
         data = block.data
         # The keyword has to *end* within d characters of the value; it may begin further back (a long keyword such
         # as "cadastro nacional da pessoa jurídica" is itself longer than the distance).
-        reach = d + max(len(k) for k in c.rule.keywords)
+        reach = self._reach[ci]
         before = data[max(block.starts[seg], s - reach * 2) : s].decode("utf-8", "ignore").lower()[-reach:]
         near = [m for m in c.kw.finditer(before) if len(before) - m.end() <= d]
         if c.rule.adjacent:
