@@ -282,8 +282,11 @@ def render(lines: list[str], document: str) -> str:
         "### Macie sensitive-data engine",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d} by `bench/macie.py` (one core, CPython): the seeded labelled corpus "
-        "of `bench/macie_corpus.py` (support tickets in prose, CSV exports, JSON payloads, with hard negatives), "
-        "every managed identifier enabled. A detection counts when its identifier and its text match a label.",
+        "of `bench/macie_corpus.py` (support tickets in prose, CSV exports, JSON payloads, with hard negatives) and "
+        "`bench/macie_corpus_ids.py` (every other detecting identifier: valid values with their check digits after "
+        "one of its documented keywords in prose, CSV columns and JSON fields; wrong check digits beside the keyword "
+        "and keyword-less values as hard negatives), every managed identifier enabled. A detection counts when its "
+        "identifier and its text match a label.",
         "",
     ]
     block = "\n".join([*head, *lines, "", END])

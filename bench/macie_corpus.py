@@ -17,6 +17,8 @@ from stdnum import luhn, verhoeff
 from stdnum.br import cpf
 from stdnum.es import dni
 
+from bench import macie_corpus_ids
+
 Label = tuple[str, str]
 
 
@@ -303,3 +305,13 @@ def corpus(seed: int = 22, documents: int = 300) -> Iterator[Doc]:
     makers = (prose_doc, prose_doc, csv_doc, json_doc)
     for i in range(documents):
         yield makers[i % len(makers)](r, i)
+    # Every other detecting identifier: positives in prose, CSV columns and JSON fields, and its hard negatives.
+    id_makers = (
+        macie_corpus_ids.id_prose,
+        macie_corpus_ids.id_prose,
+        macie_corpus_ids.id_csv,
+        macie_corpus_ids.id_json,
+    )
+    for i in range(documents * 2):
+        name, text, labels = id_makers[i % len(id_makers)](r, i)
+        yield Doc(name, text.encode(), labels)

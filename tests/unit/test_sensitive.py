@@ -182,6 +182,36 @@ def test_archives_are_looked_into() -> None:
     assert occ(res, "USA_SOCIAL_SECURITY_NUMBER") == {"lineRanges": [{"start": 1, "end": 1, "startColumn": 5}]}
 
 
+class _Unbuffered(io.RawIOBase):
+    """A plain raw stream (not a BufferedReader), as an SDK's body may be."""
+
+    def __init__(self, data: bytes) -> None:
+        self.inner = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        return self.inner.readinto(b)
+
+
+@pytest.mark.parametrize("name", ["x.zip", "notes.txt.gz", "plain.txt"])
+def test_size_classified_is_the_object_size_whatever_the_stream(name: str) -> None:
+    text = b"ssn 536-22-8726\n" * 50
+    if name.endswith(".zip"):
+        zbuf = io.BytesIO()
+        with zipfile.ZipFile(zbuf, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("a.txt", text)
+            zf.writestr("b.txt", text)
+        body = zbuf.getvalue()
+    else:
+        body = gzip.compress(text) if name.endswith(".gz") else text
+    clf = build_classifier(ScanConfig(managed_selector="ALL"))
+    streams = [io.BytesIO(body), io.BufferedReader(io.BytesIO(body)), _Unbuffered(body)]
+    sizes = {clf.classify(name, s, len(body)).size_classified for s in streams}  # type: ignore[arg-type]
+    assert sizes == {len(body)}
+
+
 def test_unsupported_and_malformed() -> None:
     res = scan("photo.png", b"\x89PNG\r\n\x1a\n" + bytes(100))
     assert (res.status, res.reason) == ("SKIPPED", "UNSUPPORTED_FILE_TYPE_EXCEPTION")
@@ -291,3 +321,32 @@ def test_more_national_and_health_ids(text: str, expected: str) -> None:
 )
 def test_more_check_digits(text: str, absent: str) -> None:
     assert absent not in types(scan("a.txt", text.encode()))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("código postal", "56297-419", "BRAZIL_CEP_CODE"),  # accented field name, as written
+        ("N.I.T.", "674.147.105-2", "COLOMBIA_INDIVIDUAL_NIT_NUMBER"),  # a field name with its own dots
+        ("número de contribuyente", "30-12049949-8", "ARGENTINA_ORGANIZATION_TAX_IDENTIFICATION_NUMBER"),
+    ],
+)
+def test_json_field_names_are_keywords_as_written(key: str, value: str, expected: str) -> None:
+    body = json.dumps({"person": {key: value}}, ensure_ascii=False).encode()
+    assert expected in types(scan("p.json", body))
+    assert expected not in types(scan("p.json", json.dumps({"person": {"ref": value}}).encode()))
+
+
+def test_a_keyword_longer_than_the_distance_counts_by_its_end() -> None:
+    text = b"Cadastro nacional da pessoa juridica e numero: 43.575.967/0001-04."
+    assert "BRAZIL_CNPJ_NUMBER" not in types(scan("a.txt", text))  # no keyword (misspelt) in reach
+    res = scan("a.txt", "Cadastro nacional da pessoa jurídica: 43.575.967/0001-04.".encode())
+    assert "BRAZIL_CNPJ_NUMBER" in types(res)
+
+
+def test_identifier_details() -> None:
+    assert "SPAIN_NIF_NUMBER" in types(scan("a.txt", b"NIF: K4661876Y"))  # the K/L/M forms
+    assert "SPAIN_NIF_NUMBER" not in types(scan("a.txt", b"NIF: K4661876X"))
+    org = types(scan("a.txt", b"NIT: 976.716.265-1"))
+    assert "COLOMBIA_ORGANIZATION_NIT_NUMBER" in org and "COLOMBIA_INDIVIDUAL_NIT_NUMBER" not in org
+    assert "LATITUDE_LONGITUDE" in types(scan("a.txt", b"GPS: -32.57658, -147.13033"))  # a short keyword, a sign

@@ -107,7 +107,6 @@ class _Gather:
     detections: dict[str, Detection] = field(default_factory=dict)
     extra: bool = False
     unprocessed: bool = False
-    size: int = 0
 
     def add(self, type_: str, category: str, key: str, loc: dict[str, Any], text: str) -> None:
         d = self.detections.get(type_)
@@ -122,12 +121,11 @@ class _Gather:
             d.samples.append(text)
 
 
-class _Counting(io.RawIOBase):
-    """Counts bytes read (the result's sizeClassified) without holding them."""
+class _Raw(io.RawIOBase):
+    """Any readable stream as a raw one, so that it can be buffered (peeked at for sniffing)."""
 
     def __init__(self, inner: BinaryIO) -> None:
         self.inner = inner
-        self.count = 0
 
     def readable(self) -> bool:
         return True
@@ -136,7 +134,6 @@ class _Counting(io.RawIOBase):
         data = self.inner.read(len(b))
         n = len(data)
         b[:n] = data
-        self.count += n
         return n
 
 
@@ -152,21 +149,20 @@ class SensitiveClassifier:
         try:
             kind = self._one(name, body, gather, depth=0)
         except formats.ParseError as exc:
-            return ObjectResult(
-                MIME.get(sniff(name, b""), "application/octet-stream"), gather.size, "SKIPPED", exc.reason
-            )
+            return ObjectResult(MIME.get(sniff(name, b""), "application/octet-stream"), 0, "SKIPPED", exc.reason)
         if kind == "unsupported":
             return ObjectResult(MIME["unsupported"], 0, "SKIPPED", "UNSUPPORTED_FILE_TYPE_EXCEPTION")
         dets = sorted(gather.detections.values(), key=lambda d: (-d.count, d.type))
         status = "PARTIAL" if gather.unprocessed else "COMPLETE"
         reason = "ARCHIVE_CONTAINS_UNPROCESSED_FILES" if gather.unprocessed else None
-        return ObjectResult(MIME[kind], gather.size or size, status, reason, dets, gather.extra)  # type: ignore[arg-type]
+        # sizeClassified is what AWS counts: the object's stored size (compressed, for an archive), whatever stream
+        # the caller hands in and however much of an archive's members were read.
+        return ObjectResult(MIME[kind], size, status, reason, dets, gather.extra)  # type: ignore[arg-type]
 
     # -- one object or archive member
 
     def _one(self, name: str, body: BinaryIO, gather: _Gather, depth: int) -> str:
-        buffered = body if isinstance(body, io.BufferedReader) else io.BufferedReader(_Counting(body), 1 << 16)
-        counter = buffered.raw if isinstance(buffered.raw, _Counting) else None
+        buffered = body if isinstance(body, io.BufferedReader) else io.BufferedReader(_Raw(body), 1 << 16)
         head = buffered.peek(512)[:512]
         kind = sniff(name, head)
         if kind == "unsupported":
@@ -175,8 +171,6 @@ class SensitiveClassifier:
             self._container(kind, name, buffered, gather, depth)
         else:
             self._units(kind, buffered, gather)
-        if counter is not None and depth == 0:
-            gather.size += counter.count
         return kind
 
     def _units(self, kind: str, body: BinaryIO, gather: _Gather) -> None:
@@ -244,14 +238,11 @@ class SensitiveClassifier:
             raise formats.ParseError("MALFORMED_FILE") from exc
 
     def _member(self, name: str, f: BinaryIO, gather: _Gather, depth: int) -> None:
-        counted = _Counting(f)
         try:
-            kind = self._one(name, io.BufferedReader(counted, 1 << 16), gather, depth + 1)
+            kind = self._one(name, f, gather, depth + 1)
         except formats.ParseError:
             gather.unprocessed = True
             return
-        finally:
-            gather.size += counted.count
         if kind == "unsupported":
             gather.unprocessed = True
 

@@ -94,7 +94,7 @@ def _re2_keyword_pattern(keywords: Sequence[str]) -> bytes:
         if k[0].isascii() and k[0].isalnum():
             body = r"\b" + body  # ASCII word start (RE2's \b is ASCII; other scripts are checked per candidate)
         if len(k.rstrip("#.:")) <= 3:
-            body += r"[ :#=.\-\"']?[ :#=.\-\"']?[0-9A-Z]"
+            body += r"[ :#=.\-\"']{0,4}[0-9A-Z]"  # as _keyword_regex: up to four separators ("GPS: -33.8")
         alts.append(body)
     return ("(?:" + "|".join(alts) + ")").encode()
 
@@ -216,6 +216,8 @@ class Engine:
         self._gated_ids = [i for i, c in enumerate(self._compiled) if c.rule.required and c.rule.keywords]
         self._header_rules: dict[str, tuple[int, ...]] = {}
         self._header_cache: dict[tuple[int, str], bool] = {}
+        # How far back a keyword may begin: the distance plus the identifier's longest keyword (computed once).
+        self._reach = [c.rule.distance + max((len(k) for k in c.rule.keywords), default=0) for c in self._compiled]
 
     # -- public
 
@@ -371,13 +373,14 @@ class Engine:
             return True
         d = c.rule.distance
         data = block.data
-        before = data[max(block.starts[seg], s - d * 2) : s].decode("utf-8", "ignore").lower()[-d:]
+        # The keyword has to *end* within d characters of the value; it may begin further back (a long keyword such
+        # as "cadastro nacional da pessoa jurídica" is itself longer than the distance).
+        reach = self._reach[ci]
+        before = data[max(block.starts[seg], s - reach * 2) : s].decode("utf-8", "ignore").lower()[-reach:]
+        near = [m for m in c.kw.finditer(before) if len(before) - m.end() <= d]
         if c.rule.adjacent:
-            last = None
-            for last in c.kw.finditer(before):  # noqa: B007 — the last keyword before the value
-                pass
-            return last is not None and not _DIGIT.search(before[last.end() :])
-        if c.kw.search(before):
+            return bool(near) and not _DIGIT.search(before[near[-1].end() :])
+        if near:
             return True
         after = data[e : min(block.ends[seg], e + d * 2)].decode("utf-8", "ignore").lower()[:d]
         return bool(c.kw.search(after))

@@ -8,6 +8,7 @@ import codecs
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO
 
@@ -159,7 +160,17 @@ def xlsx_units(body: BinaryIO) -> Iterator[Unit]:
 
 
 def _path_key(key: str) -> str:
-    return f".{key}" if key.replace("_", "").isalnum() else f"[{json.dumps(key)}]"
+    return f".{key}" if key.replace("_", "").isalnum() else f"[{json.dumps(key, ensure_ascii=False)}]"
+
+
+_PATH_ELEMENT = re.compile(r'\.(\w+)|\[("(?:[^"\\]|\\.)*")\]')
+
+
+def _path_words(path: str) -> str:
+    """A path's element names as words, each as written ("$.person['n.i.t.']" -> "person n.i.t."): a name's own dots
+    and accents are part of the keyword it may be."""
+    names = [m.group(1) if m.group(1) is not None else json.loads(m.group(2)) for m in _PATH_ELEMENT.finditer(path)]
+    return " " + " ".join(names) + " "
 
 
 def flatten(value: Any, path: str = "$", depth: int = 0) -> Iterator[tuple[str, str]]:
@@ -200,9 +211,7 @@ def record_units(records: Iterable[tuple[int, Any]]) -> Iterator[Unit]:
 
 def _record_block(values: list[str], paths: list[str], where: list[int]) -> Unit:
     # Keyword context is the path's element names, read as words ("$.customer.card_number" -> customer card number).
-    headers = [
-        p.replace("$", " ").replace(".", " ").replace("[", " ").replace("]", " ").replace('"', " ") for p in paths
-    ]
+    headers = [_path_words(p) for p in paths]
     block = Block.of(values, headers)
 
     def locate(hit: Hit) -> tuple[str, dict[str, Any]]:

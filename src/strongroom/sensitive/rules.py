@@ -482,7 +482,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "COLOMBIA_INDIVIDUAL_NIT_NUMBER",
-        _B + r"(\d{3}\.?\d{3}\.?\d{3}-?\d)" + _E,
+        # An organisation's NIT starts with 8 or 9 (COLOMBIA_ORGANIZATION_NIT_NUMBER); a person's is the cédula's.
+        _B + r"([1-7]\d{2}\.?\d{3}\.?\d{3}-?\d)" + _E,
         "co_nit",
         _kw("nit, nit., nit#, n.i.t."),
         required=True,

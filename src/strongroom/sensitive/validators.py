@@ -22,6 +22,7 @@ from stdnum.de import idnr as de_idnr
 from stdnum.es import cif as es_cif
 from stdnum.es import dni as es_dni
 from stdnum.es import nie as es_nie
+from stdnum.es import nif as es_nif
 from stdnum.fr import nif as fr_nif
 from stdnum.fr import nir as fr_nir
 from stdnum.gb import nhs as gb_nhs
@@ -302,7 +303,7 @@ CHECKS: dict[str, Check] = {
     "de_idnr": _stdnum(de_idnr),
     "es_dni": _stdnum(es_dni),
     "es_nie": _stdnum(es_nie),
-    "es_nif": lambda s: _stdnum(es_dni)(s) or _stdnum(es_nie)(s) or _stdnum(es_cif)(s),
+    "es_nif": _stdnum(es_nif),  # DNI, NIE, CIF and the K/L/M forms (Spaniards under 14, abroad, foreigners)
     "es_cif": _stdnum(es_cif),
     "it_cf": _stdnum(it_cf),
     "in_aadhaar": _stdnum(in_aadhaar),

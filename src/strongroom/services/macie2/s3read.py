@@ -53,6 +53,6 @@ def spool(body: Any) -> BinaryIO:
     for piece in pieces:
         out.write(piece)
     out.seek(0)
-    # Handed to the engine as a buffered reader, as ``strongroom macie scan`` hands it a local file: the engine
-    # counts sizeClassified by the stream it is given, so the two agree only when the streams are alike.
+    # Buffered for the engine's reads (it peeks at the head to sniff the format); sizeClassified is the object's
+    # size, whatever the stream.
     return cast(BinaryIO, io.BufferedReader(cast(Any, out), SPOOL_READ))
