@@ -21,8 +21,12 @@ export async function render(view, params) {
   return renderList(view);
 }
 
+// A key the signed-in principal may list but not describe (a key policy denying it, a key being deleted by another
+// call) is shown by its id with what the error says, instead of failing the whole page.
 async function describeAll(ids) {
-  return Promise.all(ids.map((id) => call("kms", "DescribeKey", { KeyId: id }).then((r) => r.KeyMetadata)));
+  return Promise.all(ids.map((id) => call("kms", "DescribeKey", { KeyId: id })
+    .then((r) => r.KeyMetadata)
+    .catch((err) => ({ KeyId: id, KeyState: `(${err.code || "error"})`, KeyManager: "" }))));
 }
 
 async function renderList(view) {

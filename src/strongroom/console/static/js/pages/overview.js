@@ -59,8 +59,9 @@ export async function render(view) {
 
 async function pendingDeletion() {
   const page = await call("kms", "ListKeys", { Limit: 100 });
-  const metas = await Promise.all((page.Keys || []).map((k) => call("kms", "DescribeKey", { KeyId: k.KeyId })));
-  return metas.map((m) => m.KeyMetadata).filter((m) => m.KeyState === "PendingDeletion");
+  // a key the principal may not describe (its key policy denies it) is left out rather than failing the card
+  const metas = await Promise.all((page.Keys || []).map((k) => call("kms", "DescribeKey", { KeyId: k.KeyId }).catch(() => null)));
+  return metas.filter((m) => m !== null).map((m) => m.KeyMetadata).filter((m) => m.KeyState === "PendingDeletion");
 }
 
 async function expiringCertificates() {
