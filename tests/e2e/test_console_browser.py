@@ -489,9 +489,13 @@ def test_console_password_sign_in(page: Any, server: ServerProcess) -> None:
     assert creds["accessKeyId"].startswith("ASIA") and "Corr3ct" not in json.dumps(creds)
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("tab", name="IAM user")).to_be_visible()
-    events = server.client("cloudtrail").lookup_events(
-        LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": name}]
-    )["Events"]
+    # every page: the overview the user landed on made its own calls (one DescribeKey per key), newer than the sign-in
+    pages = (
+        server.client("cloudtrail")
+        .get_paginator("lookup_events")
+        .paginate(LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": name}])
+    )
+    events = [e for p in pages for e in p["Events"]]
     outcomes = sorted(
         json.loads(e["CloudTrailEvent"])["responseElements"]["ConsoleLogin"]
         for e in events

@@ -91,9 +91,12 @@ def session_client(server: ServerProcess, service: str, creds: dict[str, str]) -
 
 
 def console_logins(server: ServerProcess, user: str) -> list[dict[str, Any]]:
-    events = server.client("cloudtrail").lookup_events(
-        LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": user}]
-    )["Events"]
+    pages = (
+        server.client("cloudtrail")
+        .get_paginator("lookup_events")
+        .paginate(LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": user}])
+    )
+    events = [e for p in pages for e in p["Events"]]
     return [json.loads(e["CloudTrailEvent"]) for e in events if e["EventName"] == "ConsoleLogin"]
 
 

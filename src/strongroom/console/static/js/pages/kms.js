@@ -65,6 +65,7 @@ async function renderList(view) {
         { title: "Created", cell: (k) => when(k.CreationDate) },
       ], shown),
     );
+    return shown.length;
   };
   const load = async () => {
     const page = await call("kms", "ListKeys", marker ? { Limit: 50, Marker: marker } : { Limit: 50 });
@@ -73,7 +74,20 @@ async function renderList(view) {
     more.hidden = !marker;
     draw();
   };
-  for (const control of [text, state, spec, managerSel]) control.addEventListener("input", draw);
+  // A filter that matches none of the loaded keys goes on to the next pages (at most 20 more, 1,000 keys) until one
+  // matches: the list is paged by ListKeys, the filter would otherwise only ever see its first page.
+  let searching = false;
+  const searchOn = async () => {
+    if (searching) return;
+    searching = true;
+    try {
+      for (let n = 0; n < 20 && marker && draw() === 0; n++) await load();
+    } finally {
+      searching = false;
+    }
+  };
+  for (const control of [state, spec, managerSel]) control.addEventListener("input", draw);
+  text.addEventListener("input", () => { if (draw() === 0 && marker) act(more, box, searchOn); });
   more.addEventListener("click", () => act(more, box, load));
   await load();
   view.replaceChildren(
