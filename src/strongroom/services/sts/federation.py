@@ -94,28 +94,10 @@ class FederationOperations(SessionOperations):
         policy = self._session_policy(request.get("Policy"))
         policy_arns = [item["arn"] for item in request.get("PolicyArns") or []]
         session_tags = self._token_tags(claims)
-        creds = self._issue(
-            ctx,
-            duration,
-            kind="AssumedRole",
-            role=role,
-            session_name=session_name,
-            policy=policy,
-            policy_arns=policy_arns,
-            tags=session_tags,
+        out = self._role_session(
+            ctx, duration, role, session_name, policy=policy, policy_arns=policy_arns, tags=session_tags
         )
-        out: dict[str, Any] = {
-            "Credentials": creds,
-            "SubjectFromWebIdentityToken": subject,
-            "AssumedRoleUser": {
-                "AssumedRoleId": f"{role.role_id}:{session_name}",
-                "Arn": f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{session_name}",
-            },
-            "Provider": issuer,
-            "Audience": audience,
-        }
-        if policy or policy_arns or session_tags:
-            out["PackedPolicySize"] = self._packed_size(policy, policy_arns, session_tags)
+        out.update({"SubjectFromWebIdentityToken": subject, "Provider": issuer, "Audience": audience})
         return out
 
     @staticmethod
@@ -198,31 +180,18 @@ class FederationOperations(SessionOperations):
         source = sources[0] if sources else None
         policy = self._session_policy(request.get("Policy"))
         policy_arns = [item["arn"] for item in request.get("PolicyArns") or []]
-        creds = self._issue(
-            ctx,
-            duration,
-            kind="AssumedRole",
-            role=role,
-            session_name=session_name,
-            policy=policy,
-            policy_arns=policy_arns,
-            tags=tags,
-            source_identity=source,
+        out = self._role_session(
+            ctx, duration, role, session_name, policy=policy, policy_arns=policy_arns, tags=tags, source_identity=source
         )
-        out: dict[str, Any] = {
-            "Credentials": creds,
-            "AssumedRoleUser": {
-                "AssumedRoleId": f"{role.role_id}:{session_name}",
-                "Arn": f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{session_name}",
-            },
-            "Subject": assertion.subject,
-            "SubjectType": assertion.subject_type,
-            "Issuer": assertion.issuer,
-            "Audience": context["saml:aud"],
-            "NameQualifier": qualifier,
-        }
+        out.update(
+            {
+                "Subject": assertion.subject,
+                "SubjectType": assertion.subject_type,
+                "Issuer": assertion.issuer,
+                "Audience": context["saml:aud"],
+                "NameQualifier": qualifier,
+            }
+        )
         if source:
             out["SourceIdentity"] = source
-        if policy or policy_arns or tags:
-            out["PackedPolicySize"] = self._packed_size(policy, policy_arns, tags)
         return out

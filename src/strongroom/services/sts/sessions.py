@@ -110,12 +110,11 @@ class SessionOperations:
             if source_identity and source_identity != caller.source_identity:
                 raise _access_denied("SourceIdentity cannot be changed in a role chain.")
             source_identity = caller.source_identity
-        creds = self._issue(
+        out = self._role_session(
             ctx,
             duration,
-            kind="AssumedRole",
-            role=role,
-            session_name=session_name,
+            role,
+            session_name,
             policy=policy,
             policy_arns=policy_arns,
             tags=session_tags,
@@ -123,15 +122,6 @@ class SessionOperations:
             source_identity=source_identity,
             mfa_at=mfa_at,
         )
-        out: dict[str, Any] = {
-            "Credentials": creds,
-            "AssumedRoleUser": {
-                "AssumedRoleId": f"{role.role_id}:{session_name}",
-                "Arn": f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{session_name}",
-            },
-        }
-        if policy or policy_arns or session_tags:
-            out["PackedPolicySize"] = self._packed_size(policy, policy_arns, session_tags)
         if source_identity:
             out["SourceIdentity"] = source_identity
         return out
@@ -241,6 +231,45 @@ class SessionOperations:
             raise _access_denied(str(exc)) from None
 
     # --- issuing ---------------------------------------------------------------------------------------
+
+    def _role_session(
+        self,
+        ctx: RequestContext,
+        duration: int,
+        role: RoleRecord,
+        session_name: str,
+        *,
+        policy: str | None,
+        policy_arns: list[str],
+        tags: dict[str, str],
+        transitive: list[str] | None = None,
+        source_identity: str | None = None,
+        mfa_at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """The credentials and ``AssumedRoleUser`` every AssumeRole* answer starts with (each adds its own keys)."""
+        creds = self._issue(
+            ctx,
+            duration,
+            kind="AssumedRole",
+            role=role,
+            session_name=session_name,
+            policy=policy,
+            policy_arns=policy_arns,
+            tags=tags,
+            transitive=transitive,
+            source_identity=source_identity,
+            mfa_at=mfa_at,
+        )
+        out: dict[str, Any] = {
+            "Credentials": creds,
+            "AssumedRoleUser": {
+                "AssumedRoleId": f"{role.role_id}:{session_name}",
+                "Arn": f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{session_name}",
+            },
+        }
+        if policy or policy_arns or tags:
+            out["PackedPolicySize"] = self._packed_size(policy, policy_arns, tags)
+        return out
 
     def _issue(
         self,
