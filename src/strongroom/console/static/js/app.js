@@ -216,7 +216,11 @@ function shell(session, active) {
   );
 }
 
+// Each navigation's number: a page that finishes loading after the user has moved on is dropped, not shown.
+let routeGeneration = 0;
+
 async function route() {
+  const generation = ++routeGeneration;
   const session = currentSession();
   const [name, ...rest] = (location.hash.replace(/^#\/?/, "") || "overview").split("/");
   if (!session || name === "signin") {
@@ -236,6 +240,7 @@ async function route() {
     view.replaceChildren(h("h1", { text: page[1] }), box);
   }
   if (!currentSession()) return; // the session ended while the page loaded
+  if (generation !== routeGeneration) return; // a later navigation owns the page now
   main.replaceChildren(view);
   main.focus();
 }

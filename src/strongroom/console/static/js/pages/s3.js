@@ -1,7 +1,8 @@
-// S3: buckets, a bucket's objects by prefix (paginated), upload choosing the server-side encryption, download,
-// the bucket's default encryption, policy and replication configuration.
+// S3: buckets, a bucket's objects by prefix (paginated), upload choosing the server-side encryption, download, an
+// object's details (encryption, replication status, version), the bucket's default encryption, its policy (edited
+// here: the server's own validation answers) and replication configuration.
 import { s3, s3Xml, qs } from "../api.js";
-import { h, field, messages, act, table, when, section, link, select, pre, download } from "../ui.js";
+import { h, field, messages, act, table, when, section, link, select, download } from "../ui.js";
 
 const tag = (el, name) => el.getElementsByTagName(name)[0]?.textContent || "";
 
@@ -43,6 +44,7 @@ async function optional(promise, missing) {
 
 async function renderBucket(view, bucket, prefix) {
   const box = messages();
+  const details = h("div", { id: "object-details" });
   const objects = [];
   const folders = [];
   const listArea = h("div", {});
@@ -61,6 +63,13 @@ async function renderBucket(view, bucket, prefix) {
         { title: "Size (bytes)", cell: (o) => o.size },
         { title: "Last modified", cell: (o) => when(o.modified) },
         { title: "", cell: (o) => {
+          const more = h("button", { type: "button", class: "secondary", text: "Details" });
+          more.setAttribute("aria-label", `Details of ${o.key}`);
+          more.addEventListener("click", () => act(more, box, async () => {
+            const head = await s3("HEAD", bucket, o.key);
+            details.replaceChildren(objectDetails(o.key, head.headers));
+            details.querySelector("h3")?.focus();
+          }));
           const b = h("button", { type: "button", class: "secondary", text: "Download" });
           b.setAttribute("aria-label", `Download ${o.key}`);
           b.addEventListener("click", () => act(b, box, async () => {
@@ -69,7 +78,7 @@ async function renderBucket(view, bucket, prefix) {
             download(o.key.split("/").pop(), await response.blob(), response.headers.get("content-type") || "application/octet-stream");
             box.ok(`Downloaded ${o.key}${sse ? ` (stored with ${sse})` : ""}.`);
           }));
-          return b;
+          return h("div", { class: "actions" }, more, b);
         } },
       ], objects));
   };
@@ -114,15 +123,66 @@ async function renderBucket(view, bucket, prefix) {
     h("h1", { text: bucket }),
     h("nav", { "aria-label": "Prefix" }, h("ol", { class: "crumbs" }, crumbs.map(([p, label]) => h("li", {}, link(`#/s3/${encodeURIComponent(bucket)}${p ? `/${encodeURIComponent(p)}` : ""}`, label))))),
     box,
-    section(prefix ? `Objects under ${prefix}` : "Objects", listArea, more),
+    section(prefix ? `Objects under ${prefix}` : "Objects", listArea, more, details),
     section("Upload", form),
     section("Default encryption", shown(encryption, "No default encryption configuration (objects are encrypted with SSE-S3).", (doc) =>
       h("p", { text: `${tag(doc, "SSEAlgorithm")}${tag(doc, "KMSMasterKeyID") ? ` with ${tag(doc, "KMSMasterKeyID")}` : ""}${tag(doc, "BucketKeyEnabled") === "true" ? ", S3 Bucket Key" : ""}` }))),
-    section("Bucket policy", shown(policy, "No bucket policy.", () => pre(policyText, "Bucket policy"))),
+    policy instanceof Error ? section("Bucket policy", shown(policy, "", () => "")) : policyEditor(view, bucket, prefix, policy === null ? null : policyText),
     section("Replication", shown(replication, "No replication configuration.", (doc) => table("Replication rules", [
       { title: "Rule", cell: (r) => tag(r, "ID") },
       { title: "Status", cell: (r) => tag(r, "Status") },
       { title: "Destination", cell: (r) => tag(r, "Bucket") },
     ], Array.from(doc.getElementsByTagName("Rule"))))),
   );
+}
+
+// What HeadObject tells about one object: how it is encrypted, replicated and versioned.
+const DETAILS = [
+  ["Server-side encryption", "x-amz-server-side-encryption"],
+  ["KMS key", "x-amz-server-side-encryption-aws-kms-key-id"],
+  ["S3 Bucket Key", "x-amz-server-side-encryption-bucket-key-enabled"],
+  ["Customer-provided key (SSE-C)", "x-amz-server-side-encryption-customer-algorithm"],
+  ["Replication status", "x-amz-replication-status"],
+  ["Version ID", "x-amz-version-id"],
+  ["Storage class", "x-amz-storage-class"],
+  ["Object Lock mode", "x-amz-object-lock-mode"],
+  ["Retain until", "x-amz-object-lock-retain-until-date"],
+  ["Legal hold", "x-amz-object-lock-legal-hold"],
+  ["ETag", "etag"],
+  ["Content type", "content-type"],
+  ["Size (bytes)", "content-length"],
+  ["Last modified", "last-modified"],
+];
+
+function objectDetails(key, headers) {
+  const rows = DETAILS.filter(([, name]) => headers.get(name) !== null).map(([label, name]) => [label, headers.get(name)]);
+  if (!headers.get("x-amz-replication-status")) rows.push(["Replication status", "not replicated (no rule applied)"]);
+  return h("div", { class: "panel" }, h("h3", { tabindex: "-1", text: `Object ${key}` }),
+    h("dl", { class: "facts" }, rows.flatMap(([label, value]) => [h("dt", { text: label }), h("dd", { text: value })])));
+}
+
+// The bucket policy, edited as JSON and sent as typed: the server answers MalformedPolicy with AWS's text.
+function policyEditor(view, bucket, prefix, current) {
+  const box = messages();
+  const editor = h("textarea", { name: "bucket-policy", rows: "14", spellcheck: "false" });
+  editor.value = current ?? JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "s3:*",
+      Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } }],
+  }, null, 2);
+  const save = h("button", { type: "button", text: "Save bucket policy" });
+  save.addEventListener("click", () => act(save, box, async () => {
+    await s3("PUT", bucket, "", { query: "policy", body: editor.value, headers: { "content-type": "application/json" } });
+    remove.hidden = false;
+    box.ok("Bucket policy saved.");
+  }));
+  const remove = h("button", { type: "button", class: "secondary", text: "Delete bucket policy", hidden: current === null });
+  remove.addEventListener("click", () => act(remove, box, async () => {
+    await s3("DELETE", bucket, "", { query: "policy" });
+    await renderBucket(view, bucket, prefix);
+    view.querySelector("[name=bucket-policy]")?.closest("section")?.querySelector(".messages")?.replaceChildren(
+      h("p", { class: "ok", text: "Bucket policy deleted." }));
+  }));
+  const hint = current === null ? "No bucket policy yet: the text below is an example, saved only when you choose to." : undefined;
+  return section("Bucket policy", field("Bucket policy (JSON)", editor, hint), h("div", { class: "actions" }, save, remove), box);
 }

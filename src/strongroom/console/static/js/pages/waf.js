@@ -1,4 +1,5 @@
-// AWS WAF: web ACLs, a web ACL's rules, its sampled requests, and allowed / blocked / counted over time as a chart
+// AWS WAF: web ACLs (created here), a web ACL's rules (edited here), its sampled requests, and allowed / blocked /
+// counted over time as a chart
 // (uPlot, vendored from npm in vendor/uplot/). The chart is drawn from GetSampledRequests (weighted samples per
 // minute over the last three hours, the longest window AWS samples), which is what the server records; there is no
 // CloudWatch metrics API to read exact counts from.
@@ -25,12 +26,64 @@ async function renderList(view, scope) {
   } while (marker);
   const scopeSelect = select([["REGIONAL", "Regional"], ["CLOUDFRONT", "CloudFront"]], scope, { name: "scope" });
   scopeSelect.addEventListener("change", () => { location.hash = `#/waf/${scopeSelect.value}`; });
-  view.replaceChildren(h("h1", { text: "AWS WAF web ACLs" }), section("Web ACLs", field("Scope", scopeSelect),
+  view.replaceChildren(h("h1", { text: "AWS WAF web ACLs" }), createForm(scope), section("Web ACLs", field("Scope", scopeSelect),
     table(`${acls.length} web ACLs`, [
       { title: "Name", cell: (a) => link(`#/waf/${scope}/${encodeURIComponent(a.Name)}/${a.Id}`, a.Name) },
       { title: "Description", cell: (a) => a.Description || "" },
       { title: "ARN", cell: (a) => a.ARN },
     ], acls)));
+}
+
+// A new web ACL with no rules yet (added in its rule editor): its name doubles as its CloudWatch metric name.
+function createForm(scope) {
+  const box = messages();
+  const name = h("input", { name: "acl-name", required: true });
+  const description = h("input", { name: "acl-description" });
+  const action = select([["Allow", "Allow"], ["Block", "Block"]], "Allow", { name: "acl-default-action" });
+  const create = h("button", { type: "submit", text: "Create web ACL" });
+  const form = h("form", {}, h("div", { class: "row" }, field("Web ACL name", name), field("Default action", action)),
+    field("Description (optional)", description), h("div", { class: "actions" }, create), box);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    act(create, box, async () => {
+      const { Summary } = await call("wafv2", "CreateWebACL", {
+        Name: name.value.trim(), Scope: scope, DefaultAction: { [action.value]: {} }, Rules: [],
+        ...(description.value.trim() ? { Description: description.value.trim() } : {}),
+        VisibilityConfig: { SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: name.value.trim() },
+      });
+      location.hash = `#/waf/${scope}/${encodeURIComponent(Summary.Name)}/${Summary.Id}`;
+    });
+  });
+  return section(`Create a ${scope === "CLOUDFRONT" ? "CloudFront" : "regional"} web ACL`, form);
+}
+
+// The web ACL's default action and rules, edited as JSON (the shape of UpdateWebACL's Rules) and saved with the
+// lock token it was read with: a concurrent change answers WAFOptimisticLockException, an invalid rule the
+// server's WAFInvalidParameterException — both shown as the server words them.
+function ruleEditor(view, scope, acl, lockToken) {
+  const box = messages();
+  const editor = h("textarea", { name: "acl-rules", rows: "18", spellcheck: "false" });
+  editor.value = JSON.stringify(acl.Rules || [], null, 2);
+  const action = select([["Allow", "Allow"], ["Block", "Block"]], Object.keys(acl.DefaultAction || { Allow: {} })[0], { name: "acl-default" });
+  const save = h("button", { type: "button", text: "Save rules" });
+  save.addEventListener("click", () => act(save, box, async () => {
+    let rules;
+    try {
+      rules = JSON.parse(editor.value);
+    } catch (err) {
+      throw Object.assign(new Error(`The rules are not valid JSON: ${err.message}`), { code: "InvalidJSON" });
+    }
+    await call("wafv2", "UpdateWebACL", {
+      Name: acl.Name, Scope: scope, Id: acl.Id, LockToken: lockToken, DefaultAction: { [action.value]: acl.DefaultAction?.[action.value] || {} },
+      Rules: rules, VisibilityConfig: acl.VisibilityConfig, ...(acl.Description ? { Description: acl.Description } : {}),
+    });
+    await renderAcl(view, scope, acl.Name, acl.Id);
+    view.querySelector("[name=acl-rules]")?.closest("section")?.querySelector(".messages")?.replaceChildren(
+      h("p", { class: "ok", text: "Rules saved." }));
+  }));
+  return section("Edit rules", field("Default action", action),
+    field("Rules (JSON, as in UpdateWebACL)", editor, "Each rule: Name, Priority, Statement, Action or OverrideAction, VisibilityConfig. Byte strings are base64."),
+    h("div", { class: "actions" }, save), box);
 }
 
 function describeAction(rule) {
@@ -80,7 +133,7 @@ function chart(samples) {
 
 async function renderAcl(view, scope, name, id) {
   const box = messages();
-  const { WebACL: acl } = await call("wafv2", "GetWebACL", { Name: name, Scope: scope, Id: id });
+  const { WebACL: acl, LockToken: lockToken } = await call("wafv2", "GetWebACL", { Name: name, Scope: scope, Id: id });
   const samples = await samplesOf(acl, scope);
   const refresh = h("button", { type: "button", class: "secondary", text: "Refresh samples" });
   refresh.addEventListener("click", () => act(refresh, box, () => renderAcl(view, scope, name, id)));
@@ -97,6 +150,7 @@ async function renderAcl(view, scope, name, id) {
         { title: "Statement", cell: (r) => Object.keys(r.Statement || {})[0] || "" },
         { title: "Metric", cell: (r) => r.VisibilityConfig?.MetricName || "" },
       ], [...(acl.Rules || [])].sort((a, b) => a.Priority - b.Priority))),
+    ruleEditor(view, scope, acl, lockToken),
     section("Sampled requests", table(`${samples.length} samples (newest first)`, [
       { title: "Time", cell: (s) => when(s.Timestamp) },
       { title: "Action", cell: (s) => s.Action },
