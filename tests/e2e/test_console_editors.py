@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from botocore.exceptions import ClientError
@@ -193,3 +195,123 @@ def test_console_iam_policy_editor(page: Any, admin: dict[str, str], server: Ser
     expect(page.get_by_text(f"Detached from user {admin['name']}.")).to_be_visible()
     attached = iam.list_attached_user_policies(UserName=admin["name"])["AttachedPolicies"]
     assert arn not in [p["PolicyArn"] for p in attached]
+
+
+def test_console_secret_rotation_and_history(page: Any, admin: dict[str, str], server: ServerProcess) -> None:
+    """Rotation configured from the page (the function's testSecret runs, as RotateImmediately=false does on AWS),
+    a rotation that fails and one that succeeds, both in the rotation history with the failure's reason."""
+    from tests.e2e.test_lambda_functions import make_role
+    from tests.e2e.test_secrets_rotation import POLICY, rotation_function
+
+    role = make_role(server)
+    server.client("iam").put_role_policy(RoleName=role.rsplit("/", 1)[1], PolicyName="rotate", PolicyDocument=POLICY)
+    good, failing = rotation_function(server, role), rotation_function(server, role, FAIL_SET="1")
+    sm = server.client("secretsmanager")
+    name = f"console-rot-{uuid.uuid4().hex[:8]}"
+    arn = sm.create_secret(Name=name, SecretString=json.dumps({"pw": "initial"}))["ARN"]
+    sign_in(page, admin)
+    go(page, f"#/secrets/{arn}", name)
+    page.get_by_label("Rotation function (Lambda ARN)").fill(failing)
+    page.get_by_label("Every (days)").fill("0")
+    page.get_by_role("button", name="Save rotation").click()
+    expect(page.get_by_role("alert")).to_contain_text("rotationRules.automaticallyAfterDays")
+    assert not sm.describe_secret(SecretId=arn).get("RotationEnabled")
+    page.get_by_label("Every (days)").fill("10")
+    page.get_by_role("button", name="Save rotation").click()
+    expect(page.get_by_text("Rotation saved.")).to_be_visible()
+    described = sm.describe_secret(SecretId=arn)
+    assert described["RotationEnabled"] and described["RotationLambdaARN"] == failing
+    assert described["RotationRules"]["AutomaticallyAfterDays"] == 10
+
+    page.get_by_role("button", name="Rotate secret now").click()
+    history = page.get_by_role("table", name="Rotation events (CloudTrail)")
+    expect(history.get_by_role("row").filter(has_text="RotationFailed")).to_contain_text("setSecret")
+    page.get_by_label("Rotation function (Lambda ARN)").fill(good)
+    page.get_by_role("button", name="Save rotation").click()
+    # AWS: the failed rotation left AWSPENDING on its version; RotateSecret refuses until it is cleared
+    expect(page.get_by_role("alert")).to_contain_text("A previous rotation isn't complete")
+    stages = sm.describe_secret(SecretId=arn)["VersionIdsToStages"]
+    pending = next(v for v, labels in stages.items() if labels == ["AWSPENDING"])
+    sm.update_secret_version_stage(SecretId=arn, VersionStage="AWSPENDING", RemoveFromVersionId=pending)
+    page.get_by_role("button", name="Save rotation").click()
+    expect(page.get_by_text("Rotation saved.")).to_be_visible()
+    succeeded = history.get_by_role("row").filter(has_text="RotationSucceeded")
+    before = succeeded.count()  # saving ran the function's testSecret, which the server records as a rotation too
+    page.get_by_role("button", name="Rotate secret now").click()
+    deadline = time.monotonic() + 30
+    while succeeded.count() < before + 1:  # the rotation may end after the page reloaded: look again, as a user would
+        assert time.monotonic() < deadline, "no RotationSucceeded in the page's history"
+        time.sleep(1)
+        go(page, "#/secrets", "Secrets Manager")
+        go(page, f"#/secrets/{arn}", name)
+    assert json.loads(sm.get_secret_value(SecretId=arn)["SecretString"])["pw"] != "initial"
+    check_axe(page, "secret rotation")
+    shoot(page, "secret-rotation")
+    page.get_by_role("button", name="Turn off rotation").click()
+    expect(page.get_by_role("button", name="Turn off rotation")).to_be_hidden()
+    assert not sm.describe_secret(SecretId=arn).get("RotationEnabled")
+
+
+def test_console_parameter_labels(page: Any, admin: dict[str, str], server: ServerProcess) -> None:
+    ssm = server.client("ssm")
+    name = f"/console-labels-{uuid.uuid4().hex[:8]}/db-host"
+    ssm.put_parameter(Name=name, Value="db-1.internal", Type="String")
+    ssm.put_parameter(Name=name, Value="db-2.internal", Type="String", Overwrite=True)
+    sign_in(page, admin)
+    go(page, f"#/ssm/{quote(name, safe='')}/param", name)
+    page.get_by_label("Version", exact=True).select_option("1")
+    page.get_by_label("Labels (comma-separated)").fill("blue, aws-reserved")
+    page.get_by_role("button", name="Add labels").click()
+    expect(page.get_by_role("alert")).to_contain_text("Labels refused: aws-reserved.")
+    labels = {p["Version"]: p.get("Labels", []) for p in ssm.get_parameter_history(Name=name)["Parameters"]}
+    assert labels == {1: ["blue"], 2: []}
+    page.get_by_label("Version", exact=True).select_option("2")
+    page.get_by_label("Labels (comma-separated)").fill("blue")
+    page.get_by_role("button", name="Add labels").click()
+    expect(page.get_by_text("Labelled version 2.")).to_be_visible()
+    labels = {p["Version"]: p.get("Labels", []) for p in ssm.get_parameter_history(Name=name)["Parameters"]}
+    assert labels == {1: [], 2: ["blue"]}
+    assert ssm.get_parameter(Name=f"{name}:blue")["Parameter"]["Value"] == "db-2.internal"
+    check_axe(page, "parameter labels")
+    page.get_by_label("Version", exact=True).select_option("2")
+    page.get_by_label("Labels (comma-separated)").fill("blue")
+    page.get_by_role("button", name="Remove labels").click()
+    expect(page.get_by_text("Removed blue.")).to_be_visible()
+    assert all(not p.get("Labels") for p in ssm.get_parameter_history(Name=name)["Parameters"])
+
+
+def test_console_ca_hierarchy_and_revoke(page: Any, admin: dict[str, str], server: ServerProcess) -> None:
+    from tests.e2e.pca_support import make_root, make_sub
+
+    pca = server.client("acm-pca")
+    uid = uuid.uuid4().hex[:8]
+    root_arn, _ = make_root(pca)
+    sub_arn, _ = make_sub(pca, root_arn)
+    root_cn, sub_cn = (
+        pca.describe_certificate_authority(CertificateAuthorityArn=arn)["CertificateAuthority"][
+            "CertificateAuthorityConfiguration"
+        ]["Subject"]["CommonName"]
+        for arn in (root_arn, sub_arn)
+    )
+    acm = server.client("acm")
+    cert_arn = acm.request_certificate(DomainName=f"svc-{uid}.internal", CertificateAuthorityArn=sub_arn)[
+        "CertificateArn"
+    ]
+    deadline = time.monotonic() + 60
+    while acm.describe_certificate(CertificateArn=cert_arn)["Certificate"]["Status"] != "ISSUED":
+        assert time.monotonic() < deadline, "the private certificate was not issued"
+        time.sleep(0.5)
+    sign_in(page, admin)
+    go(page, "#/certificates", "Certificates")
+    tree = page.get_by_role("list", name="CA hierarchy")
+    root_item = tree.get_by_role("listitem").filter(has_text=root_cn).first
+    expect(root_item.get_by_role("listitem").filter(has_text=sub_cn)).to_contain_text("subordinate")
+    check_axe(page, "certificates with CA hierarchy")
+    go(page, f"#/certificates/cert/{quote(cert_arn, safe='')}", f"svc-{uid}.internal")
+    page.get_by_label("Reason").select_option("KEY_COMPROMISE")
+    page.get_by_role("button", name="Revoke certificate").click()
+    expect(page.get_by_text("Certificate revoked.")).to_be_visible()
+    described = acm.describe_certificate(CertificateArn=cert_arn)["Certificate"]
+    assert described["Status"] == "REVOKED" and described["RevocationReason"] == "KEY_COMPROMISE"
+    expect(page.locator("dl.facts")).to_contain_text("KEY_COMPROMISE")
+    expect(page.get_by_role("button", name="Revoke certificate")).to_have_count(0)

@@ -1,5 +1,5 @@
-// ACM and Private CA: the CAs and their certificates (chain download), ACM certificates (status, expiry,
-// validation records), requesting a private certificate from an active CA, downloading certificate + chain.
+// ACM and Private CA: the CAs and their hierarchy (chain download), ACM certificates (status, expiry, validation
+// records), requesting a private certificate from an active CA, downloading certificate + chain, revoking.
 import { call } from "../api.js";
 import { h, field, messages, act, table, when, section, link, select, download } from "../ui.js";
 
@@ -36,6 +36,7 @@ async function renderList(view) {
     }));
     return b;
   };
+  const tree = await hierarchy(cas);
   view.replaceChildren(
     h("h1", { text: "Certificates" }),
     box,
@@ -56,6 +57,7 @@ async function renderList(view) {
       { title: "ARN", cell: (c) => c.Arn },
       { title: "Chain", cell: chainButton },
     ], cas)),
+    tree,
   );
 }
 
@@ -111,6 +113,18 @@ async function renderCertificate(view, arn) {
     download(`${c.DomainName.replace(/[^A-Za-z0-9.-]/g, "_")}-chain.pem`, [r.Certificate, r.CertificateChain].filter(Boolean).join("\n"));
     box.ok("Certificate and chain downloaded.");
   }));
+  if (c.RevokedAt) fact("Revoked", `${when(c.RevokedAt)} (${c.RevocationReason || "UNSPECIFIED"})`);
+  const reason = select(REVOCATION_REASONS, "UNSPECIFIED", { name: "revocation-reason" });
+  const revoke = h("button", { type: "button", class: "danger", text: "Revoke certificate" });
+  revoke.addEventListener("click", () => act(revoke, box, async () => {
+    await call("acm", "RevokeCertificate", { CertificateArn: arn, RevocationReason: reason.value });
+    await renderCertificate(view, arn);
+    view.querySelector(".messages")?.replaceChildren(h("p", { class: "ok", text: "Certificate revoked." }));
+  }));
+  const revocation = c.Status === "ISSUED" && c.Type === "PRIVATE"
+    ? section("Revoke", h("p", { text: "The issuing CA lists a revoked certificate in its CRL and answers for it over OCSP when those are configured." }),
+      h("div", { class: "row" }, field("Reason", reason)), h("div", { class: "actions" }, revoke))
+    : "";
   const validation = (c.DomainValidationOptions || []).filter((o) => o.ResourceRecord);
   // A private certificate is issued in the background: show progress and look again until it settles.
   const pending = c.Status === "PENDING_VALIDATION" && c.Type === "PRIVATE";
@@ -135,5 +149,35 @@ async function renderCertificate(view, arn) {
       { title: "Value", cell: (o) => o.ResourceRecord.Value },
       { title: "Status", cell: (o) => o.ValidationStatus || "" },
     ], validation)) : "",
+    revocation,
   );
+}
+
+const REVOCATION_REASONS = ["UNSPECIFIED", "KEY_COMPROMISE", "CA_COMPROMISE", "AFFILIATION_CHANGED", "SUPERSEDED",
+  "CESSATION_OF_OPERATION", "PRIVILEGE_WITHDRAWN", "A_A_COMPROMISE"].map((r) => [r, r.toLowerCase().replaceAll("_", " ")]);
+
+const firstPem = (text) => (text || "").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/)?.[0]?.replace(/\s+/g, "") || "";
+
+// The CA hierarchy: a CA's parent is the CA whose certificate is the first of its chain (GetCertificateAuthority-
+// Certificate gives both); CAs without a certificate yet (PENDING_CERTIFICATE) are shown as roots of their own.
+async function hierarchy(cas) {
+  const withCert = cas.filter((c) => ["ACTIVE", "DISABLED", "EXPIRED"].includes(c.Status));
+  const certs = await Promise.all(withCert.map((c) => call("acm-pca", "GetCertificateAuthorityCertificate", { CertificateAuthorityArn: c.Arn })
+    .then((r) => [c.Arn, firstPem(r.Certificate), firstPem(r.CertificateChain)]).catch(() => [c.Arn, "", ""])));
+  const byCert = new Map(certs.filter(([, cert]) => cert).map(([arn, cert]) => [cert, arn]));
+  const parent = new Map(certs.map(([arn, , chain]) => [arn, chain ? byCert.get(chain) : undefined]));
+  const children = new Map();
+  for (const ca of cas) {
+    const p = parent.get(ca.Arn);
+    if (p && p !== ca.Arn) children.set(p, [...(children.get(p) || []), ca]);
+  }
+  const label = (ca) => `${ca.CertificateAuthorityConfiguration?.Subject?.CommonName || ca.Arn} — ${ca.Type.toLowerCase()}, ${ca.Status.toLowerCase()}`;
+  const seen = new Set();
+  const node = (ca) => {
+    seen.add(ca.Arn);
+    const kids = (children.get(ca.Arn) || []).filter((k) => !seen.has(k.Arn));
+    return h("li", {}, label(ca), kids.length ? h("ul", {}, kids.map(node)) : null);
+  };
+  const roots = cas.filter((ca) => !parent.get(ca.Arn) || parent.get(ca.Arn) === ca.Arn);
+  return section("CA hierarchy", roots.length ? h("ul", { class: "tree", "aria-label": "CA hierarchy" }, roots.map(node)) : h("p", { text: "No private CAs." }));
 }

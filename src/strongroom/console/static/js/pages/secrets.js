@@ -1,5 +1,6 @@
 // Secrets Manager: list (paginated), create, a secret's page: versions and staging labels, the value only on an
-// explicit "Retrieve" click (and hidden again on demand), rotate now.
+// explicit "Retrieve" click (and hidden again on demand), rotate now, the rotation configuration (function and
+// schedule; turned off with CancelRotateSecret) and the rotation history from the CloudTrail event history.
 import { call } from "../api.js";
 import { h, field, messages, act, table, when, section, link, select } from "../ui.js";
 
@@ -113,6 +114,8 @@ async function renderSecret(view, secretId) {
     h("h1", { text: secret.Name }),
     box,
     section("Details", facts, h("div", { class: "actions" }, rotate)),
+    rotationPanel(secret, reload),
+    await historyPanel(secret),
     section("Secret value", h("div", { class: "row" }, field("Version", version), retrieve, hide), valueBox, shown),
     (secret.ReplicationStatus || []).length ? section("Replicas", table("Replica regions", [
       { title: "Region", cell: (r) => r.Region },
@@ -128,4 +131,67 @@ async function renderSecret(view, secretId) {
       { title: "Last accessed", cell: (v) => when(v.LastAccessedDate) },
     ], versions)),
   );
+}
+
+// The rotation configuration: RotateSecret with the function and schedule (RotateImmediately false: saving does not
+// rotate), CancelRotateSecret to turn it off. The server validates both (a function it cannot find, a schedule
+// outside 4 hours..1000 days) and its message is shown.
+function rotationPanel(secret, reload) {
+  const box = messages();
+  const fn = h("input", { name: "rotation-lambda", value: secret.RotationLambdaARN || "", placeholder: "arn:aws:lambda:…:function:…" });
+  const rules = secret.RotationRules || {};
+  const days = h("input", { name: "rotation-days", type: "number", min: "1", max: "1000", value: rules.ScheduleExpression ? "" : String(rules.AutomaticallyAfterDays ?? 30) });
+  const expression = h("input", { name: "rotation-expression", value: rules.ScheduleExpression || "", placeholder: "rate(10 days) or cron(0 8 1 * ? *)" });
+  const save = h("button", { type: "button", text: "Save rotation" });
+  save.addEventListener("click", () => act(save, box, async () => {
+    const rotationRules = expression.value.trim() ? { ScheduleExpression: expression.value.trim() } : { AutomaticallyAfterDays: Number(days.value) };
+    await call("secretsmanager", "RotateSecret", { SecretId: secret.ARN, RotationLambdaARN: fn.value.trim(), RotationRules: rotationRules, RotateImmediately: false });
+    await reload();
+    document.querySelector("[name=rotation-lambda]")?.closest("section")?.querySelector(".messages")?.replaceChildren(h("p", { class: "ok", text: "Rotation saved." }));
+  }));
+  const off = h("button", { type: "button", class: "secondary", text: "Turn off rotation", hidden: !secret.RotationEnabled });
+  off.addEventListener("click", () => act(off, box, async () => {
+    await call("secretsmanager", "CancelRotateSecret", { SecretId: secret.ARN });
+    await reload();
+  }));
+  return section("Rotation configuration", field("Rotation function (Lambda ARN)", fn),
+    h("div", { class: "row" }, field("Every (days)", days), field("Or schedule expression", expression, "Overrides the days when set.")),
+    h("div", { class: "actions" }, save, off), box);
+}
+
+const ROTATION_EVENTS = new Set(["RotateSecret", "CancelRotateSecret", "RotationStarted", "RotationSucceeded", "RotationFailed", "RotationAbandoned"]);
+
+// What happened to the secret's rotations, newest first: the RotateSecret calls and the service's own
+// RotationStarted / RotationSucceeded / RotationFailed records, as the CloudTrail event history holds them.
+async function historyPanel(secret) {
+  const rows = [];
+  let token;
+  let pages = 0;
+  try {
+    do {
+      const page = await call("cloudtrail", "LookupEvents", {
+        LookupAttributes: [{ AttributeKey: "ResourceName", AttributeValue: secret.ARN }], MaxResults: 50, ...(token ? { NextToken: token } : {}),
+      });
+      for (const e of page.Events || []) {
+        if (!ROTATION_EVENTS.has(e.EventName)) continue;
+        let detail = "";
+        try {
+          const record = JSON.parse(e.CloudTrailEvent || "{}");
+          detail = record.errorMessage || record.serviceEventDetails?.reason || "";
+        } catch { /* no detail */ }
+        rows.push({ time: e.EventTime, name: e.EventName, who: e.Username || "", detail });
+      }
+      token = page.NextToken;
+    } while (token && ++pages < 10);
+  } catch (err) {
+    const box = messages();
+    box.error(err);
+    return section("Rotation history", box);
+  }
+  return section("Rotation history", table("Rotation events (CloudTrail)", [
+    { title: "Time", cell: (r) => when(r.time) },
+    { title: "Event", cell: (r) => r.name },
+    { title: "By", cell: (r) => r.who },
+    { title: "Detail", cell: (r) => r.detail },
+  ], rows));
 }

@@ -1,5 +1,5 @@
-// Parameter Store: the hierarchy browsed by path, a parameter's value (SecureString hidden until revealed) and
-// history, create.
+// Parameter Store: the hierarchy browsed by path, a parameter's value (SecureString hidden until revealed),
+// history and labels (moved between versions), create.
 import { call } from "../api.js";
 import { h, field, messages, act, table, when, section, link, select } from "../ui.js";
 
@@ -108,6 +108,7 @@ async function renderParameter(view, name) {
       h("dt", { text: "Version" }), h("dd", { text: String(p.Version) }),
       h("dt", { text: "ARN" }), h("dd", { text: p.ARN })),
     valueArea, h("div", { class: "actions" }, reveal, hide)),
+    labelPanel(name, history, () => renderParameter(view, name)),
     section("History", table("Versions", [
       { title: "Version", cell: (v) => String(v.Version) },
       { title: "Value", cell: (v) => (v.Type === "SecureString" ? "(hidden)" : v.Value) },
@@ -116,4 +117,33 @@ async function renderParameter(view, name) {
       { title: "Modified", cell: (v) => when(v.LastModifiedDate) },
     ], history)),
   );
+}
+
+// Labels move between versions (LabelParameterVersion moves a label already on another version): the server's
+// InvalidLabels (a label it refuses: "aws"/"ssm" prefixes, a leading digit, over 100 characters) are shown.
+function labelPanel(name, history, reload) {
+  const box = messages();
+  const versions = history.map((v) => String(v.Version)).reverse();
+  const version = select(versions.map((v) => [v, `version ${v}`]), versions[0] || "", { name: "label-version" });
+  const labels = h("input", { name: "labels", placeholder: "production, blue" });
+  const list = () => labels.value.split(",").map((l) => l.trim()).filter(Boolean);
+  const add = h("button", { type: "button", text: "Add labels" });
+  add.addEventListener("click", () => act(add, box, async () => {
+    const out = await call("ssm", "LabelParameterVersion", { Name: name, ParameterVersion: Number(version.value), Labels: list() });
+    await reload();
+    const invalid = out.InvalidLabels || [];
+    const message = invalid.length ? `Labels refused: ${invalid.join(", ")}.` : `Labelled version ${out.ParameterVersion}.`;
+    document.querySelector("[name=labels]")?.closest("section")?.querySelector(".messages")?.replaceChildren(
+      h("p", { class: invalid.length ? "error" : "ok", role: invalid.length ? "alert" : null, text: message }));
+  }));
+  const remove = h("button", { type: "button", class: "secondary", text: "Remove labels" });
+  remove.addEventListener("click", () => act(remove, box, async () => {
+    const out = await call("ssm", "UnlabelParameterVersion", { Name: name, ParameterVersion: Number(version.value), Labels: list() });
+    await reload();
+    const missing = out.InvalidLabels || [];
+    document.querySelector("[name=labels]")?.closest("section")?.querySelector(".messages")?.replaceChildren(
+      h("p", { class: "ok", text: `Removed ${(out.RemovedLabels || []).join(", ") || "no labels"}${missing.length ? ` (not on that version: ${missing.join(", ")})` : ""}.` }));
+  }));
+  return section("Labels", h("div", { class: "row" }, field("Version", version), field("Labels (comma-separated)", labels)),
+    h("div", { class: "actions" }, add, remove), box);
 }
