@@ -15,13 +15,11 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from strongroom.core.clock import clock
 from strongroom.core.errors import AwsError
 from strongroom.services.macie2 import s3read
 from strongroom.services.macie2.base import DISCOVERY_JOB, MacieBase
-from strongroom.services.macie2.errors import UnprocessableEntityException, access_denied, not_found, validation
+from strongroom.services.macie2.errors import UnprocessableEntityException, access_denied, validation
 from strongroom.services.macie2.model import findings, samples_aad
 
 if TYPE_CHECKING:
@@ -66,17 +64,7 @@ class RevealOperations(MacieBase):
         return value
 
     def _finding(self, ctx: RequestContext, finding_id: str) -> Row[Any]:
-        with self.runtime.store.read() as conn:
-            row = conn.execute(
-                select(findings).where(
-                    findings.c.finding_id == finding_id,
-                    findings.c.account_id == ctx.account_id,
-                    findings.c.region == ctx.region,
-                )
-            ).first()
-        if row is None:
-            raise not_found()
-        return row
+        return self.owned(ctx, findings, "finding_id", finding_id)
 
     @staticmethod
     def _unavailable(row: Row[Any]) -> list[str]:
