@@ -1,5 +1,6 @@
 """Macie's accounts through boto3: membership by invitation (CreateMember, CreateInvitations, List/Count, Accept,
-Decline, Delete, the member leaving, the administrator pausing a member's Macie) and usage (GetUsageTotals,
+Decline, Delete, the member leaving, the administrator pausing a member's Macie and turning its automated discovery
+on and off) and usage (GetUsageTotals,
 GetUsageStatistics from the bytes jobs really classified), with their errors."""
 
 from __future__ import annotations
@@ -83,12 +84,37 @@ def test_membership_by_invitation(server: ServerProcess) -> None:
     ids = admin.list_findings(findingCriteria={"criterion": {"classificationDetails.jobId": {"eq": [job]}}})
     assert len(ids["findingIds"]) == 1
 
+    # The administrator turns automated discovery on for its member.
+    out = admin.batch_update_automated_discovery_accounts(
+        accounts=[
+            {"accountId": member_account.account_id, "status": "ENABLED"},
+            {"accountId": stranger, "status": "ENABLED"},
+        ]
+    )
+    assert out["errors"] == [{"accountId": stranger, "errorCode": "ACCOUNT_NOT_FOUND"}]
+    assert member.get_automated_discovery_configuration()["status"] == "ENABLED"
+    listed = {i["accountId"]: i["status"] for i in admin.list_automated_discovery_accounts()["items"]}
+    assert listed == {admin_account.account_id: "DISABLED", member_account.account_id: "ENABLED"}
+    only = admin.list_automated_discovery_accounts(accountIds=[member_account.account_id])["items"]
+    assert only == [{"accountId": member_account.account_id, "status": "ENABLED"}]
+    assert member.list_automated_discovery_accounts()["items"] == [
+        {"accountId": member_account.account_id, "status": "ENABLED"}
+    ]
+
     # The administrator pauses and re-enables the member's Macie.
     admin.update_member_session(id=member_account.account_id, status="PAUSED")
     assert member.get_macie_session()["status"] == "PAUSED"
     assert admin.get_member(id=member_account.account_id)["relationshipStatus"] == "Paused"
+    out = admin.batch_update_automated_discovery_accounts(
+        accounts=[{"accountId": member_account.account_id, "status": "DISABLED"}]
+    )
+    assert out["errors"] == [{"accountId": member_account.account_id, "errorCode": "ACCOUNT_PAUSED"}]
     admin.update_member_session(id=member_account.account_id, status="ENABLED")
     assert member.get_macie_session()["status"] == "ENABLED"
+    admin.batch_update_automated_discovery_accounts(
+        accounts=[{"accountId": member_account.account_id, "status": "DISABLED"}]
+    )
+    assert member.get_automated_discovery_configuration()["status"] == "DISABLED"
     with pytest.raises(ClientError) as exc:
         admin.update_member_session(id=decliner_account.account_id, status="PAUSED")
     assert _code(exc) == "ValidationException"  # invited, not associated

@@ -105,6 +105,10 @@ def test_scope_and_template_steer_discovery_and_profiles(server: ServerProcess) 
     assert stats["totalBytesClassified"] > 0 and stats["totalDetectionsSuppressed"] == 0
     assert profile["sensitivityScore"] == 88 and profile["sensitivityScoreOverridden"] is False  # 51 + 49 x 3/4
     assert profile["profileUpdatedAt"]
+    totals = {t["type"]: float(t["estimatedCost"]) for t in macie.get_usage_totals()["usageTotals"]}
+    assert totals["AUTOMATED_SENSITIVE_DATA_DISCOVERY"] == pytest.approx(
+        stats["totalBytesClassified"] / 1024**3, abs=1e-10
+    )
     assert _score(macie, kept) == 88
     excluded_profile = macie.get_resource_profile(resourceArn=f"arn:aws:s3:::{excluded}")
     assert excluded_profile["sensitivityScore"] == 50 and excluded_profile["statistics"]["totalItemsClassified"] == 0

@@ -167,6 +167,29 @@ class MacieBase(ServiceBase):
         conn.execute(delete(settings).where(*where))
         conn.execute(settings.insert().values(account_id=account_id, region=region, name=name, value=json.dumps(value)))
 
+    def set_discovery(
+        self, conn: Connection, account_id: str, region: str, status: str, extra: dict[str, Any] | None = None
+    ) -> None:
+        """Turn automated sensitive data discovery on or off for an account (its own
+        UpdateAutomatedDiscoveryConfiguration, or its administrator's BatchUpdateAutomatedDiscoveryAccounts): the
+        configuration's dates, the flag the daily pass reads, and the pass itself (first run at once)."""
+        now = clock.now().isoformat()
+        current = self.setting(account_id, region, "discovery_config", conn) or {}
+        value = {**current, **(extra or {}), "status": status, "lastUpdatedAt": now}
+        if status == "ENABLED":
+            value.setdefault("firstEnabledAt", now)
+            value.pop("disabledAt", None)
+        else:
+            value["disabledAt"] = now
+        self.put_setting(conn, account_id, region, "discovery_config", value)
+        self.put_setting(conn, account_id, region, "discovery", status == "ENABLED")
+        key = f"{account_id}:{region}"
+        if status == "ENABLED":
+            if current.get("status") != "ENABLED":  # the first daily pass starts now (discovery.py)
+                self.runtime.scheduler.schedule(DISCOVERY_JOB, key, clock.now(), conn=conn)
+        else:
+            self.runtime.scheduler.cancel(DISCOVERY_JOB, key, conn=conn)
+
     # -- usage ------------------------------------------------------------------------------------------------
 
     def record_usage(self, account_id: str, region: str, usage_type: str, size: int, objects: int) -> None:

@@ -15,6 +15,7 @@ from strongroom.services.base.operations import operations
 OPERATIONS: Mapping[str, Operation] = operations(
     Operation("AcceptInvitation"),
     Operation("BatchGetCustomDataIdentifiers"),
+    Operation("BatchUpdateAutomatedDiscoveryAccounts"),
     Operation("CreateAllowList"),
     Operation("CreateClassificationJob"),
     Operation("CreateCustomDataIdentifier"),
@@ -61,6 +62,7 @@ OPERATIONS: Mapping[str, Operation] = operations(
     Operation("GetUsageStatistics"),
     Operation("GetUsageTotals"),
     Operation("ListAllowLists"),
+    Operation("ListAutomatedDiscoveryAccounts"),
     Operation("ListClassificationJobs"),
     Operation("ListClassificationScopes"),
     Operation("ListCustomDataIdentifiers"),

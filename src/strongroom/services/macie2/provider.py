@@ -1,9 +1,6 @@
 """Amazon Macie: the index of every operation Strongroom serves, grouped by family file.
 
-Not served (``NotImplemented``): ListAutomatedDiscoveryAccounts and BatchUpdateAutomatedDiscoveryAccounts (an
-administrator turning automated discovery on or off for its members one by one): automated discovery is a setting
-of each account here (UpdateAutomatedDiscoveryConfiguration in the account itself), not yet one an administrator
-holds for its members.
+Every operation of Macie's model is served.
 """
 
 from __future__ import annotations
@@ -104,6 +101,8 @@ class Provider(
     update_member_session = InvitationOperations.update_member_session
 
     # scopes.py
+    batch_update_automated_discovery_accounts = ScopeOperations.batch_update_automated_discovery_accounts
+    list_automated_discovery_accounts = ScopeOperations.list_automated_discovery_accounts
     get_classification_scope = ScopeOperations.get_classification_scope
     get_findings_publication_configuration = ScopeOperations.get_findings_publication_configuration
     get_sensitivity_inspection_template = ScopeOperations.get_sensitivity_inspection_template

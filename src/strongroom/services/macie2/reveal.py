@@ -15,10 +15,9 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
-from strongroom.core.clock import clock
 from strongroom.core.errors import AwsError
 from strongroom.services.macie2 import s3read
-from strongroom.services.macie2.base import DISCOVERY_JOB, MacieBase
+from strongroom.services.macie2.base import MacieBase
 from strongroom.services.macie2.errors import UnprocessableEntityException, access_denied, validation
 from strongroom.services.macie2.model import findings, samples_aad
 
@@ -146,23 +145,9 @@ class RevealOperations(MacieBase):
 
     def update_automated_discovery_configuration(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         self.session(ctx)
-        now = clock.now().isoformat()
-        current = self.setting(ctx.account_id, ctx.region, "discovery_config") or {}
-        value = {**current, "status": request["status"], "lastUpdatedAt": now}
-        if request.get("autoEnableOrganizationMembers"):
-            value["autoEnableOrganizationMembers"] = request["autoEnableOrganizationMembers"]
-        if request["status"] == "ENABLED":
-            value.setdefault("firstEnabledAt", now)
-            value.pop("disabledAt", None)
-        else:
-            value["disabledAt"] = now
         with self.runtime.store.write() as conn:
-            self.put_setting(conn, ctx.account_id, ctx.region, "discovery_config", value)
-            self.put_setting(conn, ctx.account_id, ctx.region, "discovery", request["status"] == "ENABLED")
-            key = f"{ctx.account_id}:{ctx.region}"
-            if request["status"] == "ENABLED":
-                if current.get("status") != "ENABLED":  # the first daily pass starts now (discovery.py)
-                    self.runtime.scheduler.schedule(DISCOVERY_JOB, key, clock.now(), conn=conn)
-            else:
-                self.runtime.scheduler.cancel(DISCOVERY_JOB, key, conn=conn)
+            extra = {}
+            if request.get("autoEnableOrganizationMembers"):
+                extra["autoEnableOrganizationMembers"] = request["autoEnableOrganizationMembers"]
+            self.set_discovery(conn, ctx.account_id, ctx.region, request["status"], extra)
         return {}

@@ -3,6 +3,11 @@ buckets it leaves out), the sensitivity inspection template (Get/Update/ListSens
 identifiers and allow lists it uses), and the findings publication configuration
 (Get/PutFindingsPublicationConfiguration).
 
+An administrator turns automated discovery on or off for its associated members (BatchUpdateAutomatedDiscoveryAccounts:
+``ACCOUNT_NOT_FOUND`` for an account that isn't one, ``ACCOUNT_PAUSED`` for a member whose Macie is paused) and
+lists their status (ListAutomatedDiscoveryAccounts: itself and its members; anyone else: itself). The member's
+daily pass then runs in the member's account, with its own scope and template, as on AWS.
+
 Each account has one scope and one template per Region, named ``automated-sensitive-data-discovery`` as on AWS, from
 the moment Macie is enabled; their ids are derived from the account and Region (stable, lowercase hex), so an id of
 another account or Region is not found. ``discovery.py`` reads both at every daily pass.
@@ -27,7 +32,7 @@ from strongroom.sensitive import managed_identifiers
 from strongroom.services.base import pages
 from strongroom.services.macie2.base import MacieBase, max_results
 from strongroom.services.macie2.errors import not_found, validation
-from strongroom.services.macie2.model import allow_lists, custom_identifiers
+from strongroom.services.macie2.model import allow_lists, custom_identifiers, members
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext
@@ -216,3 +221,49 @@ class ScopeOperations(MacieBase):
         with self.runtime.store.write() as conn:
             self.put_setting(conn, ctx.account_id, ctx.region, "publication", value)
         return {}
+
+    # -- automated discovery for an administrator's members ----------------------------------------------------
+
+    def list_automated_discovery_accounts(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        self.session(ctx)
+        size = max_results(request)
+        accounts = [ctx.account_id, *sorted(self.member_accounts(ctx.account_id, ctx.region))]
+        wanted = request.get("accountIds")
+        if wanted:
+            if len(wanted) > 50:
+                raise validation("Specify up to 50 account ids.")
+            accounts = [a for a in accounts if a in set(wanted)]
+        items = [
+            {"accountId": a, "status": "ENABLED" if self.setting(a, ctx.region, "discovery") else "DISABLED"}
+            for a in accounts
+        ]
+        page, token = pages.offset_page(items, request.get("nextToken"), size, _bad_token)
+        return {"items": page, **({"nextToken": token} if token else {})}
+
+    def batch_update_automated_discovery_accounts(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        self.session(ctx)
+        updates = request.get("accounts") or []
+        if len(updates) > 100:
+            raise validation("Specify up to 100 accounts.")
+        errors = []
+        with self.runtime.store.write() as conn:
+            statuses = {
+                r.account_id: r.status
+                for r in conn.execute(
+                    select(members.c.account_id, members.c.status).where(
+                        members.c.admin_account == ctx.account_id, members.c.region == ctx.region
+                    )
+                )
+            }
+            for item in updates:
+                account, status = item.get("accountId"), item.get("status")
+                if status not in ("ENABLED", "DISABLED"):
+                    raise validation("Each account's status must be ENABLED or DISABLED.")
+                if account != ctx.account_id and statuses.get(account) not in ("Enabled", "Paused"):
+                    errors.append({"accountId": account, "errorCode": "ACCOUNT_NOT_FOUND"})
+                    continue
+                if statuses.get(account) == "Paused":
+                    errors.append({"accountId": account, "errorCode": "ACCOUNT_PAUSED"})
+                    continue
+                self.set_discovery(conn, account, ctx.region, status)
+        return {"errors": errors}
