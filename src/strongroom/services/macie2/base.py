@@ -79,6 +79,13 @@ class MacieBase(ServiceBase):
         with self.runtime.store.read() as own:
             return own.execute(query).first()
 
+    def rows(self, query: Select[Any], conn: Connection | None = None) -> list[Row[Any]]:
+        """Every row of ``query``, on ``conn`` or a read of our own (as ``first``)."""
+        if conn is not None:
+            return list(conn.execute(query).all())
+        with self.runtime.store.read() as own:
+            return list(own.execute(query).all())
+
     def one(self, query: Select[Any], conn: Connection | None = None, message: str | None = None) -> Row[Any]:
         """``first``, else ResourceNotFoundException (AWS's wording unless ``message``)."""
         row = self.first(query, conn)
@@ -113,10 +120,7 @@ class MacieBase(ServiceBase):
         query = select(members.c.account_id).where(
             members.c.admin_account == account_id, members.c.region == region, members.c.status.in_(ASSOCIATED)
         )
-        if conn is not None:
-            return list(conn.execute(query).scalars())
-        with self.runtime.store.read() as own:
-            return list(own.execute(query).scalars())
+        return [r.account_id for r in self.rows(query, conn)]
 
     # -- tags -------------------------------------------------------------------------------------------------
 
@@ -130,10 +134,7 @@ class MacieBase(ServiceBase):
 
     def tags_of(self, resource_arn: str, conn: Connection | None = None) -> dict[str, str]:
         query = select(tags.c.key, tags.c.value).where(tags.c.arn == resource_arn).order_by(tags.c.key)
-        if conn is not None:
-            return {r.key: r.value for r in conn.execute(query)}
-        with self.runtime.store.read() as own:
-            return {r.key: r.value for r in own.execute(query)}
+        return {r.key: r.value for r in self.rows(query, conn)}
 
     @staticmethod
     def drop_tags(conn: Connection, resource_arn: str) -> None:
@@ -145,12 +146,8 @@ class MacieBase(ServiceBase):
         query = select(settings.c.value).where(
             settings.c.account_id == account_id, settings.c.region == region, settings.c.name == name
         )
-        if conn is not None:
-            value = conn.execute(query).scalar()
-        else:
-            with self.runtime.store.read() as own:
-                value = own.execute(query).scalar()
-        return None if value is None else json.loads(value)
+        row = self.first(query, conn)
+        return None if row is None else json.loads(row.value)
 
     def bucket_scores(self, account_id: str, region: str) -> dict[str, int]:
         """Each bucket's sensitivity score: its resource profile's override (UpdateResourceProfile) when there is

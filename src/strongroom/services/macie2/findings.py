@@ -50,12 +50,7 @@ class FindingOperations(MacieBase):
         query = select(findings.c.body).where(findings.c.account_id.in_(accounts), findings.c.region == ctx.region)
         if "archived" not in criterion:
             query = query.where(findings.c.archived.is_(False))
-        if conn is not None:
-            rows = conn.execute(query).all()
-        else:
-            with self.runtime.store.read() as own:
-                rows = own.execute(query).all()
-        return [body for body in (json.loads(r.body) for r in rows) if rule(body)]
+        return [body for body in (json.loads(r.body) for r in self.rows(query, conn)) if rule(body)]
 
     def list_findings(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         self.session(ctx)
