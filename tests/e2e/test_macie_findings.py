@@ -320,9 +320,12 @@ def test_organization_administrator_and_members(server: ServerProcess) -> None:
     with pytest.raises(ClientError) as exc:
         outsider.enable_organization_admin_account(adminAccountId=mgmt.account_id)
     assert exc.value.response["Error"]["Code"] == "ValidationException"
+    # Not the delegated administrator yet: the account is added by invitation (Created, not associated).
+    admin.create_member(account={"accountId": guest.account_id, "email": "g@example.com"})
+    assert admin.get_member(id=guest.account_id)["relationshipStatus"] == "Created"
     with pytest.raises(ClientError) as exc:
-        admin.create_member(account={"accountId": guest.account_id, "email": "g@example.com"})
-    assert exc.value.response["Error"]["Code"] == "ValidationException"  # not the administrator yet
+        guest.client("macie2").get_macie_session()
+    assert exc.value.response["Error"]["Code"] == "AccessDeniedException"  # no Macie enabled for it
 
     admin.enable_organization_admin_account(adminAccountId=mgmt.account_id)
     assert admin.list_organization_admin_accounts()["adminAccounts"] == [
@@ -332,9 +335,9 @@ def test_organization_administrator_and_members(server: ServerProcess) -> None:
     assert admin.describe_organization_configuration()["autoEnable"] is True
     arn = admin.create_member(account={"accountId": guest.account_id, "email": "g@example.com"})["arn"]
     assert arn == f"arn:aws:macie2:us-east-1:{mgmt.account_id}:member/{guest.account_id}"
-    with pytest.raises(ClientError) as exc:
-        admin.create_member(account={"accountId": new_account(server).account_id, "email": "x@example.com"})
-    assert exc.value.response["Error"]["Code"] == "ValidationException"  # not in the organization
+    outside = new_account(server).account_id  # not in the organization: by invitation
+    admin.create_member(account={"accountId": outside, "email": "x@example.com"})
+    assert admin.get_member(id=outside)["relationshipStatus"] == "Created"
     member = guest.client("macie2")
     assert member.get_macie_session()["status"] == "ENABLED"  # enabled by its administrator
     assert member.get_administrator_account()["administrator"] == {
@@ -372,9 +375,13 @@ def test_organization_administrator_and_members(server: ServerProcess) -> None:
         )
     assert exc.value.response["Error"]["Code"] == "ValidationException"
 
+    with pytest.raises(ClientError) as exc:
+        member.disassociate_from_administrator_account()
+    assert exc.value.response["Error"]["Code"] == "ValidationException"  # its administrator removes it
     admin.disassociate_member(id=guest.account_id)
     assert admin.list_members()["members"] == []
-    assert admin.list_members(onlyAssociated="false")["members"][0]["relationshipStatus"] == "Removed"
+    unassociated = {m["accountId"]: m for m in admin.list_members(onlyAssociated="false")["members"]}
+    assert unassociated[guest.account_id]["relationshipStatus"] == "Removed"
     admin.delete_member(id=guest.account_id)
     with pytest.raises(ClientError) as exc:
         admin.get_member(id=guest.account_id)

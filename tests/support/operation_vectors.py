@@ -52,7 +52,10 @@ PINNED_READ_ONLY_OFF_LOOP = {
     "macie2:DescribeBuckets",
     "macie2:GetAllowList",
     "macie2:GetBucketStatistics",
+    "macie2:GetResourceProfile",
     "macie2:GetSensitiveDataOccurrences",
+    "macie2:ListResourceProfileArtifacts",
+    "macie2:ListResourceProfileDetections",
     "macie2:SearchResources",
     "macie2:TestCustomDataIdentifier",
     # CloudWatch Logs (added with the service): event reads decrypt, through KMS for a group with a kmsKeyId

@@ -15,16 +15,17 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, Table, delete, select, update
 
 from strongroom.core.clock import clock
 from strongroom.events.bus import build_event, ensure_default_bus, route
 from strongroom.services.base.family import ServiceBase
 from strongroom.services.macie2 import criteria
-from strongroom.services.macie2.errors import not_enabled, validation
-from strongroom.services.macie2.model import filters, findings, members, samples_aad, sessions, settings, tags
+from strongroom.services.macie2.errors import not_enabled, not_found, validation
+from strongroom.services.macie2.model import filters, findings, members, samples_aad, sessions, settings, tags, usage
 
 if TYPE_CHECKING:
+    from sqlalchemy import Select
     from sqlalchemy.engine import Row
 
     from strongroom.services.base.runtime import RequestContext
@@ -33,6 +34,7 @@ SOURCE = "aws.macie"
 DETAIL_TYPE = "Macie Finding"
 SCHEMA_VERSION = "1.0"
 DISCOVERY_JOB = "macie2-discovery"  # automated sensitive data discovery's daily pass (discovery.py)
+ASSOCIATED = ("Enabled", "Paused")  # a member's relationship statuses while it is associated with its administrator
 SEVERITIES = {1: "Low", 2: "Medium", 3: "High"}
 SEVERITY_SCORES = {"LOW": 1, "MEDIUM": 2, "HIGH": 3}
 _ALPHANUM = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -68,6 +70,39 @@ def max_results(request: dict[str, Any], default: int = 25, ceiling: int = 25) -
 class MacieBase(ServiceBase):
     """Shared helpers; the families declare ``scheduled_jobs``."""
 
+    # -- reads -----------------------------------------------------------------------------------------------
+
+    def first(self, query: Select[Any], conn: Connection | None = None) -> Row[Any] | None:
+        """The first row of ``query``: on ``conn`` (inside the caller's transaction), else on a read of our own."""
+        if conn is not None:
+            return conn.execute(query).first()
+        with self.runtime.store.read() as own:
+            return own.execute(query).first()
+
+    def rows(self, query: Select[Any], conn: Connection | None = None) -> list[Row[Any]]:
+        """Every row of ``query``, on ``conn`` or a read of our own (as ``first``)."""
+        if conn is not None:
+            return list(conn.execute(query).all())
+        with self.runtime.store.read() as own:
+            return list(own.execute(query).all())
+
+    def one(self, query: Select[Any], conn: Connection | None = None, message: str | None = None) -> Row[Any]:
+        """``first``, else ResourceNotFoundException (AWS's wording unless ``message``)."""
+        row = self.first(query, conn)
+        if row is None:
+            raise not_found(message) if message else not_found()
+        return row
+
+    def owned(
+        self, ctx: RequestContext, table: Table, column: str, value: str, conn: Connection | None = None
+    ) -> Row[Any]:
+        """The row of ``table`` whose ``column`` is ``value`` in the caller's account and Region (ids of another
+        account or Region are not found, as on AWS), else ResourceNotFoundException."""
+        query = select(table).where(
+            table.c[column] == value, table.c.account_id == ctx.account_id, table.c.region == ctx.region
+        )
+        return self.one(query, conn)
+
     # -- the session ------------------------------------------------------------------------------------------
 
     def session(self, ctx: RequestContext, conn: Connection | None = None) -> Row[Any]:
@@ -75,25 +110,17 @@ class MacieBase(ServiceBase):
         return self.session_of(ctx.account_id, ctx.region, conn)
 
     def session_of(self, account_id: str, region: str, conn: Connection | None = None) -> Row[Any]:
-        query = select(sessions).where(sessions.c.account_id == account_id, sessions.c.region == region)
-        if conn is not None:
-            row = conn.execute(query).first()
-        else:
-            with self.runtime.store.read() as own:
-                row = own.execute(query).first()
+        row = self.first(select(sessions).where(sessions.c.account_id == account_id, sessions.c.region == region), conn)
         if row is None:
             raise not_enabled()
         return row
 
     def member_accounts(self, account_id: str, region: str, conn: Connection | None = None) -> list[str]:
-        """The ``Enabled`` members of administrator ``account_id`` in ``region`` (members.py)."""
+        """The associated members (``Enabled`` or ``Paused``) of administrator ``account_id`` in ``region``."""
         query = select(members.c.account_id).where(
-            members.c.admin_account == account_id, members.c.region == region, members.c.status == "Enabled"
+            members.c.admin_account == account_id, members.c.region == region, members.c.status.in_(ASSOCIATED)
         )
-        if conn is not None:
-            return list(conn.execute(query).scalars())
-        with self.runtime.store.read() as own:
-            return list(own.execute(query).scalars())
+        return [r.account_id for r in self.rows(query, conn)]
 
     # -- tags -------------------------------------------------------------------------------------------------
 
@@ -107,10 +134,7 @@ class MacieBase(ServiceBase):
 
     def tags_of(self, resource_arn: str, conn: Connection | None = None) -> dict[str, str]:
         query = select(tags.c.key, tags.c.value).where(tags.c.arn == resource_arn).order_by(tags.c.key)
-        if conn is not None:
-            return {r.key: r.value for r in conn.execute(query)}
-        with self.runtime.store.read() as own:
-            return {r.key: r.value for r in own.execute(query)}
+        return {r.key: r.value for r in self.rows(query, conn)}
 
     @staticmethod
     def drop_tags(conn: Connection, resource_arn: str) -> None:
@@ -122,18 +146,65 @@ class MacieBase(ServiceBase):
         query = select(settings.c.value).where(
             settings.c.account_id == account_id, settings.c.region == region, settings.c.name == name
         )
-        if conn is not None:
-            value = conn.execute(query).scalar()
-        else:
-            with self.runtime.store.read() as own:
-                value = own.execute(query).scalar()
-        return None if value is None else json.loads(value)
+        row = self.first(query, conn)
+        return None if row is None else json.loads(row.value)
+
+    def bucket_scores(self, account_id: str, region: str) -> dict[str, int]:
+        """Each bucket's sensitivity score: its resource profile's override (UpdateResourceProfile) when there is
+        one, else what automated discovery and jobs computed (``scores``); a bucket not in it scores 50."""
+        scores = dict(self.setting(account_id, region, "scores") or {})
+        for name, profile in (self.setting(account_id, region, "profiles") or {}).items():
+            if profile.get("override") is not None:
+                scores[name] = int(profile["override"])
+        return scores
 
     @staticmethod
     def put_setting(conn: Connection, account_id: str, region: str, name: str, value: Any) -> None:
         where = (settings.c.account_id == account_id, settings.c.region == region, settings.c.name == name)
         conn.execute(delete(settings).where(*where))
         conn.execute(settings.insert().values(account_id=account_id, region=region, name=name, value=json.dumps(value)))
+
+    def set_discovery(
+        self, conn: Connection, account_id: str, region: str, status: str, extra: dict[str, Any] | None = None
+    ) -> None:
+        """Turn automated sensitive data discovery on or off for an account (its own
+        UpdateAutomatedDiscoveryConfiguration, or its administrator's BatchUpdateAutomatedDiscoveryAccounts): the
+        configuration's dates, the flag the daily pass reads, and the pass itself (first run at once)."""
+        now = clock.now().isoformat()
+        current = self.setting(account_id, region, "discovery_config", conn) or {}
+        value = {**current, **(extra or {}), "status": status, "lastUpdatedAt": now}
+        if status == "ENABLED":
+            value.setdefault("firstEnabledAt", now)
+            value.pop("disabledAt", None)
+        else:
+            value["disabledAt"] = now
+        self.put_setting(conn, account_id, region, "discovery_config", value)
+        self.put_setting(conn, account_id, region, "discovery", status == "ENABLED")
+        key = f"{account_id}:{region}"
+        if status == "ENABLED":
+            if current.get("status") != "ENABLED":  # the first daily pass starts now (discovery.py)
+                self.runtime.scheduler.schedule(DISCOVERY_JOB, key, clock.now(), conn=conn)
+        else:
+            self.runtime.scheduler.cancel(DISCOVERY_JOB, key, conn=conn)
+
+    # -- usage ------------------------------------------------------------------------------------------------
+
+    def record_usage(self, account_id: str, region: str, usage_type: str, size: int, objects: int) -> None:
+        """What one run classified (usage.py sums it): one row per run, never updated."""
+        if not size and not objects:
+            return
+        with self.runtime.store.write() as conn:
+            conn.execute(
+                usage.insert().values(
+                    usage_id=hex_id(),
+                    account_id=account_id,
+                    region=region,
+                    usage_type=usage_type,
+                    bytes=size,
+                    objects=objects,
+                    at=clock.now(),
+                )
+            )
 
     # -- findings ---------------------------------------------------------------------------------------------
 

@@ -243,7 +243,7 @@ class BucketOperations(MacieBase):
                     jobs.c.account_id == ctx.account_id, jobs.c.region == ctx.region
                 )
             ).all()
-        scores = self.setting(ctx.account_id, ctx.region, "scores") or {}
+        scores = self.bucket_scores(ctx.account_id, ctx.region)
         out = []
         now = clock.now()
         for bucket in self.bucket_list(ctx):

@@ -19,7 +19,7 @@ from strongroom.core.errors import AwsError
 from strongroom.services.base import pages
 from strongroom.services.macie2 import criteria
 from strongroom.services.macie2.base import MacieBase, arn
-from strongroom.services.macie2.errors import not_found, validation
+from strongroom.services.macie2.errors import validation
 from strongroom.services.macie2.model import filters, findings
 
 if TYPE_CHECKING:
@@ -50,12 +50,7 @@ class FindingOperations(MacieBase):
         query = select(findings.c.body).where(findings.c.account_id.in_(accounts), findings.c.region == ctx.region)
         if "archived" not in criterion:
             query = query.where(findings.c.archived.is_(False))
-        if conn is not None:
-            rows = conn.execute(query).all()
-        else:
-            with self.runtime.store.read() as own:
-                rows = own.execute(query).all()
-        return [body for body in (json.loads(r.body) for r in rows) if rule(body)]
+        return [body for body in (json.loads(r.body) for r in self.rows(query, conn)) if rule(body)]
 
     def list_findings(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         self.session(ctx)
@@ -108,19 +103,7 @@ class FindingOperations(MacieBase):
     # -- findings filters -------------------------------------------------------------------------------------
 
     def _filter(self, ctx: RequestContext, filter_id: str, conn: Connection | None = None) -> Row[Any]:
-        query = select(filters).where(
-            filters.c.filter_id == filter_id,
-            filters.c.account_id == ctx.account_id,
-            filters.c.region == ctx.region,
-        )
-        if conn is not None:
-            row = conn.execute(query).first()
-        else:
-            with self.runtime.store.read() as own:
-                row = own.execute(query).first()
-        if row is None:
-            raise not_found()
-        return row
+        return self.owned(ctx, filters, "filter_id", filter_id, conn)
 
     @staticmethod
     def _check_name(conn: Connection, ctx: RequestContext, name: str, own_id: str | None) -> None:

@@ -95,19 +95,7 @@ class IdentifierOperations(MacieBase):
     # -- custom data identifiers ------------------------------------------------------------------------------
 
     def _custom_row(self, ctx: RequestContext, identifier_id: str, conn: Connection | None = None) -> Row[Any]:
-        query = select(custom_identifiers).where(
-            custom_identifiers.c.identifier_id == identifier_id,
-            custom_identifiers.c.account_id == ctx.account_id,
-            custom_identifiers.c.region == ctx.region,
-        )
-        if conn is not None:
-            row = conn.execute(query).first()
-        else:
-            with self.runtime.store.read() as own:
-                row = own.execute(query).first()
-        if row is None:
-            raise not_found()
-        return row
+        return self.owned(ctx, custom_identifiers, "identifier_id", identifier_id, conn)
 
     def create_custom_data_identifier(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         check_custom(request)
@@ -266,19 +254,7 @@ class IdentifierOperations(MacieBase):
     # -- allow lists ------------------------------------------------------------------------------------------
 
     def _allow_row(self, ctx: RequestContext, list_id: str, conn: Connection | None = None) -> Row[Any]:
-        query = select(allow_lists).where(
-            allow_lists.c.list_id == list_id,
-            allow_lists.c.account_id == ctx.account_id,
-            allow_lists.c.region == ctx.region,
-        )
-        if conn is not None:
-            row = conn.execute(query).first()
-        else:
-            with self.runtime.store.read() as own:
-                row = own.execute(query).first()
-        if row is None:
-            raise not_found()
-        return row
+        return self.owned(ctx, allow_lists, "list_id", list_id, conn)
 
     @staticmethod
     def _check_criteria(criteria: dict[str, Any]) -> None:

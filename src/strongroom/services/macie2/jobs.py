@@ -76,17 +76,7 @@ def job_arn(row: Row[Any]) -> str:
 
 class JobOperations(MacieBase):
     def _job(self, ctx: RequestContext, job_id: str, conn: Connection | None = None) -> Row[Any]:
-        query = select(jobs).where(
-            jobs.c.job_id == job_id, jobs.c.account_id == ctx.account_id, jobs.c.region == ctx.region
-        )
-        if conn is not None:
-            row = conn.execute(query).first()
-        else:
-            with self.runtime.store.read() as own:
-                row = own.execute(query).first()
-        if row is None:
-            raise not_found()
-        return row
+        return self.owned(ctx, jobs, "job_id", job_id, conn)
 
     def _check(self, ctx: RequestContext, conn: Connection, request: dict[str, Any]) -> None:
         kind = request["jobType"]

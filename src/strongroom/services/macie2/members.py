@@ -7,7 +7,12 @@ was not, as AWS does for organization members), lists, removes and disassociates
 (UpdateOrganizationConfiguration) is kept and answered, but accounts that join the organization are not added on
 their own: the administrator adds them with CreateMember. An administrator's
 classification jobs may name its members' buckets (read as Macie in the member's account) and its findings
-queries see its members' findings. Invitations (accounts outside the organization) are not served.
+queries see its members' findings.
+
+Any other account (outside the administrator's organization, or when the caller is no delegated administrator) is
+added by invitation (``invitations.py``): CreateMember answers it ``Created``; CreateInvitations makes it
+``Invited``; the account's AcceptInvitation makes it ``Enabled``. UpdateMemberSession pauses (``Paused``) or
+re-enables a member's Macie; a paused member stays associated.
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, delete, select
 
 from strongroom.core.clock import clock
+from strongroom.core.errors import AwsError
 from strongroom.services.base import pages
-from strongroom.services.macie2.base import MacieBase
+from strongroom.services.macie2.base import ASSOCIATED, MacieBase
 from strongroom.services.macie2.errors import conflict, not_found, validation
 from strongroom.services.macie2.model import members, org_admins, sessions
 from strongroom.services.organizations.effective import org_of_account
@@ -26,7 +32,6 @@ from strongroom.services.organizations.effective import org_of_account
 if TYPE_CHECKING:
     from sqlalchemy.engine import Row
 
-    from strongroom.core.errors import AwsError
     from strongroom.services.base.runtime import RequestContext
 
 
@@ -124,23 +129,41 @@ class MemberOperations(MacieBase):
             )
         return {}
 
+    def _admin_or_none(self, ctx: RequestContext, conn: Connection) -> Row[Any] | None:
+        try:
+            return self._admin_org(ctx, conn)
+        except AwsError:
+            return None
+
     def create_member(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         self.session(ctx)
         detail = request["account"]
         account = detail["accountId"]
+        if account == ctx.account_id:
+            raise validation("You can't add your own account as a member.")
         now = clock.now()
         with self.runtime.store.write() as conn:
-            admin = self._admin_org(ctx, conn)
+            admin = self._admin_or_none(ctx, conn)
             member_org = org_of_account(self.runtime.store, account)
-            if account == ctx.account_id or member_org is None or member_org.org_id != admin.org_id:
-                raise validation("The account isn't an account of your organization: invitations aren't supported.")
+            in_org = admin is not None and member_org is not None and member_org.org_id == admin.org_id
+            if not in_org and not detail.get("email"):
+                raise validation("An email address is required to add an account by invitation.")
             other = conn.execute(
                 select(members.c.admin_account).where(
-                    members.c.account_id == account, members.c.region == ctx.region, members.c.status == "Enabled"
+                    members.c.account_id == account, members.c.region == ctx.region, members.c.status.in_(ASSOCIATED)
                 )
             ).scalar()
             if other is not None and other != ctx.account_id:
                 raise conflict("The account is already a member of another Macie administrator account.")
+            current = conn.execute(
+                select(members.c.status).where(
+                    members.c.admin_account == ctx.account_id,
+                    members.c.region == ctx.region,
+                    members.c.account_id == account,
+                )
+            ).scalar()
+            # By invitation: Created until invited; a member already associated or invited keeps its status.
+            status = "Enabled" if in_org else (current if current in (*ASSOCIATED, "Invited") else "Created")
             conn.execute(
                 delete(members).where(
                     members.c.admin_account == ctx.account_id,
@@ -154,14 +177,14 @@ class MemberOperations(MacieBase):
                     region=ctx.region,
                     account_id=account,
                     email=detail.get("email"),
-                    status="Enabled",
+                    status=status,
                     updated_at=now,
                 )
             )
             has_session = conn.execute(
                 select(sessions.c.account_id).where(sessions.c.account_id == account, sessions.c.region == ctx.region)
             ).first()
-            if has_session is None:  # organization members get Macie enabled by their administrator
+            if in_org and has_session is None:  # organization members get Macie enabled by their administrator
                 conn.execute(
                     sessions.insert().values(
                         account_id=account,
@@ -180,14 +203,7 @@ class MemberOperations(MacieBase):
         query = select(members).where(
             members.c.admin_account == ctx.account_id, members.c.region == ctx.region, members.c.account_id == account
         )
-        if conn is not None:
-            row = conn.execute(query).first()
-        else:
-            with self.runtime.store.read() as own:
-                row = own.execute(query).first()
-        if row is None:
-            raise not_found()
-        return row
+        return self.one(query, conn)
 
     def _view(self, row: Row[Any]) -> dict[str, Any]:
         resource = member_arn(row.region, row.admin_account, row.account_id)
@@ -210,7 +226,7 @@ class MemberOperations(MacieBase):
         self.session(ctx)
         query = select(members).where(members.c.admin_account == ctx.account_id, members.c.region == ctx.region)
         if (request.get("onlyAssociated") or "true").lower() != "false":
-            query = query.where(members.c.status == "Enabled")
+            query = query.where(members.c.status.in_(ASSOCIATED))
         with self.runtime.store.read() as conn:
             rows = conn.execute(query.order_by(members.c.account_id)).all()
         page, token = pages.offset_page(rows, request.get("nextToken"), request.get("maxResults") or 25, _bad_token)
@@ -254,7 +270,7 @@ class MemberOperations(MacieBase):
                 select(members).where(
                     members.c.account_id == ctx.account_id,
                     members.c.region == ctx.region,
-                    members.c.status == "Enabled",
+                    members.c.status.in_(ASSOCIATED),
                 )
             ).first()
         if row is None:

@@ -1,9 +1,11 @@
 """Macie's tables: sessions, custom data identifiers, allow lists, classification jobs, findings (their revealable
-samples sealed), findings filters, per-account settings (reveal, export, automated discovery), and tags."""
+samples sealed), findings filters, per-account settings (reveal, export, automated discovery, classification scope,
+sensitivity inspection template, resource profiles, findings publication), members and their invitations, usage
+(bytes classified), and tags."""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Index, Integer, LargeBinary, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, LargeBinary, String, Table, Text
 
 from strongroom.keyring.registry import register_sealed_column
 from strongroom.store.schema import metadata
@@ -141,6 +143,31 @@ org_admins = Table(
     Column("region", String(32), primary_key=True),
     Column("admin_account", String(12), nullable=False),
     Column("auto_enable", Boolean, nullable=False, default=False),
+)
+
+invitations = Table(
+    "macie2_invitations",
+    metadata,
+    Column("account_id", String(12), primary_key=True),  # the invited account
+    Column("region", String(32), primary_key=True),
+    Column("admin_account", String(12), primary_key=True),
+    Column("invitation_id", String(32), nullable=False),
+    Column("invited_at", UtcDateTime(), nullable=False),
+)
+
+usage = Table(
+    "macie2_usage",
+    metadata,
+    # One row per classification run (job run or automated discovery pass) and month: insert-only, so concurrent
+    # runs on several nodes never lose each other's counts; readers sum.
+    Column("usage_id", String(32), primary_key=True),
+    Column("account_id", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("usage_type", String(40), nullable=False),  # SENSITIVE_DATA_DISCOVERY | AUTOMATED_SENSITIVE_DATA_DISCOVERY
+    Column("bytes", BigInteger, nullable=False),  # uncompressed bytes the engine classified
+    Column("objects", Integer, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Index("ix_macie2_usage_account", "account_id", "region", "at"),
 )
 
 tags = Table(

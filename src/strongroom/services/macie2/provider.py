@@ -1,30 +1,33 @@
 """Amazon Macie: the index of every operation Strongroom serves, grouped by family file.
 
-Not served (``NotImplemented``): invitations (members outside the organization) and member sessions;
-classification scopes, sensitivity inspection templates and resource profiles (automated
-discovery's per-bucket tuning); usage statistics; findings publication to Security Hub.
+Every operation of Macie's model is served.
 """
 
 from __future__ import annotations
 
 from strongroom.services.macie2.buckets import BucketOperations
-from strongroom.services.macie2.discovery import DiscoveryOperations
 from strongroom.services.macie2.findings import FindingOperations
 from strongroom.services.macie2.identifiers import IdentifierOperations
+from strongroom.services.macie2.invitations import InvitationOperations
 from strongroom.services.macie2.jobs import JobOperations
 from strongroom.services.macie2.members import MemberOperations
+from strongroom.services.macie2.profiles import ProfileOperations
 from strongroom.services.macie2.reveal import RevealOperations
 from strongroom.services.macie2.samples import SampleOperations
+from strongroom.services.macie2.scopes import ScopeOperations
 from strongroom.services.macie2.session import SessionOperations
 from strongroom.services.macie2.tagging import TaggingOperations
+from strongroom.services.macie2.usage import UsageOperations
 
 
 class Provider(
     SessionOperations,
-    DiscoveryOperations,  # RunnerOperations (IdentifierOperations, BucketOperations): job runs, discovery
+    ProfileOperations,  # DiscoveryOperations (RunnerOperations (Identifier-, BucketOperations), ScopeOperations)
     JobOperations,
     FindingOperations,
     MemberOperations,
+    InvitationOperations,
+    UsageOperations,
     RevealOperations,
     SampleOperations,
     TaggingOperations,
@@ -85,6 +88,40 @@ class Provider(
     list_members = MemberOperations.list_members
     list_organization_admin_accounts = MemberOperations.list_organization_admin_accounts
     update_organization_configuration = MemberOperations.update_organization_configuration
+
+    # invitations.py
+    accept_invitation = InvitationOperations.accept_invitation
+    create_invitations = InvitationOperations.create_invitations
+    decline_invitations = InvitationOperations.decline_invitations
+    delete_invitations = InvitationOperations.delete_invitations
+    disassociate_from_administrator_account = InvitationOperations.disassociate_from_administrator_account
+    disassociate_from_master_account = InvitationOperations.disassociate_from_master_account
+    get_invitations_count = InvitationOperations.get_invitations_count
+    list_invitations = InvitationOperations.list_invitations
+    update_member_session = InvitationOperations.update_member_session
+
+    # scopes.py
+    batch_update_automated_discovery_accounts = ScopeOperations.batch_update_automated_discovery_accounts
+    list_automated_discovery_accounts = ScopeOperations.list_automated_discovery_accounts
+    get_classification_scope = ScopeOperations.get_classification_scope
+    get_findings_publication_configuration = ScopeOperations.get_findings_publication_configuration
+    get_sensitivity_inspection_template = ScopeOperations.get_sensitivity_inspection_template
+    list_classification_scopes = ScopeOperations.list_classification_scopes
+    list_sensitivity_inspection_templates = ScopeOperations.list_sensitivity_inspection_templates
+    put_findings_publication_configuration = ScopeOperations.put_findings_publication_configuration
+    update_classification_scope = ScopeOperations.update_classification_scope
+    update_sensitivity_inspection_template = ScopeOperations.update_sensitivity_inspection_template
+
+    # profiles.py
+    get_resource_profile = ProfileOperations.get_resource_profile
+    list_resource_profile_artifacts = ProfileOperations.list_resource_profile_artifacts
+    list_resource_profile_detections = ProfileOperations.list_resource_profile_detections
+    update_resource_profile = ProfileOperations.update_resource_profile
+    update_resource_profile_detections = ProfileOperations.update_resource_profile_detections
+
+    # usage.py
+    get_usage_statistics = UsageOperations.get_usage_statistics
+    get_usage_totals = UsageOperations.get_usage_totals
 
     # reveal.py
     get_automated_discovery_configuration = RevealOperations.get_automated_discovery_configuration

@@ -15,13 +15,10 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
-from strongroom.core.clock import clock
 from strongroom.core.errors import AwsError
 from strongroom.services.macie2 import s3read
-from strongroom.services.macie2.base import DISCOVERY_JOB, MacieBase
-from strongroom.services.macie2.errors import UnprocessableEntityException, access_denied, not_found, validation
+from strongroom.services.macie2.base import MacieBase
+from strongroom.services.macie2.errors import UnprocessableEntityException, access_denied, validation
 from strongroom.services.macie2.model import findings, samples_aad
 
 if TYPE_CHECKING:
@@ -66,17 +63,7 @@ class RevealOperations(MacieBase):
         return value
 
     def _finding(self, ctx: RequestContext, finding_id: str) -> Row[Any]:
-        with self.runtime.store.read() as conn:
-            row = conn.execute(
-                select(findings).where(
-                    findings.c.finding_id == finding_id,
-                    findings.c.account_id == ctx.account_id,
-                    findings.c.region == ctx.region,
-                )
-            ).first()
-        if row is None:
-            raise not_found()
-        return row
+        return self.owned(ctx, findings, "finding_id", finding_id)
 
     @staticmethod
     def _unavailable(row: Row[Any]) -> list[str]:
@@ -158,23 +145,9 @@ class RevealOperations(MacieBase):
 
     def update_automated_discovery_configuration(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         self.session(ctx)
-        now = clock.now().isoformat()
-        current = self.setting(ctx.account_id, ctx.region, "discovery_config") or {}
-        value = {**current, "status": request["status"], "lastUpdatedAt": now}
-        if request.get("autoEnableOrganizationMembers"):
-            value["autoEnableOrganizationMembers"] = request["autoEnableOrganizationMembers"]
-        if request["status"] == "ENABLED":
-            value.setdefault("firstEnabledAt", now)
-            value.pop("disabledAt", None)
-        else:
-            value["disabledAt"] = now
         with self.runtime.store.write() as conn:
-            self.put_setting(conn, ctx.account_id, ctx.region, "discovery_config", value)
-            self.put_setting(conn, ctx.account_id, ctx.region, "discovery", request["status"] == "ENABLED")
-            key = f"{ctx.account_id}:{ctx.region}"
-            if request["status"] == "ENABLED":
-                if current.get("status") != "ENABLED":  # the first daily pass starts now (discovery.py)
-                    self.runtime.scheduler.schedule(DISCOVERY_JOB, key, clock.now(), conn=conn)
-            else:
-                self.runtime.scheduler.cancel(DISCOVERY_JOB, key, conn=conn)
+            extra = {}
+            if request.get("autoEnableOrganizationMembers"):
+                extra["autoEnableOrganizationMembers"] = request["autoEnableOrganizationMembers"]
+            self.set_discovery(conn, ctx.account_id, ctx.region, request["status"], extra)
         return {}

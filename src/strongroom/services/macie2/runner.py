@@ -297,6 +297,7 @@ class RunnerOperations(BucketOperations, IdentifierOperations):
         export = self.setting(row.account_id, row.region, "export")
         seen = 0
         scores: dict[str, list[int]] = {}
+        usage = [0, 0]  # bytes classified, objects classified: GetUsageStatistics' SENSITIVE_DATA_DISCOVERY
         for facts in self._buckets(ctx, definition):
             bucket, bctx = facts["name"], facts["ctx"]
             if cursor and bucket < cursor["bucket"]:
@@ -308,6 +309,7 @@ class RunnerOperations(BucketOperations, IdentifierOperations):
                 if seen % CHECK_EVERY == 0 and (status := self._status(row.job_id)) in ("USER_PAUSED", "CANCELLED"):
                     # Resume after the last object handled: ``last`` (None: this bucket from its start).
                     mark = {"bucket": bucket, "key": last, "started": iso(started), "edge": edge}
+                    self.record_usage(row.account_id, row.region, "SENSITIVE_DATA_DISCOVERY", *usage)
                     self._set(row.job_id, cursor=json.dumps(mark) if status == "USER_PAUSED" else None)
                     return False
                 last = item["Key"]
@@ -325,11 +327,14 @@ class RunnerOperations(BucketOperations, IdentifierOperations):
                     tags = {t["Key"]: t["Value"] for t in out.get("TagSet") or []}
                 if not in_scope(scoping, item, tags) or not sampled(percentage, bucket, item):
                     continue
-                found = self._classify(bctx, row, facts, item, classifier, customs, export)
+                found, result = self._classify(bctx, row, facts, item, classifier, customs, export)
+                usage[0] += result.size_classified
+                usage[1] += 1 if result.status != "SKIPPED" else 0
                 scores.setdefault(bucket, [0, 0])
                 scores[bucket][0] += 1
                 scores[bucket][1] += 1 if found else 0
         self._score(row, scores)
+        self.record_usage(row.account_id, row.region, "SENSITIVE_DATA_DISCOVERY", *usage)
         self._set(row.job_id, boundary=json.dumps(edge))
         return True
 
@@ -353,9 +358,9 @@ class RunnerOperations(BucketOperations, IdentifierOperations):
         customs: dict[str, CustomIdentifier],
         export: dict[str, Any] | None,
         origin: str = "SENSITIVE_DATA_DISCOVERY_JOB",
-    ) -> bool:
-        """Classify one object; store its finding (if any). ``row`` is the job's (automated discovery: ``job_id``
-        None)."""
+    ) -> tuple[bool, ObjectResult]:
+        """Classify one object; store its finding (if any): whether it had one, and the engine's result. ``row`` is
+        the job's (automated discovery: ``job_id`` None)."""
         bucket, key = facts["name"], item["Key"]
         head: dict[str, Any] = {}
         try:
@@ -404,11 +409,11 @@ class RunnerOperations(BucketOperations, IdentifierOperations):
             origin=origin,
         )
         if built is None:
-            return False
+            return False, result
         body, samples = built
         with self.runtime.store.write() as conn:
             self.store_finding(conn, body, samples=samples, owner=row.account_id)
-        return True
+        return True, result
 
     def _export(
         self,

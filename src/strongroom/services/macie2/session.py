@@ -20,11 +20,13 @@ from strongroom.services.macie2.model import (
     custom_identifiers,
     filters,
     findings,
+    invitations,
     jobs,
     members,
     sessions,
     settings,
     tags,
+    usage,
 )
 
 if TYPE_CHECKING:
@@ -94,10 +96,17 @@ class SessionOperations(MacieBase):
                 self.runtime.scheduler.cancel(JOB_KIND, job_id[0], conn=conn)
             self.runtime.scheduler.cancel(INVENTORY_JOB, f"{ctx.account_id}:{ctx.region}", conn=conn)
             self.runtime.scheduler.cancel(DISCOVERY_JOB, f"{ctx.account_id}:{ctx.region}", conn=conn)
-            for table in (findings, jobs, custom_identifiers, allow_lists, filters, settings, sessions):
+            # usage: what this account classified; invitations: those it received (its pending membership offers).
+            owned = (findings, jobs, custom_identifiers, allow_lists, filters, settings, sessions, usage, invitations)
+            for table in owned:
                 conn.execute(delete(table).where(*(table.c[k] == v for k, v in mine.items())))
             conn.execute(delete(tags).where(tags.c.arn.startswith(prefix, autoescape=True)))
             conn.execute(
                 delete(members).where(members.c.admin_account == ctx.account_id, members.c.region == ctx.region)
+            )
+            conn.execute(
+                delete(invitations).where(
+                    invitations.c.admin_account == ctx.account_id, invitations.c.region == ctx.region
+                )
             )
         return {}

@@ -36,12 +36,7 @@ class TaggingOperations(MacieBase):
         if account_id != ctx.account_id or region != ctx.region:
             raise not_found()
         table, column = _TABLES[kind]
-        with self.runtime.store.read() as conn:
-            exists = conn.execute(
-                select(table.c[column]).where(table.c[column] == resource_id, table.c.account_id == account_id)
-            ).first()
-        if exists is None:
-            raise not_found()
+        self.one(select(table.c[column]).where(table.c[column] == resource_id, table.c.account_id == account_id))
         return resource_arn
 
     def tag_resource(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
