@@ -11,6 +11,10 @@ import * as events from "./pages/events.js";
 import * as iam from "./pages/iam.js";
 import * as s3 from "./pages/s3.js";
 import * as waf from "./pages/waf.js";
+import * as shield from "./pages/shield.js";
+import * as guardduty from "./pages/guardduty.js";
+import * as macie from "./pages/macie.js";
+import * as inspector from "./pages/inspector.js";
 
 const PAGES = [
   ["overview", "Overview", overview],
@@ -22,6 +26,10 @@ const PAGES = [
   ["events", "EventBridge rules", events],
   ["s3", "S3", s3],
   ["waf", "AWS WAF", waf],
+  ["shield", "AWS Shield", shield],
+  ["guardduty", "GuardDuty findings", guardduty],
+  ["macie", "Macie findings", macie],
+  ["inspector", "Inspector findings", inspector],
   ["iam", "IAM", iam],
 ];
 const REGIONS = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-1", "ap-northeast-1"];
@@ -216,7 +224,10 @@ function shell(session, active) {
   );
 }
 
+let routing = 0; // the latest navigation: a slower page still loading from an earlier one must not replace it
+
 async function route() {
+  const generation = ++routing;
   const session = currentSession();
   const [name, ...rest] = (location.hash.replace(/^#\/?/, "") || "overview").split("/");
   if (!session || name === "signin") {
@@ -236,6 +247,7 @@ async function route() {
     view.replaceChildren(h("h1", { text: page[1] }), box);
   }
   if (!currentSession()) return; // the session ended while the page loaded
+  if (generation !== routing) return; // the user went elsewhere while this page loaded
   main.replaceChildren(view);
   main.focus();
 }
