@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import time
 import uuid
 import zipfile
 from typing import Any
@@ -22,6 +23,7 @@ from tests.e2e.organizations_support import Account, new_account
 from tests.e2e.shield_support import deployed_stage
 from tests.e2e.test_console_browser import browser, check_axe, expect, go, page, shoot, sign_in  # noqa: F401
 from tests.e2e.test_inspector_api import TRUST, loaded, package_zip  # noqa: F401
+from tests.e2e.test_shield_mitigation import Traffic, learn_baseline, next_window
 from tests.support.server import ServerProcess
 
 ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
@@ -63,32 +65,32 @@ def env(server: ServerProcess) -> Env:
     return Env(server)
 
 
-def severity_count(page: Any, severity: str) -> Any:
-    return page.locator(f'#severity-counts [data-severity="{severity}"] .count')
+def severity_count(tab: Any, severity: str) -> Any:
+    return tab.locator(f'#severity-counts [data-severity="{severity}"] .count')
 
 
-def findings_table(page: Any) -> Any:
-    return page.get_by_role("region", name="Findings", exact=True).locator("table")
+def findings_table(tab: Any) -> Any:
+    return tab.get_by_role("region", name="Findings", exact=True).locator("table")
 
 
-def apply_filters(page: Any, **values: str) -> None:
+def apply_filters(tab: Any, **values: str) -> None:
     labels = {"severity": "Severity", "type": "Finding type", "status": "Status"}
     for key, value in values.items():
-        control = page.get_by_label(labels.get(key, key), exact=True)
+        control = tab.get_by_label(labels.get(key, key), exact=True)
         if key in ("severity", "status"):
             control.select_option(value)
         else:
             control.fill(value)
-    page.get_by_role("button", name="Apply filters").click()
+    tab.get_by_role("button", name="Apply filters").click()
 
 
-def enable(page: Any, hash_: str, heading: str, button: str) -> None:
+def enable(tab: Any, hash_: str, heading: str, button: str) -> None:
     """The page of a service not enabled: the message, axe-core, then the service enabled by the button."""
-    go(page, hash_, heading)
-    expect(page.locator("#not-enabled")).to_be_visible()
-    check_axe(page, f"{hash_} not enabled")
-    page.get_by_role("button", name=button).click()
-    expect(page.get_by_role("region", name="Findings by severity")).to_be_visible()
+    go(tab, hash_, heading)
+    expect(tab.locator("#not-enabled")).to_be_visible()
+    check_axe(tab, f"{hash_} not enabled")
+    tab.get_by_role("button", name=button).click()
+    expect(tab.get_by_role("region", name="Findings by severity")).to_be_visible()
 
 
 def test_guardduty_findings(page: Any, env: Env) -> None:  # noqa: F811
@@ -215,6 +217,8 @@ def test_inspector_findings(page: Any, env: Env, loaded: str) -> None:  # noqa: 
     criteria = {"title": [{"comparison": "EQUALS", "value": "CVE-2018-18074 - requests"}]}
     (finding,) = inspector.list_findings(filterCriteria=criteria)["findings"]
     assert finding["status"] == "SUPPRESSED"
+    # the badge is the finding's own severity (the test advisories carry no CVSS score: UNTRIAGED)
+    expect(page.locator("dl.facts .severity")).to_have_text(finding["severity"].title())
 
     page.get_by_role("link", name="← All findings").click()
     expect(rows).to_have_count(1)  # the active list: the other CVE only
@@ -235,14 +239,30 @@ def test_shield_and_overview(page: Any, env: Env) -> None:  # noqa: F811
     check_axe(page, "shield not subscribed")
     page.get_by_role("button", name="Subscribe to Shield Advanced").click()
     expect(page.locator("#subscription")).to_have_text("ACTIVE")
-    _, stage = deployed_stage(env.client("apigateway"))
-    env.client("shield").create_protection(Name=f"api-{env.uid}", ResourceArn=stage)
+    api_id, stage = deployed_stage(env.client("apigateway"))
+    shield = env.client("shield")
+    shield.create_protection(Name=f"api-{env.uid}", ResourceArn=stage)
+    time.sleep(1.1)  # the data plane reads the set of protected resources once a second
+    # a real attack: a baseline of a few requests a minute, then a flood the detector flags (the server clock moves)
+    traffic = Traffic(env.server, api_id)
+    learn_baseline(env.server, traffic)
+    traffic.flood(100)
+    next_window(env.server)
+    (attack,) = shield.list_attacks(ResourceArns=[stage])["AttackSummaries"]
     page.reload()
     protections = page.get_by_role("region", name="Protections", exact=True)
     expect(protections).to_contain_text(f"api-{env.uid}")
     expect(protections).to_contain_text(stage)
+    expect(page.locator("#attack-summary")).to_contain_text("1 attack from")
+    expect(page.locator(".chart canvas")).to_have_count(1)  # uPlot drew the timeline
     check_axe(page, "shield")
     shoot(page, "shield")
+    page.get_by_role("region", name="Attacks", exact=True).get_by_role("link").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Attack {attack['AttackId']}")
+    urls = page.get_by_role("region", name=re.compile("Top contributors: DESTINATION_URL"))
+    expect(urls).to_contain_text("/test/pets")
+    check_axe(page, "shield attack")
+    shoot(page, "shield-attack")
 
     # a secret whose rotation function fails: RotationFailed in the event history, shown on the overview
     buf = io.BytesIO()
@@ -259,7 +279,9 @@ def test_shield_and_overview(page: Any, env: Env) -> None:  # noqa: F811
     secret = f"rotfail-{env.uid}"
     sm.create_secret(Name=secret, SecretString="initial")
     try:
-        sm.rotate_secret(SecretId=secret, RotationLambdaARN=fn["FunctionArn"], RotationRules={"AutomaticallyAfterDays": 7})
+        sm.rotate_secret(
+            SecretId=secret, RotationLambdaARN=fn["FunctionArn"], RotationRules={"AutomaticallyAfterDays": 7}
+        )
     except ClientError:
         pass  # whether the first run's failure is answered or only recorded, the record is what the overview reads
 

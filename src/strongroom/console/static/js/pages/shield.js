@@ -66,12 +66,16 @@ function timeline(attacks) {
   if (!attacks.length) return [h("p", { id: "no-attacks", text: "No attacks detected." })];
   const now = Date.now() / 1000;
   const start = Math.min(...attacks.map((a) => a.StartTime));
+  const ongoing = attacks.filter((a) => !a.EndTime).length;
   const end = Math.max(...attacks.map((a) => a.EndTime || Math.max(now, a.StartTime)));
   const step = end - start <= 6 * 3600 ? 60 : 3600;
   const xs = [];
-  for (let t = Math.floor(start / step) * step - step; t <= end + step; t += step) xs.push(t);
-  const ys = xs.map((t) => attacks.filter((a) => a.StartTime < t + step && (a.EndTime || end) >= t).length);
-  const summary = `${attacks.length} attacks between ${when(start)} and ${when(end)}`;
+  // ten steps either side, so a short attack is seen against the quiet around it
+  for (let t = Math.floor(start / step) * step - 10 * step; t <= end + 10 * step; t += step) xs.push(t);
+  // an ongoing attack is in progress up to the chart's right edge
+  const ys = xs.map((t) => attacks.filter((a) => a.StartTime < t + step && (a.EndTime ?? Infinity) >= t).length);
+  const noun = attacks.length === 1 ? "attack" : "attacks";
+  const summary = `${attacks.length} ${noun} from ${when(start)}` + (ongoing ? `, ${ongoing} ongoing` : ` to ${when(end)}`);
   const holder = h("div", { class: "chart", role: "img", "aria-label": `Attacks in progress over time: ${summary}.` });
   const width = Math.max(300, Math.min(1000, (document.getElementById("main")?.clientWidth || 900) - 80));
   queueMicrotask(() => new uPlot({
@@ -84,12 +88,14 @@ function timeline(attacks) {
   return [h("p", { id: "attack-summary", text: `${summary} (per ${step === 60 ? "minute" : "hour"}).` }), holder];
 }
 
+const figure = (v) => (v === undefined || v === null ? "" : Number.isInteger(v) ? String(v) : v.toFixed(2));
+
 function counters(list) {
   return table("Counters", [
     { title: "Name", cell: (c) => c.Name },
-    { title: "Sum", cell: (c) => String(c.Sum ?? "") },
-    { title: "Max", cell: (c) => String(c.Max ?? "") },
-    { title: "Average", cell: (c) => String(c.Average ?? "") },
+    { title: "Sum", cell: (c) => figure(c.Sum) },
+    { title: "Max", cell: (c) => figure(c.Max) },
+    { title: "Average", cell: (c) => figure(c.Average) },
     { title: "Unit", cell: (c) => c.Unit || "" },
   ], list || []);
 }
