@@ -297,3 +297,37 @@ def test_shield_and_overview(page: Any, env: Env) -> None:  # noqa: F811
         expect(latest).to_contain_text(service)
     check_axe(page, "overview with findings")
     shoot(page, "overview-findings")
+
+
+def test_findings_pages_access_denied(page: Any, env: Env) -> None:  # noqa: F811
+    """A user denied the findings services sees AWS's access-denied message on each page and in the overview's
+    latest findings, and no data."""
+    iam = env.account.client("iam")
+    name = f"console-nofindings-{env.uid}"
+    iam.create_user(UserName=name)
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": ["guardduty:*", "macie2:*", "inspector2:*", "shield:*"], "Resource": "*"},
+        ],
+    }
+    iam.put_user_policy(UserName=name, PolicyName="deny", PolicyDocument=json.dumps(deny))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    sign_in(page, {"name": name, "id": key["AccessKeyId"], "secret": key["SecretAccessKey"]})
+    for hash_, heading, action in (
+        ("#/guardduty", "GuardDuty findings", "guardduty:ListDetectors"),
+        ("#/macie", "Macie findings", "macie2:GetMacieSession"),
+        ("#/inspector", "Inspector findings", "inspector2:BatchGetAccountStatus"),
+        ("#/shield", "AWS Shield", "shield:GetSubscriptionState"),
+    ):
+        go(page, hash_, heading)
+        alert = page.get_by_role("alert")
+        expect(alert).to_contain_text("AccessDenied")
+        expect(alert).to_contain_text(f"is not authorized to perform: {action}")
+        expect(page.locator("table")).to_have_count(0)
+    go(page, "#/overview", "Overview")
+    latest = page.get_by_role("region", name="Latest findings")
+    expect(latest.get_by_role("alert")).to_have_count(3)
+    expect(latest).to_contain_text("GuardDuty: AccessDeniedException")
+    check_axe(page, "overview denied findings")
