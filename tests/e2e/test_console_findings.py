@@ -154,6 +154,14 @@ def test_guardduty_findings(page: Any, env: Env) -> None:  # noqa: F811
     expect(findings_table(page)).to_contain_text("None.")
     assert gd.get_findings(DetectorId=detector, FindingIds=[finding_id])["Findings"][0]["Service"]["Archived"] is False
 
+    # a suspended detector: the page says so and enables it again (UpdateDetector)
+    gd.update_detector(DetectorId=detector, Enable=False)
+    page.reload()
+    expect(page.locator("#not-enabled")).to_contain_text("detector is disabled")
+    page.get_by_role("button", name="Enable GuardDuty").click()
+    expect(findings_table(page)).to_be_visible()
+    assert gd.get_detector(DetectorId=detector)["Status"] == "ENABLED"
+
 
 def test_macie_findings(page: Any, env: Env) -> None:  # noqa: F811
     sign_in(page, env.user)

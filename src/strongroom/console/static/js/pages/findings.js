@@ -96,8 +96,14 @@ async function renderList(view, adapter) {
     box,
     section("Findings by severity", counts),
     section("Findings", form, list, h("div", { class: "actions" }, more)),
-    ...(adapter.extraSections ? await adapter.extraSections(box) : []),
+    ...(adapter.extraSections ? await adapter.extraSections(box).catch((err) => [errorSection(err)]) : []),
   );
+}
+
+function errorSection(err) {
+  const box = messages();
+  box.error(err);
+  return box;
 }
 
 async function drawCounts(holder, adapter, filters) {

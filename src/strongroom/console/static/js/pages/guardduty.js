@@ -49,7 +49,17 @@ export const adapter = {
   resourceHint: "e.g. AccessKey, Instance, S3Bucket",
 
   async status() {
-    if (await detector()) return { enabled: true };
+    if (await detector()) {
+      // a suspended detector keeps its findings but detects nothing until it is enabled again
+      const { status } = await rest("guardduty", "GET", base());
+      if (status === "ENABLED") return { enabled: true };
+      return {
+        enabled: false,
+        message: `This Region's GuardDuty detector is ${String(status || "").toLowerCase()}: it produces no findings.`,
+        enableLabel: "Enable GuardDuty",
+        enable: () => rest("guardduty", "POST", base(), { enable: true }),
+      };
+    }
     return {
       enabled: false,
       message: "GuardDuty has no detector in this account and Region, so it produces no findings here.",
