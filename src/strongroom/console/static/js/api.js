@@ -12,6 +12,8 @@ const JSON_SERVICES = {
   cloudtrail: ["com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101", "cloudtrail"],
   events: ["AWSEvents", "events"],
   wafv2: ["AWSWAF_20190729", "wafv2"],
+  // Shield's newest model speaks CBOR first; the server answers its JSON 1.1 protocol too, which the console sends.
+  shield: ["AWSShield_20160616", "shield"],
 };
 const QUERY_VERSIONS = { sts: "2011-06-15", iam: "2010-05-08" };
 // Errors that mean the session itself is gone (signed out elsewhere, expired, user deleted).
@@ -56,6 +58,38 @@ export async function call(service, operation, params = {}, credentials = null) 
     const code = errorCode(data.__type || response.headers.get("x-amzn-errortype"));
     const error = new AwsError(code, data.message || data.Message || response.statusText, response.status);
     if (!credentials && SESSION_GONE.has(code)) sessionEnded(error);
+    throw error;
+  }
+  return data;
+}
+
+/**
+ * A REST-JSON call (GuardDuty, Macie, Inspector): `path` is the operation's requestUri with its labels filled in
+ * (callers encode them), `params` the JSON body (omitted for GET and DELETE), `query` an object for the query string.
+ */
+export async function rest(service, method, path, params = null, query = null) {
+  const creds = currentCredentials();
+  if (!creds) throw new AwsError("NotSignedIn", "Sign in first.", 0);
+  const url = path + (query ? `?${qs(query)}` : "");
+  const body = params === null ? "" : JSON.stringify(params);
+  const headers = params === null ? {} : { "content-type": "application/json" };
+  const signed = await signRequest({ method, url, headers, body }, creds, currentRegion(), service);
+  const init = { method, headers: signed, credentials: "omit", cache: "no-store" };
+  if (params !== null) init.body = body;
+  const response = await fetch(url, init);
+  const text = await response.text();
+  let data = {};
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = { message: text };
+    }
+  }
+  if (!response.ok) {
+    const code = errorCode(response.headers.get("x-amzn-errortype") || data.__type || data.code);
+    const error = new AwsError(code, data.message || data.Message || response.statusText, response.status);
+    if (SESSION_GONE.has(code)) sessionEnded(error);
     throw error;
   }
   return data;

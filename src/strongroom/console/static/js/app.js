@@ -11,6 +11,10 @@ import * as events from "./pages/events.js";
 import * as iam from "./pages/iam.js";
 import * as s3 from "./pages/s3.js";
 import * as waf from "./pages/waf.js";
+import * as shield from "./pages/shield.js";
+import * as guardduty from "./pages/guardduty.js";
+import * as macie from "./pages/macie.js";
+import * as inspector from "./pages/inspector.js";
 
 const PAGES = [
   ["overview", "Overview", overview],
@@ -22,6 +26,10 @@ const PAGES = [
   ["events", "EventBridge rules", events],
   ["s3", "S3", s3],
   ["waf", "AWS WAF", waf],
+  ["shield", "AWS Shield", shield],
+  ["guardduty", "GuardDuty findings", guardduty],
+  ["macie", "Macie findings", macie],
+  ["inspector", "Inspector findings", inspector],
   ["iam", "IAM", iam],
 ];
 const REGIONS = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-1", "ap-northeast-1"];

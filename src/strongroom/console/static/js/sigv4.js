@@ -1,7 +1,7 @@
 // AWS Signature Version 4 with WebCrypto (HMAC-SHA256, SHA-256): the whole signer the console uses.
 // Written for the console rather than vendored: it signs only what the console sends (POSTs to the origin's
-// own paths with a JSON or form body, S3 path-style requests), so every branch below is exercised by the
-// browser tests against the server's verifier.
+// own paths with a JSON or form body, S3 path-style requests, REST-JSON calls whose path labels are unreserved
+// characters), so every branch below is exercised by the browser tests against the server's verifier.
 // WebCrypto exists only in secure contexts: https, or http on localhost / 127.0.0.1.
 
 const encoder = new TextEncoder();
@@ -52,8 +52,9 @@ export async function signRequest(request, credentials, region, service, now = n
     .sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1))
     .map(([k, v]) => `${k}=${v}`)
     .join("&");
-  // The path as sent: the console's paths are "/" and S3 keys it encodes itself (uriEncode per segment), which
-  // is S3's canonical form; other services' double encoding only differs for paths the console never sends.
+  // The path as sent: the console's paths are "/", REST-JSON paths of unreserved characters, and S3 keys it encodes
+  // itself (uriEncode per segment), which is S3's canonical form; other services' double encoding only differs for
+  // paths the console never sends.
   const canonical = [
     request.method,
     url.pathname,

@@ -68,9 +68,11 @@ export async function act(button, box, action) {
 }
 
 export function table(caption, columns, rows) {
+  // The wrapper scrolls sideways on a narrow screen: focusable, so the keyboard can scroll it too (axe-core's
+  // scrollable-region-focusable), and named by the table's caption.
   return h(
     "div",
-    { class: "table-wrap" },
+    { class: "table-wrap", tabindex: "0", role: "group", "aria-label": caption },
     h(
       "table",
       {},
