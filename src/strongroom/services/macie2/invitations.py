@@ -203,16 +203,7 @@ class InvitationOperations(MacieBase):
                     )
                     .values(invitation_id=DECLINED + row.invitation_id[: 32 - len(DECLINED)])
                 )
-                conn.execute(
-                    update(members)
-                    .where(
-                        members.c.admin_account == admin,
-                        members.c.region == ctx.region,
-                        members.c.account_id == ctx.account_id,
-                        members.c.status == "Invited",
-                    )
-                    .values(status="Created", updated_at=clock.now())
-                )
+                _uninvited(conn, ctx, admin)
         return {"unprocessedAccounts": unprocessed}
 
     def delete_invitations(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -229,16 +220,7 @@ class InvitationOperations(MacieBase):
                     unprocessed.append(_unprocessed(admin, "There's no invitation from this account."))
                     continue
                 conn.execute(delete(invitations).where(*where))
-                conn.execute(
-                    update(members)
-                    .where(
-                        members.c.admin_account == admin,
-                        members.c.region == ctx.region,
-                        members.c.account_id == ctx.account_id,
-                        members.c.status == "Invited",
-                    )
-                    .values(status="Created", updated_at=clock.now())
-                )
+                _uninvited(conn, ctx, admin)
         return {"unprocessedAccounts": unprocessed}
 
     def disassociate_from_administrator_account(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -280,3 +262,17 @@ class InvitationOperations(MacieBase):
     def disassociate_from_master_account(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         """The legacy spelling of DisassociateFromAdministratorAccount."""
         return self.disassociate_from_administrator_account(ctx, request)
+
+
+def _uninvited(conn: Any, ctx: RequestContext, admin: str) -> None:
+    """The administrator's member record of this account goes back from Invited to Created (declined or deleted)."""
+    conn.execute(
+        update(members)
+        .where(
+            members.c.admin_account == admin,
+            members.c.region == ctx.region,
+            members.c.account_id == ctx.account_id,
+            members.c.status == "Invited",
+        )
+        .values(status="Created", updated_at=clock.now())
+    )
