@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs: a PostgreSQL server (started privately by the tests),
-# SoftHSM2 (a PKCS#11 token for the HSM seal and custom key stores), OpenSC's pkcs11-tool, and Chromium
-# (Playwright drives it through executable_path; no browser is downloaded).
+# SoftHSM2 (a PKCS#11 token for the HSM seal and custom key stores), OpenSC's pkcs11-tool, Chromium
+# (Playwright drives it through executable_path; no browser is downloaded) and Firefox ESR (the console's Firefox
+# test drives it over WebDriver BiDi, tests/support/firefox.py).
 #
 # `--runtime`: only what the server itself needs at run time: Debian's libmodsecurity3, whose libmodsecurity.so.3
 # exports libinjection's C entry points (the WAF's SqliMatch / XssMatch; see docs/waf-engine.md).
@@ -21,6 +22,7 @@ else
   command -v pkcs11-tool >/dev/null || need+=(opensc)
   command -v openssl >/dev/null || need+=(openssl)  # interop tests verify signatures and chains with it
   command -v chromium >/dev/null || need+=(chromium)  # the WAF CAPTCHA / Challenge pages, driven by Playwright
+  command -v firefox-esr >/dev/null || need+=(firefox-esr)  # the console in Firefox (WebDriver BiDi)
   command -v npm >/dev/null || need+=(npm)  # the access-control differential test installs its oracle with npm
 fi
 if [ ${#need[@]} -eq 0 ]; then
