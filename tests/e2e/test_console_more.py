@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 from tests.e2e import test_console_browser as console
 from tests.e2e.events_support import Receiver, log_target, outbox, wait_for
 from tests.e2e.test_console_browser import ADMIN_POLICY, Users, check_axe, expect, go, shoot, sign_in
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, free_port
 
 browser, page = console.browser, console.page  # the same fixtures: Debian's Chromium, a fresh page at /console/
 
@@ -76,22 +76,33 @@ def test_console_events_delivery_state(page: Any, admin: dict[str, str], server:
             HttpMethod="POST",
         )
         dlq = f"arn:aws:sqs:us-east-1:{conn['ConnectionArn'].split(':')[4]}:console-dlq"
+        # nothing listens there: retried (network errors are), pending until the event is 60 s old
+        down = events.create_api_destination(
+            Name=f"console-down-{uid}",
+            ConnectionArn=conn["ConnectionArn"],
+            InvocationEndpoint=f"http://127.0.0.1:{free_port()}/hook",
+            HttpMethod="POST",
+        )
         events.put_targets(
             Rule=rule,
             EventBusName=bus,
             Targets=[
                 {"Id": "log", "Arn": log_target(server, f"console-more-{uid}")},
                 {"Id": "http", "Arn": dest["ApiDestinationArn"], "DeadLetterConfig": {"Arn": dlq}},
+                {"Id": "down", "Arn": down["ApiDestinationArn"], "RetryPolicy": {"MaximumEventAgeInSeconds": 60}},
             ],
         )
         entries = [{"Source": "console.test", "DetailType": "t", "Detail": "{}", "EventBusName": bus}] * 3
-        assert events.put_events(Entries=entries)["FailedEntryCount"] == 0
-        wait_for(
-            lambda: (
-                all(e["state"] != "PENDING" for e in outbox(server, rule_arn)) and len(outbox(server, rule_arn)) == 6
-            ),
-            nudge=lambda: server.advance(0),
-        )
+        assert events.put_events(Entries=entries[:2])["FailedEntryCount"] == 0
+        events.remove_targets(Rule=rule, EventBusName=bus, Ids=["down"])  # one pending delivery is enough
+        assert events.put_events(Entries=entries[2:])["FailedEntryCount"] == 0
+
+        def settled() -> bool:
+            rows = outbox(server, rule_arn)
+            done = [e for e in rows if e["targetId"] != "down" and e["state"] != "PENDING"]
+            return len(done) == 6 and all(e["attempts"] >= 1 for e in rows if e["targetId"] == "down")
+
+        wait_for(settled, nudge=lambda: server.advance(0))
     finally:
         refusing.stop()
 
@@ -115,6 +126,7 @@ def test_console_events_delivery_state(page: Any, admin: dict[str, str], server:
     )
     assert by_id["http"]["lastFailure"]["deadLetterArn"] == dlq
     assert sum(b["DELIVERED"] + b["DEAD_LETTERED"] for b in body["series"]) == 6
+    assert by_id["down"]["PENDING"] == 2 and "SDK_CLIENT_ERROR" in by_id["down"]["lastFailure"]["error"]
     assert "not-shown" not in json.dumps(body) and "console.test" not in json.dumps(body)
 
     sign_in(page, admin)
@@ -127,10 +139,24 @@ def test_console_events_delivery_state(page: Any, admin: dict[str, str], server:
     expect(http_row).to_contain_text("NonRetryableError")
     expect(http_row).to_contain_text(dlq)
     expect(http_row).to_contain_text("never")
-    expect(page.locator("#delivery-totals")).to_contain_text("Delivered: 3, Failed (dead-lettered): 3")
+    expect(table.get_by_role("row", name="down")).to_contain_text("SDK_CLIENT_ERROR")
+    expect(page.locator("#delivery-totals")).to_contain_text(
+        "Delivered: 3, Failed (dead-lettered): 3, Pending / retrying: 2"
+    )
     expect(page.locator(".chart canvas").first).to_be_visible()
+    progress = page.get_by_role("progressbar", name="Deliveries pending")
+    expect(progress).to_be_visible()
     check_axe(page, "events delivery state")
     shoot(page, "events-deliveries")
+    # the events age past 60 s on the server clock: dead-lettered, and the page (polling) follows
+    server.advance(120)
+    wait_for(
+        lambda: all(e["state"] == "DEAD_LETTERED" for e in outbox(server, rule_arn) if e["targetId"] == "down"),
+        nudge=lambda: server.advance(0),
+    )
+    expect(progress).to_have_count(0)
+    expect(table.get_by_role("row", name="down")).to_contain_text("MaximumEventAgeInSeconds")
+    expect(page.locator("#delivery-totals")).to_contain_text("Failed (dead-lettered): 5, Pending / retrying: 0")
 
 
 def test_console_kms_import_and_replicas(page: Any, admin: dict[str, str], server: ServerProcess) -> None:

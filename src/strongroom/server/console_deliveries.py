@@ -93,21 +93,20 @@ def events_deliveries(runtime: Runtime, request: HttpRequest) -> tuple[int, dict
         # The rule must exist (ResourceNotFoundException as DescribeRule words it); its ARN names its outbox rows.
         describe = runtime.providers.handler("events", "DescribeRule")
         assert describe is not None
-        rule = describe(ctx, {"Name": params["Rule"], "EventBusName": params["EventBusName"]})
+        rule_arn = str((describe(ctx, {"Name": params["Rule"], "EventBusName": params["EventBusName"]}) or {})["Arn"])
     except AwsError as exc:
         return exc.status, {"__type": exc.code, "message": exc.message}
     now = clock.now()
     since = now - WINDOW
     with runtime.store.read() as conn:
-        state = delivery_state(conn, str(rule["Arn"]), since, BUCKET_SECONDS)
-    for target in state["targets"]:
-        for name in ("lastDelivery",):
-            if target[name] is not None:
-                target[name] = target[name].timestamp()
+        state = delivery_state(conn, rule_arn, since, BUCKET_SECONDS)
+    for target in state["targets"]:  # times as epoch seconds, as the JSON protocols send them
+        if target["lastDelivery"] is not None:
+            target["lastDelivery"] = target["lastDelivery"].timestamp()
         if target["lastFailure"] is not None:
             target["lastFailure"]["eventTime"] = target["lastFailure"]["eventTime"].timestamp()
     return 200, {
-        "RuleArn": rule["Arn"],
+        "RuleArn": rule_arn,
         "Now": now.timestamp(),
         "Since": since.timestamp(),
         "BucketSeconds": BUCKET_SECONDS,
