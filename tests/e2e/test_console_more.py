@@ -147,6 +147,7 @@ def test_console_events_delivery_state(page: Any, admin: dict[str, str], server:
     progress = page.get_by_role("progressbar", name="Deliveries pending")
     expect(progress).to_be_visible()
     check_axe(page, "events delivery state")
+    page.locator("section[aria-label='Delivery state']").scroll_into_view_if_needed()
     shoot(page, "events-deliveries")
     # the events age past 60 s on the server clock: dead-lettered, and the page (polling) follows
     server.advance(120)
@@ -333,6 +334,7 @@ def test_console_s3_versions_and_deletion(page: Any, admin: dict[str, str], serv
     assert {v["VersionId"] for v in listed["Versions"]} == {first, second}
     expect(versions.get_by_role("row", name=markers[0]["VersionId"])).to_contain_text("delete marker (latest)")
     check_axe(page, "s3 versions")
+    versions.scroll_into_view_if_needed()
     shoot(page, "s3-versions")
 
     page.get_by_role("button", name="Delete bucket").click()

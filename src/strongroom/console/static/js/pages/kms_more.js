@@ -32,6 +32,9 @@ export function importPanel(meta, reload) {
   source.addEventListener("change", () => { fileField.hidden = source.value !== "file"; });
   const expires = select([["KEY_MATERIAL_DOES_NOT_EXPIRE", "Does not expire"], ["KEY_MATERIAL_EXPIRES", "Expires at"]], "KEY_MATERIAL_DOES_NOT_EXPIRE", { name: "expiration-model" });
   const validTo = h("input", { type: "datetime-local", name: "valid-to" });
+  const validToField = field("Valid to (UTC)", validTo);
+  validToField.hidden = true;
+  expires.addEventListener("change", () => { validToField.hidden = expires.value !== "KEY_MATERIAL_EXPIRES"; });
   const run = h("button", { type: "button", text: "Wrap and import key material" });
   run.addEventListener("click", () => act(run, box, async () => {
     let material;
@@ -63,7 +66,7 @@ export function importPanel(meta, reload) {
     h("p", { id: "import-state", text: state }),
     h("div", { class: "row" }, field("Wrapping algorithm", algorithm), field("Wrapping key spec", spec)),
     field("Key material", source), fileField,
-    h("div", { class: "row" }, field("Expiration", expires), field("Valid to (UTC)", validTo)),
+    h("div", { class: "row" }, field("Expiration", expires), validToField),
     h("div", { class: "actions" }, run, meta.KeyState !== "PendingImport" ? remove : ""), box);
 }
 
