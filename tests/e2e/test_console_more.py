@@ -266,6 +266,7 @@ def test_console_secret_policy_replicas_and_deletion(page: Any, admin: dict[str,
     expect(results).to_contain_text("Validation passed.")
     page.get_by_role("button", name="Save resource policy").click()
     expect(page.get_by_text("Resource policy saved.")).to_be_visible()
+    expect(page.locator("#policy-state")).to_have_text("This secret has a resource policy.")
     stored = json.loads(sm.get_resource_policy(SecretId=arn)["ResourcePolicy"])
     assert stored["Statement"][0]["Sid"] == "ConsoleReaders"
     check_axe(page, "secret resource policy")

@@ -32,11 +32,13 @@ export async function policyPanel(secret) {
       ], answer.ValidationErrors) : "",
     );
   }));
+  const has = h("p", { id: "policy-state", text: current ? "This secret has a resource policy." : "This secret has no resource policy." });
   const save = h("button", { type: "button", text: "Save resource policy" });
   save.addEventListener("click", () => act(save, box, async () => {
     // sent as typed: the server answers MalformedPolicyDocumentException / PublicPolicyException in AWS's words
     await call("secretsmanager", "PutResourcePolicy", { SecretId: secret.ARN, ResourcePolicy: editor.value, BlockPublicPolicy: block.checked });
     remove.hidden = false;
+    has.textContent = "This secret has a resource policy.";
     box.ok("Resource policy saved.");
   }));
   const remove = h("button", { type: "button", class: "danger", text: "Delete resource policy", hidden: !current });
@@ -45,10 +47,11 @@ export async function policyPanel(secret) {
     editor.value = "";
     remove.hidden = true;
     results.replaceChildren();
+    has.textContent = "This secret has no resource policy.";
     box.ok("Resource policy deleted.");
   }));
   return section("Resource policy",
-    h("p", { text: current ? "This secret has a resource policy." : "This secret has no resource policy." }),
+    has,
     field("Policy document (JSON)", editor),
     h("div", { class: "field" }, h("label", {}, block, " Block public policy (refuse a policy that grants broad access)")),
     h("div", { class: "actions" }, validate, save, remove), results, box);
