@@ -338,7 +338,7 @@ def test_console_s3_versions_and_deletion(page: Any, admin: dict[str, str], serv
     versions.scroll_into_view_if_needed()
     shoot(page, "s3-versions")
 
-    page.get_by_role("button", name="Delete bucket").click()
+    page.get_by_role("button", name="Delete bucket", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("BucketNotEmpty")
     assert s3.head_bucket(Bucket=bucket)["ResponseMetadata"]["HTTPStatusCode"] == 200
 
@@ -357,7 +357,7 @@ def test_console_s3_versions_and_deletion(page: Any, admin: dict[str, str], serv
         buttons.first.click()
         page.wait_for_timeout(300)
     expect(page.locator("#object-versions button.danger")).to_have_count(0)
-    page.get_by_role("button", name="Delete bucket").click()
+    page.get_by_role("button", name="Delete bucket", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("S3 buckets")
     with pytest.raises(ClientError) as gone:
         s3.head_bucket(Bucket=bucket)
