@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
@@ -362,3 +363,40 @@ def test_console_s3_versions_and_deletion(page: Any, admin: dict[str, str], serv
     with pytest.raises(ClientError) as gone:
         s3.head_bucket(Bucket=bucket)
     assert gone.value.response["Error"]["Code"] in ("404", "NoSuchBucket")
+
+
+def test_console_events_replay_progress(page: Any, admin: dict[str, str], server: ServerProcess) -> None:
+    events = server.client("events")
+    uid = uuid.uuid4().hex[:8]
+    bus = f"console-replay-{uid}"
+    bus_arn = events.create_event_bus(Name=bus)["EventBusArn"]
+    archive = f"console-archive-{uid}"
+    events.create_archive(ArchiveName=archive, EventSourceArn=bus_arn, RetentionDays=7)
+    entries = [{"Source": "console.replay", "DetailType": "t", "Detail": "{}", "EventBusName": bus}] * 2
+    assert events.put_events(Entries=entries)["FailedEntryCount"] == 0
+    wait_for(lambda: events.describe_archive(ArchiveName=archive)["EventCount"] == 2)
+    created = events.describe_archive(ArchiveName=archive)["CreationTime"]
+
+    sign_in(page, admin)
+    go(page, "#/events", "EventBridge rules")
+    page.get_by_label("Event bus").select_option(bus)
+    archives = page.get_by_role("table", name="Archives of this bus")
+    expect(archives.get_by_role("row", name=archive)).to_contain_text("7")
+    replay = f"console-replay-{uid}"
+    page.get_by_label("Replay name").fill(replay)
+    start = created.astimezone(UTC).replace(tzinfo=None)
+    page.get_by_label("Events from (UTC)").fill((start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Events until (UTC)").fill((start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="Start replay").click()
+    expect(page.get_by_role("alert")).to_contain_text("EventStartTime must be before EventEndTime")
+    page.get_by_label("Events from (UTC)").fill((start - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Events until (UTC)").fill((start + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="Start replay").click()
+    expect(page.locator("#replay-progress")).to_contain_text(f"Replay {replay}: STARTING")
+    expect(page.get_by_role("progressbar", name=f"Replay {replay} in progress")).to_be_visible()
+    check_axe(page, "events replay in progress")
+    wait_for(lambda: events.describe_replay(ReplayName=replay)["State"] == "COMPLETED", nudge=lambda: server.advance(0))
+    expect(page.locator("#replay-progress")).to_contain_text(f"Replay {replay}: COMPLETED")
+    expect(page.get_by_role("progressbar", name=f"Replay {replay} in progress")).to_have_count(0)
+    described = events.describe_replay(ReplayName=replay)
+    assert described["EventSourceArn"].endswith(f":archive/{archive}") and described["Destination"]["Arn"] == bus_arn

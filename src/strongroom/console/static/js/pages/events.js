@@ -5,6 +5,7 @@
 import uPlot from "../../vendor/uplot/uPlot.esm.js";
 import { call, consoleJson } from "../api.js";
 import { h, field, messages, act, table, section, select, pre, when, progress, poll } from "../ui.js";
+import { archivesPanel } from "./events_more.js";
 
 const OUTCOMES = [["DELIVERED", "Delivered", "#1a7f37"], ["DEAD_LETTERED", "Failed (dead-lettered)", "#cf222e"], ["PENDING", "Pending / retrying", "#9a6700"]];
 
@@ -66,11 +67,27 @@ export async function render(view) {
       ], targets.Targets || [])),
       await deliveryPanel(rule.Name, bus.value));
   };
-  bus.addEventListener("change", () => act(bus, box, async () => { rules.length = 0; next = undefined; detail.replaceChildren(); await load(); }));
+  const archives = h("div", {});
+  const loadArchives = async () => {
+    const arn = buses.find((b) => b.Name === bus.value)?.Arn;
+    try {
+      archives.replaceChildren(arn ? await archivesPanel(arn) : "");
+    } catch (err) { // a principal that may read rules but not archives still sees its rules
+      const failed = messages();
+      failed.error(err);
+      archives.replaceChildren(section("Archives and replays", failed));
+    }
+  };
+  bus.addEventListener("change", () => act(bus, box, async () => {
+    rules.length = 0;
+    next = undefined;
+    detail.replaceChildren();
+    await Promise.all([load(), loadArchives()]);
+  }));
   more.addEventListener("click", () => act(more, box, load));
-  await load();
+  await Promise.all([load(), loadArchives()]);
   view.replaceChildren(h("h1", { text: "EventBridge rules" }), box,
-    section("Rules", field("Event bus", bus), rulesArea, more), detail);
+    section("Rules", field("Event bus", bus), rulesArea, more), detail, archives);
 }
 
 // Per target: counts by state, failed attempts (retries), the last delivery and the last failure with its reason; then
