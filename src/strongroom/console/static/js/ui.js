@@ -127,9 +127,14 @@ export function progress(label, text) {
  */
 export function poll(anchor, step, every = 2000, times = 90) {
   let n = 0;
+  let shown = false; // a page still being built is not in the document yet: wait for it; one taken away ends this
   const tick = async () => {
-    if (!anchor.isConnected) return;
     n += 1;
+    if (!anchor.isConnected) {
+      if (!shown && n < times) setTimeout(tick, every);
+      return;
+    }
+    shown = true;
     let again = false;
     try {
       again = await step();
