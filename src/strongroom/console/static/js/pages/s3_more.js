@@ -37,11 +37,12 @@ async function versionsList(bucket, prefix, rerender) {
   let versionMarker;
   const load = async () => {
     const doc = await s3Xml("GET", bucket, "", { query: qs({ versions: "", prefix, "max-keys": 100, "key-marker": keyMarker, "version-id-marker": versionMarker }) });
-    // Versions and delete markers in the order S3 lists them (by key, newest first)
     for (const el of Array.from(doc.documentElement.children)) {
       if (el.tagName !== "Version" && el.tagName !== "DeleteMarker") continue;
       rows.push({ marker: el.tagName === "DeleteMarker", key: tag(el, "Key"), id: tag(el, "VersionId"), latest: tag(el, "IsLatest") === "true", modified: tag(el, "LastModified"), size: tag(el, "Size") });
     }
+    // by key, the latest first, then newest first (a response may group its versions before its delete markers)
+    rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : Number(b.latest) - Number(a.latest) || b.modified.localeCompare(a.modified)));
     const truncated = tag(doc, "IsTruncated") === "true";
     keyMarker = truncated ? tag(doc, "NextKeyMarker") : undefined;
     versionMarker = truncated ? tag(doc, "NextVersionIdMarker") : undefined;
