@@ -47,7 +47,7 @@ test: lint typecheck pytest
 
 # The console's screenshots in docs/console/ (docs/console.md), retaken by its browser test.
 screenshots: install-test
-	STRONGROOM_CONSOLE_SCREENSHOTS=1 STRONGROOM_TEST_BACKENDS=sqlite $(BIN)/python -m pytest -q tests/e2e/test_console_browser.py tests/e2e/test_console_editors.py tests/e2e/test_console_findings.py tests/e2e/test_console_firefox.py
+	STRONGROOM_CONSOLE_SCREENSHOTS=1 STRONGROOM_TEST_BACKENDS=sqlite $(BIN)/python -m pytest -q tests/e2e/test_console_browser.py tests/e2e/test_console_editors.py tests/e2e/test_console_findings.py tests/e2e/test_console_firefox.py tests/e2e/test_console_more.py
 
 # Strongroom vs moto_server vs the bare server stack, then memory; rewrites the table in docs/benchmarks.md.
 # wrk (Debian) is the load generator when it can be installed; otherwise bench/ falls back to its asyncio one.

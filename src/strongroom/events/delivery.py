@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 
 from strongroom.core.clock import clock
 from strongroom.events import model
@@ -139,3 +140,79 @@ def list_outbox(store: Store, state: str | None = None, rule_arn: str | None = N
         }
         for r in rows
     ]
+
+
+def delivery_state(conn: Connection, rule_arn: str, since: datetime, bucket_seconds: int) -> dict[str, Any]:
+    """What the outbox knows of one rule's deliveries, per target, for the console.
+
+    AWS shows this as CloudWatch metrics (``Invocations``, ``FailedInvocations``, ``DeadLetterInvocations``,
+    ``RetryInvocationAttempts`` per rule); Strongroom has no CloudWatch metrics, so the outbox rows are counted.
+    Counts cover every row the outbox holds for the rule; ``series`` buckets the events accepted since ``since``
+    by their outcome so far. Neither payloads nor events are returned: only states, times and error texts.
+    """
+    c = model.outbox.c
+    targets: dict[str, dict[str, Any]] = {}
+
+    def target(row: Any) -> dict[str, Any]:
+        return targets.setdefault(
+            row.target_id,
+            {
+                "targetId": row.target_id,
+                "targetArn": row.target_arn,
+                PENDING: 0,
+                DELIVERED: 0,
+                DEAD: 0,
+                "failedAttempts": 0,
+                "lastDelivery": None,
+                "lastFailure": None,
+            },
+        )
+
+    counts = conn.execute(
+        select(
+            c.target_id,
+            c.target_arn,
+            c.state,
+            func.count(),
+            func.sum(c.attempts),
+            func.max(c.delivered_at),
+        )
+        .where(c.rule_arn == rule_arn)
+        .group_by(c.target_id, c.target_arn, c.state)
+    ).all()
+    for row in counts:
+        entry = target(row)
+        entry[row.state] = entry.get(row.state, 0) + int(row[3])
+        # every attempt of a row not delivered failed; a delivered row's attempts count its failures before
+        entry["failedAttempts"] += int(row[4] or 0)
+        if row[5] is not None and (entry["lastDelivery"] is None or row[5] > entry["lastDelivery"]):
+            entry["lastDelivery"] = row[5]
+    for entry in targets.values():
+        failed = conn.execute(
+            select(c.event_id, c.event_time, c.state, c.attempts, c.last_error, c.dead_reason, c.dead_letter_arn)
+            .where(c.rule_arn == rule_arn, c.target_id == entry["targetId"], c.last_error.is_not(None))
+            .order_by(c.event_time.desc(), c.id.desc())
+            .limit(1)
+        ).first()
+        if failed is not None:
+            entry["lastFailure"] = {
+                "eventId": failed.event_id,
+                "eventTime": failed.event_time,
+                "state": failed.state,
+                "attempts": failed.attempts,
+                "error": failed.last_error,
+                "deadLetterReason": failed.dead_reason,
+                "deadLetterArn": failed.dead_letter_arn,
+            }
+    series: dict[int, dict[str, int]] = {}
+    start = since.timestamp()
+    for event_time, state in conn.execute(
+        select(c.event_time, c.state).where(c.rule_arn == rule_arn, c.event_time >= since)
+    ).all():
+        slot = int((event_time.timestamp() - start) // bucket_seconds)
+        bucket = series.setdefault(slot, {PENDING: 0, DELIVERED: 0, DEAD: 0})
+        bucket[state] = bucket.get(state, 0) + 1
+    return {
+        "targets": sorted(targets.values(), key=lambda t: str(t["targetId"])),
+        "series": [{"start": start + slot * bucket_seconds, **series[slot]} for slot in sorted(series)],
+    }

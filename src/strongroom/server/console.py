@@ -21,6 +21,9 @@ Sign-out (``POST /_strongroom/console/sign-out``, SigV4-signed by the session it
 so its credentials are refused from then on (InvalidClientTokenId). AWS has no call by which a session ends
 itself; its "revoke active sessions" denies every session of a role or user issued before a time, which would
 also end the principal's other sessions (the CLI's too), so the console revokes only its own.
+
+An EventBridge rule's delivery state (``POST /_strongroom/console/events-deliveries``) is in
+``console_deliveries.py``: no public API exposes it here (AWS shows it as CloudWatch metrics).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from strongroom.iam import sigv4
 from strongroom.iam.model import sessions
 from strongroom.protocol.http import HttpRequest, HttpResponse
 from strongroom.protocol.s3route import virtual_bucket
+from strongroom.server.console_deliveries import events_deliveries
 from strongroom.server.signin import handle_sign_in
 
 if TYPE_CHECKING:
@@ -137,6 +141,9 @@ def handle_console_api(runtime: Runtime, request: HttpRequest, path: str) -> Htt
         return _sign_out(runtime, request)
     if path == "sign-in" and request.method == "POST":
         status, body = handle_sign_in(runtime, request)
+        return _json(status, body)
+    if path == "events-deliveries" and request.method == "POST":
+        status, body = events_deliveries(runtime, request)
         return _json(status, body)
     return None
 

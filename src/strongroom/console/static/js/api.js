@@ -128,6 +128,27 @@ export async function consoleEndpoint(path, credentials) {
   return response.ok;
 }
 
+/**
+ * A JSON request to one of the console's server endpoints that answers data (events-deliveries), signed by the
+ * session for `signingName` in the console's Region; its JSON error raised as AwsError like the API's.
+ */
+export async function consoleJson(path, signingName, params) {
+  const creds = currentCredentials();
+  if (!creds) throw new AwsError("NotSignedIn", "Sign in first.", 0);
+  const url = `/_strongroom/console/${path}`;
+  const body = JSON.stringify(params);
+  const request = { method: "POST", url, headers: { "content-type": "application/json" }, body };
+  const headers = await signRequest(request, creds, currentRegion(), signingName);
+  const response = await fetch(url, { method: "POST", headers, body, credentials: "omit", cache: "no-store" });
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = new AwsError(errorCode(data.__type), data.message || response.statusText, response.status);
+    if (SESSION_GONE.has(error.code)) sessionEnded(error);
+    throw error;
+  }
+  return data;
+}
+
 export function toBase64(text) {
   const bytes = new TextEncoder().encode(text);
   let binary = "";

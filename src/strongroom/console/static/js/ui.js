@@ -115,3 +115,33 @@ export function section(title, ...children) {
 export function pre(text, label) {
   return h("pre", { tabindex: "0", "aria-label": label || "JSON", text });
 }
+
+/** An indeterminate progress bar with its text (what the page is waiting for). */
+export function progress(label, text) {
+  return h("p", { class: "progress" }, h("progress", { "aria-label": label }), ` ${text}`);
+}
+
+/**
+ * Run `step` every `every` ms while it answers true, the page still shows `anchor`, and at most `times` times: how a
+ * page follows something the server finishes in the background (a replication, a delivery).
+ */
+export function poll(anchor, step, every = 2000, times = 90) {
+  let n = 0;
+  let shown = false; // a page still being built is not in the document yet: wait for it; one taken away ends this
+  const tick = async () => {
+    n += 1;
+    if (!anchor.isConnected) {
+      if (!shown && n < times) setTimeout(tick, every);
+      return;
+    }
+    shown = true;
+    let again = false;
+    try {
+      again = await step();
+    } catch {
+      again = false;
+    }
+    if (again && n < times) setTimeout(tick, every);
+  };
+  setTimeout(tick, every);
+}

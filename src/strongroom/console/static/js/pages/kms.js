@@ -2,6 +2,7 @@
 // editor (the server validates the policy), and a try-it panel (encrypt/decrypt, sign/verify, MAC).
 import { call, toBase64, fromBase64 } from "../api.js";
 import { h, field, select, messages, act, table, when, section, link } from "../ui.js";
+import { importPanel, replicasPanel } from "./kms_more.js";
 
 const KEY_SPECS = ["SYMMETRIC_DEFAULT", "RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384",
   "ECC_NIST_P521", "ECC_SECG_P256K1", "ECC_NIST_EDWARDS25519", "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512", "SM2",
@@ -109,11 +110,13 @@ function createForm(view) {
   const description = h("input", { name: "description" });
   const alias = h("input", { name: "alias", placeholder: "alias/my-key" });
   const multi = h("input", { type: "checkbox", name: "multi-region" });
+  const origin = select([["AWS_KMS", "KMS (generated)"], ["EXTERNAL", "External (import key material)"]], "AWS_KMS", { name: "origin" });
   const submit = h("button", { type: "submit", text: "Create key" });
   const form = h("form", {},
     h("div", { class: "row" }, field("Key spec", spec), field("Key usage", usage)),
     field("Description", description),
     field("Alias (optional)", alias),
+    field("Key material origin", origin),
     h("div", { class: "field" }, h("label", {}, multi, " Multi-Region key")),
     h("div", { class: "actions" }, submit), box);
   form.addEventListener("submit", (event) => {
@@ -121,6 +124,7 @@ function createForm(view) {
     act(submit, box, async () => {
       const request = { KeySpec: spec.value, KeyUsage: usage.value, Description: description.value };
       if (multi.checked) request.MultiRegion = true;
+      if (origin.value !== "AWS_KMS") request.Origin = origin.value;
       const created = (await call("kms", "CreateKey", request)).KeyMetadata;
       if (alias.value.trim()) await call("kms", "CreateAlias", { AliasName: alias.value.trim(), TargetKeyId: created.KeyId });
       location.hash = `#/kms/${encodeURIComponent(created.KeyId)}`;
@@ -168,6 +172,8 @@ async function renderKey(view, keyId) {
     h("h1", { text: `Key ${id}` }),
     box,
     section("Configuration", facts, actions),
+    importPanel(meta, reload),
+    replicasPanel(meta, reload),
     await rotationPanel(meta, reload),
     await aliasPanel(meta, reload),
     await policyPanel(meta),

@@ -3,6 +3,7 @@
 // here: the server's own validation answers) and replication configuration.
 import { s3, s3Xml, qs } from "../api.js";
 import { h, field, messages, act, table, when, section, link, select, download } from "../ui.js";
+import { versioningPanel, deleteObjectButton, deleteBucketPanel, followReplication } from "./s3_more.js";
 
 const tag = (el, name) => el.getElementsByTagName(name)[0]?.textContent || "";
 
@@ -69,6 +70,7 @@ async function renderBucket(view, bucket, prefix) {
             const head = await s3("HEAD", bucket, o.key);
             details.replaceChildren(objectDetails(o.key, head.headers));
             details.querySelector("h3")?.focus();
+            followReplication(details, bucket, o.key, head.headers, objectDetails);
           }));
           const b = h("button", { type: "button", class: "secondary", text: "Download" });
           b.setAttribute("aria-label", `Download ${o.key}`);
@@ -78,7 +80,7 @@ async function renderBucket(view, bucket, prefix) {
             download(o.key.split("/").pop(), await response.blob(), response.headers.get("content-type") || "application/octet-stream");
             box.ok(`Downloaded ${o.key}${sse ? ` (stored with ${sse})` : ""}.`);
           }));
-          return h("div", { class: "actions" }, more, b);
+          return h("div", { class: "actions" }, more, b, deleteObjectButton(bucket, o.key, box, () => renderBucket(view, bucket, prefix)));
         } },
       ], objects));
   };
@@ -133,6 +135,8 @@ async function renderBucket(view, bucket, prefix) {
       { title: "Status", cell: (r) => tag(r, "Status") },
       { title: "Destination", cell: (r) => tag(r, "Bucket") },
     ], Array.from(doc.getElementsByTagName("Rule"))))),
+    await versioningPanel(bucket, prefix, () => renderBucket(view, bucket, prefix)),
+    deleteBucketPanel(bucket),
   );
 }
 

@@ -3,6 +3,7 @@
 // schedule; turned off with CancelRotateSecret) and the rotation history from the CloudTrail event history.
 import { call } from "../api.js";
 import { h, field, messages, act, table, when, section, link, select } from "../ui.js";
+import { policyPanel, deletionPanel, replicasPanel } from "./secrets_more.js";
 
 export async function render(view, params) {
   if (params[0]) return renderSecret(view, params[0]);
@@ -117,19 +118,15 @@ async function renderSecret(view, secretId) {
     rotationPanel(secret, reload),
     await historyPanel(secret),
     section("Secret value", h("div", { class: "row" }, field("Version", version), retrieve, hide), valueBox, shown),
-    (secret.ReplicationStatus || []).length ? section("Replicas", table("Replica regions", [
-      { title: "Region", cell: (r) => r.Region },
-      { title: "Status", cell: (r) => r.Status },
-      { title: "Message", cell: (r) => r.StatusMessage || "" },
-      { title: "Key", cell: (r) => r.KmsKeyId || "" },
-      { title: "Last accessed", cell: (r) => when(r.LastAccessedDate) },
-    ], secret.ReplicationStatus)) : "",
+    replicasPanel(secret, reload),
     section("Versions", table("Versions and staging labels", [
       { title: "Version ID", cell: (v) => v.VersionId },
       { title: "Staging labels", cell: (v) => (v.VersionStages || []).join(", ") || "(deprecated)" },
       { title: "Created", cell: (v) => when(v.CreatedDate) },
       { title: "Last accessed", cell: (v) => when(v.LastAccessedDate) },
     ], versions)),
+    await policyPanel(secret),
+    deletionPanel(secret, reload),
   );
 }
 
