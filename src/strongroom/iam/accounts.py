@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 
 from strongroom.core import ids
 from strongroom.core.clock import clock
+from strongroom.core.context import Principal
 from strongroom.iam.model import access_key_aad, access_keys, accounts, roles, sessions, users
 from strongroom.keyring.seal import Seal
 from strongroom.store.engine import Store
@@ -47,6 +48,19 @@ class AccessKey:
         if self.expires_at is not None and now >= self.expires_at:
             return "expired_token"
         return None
+
+    def principal(self) -> Principal:
+        """Who signs with this key: the account's root user, an IAM user or a role session."""
+        if self.principal_type is None or self.principal_arn is None:
+            return Principal.root(self.account_id, self.access_key_id)
+        return Principal(
+            self.principal_type,
+            self.account_id,
+            self.principal_arn,
+            self.principal_id or self.access_key_id,
+            self.access_key_id,
+            self.user_name,
+        )
 
 
 def token_sha256(token: str) -> str:

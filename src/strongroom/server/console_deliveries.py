@@ -19,7 +19,7 @@ import orjson
 
 from strongroom.core import ids
 from strongroom.core.clock import clock
-from strongroom.core.context import Principal, RequestContext
+from strongroom.core.context import RequestContext
 from strongroom.core.errors import AwsError
 from strongroom.events.delivery import delivery_state
 from strongroom.iam import sigv4
@@ -30,31 +30,6 @@ if TYPE_CHECKING:
 
 WINDOW = timedelta(hours=3)  # the chart's span, as the console's WAF chart
 BUCKET_SECONDS = 60
-
-
-def _principal(runtime: Runtime, request: HttpRequest) -> tuple[Principal, str]:
-    """The session that signed the request, as the API pipeline authenticates it; SigV4Error when it cannot."""
-    info = sigv4.parse_credentials(request)
-    if info is None:
-        raise sigv4.SigV4Error("missing_auth")
-    key = runtime.accounts.lookup(info.access_key_id)
-    if key is None or key.status != "Active":
-        raise sigv4.SigV4Error("unknown_key")
-    session_error = key.session_error(info.session_token, clock.time())
-    if session_error is not None:
-        raise sigv4.SigV4Error(session_error)
-    sigv4.verify(request, info, key.secret_access_key, service="events")
-    if key.principal_type is None or key.principal_arn is None:
-        return Principal.root(key.account_id, key.access_key_id), info.region
-    principal = Principal(
-        key.principal_type,
-        key.account_id,
-        key.principal_arn,
-        key.principal_id or key.access_key_id,
-        key.access_key_id,
-        key.user_name,
-    )
-    return principal, info.region
 
 
 def _params(request: HttpRequest) -> dict[str, Any]:
@@ -72,7 +47,7 @@ def _params(request: HttpRequest) -> dict[str, Any]:
 def events_deliveries(runtime: Runtime, request: HttpRequest) -> tuple[int, dict[str, Any]]:
     """The rule's delivery state per target and its events per minute by outcome over the last three hours."""
     try:
-        principal, region = _principal(runtime, request)
+        principal, region = runtime.pipeline.signed_principal(request, "events")
     except sigv4.SigV4Error as exc:
         error = exc.to_aws_error("json")
         return error.status, {"__type": error.code, "message": error.message}

@@ -315,16 +315,25 @@ class Pipeline:
         except sigv4.SigV4Error as exc:
             raise sigv4.to_aws_error(exc.kind, route.protocol, str(exc)) from None
         runtime.accounts.touch(key, route.service.service_name, info.region)
-        if key.principal_type is None or key.principal_arn is None:
-            return Principal.root(key.account_id, key.access_key_id), info.region
-        return Principal(
-            key.principal_type,
-            key.account_id,
-            key.principal_arn,
-            key.principal_id or key.access_key_id,
-            key.access_key_id,
-            key.user_name,
-        ), info.region
+        return key.principal(), info.region
+
+    def signed_principal(self, request: HttpRequest, service: str) -> tuple[Principal, str]:
+        """The signer of a request to one of the server's own signed endpoints (under ``/_strongroom/``), checked
+        as an API call is (the key active, the session's token and expiry, the SigV4 signature for ``service``),
+        and the Region it signed for; ``sigv4.SigV4Error`` when it cannot be authenticated."""
+        info = sigv4.parse_credentials(request)
+        if info is None:
+            raise sigv4.SigV4Error("missing_auth")
+        if self.runtime.config.dev:
+            return self._dev_principal(info.access_key_id), info.region
+        key = self.runtime.accounts.lookup(info.access_key_id)
+        if key is None or key.status != "Active":
+            raise sigv4.SigV4Error("unknown_key")
+        session_error = key.session_error(info.session_token, clock.time())
+        if session_error is not None:
+            raise sigv4.SigV4Error(session_error)
+        sigv4.verify(request, info, key.secret_access_key, service=service)
+        return key.principal(), info.region
 
     def _dev_principal(self, access_key_id: str) -> Principal:
         accounts = self.runtime.accounts

@@ -105,17 +105,7 @@ def authenticate(
         else:
             assert key is not None
             runtime.accounts.touch(key, "s3", region)
-            if key.principal_type is None or key.principal_arn is None:
-                principal = Principal.root(key.account_id, key.access_key_id)
-            else:
-                principal = Principal(
-                    key.principal_type,
-                    key.account_id,
-                    key.principal_arn,
-                    key.principal_id or key.access_key_id,
-                    key.access_key_id,
-                    key.user_name,
-                )
+            principal = key.principal()
     extras["s3_headers"] = {"x-amz-content-sha256": request.headers.get("x-amz-content-sha256", "")}
     return principal, region, extras, auth
 

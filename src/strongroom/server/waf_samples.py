@@ -22,7 +22,7 @@ import orjson
 
 from strongroom.core import ids
 from strongroom.core.clock import clock
-from strongroom.core.context import Principal, RequestContext
+from strongroom.core.context import RequestContext
 from strongroom.core.errors import AwsError
 from strongroom.iam import sigv4
 from strongroom.protocol.http import HttpRequest, HttpResponse
@@ -38,33 +38,6 @@ _ACTIONS = {"ALLOW", "BLOCK", "COUNT", "CAPTCHA", "CHALLENGE", "EXCLUDED_AS_COUN
 
 def _json(status: int, body: object) -> HttpResponse:
     return HttpResponse(status, [("Content-Type", "application/json")], orjson.dumps(body))
-
-
-def _principal(runtime: Runtime, request: HttpRequest) -> tuple[Principal, str]:
-    """The signer, as the pipeline authenticates an API call (without its per-route error shapes)."""
-    info = sigv4.parse_credentials(request)
-    if info is None:
-        raise sigv4.SigV4Error("missing_auth")
-    if runtime.config.dev:
-        return runtime.pipeline._dev_principal(info.access_key_id), info.region
-    key = runtime.accounts.lookup(info.access_key_id)
-    if key is None or key.status != "Active":
-        raise sigv4.SigV4Error("unknown_key")
-    session_error = key.session_error(info.session_token, clock.time())
-    if session_error is not None:
-        raise sigv4.SigV4Error(session_error)
-    sigv4.verify(request, info, key.secret_access_key, service="wafv2")
-    if key.principal_type is None or key.principal_arn is None:
-        return Principal.root(key.account_id, key.access_key_id), info.region
-    principal = Principal(
-        key.principal_type,
-        key.account_id,
-        key.principal_arn,
-        key.principal_id or key.access_key_id,
-        key.access_key_id,
-        key.user_name,
-    )
-    return principal, info.region
 
 
 def _check_sample(item: Any) -> dict[str, Any]:
@@ -92,7 +65,7 @@ def _check_sample(item: Any) -> dict[str, Any]:
 
 def handle_waf_samples(runtime: Runtime, request: HttpRequest) -> HttpResponse:
     try:
-        principal, region = _principal(runtime, request)
+        principal, region = runtime.pipeline.signed_principal(request, "wafv2")
     except sigv4.SigV4Error as exc:
         return _json(403, {"__type": "UnrecognizedClientException", "message": str(exc) or exc.kind})
     try:

@@ -153,13 +153,4 @@ class Gateway:
     def principal_for_key(self, key: AccessKey | None, access_key_id: str) -> context.Principal:
         if key is None:  # --dev: any key is the default account's root
             return context.Principal.root(self.runtime.accounts.init_account() or "000000000000", access_key_id)
-        if key.principal_type is None or key.principal_arn is None:
-            return context.Principal.root(key.account_id, key.access_key_id)
-        return context.Principal(
-            key.principal_type,
-            key.account_id,
-            key.principal_arn,
-            key.principal_id or key.access_key_id,
-            key.access_key_id,
-            key.user_name,
-        )
+        return key.principal()
