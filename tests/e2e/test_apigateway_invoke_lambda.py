@@ -3,6 +3,7 @@ the function's resource policy) and Lambda TOKEN authorizers (allow, deny, 401s,
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -150,8 +151,9 @@ def test_lambda_proxy(server: ServerProcess, apigw: Any, role: str, account: str
 
 
 def test_token_authorizer(server: ServerProcess, apigw: Any, role: str, account: str, upstream: Backend) -> None:
+    counter = f"auth-{uuid.uuid4().hex[:8]}"  # the module's upstream outlives one backend's run of this test
     authorizer_fn = create(
-        server, role, AUTHORIZER_FN, Environment={"Variables": {"COUNT_URL": upstream.url + "/count/auth"}}
+        server, role, AUTHORIZER_FN, Environment={"Variables": {"COUNT_URL": f"{upstream.url}/count/{counter}"}}
     )
     proxy_fn = create(server, role, PROXY_FN)
     api = make_api(apigw)
@@ -189,10 +191,10 @@ def test_token_authorizer(server: ServerProcess, apigw: Any, role: str, account:
     first = call("/pets", "allow1")
     assert (first.status, as_json(first)) == (200, {"principal": "user-allow1", "user": "alice"})
     assert call("/pets", "allow1").status == 200
-    assert upstream.counts["auth"] == 1  # the second answer came from the cache (its policy covers every method)
+    assert upstream.counts[counter] == 1  # the second answer came from the cache (its policy covers every method)
     proxied = call("/fn", "allow1")
     assert as_json(proxied)["authorizer"] == {"principalId": "user-allow1", "user": "alice", "n": 7}
-    assert upstream.counts["auth"] == 1
+    assert upstream.counts[counter] == 1
 
     denied = call("/pets", "deny")
     assert (denied.status, as_json(denied)) == (
@@ -206,7 +208,7 @@ def test_token_authorizer(server: ServerProcess, apigw: Any, role: str, account:
     broken = call("/pets", "garbage")
     assert (broken.status, as_json(broken)) == (500, {"message": None})
     assert broken.headers["x-amzn-ErrorType"] == "AuthorizerConfigurationException"
-    assert upstream.counts["auth"] == 4  # deny, unauth, garbage: the invalid and missing tokens never invoked it
+    assert upstream.counts[counter] == 4  # deny, unauth, garbage: the invalid and missing tokens never invoked it
 
 
 def test_request_authorizer_and_non_proxy_lambda(server: ServerProcess, apigw: Any, role: str, account: str) -> None:
