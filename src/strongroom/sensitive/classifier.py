@@ -20,7 +20,8 @@ from strongroom.sensitive import formats
 from strongroom.sensitive.catalogue import BY_ID, CATALOGUE
 from strongroom.sensitive.contract import Detection, ManagedIdentifier, ObjectResult, ScanConfig
 from strongroom.sensitive.engine import Engine
-from strongroom.sensitive.rules import RULES, Rule
+from strongroom.sensitive.rules import Rule
+from strongroom.sensitive.rules_intl import ALL_RULES
 
 MAX_SAMPLES = 10
 MAX_ARCHIVE_DEPTH = 10  # AWS analyzes nested archives to a bounded depth
@@ -65,7 +66,7 @@ def selected_ids(config: ScanConfig) -> frozenset[str]:
 
 
 def _rules_for(ids: frozenset[str]) -> list[Rule]:
-    return [r for r in RULES if ids & set(r.reports())]
+    return [r for r in ALL_RULES if ids & set(r.reports())]
 
 
 def sniff(name: str, head: bytes) -> str:

@@ -94,7 +94,9 @@ def _re2_keyword_pattern(keywords: Sequence[str]) -> bytes:
         if k[0].isascii() and k[0].isalnum():
             body = r"\b" + body  # ASCII word start (RE2's \b is ASCII; other scripts are checked per candidate)
         if len(k.rstrip("#.:")) <= 3:
-            body += r"[ :#=.\-\"']{0,4}[0-9A-Z]"  # as _keyword_regex: up to four separators ("GPS: -33.8")
+            body += (
+                r"[ :#=.\-\"']{0,4}[0-9A-Z(]"  # as _keyword_regex: up to four separators ("GPS: -33.8", "UDI: (01)")
+            )
         alts.append(body)
     return ("(?:" + "|".join(alts) + ")").encode()
 
@@ -156,6 +158,12 @@ _STRONG_CHECKS = frozenset(
         "luhn_track",
         "jwt",
         "basic_auth",
+        "fi_hetu",
+        "se_pnr",
+        "de_idcard",
+        "gs1",
+        "us_hicn",
+        "ca_health",
     ]
 )
 
