@@ -187,7 +187,7 @@ INTL_SPECS: tuple[Spec, ...] = (
         ("RG", "registro geral"),
         checked=False,
     ),
-    Spec("CANADA_HEALTH_NUMBER", _ohip, ("health card number", "OHIP")),
+    Spec("CANADA_HEALTH_NUMBER", _ohip, ("health card number", "OHIP", "personal healthcare number")),
     Spec(
         "COLOMBIA_CITIZENSHIP_CARD_NUMBER",
         _str(lambda r: f"1.{r.randint(0, 999):03d}.{r.randint(100, 999)}.{r.randint(100, 999)}"),
@@ -197,13 +197,13 @@ INTL_SPECS: tuple[Spec, ...] = (
     Spec(
         "EUROPEAN_HEALTH_INSURANCE_CARD_NUMBER",
         _str(lambda r: r.choice(["80276", "80380", "80250", "80724"]) + shape(r, "###############")),
-        ("EHIC", "european health insurance card"),
+        ("EHIC", "european health insurance card", "carte européenne d'assurance maladie"),
         checked=False,
     ),
     Spec(
         "FINLAND_EUROPEAN_HEALTH_INSURANCE_NUMBER",
-        _str(lambda r: "80246" + shape(r, "###############")),
-        ("sairaanhoitokortti", "eurooppalainen sairaanhoitokortti"),
+        _str(lambda r: "8024680246" + r.choice(["", " ", "-"]) + shape(r, "##########")),
+        ("sairausvakuutuskortti", "EHIC#", "finlandehicnumber#"),
         checked=False,
     ),
     Spec("GERMANY_NATIONAL_IDENTIFICATION_NUMBER", _de_id, ("Personalausweis", "Ausweisnummer")),
@@ -214,7 +214,7 @@ INTL_SPECS: tuple[Spec, ...] = (
         ("electoral roll number", "elector number"),
         checked=False,
     ),
-    Spec("USA_HEALTH_INSURANCE_CLAIM_NUMBER", _hicn, ("HICN", "health insurance claim number")),
+    Spec("USA_HEALTH_INSURANCE_CLAIM_NUMBER", _hicn, ("HICN", "health insurance claim number", "HIC#")),
     # No keyword needed: the hard negative is the same street without its postcode (or state and ZIP).
     Spec("ADDRESS", _address, ("address", "mailing address"), required=False, tables=True),
 )

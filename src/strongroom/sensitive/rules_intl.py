@@ -10,6 +10,8 @@ digit runs whose shape alone says nothing about the country."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from stdnum import luhn
 from stdnum.fi import hetu as fi_hetu
 from stdnum.se import personnummer as se_pnr
@@ -111,7 +113,7 @@ def _ohip(s: str) -> bool:
         return True
     if d[0] == "9":
         total = sum(int(c) * w for c, w in zip(d[1:9], (2, 4, 8, 5, 10, 9, 7, 3), strict=True))
-        return (11 - total % 11) % 11 == int(d[9])
+        return total % 11 > 1 and 11 - total % 11 == int(d[9])
     return luhn.is_valid(d)
 
 
@@ -125,6 +127,17 @@ validators.CHECKS.update(
         "ca_health": _ohip,
     }
 )
+
+
+def _ehic(value: str, has_kw: Callable[[], bool]) -> str | None:
+    if not has_kw():
+        return None
+    return (
+        "FINLAND_EUROPEAN_HEALTH_INSURANCE_NUMBER"
+        if value.startswith("80246")
+        else "EUROPEAN_HEALTH_INSURANCE_CARD_NUMBER"
+    )
+
 
 _STREET_EN = (
     r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Parkway|Pkwy|"
@@ -194,7 +207,8 @@ MORE: tuple[Rule, ...] = (
         _B + r"(\d{4}[ \-]?\d{3}[ \-]?\d{3}(?:[ \-]?[A-Z]{2})?|[A-Z]{4} ?\d{4} ?\d{4})" + r"\b",
         "ca_health",
         _kw(
-            "health card, health card number, health number, ohip, ohip number, personal health number, phn, "
+            "canada healthcare number, msp number, personal healthcare number, phn, soins de santé, health card, "
+            "health card number, health number, ohip, ohip number, personal health number, "
             "carte santé, carte d'assurance maladie, numéro d'assurance maladie, ramq, care card"
         ),
         required=True,
@@ -211,24 +225,24 @@ MORE: tuple[Rule, ...] = (
         required=True,
         adjacent=True,
     ),
+    # The card number of the European Health Insurance Card: 20 digits, Finland's beginning with its institution
+    # prefix 80246 (one rule, the prefix picks the identifier).
     Rule(
         "EUROPEAN_HEALTH_INSURANCE_CARD_NUMBER",
-        _B + r"(\d{20})" + r"\b",
+        _B + r"(\d{10}[ \-]?\d{10})" + r"\b",
         "not_all_same",
         _kw(
-            "ehic, european health insurance card, european health insurance card number, ehic number, "
-            "tarjeta sanitaria europea, carte européenne d'assurance maladie, tessera europea di assicurazione "
-            "malattia, europäische krankenversicherungskarte"
+            "assicurazione sanitaria numero, carta assicurazione numero, carte d'assurance maladie, carte d’assurance "
+            "maladie, carte européenne d'assurance maladie, ceam, ehic, ehic#, ehic number, european health insurance "
+            "card, european health insurance card number, gesundheitskarte, europäische krankenversicherungskarte, "
+            "tarjeta sanitaria europea, tessera europea di assicurazione malattia, finlandehicnumber#, "
+            "sairaanhoitokortti, eurooppalainen sairaanhoitokortti, sairausvakuutuskortti, sairausvakuutusnumero, "
+            "suomen sairausvakuutuskortti, kela-kortti, sjukförsäkringskort, hälsokort"
         ),
         required=True,
         adjacent=True,
-    ),
-    Rule(
-        "FINLAND_EUROPEAN_HEALTH_INSURANCE_NUMBER",
-        _B + r"(80246\d{15})" + r"\b",
-        None,
-        _kw("eurooppalainen sairaanhoitokortti, sairaanhoitokortti, sairaanhoitokortin numero, kela-kortti"),
-        required=True,
+        resolve=_ehic,
+        ids=("EUROPEAN_HEALTH_INSURANCE_CARD_NUMBER", "FINLAND_EUROPEAN_HEALTH_INSURANCE_NUMBER"),
     ),
     Rule(
         "GERMANY_NATIONAL_IDENTIFICATION_NUMBER",
@@ -259,7 +273,10 @@ MORE: tuple[Rule, ...] = (
         "USA_HEALTH_INSURANCE_CLAIM_NUMBER",
         _B + r"(\d{3}-?\d{2}-?\d{4}[ \-]?(?:[ABDHMTW]\d?|C[1-9A-Z]?|[EFJK]\d?))" + r"\b",
         "us_hicn",
-        _kw("hicn, health insurance claim number, medicare claim number, medicare hic number, hic number"),
+        _kw(
+            "health insurance claim number, hic no, hic no., hic number, hic#, hicn, hicn#., hicno#, "
+            "medicare claim number"
+        ),
         required=True,
     ),
 )
