@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO
 
+from strongroom.sensitive import jsonstream
 from strongroom.sensitive.engine import Block, Hit
 
 CHUNK = 1 << 20
@@ -191,14 +192,18 @@ def flatten(value: Any, path: str = "$", depth: int = 0) -> Iterator[tuple[str, 
         yield path, str(value)
 
 
-def record_units(records: Iterable[tuple[int, Any]]) -> Iterator[Unit]:
+def record_units(records: Iterable[tuple[int, Any]], path: str = "$") -> Iterator[Unit]:
     """Leaves of consecutive records in one block; a field's path is its keyword context (AWS: the keyword may be
     an element of the path)."""
+    return _leaf_units((index, path, 0, record) for index, record in records)
+
+
+def _leaf_units(records: Iterable[tuple[int, str, int, Any]]) -> Iterator[Unit]:
     values: list[str] = []
     paths: list[str] = []
     where: list[int] = []
-    for index, record in records:
-        for path, text in flatten(record):
+    for index, base, depth, record in records:
+        for path, text in flatten(record, base, depth):
             values.append(text)
             paths.append(path)
             where.append(index)
@@ -221,11 +226,13 @@ def _record_block(values: list[str], paths: list[str], where: list[int]) -> Unit
 
 
 def json_units(body: BinaryIO) -> Iterator[Unit]:
+    """One JSON document (recordIndex 0), read piece by piece (``jsonstream``): memory holds one top-level element,
+    not the document."""
+    text = io.TextIOWrapper(body, encoding="utf-8-sig", errors="replace")
     try:
-        doc = json.load(io.TextIOWrapper(body, encoding="utf-8-sig", errors="replace"))
-    except (ValueError, RecursionError) as exc:
-        raise ParseError("UNABLE_TO_PARSE_FILE") from exc
-    yield from record_units([(0, doc)])
+        yield from _leaf_units((0, path, depth, value) for path, depth, value in jsonstream.pieces(text))
+    except jsonstream.JsonStreamError as exc:
+        raise ParseError(exc.reason) from exc
 
 
 def jsonl_units(body: BinaryIO) -> Iterator[Unit]:
