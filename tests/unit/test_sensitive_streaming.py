@@ -188,3 +188,12 @@ def test_one_json_element_past_the_limit_is_not_read_whole(monkeypatch: pytest.M
 
 def test_gzip_helper_is_gzip() -> None:
     assert gzip.decompress(b"".join(_gzip(iter([b"abc", b"def"])))) == b"abcdef"
+
+
+def test_documents_read_whole_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from strongroom.sensitive import classifier
+
+    monkeypatch.setitem(classifier.MAX_WHOLE_BYTES, "pdf", 100)
+    body = b"%PDF-1.4\n" + b"0" * 200
+    res = CLF.classify("big.pdf", io.BytesIO(body), len(body))
+    assert (res.status, res.reason) == ("SKIPPED", "MALFORMED_OR_FILE_SIZE_EXCEEDS_LIMIT")
