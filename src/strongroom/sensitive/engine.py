@@ -22,7 +22,7 @@ from strongroom.sensitive.rules import Rule
 from strongroom.sensitive.validators import CHECKS
 
 SEP = b"\x1f"  # joins segments of a block: no managed pattern matches it, so no match spans two values
-SLICE = 8 << 10  # bytes per set pass: small enough that an identifier's matching runs only where it can match
+SLICE = 4 << 10  # bytes per set pass: small enough that an identifier's matching runs only where it can match
 
 _OPTS = re2.Options()
 _OPTS.log_errors = False
