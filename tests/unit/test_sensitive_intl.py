@@ -109,3 +109,14 @@ def test_address_in_a_csv_cell_and_a_json_field() -> None:
     assert found(csv, "a.csv").get("ADDRESS") == 1
     js = '{"customer": {"address": "Hauptstraße 5, 10115 Berlin"}}'
     assert found(js, "a.json").get("ADDRESS") == 1
+
+
+def test_a_keyword_and_its_value_across_a_slice_cut_are_paired(monkeypatch: pytest.MonkeyPatch) -> None:
+    from strongroom.sensitive import engine
+
+    monkeypatch.setattr(engine, "SLICE", 1)  # every line its own slice
+    text = "filler line one\nSocial security number:\n536-22-8726\nfiller line two\nFührerschein\n40123456\n"
+    got = found(text)
+    assert got.get("USA_SOCIAL_SECURITY_NUMBER") == 1 and got.get("AUSTRIA_DRIVERS_LICENSE") == 1
+    monkeypatch.setattr(engine, "OVERLAP", 0)  # without the look back, the value's slice has no keyword
+    assert "USA_SOCIAL_SECURITY_NUMBER" not in found(text)

@@ -23,6 +23,7 @@ from strongroom.sensitive.validators import CHECKS
 
 SEP = b"\x1f"  # joins segments of a block: no managed pattern matches it, so no match spans two values
 SLICE = 4 << 10  # bytes per set pass: small enough that an identifier's matching runs only where it can match
+OVERLAP = 128  # bytes of the previous slice looked at again: a keyword's reach (30–60) plus its length
 
 _OPTS = re2.Options()
 _OPTS.log_errors = False
@@ -266,7 +267,16 @@ class Engine:
         lo = 0
         while lo < len(data):
             hi = self._cut(data, lo)
-            self._scan_slice(block, lo, hi, hits)
+            # Each slice after the first also looks again at the previous slice's last lines (or values) within
+            # OVERLAP bytes, so that a keyword ending one line and its value starting the next are paired across the
+            # cut; what is found twice there is one hit (the overlap rule drops the repeat).
+            ctx = lo
+            if lo:
+                ctx = max(
+                    data.rfind(b"\n", max(0, lo - OVERLAP), lo - 1), data.rfind(SEP, max(0, lo - OVERLAP), lo - 1)
+                )
+                ctx = ctx + 1 if ctx >= 0 else lo
+            self._scan_slice(block, ctx, hi, hits)
             lo = hi
         return self._resolve_overlaps(hits)
 
