@@ -17,7 +17,7 @@ from stdnum import luhn, verhoeff
 from stdnum.br import cpf
 from stdnum.es import dni
 
-from bench import macie_corpus_ids
+from bench import macie_corpus_ids, macie_corpus_intl
 
 Label = tuple[str, str]
 
@@ -312,6 +312,7 @@ def corpus(seed: int = 22, documents: int = 300) -> Iterator[Doc]:
         macie_corpus_ids.id_csv,
         macie_corpus_ids.id_json,
     )
-    for i in range(documents * 2):
-        name, text, labels = id_makers[i % len(id_makers)](r, i)
+    specs = macie_corpus_ids.SPECS + macie_corpus_intl.INTL_SPECS
+    for i in range(documents * 3):
+        name, text, labels = id_makers[i % len(id_makers)](r, i, specs)
         yield Doc(name, text.encode(), labels)

@@ -132,6 +132,7 @@ class Spec:
     checked: bool = True  # has a check digit, so a wrong one is a hard negative
     also: tuple[str, ...] = ()  # identifiers whose documented shape and keywords the value equally fits
     inner: Callable[[str], list[tuple[str, str]]] | None = None  # what a value reports with no keyword near
+    tables: bool = False  # also placed in CSV columns though it needs no keyword (an address)
 
 
 def _str(gen: Callable[[R], str]) -> Callable[[R, bool], str]:
@@ -555,10 +556,10 @@ def _wrong(spec: Spec, r: R) -> tuple[str, list[tuple[str, str]]] | None:
     return None
 
 
-def id_prose(r: R, i: int) -> tuple[str, str, list[tuple[str, str]]]:
+def id_prose(r: R, i: int, specs: tuple[Spec, ...] = SPECS) -> tuple[str, str, list[tuple[str, str]]]:
     parts: list[str] = []
     labels: list[tuple[str, str]] = []
-    for spec in r.sample(SPECS, 8):
+    for spec in r.sample(specs, 8):
         if r.random() < 0.3 and (neg := _wrong(spec, r)) is not None:
             parts.append(neg[0])
             labels += neg[1]
@@ -571,24 +572,24 @@ def id_prose(r: R, i: int) -> tuple[str, str, list[tuple[str, str]]]:
     return f"ids-{i}.txt", "\n".join(parts), labels
 
 
-def id_csv(r: R, i: int) -> tuple[str, str, list[tuple[str, str]]]:
-    specs = [s for s in r.sample(SPECS, 4) if s.required and "\n" not in s.gen(r, True)]
-    cols = [r.choice(s.keywords) for s in specs]
+def id_csv(r: R, i: int, specs: tuple[Spec, ...] = SPECS) -> tuple[str, str, list[tuple[str, str]]]:
+    chosen = [s for s in r.sample(specs, 4) if (s.required or s.tables) and "\n" not in s.gen(r, True)]
+    cols = [r.choice(s.keywords) for s in chosen]
     rows = ["row," + ",".join(f'"{c}"' if "," in c else c for c in cols) + ",note"]
     labels: list[tuple[str, str]] = []
     for n in range(r.randint(3, 8)):
-        values = [s.gen(r, True) for s in specs]
-        labels += [(ident, v) for s, v in zip(specs, values, strict=True) for ident in (s.id, *s.also)]
+        values = [s.gen(r, True) for s in chosen]
+        labels += [(ident, v) for s, v in zip(chosen, values, strict=True) for ident in (s.id, *s.also)]
         rows.append(f"{n}," + ",".join(f'"{v}"' if "," in v else v for v in values) + ",ok")
     return f"ids-{i}.csv", "\n".join(rows), labels
 
 
-def id_json(r: R, i: int) -> tuple[str, str, list[tuple[str, str]]]:
+def id_json(r: R, i: int, specs: tuple[Spec, ...] = SPECS) -> tuple[str, str, list[tuple[str, str]]]:
     records = []
     labels: list[tuple[str, str]] = []
     for _ in range(r.randint(2, 5)):
         rec: dict[str, object] = {"status": "active"}
-        for spec in r.sample(SPECS, 3):
+        for spec in r.sample(specs, 3):
             v = spec.gen(r, True)
             person = rec.setdefault("person", {})
             key = r.choice(spec.keywords)

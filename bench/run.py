@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import apigateway, guardduty, guardduty_live, inspector, macie, memory, s3, waf, waf_report
+from bench import apigateway, guardduty, guardduty_live, inspector, macie, macie_bucket, memory, s3, waf, waf_report
 from bench.apigateway import ApiGatewayOptions, ApiGatewayResults
 from bench.load import Cell, Usage, default_generator, run_cell
 from bench.report import Report, render
@@ -50,6 +50,7 @@ class Options:
     guardduty: bool = True  # bench/guardduty.py: the detection engine (corpora from STRONGROOM_STRATUS_CORPUS ...)
     guardduty_live_seconds: float = 25.0  # bench/guardduty_live.py: the live detector at the peak rate (0: skip)
     macie: bool = True  # bench/macie.py: the sensitive-data engine's precision / recall and speed
+    macie_bucket_mib: int = 1024  # bench/macie_bucket.py: a bucket this large classified by a job (0: skip)
     inspector: bool = True  # bench/inspector.py: the scanning engine (PyPA database from $STRONGROOM_PYPA_DB ...)
 
 
@@ -251,6 +252,10 @@ def run(options: Options) -> BenchReport:
         if options.macie and (not options.workloads or any("macie" in w.lower() for w in options.workloads)):
             _say(options, "Macie: the sensitive-data engine on its labelled corpus, Presidio's recognizers as the peer")
             macie_lines = macie.measure(functools.partial(_say, options))
+            if options.macie_bucket_mib > 0 and "strongroom" in options.targets:
+                _say(options, f"Macie: a job over a {options.macie_bucket_mib} MiB bucket of mixed objects")
+                run_ = macie_bucket.measure(options.macie_bucket_mib << 20, functools.partial(_say, options), work)
+                macie_lines += macie_bucket.lines(run_)
         gd_live = None
         if (
             options.guardduty
@@ -322,6 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-waf", action="store_true", help="skip the WAF section (vs Apache + ModSecurity + CRS)")
     parser.add_argument("--no-guardduty", action="store_true", help="skip the GuardDuty detection section")
     parser.add_argument("--no-macie", action="store_true", help="skip the Macie sensitive-data engine section")
+    parser.add_argument(
+        "--macie-bucket-mib", type=int, default=1024, help="the Macie job's bucket of mixed objects, MiB (0: skip)"
+    )
     parser.add_argument("--no-inspector", action="store_true", help="skip the Inspector scanning-engine section")
     parser.add_argument(
         "--guardduty-live-seconds", type=float, default=25.0, help="the live detector's peak run (0: skip it)"
@@ -354,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         inspector=not args.no_inspector,
         guardduty_live_seconds=args.guardduty_live_seconds,
         macie=not args.no_macie,
+        macie_bucket_mib=args.macie_bucket_mib,
     )
     run(options)
     return 0

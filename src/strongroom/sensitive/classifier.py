@@ -20,11 +20,16 @@ from strongroom.sensitive import formats
 from strongroom.sensitive.catalogue import BY_ID, CATALOGUE
 from strongroom.sensitive.contract import Detection, ManagedIdentifier, ObjectResult, ScanConfig
 from strongroom.sensitive.engine import Engine
-from strongroom.sensitive.rules import RULES, Rule
+from strongroom.sensitive.rules import Rule
+from strongroom.sensitive.rules_intl import ALL_RULES
 
 MAX_SAMPLES = 10
 MAX_ARCHIVE_DEPTH = 10  # AWS analyzes nested archives to a bounded depth
 MAX_ARCHIVE_MEMBERS = 1_000_000
+# Workbooks and PDFs are read through libraries that keep per-document state in memory (openpyxl's shared strings,
+# pypdf's object cache), unlike the streamed formats: larger ones are not classified (ours; AWS documents its own
+# per-format quotas), so a job's memory stays bounded whatever the bucket holds.
+MAX_WHOLE_BYTES = {"xlsx": 256 << 20, "pdf": 256 << 20}
 
 _TEXT_EXT = {
     "txt", "log", "md", "text", "conf", "cfg", "ini", "env", "yaml", "yml", "xml", "html", "htm", "properties",
@@ -65,7 +70,7 @@ def selected_ids(config: ScanConfig) -> frozenset[str]:
 
 
 def _rules_for(ids: frozenset[str]) -> list[Rule]:
-    return [r for r in RULES if ids & set(r.reports())]
+    return [r for r in ALL_RULES if ids & set(r.reports())]
 
 
 def sniff(name: str, head: bytes) -> str:
@@ -186,7 +191,7 @@ class SensitiveClassifier:
         elif kind == "avro":
             units = formats.avro_units(body)
         elif kind == "pdf":
-            units = formats.pdf_units(_seekable(body))
+            units = formats.pdf_units(_capped(_seekable(body), kind))
         else:  # pragma: no cover — sniff answers only the kinds above
             raise formats.ParseError("UNSUPPORTED_FILE_TYPE_EXCEPTION")
         for block, locate in units:
@@ -198,7 +203,7 @@ class SensitiveClassifier:
 
     def _container(self, kind: str, name: str, body: BinaryIO, gather: _Gather, depth: int) -> None:
         if kind == "xlsx":
-            for block, locate in formats.xlsx_units(_seekable(body)):
+            for block, locate in formats.xlsx_units(_capped(_seekable(body), kind)):
                 self._emit(block, locate, gather)
             return
         if kind == "parquet":
@@ -267,6 +272,16 @@ def _seekable(body: BinaryIO) -> BinaryIO:
         spool.write(chunk)
     spool.seek(0, os.SEEK_SET)
     return spool  # type: ignore[return-value]
+
+
+def _capped(body: BinaryIO, kind: str) -> BinaryIO:
+    """A document read whole by its library, refused past ``MAX_WHOLE_BYTES``."""
+    here = body.tell()
+    size = body.seek(0, os.SEEK_END) - here
+    body.seek(here, os.SEEK_SET)
+    if size > MAX_WHOLE_BYTES[kind]:
+        raise formats.ParseError("MALFORMED_OR_FILE_SIZE_EXCEEDS_LIMIT")
+    return body
 
 
 def build_classifier(config: ScanConfig) -> SensitiveClassifier:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +22,8 @@ from strongroom.sensitive.rules import Rule
 from strongroom.sensitive.validators import CHECKS
 
 SEP = b"\x1f"  # joins segments of a block: no managed pattern matches it, so no match spans two values
-SLICE = 8 << 10  # bytes per set pass: small enough that an identifier's matching runs only where it can match
+SLICE = 4 << 10  # bytes per set pass: small enough that an identifier's matching runs only where it can match
+OVERLAP = 128  # bytes of the previous slice looked at again: a keyword's reach (30–60) plus its length
 
 _OPTS = re2.Options()
 _OPTS.log_errors = False
@@ -94,9 +95,40 @@ def _re2_keyword_pattern(keywords: Sequence[str]) -> bytes:
         if k[0].isascii() and k[0].isalnum():
             body = r"\b" + body  # ASCII word start (RE2's \b is ASCII; other scripts are checked per candidate)
         if len(k.rstrip("#.:")) <= 3:
-            body += r"[ :#=.\-\"']{0,4}[0-9A-Z]"  # as _keyword_regex: up to four separators ("GPS: -33.8")
+            body += (
+                r"[ :#=.\-\"']{0,4}[0-9A-Z(]"  # as _keyword_regex: up to four separators ("GPS: -33.8", "UDI: (01)")
+            )
         alts.append(body)
     return ("(?:" + "|".join(alts) + ")").encode()
+
+
+_UNANCHORED = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
+
+
+def _iter_spans(regex: Any, data: bytes) -> Iterator[Sequence[tuple[int, int]]]:
+    """Each match's spans (the whole match, then each group; (-1, -1) for a group that did not take part), straight
+    from RE2's binding. pyre2's ``finditer`` wraps every match in a Python Match object through a generator, which
+    on the engine's short windows costs more than the matching itself; where the binding is not the one we know,
+    the public ``finditer`` answers the same spans."""
+    raw = getattr(regex, "_regexp", None)
+    if raw is None or _UNANCHORED is None:
+        for m in regex.finditer(data):
+            yield [m.span(i) for i in range(len(m.groups()) + 1)]
+        return
+    pos, end = 0, len(data)
+    while True:
+        spans = raw.Match(_UNANCHORED, data, pos, end)
+        if spans[0][0] < 0:
+            return
+        yield spans
+        if pos == end:
+            return
+        pos = pos + 1 if spans[0][1] == pos else spans[0][1]  # past an empty match, as pyre2 does
+
+
+def _value_span(spans: Sequence[tuple[int, int]]) -> tuple[int, int]:
+    """The value: group 1 when the pattern has one and it took part (boundary context sits outside it)."""
+    return spans[1] if len(spans) > 1 and spans[1][0] >= 0 else spans[0]
 
 
 @functools.lru_cache(maxsize=1024)
@@ -156,6 +188,12 @@ _STRONG_CHECKS = frozenset(
         "luhn_track",
         "jwt",
         "basic_auth",
+        "fi_hetu",
+        "se_pnr",
+        "de_idcard",
+        "gs1",
+        "us_hicn",
+        "ca_health",
     ]
 )
 
@@ -229,7 +267,16 @@ class Engine:
         lo = 0
         while lo < len(data):
             hi = self._cut(data, lo)
-            self._scan_slice(block, lo, hi, hits)
+            # Each slice after the first also looks again at the previous slice's last lines (or values) within
+            # OVERLAP bytes, so that a keyword ending one line and its value starting the next are paired across the
+            # cut; what is found twice there is one hit (the overlap rule drops the repeat).
+            ctx = lo
+            if lo:
+                ctx = max(
+                    data.rfind(b"\n", max(0, lo - OVERLAP), lo - 1), data.rfind(SEP, max(0, lo - OVERLAP), lo - 1)
+                )
+                ctx = ctx + 1 if ctx >= 0 else lo
+            self._scan_slice(block, ctx, hi, hits)
             lo = hi
         return self._resolve_overlaps(hits)
 
@@ -259,8 +306,8 @@ class Engine:
             if c.rule.required and c.rule.keywords:
                 self._gated(ci, block, chunk, lo, by_header.get(ci, []), ci in kw_hit, hits)
             else:
-                for m in c.regex.finditer(chunk):  # type: ignore[attr-defined]
-                    self._consider(ci, block, m, hits, gated=False, base=lo)
+                for spans in _iter_spans(c.regex, chunk):
+                    self._consider(ci, block, spans, hits, gated=False, base=lo)
 
     def _rules_named_by(self, header: str) -> tuple[int, ...]:
         """The keyword-gated identifiers a column / field name is a keyword of (once per distinct name)."""
@@ -282,7 +329,7 @@ class Engine:
         reach = c.rule.distance + 64  # the distance plus the longest value a managed pattern takes, in bytes
         windows: list[tuple[int, int]] = [(block.starts[s] - base, block.ends[s] - base) for s in header_segs]
         if kw_in_data:
-            spans = [km.span() for km in self._kw_re2[ci].finditer(chunk)]
+            spans = [m[0] for m in _iter_spans(self._kw_re2[ci], chunk)]
             if len(spans) * reach * 2 > len(chunk):
                 windows = [(0, len(chunk))]
             else:
@@ -299,22 +346,19 @@ class Engine:
                 merged.append((w_lo, w_hi))
         for w_lo, w_hi in merged:
             part = chunk if (w_lo, w_hi) == (0, len(chunk)) else chunk[w_lo:w_hi]
-            for m in c.regex.finditer(part):  # type: ignore[attr-defined]
-                span = self._span(m)
+            for found in _iter_spans(c.regex, part):
+                span = _value_span(found)
                 key = (span[0] + w_lo, span[1] + w_lo)
                 if key in seen:
                     continue
                 seen.add(key)
-                self._consider(ci, block, m, hits, gated=True, base=base + w_lo)
+                self._consider(ci, block, found, hits, gated=True, base=base + w_lo)
 
-    @staticmethod
-    def _span(m: object) -> tuple[int, int]:
-        groups = m.groups()  # type: ignore[attr-defined]
-        return m.span(1) if groups and groups[0] is not None else m.span()  # type: ignore[attr-defined]
-
-    def _consider(self, ci: int, block: Block, m: object, hits: list[Hit], gated: bool, base: int = 0) -> None:
+    def _consider(
+        self, ci: int, block: Block, spans: Sequence[tuple[int, int]], hits: list[Hit], gated: bool, base: int = 0
+    ) -> None:
         c = self._compiled[ci]
-        s, e = self._span(m)
+        s, e = _value_span(spans)
         s, e = s + base, e + base
         seg = block.segment_of(s)
         seg_start, seg_end = block.starts[seg], block.ends[seg]

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO
 
+from strongroom.sensitive import jsonstream
 from strongroom.sensitive.engine import Block, Hit
 
 CHUNK = 1 << 20
@@ -159,6 +161,7 @@ def xlsx_units(body: BinaryIO) -> Iterator[Unit]:
 # -- records
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _path_key(key: str) -> str:
     return f".{key}" if key.replace("_", "").isalnum() else f"[{json.dumps(key, ensure_ascii=False)}]"
 
@@ -166,53 +169,84 @@ def _path_key(key: str) -> str:
 _PATH_ELEMENT = re.compile(r'\.(\w+)|\[("(?:[^"\\]|\\.)*")\]')
 
 
-def _path_words(path: str) -> str:
-    """A path's element names as words, each as written ("$.person['n.i.t.']" -> "person n.i.t."): a name's own dots
-    and accents are part of the keyword it may be."""
-    names = [m.group(1) if m.group(1) is not None else json.loads(m.group(2)) for m in _PATH_ELEMENT.finditer(path)]
+def _path_names(path: str) -> tuple[str, ...]:
+    """A path's element names, each as written ("$.person['n.i.t.']" -> person, n.i.t.): a name's own dots and
+    accents are part of the keyword it may be; array indexes are not names."""
+    return tuple(m.group(1) if m.group(1) is not None else json.loads(m.group(2)) for m in _PATH_ELEMENT.finditer(path))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _header(names: tuple[str, ...]) -> str:
+    # Keyword context is the path's element names read as words ("$.customer.card_number" -> customer card number);
+    # records repeat their shape, so each distinct name sequence is joined once.
     return " " + " ".join(names) + " "
 
 
 def flatten(value: Any, path: str = "$", depth: int = 0) -> Iterator[tuple[str, str]]:
     """(JSONPath, text) for every scalar leaf."""
-    if depth > MAX_JSON_DEPTH:
-        raise ParseError("JSON_NESTING_LEVEL_OVER_LIMIT")
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from flatten(v, path + _path_key(str(k)), depth + 1)
-    elif isinstance(value, list | tuple):
-        for i, v in enumerate(value):
-            yield from flatten(v, f"{path}[{i}]", depth + 1)
-    elif value is None or isinstance(value, bool):
-        return
-    elif isinstance(value, bytes):
-        yield path, value.decode("utf-8", "replace")
-    else:
-        yield path, str(value)
+    leaves = _Leaves()
+    leaves.add(value, path, _path_names(path), depth, 0)
+    return zip(leaves.paths, leaves.values, strict=True)
 
 
-def record_units(records: Iterable[tuple[int, Any]]) -> Iterator[Unit]:
+class _Leaves:
+    """Scalar leaves collected by plain recursion into parallel lists: the hot path of every structured format, so
+    no generator per nesting level and each leaf's keyword context carried down rather than re-parsed."""
+
+    __slots__ = ("headers", "paths", "values", "where")
+
+    def __init__(self) -> None:
+        self.values: list[str] = []
+        self.paths: list[str] = []
+        self.headers: list[str] = []
+        self.where: list[int] = []
+
+    def add(self, value: Any, path: str, names: tuple[str, ...], depth: int, index: int) -> None:
+        kind = type(value)
+        if (kind is str or kind is int or kind is float) and depth <= MAX_JSON_DEPTH:  # most leaves, first
+            self.values.append(value if kind is str else str(value))
+            self.paths.append(path)
+            self.headers.append(_header(names))
+            self.where.append(index)
+            return
+        if depth > MAX_JSON_DEPTH:
+            raise ParseError("JSON_NESTING_LEVEL_OVER_LIMIT")
+        if isinstance(value, dict):
+            for k, v in value.items():
+                key = str(k)
+                self.add(v, path + _path_key(key), (*names, key), depth + 1, index)
+        elif isinstance(value, list | tuple):
+            for i, v in enumerate(value):
+                self.add(v, f"{path}[{i}]", names, depth + 1, index)
+        elif value is None or isinstance(value, bool):
+            return
+        else:
+            self.values.append(value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value))
+            self.paths.append(path)
+            self.headers.append(_header(names))
+            self.where.append(index)
+
+
+def record_units(records: Iterable[tuple[int, Any]], path: str = "$") -> Iterator[Unit]:
     """Leaves of consecutive records in one block; a field's path is its keyword context (AWS: the keyword may be
     an element of the path)."""
-    values: list[str] = []
-    paths: list[str] = []
-    where: list[int] = []
-    for index, record in records:
-        for path, text in flatten(record):
-            values.append(text)
-            paths.append(path)
-            where.append(index)
-        if len(values) >= ROWS_PER_BLOCK * 4:
-            yield _record_block(values, paths, where)
-            values, paths, where = [], [], []
-    if values:
-        yield _record_block(values, paths, where)
+    return _leaf_units((index, path, 0, record) for index, record in records)
 
 
-def _record_block(values: list[str], paths: list[str], where: list[int]) -> Unit:
-    # Keyword context is the path's element names, read as words ("$.customer.card_number" -> customer card number).
-    headers = [_path_words(p) for p in paths]
-    block = Block.of(values, headers)
+def _leaf_units(records: Iterable[tuple[int, str, int, Any]]) -> Iterator[Unit]:
+    leaves = _Leaves()
+    for index, base, depth, record in records:
+        leaves.add(record, base, _path_names(base) if base != "$" else (), depth, index)
+        if len(leaves.values) >= ROWS_PER_BLOCK * 4:
+            yield _record_block(leaves)
+            leaves = _Leaves()
+    if leaves.values:
+        yield _record_block(leaves)
+
+
+def _record_block(leaves: _Leaves) -> Unit:
+    block = Block.of(leaves.values, leaves.headers)
+    paths, where = leaves.paths, leaves.where
 
     def locate(hit: Hit) -> tuple[str, dict[str, Any]]:
         return "records", {"jsonPath": paths[hit.segment][:250], "recordIndex": where[hit.segment]}
@@ -221,11 +255,13 @@ def _record_block(values: list[str], paths: list[str], where: list[int]) -> Unit
 
 
 def json_units(body: BinaryIO) -> Iterator[Unit]:
+    """One JSON document (recordIndex 0), read piece by piece (``jsonstream``): memory holds one top-level element,
+    not the document."""
+    text = io.TextIOWrapper(body, encoding="utf-8-sig", errors="replace")
     try:
-        doc = json.load(io.TextIOWrapper(body, encoding="utf-8-sig", errors="replace"))
-    except (ValueError, RecursionError) as exc:
-        raise ParseError("UNABLE_TO_PARSE_FILE") from exc
-    yield from record_units([(0, doc)])
+        yield from _leaf_units((0, path, depth, value) for path, depth, value in jsonstream.pieces(text))
+    except jsonstream.JsonStreamError as exc:
+        raise ParseError(exc.reason) from exc
 
 
 def jsonl_units(body: BinaryIO) -> Iterator[Unit]:
