@@ -40,8 +40,11 @@ lint: install-test
 typecheck: install-test
 	$(BIN)/mypy
 
+# Two pytest processes, whole files to each (--dist loadfile: a file's module fixtures and its share of the session
+# servers stay in one process); each starts its own servers, PostgreSQL, SoftHSM token and Pebble on free ports.
+PYTEST_WORKERS ?= 2
 pytest: install-test system-deps
-	$(BIN)/python -m pytest -q --durations=15
+	$(BIN)/python -m pytest -q --durations=15 -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint typecheck pytest
 
