@@ -315,7 +315,7 @@ def test_console_s3_versions_and_deletion(page: Any, admin: dict[str, str], serv
     go(page, f"#/s3/{bucket}", bucket)
     expect(page.locator("#versioning-status")).to_contain_text("never been enabled")
     page.get_by_role("button", name="Enable versioning").click()
-    expect(page.locator("#versioning-status")).to_contain_text("enabled")
+    expect(page.locator("#versioning-status")).to_have_text("Versioning is enabled.")
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
 
     first = s3.put_object(Bucket=bucket, Key="notes.txt", Body=b"version one")["VersionId"]
@@ -347,7 +347,7 @@ def test_console_s3_versions_and_deletion(page: Any, admin: dict[str, str], serv
     expect(page.get_by_role("button", name=f"Download version {first} of notes.txt")).to_have_count(0)
     assert {v["VersionId"] for v in s3.list_object_versions(Bucket=bucket, Prefix="notes.txt")["Versions"]} == {second}
     page.get_by_role("button", name="Suspend versioning").click()
-    expect(page.locator("#versioning-status")).to_contain_text("suspended")
+    expect(page.locator("#versioning-status")).to_have_text("Versioning is suspended.")
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Suspended"
 
     # empty the bucket from the page: every version and marker, then the bucket goes
