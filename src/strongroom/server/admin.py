@@ -54,6 +54,8 @@ def handle_admin(runtime: Runtime, request: HttpRequest, ready: bool) -> HttpRes
     if path == "metrics" and request.method == "GET":
         return HttpResponse(200, [("Content-Type", "text/plain; version=0.0.4")], runtime.metrics.render())
     if path.startswith("audit/"):
+        if path == "audit/flush" and runtime.config.test_mode:
+            runtime.wait_providers()  # a delivery flush runs CloudTrail's jobs, registered as the providers load
         return handle_audit_admin(runtime, request, path) or NOT_FOUND
     if path.startswith("pca/"):
         return handle_pca_http(runtime, request)
@@ -65,6 +67,10 @@ def handle_admin(runtime: Runtime, request: HttpRequest, ready: bool) -> HttpRes
         return handle_waf_samples(runtime, request)  # SigV4-signed: samples from the WAF proxy / middleware
     if not runtime.config.test_mode:
         return NOT_FOUND
+    if request.method == "POST":
+        # A clock advance runs every job that became due, and a reset clears every provider's caches: both need
+        # every provider, which the server loads behind its listener (server/app.py).
+        runtime.wait_providers()
     if path == "clock" and request.method == "POST":
         return _advance_clock(runtime, request)
     if path == "clock" and request.method == "GET":

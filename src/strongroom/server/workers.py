@@ -196,7 +196,8 @@ def _worker() -> int:
     sock.bind(address)
     sock.listen(2048)
     sock.set_inheritable(True)
-    runtime = Runtime.open(config, migrate=False)  # the parent had the migrations run before any worker started
+    # The parent had the migrations run before any worker started; the providers load behind the listener.
+    runtime = Runtime.open(config, migrate=False, defer_providers=True)
     app = StrongroomApp(runtime, owns_runtime=True)
     proxy_headers, forwarded_allow_ips = proxy_options(config)
     uv_config = uvicorn.Config(
