@@ -17,6 +17,7 @@ from strongroom.protocol.http import HttpRequest, HttpResponse
 from strongroom.scheduler.jobs import advance_clock
 from strongroom.server.console import API_PREFIX as CONSOLE_API
 from strongroom.server.console import handle_console_api
+from strongroom.server.health import PREFIX, handle_health, is_health
 from strongroom.server.waf_samples import PATH as WAF_SAMPLES
 from strongroom.server.waf_samples import handle_waf_samples
 from strongroom.services.acm_pca.http import handle_pca_http
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("strongroom.admin")
 
-PREFIX = "/_strongroom/"
 ADMIN_KEY_SETTING = "admin_access_key_id"
 
 
@@ -42,10 +42,8 @@ NOT_FOUND = _json(404, {"message": "Not Found"})
 
 def handle_admin(runtime: Runtime, request: HttpRequest, ready: bool) -> HttpResponse:
     path = request.path[len(PREFIX) :].rstrip("/")
-    if path == "health" and request.method in ("GET", "HEAD"):
-        if not ready:
-            return _json(503, {"status": "starting"})
-        return _json(200, {"status": "ok", "sealed": runtime.seal.is_sealed, "seal": _seal_status(runtime)})
+    if is_health(request):  # the app answers it itself (server/health.py); kept for callers of this function
+        return handle_health(runtime, ready)
     if path == "unseal" and request.method == "POST":
         status, body = handle_unseal(
             runtime.seal, request.client_ip, request.headers.get("content-type", ""), request.body
@@ -80,11 +78,6 @@ def handle_admin(runtime: Runtime, request: HttpRequest, ready: bool) -> HttpRes
         reset_state(runtime)
         return _json(200, {"reset": True})
     return NOT_FOUND
-
-
-def _seal_status(runtime: Runtime) -> dict[str, object]:
-    status = getattr(runtime.seal, "status", None)
-    return dict(status()) if callable(status) else {"provider": runtime.seal.name, "sealed": runtime.seal.is_sealed}
 
 
 def _advance_clock(runtime: Runtime, request: HttpRequest) -> HttpResponse:

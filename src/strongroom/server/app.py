@@ -19,10 +19,10 @@ from typing import Any
 from strongroom.core.errors import AwsError
 from strongroom.protocol.http import HttpRequest, HttpResponse
 from strongroom.protocol.router import Route
-from strongroom.server.admin import PREFIX, handle_admin
 from strongroom.server.console import is_console_request, serve_console
 from strongroom.server.gateway import MAX_BODY as GATEWAY_MAX_BODY
 from strongroom.server.gateway import PENDING, GatewayHook, Target
+from strongroom.server.health import PREFIX, handle_health, is_health
 from strongroom.server.limits import largest_body_limit, too_large
 from strongroom.server.runtime import Runtime
 from strongroom.server.waf_interstitial import PREFIX as WAF_PAGES
@@ -160,8 +160,10 @@ class StrongroomApp:
         if admin:
             if request.path.startswith(WAF_PAGES):
                 response = await loop.run_in_executor(self.executor, handle_interstitial, self.runtime, request)
+            elif is_health(request):
+                response = handle_health(self.runtime, self.ready)
             else:
-                response = await loop.run_in_executor(self.executor, handle_admin, self.runtime, request, self.ready)
+                response = await loop.run_in_executor(self.executor, _handle_admin, self.runtime, request, self.ready)
         else:
             route = self.pipeline.route_of(request)
             if route is not None and self.pipeline.on_loop(route):
@@ -230,6 +232,14 @@ class StrongroomApp:
 
 
 _DISCONNECTED = object()
+
+
+def _handle_admin(runtime: Runtime, request: HttpRequest, ready: bool) -> HttpResponse:
+    # Imported with the first admin request, not with the app: its modules (CloudTrail, ACM PCA, Lambda, the
+    # console's sign-in) cost ~0.5 s of start-up that no AWS API call and no health check needs.
+    from strongroom.server.admin import handle_admin
+
+    return handle_admin(runtime, request, ready)
 
 
 def _freeze(_service: str) -> None:
