@@ -12,11 +12,13 @@ Alembic's.
 from __future__ import annotations
 
 import re
+import sqlite3
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import DBAPIError
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 VERSIONS = Path(__file__).resolve().parent / "migrations" / "versions"
 _REVISION = re.compile(r"^revision\s*=\s*['\"]([^'\"]+)['\"]\s*$", re.MULTILINE)
@@ -49,7 +51,27 @@ def at_head(engine: Engine) -> bool:
         return False
     try:
         with engine.connect() as conn:
-            stored = {str(row[0]) for row in conn.execute(text("SELECT version_num FROM alembic_version"))}
-    except DBAPIError:  # no table yet: a new database
+            stored = {str(row[0]) for row in conn.exec_driver_sql(_STORED)}
+    except Exception:  # no table yet (a new database), or anything else: Alembic decides
         return False
     return stored == wanted
+
+
+def sqlite_at_head(database: Path) -> bool:
+    """``at_head`` for a SQLite file, with the standard library only: the ``--workers`` parent, which stays small
+    (no SQLAlchemy), skips the migration process on a current database."""
+    wanted = heads()
+    if wanted is None or not database.is_file():
+        return False
+    try:
+        conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
+        try:
+            stored = {str(row[0]) for row in conn.execute(_STORED)}
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return stored == wanted
+
+
+_STORED = "SELECT version_num FROM alembic_version"
