@@ -14,7 +14,7 @@ from strongroom.core.clock import clock
 from strongroom.iam.model import access_keys, accounts
 from strongroom.keyring.unseal import handle_unseal
 from strongroom.protocol.http import HttpRequest, HttpResponse
-from strongroom.scheduler.jobs import advance_clock
+from strongroom.scheduler.jobs import CLOCK_OFFSET_SETTING, advance_clock
 from strongroom.server.console import API_PREFIX as CONSOLE_API
 from strongroom.server.console import handle_console_api
 from strongroom.server.health import PREFIX, handle_health, is_health
@@ -113,6 +113,9 @@ def reset_state(runtime: Runtime) -> None:
             elif table.name == "settings":
                 stmt = stmt.where(table.c.name != ADMIN_KEY_SETTING)
             conn.execute(stmt)
+    # Stored as 0, not left absent: the other nodes adopt the stored offset (``Scheduler.refresh_clock``) and keep
+    # theirs when there is none, so with the row gone they stayed in the moved future after a reset.
+    put_setting(runtime.store, CLOCK_OFFSET_SETTING, "0")
     clock.set_offset(0)
     runtime.accounts.forget()
     for provider in runtime.providers.all_providers():
