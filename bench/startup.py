@@ -35,6 +35,10 @@ class StartupOptions:
     keys: int = 50  # resources put in the data dir before the timed starts (each kind)
     workers: tuple[int, ...] = (1, 2)  # `strongroom server` as users start it (1), and `--workers 2`
 
+    @classmethod
+    def tiny(cls) -> StartupOptions:
+        return cls(starts=1, keys=2, workers=(1,))
+
 
 @dataclass
 class StartupResults:
