@@ -70,7 +70,7 @@ class Runtime:
         self.authorizer = Authorizer(self.store, self.catalog, self.providers.access, partial(org_record, self.store))
         self.pipeline = Pipeline(self)
         # Set once every provider is loaded (their scheduled jobs registered): at once unless the server defers
-        # it (``open(..., load_providers=False)``), then by ``load_providers`` in the app's background loader.
+        # it (``open(..., defer_providers=True)``), then by ``load_providers`` in the app's background loader.
         self.providers_loaded = threading.Event()
         if not self.defer_providers:
             self.load_providers()
