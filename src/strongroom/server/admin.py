@@ -14,7 +14,7 @@ from strongroom.core.clock import clock
 from strongroom.iam.model import access_keys, accounts
 from strongroom.keyring.unseal import handle_unseal
 from strongroom.protocol.http import HttpRequest, HttpResponse
-from strongroom.scheduler.jobs import CLOCK_OFFSET_SETTING, advance_clock
+from strongroom.scheduler.jobs import CLOCK_OFFSET_SETTING, advance_clock, announce_clock
 from strongroom.server.console import API_PREFIX as CONSOLE_API
 from strongroom.server.console import handle_console_api
 from strongroom.server.health import PREFIX, handle_health, is_health
@@ -72,6 +72,7 @@ def handle_admin(runtime: Runtime, request: HttpRequest, ready: bool) -> HttpRes
     if path == "clock" and request.method == "POST":
         return _advance_clock(runtime, request)
     if path == "clock" and request.method == "GET":
+        runtime.pipeline.follow_clock()  # as a request would: the clock another worker moved
         # node: which `--workers` process answered, so tests can reach each one over its own connection
         return _json(200, {"now": _iso(clock.now()), "offset": clock.offset, "node": runtime.node_id})
     if path == "reset" and request.method == "POST":
@@ -117,6 +118,7 @@ def reset_state(runtime: Runtime) -> None:
     # theirs when there is none, so with the row gone they stayed in the moved future after a reset.
     put_setting(runtime.store, CLOCK_OFFSET_SETTING, "0")
     clock.set_offset(0)
+    announce_clock(runtime.store)
     runtime.accounts.forget()
     for provider in runtime.providers.all_providers():
         reset = getattr(provider, "reset", None)
