@@ -17,13 +17,28 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import apigateway, guardduty, guardduty_live, inspector, macie, macie_bucket, memory, s3, waf, waf_report
+from bench import (
+    apigateway,
+    guardduty,
+    guardduty_live,
+    inspector,
+    macie,
+    macie_bucket,
+    memory,
+    s3,
+    startup,
+    testmode,
+    waf,
+    waf_report,
+)
 from bench.apigateway import ApiGatewayOptions, ApiGatewayResults
 from bench.load import Cell, Usage, default_generator, run_cell
 from bench.report import Report, render
 from bench.s3 import S3Options, S3Results
 from bench.servers import Server, bare, moto, strongroom
 from bench.signing import Endpoint, signed_pool
+from bench.startup import StartupOptions, StartupResults
+from bench.testmode import TestModeResults
 from bench.waf import WafOptions, WafResults
 from bench.workloads import WORKLOADS, Workload, provider_missing
 
@@ -52,6 +67,8 @@ class Options:
     macie: bool = True  # bench/macie.py: the sensitive-data engine's precision / recall and speed
     macie_bucket_mib: int = 1024  # bench/macie_bucket.py: a bucket this large classified by a job (0: skip)
     inspector: bool = True  # bench/inspector.py: the scanning engine (PyPA database from $STRONGROOM_PYPA_DB ...)
+    test_mode: bool = True  # bench/testmode.py: Encrypt on --test-mode vs the normal mode, side by side
+    startup: StartupOptions = field(default_factory=StartupOptions)  # bench/startup.py: first answer after start
 
 
 @dataclass
@@ -59,6 +76,8 @@ class BenchReport(Report):
     s3: S3Results = field(default_factory=S3Results)  # rendered into its own block of the markdown
     apigateway: ApiGatewayResults = field(default_factory=ApiGatewayResults)  # likewise
     waf: WafResults = field(default_factory=WafResults)  # likewise
+    test_mode: TestModeResults | None = None  # likewise (bench/testmode.py)
+    startup: StartupResults | None = None  # likewise (bench/startup.py)
 
 
 def _say(options: Options, message: str) -> None:
@@ -211,6 +230,11 @@ def _count(data: Path, table: str) -> int:
         conn.close()
 
 
+def _wants(options: Options, section: str) -> bool:
+    """A section without workloads of its own runs in a whole run, or when ``--workloads`` names it."""
+    return not options.workloads or any(w.lower() in section for w in options.workloads)
+
+
 def run(options: Options) -> BenchReport:
     """Run the whole benchmark; writes the markdown report to ``options.out`` when given."""
     began = time.monotonic()
@@ -275,6 +299,20 @@ def run(options: Options) -> BenchReport:
         if options.inspector and (not options.workloads or any("inspector" in w.lower() for w in options.workloads)):
             _say(options, "Inspector: range membership vs packaging, lock files, a 2,000-package SBOM")
             insp_results = inspector.measure(inspector.pypa_path(), functools.partial(_say, options))
+        if options.test_mode and "strongroom" in options.targets and _wants(options, "test mode"):
+            _say(options, "test mode: KMS Encrypt on --test-mode vs the normal mode, side by side")
+            report.test_mode = testmode.measure(
+                work,
+                options.concurrency,
+                options.seconds,
+                options.generator,
+                options.workers,
+                options.log_level,
+                functools.partial(_say, options),
+            )
+        if options.startup.enabled and "strongroom" in options.targets and _wants(options, "startup"):
+            _say(options, "start-up: spawn to the first answered signed request, on an existing data dir")
+            report.startup = startup.measure(options.startup, work, options.log_level, functools.partial(_say, options))
         if "moto" in options.targets:
             moto_server = moto(work)
             if moto_server is None:
@@ -306,6 +344,10 @@ def run(options: Options) -> BenchReport:
             options.out.write_text(macie.render(macie_lines, options.out.read_text()))
         if insp_results is not None:
             options.out.write_text(inspector.render(insp_results, options.out.read_text()))
+        if report.test_mode is not None:
+            options.out.write_text(testmode.render(report.test_mode, options.out.read_text()))
+        if report.startup is not None:
+            options.out.write_text(startup.render(report.startup, options.out.read_text()))
         _say(options, f"wrote {options.out} in {report.elapsed:.0f} s")
     return report
 
@@ -331,6 +373,9 @@ def main(argv: list[str] | None = None) -> int:
         "--macie-bucket-mib", type=int, default=1024, help="the Macie job's bucket of mixed objects, MiB (0: skip)"
     )
     parser.add_argument("--no-inspector", action="store_true", help="skip the Inspector scanning-engine section")
+    parser.add_argument("--no-test-mode", action="store_true", help="skip the --test-mode vs normal Encrypt section")
+    parser.add_argument("--no-startup", action="store_true", help="skip the start-up section")
+    parser.add_argument("--startup-starts", type=int, default=5, help="timed starts per server kind (median)")
     parser.add_argument(
         "--guardduty-live-seconds", type=float, default=25.0, help="the live detector's peak run (0: skip it)"
     )
@@ -363,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
         guardduty_live_seconds=args.guardduty_live_seconds,
         macie=not args.no_macie,
         macie_bucket_mib=args.macie_bucket_mib,
+        test_mode=not args.no_test_mode,
+        startup=StartupOptions(enabled=not args.no_startup, starts=args.startup_starts),
     )
     run(options)
     return 0

@@ -48,6 +48,11 @@ class Server:
         return self.proc.pid
 
     def start(self, timeout: float = 90.0) -> None:
+        self.start_process()
+        self.wait_ready(timeout)
+
+    def start_process(self) -> None:
+        """Spawn the server without waiting for it (bench/startup.py times what comes next)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update(self.env)
         log = self.log_path.open("ab")
@@ -59,6 +64,9 @@ class Server:
             env=env,
             start_new_session=True,
         )
+
+    def wait_ready(self, timeout: float) -> None:
+        assert self.proc is not None
         http = urllib3.PoolManager()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -10,6 +10,7 @@ from bench.load import Cell
 from bench.report import BEGIN, END
 from bench.run import Options, run
 from bench.s3 import S3Options, Upload
+from bench.startup import StartupOptions
 from bench.waf import BACKEND, WafOptions
 
 
@@ -35,6 +36,7 @@ def test_bench_runs_end_to_end_at_tiny_size(tmp_path: Path) -> None:
             guardduty=False,  # tests/unit/test_detection_bench.py runs it at small size
             macie=False,  # tests/unit/test_sensitive.py scores a sample of its corpus
             inspector=False,  # tests/unit/test_vulnscan_bench.py runs it on the tests' advisory subset
+            startup=StartupOptions.tiny(),  # tests/e2e/test_bench_startup_testmode.py checks it and the test mode
         )
     )
     encrypt = report.results["strongroom"]["KMS Encrypt (256 B)"]
@@ -66,3 +68,4 @@ def test_bench_runs_end_to_end_at_tiny_size(tmp_path: Path) -> None:
     backend = report.waf.cells[BACKEND][1]
     assert backend.requests > 0 and backend.errors == 0, backend.first_error
     assert "## WAF results" in text
+    assert report.test_mode is not None and report.startup is not None

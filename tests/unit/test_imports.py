@@ -28,6 +28,12 @@ FUNCTION_IMPORTS = {
     ("server/workers.py", "strongroom.server.shield"): "boot: imported by the CLI before the workers are spawned",
     ("services/acm/request.py", "strongroom.services.acm.acme_issuer"): "cost: the acme library takes ~90 ms",
     ("store/engine.py", "strongroom.store.migrate"): "cost: Alembic takes ~100 ms, only migrating processes need it",
+    ("server/app.py", "strongroom.server.admin"): "start-up: admin endpoints' modules, ~0.5 s",
+    ("server/console.py", "strongroom.server.signin"): "start-up: sign-in's modules and password hash, ~0.15 s",
+    ("server/gateway.py", "strongroom.server"): "start-up: stages' WAF and Shield, ~0.2 s",
+    ("server/gateway.py", "strongroom.services.apigateway.invoke.gateway"): "start-up: the data plane, with its use",
+    ("server/gateway.py", "strongroom.services.shield.provider"): "start-up: as above",
+    ("server/gateway.py", "strongroom.services.wafv2.enforcement"): "start-up: as above",
 }
 
 # Files that may import modules named in strings, and why.

@@ -394,13 +394,13 @@ class AuditLog:
             self.trails.deliver(grace_seconds=0.0)
         except Exception:
             log.exception("final trail delivery failed")
+        # Taken out under the lock, waited for outside it: a batch still running takes the lock when it finishes
+        # (``_run_record_hooks``), so waiting while holding it never returned (a stop right after a request hung).
         with self._announcer_lock:
-            if self._announcer is not None:
-                self._announcer.shutdown(wait=True)
-                self._announcer = None
-            if self._recorder is not None:
-                self._recorder.shutdown(wait=True)
-                self._recorder = None
+            executors = [e for e in (self._announcer, self._recorder) if e is not None]
+            self._announcer = self._recorder = None
+        for executor in executors:
+            executor.shutdown(wait=True)
 
     def flush(self) -> int:
         """Deliver every stored record to the trails now; returns the number of log files written."""

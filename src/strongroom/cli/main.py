@@ -109,7 +109,7 @@ def cmd_server(args: argparse.Namespace) -> int:
     from strongroom.server.workers import proxy_options, shield_options
 
     try:
-        runtime = Runtime.open(config)
+        runtime = Runtime.open(config, defer_providers=True)  # loaded behind the listener (server/app.py)
     except NotInitialised as exc:
         print(str(exc), file=sys.stderr)
         return 2

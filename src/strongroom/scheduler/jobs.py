@@ -39,6 +39,7 @@ from strongroom.store.settings import settings
 log = logging.getLogger(__name__)
 
 CLOCK_OFFSET_SETTING = "clock_offset"
+CLOCK_SIGNAL = "clock"  # bumped after the stored offset changes (``ClockFollower``)
 _MAX_ERROR_CHARS = 2000
 _DRAIN_MAX_ROUNDS = 10_000
 
@@ -371,13 +372,7 @@ class Scheduler:
 
     def refresh_clock(self) -> None:
         """Adopt the cluster-wide clock offset (test mode), so one node's advance moves every node."""
-        with _clock_sync_lock:
-            with self.store.read() as conn:
-                value = conn.execute(
-                    select(settings.c.value).where(settings.c.name == CLOCK_OFFSET_SETTING)
-                ).scalar_one_or_none()
-            if value is not None:
-                clock.set_offset(float(value))
+        adopt_clock(self.store)
 
     def tick(self) -> int:
         """One loop iteration: sync the clock, run a batch. Returns jobs run plus jobs lost to other nodes."""
@@ -415,6 +410,48 @@ class Scheduler:
                 self._stopping.wait(self.interval)
 
 
+def adopt_clock(store: Store) -> None:
+    """Set this process's clock offset to the stored one (none stored: left as it is)."""
+    with _clock_sync_lock:
+        with store.read() as conn:
+            value = conn.execute(
+                select(settings.c.value).where(settings.c.name == CLOCK_OFFSET_SETTING)
+            ).scalar_one_or_none()
+        if value is not None:
+            clock.set_offset(float(value))
+
+
+def announce_clock(store: Store) -> None:
+    """After the stored offset changed (committed): tell the other processes on this SQLite database at once."""
+    signal = store.signal(CLOCK_SIGNAL)
+    if signal is not None:
+        signal.bump()
+
+
+class ClockFollower:
+    """Test mode, SQLite: the stored clock offset adopted before every request, exactly, at a memory read's cost.
+
+    The scheduler's tick adopts it within a second on every node; between processes on one SQLite database (the
+    ``--workers``) a test that advances the clock through one worker and asks another right after must see the
+    same clock. ``announce_clock`` bumps a change signal (``store/signals.py``) after each change; ``follow``
+    compares it with the value noted before the last read, and reads the stored offset again only when it moved.
+    PostgreSQL nodes (maybe on other hosts: no shared signal) keep the scheduler's one-second adoption.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.signal = store.signal(CLOCK_SIGNAL)
+        self._seen: bytes | None = None
+
+    def follow(self) -> None:
+        if self.signal is None:
+            return
+        now = self.signal.value()  # noted before the read: a change committed after it bumps it again
+        if now != self._seen:
+            adopt_clock(self.store)
+            self._seen = now
+
+
 def advance_clock(store: Store, scheduler: Scheduler | None, seconds: float) -> datetime:
     """Test mode: move every node's clock forward, then run every job that became due; returns the new now.
 
@@ -435,6 +472,7 @@ def advance_clock(store: Store, scheduler: Scheduler | None, seconds: float) -> 
             else:
                 conn.execute(update(settings).where(settings.c.name == CLOCK_OFFSET_SETTING).values(value=repr(offset)))
         clock.set_offset(offset)
+    announce_clock(store)
     if scheduler is not None:
         scheduler.drain()
     return clock.now()

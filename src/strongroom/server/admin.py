@@ -14,9 +14,10 @@ from strongroom.core.clock import clock
 from strongroom.iam.model import access_keys, accounts
 from strongroom.keyring.unseal import handle_unseal
 from strongroom.protocol.http import HttpRequest, HttpResponse
-from strongroom.scheduler.jobs import advance_clock
+from strongroom.scheduler.jobs import CLOCK_OFFSET_SETTING, advance_clock, announce_clock
 from strongroom.server.console import API_PREFIX as CONSOLE_API
 from strongroom.server.console import handle_console_api
+from strongroom.server.health import PREFIX, handle_health, is_health
 from strongroom.server.waf_samples import PATH as WAF_SAMPLES
 from strongroom.server.waf_samples import handle_waf_samples
 from strongroom.services.acm_pca.http import handle_pca_http
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("strongroom.admin")
 
-PREFIX = "/_strongroom/"
 ADMIN_KEY_SETTING = "admin_access_key_id"
 
 
@@ -42,10 +42,8 @@ NOT_FOUND = _json(404, {"message": "Not Found"})
 
 def handle_admin(runtime: Runtime, request: HttpRequest, ready: bool) -> HttpResponse:
     path = request.path[len(PREFIX) :].rstrip("/")
-    if path == "health" and request.method in ("GET", "HEAD"):
-        if not ready:
-            return _json(503, {"status": "starting"})
-        return _json(200, {"status": "ok", "sealed": runtime.seal.is_sealed, "seal": _seal_status(runtime)})
+    if is_health(request):  # the app answers it itself (server/health.py); kept for callers of this function
+        return handle_health(runtime, ready)
     if path == "unseal" and request.method == "POST":
         status, body = handle_unseal(
             runtime.seal, request.client_ip, request.headers.get("content-type", ""), request.body
@@ -54,6 +52,8 @@ def handle_admin(runtime: Runtime, request: HttpRequest, ready: bool) -> HttpRes
     if path == "metrics" and request.method == "GET":
         return HttpResponse(200, [("Content-Type", "text/plain; version=0.0.4")], runtime.metrics.render())
     if path.startswith("audit/"):
+        if path == "audit/flush" and runtime.config.test_mode:
+            runtime.wait_providers()  # a delivery flush runs CloudTrail's jobs, registered as the providers load
         return handle_audit_admin(runtime, request, path) or NOT_FOUND
     if path.startswith("pca/"):
         return handle_pca_http(runtime, request)
@@ -65,20 +65,20 @@ def handle_admin(runtime: Runtime, request: HttpRequest, ready: bool) -> HttpRes
         return handle_waf_samples(runtime, request)  # SigV4-signed: samples from the WAF proxy / middleware
     if not runtime.config.test_mode:
         return NOT_FOUND
+    if request.method == "POST":
+        # A clock advance runs every job that became due, and a reset clears every provider's caches: both need
+        # every provider, which the server loads behind its listener (server/app.py).
+        runtime.wait_providers()
     if path == "clock" and request.method == "POST":
         return _advance_clock(runtime, request)
     if path == "clock" and request.method == "GET":
+        runtime.pipeline.follow_clock()  # as a request would: the clock another worker moved
         # node: which `--workers` process answered, so tests can reach each one over its own connection
         return _json(200, {"now": _iso(clock.now()), "offset": clock.offset, "node": runtime.node_id})
     if path == "reset" and request.method == "POST":
         reset_state(runtime)
         return _json(200, {"reset": True})
     return NOT_FOUND
-
-
-def _seal_status(runtime: Runtime) -> dict[str, object]:
-    status = getattr(runtime.seal, "status", None)
-    return dict(status()) if callable(status) else {"provider": runtime.seal.name, "sealed": runtime.seal.is_sealed}
 
 
 def _advance_clock(runtime: Runtime, request: HttpRequest) -> HttpResponse:
@@ -114,7 +114,11 @@ def reset_state(runtime: Runtime) -> None:
             elif table.name == "settings":
                 stmt = stmt.where(table.c.name != ADMIN_KEY_SETTING)
             conn.execute(stmt)
+    # Stored as 0, not left absent: the other nodes adopt the stored offset (``Scheduler.refresh_clock``) and keep
+    # theirs when there is none, so with the row gone they stayed in the moved future after a reset.
+    put_setting(runtime.store, CLOCK_OFFSET_SETTING, "0")
     clock.set_offset(0)
+    announce_clock(runtime.store)
     runtime.accounts.forget()
     for provider in runtime.providers.all_providers():
         reset = getattr(provider, "reset", None)

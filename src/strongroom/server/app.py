@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import threading
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
@@ -18,10 +19,10 @@ from typing import Any
 from strongroom.core.errors import AwsError
 from strongroom.protocol.http import HttpRequest, HttpResponse
 from strongroom.protocol.router import Route
-from strongroom.server.admin import PREFIX, handle_admin
 from strongroom.server.console import is_console_request, serve_console
 from strongroom.server.gateway import MAX_BODY as GATEWAY_MAX_BODY
 from strongroom.server.gateway import PENDING, GatewayHook, Target
+from strongroom.server.health import PREFIX, handle_health, is_health
 from strongroom.server.limits import largest_body_limit, too_large
 from strongroom.server.runtime import Runtime
 from strongroom.server.waf_interstitial import PREFIX as WAF_PAGES
@@ -46,6 +47,7 @@ class StrongroomApp:
         self.pipeline = runtime.pipeline
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="strongroom")
         self.ready = False
+        self._loader: threading.Thread | None = None  # loads the providers behind the listener (``_load``)
         self.gateway = GatewayHook(runtime)  # API Gateway invoke URLs (server/gateway.py)
         # Invocations wait on their integrations (up to 29 s each): a pool of their own, so a slow backend can hold
         # up other invocations but never the AWS API calls.
@@ -64,15 +66,15 @@ class StrongroomApp:
             if message["type"] == "lifespan.startup":
                 try:
                     self.runtime.audit.start()
-                    self.runtime.scheduler.start()
-                    # Everything loaded so far (providers, their tables) lives as long as the process; out
-                    # of the collector's sight, full collections stop costing ~50 ms pauses under load. Service
-                    # models load later, with their first request (protocol/catalog.py), and are frozen then:
-                    # left in sight they put p99 back up (Encrypt at one connection: 4 → 14 ms). No collection
-                    # first at that point: it would cost the first request ~50 ms, and what garbage it spares is
-                    # kept once per service.
-                    gc.collect()
-                    gc.freeze()
+                    if self.runtime.providers_loaded.is_set():
+                        self._loaded()
+                    else:
+                        # The providers load behind the listener (start-up: the first request is answered within
+                        # ~1 s instead of after every service's import); a request loads its own service first.
+                        # The cluster's test-mode clock is adopted now, not at the scheduler's first tick.
+                        self.runtime.scheduler.refresh_clock()
+                        self._loader = threading.Thread(target=self._load, name="strongroom-load", daemon=True)
+                        self._loader.start()
                     self.runtime.catalog.on_load = _freeze
                     self.ready = True
                     await send({"type": "lifespan.startup.complete"})
@@ -81,6 +83,8 @@ class StrongroomApp:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
             elif message["type"] == "lifespan.shutdown":
                 self.ready = False
+                if self._loader is not None:  # it starts the scheduler when done: let it finish first
+                    await asyncio.get_running_loop().run_in_executor(None, self._loader.join)
                 await asyncio.get_running_loop().run_in_executor(None, self.runtime.scheduler.stop)
                 self.executor.shutdown(wait=True)
                 self.gateway_executor.shutdown(wait=True)
@@ -90,6 +94,25 @@ class StrongroomApp:
                     await asyncio.get_running_loop().run_in_executor(None, self.runtime.close)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    def _load(self) -> None:
+        """The background loader: every provider (their scheduled jobs registered), then the scheduler."""
+        try:
+            self.runtime.load_providers()
+        except Exception:  # a request for the broken service answers InternalFailure; the others are served
+            log.exception("loading the providers failed")
+            self.runtime.providers_loaded.set()  # nothing will load them now: waiters must not hang
+        self._loaded()
+
+    def _loaded(self) -> None:
+        self.runtime.scheduler.start()
+        # Everything loaded so far (providers, their tables) lives as long as the process; out of the collector's
+        # sight, full collections stop costing ~50 ms pauses under load. Service models load later, with their
+        # first request (protocol/catalog.py), and are frozen then: left in sight they put p99 back up (Encrypt
+        # at one connection: 4 → 14 ms). No collection first at that point: it would cost the first request
+        # ~50 ms, and what garbage it spares is kept once per service.
+        gc.collect()
+        gc.freeze()
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = _head(scope)
@@ -137,8 +160,10 @@ class StrongroomApp:
         if admin:
             if request.path.startswith(WAF_PAGES):
                 response = await loop.run_in_executor(self.executor, handle_interstitial, self.runtime, request)
+            elif is_health(request):
+                response = handle_health(self.runtime, self.ready)
             else:
-                response = await loop.run_in_executor(self.executor, handle_admin, self.runtime, request, self.ready)
+                response = await loop.run_in_executor(self.executor, _handle_admin, self.runtime, request, self.ready)
         else:
             route = self.pipeline.route_of(request)
             if route is not None and self.pipeline.on_loop(route):
@@ -207,6 +232,14 @@ class StrongroomApp:
 
 
 _DISCONNECTED = object()
+
+
+def _handle_admin(runtime: Runtime, request: HttpRequest, ready: bool) -> HttpResponse:
+    # Imported with the first admin request, not with the app: its modules (CloudTrail, ACM PCA, Lambda, the
+    # console's sign-in) cost ~0.5 s of start-up that no AWS API call and no health check needs.
+    from strongroom.server.admin import handle_admin
+
+    return handle_admin(runtime, request, ready)
 
 
 def _freeze(_service: str) -> None:

@@ -43,8 +43,6 @@ from strongroom.iam import sigv4
 from strongroom.iam.model import sessions
 from strongroom.protocol.http import HttpRequest, HttpResponse
 from strongroom.protocol.s3route import virtual_bucket
-from strongroom.server.console_deliveries import events_deliveries
-from strongroom.server.signin import handle_sign_in
 
 if TYPE_CHECKING:
     from strongroom.server.runtime import Runtime
@@ -140,9 +138,15 @@ def handle_console_api(runtime: Runtime, request: HttpRequest, path: str) -> Htt
     if path == "sign-out" and request.method == "POST":
         return _sign_out(runtime, request)
     if path == "sign-in" and request.method == "POST":
+        # Imported with the first sign-in: this module is imported with the app, and sign-in's modules (IAM logins,
+        # STS sessions, a password hash computed at import) would cost every server start ~0.15 s.
+        from strongroom.server.signin import handle_sign_in
+
         status, body = handle_sign_in(runtime, request)
         return _json(status, body)
     if path == "events-deliveries" and request.method == "POST":
+        from strongroom.server.console_deliveries import events_deliveries  # with its first use, as sign-in
+
         status, body = events_deliveries(runtime, request)
         return _json(status, body)
     return None

@@ -30,17 +30,15 @@ from prometheus_client import Counter
 
 from strongroom.core import ids
 from strongroom.protocol.http import HttpRequest, HttpResponse
-from strongroom.server import shield_gateway, waf_gateway
 from strongroom.services.apigateway import deployed
 from strongroom.services.apigateway.dataplane import paths, responses
 from strongroom.services.apigateway.dataplane.chain import GatewayRequest, TlsInfo
-from strongroom.services.apigateway.invoke.gateway import Gateway, apigw_id
-from strongroom.services.shield.provider import Provider as ShieldProvider
-from strongroom.services.shield.traffic import TrafficMonitor
-from strongroom.services.wafv2.enforcement import Enforcer
 
 if TYPE_CHECKING:
     from strongroom.server.runtime import Runtime
+    from strongroom.services.apigateway.invoke.gateway import Gateway
+    from strongroom.services.shield.traffic import TrafficMonitor
+    from strongroom.services.wafv2.enforcement import Enforcer
 
 log = logging.getLogger("strongroom.apigateway")
 
@@ -91,6 +89,13 @@ class GatewayHook:
     @property
     def gateway(self) -> Gateway:
         if self._gateway is None:
+            # The stages' WAF and Shield are imported with the first invocation, not with the app: ~0.2 s of every
+            # server start that ordinary API traffic never uses.
+            from strongroom.server import shield_gateway, waf_gateway
+            from strongroom.services.apigateway.invoke.gateway import Gateway
+            from strongroom.services.shield.provider import Provider as ShieldProvider
+            from strongroom.services.wafv2.enforcement import Enforcer
+
             with self._lock:
                 if self._gateway is None:
                     gateway = Gateway(self.runtime, self.runtime.authorizer)
@@ -214,5 +219,7 @@ def _tls_info(facts: Mapping[str, Any] | None) -> TlsInfo:
 def _error(response_type: str) -> HttpResponse:
     """A gateway response answered before any API is known (AWS's default, with the request ids every answer has)."""
     answer = responses.render(responses.GatewayError(response_type))
+    from strongroom.services.apigateway.invoke.gateway import apigw_id  # with the data plane (see ``gateway``)
+
     headers = [*answer.headers, ("x-amzn-RequestId", ids.uuid4()), ("x-amz-apigw-id", apigw_id())]
     return HttpResponse(answer.status, headers, answer.body)

@@ -32,6 +32,7 @@ from strongroom.protocol.http import HttpRequest, HttpResponse
 from strongroom.protocol.router import Route, RoutingError, credential_scope, resolve
 from strongroom.protocol.s3route import is_s3_request
 from strongroom.protocol.validate import format_message, validation_errors
+from strongroom.scheduler.jobs import ClockFollower
 from strongroom.server import limits, s3plane
 from strongroom.server.logs import log_request
 from strongroom.services.base.runtime import ServiceRuntime
@@ -85,6 +86,15 @@ class Pipeline:
         self._on_loop: dict[tuple[str, str], bool] = {}
         config = runtime.config
         self.auth_failures = limits.AuthFailureLimiter(config.auth_failure_burst, config.auth_failure_rate)
+        # Test mode on SQLite: every request first adopts a clock another worker moved (a memory read unless it
+        # moved). None otherwise: the normal mode pays nothing for it.
+        follower = ClockFollower(runtime.store) if config.test_mode else None
+        self._follow_clock = follower.follow if follower is not None and follower.signal is not None else None
+
+    def follow_clock(self) -> None:
+        """Adopt the stored test-mode clock if another process moved it (``scheduler.jobs.ClockFollower``)."""
+        if self._follow_clock is not None:
+            self._follow_clock()
 
     def route_of(self, request: HttpRequest) -> Route | None:
         """The request's route, or None when it has none (``handle`` then answers the error)."""
@@ -123,6 +133,8 @@ class Pipeline:
     ) -> HttpResponse:
         """Answer one request; ``rejection`` (a body refused before it was read) is answered and recorded instead."""
         started = time.perf_counter()
+        if self._follow_clock is not None:
+            self._follow_clock()
         request_id = ids.request_id()
         service: ServiceModel | None = None
         operation: OperationModel | None = None

@@ -6,6 +6,7 @@ import functools
 import logging
 import os
 import socket
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -52,6 +53,8 @@ class Runtime:
     catalog: Catalog
     metrics: Metrics
     node_id: str
+    # The server listens before the providers load (start-up ≤ 1.5 s): its app loads them in the background.
+    defer_providers: bool = False
 
     def __post_init__(self) -> None:
         self.providers = ProviderRegistry(self)
@@ -66,7 +69,22 @@ class Runtime:
         # SCPs, RCPs and the aws:*Org* keys read Organizations in-process (iam/ never imports a service).
         self.authorizer = Authorizer(self.store, self.catalog, self.providers.access, partial(org_record, self.store))
         self.pipeline = Pipeline(self)
+        # Set once every provider is loaded (their scheduled jobs registered): at once unless the server defers
+        # it (``open(..., defer_providers=True)``), then by ``load_providers`` in the app's background loader.
+        self.providers_loaded = threading.Event()
+        if not self.defer_providers:
+            self.load_providers()
+
+    def load_providers(self) -> None:
+        """Load every service's provider (``ProviderRegistry.load_all``); idempotent, safe beside requests."""
         self.providers.load_all(tuple(self.catalog.services))
+        self.providers_loaded.set()
+
+    def wait_providers(self, timeout: float = 120.0) -> None:
+        """Block until every provider is loaded: what needs every scheduled job's handler (a clock advance runs
+        the jobs that became due; a reset clears every provider's caches) waits for the background loader."""
+        if not self.providers_loaded.wait(timeout):
+            raise TimeoutError("the services' providers did not finish loading")
 
     @functools.cached_property
     def blobs(self) -> BlobStore:
@@ -103,7 +121,7 @@ class Runtime:
         self.pipeline.authorize(ctx, operation, params)
 
     @staticmethod
-    def open(config: Config, *, migrate: bool = True) -> Runtime:
+    def open(config: Config, *, migrate: bool = True, defer_providers: bool = False) -> Runtime:
         if not is_initialised(config):
             raise NotInitialised(
                 f"{config.data_dir} is not initialised; run `strongroom init --data-dir {config.data_dir}`"
@@ -115,7 +133,8 @@ class Runtime:
         if seal.is_sealed:
             log.warning("starting sealed", extra={"provider": seal.name, "reason": seal.reason})
         node_id = f"{socket.gethostname()}:{os.getpid()}"
-        return Runtime(config, store, seal, AccountDirectory(store, seal), default_catalog(), Metrics(), node_id)
+        directory = AccountDirectory(store, seal)
+        return Runtime(config, store, seal, directory, default_catalog(), Metrics(), node_id, defer_providers)
 
     def close(self) -> None:
         self.scheduler.stop()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import importlib
 import keyword
+import threading
 from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -40,9 +41,19 @@ class ProviderRegistry:
         self._handlers: dict[tuple[str, str], Handler | None] = {}
         self._access: dict[str, ServiceAccess | None] = {}
         self._operations: dict[str, Mapping[str, Operation]] = {}
+        # Providers load on first use, from a request thread or the server's background loader (``load_all``) at
+        # the same time: one lock, so a service never gets two providers (two sets of caches and job handlers).
+        # Reentrant: a provider being built may look up another.
+        self._loading = threading.RLock()
 
     def provider(self, service: str) -> object | None:
-        if service not in self._providers:
+        try:
+            return self._providers[service]
+        except KeyError:
+            pass
+        with self._loading:
+            if service in self._providers:
+                return self._providers[service]
             try:
                 module = importlib.import_module(f"strongroom.services.{package_name(service)}.provider")
             except ModuleNotFoundError as exc:
@@ -51,7 +62,7 @@ class ProviderRegistry:
                     return None
                 raise
             self._providers[service] = module.Provider(self.runtime)
-        return self._providers[service]
+            return self._providers[service]
 
     def access(self, service: str) -> ServiceAccess | None:
         """The service's authorization table (``services/<svc>/access.py``), or None when it has none.
@@ -97,14 +108,16 @@ class ProviderRegistry:
         return self._handlers[key]
 
     def load_all(self, services: tuple[str, ...]) -> None:
-        """Instantiate every provider (and load its operations table) now, so their scheduled jobs run before any
-        request arrives."""
+        """Instantiate every provider (and load its operations table) now, so their scheduled jobs are registered.
+
+        The server calls it in a background thread once it listens (``Runtime.load_providers``); a request for a
+        service not loaded yet loads that one itself (``provider``)."""
         for service in services:
             self.provider(service)
             self.operations(service)
 
     def all_providers(self) -> list[object]:
-        return [p for p in self._providers.values() if p is not None]
+        return [p for p in list(self._providers.values()) if p is not None]  # a copy: the loader may be adding
 
 
 def _optional_module(name: str) -> ModuleType | None:

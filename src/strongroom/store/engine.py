@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import NullPool
 
 from strongroom.store.prepared import Prepared
+from strongroom.store.revisions import at_head
 from strongroom.store.signals import Signal, signal_path
 
 
@@ -109,6 +110,8 @@ class Store:
             return found
 
     def migrate(self) -> None:
+        if at_head(self.engine):  # the usual start: nothing to do, decided without Alembic (store/revisions.py)
+            return
         # Lazy: Alembic costs ~100 ms to import, and only the processes that migrate need it.
         from strongroom.store.migrate import upgrade
 
