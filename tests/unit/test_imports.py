@@ -30,7 +30,7 @@ FUNCTION_IMPORTS = {
     ("store/engine.py", "strongroom.store.migrate"): "cost: Alembic takes ~100 ms, only migrating processes need it",
     ("server/app.py", "strongroom.server.admin"): "start-up: admin endpoints' modules, ~0.5 s",
     ("server/console.py", "strongroom.server.signin"): "start-up: sign-in's modules and password hash, ~0.15 s",
-    ("server/console.py", "strongroom.server.console_deliveries"): "start-up: the events outbox reader, with its first use",
+    ("server/console.py", "strongroom.server.console_deliveries"): "start-up: the events outbox reader",
     ("server/gateway.py", "strongroom.server"): "start-up: stages' WAF and Shield, ~0.2 s",
     ("server/gateway.py", "strongroom.services.apigateway.invoke.gateway"): "start-up: the data plane, with its use",
     ("server/gateway.py", "strongroom.services.shield.provider"): "start-up: as above",
