@@ -203,49 +203,78 @@ def _pools(workload: SectionWorkload, endpoints: list[Endpoint], reads: Calls | 
     return pools
 
 
-def _measure_side(
-    side: str,
-    servers: list[Server],
+@dataclass
+class _Side:
+    """One side of the comparison: its server processes, and the database's process when it has its own."""
+
+    name: str
+    servers: list[Server]
+    db: psutil.Process | None = None
+
+    def endpoints(self) -> list[Endpoint]:
+        return [Endpoint(s.url, s.access_key, s.secret_key) for s in self.servers]
+
+
+def _cell(
+    side: _Side, workload: SectionWorkload, reads: Calls | None, conc: int, size: int, seconds: float, generator: str
+) -> tuple[Cell, float | None, bool]:
+    """One cell on one side: (merged cell, the database's CPU %, whether a write pool ran out of names)."""
+    endpoints = side.endpoints()
+    pools = _pools(workload, endpoints, reads, size // len(endpoints))
+    n = len(side.servers)
+    shares = [conc // n + (1 if i < conc % n else 0) for i in range(n)]
+    jobs = [(s, p, c) for s, p, c in zip(side.servers, pools, shares, strict=True) if c > 0]
+    db_cpu0 = _cpu(side.db)
+    with ThreadPoolExecutor(len(jobs)) as executor:  # the generators are processes (wrk) or release the GIL
+        futures = [
+            executor.submit(run_cell, "127.0.0.1", s.port, p, c, seconds, Usage(s.pid), generator) for s, p, c in jobs
+        ]
+        cells = [f.result() for f in futures]
+    cell = _merge(cells)
+    db_cpu = None if side.db is None else 100.0 * (_cpu(side.db) - db_cpu0) / cell.seconds
+    ran_out = workload.write and any(c.requests > len(p) for c, (_, p, _) in zip(cells, jobs, strict=True))
+    return cell, db_cpu, ran_out
+
+
+def _measure(
+    sides: list[_Side],
     options: PostgresOptions,
     seconds: float,
     generator: str,
     results: PostgresResults,
     say: Callable[[str], None],
-    db: psutil.Process | None = None,
 ) -> None:
-    endpoints = [Endpoint(s.url, s.access_key, s.secret_key) for s in servers]
-    usages = [Usage(s.pid) for s in servers]
+    """Every workload at every concurrency on each side in turn, alternating which side goes first, so both see
+    the shared machine's load as evenly as it allows."""
     write_pool = max(options.pool, math.ceil(max(1.0, seconds) * options.write_ceiling))
+    turn = 0
     for workload in SECTION_WORKLOADS:
-        row = results.cells.setdefault(side, {}).setdefault(workload.name, {})
-        try:  # reads: made once on node A; node B sees them through the shared database
-            reads = None if workload.write else workload.setup(endpoints[0], options.pool)
-        except Exception as exc:  # reported, not fatal: the other workloads still run
-            results.notes.append(f"{side} {workload.name}: setup failed: {type(exc).__name__}: {str(exc)[:160]}")
-            continue
+        reads: dict[str, Calls | None] = {}
+        for side in sides:
+            try:  # reads: made once on the first node; the other sees them through the shared database
+                reads[side.name] = None if workload.write else workload.setup(side.endpoints()[0], options.pool)
+            except Exception as exc:  # reported, not fatal: the other workloads still run
+                results.notes.append(f"{side.name} {workload.name}: setup failed: {type(exc).__name__}: {exc!s:.160}")
         for conc in options.concurrency:
-            pools = _pools(workload, endpoints, reads, write_pool // len(servers))
-            shares = [conc // len(servers) + (1 if i < conc % len(servers) else 0) for i in range(len(servers))]
-            jobs = [(s, p, n, u) for s, p, n, u in zip(servers, pools, shares, usages, strict=True) if n > 0]
-            db_cpu0 = _cpu(db)
-            with ThreadPoolExecutor(len(jobs)) as executor:
-                futures = [
-                    executor.submit(run_cell, "127.0.0.1", s.port, p, n, seconds, u, generator) for s, p, n, u in jobs
-                ]
-                cells = [f.result() for f in futures]
-            cell = _merge(cells)
-            row[conc] = cell
-            if db is not None:
-                results.db_cpu.setdefault(workload.name, {})[conc] = 100.0 * (_cpu(db) - db_cpu0) / cell.seconds
-            if workload.write and any(c.requests > len(p) for c, p in zip(cells, pools, strict=False)):
-                results.notes.append(
-                    f"{side} {workload.name} c={conc}: more requests than distinct names in its pool "
-                    "(raise write_ceiling); repeated names count as errors"
+            order = sides if turn % 2 == 0 else sides[::-1]
+            turn += 1
+            for side in order:
+                if side.name not in reads:
+                    continue
+                cell, db_cpu, ran_out = _cell(side, workload, reads[side.name], conc, write_pool, seconds, generator)
+                results.cells.setdefault(side.name, {}).setdefault(workload.name, {})[conc] = cell
+                if db_cpu is not None:
+                    results.db_cpu.setdefault(workload.name, {})[conc] = db_cpu
+                if ran_out:
+                    results.notes.append(
+                        f"{side.name} {workload.name} c={conc}: more requests than distinct names in its pool "
+                        "(raise write_ceiling); repeated names count as errors"
+                    )
+                error = f"  {cell.first_error[:120]}" if cell.first_error else ""
+                say(
+                    f"  {side.name:18} {workload.name:34} c={conc:<3} {cell.rps:8.0f} rps  "
+                    f"p99 {cell.p99_ms:7.2f} ms  err {cell.errors}{error}"
                 )
-            say(
-                f"  {side:18} {workload.name:34} c={conc:<3} {cell.rps:8.0f} rps  p99 {cell.p99_ms:7.2f} ms  "
-                f"err {cell.errors}{'  ' + cell.first_error[:120] if cell.first_error else ''}"
-            )
 
 
 def _cpu(proc: psutil.Process | None) -> float:
@@ -260,6 +289,8 @@ def _cpu(proc: psutil.Process | None) -> float:
         try:
             times = p.cpu_times()
             total += times.user + times.system
+            if p is proc:  # backends that exited (connections closed, autovacuum): the postmaster reaped them
+                total += times.children_user + times.children_system
         except psutil.NoSuchProcess:
             pass
     return total
@@ -276,12 +307,8 @@ def measure(
 ) -> PostgresResults:
     results = PostgresResults(options, seconds, generator, workers)
     sqlite = strongroom(work / "pg-vs-sqlite", log_level=log_level, workers=workers)
-    sqlite.start()
-    try:
-        _measure_side(SQLITE, [sqlite], options, seconds, generator, results, say)
-    finally:
-        sqlite.stop()
     database = start_durable_postgres()
+    started: list[Server] = []
     try:
         version = database._run("postgres", "--version").stdout.strip()
         results.notes.append(
@@ -289,15 +316,18 @@ def measure(
             "on, shared_buffers 128 MB) on the same machine as the servers and the load generators"
         )
         node_a, node_b = nodes(work, database.url, log_level)
-        try:
-            node_a.start()
-            node_b.start()
-            db = psutil.Process(_postmaster_pid(database))
-            _measure_side(POSTGRES, [node_a, node_b], options, seconds, generator, results, say, db)
-        finally:
-            node_a.stop()
-            node_b.stop()
+        for server in (sqlite, node_a, node_b):  # all up from the start: the sides take turns per cell
+            server.start()
+            started.append(server)
+        sides = [
+            _Side(SQLITE, [sqlite]),
+            _Side(POSTGRES, [node_a, node_b], psutil.Process(_postmaster_pid(database))),
+        ]
+        results.notes.append("both sides run from the start of the section and take turns per cell")
+        _measure(sides, options, seconds, generator, results, say)
     finally:
+        for server in started:
+            server.stop()
         database.stop()
     return results
 
