@@ -31,7 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
-from tests.support.postgres import PostgresServer, _create_database, _unprivileged_user, require_pg_bin
+from tests.support.postgres import (
+    PostgresServer,
+    _create_database,
+    _unprivileged_user,
+    find_pg_bin,
+    require_pg_bin,
+)
 
 from bench.load import Cell, Usage, run_cell
 from bench.report import machine
@@ -306,6 +312,9 @@ def measure(
     say: Callable[[str], None],
 ) -> PostgresResults:
     results = PostgresResults(options, seconds, generator, workers)
+    if find_pg_bin() is None:  # reported in the block rather than failing the rest of the run
+        results.notes.append("not measured: no PostgreSQL server binaries (`make system-deps` installs them)")
+        return results
     sqlite = strongroom(work / "pg-vs-sqlite", log_level=log_level, workers=workers)
     database = start_durable_postgres()
     started: list[Server] = []
@@ -367,7 +376,9 @@ def render(results: PostgresResults, previous: str) -> str:
             )
     largest = max(results.options.concurrency, default=0)
     errors = results.errors_at(TARGET_CONCURRENCY)
-    if errors is None:
+    if not results.cells:
+        verdict = "not measured"
+    elif errors is None:
         verdict = f"not measured (largest concurrency {largest})"
     elif errors == 0:
         verdict = "met"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bench.postgres import BEGIN, POSTGRES, SECTION_WORKLOADS, SQLITE, PostgresOptions
+from bench.postgres import BEGIN, POSTGRES, SECTION_WORKLOADS, SQLITE, PostgresOptions, PostgresResults, render
 from bench.run import Options, run
 
 from tests.support.postgres import find_pg_bin
@@ -42,3 +42,11 @@ def test_the_postgresql_section_runs_and_renders(tmp_path: Path) -> None:
     text = out.read_text()
     assert "written analysis" in text and text.count(BEGIN) == 1
     assert "PG 2-node req/s" in text and "not measured (largest concurrency 2)" in text
+
+
+def test_a_run_without_postgresql_renders_as_not_measured() -> None:
+    results = PostgresResults()
+    results.notes.append("not measured: no PostgreSQL server binaries")
+    text = render(results, "# Benchmarks\n")
+    assert text.count(BEGIN) == 1
+    assert "no errors under 64 concurrent clients (PostgreSQL, 2 nodes): not measured." in text
