@@ -53,6 +53,7 @@ screenshots: install-test
 	STRONGROOM_CONSOLE_SCREENSHOTS=1 STRONGROOM_TEST_BACKENDS=sqlite $(BIN)/python -m pytest -q tests/e2e/test_console_browser.py tests/e2e/test_console_editors.py tests/e2e/test_console_findings.py tests/e2e/test_console_firefox.py tests/e2e/test_console_more.py
 
 # Strongroom vs moto_server vs the bare server stack, then memory; rewrites the table in docs/benchmarks.md.
+# The PostgreSQL section (bench/postgres.py) starts its own PostgreSQL from system-deps' Debian package.
 # wrk (Debian) is the load generator when it can be installed; otherwise bench/ falls back to its asyncio one.
 # The WAF section installs its peer (apache2, libapache2-mod-security2, modsecurity-crs) when run as root, and reads
 # the OWASP CRS 3.3.4 regression corpus from CRS_CORPUS=DIR (or $$STRONGROOM_CRS_CORPUS; it lives outside the repo).
@@ -61,7 +62,7 @@ screenshots: install-test
 # then the live detector at the server's peak request rate (bench/guardduty_live.py; --guardduty-live-seconds 0 skips).
 # The Inspector section (bench/inspector.py) reads the whole PyPA advisory database from $$STRONGROOM_PYPA_DB (a
 # checkout of pypa/advisory-database; the tests' subset when unset).
-bench: install-test
+bench: install-test system-deps
 	$(PIP) install -q -e '.[test,bench]'
 	@command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } || true
 	$(BIN)/python -m bench.run --out docs/benchmarks.md $(if $(CRS_CORPUS),--crs-corpus $(CRS_CORPUS))

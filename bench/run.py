@@ -25,6 +25,7 @@ from bench import (
     macie,
     macie_bucket,
     memory,
+    postgres,
     s3,
     startup,
     testmode,
@@ -33,6 +34,7 @@ from bench import (
 )
 from bench.apigateway import ApiGatewayOptions, ApiGatewayResults
 from bench.load import Cell, Usage, default_generator, run_cell
+from bench.postgres import PostgresOptions, PostgresResults
 from bench.report import Report, render
 from bench.s3 import S3Options, S3Results
 from bench.servers import Server, bare, moto, strongroom
@@ -69,6 +71,7 @@ class Options:
     inspector: bool = True  # bench/inspector.py: the scanning engine (PyPA database from $STRONGROOM_PYPA_DB ...)
     test_mode: bool = True  # bench/testmode.py: Encrypt on --test-mode vs the normal mode, side by side
     startup: StartupOptions = field(default_factory=StartupOptions)  # bench/startup.py: first answer after start
+    postgres: PostgresOptions = field(default_factory=PostgresOptions)  # bench/postgres.py: 2 nodes vs SQLite
 
 
 @dataclass
@@ -78,6 +81,7 @@ class BenchReport(Report):
     waf: WafResults = field(default_factory=WafResults)  # likewise
     test_mode: TestModeResults | None = None  # likewise (bench/testmode.py)
     startup: StartupResults | None = None  # likewise (bench/startup.py)
+    postgres: PostgresResults | None = None  # likewise (bench/postgres.py)
 
 
 def _say(options: Options, message: str) -> None:
@@ -313,6 +317,17 @@ def run(options: Options) -> BenchReport:
         if options.startup.enabled and "strongroom" in options.targets and _wants(options, "startup"):
             _say(options, "start-up: spawn to the first answered signed request, on an existing data dir")
             report.startup = startup.measure(options.startup, work, options.log_level, functools.partial(_say, options))
+        if options.postgres.enabled and "strongroom" in options.targets and _wants(options, "postgresql"):
+            _say(options, "PostgreSQL: two nodes on one database vs one SQLite server")
+            report.postgres = postgres.measure(
+                options.postgres,
+                work,
+                options.seconds,
+                options.generator,
+                options.workers,
+                options.log_level,
+                functools.partial(_say, options),
+            )
         if "moto" in options.targets:
             moto_server = moto(work)
             if moto_server is None:
@@ -348,6 +363,8 @@ def run(options: Options) -> BenchReport:
             options.out.write_text(testmode.render(report.test_mode, options.out.read_text()))
         if report.startup is not None:
             options.out.write_text(startup.render(report.startup, options.out.read_text()))
+        if report.postgres is not None:
+            options.out.write_text(postgres.render(report.postgres, options.out.read_text()))
         _say(options, f"wrote {options.out} in {report.elapsed:.0f} s")
     return report
 
@@ -375,6 +392,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-inspector", action="store_true", help="skip the Inspector scanning-engine section")
     parser.add_argument("--no-test-mode", action="store_true", help="skip the --test-mode vs normal Encrypt section")
     parser.add_argument("--no-startup", action="store_true", help="skip the start-up section")
+    parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL two-node section")
+    parser.add_argument(
+        "--postgres-concurrency", default="8,32,64", help="clients in all per PostgreSQL cell (split over 2 nodes)"
+    )
     parser.add_argument("--startup-starts", type=int, default=5, help="timed starts per server kind (median)")
     parser.add_argument(
         "--guardduty-live-seconds", type=float, default=25.0, help="the live detector's peak run (0: skip it)"
@@ -410,6 +431,10 @@ def main(argv: list[str] | None = None) -> int:
         macie_bucket_mib=args.macie_bucket_mib,
         test_mode=not args.no_test_mode,
         startup=StartupOptions(enabled=not args.no_startup, starts=args.startup_starts),
+        postgres=PostgresOptions(
+            enabled=not args.no_postgres,
+            concurrency=tuple(int(c) for c in args.postgres_concurrency.split(",")),
+        ),
     )
     run(options)
     return 0
