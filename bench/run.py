@@ -26,6 +26,7 @@ from bench import (
     macie_bucket,
     memory,
     s3,
+    scale,
     startup,
     testmode,
     waf,
@@ -35,6 +36,7 @@ from bench.apigateway import ApiGatewayOptions, ApiGatewayResults
 from bench.load import Cell, Usage, default_generator, run_cell
 from bench.report import Report, render
 from bench.s3 import S3Options, S3Results
+from bench.scale import ScaleOptions, ScaleResults
 from bench.servers import Server, bare, moto, strongroom
 from bench.signing import Endpoint, signed_pool
 from bench.startup import StartupOptions, StartupResults
@@ -69,6 +71,7 @@ class Options:
     inspector: bool = True  # bench/inspector.py: the scanning engine (PyPA database from $STRONGROOM_PYPA_DB ...)
     test_mode: bool = True  # bench/testmode.py: Encrypt on --test-mode vs the normal mode, side by side
     startup: StartupOptions = field(default_factory=StartupOptions)  # bench/startup.py: first answer after start
+    scale: ScaleOptions = field(default_factory=ScaleOptions)  # bench/scale.py: 10M audit records, 1M keys/secrets
 
 
 @dataclass
@@ -78,6 +81,7 @@ class BenchReport(Report):
     waf: WafResults = field(default_factory=WafResults)  # likewise
     test_mode: TestModeResults | None = None  # likewise (bench/testmode.py)
     startup: StartupResults | None = None  # likewise (bench/startup.py)
+    scale: ScaleResults | None = None  # likewise (bench/scale.py)
 
 
 def _say(options: Options, message: str) -> None:
@@ -313,6 +317,12 @@ def run(options: Options) -> BenchReport:
         if options.startup.enabled and "strongroom" in options.targets and _wants(options, "startup"):
             _say(options, "start-up: spawn to the first answered signed request, on an existing data dir")
             report.startup = startup.measure(options.startup, work, options.log_level, functools.partial(_say, options))
+        if options.scale.enabled and "strongroom" in options.targets and _wants(options, "scale"):
+            _say(options, f"scale: LookupEvents over {options.scale.audit_records:,} records, deep list pages")
+            say = functools.partial(_say, options)
+            report.scale = scale.measure(
+                options.scale, work, options.workers, options.generator, options.log_level, say
+            )
         if "moto" in options.targets:
             moto_server = moto(work)
             if moto_server is None:
@@ -348,6 +358,8 @@ def run(options: Options) -> BenchReport:
             options.out.write_text(testmode.render(report.test_mode, options.out.read_text()))
         if report.startup is not None:
             options.out.write_text(startup.render(report.startup, options.out.read_text()))
+        if report.scale is not None:
+            options.out.write_text(scale.render(report.scale, options.out.read_text()))
         _say(options, f"wrote {options.out} in {report.elapsed:.0f} s")
     return report
 
@@ -376,6 +388,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-test-mode", action="store_true", help="skip the --test-mode vs normal Encrypt section")
     parser.add_argument("--no-startup", action="store_true", help="skip the start-up section")
     parser.add_argument("--startup-starts", type=int, default=5, help="timed starts per server kind (median)")
+    parser.add_argument("--no-scale", action="store_true", help="skip the scale section")
+    parser.add_argument("--scale-records", type=int, default=10_000_000, help="audit records of the scale section")
+    parser.add_argument("--scale-resources", type=int, default=1_000_000, help="keys and secrets of the scale section")
     parser.add_argument(
         "--guardduty-live-seconds", type=float, default=25.0, help="the live detector's peak run (0: skip it)"
     )
@@ -410,6 +425,9 @@ def main(argv: list[str] | None = None) -> int:
         macie_bucket_mib=args.macie_bucket_mib,
         test_mode=not args.no_test_mode,
         startup=StartupOptions(enabled=not args.no_startup, starts=args.startup_starts),
+        scale=ScaleOptions(
+            enabled=not args.no_scale, audit_records=args.scale_records, resources=args.scale_resources
+        ),
     )
     run(options)
     return 0
