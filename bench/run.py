@@ -425,9 +425,7 @@ def main(argv: list[str] | None = None) -> int:
         macie_bucket_mib=args.macie_bucket_mib,
         test_mode=not args.no_test_mode,
         startup=StartupOptions(enabled=not args.no_startup, starts=args.startup_starts),
-        scale=ScaleOptions(
-            enabled=not args.no_scale, audit_records=args.scale_records, resources=args.scale_resources
-        ),
+        scale=ScaleOptions(enabled=not args.no_scale, audit_records=args.scale_records, resources=args.scale_resources),
     )
     run(options)
     return 0

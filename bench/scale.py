@@ -172,8 +172,8 @@ def grow_trail(db: Path, lo: int, hi: int, t0: float, step: float) -> None:
         )
         conn.execute(
             _numbers(lo, hi) + "INSERT INTO audit_event_resources (event_id, position, account_id, resource_type, "
-            f"resource_name) SELECT printf('scale%031d', x), r.position, r.account_id, r.resource_type, "
-            f"{_RESOURCE.format(name='r.resource_name')} FROM n JOIN scale_tpl_res r ON r.i = x % {count}"
+            f"resource_name, event_time) SELECT printf('scale%031d', x), r.position, r.account_id, r.resource_type, "
+            f"{_RESOURCE.format(name='r.resource_name')}, {_ts(when)} FROM n JOIN scale_tpl_res r ON r.i = x % {count}"
         )
         conn.execute("COMMIT")
     finally:
@@ -217,7 +217,7 @@ def add_resources(db: Path, n: int, tag: str, t0: float) -> None:
             {
                 "arn": f"'{prefix}' || {kid}",
                 "key_id": kid,
-                "description": f"printf('scale clone %d', x)",
+                "description": "printf('scale clone %d', x)",
                 "created_at": created,
                 "current_material_id": "printf('%064x', x)",
             },
@@ -282,22 +282,28 @@ class _Timing:
 def _lookups(results: ScaleResults, server: Server, endpoint: Endpoint, db: Path, t0: float, say: Any) -> None:
     ct = endpoint.client("cloudtrail")
     opts = _Timing(results.options.lookup_seconds, results.generator)
-    resource = _one(
-        db, "SELECT resource_name FROM audit_event_resources WHERE event_id = ?", "scale" + "%031d" % 7
-    ) or _one(db, "SELECT resource_name FROM audit_event_resources LIMIT 1")
+    resource = _one(db, "SELECT resource_name FROM audit_event_resources WHERE event_id = ?", f"scale{7:031d}") or _one(
+        db, "SELECT resource_name FROM audit_event_resources LIMIT 1"
+    )
     past = dt.datetime.fromtimestamp(t0 + SPAN_SECONDS * 0.1, dt.UTC)
     queries: list[tuple[str, dict[str, Any]]] = [
         ("no filter (newest page)", {}),
         ("EventName = Decrypt", {"LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": "Decrypt"}]}),
-        ("Username (1 of 1,000)", {"LookupAttributes": [{"AttributeKey": "Username", "AttributeValue": "scale-user-007"}]}),
-        ("ResourceName (1 of 100,000)", {"LookupAttributes": [{"AttributeKey": "ResourceName", "AttributeValue": resource}]}),
+        (
+            "Username (1 of 1,000)",
+            {"LookupAttributes": [{"AttributeKey": "Username", "AttributeValue": "scale-user-007"}]},
+        ),
+        (
+            "ResourceName (1 of 100,000)",
+            {"LookupAttributes": [{"AttributeKey": "ResourceName", "AttributeValue": resource}]},
+        ),
         (
             "EventSource = secretsmanager",
             {"LookupAttributes": [{"AttributeKey": "EventSource", "AttributeValue": "secretsmanager.amazonaws.com"}]},
         ),
         (
             "AccessKeyId (1 of 1,000)",
-            {"LookupAttributes": [{"AttributeKey": "AccessKeyId", "AttributeValue": "AKIASCALE%011d" % 7}]},
+            {"LookupAttributes": [{"AttributeKey": "AccessKeyId", "AttributeValue": f"AKIASCALE{7:011d}"}]},
         ),
         ("ReadOnly = false", {"LookupAttributes": [{"AttributeKey": "ReadOnly", "AttributeValue": "false"}]}),
         ("a 1-hour range 80 days back", {"StartTime": past, "EndTime": past + dt.timedelta(hours=1)}),
@@ -427,7 +433,9 @@ def render(results: ScaleResults, previous: str) -> str:
         met = "yes" if ratio is not None and ratio <= DEEP_RATIO else "**no**"
         p = [cells.get(k) for k in ("page 1", "page N/2", "last page")]
         lines.append(
-            f"| {listing} | " + " | ".join(f"{c.p50_ms:.2f}" if c else "—" for c in p) + f" | {ratio or 0:.1f} | {met} |"
+            f"| {listing} | "
+            + " | ".join(f"{c.p50_ms:.2f}" if c else "—" for c in p)
+            + f" | {ratio or 0:.1f} | {met} |"
         )
     if results.rss:
         start, end = results.rss[0], results.rss[-1]
