@@ -1,4 +1,5 @@
-"""audit: LookupEvents indexes that end in the page order (event_time, seq); resources carry their event's time
+"""scale: LookupEvents indexes that end in the page order (event_time, seq), resources carry their event's time;
+ListSecrets' default order indexed
 
 Revision ID: 0029
 Revises: 0028
@@ -38,9 +39,15 @@ def upgrade() -> None:
             batch_op.create_index(
                 f"ix_audit_events_account_{short}_time", ["account_id", column, "event_time", "seq"], unique=False
             )
+    with op.batch_alter_table("secretsmanager_secrets", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_secretsmanager_secrets_created", ["account_id", "region", "created_at", "name"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("secretsmanager_secrets", schema=None) as batch_op:
+        batch_op.drop_index("ix_secretsmanager_secrets_created")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         for short, column in _EVENT_INDEXES:
             batch_op.drop_index(f"ix_audit_events_account_{short}_time")
