@@ -345,8 +345,25 @@ def _listing(results: ScaleResults, server: Server, endpoint: Endpoint, db: Path
         results.listing.setdefault("ListKeys", {})[label] = cell
         say(f"  scale ListKeys {label:10} of {total:,}  p50 {cell.p50_ms:8.2f}  p99 {cell.p99_ms:8.2f} ms")
     secrets = _one(db, "SELECT count(*) FROM secretsmanager_secrets WHERE account_id = ?", account)
+
+    def secret_token(offset: int) -> str | None:
+        """The token ListSecrets (default order: oldest first, then name) hands out after ``offset`` secrets."""
+        if offset <= 0:
+            return None
+        conn = sqlite3.connect(db, timeout=120)
+        try:
+            created, name = conn.execute(
+                "SELECT created_at, name FROM secretsmanager_secrets WHERE account_id = ? AND region = 'us-east-1' "
+                "AND deletion_date IS NULL ORDER BY created_at, name LIMIT 1 OFFSET ?",
+                (account, offset - 1),
+            ).fetchone()
+        finally:
+            conn.close()
+        return pages.encode("after", dt.datetime.fromisoformat(created).replace(tzinfo=dt.UTC).isoformat(), name)
+
     for label, offset in (("page 1", 0), ("page N/2", secrets // 2), ("last page", max(0, secrets - size))):
-        params = {"MaxResults": size, **({"NextToken": pages.encode(offset)} if offset else {})}
+        token = secret_token(offset)
+        params = {"MaxResults": size, **({"NextToken": token} if token else {})}
         answer = endpoint.client("secretsmanager").list_secrets(**params)
         assert answer["SecretList"], label
         cell = _timed(server, endpoint, "secretsmanager", ("list_secrets", params), opts)
