@@ -411,10 +411,10 @@ class SecretOperations(SecretsBase):
         out: dict[str, Any] = {"SecretList": entries}
         if len(found) > size:
             last = found[size - 1]
-            value = {
-                "name": last.name,
+            at: dict[str, datetime] = {
                 "last-changed-date": last.last_changed_at,
                 "last-accessed-date": last.last_accessed_at or last.created_at,
-            }.get(key, last.created_at)
-            out["NextToken"] = pages.encode("after", value if isinstance(value, str) else value.isoformat(), last.name)
+            }
+            value = last.name if key == "name" else at.get(key, last.created_at).isoformat()
+            out["NextToken"] = pages.encode("after", value, last.name)
         return out
