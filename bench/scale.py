@@ -140,8 +140,16 @@ _RESOURCE = (
 )
 
 
+CHUNK = 200_000  # records per transaction: the running server's own writes wait for the lock at most a few seconds
+
+
 def grow_trail(db: Path, lo: int, hi: int, t0: float, step: float) -> None:
-    """Clone records ``lo + 1 .. hi`` (clone x is at ``t0 + x * step``) in one transaction."""
+    """Clone records ``lo + 1 .. hi`` (clone x is at ``t0 + x * step``), ``CHUNK`` per transaction."""
+    for start in range(lo, hi, CHUNK):
+        _grow(db, start, min(hi, start + CHUNK), t0, step)
+
+
+def _grow(db: Path, lo: int, hi: int, t0: float, step: float) -> None:
     conn = sqlite3.connect(db, timeout=120)
     try:
         conn.execute("PRAGMA cache_size = -262144")  # 256 MB for the indexes being extended
@@ -384,6 +392,7 @@ def measure(
         endpoint = Endpoint(server.url, server.access_key, server.secret_key)
         tag = uuid.uuid4().hex[:8]
         _make_real(server, endpoint, tag)
+        time.sleep(1.0)  # the server's group commit has written the last of those records before SQL takes the lock
         account = str(_one(db, "SELECT account_id FROM kms_keys LIMIT 1"))
         key = str(_one(db, "SELECT key_id FROM kms_keys WHERE description = ?", f"scale-{tag}-0"))
         encrypt = signed_pool(endpoint, "kms", [("encrypt", {"KeyId": key, "Plaintext": b"x" * 256})] * 8)
