@@ -53,7 +53,7 @@ def _filter(key: str, value: str) -> ColumnElement[bool]:
     if key == "ReadOnly":
         if value not in ("true", "false"):
             raise LookupError_("InvalidLookupAttributesException", "ReadOnly attribute value must be true or false.")
-        return ev.c.read_only.is_(value == "true")
+        return ev.c.read_only == (value == "true")  # "=", not "IS": PostgreSQL's index answers only "="
     if key == "Username":
         return ev.c.username == value
     if key == "EventSource":

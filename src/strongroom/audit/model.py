@@ -42,6 +42,9 @@ events = Table(
     Index("ix_audit_events_account_name_time", "account_id", "event_name", "event_time", "seq"),
     Index("ix_audit_events_account_user_time", "account_id", "username", "event_time", "seq"),
     Index("ix_audit_events_account_key_time", "account_id", "access_key_id", "event_time", "seq"),
+    # Few values, but a burst of one kind (a million Encrypts) would otherwise stand between a lookup and its page.
+    Index("ix_audit_events_account_source_time", "account_id", "event_source", "event_time", "seq"),
+    Index("ix_audit_events_account_read_only_time", "account_id", "read_only", "event_time", "seq"),
 )
 
 event_resources = Table(

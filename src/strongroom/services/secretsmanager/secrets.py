@@ -401,9 +401,11 @@ class SecretOperations(SecretsBase):
                 except ValueError:
                     raise _bad_token() from None
             beyond = (first < after) | ((first == after) & (s.name < name))
+            bound = first <= after  # what the index seeks to (the OR alone makes SQLite scan from the start)
             if not desc:
                 beyond = (first > after) | ((first == after) & (s.name > name))
-            query = query.where(beyond)
+                bound = first >= after
+            query = query.where(bound, beyond)
         order = (first.desc(), s.name.desc()) if desc else (first, s.name)
         with self.runtime.store.read() as conn:
             found = [Secret.of(r) for r in conn.execute(query.order_by(*order).limit(size + 1))]

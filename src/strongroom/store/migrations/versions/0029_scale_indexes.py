@@ -17,6 +17,7 @@ branch_labels = None
 depends_on = None
 
 _EVENT_INDEXES = (("name", "event_name"), ("user", "username"), ("key", "access_key_id"))
+_NEW_EVENT_INDEXES = (("source", "event_source"), ("read_only", "read_only"))
 _RESOURCE_INDEXES = (("name", "resource_name"), ("type", "resource_type"))
 
 
@@ -39,6 +40,10 @@ def upgrade() -> None:
             batch_op.create_index(
                 f"ix_audit_events_account_{short}_time", ["account_id", column, "event_time", "seq"], unique=False
             )
+        for short, column in _NEW_EVENT_INDEXES:
+            batch_op.create_index(
+                f"ix_audit_events_account_{short}_time", ["account_id", column, "event_time", "seq"], unique=False
+            )
     with op.batch_alter_table("secretsmanager_secrets", schema=None) as batch_op:
         batch_op.create_index(
             "ix_secretsmanager_secrets_created", ["account_id", "region", "created_at", "name"], unique=False
@@ -49,6 +54,8 @@ def downgrade() -> None:
     with op.batch_alter_table("secretsmanager_secrets", schema=None) as batch_op:
         batch_op.drop_index("ix_secretsmanager_secrets_created")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        for short, _column in _NEW_EVENT_INDEXES:
+            batch_op.drop_index(f"ix_audit_events_account_{short}_time")
         for short, column in _EVENT_INDEXES:
             batch_op.drop_index(f"ix_audit_events_account_{short}_time")
             batch_op.create_index(f"ix_audit_events_account_{short}", ["account_id", column], unique=False)
