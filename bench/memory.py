@@ -88,8 +88,9 @@ def add_audit_records(db: Path, total: int) -> tuple[float, int]:
             )
             conn.execute(
                 """
-                INSERT INTO audit_event_resources (event_id, position, account_id, resource_type, resource_name)
-                SELECT e.event_id, r.position, r.account_id, r.resource_type, r.resource_name
+                INSERT INTO audit_event_resources (event_id, position, account_id, resource_type, resource_name,
+                    event_time)
+                SELECT e.event_id, r.position, r.account_id, r.resource_type, r.resource_name, e.event_time
                 FROM audit_events e JOIN audit_event_resources r ON r.event_id = ?
                 WHERE e.event_id LIKE 'bench%'
                 """,

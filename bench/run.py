@@ -27,6 +27,7 @@ from bench import (
     memory,
     postgres,
     s3,
+    scale,
     startup,
     testmode,
     waf,
@@ -37,6 +38,7 @@ from bench.load import Cell, Usage, default_generator, run_cell
 from bench.postgres import PostgresOptions, PostgresResults
 from bench.report import Report, render
 from bench.s3 import S3Options, S3Results
+from bench.scale import ScaleOptions, ScaleResults
 from bench.servers import Server, bare, moto, strongroom
 from bench.signing import Endpoint, signed_pool
 from bench.startup import StartupOptions, StartupResults
@@ -72,6 +74,7 @@ class Options:
     test_mode: bool = True  # bench/testmode.py: Encrypt on --test-mode vs the normal mode, side by side
     startup: StartupOptions = field(default_factory=StartupOptions)  # bench/startup.py: first answer after start
     postgres: PostgresOptions = field(default_factory=PostgresOptions)  # bench/postgres.py: 2 nodes vs SQLite
+    scale: ScaleOptions = field(default_factory=ScaleOptions)  # bench/scale.py: 10M audit records, 1M keys/secrets
 
 
 @dataclass
@@ -82,6 +85,7 @@ class BenchReport(Report):
     test_mode: TestModeResults | None = None  # likewise (bench/testmode.py)
     startup: StartupResults | None = None  # likewise (bench/startup.py)
     postgres: PostgresResults | None = None  # likewise (bench/postgres.py)
+    scale: ScaleResults | None = None  # likewise (bench/scale.py)
 
 
 def _say(options: Options, message: str) -> None:
@@ -328,6 +332,12 @@ def run(options: Options) -> BenchReport:
                 options.log_level,
                 functools.partial(_say, options),
             )
+        if options.scale.enabled and "strongroom" in options.targets and _wants(options, "scale"):
+            _say(options, f"scale: LookupEvents over {options.scale.audit_records:,} records, deep list pages")
+            say = functools.partial(_say, options)
+            report.scale = scale.measure(
+                options.scale, work, options.workers, options.generator, options.log_level, say
+            )
         if "moto" in options.targets:
             moto_server = moto(work)
             if moto_server is None:
@@ -365,6 +375,8 @@ def run(options: Options) -> BenchReport:
             options.out.write_text(startup.render(report.startup, options.out.read_text()))
         if report.postgres is not None:
             options.out.write_text(postgres.render(report.postgres, options.out.read_text()))
+        if report.scale is not None:
+            options.out.write_text(scale.render(report.scale, options.out.read_text()))
         _say(options, f"wrote {options.out} in {report.elapsed:.0f} s")
     return report
 
@@ -397,6 +409,9 @@ def main(argv: list[str] | None = None) -> int:
         "--postgres-concurrency", default="8,32,64", help="clients in all per PostgreSQL cell (split over 2 nodes)"
     )
     parser.add_argument("--startup-starts", type=int, default=5, help="timed starts per server kind (median)")
+    parser.add_argument("--no-scale", action="store_true", help="skip the scale section")
+    parser.add_argument("--scale-records", type=int, default=10_000_000, help="audit records of the scale section")
+    parser.add_argument("--scale-resources", type=int, default=1_000_000, help="keys and secrets of the scale section")
     parser.add_argument(
         "--guardduty-live-seconds", type=float, default=25.0, help="the live detector's peak run (0: skip it)"
     )
@@ -435,6 +450,7 @@ def main(argv: list[str] | None = None) -> int:
             enabled=not args.no_postgres,
             concurrency=tuple(int(c) for c in args.postgres_concurrency.split(",")),
         ),
+        scale=ScaleOptions(enabled=not args.no_scale, audit_records=args.scale_records, resources=args.scale_resources),
     )
     run(options)
     return 0

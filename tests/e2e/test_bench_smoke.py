@@ -11,6 +11,7 @@ from bench.postgres import PostgresOptions
 from bench.report import BEGIN, END
 from bench.run import Options, run
 from bench.s3 import S3Options, Upload
+from bench.scale import ScaleOptions
 from bench.startup import StartupOptions
 from bench.waf import BACKEND, WafOptions
 
@@ -39,6 +40,7 @@ def test_bench_runs_end_to_end_at_tiny_size(tmp_path: Path) -> None:
             inspector=False,  # tests/unit/test_vulnscan_bench.py runs it on the tests' advisory subset
             startup=StartupOptions.tiny(),  # tests/e2e/test_bench_startup_testmode.py checks it and the test mode
             postgres=PostgresOptions(enabled=False),  # tests/e2e/test_bench_postgres.py runs it at tiny size
+            scale=ScaleOptions(enabled=False),  # tests/e2e/test_bench_scale.py runs it at tiny size
         )
     )
     encrypt = report.results["strongroom"]["KMS Encrypt (256 B)"]

@@ -142,6 +142,7 @@ def rows_for(
                     "account_id": account,
                     "resource_type": _column(res.get("type"), 128),
                     "resource_name": _column(res.get("ARN"), 1024) or "",
+                    "event_time": event_time,
                 }
             )
     return events, resources

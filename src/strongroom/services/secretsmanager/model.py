@@ -6,7 +6,7 @@ Values are never stored in plaintext: ``blob`` is AES-256-GCM under a per-versio
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Integer, LargeBinary, String, Table, Text
+from sqlalchemy import Boolean, Column, Index, Integer, LargeBinary, String, Table, Text
 
 from strongroom.store.schema import metadata
 from strongroom.store.types import UtcDateTime
@@ -34,6 +34,8 @@ secrets = Table(
     Column("primary_region", String(32), nullable=True),  # set on replicas only
     Column("replicas", Text, nullable=False),  # on primaries: JSON [{"Region","KmsKeyId","Status",...}]
     Column("policy", Text, nullable=True),
+    # ListSecrets' default order (oldest first, then by name), read a page at a time
+    Index("ix_secretsmanager_secrets_created", "account_id", "region", "created_at", "name"),
 )
 
 versions = Table(
