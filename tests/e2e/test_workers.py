@@ -201,11 +201,17 @@ def test_sigterm_stops_every_worker(two_workers: ServerProcess) -> None:
 
 
 def test_connections_spread_over_the_workers(two_workers: ServerProcess) -> None:
-    """Each worker has its own SO_REUSEPORT socket: a batch of connections opened at once reaches both."""
-    connections = [Worker(two_workers) for _ in range(24)]  # all on one worker: probability 2**-23
-    nodes = {c.node for c in connections}
-    for c in connections:
-        c.conn.close()
+    """Each worker has its own SO_REUSEPORT socket: a batch of connections opened at once reaches both (once both
+    listen: the server is ready when its first worker answers, and the second may still be starting)."""
+    deadline = time.monotonic() + 30
+    while True:
+        connections = [Worker(two_workers) for _ in range(24)]  # all on one worker: probability 2**-23
+        nodes = {c.node for c in connections}
+        for c in connections:
+            c.conn.close()
+        if len(nodes) == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     assert len(nodes) == 2
 
 

@@ -233,8 +233,11 @@ def _worker() -> int:
     sock.bind(address)
     sock.listen(2048)
     sock.set_inheritable(True)
-    # The parent had the migrations run before any worker started; the providers load behind the listener.
-    runtime = Runtime.open(config, migrate=False, defer_providers=True)
+    # The parent had the migrations run before any worker started. A worker loads its providers before it serves
+    # (not behind the listener as a single server does): until uvicorn takes SIGTERM over, the signal its parent's
+    # death sends (``_die_with_parent``) ends it at once; taken during a deferred load, it could leave a worker
+    # starting its scheduler after uvicorn had given up on a startup it never shut down.
+    runtime = Runtime.open(config, migrate=False)
     app = StrongroomApp(runtime, owns_runtime=True)
     proxy_headers, forwarded_allow_ips = proxy_options(config)
     uv_config = uvicorn.Config(
