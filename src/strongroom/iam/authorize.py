@@ -36,6 +36,7 @@ from strongroom.core.clock import clock
 from strongroom.core.context import SERVICE_LINKED_ROLE
 from strongroom.core.errors import AwsError
 from strongroom.core.operations import row_read_only
+from strongroom.iam.decisions import decide
 from strongroom.iam.directory import Directory, NamedPolicy
 from strongroom.iam.orgs import (
     OrgBounds,
@@ -460,7 +461,7 @@ def evaluate_check(
         scps=scps,
         rcps=rcps,
     )
-    result = evaluate(req)
+    result = decide(req)  # the policies alone; remembered per identical request (iam/decisions.py)
     if not result.allowed and check.grants is not None and result.decision.value == "ImplicitDeny":
         grants = check.grants()
         if grants:
