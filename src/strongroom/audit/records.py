@@ -481,11 +481,18 @@ def _type_name(service: str, kind: str) -> str:
 
 
 def _resource(arn: str, kind: str | None = None) -> dict[str, Any] | None:
+    entry = _resource_entry(arn, kind)
+    return None if entry is None else dict(entry)  # a copy: the record is the caller's to change
+
+
+@lru_cache(maxsize=4096)
+def _resource_entry(arn: str, kind: str | None) -> tuple[tuple[str, Any], ...] | None:
+    """A resources[] entry by ARN: the same few keys and buckets are named by most records (built once each)."""
     parts = arn.split(":", 5)
     if len(parts) < 6 or not arn.startswith("arn:"):
         return None
     entry: dict[str, Any] = {"accountId": parts[4] or None, "type": kind or resource_type(arn), "ARN": arn}
-    return {k: v for k, v in entry.items() if v is not None}
+    return tuple((k, v) for k, v in entry.items() if v is not None)
 
 
 def _kms_resources(facts: CallFacts, account: str, region: str) -> list[str]:

@@ -304,9 +304,10 @@ class GroupCommitWriter:
                     self.on_committed(ticket)
 
     def _insert(self, events: list[dict[str, Any]], resources: list[dict[str, Any]]) -> None:
+        memo: dict[tuple[Any, Any], Any] = {}  # recorded_at once per batch, each event's time once per record
         with self.store.write() as conn:
-            _EVENTS.execute(conn, events)
-            _RESOURCES.execute(conn, resources)
+            _EVENTS.execute(conn, events, memo=memo)
+            _RESOURCES.execute(conn, resources, memo=memo)
 
     def _failed(self, ticket: Ticket, exc: BaseException) -> None:
         """A record that could not be stored: its call is refused, and the record goes to the server log.
