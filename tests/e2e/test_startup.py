@@ -7,8 +7,6 @@ clock stays one clock across ``--workers`` processes, a reset included.
 
 from __future__ import annotations
 
-import http.client
-import json
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -16,13 +14,11 @@ from typing import Any
 
 import botocore.exceptions
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
 from strongroom.protocol.catalog import default_catalog
 from tests.support.s3control import s3control_client
 from tests.support.server import ServerProcess
+from tests.support.workers import Worker, one_connection_per_worker
 
 # One call per service, made the moment the server answers health: each loads its own provider on a request thread
 # while the background loader is loading the others. Read-only calls that need no resource.
@@ -98,49 +94,7 @@ def test_a_clock_advance_right_after_start_runs_the_jobs_of_services_not_yet_use
     assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
-class _Connection:
-    """One keep-alive connection, hence one worker process."""
-
-    def __init__(self, srv: ServerProcess) -> None:
-        self.srv = srv
-        self.conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
-        self.node = self.admin("GET", "clock")["node"]
-
-    def admin(self, method: str, path: str, body: Any = None) -> Any:
-        self.conn.request(method, "/_strongroom/" + path, body=None if body is None else json.dumps(body))
-        resp = self.conn.getresponse()
-        data = resp.read()
-        assert resp.status == 200, data
-        return json.loads(data)
-
-    def kms_status(self) -> int:
-        request = AWSRequest(
-            method="POST",
-            url=f"{self.srv.endpoint}/",
-            data=b"{}",
-            headers={"X-Amz-Target": "TrentService.ListKeys", "Content-Type": "application/x-amz-json-1.1"},
-        )
-        SigV4Auth(Credentials(self.srv.access_key, self.srv.secret_key), "kms", "us-east-1").add_auth(request)
-        self.conn.request("POST", "/", body=request.body, headers=dict(request.headers.items()))
-        resp = self.conn.getresponse()
-        resp.read()
-        return resp.status
-
-
-def _each_worker(srv: ServerProcess, workers: int = 2) -> list[_Connection]:
-    found: dict[str, _Connection] = {}
-    deadline = time.monotonic() + 20
-    while len(found) < workers:
-        assert time.monotonic() < deadline, f"reached only {sorted(found)}"
-        conn = _Connection(srv)
-        if conn.node in found:
-            conn.conn.close()
-        else:
-            found[conn.node] = conn
-    return list(found.values())
-
-
-def _offsets_reach(conns: list[_Connection], wanted: float, timeout: float = 5.0) -> list[float]:
+def _offsets_reach(conns: list[Worker], wanted: float, timeout: float = 5.0) -> list[float]:
     deadline = time.monotonic() + timeout
     while True:
         offsets = [float(c.admin("GET", "clock")["offset"]) for c in conns]
@@ -152,8 +106,8 @@ def _offsets_reach(conns: list[_Connection], wanted: float, timeout: float = 5.0
 def test_workers_answer_at_once_and_share_the_clock_through_a_reset(backend: str, make_server: Any) -> None:
     srv: ServerProcess = make_server("--test-mode", "--workers", "2", backend=backend)
     srv.start()
-    conns = _each_worker(srv)
-    assert [c.kms_status() for c in conns] == [200, 200]  # each worker loads KMS on its first request
+    conns = one_connection_per_worker(srv)
+    assert [c.kms("ListKeys", {})[0] for c in conns] == [200, 200]  # each worker loads KMS on its first request
     # On SQLite the other worker follows at once (a change signal checked before each request); PostgreSQL nodes,
     # which may be on other hosts, within the scheduler's one-second tick.
     timeout = 0.0 if backend == "sqlite" else 5.0
