@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-
 _MISSING = object()
 
 
@@ -25,9 +24,7 @@ class BulkInsert:
         self._prepared: dict[tuple[str, tuple[str, ...]], tuple[str, str, list[Any]]] = {}
         self._limits: dict[str, int] = {}
 
-    def execute(
-        self, conn: Any, rows: list[dict[str, Any]], *, memo: dict[tuple[Any, Any], Any] | None = None
-    ) -> None:
+    def execute(self, conn: Any, rows: list[dict[str, Any]], *, memo: dict[tuple[Any, Any], Any] | None = None) -> None:
         """Insert ``rows`` (all with the same keys). ``memo`` remembers processed values across calls: a batch of
         audit records shares one ``recorded_at`` and repeats each event's time in its resources' rows, and the
         datetime processors were two fifths of the audit writer's time."""
