@@ -42,6 +42,8 @@ IMPORTLIB = {
     "services/registry.py": "providers and access tables by service name",
     "store/schema.py": "TABLE_OWNERS, so every table is declared before Alembic or seal migrate looks",
     "services/lambda_/bootstrap.py": "the user's handler module",
+    "waf/__init__.py": "the package's names from their modules on first use (PEP 562): a submodule's importers do "
+    "not load the engine and RE2",
     "services/guardduty/live.py": "a detection engine factory other than strongroom.detection's, named by "
     "STRONGROOM_GUARDDUTY_ENGINE (the e2e tests' stand-in)",
 }
@@ -129,3 +131,64 @@ def test_the_runtime_announces_api_calls_to_eventbridge(tmp_path: Path) -> None:
         assert hook.func is publish_api_call_event and hook.args == (runtime,)
     finally:
         runtime.close()
+
+
+# Imported only by the requests that need them (measured: together ~25 MB in every server process, which most
+# deployments never spend): a module-level import of any of these in a module the server loads undoes that.
+LAZY_PACKAGES = (
+    "bandit",  # Inspector's code scan
+    "dns",  # ACM's DNS validation and DNS-01
+    "lxml",  # SAML federation
+    "phonenumbers",  # Macie's phone-number identifiers
+    "pkcs11",  # the HSM seal and custom key stores
+    "rich",  # bandit's, and the CLI's progress bars
+    "segno",  # virtual MFA devices' QR codes
+    "signxml",  # SAML federation
+    "sqlalchemy.dialects.postgresql",  # PostgreSQL deployments only
+    "univers",  # Inspector's version ranges outside PyPI
+    "yaml",  # API Gateway's YAML definitions, OSV's YAML advisories
+)
+
+_SERVER_PROCESS = """
+import sys
+from strongroom.core.config import load_config
+from strongroom.server.app import StrongroomApp
+from strongroom.server.runtime import Runtime
+
+runtime = Runtime.open(load_config(sys.argv[1]), migrate=False)
+StrongroomApp(runtime, owns_runtime=True)
+print(" ".join(sorted(name for name in sys.modules if name.split(".")[0] in {p.split(".")[0] for p in sys.argv[2:]}
+                      and any(name == p or name.startswith(p + ".") for p in sys.argv[2:]))))
+"""
+
+
+def test_a_server_process_imports_heavy_optional_packages_only_when_used(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.support.server import ServerProcess
+
+    ServerProcess(tmp_path).init()
+    out = subprocess.run(
+        [sys.executable, "-c", _SERVER_PROCESS, str(tmp_path), *LAZY_PACKAGES],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert out.stdout.split() == [], f"imported when the server loaded: {out.stdout.split()}"
+
+
+def test_a_waf_submodule_does_not_import_the_engine() -> None:
+    """The workers' supervisor imports ``waf.geoip`` for its start-up checks; the engine (RE2, the rule compiler)
+    comes with the package's names only when one is asked for (waf/__init__.py)."""
+    import subprocess
+    import sys
+
+    probe = "import sys, strongroom.waf.geoip; print('strongroom.waf.engine' in sys.modules, 're2' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.split() == ["False", "False"]
+    from strongroom.waf import WebAclEvaluator, issue_token
+    from strongroom.waf.engine import WebAclEvaluator as direct
+
+    assert WebAclEvaluator is direct and callable(issue_token)

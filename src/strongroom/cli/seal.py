@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-import urllib3
 
 from strongroom.core.config import Config, load_config
 
@@ -26,6 +25,8 @@ def _server_url(config: Config, port: int | None) -> str:
 
 def running_seal(config: Config, port: int | None = None) -> dict[str, Any] | None:
     """The running server's seal status from its health endpoint, or None when no server answers."""
+    import urllib3  # here, not at the top: every CLI command (the server's supervisor too) imports this module
+
     try:
         resp = urllib3.PoolManager().request(
             "GET", _server_url(config, port) + "/_strongroom/health", timeout=2.0, retries=False
@@ -94,6 +95,8 @@ def cmd_unseal(args: argparse.Namespace) -> int:
             else:
                 passphrase = getpass.getpass("Strongroom passphrase: ")
         body["passphrase"] = passphrase
+    import urllib3
+
     try:
         resp = urllib3.PoolManager().request(
             "POST",

@@ -8,6 +8,7 @@ once).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -15,15 +16,31 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
-
-import pkcs11
-from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
-from pkcs11 import exceptions as px
-from pkcs11.mechanisms import GCMParams
 
 NONCE = 12
 TAG_BITS = 128
+
+
+@functools.cache
+def _p11() -> Any:
+    """python-pkcs11, imported when a token is first used: ~2.4 MB in every server process otherwise, and only
+    the HSM seal and custom key stores need it. Functions bind the names they use locally, under the usual names."""
+    import pkcs11
+    from pkcs11 import exceptions
+    from pkcs11.mechanisms import GCMParams
+
+    return SimpleNamespace(
+        pkcs11=pkcs11,
+        Attribute=pkcs11.Attribute,
+        KeyType=pkcs11.KeyType,
+        Mechanism=pkcs11.Mechanism,
+        ObjectClass=pkcs11.ObjectClass,
+        px=exceptions,
+        GCMParams=GCMParams,
+    )
+
 
 _modules: dict[str, Any] = {}
 _modules_lock = threading.Lock()
@@ -97,6 +114,9 @@ class TokenAuthError(Exception):
 
 
 def load_module(path: str) -> Any:
+    p11 = _p11()
+    pkcs11 = p11.pkcs11
+    px = p11.px
     with _modules_lock:
         lib = _modules.get(path)
         if lib is None:
@@ -133,6 +153,8 @@ class TokenSession:
         self._keys: dict[str, Any] = {}
 
     def open(self) -> TokenSession:
+        p11 = _p11()
+        px = p11.px
         lib = load_module(self.module)
         try:
             token = lib.get_token(token_label=self.token_label)
@@ -156,6 +178,8 @@ class TokenSession:
         return self
 
     def close(self) -> None:
+        p11 = _p11()
+        px = p11.px
         with self._lock:
             if self._session is not None:
                 try:
@@ -171,6 +195,10 @@ class TokenSession:
         return self._session
 
     def _key(self, label: str) -> Any:
+        p11 = _p11()
+        KeyType = p11.KeyType
+        ObjectClass = p11.ObjectClass
+        px = p11.px
         key = self._keys.get(label)
         if key is None:
             try:
@@ -192,6 +220,10 @@ class TokenSession:
 
     def generate_key(self, label: str) -> None:
         """A token-resident AES-256 key that can never leave the token."""
+        p11 = _p11()
+        Attribute = p11.Attribute
+        KeyType = p11.KeyType
+        px = p11.px
         with self._lock:
             try:
                 self._keys[label] = self._require().generate_key(
@@ -214,6 +246,9 @@ class TokenSession:
                 raise TokenError(INTERNAL_ERROR, f"could not generate a key: {type(exc).__name__}") from exc
 
     def destroy_key(self, label: str) -> bool:
+        p11 = _p11()
+        Attribute = p11.Attribute
+        ObjectClass = p11.ObjectClass
         with self._lock:
             session = self._require()
             self._keys.pop(label, None)
@@ -225,6 +260,10 @@ class TokenSession:
 
     def encrypt(self, label: str, plaintext: bytes, aad: bytes) -> bytes:
         """nonce || ciphertext || tag, AES-256-GCM computed by the token."""
+        p11 = _p11()
+        Mechanism = p11.Mechanism
+        px = p11.px
+        GCMParams = p11.GCMParams
         nonce = os.urandom(NONCE)
         with self._lock:
             try:
@@ -236,6 +275,10 @@ class TokenSession:
         return nonce + bytes(body)
 
     def decrypt(self, label: str, blob: bytes, aad: bytes) -> bytes:
+        p11 = _p11()
+        Mechanism = p11.Mechanism
+        px = p11.px
+        GCMParams = p11.GCMParams
         if len(blob) < NONCE + TAG_BITS // 8:
             raise TokenAuthError("blob too short")
         with self._lock:
@@ -255,6 +298,8 @@ class TokenSession:
                 raise TokenError(INTERNAL_ERROR, f"token decryption failed: {type(exc).__name__}") from exc
 
     def random(self, count: int) -> bytes:
+        p11 = _p11()
+        px = p11.px
         with self._lock:
             try:
                 return bytes(self._require().generate_random(count * 8))

@@ -28,12 +28,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, and_, delete, exists, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from strongroom.core.clock import clock
 from strongroom.scheduler.model import jobs
-from strongroom.store.engine import Store
+from strongroom.store.engine import Store, upsert_insert
 from strongroom.store.settings import settings
 
 log = logging.getLogger(__name__)
@@ -131,7 +129,7 @@ def schedule_job(conn: Connection, kind: str, key: str, due_at: datetime, payloa
     dialect = conn.dialect.name
     if dialect in ("postgresql", "sqlite"):
         # A native upsert: two nodes scheduling the same job at once must not collide on the primary key.
-        stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(jobs).values(**values)
+        stmt = upsert_insert(dialect)(jobs).values(**values)
         replace = {name: stmt.excluded[name] for name in values if name != "job_id"}
         conn.execute(stmt.on_conflict_do_update(index_elements=[jobs.c.job_id], set_=replace))
     else:

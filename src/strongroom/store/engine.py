@@ -177,3 +177,18 @@ def _sqlite_begin(conn: Connection) -> None:
 def throwaway_engine(url: str) -> Engine:
     """An engine without pooling, for short-lived tools (migrations, CLI)."""
     return create_engine(normalize_url(url), poolclass=NullPool)
+
+
+def upsert_insert(dialect: str) -> Any:
+    """The dialect's ``insert`` construct, the one with ``on_conflict_do_update`` / ``do_nothing``.
+
+    PostgreSQL's is imported only on PostgreSQL: its dialect package is ~2.5 MB in every process of a server on
+    SQLite, which never uses it.
+    """
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert

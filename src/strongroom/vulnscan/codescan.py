@@ -20,12 +20,6 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-with warnings.catch_warnings():
-    # bandit's plugin loading passes stevedore an argument it deprecated: noise for every importer
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from bandit.core import config as bandit_config
-    from bandit.core import manager as bandit_manager
-
 from strongroom.vulnscan.model import CodeMatch
 
 MAX_SOURCE = 2 * 1024 * 1024  # a "source file" larger than this is generated or minified: not scanned
@@ -218,6 +212,14 @@ def _vendored(files: Mapping[str, bytes]) -> set[str]:
 
 
 def _bandit(path: str, data: bytes) -> list[CodeMatch]:
+    # Imported with the first Python file scanned: bandit, stevedore and rich are ~8 MB in every server process
+    # that loads Inspector, and most never scan code.
+    with warnings.catch_warnings():
+        # bandit's plugin loading passes stevedore an argument it deprecated: noise for every importer
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from bandit.core import config as bandit_config
+        from bandit.core import manager as bandit_manager
+
     manager = bandit_manager.BanditManager(bandit_config.BanditConfig(), "file", quiet=True)
     manager._parse_file(path, io.BytesIO(data), [path])  # the in-memory entry point bandit uses for stdin
     out: list[CodeMatch] = []

@@ -15,7 +15,6 @@ from typing import Any
 from packageurl import PackageURL
 from packaging.version import InvalidVersion as PepInvalidVersion
 from packaging.version import Version as PepVersion
-from univers import versions as uv
 
 ECOSYSTEMS = ("PyPI", "npm", "Go", "Maven", "RubyGems", "Debian")
 _PEP503 = re.compile(r"[-_.]+")
@@ -43,19 +42,28 @@ def normalize_name(ecosystem: str, name: str) -> str:
     return name  # npm names are lower case by rule; Maven "group:artifact" are exact
 
 
+@functools.cache
+def _uv() -> Any:
+    """univers' version classes, imported with the first non-PyPI version parsed (~2 MB with semver, in every
+    server process that loads Inspector)."""
+    from univers import versions
+
+    return versions
+
+
 def _go(text: str) -> Any:
     # Go modules carry a "v" prefix ("v1.2.3", "v0.0.0-20200101000000-abcdef123456"); OSV's Go ranges omit it.
     # "+incompatible" is build metadata to semver and is dropped before comparing, as Go does.
-    return uv.GolangVersion(text.removeprefix("v").removesuffix("+incompatible"))
+    return _uv().GolangVersion(text.removeprefix("v").removesuffix("+incompatible"))
 
 
 def _npm(text: str) -> Any:
-    return uv.SemverVersion(text.removeprefix("v").removeprefix("="))
+    return _uv().SemverVersion(text.removeprefix("v").removeprefix("="))
 
 
-def _univers(cls: Any) -> Callable[[str], Any]:
+def _univers(name: str) -> Callable[[str], Any]:
     def parse(text: str) -> Any:
-        return cls(text)
+        return getattr(_uv(), name)(text)
 
     return parse
 
@@ -63,9 +71,9 @@ def _univers(cls: Any) -> Callable[[str], Any]:
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "npm": _npm,
     "Go": _go,
-    "Maven": _univers(uv.MavenVersion),
-    "RubyGems": _univers(uv.RubygemsVersion),
-    "Debian": _univers(uv.DebianVersion),
+    "Maven": _univers("MavenVersion"),
+    "RubyGems": _univers("RubygemsVersion"),
+    "Debian": _univers("DebianVersion"),
 }
 
 

@@ -8,7 +8,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import orjson
-import yaml
 
 from strongroom.vulnscan.ecosystems import make_purl
 from strongroom.vulnscan.model import Package
@@ -99,6 +98,8 @@ def yarn_lock(data: bytes) -> Iterator[tuple[str, str]]:
 
 
 def _yarn_berry(text: str) -> Iterator[tuple[str, str]]:
+    import yaml  # with the first Yarn lockfile: PyYAML is not in every server process
+
     # every scalar a string: a version "1.10" must not become the float 1.1
     doc = yaml.load(text, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader))
     if not isinstance(doc, dict):

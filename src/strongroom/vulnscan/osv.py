@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import yaml
 
 from strongroom.vulnscan.ecosystems import base_ecosystem, normalize_name
 from strongroom.vulnscan.model import Advisory
@@ -33,6 +32,8 @@ def parse_document(name: str, data: bytes) -> Any:
     # The base loader keeps every scalar a string, as OSV's JSON has them: an unquoted version "1.10" must not
     # become the float 1.1 (nor a timestamp a datetime). libyaml's when it is there: the PyPA database is 2,600
     # YAML files.
+    import yaml  # with the first YAML advisory: PyYAML is not in every server process
+
     loader = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
     return yaml.load(data, Loader=loader)
 
@@ -103,6 +104,8 @@ def _zip_documents(data: bytes, label: str) -> Iterator[tuple[str, Any]]:
 
 
 def _documents(name: str, data: bytes) -> Iterator[tuple[str, Any]]:
+    import yaml
+
     try:
         doc = parse_document(name, data)
     except (orjson.JSONDecodeError, yaml.YAMLError) as exc:

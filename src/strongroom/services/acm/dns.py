@@ -16,20 +16,17 @@ import json
 import secrets
 import string
 import urllib.request
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import dns.exception
-import dns.name
-import dns.query
-import dns.rcode
-import dns.resolver
-import dns.tsigkeyring
-import dns.update
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from strongroom.services.acm.model import validation_records
 from strongroom.store.engine import Store
+
+if TYPE_CHECKING:
+    import dns.resolver
+    import dns.update
 
 
 def base_domain(domain: str) -> str:
@@ -76,6 +73,10 @@ def _host_port(value: str, default_port: int) -> tuple[str, int]:
 
 
 def resolver_for(extra: dict[str, Any]) -> dns.resolver.Resolver:
+    # dnspython is imported where it is used (~3 MB in every server process, which validates no certificate
+    # until someone requests one).
+    import dns.resolver
+
     configured = extra.get("acm_dns_resolver")
     if not configured:
         return dns.resolver.Resolver()
@@ -89,6 +90,9 @@ def resolver_for(extra: dict[str, Any]) -> dns.resolver.Resolver:
 
 def cname_matches(resolver: dns.resolver.Resolver, record: dict[str, str]) -> bool:
     """True when the validation CNAME exists and points where ACM said it must."""
+    import dns.exception
+    import dns.resolver
+
     try:
         answer = resolver.resolve(record["Name"], "CNAME", raise_on_no_answer=False)
     except (dns.resolver.NXDOMAIN, dns.resolver.NoNameservers, dns.exception.Timeout, dns.resolver.NoAnswer):
@@ -134,25 +138,36 @@ class Rfc2136Provider:
         self.server, self.port = _host_port(str(extra.get("acm_rfc2136_server", "127.0.0.1:53")), 53)
         self.zone = str(extra["acm_rfc2136_zone"])
         name, secret = extra.get("acm_rfc2136_tsig_name"), extra.get("acm_rfc2136_tsig_secret")
+        import dns.tsigkeyring
+
         self.keyring = dns.tsigkeyring.from_text({str(name): str(secret)}) if name and secret else None
         self.algorithm = str(extra.get("acm_rfc2136_tsig_algorithm", "hmac-sha256"))
 
     def _send(self, update: dns.update.Update) -> None:
+        import dns.query
+        import dns.rcode
+
         response = dns.query.tcp(update, self.server, port=self.port, timeout=10)
         if response.rcode() != dns.rcode.NOERROR:
             raise RuntimeError(f"RFC 2136 update refused: {dns.rcode.to_text(response.rcode())}")
 
     def _update(self) -> dns.update.Update:
+        import dns.update
+
         if self.keyring is None:
             return dns.update.Update(self.zone)
         return dns.update.Update(self.zone, keyring=self.keyring, keyalgorithm=self.algorithm)
 
     def set_txt(self, name: str, value: str) -> None:
+        import dns.name
+
         update = self._update()
         update.add(dns.name.from_text(name), 60, "TXT", f'"{value}"')
         self._send(update)
 
     def clear_txt(self, name: str) -> None:
+        import dns.name
+
         update = self._update()
         update.delete(dns.name.from_text(name), "TXT")
         self._send(update)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from sqlalchemy import delete, insert
 
 from strongroom.services.apigateway import importer
@@ -207,6 +206,8 @@ def parse_definition(body: Any) -> Doc:
     try:
         doc = json.loads(raw)
     except ValueError:
+        import yaml  # PyYAML with the first YAML definition or export, not in every server process
+
         try:
             doc = yaml.safe_load(raw)
         except yaml.YAMLError:
@@ -252,6 +253,8 @@ class ExportOperations(ApiGatewayBase):
         extensions = {e.strip() for e in str((request.get("parameters") or {}).get("extensions", "")).split(",")}
         doc = export_document(snapshot, stage.name, kind, extensions, ctx.region)
         if accepts == "application/yaml":
+            import yaml
+
             body = yaml.safe_dump(doc, sort_keys=False).encode()
         else:
             body = json.dumps(doc, indent=2).encode()

@@ -15,9 +15,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, Integer, String, Table, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from strongroom.store.engine import upsert_insert
 from strongroom.store.schema import metadata
 
 if TYPE_CHECKING:
@@ -42,7 +41,7 @@ def count_request(store: Store, key_id: str, plan_id: str, now: datetime, period
     """Count one request today; the number of requests counted in the quota period so far, this one included."""
     today = _day(now)
     with store.write() as conn:
-        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        insert = upsert_insert(conn.dialect.name)
         stmt = insert(usage_counters).values(key_id=key_id, plan_id=plan_id, period_start=today, used=1)
         upsert = stmt.on_conflict_do_update(
             index_elements=[usage_counters.c.key_id, usage_counters.c.plan_id, usage_counters.c.period_start],

@@ -7,8 +7,6 @@ import io
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import segno
-
 from strongroom.core.clock import clock
 from strongroom.iam import directory as d
 from strongroom.iam import objects, totp
@@ -43,6 +41,8 @@ def _when(text: str) -> datetime:
 
 
 def _qr_png(uri: str) -> bytes:
+    import segno  # with the first virtual MFA device's QR code, not in every server process
+
     out = io.BytesIO()
     segno.make(uri, error="m").save(out, kind="png", scale=4)
     return out.getvalue()

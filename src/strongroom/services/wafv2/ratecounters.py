@@ -50,14 +50,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import Connection, delete, select, tuple_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from strongroom.core.clock import clock
 from strongroom.scheduler.jobs import JobContext, JobResult
 from strongroom.services.wafv2.base import WafBase
 from strongroom.services.wafv2.model import rate_counters
-from strongroom.store.engine import Store
+from strongroom.store.engine import Store, upsert_insert
 from strongroom.waf.ratelimit import InMemoryRateCounter, RateCounterStore
 
 if TYPE_CHECKING:
@@ -118,7 +116,7 @@ def _add(conn: Connection, flushes: list[_Flush]) -> dict[Bucket, int]:
         hits[(f.counter, f.bucket)] = hits.get((f.counter, f.bucket), 0) + f.hits
         windows[(f.counter, f.bucket)] = f.window
     rows = [{"counter": c, "bucket": b, "hits": n, "expires": b + 2 * windows[(c, b)]} for (c, b), n in hits.items()]
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    insert = upsert_insert(conn.dialect.name)
     totals: dict[Bucket, int] = {}
     for i in range(0, len(rows), _CHUNK):
         stmt = insert(rate_counters).values(rows[i : i + _CHUNK])
