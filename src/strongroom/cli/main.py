@@ -140,6 +140,7 @@ def cmd_server(args: argparse.Namespace) -> int:
             host=config.host,
             port=config.port,
             loop="uvloop",
+            ws="none",  # the API serves no WebSocket: the websockets package stays unimported (~0.6 MB)
             lifespan="on",
             log_config=None,
             access_log=False,

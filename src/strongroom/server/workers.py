@@ -243,6 +243,7 @@ def _worker() -> int:
     uv_config = uvicorn.Config(
         app,
         loop="uvloop",
+        ws="none",  # as `strongroom server` (cli/main.py)
         lifespan="on",
         log_config=None,
         access_log=False,
