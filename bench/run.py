@@ -50,6 +50,7 @@ from bench.workloads import WORKLOADS, Workload, provider_missing
 @dataclass
 class Options:
     seconds: float = 2.0
+    warmup: float = 0.5  # seconds of each workload run and discarded before its cells
     concurrency: tuple[int, ...] = (1, 8, 32, 64)
     pool: int = 64
     keys: int = 100_000
@@ -111,6 +112,11 @@ def _measure(
             report_row[c] = message
         _say(options, f"  {server.name} {workload.name}: {message}")
         return
+    if options.warmup > 0:
+        # Discarded: the first requests of a workload load its service model and fill the caches, which belongs in
+        # the start-up figures (bench/startup.py), not in the first cell's p99.
+        warm = signed_pool(endpoint, workload.service, calls)
+        run_cell("127.0.0.1", server.port, warm, options.concurrency[0], options.warmup, usage, options.generator)
     for concurrency in options.concurrency:
         pool = signed_pool(endpoint, workload.service, calls)  # fresh signatures for every cell
         cell = run_cell("127.0.0.1", server.port, pool, concurrency, options.seconds, usage, options.generator)
