@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.load import Cell, Usage, run_cell
-from bench.report import machine
+from bench.report import machine, splice
 from bench.servers import Server, bare
 from bench.signing import Endpoint, Signed
 
@@ -170,8 +170,4 @@ def render(results: ApiGatewayResults, previous: str) -> str:
         *_added(results),
         END,
     ]
-    generated = "\n".join(block)
-    if BEGIN in previous and END in previous:
-        head, rest = previous.split(BEGIN, 1)
-        return head + generated + rest.split(END, 1)[1]
-    return previous.rstrip("\n") + "\n\n" + generated + "\n"
+    return splice(previous, BEGIN, END, "\n".join(block))

@@ -40,7 +40,7 @@ from tests.support.postgres import (
 )
 
 from bench.load import Cell, Usage, run_cell
-from bench.report import machine
+from bench.report import machine, splice
 from bench.servers import REPO, Server, free_port, strongroom
 from bench.signing import Endpoint, Signed, signed_pool
 from bench.workloads import WORKLOADS, Calls
@@ -386,11 +386,7 @@ def render(results: PostgresResults, previous: str) -> str:
         verdict = f"**missed** ({errors:,} errors over the PostgreSQL cells)"
     lines += ["", f"Target — no errors under {TARGET_CONCURRENCY} concurrent clients (PostgreSQL, 2 nodes): {verdict}."]
     lines.append(END)
-    generated = "\n".join(lines)
-    if BEGIN in previous and END in previous:
-        head, rest = previous.split(BEGIN, 1)
-        return head + generated + rest.split(END, 1)[1]
-    return previous.rstrip("\n") + "\n\n" + generated + "\n"
+    return splice(previous, BEGIN, END, "\n".join(lines))
 
 
 def _rps(cell: Cell | None) -> str:

@@ -56,6 +56,16 @@ def _version(package: str) -> str:
         return "not installed"
 
 
+def splice(previous: str, begin: str, end: str, generated: str) -> str:
+    """``previous`` with the text from ``begin`` to ``end`` replaced by ``generated`` (which carries both markers),
+    or with ``generated`` appended when ``previous`` has no such block: how every section rewrites its own block
+    of docs/benchmarks.md and leaves the hand-written text around it alone."""
+    if begin in previous and end in previous:
+        head, rest = previous.split(begin, 1)
+        return head + generated + rest.split(end, 1)[1]
+    return previous.rstrip("\n") + "\n\n" + generated + "\n"
+
+
 def machine() -> list[str]:
     cpu = platform.processor() or platform.machine()
     try:

@@ -37,7 +37,7 @@ from typing import Any
 from boto3.s3.transfer import TransferConfig
 
 from bench.load import Cell, Usage, run_cell
-from bench.report import machine
+from bench.report import machine, splice
 from bench.servers import Server
 from bench.signing import Endpoint, Signed, signed_pool
 
@@ -512,8 +512,4 @@ def render(results: S3Results, previous: str) -> str:
         *_upload(results),
         END,
     ]
-    generated = "\n".join(block)
-    if BEGIN in previous and END in previous:
-        head, rest = previous.split(BEGIN, 1)
-        return head + generated + rest.split(END, 1)[1]
-    return previous.rstrip("\n") + "\n\n" + generated + "\n"
+    return splice(previous, BEGIN, END, "\n".join(block))

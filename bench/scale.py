@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.load import Cell, Usage, run_cell
-from bench.report import machine
+from bench.report import machine, splice
 from bench.servers import Server, strongroom
 from bench.signing import Endpoint, signed_pool
 from strongroom.services.base import pages
@@ -472,8 +472,4 @@ def render(results: ScaleResults, previous: str) -> str:
             f"{end[1]:.0f} MB at {end[0]:,} ({end[1] - start[1]:+.0f} MB); each step: {steps}.",
         ]
     lines.append(END)
-    generated = "\n".join(lines)
-    if BEGIN in previous and END in previous:
-        head, rest = previous.split(BEGIN, 1)
-        return head + generated + rest.split(END, 1)[1]
-    return previous.rstrip("\n") + "\n\n" + generated + "\n"
+    return splice(previous, BEGIN, END, "\n".join(lines))

@@ -19,7 +19,7 @@ from pathlib import Path
 import urllib3
 
 from bench.load import Cell, Usage, run_cell
-from bench.report import machine
+from bench.report import machine, splice
 from bench.servers import Server, strongroom
 from bench.signing import Endpoint, signed_pool
 from bench.workloads import WORKLOADS
@@ -139,8 +139,4 @@ def render(results: TestModeResults, previous: str) -> str:
             f"req/s (c={test_best[0]}): test mode at {100 * ratio:.0f}% of normal; target ≥ 90%: {met}.",
         ]
     lines.append(END)
-    generated = "\n".join(lines)
-    if BEGIN in previous and END in previous:
-        head, rest = previous.split(BEGIN, 1)
-        return head + generated + rest.split(END, 1)[1]
-    return previous.rstrip("\n") + "\n\n" + generated + "\n"
+    return splice(previous, BEGIN, END, "\n".join(lines))

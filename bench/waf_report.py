@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bench.load import Cell
-from bench.report import machine
+from bench.report import machine, splice
 from bench.waf import (
     APACHE,
     BACKEND,
@@ -276,8 +276,4 @@ def render(results: WafResults, previous: str) -> str:
         *_targets(results),
         END,
     ]
-    generated = "\n".join(block)
-    if BEGIN in previous and END in previous:
-        head, rest = previous.split(BEGIN, 1)
-        return head + generated + rest.split(END, 1)[1]
-    return previous.rstrip("\n") + "\n\n" + generated + "\n"
+    return splice(previous, BEGIN, END, "\n".join(block))
