@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -29,13 +30,20 @@ def _denied(call: Callable[[], object]) -> bool:
     return True
 
 
-def test_identity_policy_change_applies_at_once(server: ServerProcess) -> None:
-    iam, kms = server.client("iam"), server.client("kms")
-    key = kms.create_key()["KeyMetadata"]["Arn"]
-    user = make_user(iam, allow("kms:Encrypt", key))
+def _warm_encrypter(server: ServerProcess) -> tuple[str, dict[str, Any], Any]:
+    """A new key, a user whose policy allows kms:Encrypt on it, and that user's client, after WARM Encrypts (the
+    decision is in the cache)."""
+    key = server.client("kms").create_key()["KeyMetadata"]["Arn"]
+    user = make_user(server.client("iam"), allow("kms:Encrypt", key))
     mine = client_for(server, "kms", user)
     for _ in range(WARM):
         mine.encrypt(KeyId=key, Plaintext=b"x")
+    return key, user, mine
+
+
+def test_identity_policy_change_applies_at_once(server: ServerProcess) -> None:
+    iam = server.client("iam")
+    key, user, mine = _warm_encrypter(server)
     iam.put_user_policy(UserName=user["Name"], PolicyName="no", PolicyDocument=policy(deny("kms:Encrypt", key)))
     assert _denied(lambda: mine.encrypt(KeyId=key, Plaintext=b"x"))
     iam.delete_user_policy(UserName=user["Name"], PolicyName="no")
@@ -43,12 +51,8 @@ def test_identity_policy_change_applies_at_once(server: ServerProcess) -> None:
 
 
 def test_key_policy_change_applies_at_once(server: ServerProcess) -> None:
-    iam, kms = server.client("iam"), server.client("kms")
-    key = kms.create_key()["KeyMetadata"]["Arn"]
-    user = make_user(iam, allow("kms:Encrypt", key))
-    mine = client_for(server, "kms", user)
-    for _ in range(WARM):
-        mine.encrypt(KeyId=key, Plaintext=b"x")
+    kms = server.client("kms")
+    key, user, mine = _warm_encrypter(server)
     account = key.split(":")[4]
     trust = {
         "Effect": "Allow",
@@ -96,12 +100,8 @@ def test_bucket_policy_change_applies_at_once(server: ServerProcess) -> None:
 
 
 def test_recreated_user_does_not_inherit_decisions(server: ServerProcess) -> None:
-    iam, kms = server.client("iam"), server.client("kms")
-    key = kms.create_key()["KeyMetadata"]["Arn"]
-    user = make_user(iam, allow("kms:Encrypt", key))
-    mine = client_for(server, "kms", user)
-    for _ in range(WARM):
-        mine.encrypt(KeyId=key, Plaintext=b"x")
+    iam = server.client("iam")
+    key, user, mine = _warm_encrypter(server)
     name = user["Name"]
     iam.delete_user_policy(UserName=name, PolicyName="p")
     iam.delete_access_key(UserName=name, AccessKeyId=user["AccessKeyId"])

@@ -16,37 +16,21 @@ import pytest
 from strongroom.iam import decisions
 from strongroom.iam.decisions import decide, document_keys, request_key
 from strongroom.iam.policy import AuthorizationRequest, Grant, PolicyKind, evaluate, parse_policy
-from tests.unit.test_iam_policy_evaluator import CONDITIONS, EVALUATION, KEY, PRINCIPALS, TRUST, _request
+from tests.unit.test_iam_policy_evaluator import (
+    CONDITIONS,
+    EVALUATION,
+    KEY,
+    PRINCIPALS,
+    TRUST,
+    _request,
+    condition_request,
+)
 
 _NOISE = itertools.count()
 
 
-def _condition_request(case: dict[str, object]) -> AuthorizationRequest:
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": "kms:Decrypt",
-                "Resource": "*",
-                "Condition": {case["op"]: {case["key"]: case["values"]}},
-            }
-        ],
-    }
-    context = {} if case["ctx"] is None else {str(case.get("ctx_key", case["key"])): case["ctx"]}
-    return AuthorizationRequest(
-        principal=PRINCIPALS["alice"],
-        action="kms:Decrypt",
-        resources=[KEY],
-        context=context,
-        identity_policies=[parse_policy(policy)],
-        resource_policy=parse_policy(TRUST, PolicyKind.RESOURCE),
-        resource_policy_required=True,
-    )
-
-
 def _all_requests() -> list[AuthorizationRequest]:
-    requests = [_condition_request(c) for c in CONDITIONS]
+    requests = [condition_request(c) for c in CONDITIONS]
     requests += [replace(r, grants=()) for r in (_request(c) for c in EVALUATION)]
     return requests
 
@@ -74,7 +58,7 @@ def test_every_case_answers_as_the_evaluator_with_a_shared_cache() -> None:
 
 
 def test_repeats_are_answered_from_the_cache() -> None:
-    req = _condition_request(CONDITIONS[0])
+    req = condition_request(CONDITIONS[0])
     decide(req)
     hits = decisions.hits
     for _ in range(5):
@@ -148,7 +132,7 @@ def test_a_changed_policy_is_a_new_question() -> None:
 
 
 def test_grants_are_never_remembered() -> None:
-    req = replace(_condition_request(CONDITIONS[0]), grants=(Grant("arn:aws:iam::1:user/g", frozenset({"Decrypt"})),))
+    req = replace(condition_request(CONDITIONS[0]), grants=(Grant("arn:aws:iam::1:user/g", frozenset({"Decrypt"})),))
     assert request_key(req) is None
     misses = decisions.misses
     decide(req)
@@ -157,7 +141,7 @@ def test_grants_are_never_remembered() -> None:
 
 def test_the_cache_starts_afresh_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(decisions, "MAX_ENTRIES", 3)
-    base = _condition_request(CONDITIONS[0])
+    base = condition_request(CONDITIONS[0])
     for n in range(10):
         decide(replace(base, action=f"kms:Op{n}"))
     assert len(decisions._entries) <= 3

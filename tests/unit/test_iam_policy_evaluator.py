@@ -85,8 +85,8 @@ def test_table_size() -> None:
     assert len(CONDITIONS) + len(EVALUATION) + len(MALFORMED) + len(VALID) >= 300
 
 
-@pytest.mark.parametrize("case", CONDITIONS, ids=[f"{c['op']}-{c['key']}-{i}" for i, c in enumerate(CONDITIONS)])
-def test_condition(case: dict[str, Any]) -> None:
+def condition_request(case: dict[str, Any]) -> AuthorizationRequest:
+    """A conditions.json case as a request: alice asks kms:Decrypt under a policy with the case's one condition."""
     policy = {
         "Version": "2012-10-17",
         "Statement": [
@@ -99,18 +99,20 @@ def test_condition(case: dict[str, Any]) -> None:
         ],
     }
     context = {} if case["ctx"] is None else {case.get("ctx_key", case["key"]): case["ctx"]}
-    result = evaluate(
-        AuthorizationRequest(
-            principal=PRINCIPALS["alice"],
-            action="kms:Decrypt",
-            resources=[KEY],
-            context=context,
-            identity_policies=[parse_policy(policy)],
-            resource_policy=parse_policy(TRUST, PolicyKind.RESOURCE),
-            resource_policy_required=True,
-        )
+    return AuthorizationRequest(
+        principal=PRINCIPALS["alice"],
+        action="kms:Decrypt",
+        resources=[KEY],
+        context=context,
+        identity_policies=[parse_policy(policy)],
+        resource_policy=parse_policy(TRUST, PolicyKind.RESOURCE),
+        resource_policy_required=True,
     )
-    assert result.allowed is case["expect"]
+
+
+@pytest.mark.parametrize("case", CONDITIONS, ids=[f"{c['op']}-{c['key']}-{i}" for i, c in enumerate(CONDITIONS)])
+def test_condition(case: dict[str, Any]) -> None:
+    assert evaluate(condition_request(case)).allowed is case["expect"]
 
 
 def _request(case: dict[str, Any]) -> AuthorizationRequest:
