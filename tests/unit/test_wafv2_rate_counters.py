@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -213,8 +212,9 @@ def test_per_hit_cost(nodes: tuple[Store, Store], capsys: pytest.CaptureFixture[
 
 
 def test_the_server_sweeps_expired_buckets_every_minute(tmp_path: Path) -> None:
-    from datetime import datetime, timedelta
+    from datetime import timedelta
 
+    from strongroom.core.clock import clock
     from strongroom.core.config import load_config
     from strongroom.server.runtime import Runtime
     from strongroom.services.wafv2.ratecounters import SWEEP_JOB
@@ -226,7 +226,7 @@ def test_the_server_sweeps_expired_buckets_every_minute(tmp_path: Path) -> None:
         assert runtime.providers.provider("wafv2") is not None  # it scheduled the sweep when it started
         job = runtime.scheduler.get_job(SWEEP_JOB, "all")
         assert job is not None
-        now = datetime.now(UTC)
+        now = clock.now()  # the scheduler's clock: an earlier test in this process may have moved it
         old = SharedRateCounter(runtime.store, ACL)
         old.hit(RULE, "k", now.timestamp() - 1000, 60, 10)  # a bucket long expired
         old.hit(RULE, "k", now.timestamp(), 60, 10)
