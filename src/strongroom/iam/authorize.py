@@ -475,5 +475,6 @@ _POLICY_WRITERS = frozenset(("iam", "organizations"))
 
 
 def arn_account(arn: str) -> str | None:
+    """The account an ARN names (None for ``*``, an ARN without one such as an S3 bucket's, or not an ARN)."""
     parts = arn.split(":", 5)
-    return parts[4] if len(parts) == 6 and parts[4] else None
+    return parts[4] if len(parts) == 6 and parts[0] == "arn" and parts[4] else None

@@ -12,16 +12,14 @@ another account is refused by the evaluator whatever its own policies say.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
-from strongroom.iam.authorize import Check, resource_tag_context
+from strongroom.iam.authorize import Check, arn_account
 from strongroom.services.acm.model import tags
+from strongroom.services.base.tags import tag_loader
 
 if TYPE_CHECKING:
-    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
+    from strongroom.services.base.runtime import RequestContext
 
 # Operation -> the request member holding the certificate's ARN.
 CERTIFICATE_OPERATIONS: dict[str, str] = {
@@ -54,20 +52,6 @@ _REQUEST_KEYS = {
 }
 
 
-def _arn_account(arn: str) -> str | None:
-    parts = arn.split(":", 5)
-    return parts[4] if len(parts) == 6 and parts[0] == "arn" and parts[4] else None
-
-
-def _tags(runtime: ServiceRuntime, arn: str) -> Callable[[], dict[str, Any]]:
-    def load() -> dict[str, Any]:
-        with runtime.store.read() as conn:
-            rows = conn.execute(select(tags.c.key, tags.c.value).where(tags.c.certificate_arn == arn)).all()
-        return resource_tag_context({r.key: r.value or "" for r in rows})
-
-    return load
-
-
 def _request_context(params: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {key: str(params[m]) for m, key in _REQUEST_KEYS.items() if params.get(m)}
     names = [params.get("DomainName"), *(params.get("SubjectAlternativeNames") or [])]
@@ -92,8 +76,8 @@ def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
         Check(
             action,
             arn,
-            resource_account=_arn_account(arn),
-            lazy={"aws:resourcetag": _tags(ctx.runtime, arn)},
+            resource_account=arn_account(arn),
+            lazy={"aws:resourcetag": tag_loader(ctx.runtime, tags, arn, arn_column="certificate_arn")},
             lookup_resource_policy=False,
         )
     ]

@@ -14,16 +14,16 @@ other account's CA; without the mark it only finds CAs of the caller's own accou
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from strongroom.iam.authorize import Check, resource_tag_context
+from strongroom.iam.authorize import Check
 from strongroom.services.acm_pca import model
 from strongroom.services.acm_pca.base import SHARED_CA, parse_ca_arn
 from strongroom.services.acm_pca.errors import InvalidArnException
 from strongroom.services.acm_pca.templates import DEFAULT_TEMPLATE, TEMPLATE_PREFIX
+from strongroom.services.base.tags import tag_loader
 
 if TYPE_CHECKING:
     from strongroom.services.base.runtime import RequestContext, ServiceRuntime
@@ -82,16 +82,6 @@ def resource_policy(runtime: ServiceRuntime, arn: str) -> str | None:
     return None if row is None else row.policy
 
 
-def _tags(runtime: ServiceRuntime, ca_arn: str) -> Callable[[], dict[str, Any]]:
-    def load() -> dict[str, Any]:
-        t = model.tags.c
-        with runtime.store.read() as conn:
-            rows = conn.execute(select(t.tag_key, t.tag_value).where(t.ca_arn == ca_arn)).all()
-        return resource_tag_context({r.tag_key: r.tag_value for r in rows})
-
-    return load
-
-
 def _request_context(op: str, params: dict[str, Any]) -> dict[str, Any]:
     if op != "IssueCertificate":
         return {}
@@ -128,7 +118,11 @@ def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
             _request_context(op, params),
             resource_policy=policy,
             resource_account=account,
-            lazy={"aws:resourcetag": _tags(ctx.runtime, arn)},
+            lazy={
+                "aws:resourcetag": tag_loader(
+                    ctx.runtime, model.tags, arn, arn_column="ca_arn", key_column="tag_key", value_column="tag_value"
+                )
+            },
             lookup_resource_policy=False,
         )
     ]

@@ -20,13 +20,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from sqlalchemy import select
-
-from strongroom.iam.authorize import Check, resource_tag_context
+from strongroom.iam.authorize import Check
 from strongroom.services.apigateway.model import tags
+from strongroom.services.base.tags import tag_loader
 
 if TYPE_CHECKING:
-    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
+    from strongroom.services.base.runtime import RequestContext
 
 _LABEL = re.compile(r"\{([^}+]+)\+?\}")
 # operation -> (verb, URI template without its query, label -> request member)
@@ -66,24 +65,15 @@ def resource_path(ctx: RequestContext, params: dict[str, Any]) -> tuple[str, str
     return verb, _LABEL.sub(fill, uri)
 
 
-def _tags(runtime: ServiceRuntime, arn: str) -> Callable[[], dict[str, Any]]:
-    def load() -> dict[str, Any]:
-        with runtime.store.read() as conn:
-            rows = conn.execute(select(tags.c.key, tags.c.value).where(tags.c.arn == arn)).all()
-        return resource_tag_context({r.key: r.value for r in rows})
-
-    return load
-
-
 def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
     verb, path = resource_path(ctx, params)
     prefix = f"arn:aws:apigateway:{ctx.region}::"
     lazy: dict[str, Callable[[], dict[str, Any]]] = {}
     head = _TAGGED.match(path)
     if head is not None:
-        lazy["aws:resourcetag"] = _tags(ctx.runtime, prefix + head.group(0))
+        lazy["aws:resourcetag"] = tag_loader(ctx.runtime, tags, prefix + head.group(0))
     elif path.startswith("/tags/"):
-        lazy["aws:resourcetag"] = _tags(ctx.runtime, str(params.get("resourceArn") or ""))
+        lazy["aws:resourcetag"] = tag_loader(ctx.runtime, tags, str(params.get("resourceArn") or ""))
     return [
         Check(
             f"apigateway:{verb}",

@@ -13,13 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
-from strongroom.iam.authorize import Check, resource_tag_context
+from strongroom.iam.authorize import Check
+from strongroom.services.base.tags import tag_loader
 from strongroom.services.fms.model import tags
 
 if TYPE_CHECKING:
-    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
+    from strongroom.services.base.runtime import RequestContext
 
 # Operation -> (ARN resource type, how to find the id in the request)
 _NAMED: dict[str, tuple[str, Callable[[dict[str, Any]], object]]] = {
@@ -40,15 +39,6 @@ _NAMED: dict[str, tuple[str, Callable[[dict[str, Any]], object]]] = {
     },
 }
 _TAGGING = ("TagResource", "UntagResource", "ListTagsForResource")
-
-
-def _tags(runtime: ServiceRuntime, arn: str) -> Callable[[], dict[str, Any]]:
-    def load() -> dict[str, Any]:
-        with runtime.store.read() as conn:
-            rows = conn.execute(select(tags.c.key, tags.c.value).where(tags.c.arn == arn)).all()
-        return resource_tag_context({r.key: r.value for r in rows})
-
-    return load
 
 
 def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
@@ -73,7 +63,7 @@ def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
             f"fms:{op}",
             arn,
             resource_account=(arn.split(":")[4] if arn.count(":") >= 5 else None) or ctx.account_id,
-            lazy={"aws:resourcetag": _tags(ctx.runtime, arn)},
+            lazy={"aws:resourcetag": tag_loader(ctx.runtime, tags, arn)},
             lookup_resource_policy=False,
         )
     ]

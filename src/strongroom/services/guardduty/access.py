@@ -9,16 +9,14 @@ actions on ``"*"``. GuardDuty has no resource policies: the resource account is 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
-from strongroom.iam.authorize import Check, resource_tag_context
+from strongroom.iam.authorize import Check, arn_account
+from strongroom.services.base.tags import tag_loader
 from strongroom.services.guardduty.model import tags
 
 if TYPE_CHECKING:
-    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
+    from strongroom.services.base.runtime import RequestContext
 
 # Operation -> (request member, ARN path segment under the detector) for sub-resources.
 _SUB = {
@@ -35,20 +33,6 @@ _SUB = {
     "UpdatePublishingDestination": ("DestinationId", "publishingDestination"),
     "DeletePublishingDestination": ("DestinationId", "publishingDestination"),
 }
-
-
-def _tags(runtime: ServiceRuntime, arn: str) -> Callable[[], dict[str, Any]]:
-    def load() -> dict[str, Any]:
-        with runtime.store.read() as conn:
-            rows = conn.execute(select(tags.c.key, tags.c.value).where(tags.c.arn == arn)).all()
-        return resource_tag_context({r.key: r.value for r in rows})
-
-    return load
-
-
-def _arn_account(arn: str) -> str | None:
-    parts = arn.split(":", 5)
-    return parts[4] if len(parts) == 6 and parts[0] == "arn" and parts[4] else None
 
 
 def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
@@ -69,8 +53,8 @@ def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
         Check(
             action,
             arn,
-            resource_account=_arn_account(arn),
-            lazy={"aws:resourcetag": _tags(ctx.runtime, arn)},
+            resource_account=arn_account(arn),
+            lazy={"aws:resourcetag": tag_loader(ctx.runtime, tags, arn)},
             lookup_resource_policy=False,
         )
     ]

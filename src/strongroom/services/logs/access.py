@@ -12,31 +12,20 @@ tags as ``aws:ResourceTag/*``, and requests with tags (CreateLogGroup, Tag*/Unta
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from strongroom.core.errors import AwsError
-from strongroom.iam.authorize import Check, resource_tag_context
+from strongroom.iam.authorize import Check
+from strongroom.services.base.tags import tag_loader
 from strongroom.services.logs.base import group_arn, parse_group_arn, stream_arn
 from strongroom.services.logs.errors import AccessDeniedException
 from strongroom.services.logs.model import tags
 
 if TYPE_CHECKING:
-    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
+    from strongroom.services.base.runtime import RequestContext
 
 STREAM_OPERATIONS = frozenset({"CreateLogStream", "DeleteLogStream", "PutLogEvents", "GetLogEvents"})
 ARN_OPERATIONS = {"TagResource": "resourceArn", "UntagResource": "resourceArn", "ListTagsForResource": "resourceArn"}
-
-
-def _tags(runtime: ServiceRuntime, arn: str) -> Callable[[], dict[str, Any]]:
-    def load() -> dict[str, Any]:
-        with runtime.store.read() as conn:
-            rows = conn.execute(select(tags.c.key, tags.c.value).where(tags.c.group_arn == arn)).all()
-        return resource_tag_context({r.key: r.value for r in rows})
-
-    return load
 
 
 def _group(ctx: RequestContext, params: dict[str, Any]) -> tuple[str, str] | None:
@@ -85,7 +74,7 @@ def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
             resource,
             context=_request_tags(params),
             resource_account=account,
-            lazy={"aws:resourcetag": _tags(ctx.runtime, arn)},
+            lazy={"aws:resourcetag": tag_loader(ctx.runtime, tags, arn, arn_column="group_arn")},
             lookup_resource_policy=False,
         )
     ]

@@ -10,16 +10,16 @@ contacts, DRT access, List*) on ``"*"``. Shield has no resource policies.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from strongroom.iam.authorize import Check, resource_tag_context
+from strongroom.iam.authorize import Check
+from strongroom.services.base.tags import tag_loader
 from strongroom.services.shield.model import protections, tags
 
 if TYPE_CHECKING:
-    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
+    from strongroom.services.base.runtime import RequestContext
 
 _BY_PROTECTION_ID = ("DeleteProtection", "AssociateHealthCheck", "DisassociateHealthCheck")
 _BY_RESOURCE_ARN = (
@@ -35,15 +35,6 @@ _GROUP_OPS = (
     "ListResourcesInProtectionGroup",
 )
 _TAG_OPS = ("TagResource", "UntagResource", "ListTagsForResource")
-
-
-def _tags(runtime: ServiceRuntime, arn: str) -> Callable[[], dict[str, Any]]:
-    def load() -> dict[str, Any]:
-        with runtime.store.read() as conn:
-            rows = conn.execute(select(tags.c.key, tags.c.value).where(tags.c.arn == arn)).all()
-        return resource_tag_context({r.key: r.value for r in rows})
-
-    return load
 
 
 def _protection_of(ctx: RequestContext, resource_arn: str) -> str | None:
@@ -91,7 +82,7 @@ def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
             action,
             arn,
             resource_account=account,
-            lazy={"aws:resourcetag": _tags(ctx.runtime, arn)},
+            lazy={"aws:resourcetag": tag_loader(ctx.runtime, tags, arn)},
             lookup_resource_policy=False,
         )
     ]

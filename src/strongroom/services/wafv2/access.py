@@ -15,16 +15,16 @@ account is refused by the evaluator.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from strongroom.iam.authorize import Check, resource_tag_context
+from strongroom.iam.authorize import Check
+from strongroom.services.base.tags import tag_loader
 from strongroom.services.wafv2.model import associations, tags
 
 if TYPE_CHECKING:
-    from strongroom.services.base.runtime import RequestContext, ServiceRuntime
+    from strongroom.services.base.runtime import RequestContext
 
 _ENTITY_OPS: dict[str, str] = {}
 for _kind, _names in {
@@ -70,15 +70,6 @@ def _account(arn: str) -> str | None:
     return parts[4] if len(parts) == 6 and parts[0] == "arn" and parts[4] else None
 
 
-def _tags(runtime: ServiceRuntime, arn: str) -> Callable[[], dict[str, Any]]:
-    def load() -> dict[str, Any]:
-        with runtime.store.read() as conn:
-            rows = conn.execute(select(tags.c.key, tags.c.value).where(tags.c.arn == arn)).all()
-        return resource_tag_context({r.key: r.value for r in rows})
-
-    return load
-
-
 def entity_arn(ctx: RequestContext, params: dict[str, Any], kind: str) -> str:
     if params.get("ARN"):
         return str(params["ARN"])
@@ -116,7 +107,7 @@ def checks(ctx: RequestContext, params: dict[str, Any]) -> list[Check] | None:
                 action,
                 arn,
                 resource_account=_account(arn) or ctx.account_id,
-                lazy={"aws:resourcetag": _tags(ctx.runtime, arn)},
+                lazy={"aws:resourcetag": tag_loader(ctx.runtime, tags, arn)},
                 lookup_resource_policy=False,
             )
         )
