@@ -17,9 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from strongroom.core import ids
 from strongroom.core.clock import clock
-from strongroom.core.context import RequestContext
 from strongroom.core.errors import AwsError
 from strongroom.events.delivery import delivery_state
 from strongroom.iam import sigv4
@@ -53,18 +51,7 @@ def events_deliveries(runtime: Runtime, request: HttpRequest) -> tuple[int, dict
         return error.status, {"__type": error.code, "message": error.message}
     try:
         params = _params(request)
-        ctx: RequestContext[Any] = RequestContext(
-            runtime=runtime,
-            request_id=ids.request_id(),
-            service="events",
-            operation="ListTargetsByRule",
-            region=region,
-            principal=principal,
-            source_ip=request.client_ip,
-            user_agent=request.headers.get("user-agent", ""),
-            spec=runtime.providers.operation("events", "ListTargetsByRule"),
-        )
-        runtime.authorizer.authorize(ctx, params)
+        ctx = runtime.pipeline.authorized_as(request, principal, region, "events", "ListTargetsByRule", params)
         # The rule must exist (ResourceNotFoundException as DescribeRule words it); its ARN names its outbox rows.
         describe = runtime.providers.handler("events", "DescribeRule")
         assert describe is not None

@@ -347,6 +347,32 @@ class Pipeline:
         sigv4.verify(request, info, key.secret_access_key, service=service)
         return key.principal(), info.region
 
+    def authorized_as(
+        self,
+        request: HttpRequest,
+        principal: Principal,
+        region: str,
+        service: str,
+        operation: str,
+        params: dict[str, Any],
+    ) -> RequestContext[Any]:
+        """The context of ``service:operation`` run for a signed request to one of the server's own endpoints
+        (``signed_principal``'s caller), once the call is authorized as that operation would be; raises the
+        operation's access-denied error otherwise."""
+        ctx: RequestContext[Any] = RequestContext(
+            runtime=self.runtime,
+            request_id=ids.request_id(),
+            service=service,
+            operation=operation,
+            region=region,
+            principal=principal,
+            source_ip=request.client_ip,
+            user_agent=request.headers.get("user-agent", ""),
+            spec=self.spec(service, operation),
+        )
+        self.runtime.authorizer.authorize(ctx, params)
+        return ctx
+
     def _dev_principal(self, access_key_id: str) -> Principal:
         accounts = self.runtime.accounts
         if len(access_key_id) == 12 and set(access_key_id) <= _DIGITS:

@@ -20,9 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from strongroom.core import ids
 from strongroom.core.clock import clock
-from strongroom.core.context import RequestContext
 from strongroom.core.errors import AwsError
 from strongroom.iam import sigv4
 from strongroom.protocol.http import HttpRequest, HttpResponse
@@ -76,21 +74,9 @@ def handle_waf_samples(runtime: Runtime, request: HttpRequest) -> HttpResponse:
             raise ValueError("WebAclArn / too many samples")
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         return _json(400, {"__type": "WAFInvalidParameterException", "message": f"malformed samples: {exc}"})
-    ctx: RequestContext[Any] = RequestContext(
-        runtime=runtime,
-        request_id=ids.request_id(),
-        service="wafv2",
-        operation="GetWebACL",
-        region=region,
-        principal=principal,
-        source_ip=request.client_ip,
-        user_agent=request.headers.get("user-agent", ""),
-        spec=runtime.pipeline.spec("wafv2", "GetWebACL"),
-    )
     params = {"ARN": arn}
     try:
-        operation = runtime.catalog.service("wafv2").operation_model("GetWebACL")
-        runtime.pipeline.authorize(ctx, operation, params)
+        ctx = runtime.pipeline.authorized_as(request, principal, region, "wafv2", "GetWebACL", params)
         handler = runtime.providers.handler("wafv2", "GetWebACL")
         assert handler is not None
         handler(ctx, params)  # the web ACL exists and is the caller's
