@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import ssl
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -17,37 +15,13 @@ import boto3
 import pytest
 from cryptography import x509
 
-from tests.support.server import ServerProcess, free_port, strongroom
+from tests.support.server import ServerProcess, tls_server
 
 
 @pytest.fixture
-def tls_server(tmp_path: Path) -> Iterator[tuple[int, Path, ServerProcess]]:
-    srv = ServerProcess(tmp_path / "data")
-    srv.init()
-    bundle = tmp_path / "ca.pem"
-    bundle.write_text(strongroom("tls", "export-ca", "--data-dir", str(srv.data_dir)).stdout)
-    port = free_port()
-    log = (tmp_path / "server.log").open("ab")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "strongroom.cli.main", "server", "--data-dir", str(srv.data_dir), "--port", str(port),
-         "--tls", "--test-mode"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    context = ssl.create_default_context(cafile=str(bundle))
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"https://127.0.0.1:{port}/_strongroom/health", context=context, timeout=2):
-                break
-        except OSError:
-            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "server.log").read_text()
-            time.sleep(0.2)
-    yield port, bundle, srv
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+def served(tmp_path: Path) -> Iterator[tuple[int, Path, ServerProcess]]:
+    with tls_server(tmp_path) as server:
+        yield server.port, server.bundle, server.srv
 
 
 def _served_serial(port: int) -> int:
@@ -56,9 +30,9 @@ def _served_serial(port: int) -> int:
 
 
 def test_boto3_over_https_with_the_exported_ca_bundle(
-    tls_server: tuple[int, Path, ServerProcess], monkeypatch: pytest.MonkeyPatch
+    served: tuple[int, Path, ServerProcess], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    port, bundle, srv = tls_server
+    port, bundle, srv = served
     monkeypatch.setenv("AWS_CA_BUNDLE", str(bundle))
     sts = boto3.client(
         "sts",

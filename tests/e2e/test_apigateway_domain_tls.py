@@ -14,17 +14,13 @@ import shutil
 import socket
 import ssl
 import subprocess
-import sys
 import time
-import urllib.request
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
-import botocore.config
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -34,7 +30,7 @@ from cryptography.x509.oid import NameOID
 from tests.conftest import database_url_for
 from tests.e2e.acm_support import wait_status
 from tests.e2e.pca_support import make_root, make_sub
-from tests.support.server import ServerProcess, free_port, strongroom
+from tests.support.server import tls_server
 
 API = "api.example.test"
 LEGACY = "legacy.example.test"
@@ -105,45 +101,8 @@ def _client_pki(tmp: Path) -> tuple[Path, Path, Path]:
 @pytest.fixture(scope="module")
 def tls(backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tls]:
     tmp = tmp_path_factory.mktemp(f"domain-tls-{backend}")
-    srv = ServerProcess(tmp / "data", database_url_for(backend, request))
-    srv.init()
-    bundle = tmp / "ca.pem"
-    database = ["--database-url", srv.database_url] if srv.database_url else []
-    bundle.write_text(strongroom("tls", "export-ca", "--data-dir", str(srv.data_dir), *database).stdout)
-    port = free_port()
-    log = (tmp / "server.log").open("ab")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "strongroom.cli.main", "server", "--data-dir", str(srv.data_dir), "--port", str(port),
-         "--tls", "--test-mode", *database],
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    own = ssl.create_default_context(cafile=str(bundle))
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"https://127.0.0.1:{port}/_strongroom/health", context=own, timeout=2):
-                break
-        except OSError:
-            assert proc.poll() is None and time.monotonic() < deadline, (tmp / "server.log").read_text()
-            time.sleep(0.2)
-
-    clients: list[Any] = []
-
-    def client(service: str) -> Any:
-        clients.append(
-            boto3.client(
-                service,
-                region_name="us-east-1",
-                endpoint_url=f"https://127.0.0.1:{port}",
-                verify=str(bundle),
-                aws_access_key_id=srv.access_key,
-                aws_secret_access_key=srv.secret_key,
-                config=botocore.config.Config(retries={"max_attempts": 1}),
-            )
-        )
-        return clients[-1]
-
-    try:
+    with tls_server(tmp, database_url_for(backend, request)) as server:
+        port, bundle, srv, client = server.port, server.bundle, server.srv, server.client
         pca = client("acm-pca")
         root_arn, root_pem = make_root(pca)
         sub_arn, _ = make_sub(pca, root_arn)
@@ -180,14 +139,6 @@ def tls(backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.T
             client_key=client_key,
             data_dir=srv.data_dir,
         )
-    finally:
-        for made in clients:
-            made.close()  # their kept-alive connections would hold up the server's graceful shutdown
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _context(

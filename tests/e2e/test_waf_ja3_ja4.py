@@ -11,16 +11,11 @@ from __future__ import annotations
 import datetime
 import socket
 import ssl
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-import botocore.config
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -31,7 +26,7 @@ from strongroom.waf import fingerprints as fp
 from tests.conftest import database_url_for
 from tests.e2e.apigateway_invoke_support import deploy, invoke
 from tests.e2e.apigateway_support import make_api
-from tests.support.server import ServerProcess, free_port, strongroom
+from tests.support.server import ServerProcess, tls_server
 
 DOMAIN = "ja3.example.test"
 TT = [{"Priority": 0, "Type": "NONE"}]
@@ -130,58 +125,14 @@ def _self_signed(name: str) -> tuple[bytes, bytes]:
 @pytest.fixture(scope="module")
 def served(backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     tmp = tmp_path_factory.mktemp(f"waf-ja3-{backend}")
-    srv = ServerProcess(tmp / "data", database_url_for(backend, request))
-    srv.init()
-    bundle = tmp / "ca.pem"
-    database = ["--database-url", srv.database_url] if srv.database_url else []
-    bundle.write_text(strongroom("tls", "export-ca", "--data-dir", str(srv.data_dir), *database).stdout)
-    port = free_port()
-    log = (tmp / "server.log").open("ab")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "strongroom.cli.main", "server", "--data-dir", str(srv.data_dir), "--port", str(port),
-         "--tls", "--test-mode", *database],
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    own = ssl.create_default_context(cafile=str(bundle))
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"https://127.0.0.1:{port}/_strongroom/health", context=own, timeout=2):
-                break
-        except OSError:
-            assert proc.poll() is None and time.monotonic() < deadline, (tmp / "server.log").read_text()
-            time.sleep(0.2)
-    clients: list[Any] = []
-
-    def client(service: str) -> Any:
-        clients.append(
-            boto3.client(
-                service,
-                region_name="us-east-1",
-                endpoint_url=f"https://127.0.0.1:{port}",
-                verify=str(bundle),
-                aws_access_key_id=srv.access_key,
-                aws_secret_access_key=srv.secret_key,
-                config=botocore.config.Config(retries={"max_attempts": 1}),
-            )
-        )
-        return clients[-1]
-
-    try:
+    with tls_server(tmp, database_url_for(backend, request)) as server:
+        port, client = server.port, server.client
         cert, key = _self_signed(DOMAIN)
         arn = client("acm").import_certificate(Certificate=cert, PrivateKey=key)["CertificateArn"]
         client("apigateway").create_domain_name(
             domainName=DOMAIN, regionalCertificateArn=arn, endpointConfiguration={"types": ["REGIONAL"]}
         )
         yield Served(port, client)
-    finally:
-        for made in clients:
-            made.close()
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _client_context(*, tls12: bool = False) -> ssl.SSLContext:

@@ -6,9 +6,13 @@ import configparser
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -128,6 +132,72 @@ class ServerProcess:
         status, body = self.admin("POST", "clock", {"advance": seconds})
         assert status == 200, body
         return body
+
+
+@dataclass
+class TlsServer:
+    """``strongroom server --tls --test-mode`` on a free port, trusted through the CA bundle ``tls export-ca`` wrote."""
+
+    srv: ServerProcess  # its data directory and credentials (the server itself runs as ``tls_server`` started it)
+    port: int
+    bundle: Path
+    clients: list[Any] = field(default_factory=list)
+
+    @property
+    def endpoint(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def client(self, service: str) -> Any:
+        """A boto3 client over HTTPS (one attempt per call), closed when the server stops."""
+        made = boto3.client(
+            service,
+            region_name="us-east-1",
+            endpoint_url=self.endpoint,
+            verify=str(self.bundle),
+            aws_access_key_id=self.srv.access_key,
+            aws_secret_access_key=self.srv.secret_key,
+            config=botocore.config.Config(retries={"max_attempts": 1}),
+        )
+        self.clients.append(made)
+        return made
+
+
+@contextmanager
+def tls_server(tmp: Path, database_url: str | None = None, timeout: float = 60) -> Iterator[TlsServer]:
+    """A fresh data directory in ``tmp`` served over HTTPS with the server's own CA (``--tls``), in test mode."""
+    srv = ServerProcess(tmp / "data", database_url)
+    srv.init()
+    database = ["--database-url", database_url] if database_url else []
+    bundle = tmp / "ca.pem"
+    bundle.write_text(strongroom("tls", "export-ca", "--data-dir", str(srv.data_dir), *database).stdout)
+    port = free_port()
+    with (tmp / "server.log").open("ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "strongroom.cli.main", "server", "--data-dir", str(srv.data_dir),
+             "--port", str(port), "--tls", "--test-mode", *database],
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    server = TlsServer(srv, port, bundle)
+    try:
+        trusted = ssl.create_default_context(cafile=str(bundle))
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(server.endpoint + "/_strongroom/health", context=trusted, timeout=2):
+                    break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, (tmp / "server.log").read_text()
+                time.sleep(0.2)
+        yield server
+    finally:
+        for made in server.clients:
+            made.close()  # their kept-alive connections would hold up the server's graceful shutdown
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def clean_env() -> dict[str, str]:
