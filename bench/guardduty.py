@@ -31,6 +31,7 @@ from typing import Any
 import orjson
 
 from bench.guardduty_benign import ACCOUNT, generate
+from bench.report import splice
 from strongroom.detection.analyze import Analyzer
 from strongroom.detection.contract import DetectorSettings
 from strongroom.detection.engine import build_engine
@@ -280,10 +281,7 @@ def render(results: GuardDutyResults, document: str) -> str:
         ]
     lines.append(END)
     block = "\n".join(lines)
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.DOTALL)
-    if pattern.search(document):
-        return pattern.sub(lambda _m: block, document)
-    return document.rstrip("\n") + "\n\n" + block + "\n"
+    return splice(document, BEGIN, END, block)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.load import Cell, Usage, default_generator, run_cell
+from bench.report import splice
 from bench.servers import Server, strongroom
 from bench.signing import Endpoint, Signed, signed_pool
 
@@ -310,9 +311,8 @@ def render(results: LiveResults, document: str) -> str:
         lines += [results.note, ""]
     lines.append(END)
     block = "\n".join(lines)
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.DOTALL)
-    if pattern.search(document):
-        return pattern.sub(lambda _m: block, document)
+    if BEGIN in document and END in document:
+        return splice(document, BEGIN, END, block)
     anchor = "<!-- bench-guardduty:end -->"
     if anchor in document:
         return document.replace(anchor, anchor + "\n\n" + block, 1)

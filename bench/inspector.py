@@ -35,6 +35,7 @@ from typing import Any
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from bench.report import splice
 from strongroom.vulnscan.ecosystems import UnparsableVersion, base_ecosystem, normalize_name, parse_version
 from strongroom.vulnscan.inventory import load
 from strongroom.vulnscan.matching import affected_entry_hit, match
@@ -424,10 +425,7 @@ def render(results: InspectorResults, document: str) -> str:
         END,
     ]
     block = "\n".join(lines)
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.DOTALL)
-    if pattern.search(document):
-        return pattern.sub(lambda _m: block, document)
-    return document.rstrip("\n") + "\n\n" + block + "\n"
+    return splice(document, BEGIN, END, block)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,6 @@ import io
 import logging
 import os
 import random
-import re
 import sys
 import time
 from collections import Counter
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.macie_corpus import Doc, corpus
+from bench.report import splice
 from strongroom.sensitive import build_classifier
 from strongroom.sensitive import classifier as classifier_mod
 from strongroom.sensitive.contract import ScanConfig
@@ -290,10 +290,7 @@ def render(lines: list[str], document: str) -> str:
         "",
     ]
     block = "\n".join([*head, *lines, "", END])
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.DOTALL)
-    if pattern.search(document):
-        return pattern.sub(lambda _m: block, document)
-    return document.rstrip("\n") + "\n\n" + block + "\n"
+    return splice(document, BEGIN, END, block)
 
 
 def main(argv: list[str] | None = None) -> int:
