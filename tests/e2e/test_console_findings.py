@@ -130,6 +130,8 @@ def test_guardduty_findings(page: Any, env: Env) -> None:  # noqa: F811
     expect(rows).to_have_count(1)
     expect(rows).to_contain_text("Policy:S3/BucketPublicAccessGranted")
     apply_filters(page, severity="", type="UnauthorizedAccess:IAMUser/TorIPCaller")
+    # the list before showed one row too: wait for the new one, or the click may land on the old row
+    expect(rows).to_contain_text("UnauthorizedAccess:IAMUser/TorIPCaller")
     expect(rows).to_have_count(1)
     rows.get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("UnauthorizedAccess:IAMUser/TorIPCaller")
