@@ -13,6 +13,7 @@ import io
 import re
 import secrets
 import string
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -186,7 +187,13 @@ def parse_key_file(body: Any) -> list[dict[str, Any]]:
         text = bytes(raw).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise BadRequestException("Invalid API key file: it must be UTF-8 text") from None
-    reader = csv.reader(io.StringIO(text))
+    try:
+        return _key_rows(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:  # a field past the csv module's limit (128 KiB), a NUL byte, ...
+        raise BadRequestException(f"Invalid API key file: {exc}") from None
+
+
+def _key_rows(reader: Iterator[list[str]]) -> list[dict[str, Any]]:
     header = [h.strip().lower() for h in next(reader, [])]
     if "name" not in header or "key" not in header:
         raise BadRequestException("Invalid API key file: the Name and Key columns are required")
