@@ -155,6 +155,15 @@ def test_tags(sm: Any) -> None:
     with pytest.raises(ClientError) as exc:
         sm.tag_resource(SecretId=name, Tags=[{"Key": "aws:x", "Value": "1"}])
     assert code(exc) == "InvalidParameterException"
+    # the model leaves Key optional: a tag without one is refused, never stored (it was a 500, then every later
+    # TagResource on the secret failed too)
+    with pytest.raises(ClientError) as exc:
+        sm.tag_resource(SecretId=name, Tags=[{"Value": "no key"}])
+    assert code(exc) == "InvalidParameterException"
+    with pytest.raises(ClientError) as exc:
+        sm.create_secret(Name=_name(), SecretString="x", Tags=[{"Value": "no key"}])
+    assert code(exc) == "InvalidParameterException"
+    assert sm.describe_secret(SecretId=name)["Tags"] == [{"Key": "b", "Value": "2"}]
 
 
 def test_get_random_password_options(sm: Any) -> None:

@@ -43,7 +43,10 @@ MAX_TAGS = 50
 
 def check_tags(tags: list[dict[str, str]]) -> None:
     for tag in tags:
-        if str(tag.get("Key", "")).lower().startswith("aws:"):
+        # the model leaves Key optional; a tag without one could never be listed, merged or removed
+        if not isinstance(tag.get("Key"), str):
+            raise InvalidParameterException("Invalid tag: every tag needs a Key.")
+        if tag["Key"].lower().startswith("aws:"):
             raise InvalidParameterException("Invalid tag key: keys can't start with the reserved prefix aws:.")
     if len(tags) > MAX_TAGS:
         raise InvalidParameterException("You can attach at most 50 tags to a secret.")
@@ -329,7 +332,9 @@ class SecretOperations(SecretsBase):
 
     def tag_resource(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         secret = self.secret(ctx, request.get("SecretId"), write=True)
-        tags = merge_tags(secret.tags, list(request.get("Tags") or []))
+        new = list(request.get("Tags") or [])
+        check_tags(new)
+        tags = merge_tags(secret.tags, new)
         check_tags(tags)
         with self.runtime.store.write() as conn:
             conn.execute(model.secrets.update().where(model.secrets.c.arn == secret.arn).values(tags=json.dumps(tags)))
