@@ -6,10 +6,16 @@ parameter validation off, so most are refused (malformed, not found, wrong state
 service's own 4xx error. The one 5xx allowed is 501 ``NotImplemented`` for an operation Strongroom has no handler
 for (listed in each service's docs). A server of its own: random calls create random resources, which tests sharing
 the session's server must not see.
+
+The third sweep reaches further: each operation of the core services is called on resources that exist (a key, a
+secret, a parameter, a bucket and object, a user and role, a bus and rule, a log group and stream), with one member
+at a time, nested ones included, replaced by a hostile value.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -76,11 +82,12 @@ def _client(server: ServerProcess, service: str) -> Any:
     return client
 
 
-def _calls(service: str, hostile: bool) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(operation, what was sent, parameters) of every call the sweep makes for ``service``."""
+def _calls(service: str, hostile: bool, ids: dict[str, Any] | None = None) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(operation, what was sent, parameters) of every call the sweep makes for ``service``; with ``ids`` (member ->
+    a real resource's identifier) the hostile values go into nested members too."""
     model = default_catalog().service(service)
     for name in model.operation_names:
-        if (service, name) in SKIPPED:
+        if (service, name) in SKIPPED or (ids is not None and name.startswith(_KEEPS_RESOURCES)):
             continue
         operation = model.operation_model(name)
         if not hostile:
@@ -90,17 +97,59 @@ def _calls(service: str, hostile: bool) -> Iterator[tuple[str, str, dict[str, An
         if operation.input_shape is None:
             continue
         base = operation_input(operation, SEEDS[0])
-        for member, shape in operation.input_shape.members.items():
+        base.update({k: v for k, v in (ids or {}).items() if k in operation.input_shape.members})
+        for path, shape in _paths(operation.input_shape, nested=ids is not None):
+            if ids is not None and path[0] in ids:
+                continue
             for value in HOSTILE.get(shape.type_name, ()):
-                yield name, f"{member}={str(value)[:20]}", {**base, member: value}
+                params = copy.deepcopy(base)
+                if _put(params, path, value):
+                    yield name, f"{'/'.join(map(str, path))}={str(value)[:20]}", params
 
 
-def _sweep(server: ServerProcess, service: str, hostile: bool) -> None:
+_KEEPS_RESOURCES = ("Delete", "ScheduleKeyDeletion", "Remove", "Disable")
+
+
+def _paths(
+    shape: Any, *, nested: bool, prefix: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    """Every member of a structure, and (``nested``) those of its structures and of its lists' first structure,
+    three levels deep."""
+    for member, inner in shape.members.items():
+        path = (*prefix, member)
+        yield path, inner
+        if not nested or len(prefix) >= 4:
+            continue
+        if inner.type_name == "structure":
+            yield from _paths(inner, nested=True, prefix=path)
+        elif inner.type_name == "list" and inner.member.type_name == "structure":
+            yield from _paths(inner.member, nested=True, prefix=(*path, 0))
+
+
+def _put(params: dict[str, Any], path: tuple[str | int, ...], value: Any) -> bool:
+    """``value`` at ``path`` in ``params``; False when the random input has nothing there to replace."""
+    here: Any = params
+    for step in path[:-1]:
+        if isinstance(step, int):
+            if not isinstance(here, list) or not here:
+                return False
+            here = here[0]
+        elif isinstance(here, dict) and step in here:
+            here = here[step]
+        else:
+            return False
+    if not isinstance(here, dict):
+        return False
+    here[path[-1]] = value
+    return True
+
+
+def _sweep(server: ServerProcess, service: str, hostile: bool, ids: dict[str, Any] | None = None) -> None:
     client = _client(server, service)
     wrong: list[str] = []
     answered = 0
     try:
-        for name, sent, params in _calls(service, hostile):
+        for name, sent, params in _calls(service, hostile, ids):
             try:
                 getattr(client, snake_case(name))(**params)
                 answered += 1
@@ -110,7 +159,16 @@ def _sweep(server: ServerProcess, service: str, hostile: bool) -> None:
                 code = exc.response.get("Error", {}).get("Code", "")
                 if status >= 500 and (status, code) != (501, "NotImplemented"):
                     wrong.append(f"{name} ({sent}): {status} {code}: {exc}"[:300])
-            except (BotoCoreError, ValueError, TypeError, AttributeError, OverflowError, ParseError, _Elsewhere):
+            except (
+                BotoCoreError,
+                ValueError,
+                TypeError,
+                AttributeError,
+                OverflowError,
+                ParseError,
+                KeyError,
+                _Elsewhere,
+            ):
                 # botocore could not serialize the value (a string where it builds a structure, NaN in XML) or
                 # parse a refusal (GetBucketLocation's own XML parser meets the HTTP layer's plain-text 431)
                 pass
@@ -129,3 +187,54 @@ def test_random_inputs_never_get_a_500(random_server: ServerProcess, service: st
 @pytest.mark.parametrize("service", WIRED_SERVICES)
 def test_hostile_values_never_get_a_500(random_server: ServerProcess, service: str) -> None:
     _sweep(random_server, service, hostile=True)
+
+
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def resources(random_server: ServerProcess) -> dict[str, dict[str, Any]]:
+    """Per service, the request members that name a resource that exists, and its identifier."""
+    srv = random_server
+    key = srv.client("kms").create_key()["KeyMetadata"]["KeyId"]
+    secret = srv.client("secretsmanager").create_secret(Name="random-secret", SecretString="s")["ARN"]
+    srv.client("ssm").put_parameter(Name="/random/param", Value="v", Type="SecureString")
+    s3 = srv.client("s3")
+    s3.create_bucket(Bucket="random-bucket")
+    s3.put_object(Bucket="random-bucket", Key="object", Body=b"hello")
+    iam = srv.client("iam")
+    iam.create_user(UserName="random-user")
+    iam.create_role(RoleName="random-role", AssumeRolePolicyDocument=TRUST)
+    events = srv.client("events")
+    events.create_event_bus(Name="random-bus")
+    events.put_rule(Name="random-rule", EventPattern='{"source":["x"]}', EventBusName="random-bus")
+    logs = srv.client("logs")
+    logs.create_log_group(logGroupName="random-group")
+    logs.create_log_stream(logGroupName="random-group", logStreamName="random-stream")
+    return {
+        "kms": {"KeyId": key, "DestinationKeyId": key, "SourceKeyId": key, "TargetKeyId": key},
+        "secretsmanager": {"SecretId": secret},
+        "ssm": {"Name": "/random/param", "Names": ["/random/param"]},
+        "s3": {"Bucket": "random-bucket", "Key": "object"},
+        "iam": {"UserName": "random-user", "RoleName": "random-role"},
+        "events": {"EventBusName": "random-bus", "Name": "random-rule", "Rule": "random-rule"},
+        "logs": {
+            "logGroupName": "random-group",
+            "logStreamName": "random-stream",
+            "logGroupIdentifier": "random-group",
+        },
+    }
+
+
+@pytest.mark.parametrize("service", ["kms", "secretsmanager", "ssm", "s3", "iam", "events", "logs"])
+def test_hostile_values_on_real_resources_never_get_a_500(
+    random_server: ServerProcess, resources: dict[str, dict[str, Any]], service: str
+) -> None:
+    _sweep(random_server, service, hostile=True, ids=resources[service])
