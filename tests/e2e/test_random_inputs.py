@@ -28,6 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from strongroom.protocol.catalog import WIRED_SERVICES, default_catalog
 from strongroom.services.registry import snake_case
+from tests.support.inprocess import inprocess_server
 from tests.support.server import ServerProcess
 from tests.support.shapegen import operation_input
 
@@ -59,12 +60,12 @@ def random_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPr
 
 
 # One top-level member at a time replaced by a value past what the model allows: integers past 64 bits, negative
-# counts, 70 KB strings (a header that long is refused by the HTTP layer), path-like names, 2,000-item lists and
-# maps, a 300 KB blob, NaN.
+# counts, 70 KB strings (a header that long is refused by the HTTP layer), path-like names, JSON nested 5,000 deep
+# (policies, patterns and payloads are JSON in a string), 2,000-item lists and maps, a 300 KB blob, NaN.
 HOSTILE: dict[str, tuple[Any, ...]] = {
     "integer": (2**70, -1),
     "long": (2**70, -(2**70)),
-    "string": ("x" * 70_000, "../../etc/passwd"),
+    "string": ("x" * 70_000, "../../etc/passwd", "[" * 5_000 + "]" * 5_000),
     "list": (["a"] * 2_000,),
     "map": ({str(i): "v" for i in range(2_000)},),
     "blob": (b"\x00" * 300_000,),
@@ -238,3 +239,28 @@ def test_hostile_values_on_real_resources_never_get_a_500(
     random_server: ServerProcess, resources: dict[str, dict[str, Any]], service: str
 ) -> None:
     _sweep(random_server, service, hostile=True, ids=resources[service])
+
+
+def test_input_nested_past_any_parser_is_the_callers_error(tmp_path: Path) -> None:
+    """Whatever parser meets input nested too deeply (a RecursionError from any provider), the answer is the
+    service's validation error, 400 — as the model's own constraint failures are answered."""
+    with inprocess_server(tmp_path / "srv") as (handle, runtime, _app):
+        real = runtime.providers.handler
+
+        def nested(service: str, operation: str) -> Any:
+            def handler(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
+                raise RecursionError("maximum recursion depth exceeded while decoding a JSON array")
+
+            return handler if operation in ("ListKeys", "DescribeLogGroups", "ListUsers") else real(service, operation)
+
+        runtime.providers.handler = nested  # type: ignore[method-assign]
+        calls = (
+            ("kms", "list_keys", {}, "ValidationException"),
+            ("logs", "describe_log_groups", {}, "InvalidParameterException"),
+            ("iam", "list_users", {}, "ValidationError"),
+        )
+        for service, method, params, code in calls:
+            with pytest.raises(ClientError) as exc:
+                getattr(handle.client(service), method)(**params)
+            assert exc.value.response["Error"]["Code"] == code
+            assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400

@@ -64,6 +64,12 @@ _VALIDATION_CODE = {"query": "ValidationError"}
 _SERVICE_VALIDATION_CODE = {"logs": "InvalidParameterException"}
 _DIGITS = frozenset("0123456789")
 
+
+def validation_code(service: str, protocol: str) -> str:
+    """The code a service answers input it cannot accept with (the model's constraints, input nested too deeply)."""
+    return _SERVICE_VALIDATION_CODE.get(service, _VALIDATION_CODE.get(protocol, "ValidationException"))
+
+
 # Read-only as CloudTrail counts them, yet writing (STS stores a session): operations with no row (not implemented)
 # that would hold up every other connection of the process, so they stay in the worker threads. Implemented
 # operations say so in their row (``on_loop=False``: KMS key-pair generation, STS sessions).
@@ -186,6 +192,15 @@ class Pipeline:
             error_code = exc.code
             facts.error_code, facts.error_message = exc.code, exc.message
             response = codec_for(protocol).encode_error(service or _fallback(self.runtime), operation, exc, request_id)
+        except RecursionError:
+            # Input nested past what a parser walks (a policy string of 50,000 brackets): the caller's error, as AWS
+            # answers it, not the server's. Logged with its stack, in case the recursion is ours.
+            log.warning("input nests too deeply", extra={"request_id": request_id}, exc_info=True)
+            name = service.service_name if service else ""
+            err = AwsError("The input nests too deeply to be read.", code=validation_code(name, protocol), status=400)
+            error_code = err.code
+            facts.error_code, facts.error_message = err.code, err.message
+            response = codec_for(protocol).encode_error(service or _fallback(self.runtime), operation, err, request_id)
         except Exception:
             log.exception("internal error", extra={"request_id": request_id})
             err = InternalFailure("We encountered an internal error. Please try again.")
@@ -401,9 +416,7 @@ class Pipeline:
         if self.validate_input and operation.input_shape is not None and route.protocol != "rest-xml":
             errors = validation_errors(operation.input_shape, params)
             if errors:
-                code = _SERVICE_VALIDATION_CODE.get(
-                    route.service.service_name, _VALIDATION_CODE.get(route.protocol, "ValidationException")
-                )
+                code = validation_code(route.service.service_name, route.protocol)
                 raise AwsError(format_message(errors), code=code, status=400)
         service_name = route.service.service_name
         handler = self.runtime.providers.handler(service_name, operation.name)

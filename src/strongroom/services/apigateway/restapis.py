@@ -74,7 +74,7 @@ def check_policy(policy: Any) -> None:
         return
     try:
         parsed = json.loads(str(policy))
-    except ValueError:
+    except (ValueError, RecursionError):  # nested too deeply to parse is as invalid as malformed
         parsed = None
     if not isinstance(parsed, dict):
         raise BadRequestException(
