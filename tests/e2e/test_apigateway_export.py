@@ -185,7 +185,8 @@ def test_export_import_errors(apigw: Any) -> None:
     assert (code, message) == ("NotFoundException", "Invalid Stage identifier specified")
     code, _, _ = _error(lambda: apigw.get_export(restApiId=api_id, stageName="prod", exportType="raml"))
     assert code == "BadRequestException"
-    for body in (b"not a definition", json.dumps({"openapi": "3.0.1", "paths": {}}).encode()):
+    deep = b"[" * 5_000 + b"]" * 5_000  # JSON and YAML alike, nested past either parser
+    for body in (b"not a definition", json.dumps({"openapi": "3.0.1", "paths": {}}).encode(), deep):
         code, message, _ = _error(lambda body=body: apigw.import_rest_api(body=body))
         assert code == "BadRequestException" and message.startswith("Invalid OpenAPI input"), message
     broken = {

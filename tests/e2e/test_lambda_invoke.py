@@ -242,9 +242,10 @@ def test_dry_run_and_bad_requests(server: ServerProcess, role: str) -> None:
     lam = server.client("lambda")
     out = lam.invoke(FunctionName=fn["FunctionName"], InvocationType="DryRun")
     assert out["StatusCode"] == 204
-    with pytest.raises(ClientError) as exc:
-        lam.invoke(FunctionName=fn["FunctionName"], Payload=b"{not json")
-    assert exc.value.response["Error"]["Code"] == "InvalidRequestContentException"
+    for payload in (b"{not json", b"[" * 5_000 + b"]" * 5_000):  # nested past the parser: unparseable too
+        with pytest.raises(ClientError) as exc:
+            lam.invoke(FunctionName=fn["FunctionName"], Payload=payload)
+        assert exc.value.response["Error"]["Code"] == "InvalidRequestContentException"
     with pytest.raises(ClientError) as exc:
         lam.invoke(FunctionName=fn["FunctionName"], InvocationType="Event", Payload=b'"' + b"x" * (1024 * 1024) + b'"')
     assert exc.value.response["Error"]["Code"] == "RequestTooLargeException"

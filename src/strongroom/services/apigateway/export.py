@@ -205,12 +205,14 @@ def parse_definition(body: Any) -> Doc:
     raw = body if isinstance(body, bytes | bytearray) else str(body or "").encode()
     try:
         doc = json.loads(raw)
+    except RecursionError:  # nested past the parser: no definition nests that deep
+        doc = None
     except ValueError:
         import yaml  # PyYAML with the first YAML definition or export, not in every server process
 
         try:
             doc = yaml.safe_load(raw)
-        except yaml.YAMLError:
+        except (yaml.YAMLError, RecursionError):
             doc = None
     if not isinstance(doc, dict) or not ("openapi" in doc or "swagger" in doc):
         raise BadRequestException(

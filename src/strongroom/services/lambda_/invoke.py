@@ -64,7 +64,7 @@ class InvokeOperations(LambdaBase):
         if payload.strip():
             try:
                 json.loads(payload)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # nested past the parser is unparseable too
                 raise InvalidRequestContentException(
                     f"Could not parse request body into json: Could not parse payload into json: {exc}"
                 ) from None
