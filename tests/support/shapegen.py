@@ -17,9 +17,13 @@ _ALPHABET = string.ascii_letters + string.digits + "-_./:+= %&?#é中"
 
 
 class ShapeGenerator:
-    def __init__(self, seed: int = 0, max_depth: int = 4) -> None:
+    def __init__(self, seed: int = 0, max_depth: int = 4, *, required_nonempty: bool = False) -> None:
         self.rng = random.Random(seed)
         self.max_depth = max_depth
+        # A required list or map left empty is absent on the XML wire, which S3 refuses as MalformedXML (as AWS
+        # does): round trips through rest-xml ask for at least one item there.
+        self.required_nonempty = required_nonempty
+        self._at_least = 0
 
     def value(self, shape: Shape, depth: int = 0, *, location: str | None = None) -> Any:
         method = getattr(self, "_" + shape.type_name)
@@ -43,18 +47,22 @@ class ShapeGenerator:
             if name not in required and not is_union and (depth >= self.max_depth or self.rng.random() < 0.35):
                 continue
             loc = member.serialization.get("location")
+            self._at_least = 1 if self.required_nonempty and name in required else 0
             value = self.value(member, depth + 1, location=loc)
+            self._at_least = 0
             out[name] = value
         return out
 
     def _list(self, shape: Any, depth: int, location: str | None) -> list[Any]:
-        lo = shape.metadata.get("min", 0)
+        lo = max(shape.metadata.get("min", 0), self._at_least)
+        self._at_least = 0
         hi = shape.metadata.get("max", 3)
         n = lo if depth >= self.max_depth else self.rng.randint(lo, max(lo, min(hi, lo + 3)))
         return [self.value(shape.member, depth + 1, location=location) for _ in range(n)]
 
     def _map(self, shape: Any, depth: int, location: str | None) -> dict[str, Any]:
-        lo = shape.metadata.get("min", 0)
+        lo = max(shape.metadata.get("min", 0), self._at_least)
+        self._at_least = 0
         n = lo if depth >= self.max_depth else self.rng.randint(lo, lo + 2)
         out: dict[str, Any] = {}
         for _ in range(n * 3):
@@ -104,9 +112,9 @@ class ShapeGenerator:
         return datetime.fromtimestamp(self.rng.randint(1_000_000_000, 2_000_000_000), UTC)
 
 
-def operation_input(operation: Any, seed: int = 0) -> dict[str, Any]:
+def operation_input(operation: Any, seed: int = 0, *, required_nonempty: bool = False) -> dict[str, Any]:
     shape = operation.input_shape
-    return {} if shape is None else ShapeGenerator(seed).value(shape)
+    return {} if shape is None else ShapeGenerator(seed, required_nonempty=required_nonempty).value(shape)
 
 
 def operation_output(operation: Any, seed: int = 0) -> dict[str, Any]:

@@ -110,7 +110,7 @@ def test_decode_round_trips_every_operation(seed: int) -> None:
     for operation in OPERATIONS:
         if operation.name in AMBIGUOUS:
             continue
-        params = operation_input(operation, seed)
+        params = operation_input(operation, seed, required_nonempty=True)
         for name, member in operation.input_shape.members.items() if operation.input_shape else ():
             if member.serialization.get("hostLabel"):
                 params[name] = "route-1"  # botocore only accepts host-name characters here

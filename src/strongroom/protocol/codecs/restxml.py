@@ -226,6 +226,11 @@ class _XmlDecoder:
                 out[name] = self.entries(member, found)
             else:
                 out[name] = self.value(member, found[0])
+        for name in shape.required_members:
+            # S3 validates a body against its schema: an element the model requires (a Tagging's TagSet, a Delete's
+            # Objects, a Tag's Value) missing is MalformedXML, as AWS answers, not an empty value taken for it
+            if name not in out and not (skip_located and "location" in shape.members[name].serialization):
+                raise malformed_xml()
         return out
 
     def value(self, shape: Shape, element: Element) -> Any:
