@@ -374,19 +374,34 @@ class Pipeline:
         """The context of ``service:operation`` run for a signed request to one of the server's own endpoints
         (``signed_principal``'s caller), once the call is authorized as that operation would be; raises the
         operation's access-denied error otherwise."""
-        ctx: RequestContext[Any] = RequestContext(
+        ctx = self._request_context(request, principal, region, service, operation, ids.request_id())
+        self.runtime.authorizer.authorize(ctx, params)
+        return ctx
+
+    def _request_context(
+        self,
+        request: HttpRequest,
+        principal: Principal,
+        region: str,
+        service: str,
+        operation: str,
+        request_id: str,
+        extras: dict[str, object] | None = None,
+        spec: Operation | None = None,
+    ) -> RequestContext[Any]:
+        """The context a provider (and the authorizer) sees of a call made by ``request``'s signer."""
+        return RequestContext(
             runtime=self.runtime,
-            request_id=ids.request_id(),
+            request_id=request_id,
             service=service,
             operation=operation,
             region=region,
             principal=principal,
             source_ip=request.client_ip,
             user_agent=request.headers.get("user-agent", ""),
-            spec=self.spec(service, operation),
+            extras=extras if extras is not None else {},
+            spec=spec if spec is not None else self.spec(service, operation),
         )
-        self.runtime.authorizer.authorize(ctx, params)
-        return ctx
 
     def _dev_principal(self, access_key_id: str) -> Principal:
         accounts = self.runtime.accounts
@@ -424,18 +439,8 @@ class Pipeline:
             raise NotImplementedOperation(
                 f"Strongroom does not implement {service_name}:{operation.name} yet", code="NotImplemented"
             )
-        ctx = RequestContext(
-            runtime=self.runtime,
-            request_id=request_id,
-            service=service_name,
-            operation=operation.name,
-            region=region,
-            principal=principal,
-            source_ip=request.client_ip,
-            user_agent=request.headers.get("user-agent", ""),
-            extras=extras if extras is not None else {},
-            spec=facts.spec if facts is not None else self.spec(service_name, operation.name),
-        )
+        spec = facts.spec if facts is not None else None
+        ctx = self._request_context(request, principal, region, service_name, operation.name, request_id, extras, spec)
         if facts is not None:
             facts.extras = ctx.extras  # what the provider learns about the caller (a federated identity) is recorded
         self.authorize(ctx, operation, params)
